@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+// The LoRA fine-tuning pipeline for FLAN-T5: libraries do the work, the stage
+// executables are thin wrappers (see docs/ARCHITECTURE.md).
+import PackageDescription
+
+// Release builds of the math-heavy targets need these to vectorise well.
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "FlanLoRA",
+    platforms: [.macOS(.v13)],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.20.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libopenblas-dev, libarchive-dev).
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive",
+                       providers: [.apt(["libarchive-dev"])]),
+
+        // The stage contract: parameters, keys, store, manifests, lock, errors.
+        .target(name: "Pipeline", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Libraries that do the work (one concept per file inside each).
+        .target(name: "SafeTensors"),
+        .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
+        .target(name: "SentencePiece", swiftSettings: fastMath),
+        .target(name: "T5", dependencies: ["Kernels", "SafeTensors"], swiftSettings: fastMath),
+        .target(name: "LoRA", dependencies: ["T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
+        .target(name: "Rouge", swiftSettings: fastMath),
+        .target(name: "Fetch", dependencies: ["Pipeline"]),
+        .target(name: "Corpus", dependencies: ["Pipeline", "CArchive"]),
+
+        // Stage executables: parse arguments, call one library function.
+        // (each stage's issue adds its executableTarget here)
+
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "SentencePieceTests", dependencies: ["SentencePiece"]),
+        .testTarget(name: "T5Tests", dependencies: ["T5"]),
+        .testTarget(name: "LoRATests", dependencies: ["LoRA"]),
+        .testTarget(name: "RougeTests", dependencies: ["Rouge"]),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", .product(name: "FlyingFox", package: "FlyingFox")]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
+    ]
+)

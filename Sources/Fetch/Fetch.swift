@@ -1,0 +1,1 @@
+// The Fetch module: see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The LoRA module: see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The Rouge module: see docs/ARCHITECTURE.md.

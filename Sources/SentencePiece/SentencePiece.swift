@@ -1,0 +1,1 @@
+// The SentencePiece module: see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The T5 module: see docs/ARCHITECTURE.md.

@@ -1,0 +1,6 @@
+import XCTest
+@testable import Corpus
+
+final class CorpusModuleTests: XCTestCase {
+    func testModuleBuilds() {}
+}

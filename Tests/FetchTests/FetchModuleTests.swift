@@ -1,0 +1,6 @@
+import XCTest
+@testable import Fetch
+
+final class FetchModuleTests: XCTestCase {
+    func testModuleBuilds() {}
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import LoRA
+
+final class LoRAModuleTests: XCTestCase {
+    func testModuleBuilds() {}
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import Rouge
+
+final class RougeModuleTests: XCTestCase {
+    func testModuleBuilds() {}
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import SafeTensors
+
+final class SafeTensorsModuleTests: XCTestCase {
+    func testModuleBuilds() {}
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import SentencePiece
+
+final class SentencePieceModuleTests: XCTestCase {
+    func testModuleBuilds() {}
+}
