@@ -1,0 +1,97 @@
+/// Every parameter `pipeline.yaml` may hold, with its type. A key not listed here is an
+/// error (a typo must not silently fall back to a default), and so is a listed key that
+/// a config file leaves out: the YAML file, not the code, holds every value.
+public enum ParameterType: Equatable, Sendable {
+    case string, int, double, bool, stringList
+    case choice([String])
+
+    var name: String {
+        switch self {
+        case .string: "a string"
+        case .int: "an integer"
+        case .double: "a number"
+        case .bool: "true or false"
+        case .stringList: "a list of strings"
+        case .choice(let c): "one of " + c.joined(separator: ", ")
+        }
+    }
+}
+
+public struct ParameterSpec: Sendable {
+    public let key: String
+    public let type: ParameterType
+    /// `paths.*` say where stable outputs are exposed; they never change what a stage computes,
+    /// so they are not part of any stage key.
+    public var isLocation: Bool { key.hasPrefix("paths.") }
+}
+
+public enum ParameterSchema {
+    public static let all: [ParameterSpec] = [
+        // Where stable outputs are exposed (not hashed).
+        .init(key: "paths.data", type: .string),
+        .init(key: "paths.metrics", type: .string),
+        .init(key: "paths.reports", type: .string),
+
+        .init(key: "runtime.threads", type: .int),
+
+        .init(key: "samsum.archive", type: .string),
+        .init(key: "samsum.urls", type: .stringList),
+        .init(key: "samsum.sha256", type: .string),
+        .init(key: "samsum.size", type: .int),
+        .init(key: "samsum.invalid_records", type: .choice(["error", "skip"])),
+
+        .init(key: "model.repo", type: .string),
+        .init(key: "model.revision", type: .string),
+        .init(key: "model.local_dir", type: .string),
+        .init(key: "model.endpoint", type: .string),
+
+        .init(key: "tokenize.prompt", type: .string),
+        .init(key: "tokenize.subset_every", type: .int),
+        .init(key: "tokenize.subset_offset", type: .int),
+        .init(key: "tokenize.max_source_length", type: .int),
+        .init(key: "tokenize.max_target_length", type: .int),
+
+        .init(key: "lora.r", type: .int),
+        .init(key: "lora.alpha", type: .double),
+        .init(key: "lora.dropout", type: .double),
+        .init(key: "lora.target_modules", type: .stringList),
+        .init(key: "lora.use_rslora", type: .bool),
+
+        .init(key: "train.mode", type: .choice(["lora", "full"])),
+        .init(key: "train.epochs", type: .int),
+        .init(key: "train.max_steps", type: .int),
+        .init(key: "train.batch_size", type: .int),
+        .init(key: "train.grad_accum", type: .int),
+        .init(key: "train.lr", type: .double),
+        .init(key: "train.weight_decay", type: .double),
+        .init(key: "train.beta1", type: .double),
+        .init(key: "train.beta2", type: .double),
+        .init(key: "train.eps", type: .double),
+        .init(key: "train.warmup_steps", type: .int),
+        .init(key: "train.max_grad_norm", type: .double),
+        .init(key: "train.dropout_rate", type: .double),
+        .init(key: "train.group_by_length", type: .bool),
+        .init(key: "train.seed", type: .int),
+        .init(key: "train.checkpoint_every", type: .int),
+        .init(key: "train.weights_dtype", type: .choice(["f32", "bf16"])),
+
+        .init(key: "generation.num_beams", type: .int),
+        .init(key: "generation.max_new_tokens", type: .int),
+        .init(key: "generation.min_new_tokens", type: .int),
+        .init(key: "generation.length_penalty", type: .double),
+        .init(key: "generation.early_stopping", type: .bool),
+        .init(key: "generation.no_repeat_ngram_size", type: .int),
+        .init(key: "generation.batch_size", type: .int),
+        .init(key: "generation.limit", type: .int),
+        .init(key: "generation.weights_dtype", type: .choice(["f32", "bf16"])),
+
+        .init(key: "rouge.bootstrap_samples", type: .int),
+        .init(key: "rouge.confidence", type: .double),
+        .init(key: "rouge.seed", type: .int),
+    ]
+
+    public static func spec(for key: String) -> ParameterSpec? { byKey[key] }
+
+    private static let byKey: [String: ParameterSpec] =
+        Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
+}

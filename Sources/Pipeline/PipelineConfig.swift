@@ -1,0 +1,147 @@
+import Foundation
+import Yams
+
+/// `pipeline.yaml` after loading: a flat, validated map from dotted key to value.
+///
+/// A config file may start with `base: other.yaml` (relative to itself); its keys then
+/// override the base file's. The demo configuration is written that way, so the real
+/// defaults live in one file only.
+public struct PipelineConfig: Sendable {
+    public let path: String
+    public private(set) var values: [String: JSONValue]
+
+    public init(path: String, values: [String: JSONValue]) {
+        self.path = path
+        self.values = values
+    }
+
+    /// Loads, merges the `base:` chain, applies `--set key=value` overrides, validates.
+    public static func load(path: String, overrides: [String] = []) throws -> PipelineConfig {
+        var flat = try loadFlat(path: path, depth: 0)
+        for o in overrides {
+            guard let eq = o.firstIndex(of: "=") else {
+                throw PipelineError.usage("--set expects key=value, got '\(o)'")
+            }
+            let key = String(o[..<eq]), raw = String(o[o.index(after: eq)...])
+            guard let spec = ParameterSchema.spec(for: key) else {
+                throw PipelineError.usage("--set: unknown parameter '\(key)'\(suggestion(for: key))")
+            }
+            flat[key] = try coerce(parseScalar(raw), to: spec, origin: "--set \(key)")
+        }
+        for spec in ParameterSchema.all where flat[spec.key] == nil {
+            throw PipelineError.usage("missing parameter '\(spec.key)' (\(spec.type.name))", path: path)
+        }
+        return PipelineConfig(path: path, values: flat)
+    }
+
+    private static func loadFlat(path: String, depth: Int) throws -> [String: JSONValue] {
+        guard depth < 8 else { throw PipelineError.usage("'base:' chain is too deep (a cycle?)", path: path) }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw PipelineError.missingInput("cannot read the pipeline configuration", path: path)
+        }
+        let root: Any?
+        do { root = try Yams.load(yaml: text) } catch {
+            throw PipelineError.usage("invalid YAML: \(String(describing: error).split(separator: "\n").first ?? "")", path: path)
+        }
+        guard var map = root as? [String: Any] else {
+            throw PipelineError.usage("the top level must be a mapping of sections", path: path)
+        }
+        var flat: [String: JSONValue] = [:]
+        if let base = map.removeValue(forKey: "base") {
+            guard let baseName = base as? String else { throw PipelineError.usage("'base' must be a file name", path: path) }
+            let basePath = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(baseName).path
+            flat = try loadFlat(path: basePath, depth: depth + 1)
+        }
+        for (section, body) in map {
+            guard let entries = body as? [String: Any] else {
+                throw PipelineError.usage("section '\(section)' must be a mapping", path: path)
+            }
+            for (name, value) in entries {
+                let key = "\(section).\(name)"
+                guard let spec = ParameterSchema.spec(for: key) else {
+                    throw PipelineError.usage("unknown parameter '\(key)'\(suggestion(for: key))", path: path)
+                }
+                flat[key] = try coerce(fromYAML(value), to: spec, origin: path)
+            }
+        }
+        return flat
+    }
+
+    /// Scalars given on the command line follow YAML's rules ("3" is an int, "true" a bool).
+    private static func parseScalar(_ raw: String) -> JSONValue {
+        if let v = try? Yams.load(yaml: raw), let j = try? fromYAML(v) { return j }
+        return .string(raw)
+    }
+
+    private static func fromYAML(_ v: Any?) throws -> JSONValue {
+        switch v {
+        case nil: return .null
+        case let b as Bool: return .bool(b)
+        case let i as Int: return .int(i)
+        case let d as Double: return .double(d)
+        case let s as String: return .string(s)
+        case let a as [Any]: return .array(try a.map(fromYAML))
+        case let o as [String: Any]: return .object(try o.mapValues(fromYAML))
+        default: return .string(String(describing: v!))
+        }
+    }
+
+    static func coerce(_ v: JSONValue, to spec: ParameterSpec, origin: String) throws -> JSONValue {
+        let bad = PipelineError.usage("parameter '\(spec.key)' must be \(spec.type.name)", path: origin)
+        switch (spec.type, v) {
+        case (.string, .string), (.int, .int), (.bool, .bool), (.double, .double): return v
+        case (.string, .int(let i)): return .string(String(i))  // e.g. a revision that looks numeric
+        case (.double, .int(let i)): return .double(Double(i))
+        case (.double, .string(let s)):
+            // YAML 1.1 reads "1e-3" as a string; accept any number Swift parses.
+            guard let d = Double(s.trimmingCharacters(in: .whitespaces)) else { throw bad }
+            return .double(d)
+        case (.stringList, .array(let a)):
+            guard a.allSatisfy({ $0.stringValue != nil }) else { throw bad }
+            return v
+        case (.stringList, .string(let s)):  // --set lora.target_modules=q,v
+            return .array(s.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) })
+        case (.choice(let options), .string(let s)):
+            guard options.contains(s) else { throw bad }
+            return v
+        default: throw bad
+        }
+    }
+
+    private static func suggestion(for key: String) -> String {
+        let section = key.split(separator: ".").first.map(String.init) ?? ""
+        let known = ParameterSchema.all.map(\.key).filter { $0.hasPrefix(section + ".") }
+        return known.isEmpty ? "" : " (known in '\(section)': \(known.map { String($0.dropFirst(section.count + 1)) }.joined(separator: ", ")))"
+    }
+
+    // MARK: typed access (used through `ParameterReader`, which records what a stage reads)
+
+    public func value(_ key: String) -> JSONValue {
+        guard let v = values[key] else { preconditionFailure("parameter '\(key)' is not in ParameterSchema") }
+        return v
+    }
+}
+
+/// A stage's view of the configuration. Every read is recorded: the stage key hashes
+/// exactly the parameters the stage read, so a change elsewhere never invalidates it.
+public final class ParameterReader: @unchecked Sendable {
+    public let config: PipelineConfig
+    public private(set) var read: [String: JSONValue] = [:]
+
+    public init(_ config: PipelineConfig) { self.config = config }
+
+    private func get(_ key: String) -> JSONValue {
+        let v = config.value(key)
+        if ParameterSchema.spec(for: key)?.isLocation != true { read[key] = v }
+        return v
+    }
+
+    public func string(_ key: String) -> String { get(key).stringValue! }
+    public func int(_ key: String) -> Int { get(key).intValue! }
+    public func double(_ key: String) -> Double { get(key).doubleValue! }
+    public func bool(_ key: String) -> Bool { get(key).boolValue! }
+    public func strings(_ key: String) -> [String] { get(key).arrayValue!.map { $0.stringValue! } }
+
+    /// The parameters read so far, as one JSON object (what the key and manifest record).
+    public var readJSON: JSONValue { .object(read) }
+}

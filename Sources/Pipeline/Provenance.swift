@@ -1,0 +1,40 @@
+import Foundation
+
+/// What manifests record about where and with what a result was made.
+public enum Provenance {
+    public static let toolVersion = "0.1.0"
+
+    public static var host: JSONValue {
+        let info = ProcessInfo.processInfo
+        return ["hostname": .string(info.hostName), "cpus": .int(info.activeProcessorCount),
+                "os": .string(info.operatingSystemVersionString),
+                "memory_bytes": .int(Int(clamping: info.physicalMemory))]
+    }
+
+    /// `git rev-parse HEAD`, with "-dirty" when the work tree has changes; nil outside git.
+    public static func gitCommit(root: URL) -> String? {
+        guard let head = run(["git", "-C", root.path, "rev-parse", "HEAD"]) else { return nil }
+        let status = run(["git", "-C", root.path, "status", "--porcelain", "--untracked-files=no"]) ?? ""
+        return head + (status.isEmpty ? "" : "-dirty")
+    }
+
+    public static func timestamp(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: date)
+    }
+
+    static func run(_ argv: [String]) -> String? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = argv
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

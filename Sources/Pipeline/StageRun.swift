@@ -1,0 +1,280 @@
+import Foundation
+
+/// One output file of a stage: its name inside the store entry and the stable path
+/// (relative to the project root) where users and later stages find it.
+public struct StageOutput: Sendable {
+    public let name: String
+    public let stablePath: String
+    public init(_ name: String, at stablePath: String) {
+        self.name = name
+        self.stablePath = stablePath
+    }
+}
+
+/// Where a computing stage writes: files go to `url(for:)`; `workDirectory` survives a
+/// killed run of the same key (checkpoints live there).
+public struct StageWorkspace: Sendable {
+    public let outputDirectory: URL
+    public let workDirectory: URL
+    public let key: String
+    /// True in the second, comparison computation of `--verify`.
+    public let isVerification: Bool
+
+    public func url(for name: String) -> URL {
+        let u = outputDirectory.appendingPathComponent(name)
+        try? FileManager.default.createDirectory(at: u.deletingLastPathComponent(), withIntermediateDirectories: true)
+        return u
+    }
+}
+
+public struct StageResult: Sendable {
+    public let key: String
+    public let cacheHit: Bool
+    public let seconds: Double
+    public let outputs: [String: String]  // stable path -> sha256
+    public let summary: JSONValue
+}
+
+/// The stage contract, shared by every executable:
+///   1. read parameters (recorded) and declare inputs (hashed);
+///   2. key = SHA-256(stage, format version, canonical params, input hashes);
+///   3. a verified store entry for the key is relinked (cache hit); otherwise compute into a
+///      temp dir, publish it atomically, expose it at the stable paths;
+///   4. write the manifest next to the outputs and update the lock file.
+public final class StageRun {
+    public let stage: String
+    /// Distinguishes two runs of one stage in a graph (generate-base, generate-lora).
+    public let instance: String
+    public let formatVersion: Int
+    public let options: StageOptions
+    public let config: PipelineConfig
+    public let params: ParameterReader
+    public let root: URL
+    public let store: Store
+    private var inputs: [(role: String, url: URL)] = []
+    private let started = Date()
+
+    /// `root` is the project directory (default: the current one); the config path and
+    /// every stable path are relative to it.
+    public init(stage: String, instance: String? = nil, formatVersion: Int, options: StageOptions,
+                root: URL? = nil) throws {
+        self.stage = stage
+        self.instance = instance ?? stage
+        self.formatVersion = formatVersion
+        self.options = options
+        Progress.quietByDefault = options.quiet
+        self.root = (root ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
+        config = try PipelineConfig.load(path: StageRun.resolve(options.config, in: self.root).path,
+                                         overrides: options.overrides)
+        params = ParameterReader(config)
+        store = Store(root: self.root.appendingPathComponent(config.value("paths.data").stringValue! + "/store"))
+    }
+
+    /// A path under `paths.data` (e.g. "samsum/train.jsonl").
+    public func dataPath(_ relative: String) -> String { config.value("paths.data").stringValue! + "/" + relative }
+    public func metricsPath(_ relative: String) -> String { config.value("paths.metrics").stringValue! + "/" + relative }
+
+    /// Declares an input file: its SHA-256 becomes part of the key under `role`.
+    @discardableResult
+    public func input(_ role: String, path: String) throws -> URL {
+        let url = StageRun.resolve(path, in: root)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw PipelineError.missingInput("input of \(instance) does not exist (run the stage that makes it first)", path: path)
+        }
+        inputs.append((role, url))
+        return url
+    }
+
+    /// Computes the key from what has been read and declared so far.
+    public func key() throws -> (key: String, description: JSONValue) {
+        var hashes: [String: JSONValue] = [:]
+        for (role, url) in inputs { hashes[role] = .string(try store.hashCache.sha256(of: url)) }
+        let desc: JSONValue = ["stage": .string(stage), "format_version": .int(formatVersion),
+                               "params": params.readJSON, "inputs": .object(hashes)]
+        return (Digest.sha256(desc.canonical), desc)
+    }
+
+    /// Runs the stage: cache hit, compute, or (with --verify) recompute and compare.
+    /// `compute` writes the outputs into the workspace and returns a small summary
+    /// (counts, losses) recorded in the manifest.
+    @discardableResult
+    public func execute(outputs: [StageOutput], compute: (StageWorkspace) throws -> JSONValue) throws -> StageResult {
+        let (key, desc) = try key()
+        store.sweepDeadTemps()
+        try AtomicFile.createDirectory(store.tmpRoot)
+
+        if options.verify {
+            if !FileManager.default.fileExists(atPath: store.entry(key).appendingPathComponent("entry.json").path) {
+                _ = try computeAndPublish(key: key, desc: desc, outputs: outputs, compute: compute)
+            }
+            try verifyEntry(key: key, outputs: outputs, compute: compute)
+        }
+
+        var hit = false
+        var hashes: [String: String]
+        var summary: JSONValue
+        if !options.force, let cached = store.verifiedEntry(key) {
+            hit = true
+            hashes = cached
+            summary = store.manifest(key)?["summary"] ?? .null
+        } else {
+            if !options.force, FileManager.default.fileExists(atPath: store.entry(key).path) {
+                report("\(instance): cached entry \(key.prefix(12)) failed verification; recomputing")
+                store.discard(key)
+            }
+            (hashes, summary) = try computeAndPublish(key: key, desc: desc, outputs: outputs, compute: compute)
+        }
+
+        var exposed: [String: String] = [:]
+        for o in outputs {
+            guard let sha = hashes[o.name] else {
+                throw PipelineError.internal("stage \(instance) did not write its output '\(o.name)'")
+            }
+            try store.expose(key: key, name: o.name, at: root.appendingPathComponent(o.stablePath))
+            exposed[o.stablePath] = sha
+        }
+        let seconds = Date().timeIntervalSince(started)
+        try writeManifest(key: key, desc: desc, outputs: exposed, hit: hit, seconds: seconds, summary: summary,
+                          firstOutput: outputs.first?.stablePath)
+        try LockFile(url: resolve(LockFile.path(forConfig: options.config))).update(
+            instance: instance,
+            record: ["stage": .string(stage), "key": .string(key), "params": params.readJSON,
+                     "outputs": .object(exposed.mapValues { .string($0) })])
+        report(String(format: "%@: %@ %@ in %.2f s", instance, hit ? "cache hit" : "computed",
+                      String(key.prefix(12)), seconds))
+        return StageResult(key: key, cacheHit: hit, seconds: seconds, outputs: exposed, summary: summary)
+    }
+
+    private func computeAndPublish(key: String, desc: JSONValue, outputs: [StageOutput],
+                                   compute: (StageWorkspace) throws -> JSONValue) throws -> ([String: String], JSONValue) {
+        let temp = try store.makeTemp(for: key)
+        let cleanup = TempDirectoryGuard(temp)
+        defer { cleanup.remove() }
+        let work = store.workDirectory(key)
+        try AtomicFile.createDirectory(work)
+        let t0 = Date()
+        let summary = try compute(StageWorkspace(outputDirectory: temp.appendingPathComponent("outputs"),
+                                                 workDirectory: work, key: key, isVerification: false))
+        var manifest = desc.objectValue!
+        manifest["summary"] = summary
+        manifest["compute_seconds"] = .double((Date().timeIntervalSince(t0) * 1000).rounded() / 1000)
+        manifest["host"] = Provenance.host
+        manifest["tool_version"] = .string(Provenance.toolVersion)
+        manifest["git_commit"] = Provenance.gitCommit(root: root).map(JSONValue.string) ?? .null
+        manifest["computed_at"] = .string(Provenance.timestamp(t0))
+        let hashes = try store.publish(temp: temp, stage: stage, key: key, manifest: .object(manifest))
+        cleanup.disarm()
+        try? FileManager.default.removeItem(at: work)  // checkpoints are done with
+        return (hashes, summary)
+    }
+
+    /// Recomputes into a temp dir and compares every output with the cached entry.
+    private func verifyEntry(key: String, outputs: [StageOutput], compute: (StageWorkspace) throws -> JSONValue) throws {
+        // The bytes on disk now, not the hashes recorded at publish time: a cached file
+        // changed after the fact must show up as a difference.
+        let cached = try store.hashOutputs(store.outputs(key)).mapValues(\.0)
+        let temp = try store.makeTemp(for: key)
+        let cleanup = TempDirectoryGuard(temp)
+        defer { cleanup.remove() }
+        let work = temp.appendingPathComponent("work")
+        try AtomicFile.createDirectory(work)
+        _ = try compute(StageWorkspace(outputDirectory: temp.appendingPathComponent("outputs"),
+                                       workDirectory: work, key: key, isVerification: true))
+        let fresh = try store.hashOutputs(temp.appendingPathComponent("outputs")).mapValues(\.0)
+        var differing: [String] = []
+        for name in Set(cached.keys).union(fresh.keys).sorted() {
+            let same = cached[name] == fresh[name]
+            if !same { differing.append(name) }
+            if !Progress.quietByDefault || !same {
+                FileHandle.standardError.write(Data("\(instance): verify \(name): \(same ? "identical" : "DIFFERENT")\n".utf8))
+            }
+        }
+        if !differing.isEmpty {
+            throw PipelineError(.verifyMismatch, "\(instance): recomputed output differs from the cache: \(differing.joined(separator: ", "))")
+        }
+    }
+
+    private func writeManifest(key: String, desc: JSONValue, outputs: [String: String], hit: Bool,
+                               seconds: Double, summary: JSONValue, firstOutput: String?) throws {
+        var m = desc.objectValue!
+        m["instance"] = .string(instance)
+        m["key"] = .string(key)
+        m["cache_hit"] = .bool(hit)
+        m["outputs"] = .object(outputs.mapValues { .string($0) })
+        m["summary"] = summary
+        m["started_at"] = .string(Provenance.timestamp(started))
+        m["finished_at"] = .string(Provenance.timestamp(Date()))
+        m["seconds"] = .double((seconds * 1000).rounded() / 1000)
+        m["tool_version"] = .string(Provenance.toolVersion)
+        m["git_commit"] = Provenance.gitCommit(root: root).map(JSONValue.string) ?? .null
+        m["host"] = Provenance.host
+        m["config"] = .string(options.config)
+        if let computed = store.manifest(key) {
+            m["computed"] = ["at": computed["computed_at"] ?? .null, "seconds": computed["compute_seconds"] ?? .null,
+                             "git_commit": computed["git_commit"] ?? .null]
+        }
+        var inputPaths: [String: JSONValue] = [:]
+        for (role, url) in inputs { inputPaths[role] = .string(relativePath(url)) }
+        m["input_paths"] = .object(inputPaths)
+        let dir = firstOutput.map { StageRun.resolve($0, in: root).deletingLastPathComponent() }
+            ?? root.appendingPathComponent(config.value("paths.data").stringValue!)
+        try AtomicFile.write(JSONValue.object(m).pretty, to: dir.appendingPathComponent("\(instance).manifest.json"))
+    }
+
+    /// A user-given path: absolute as is, otherwise relative to the project root.
+    public static func resolve(_ path: String, in root: URL) -> URL {
+        (path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)).standardizedFileURL
+    }
+
+    public func resolve(_ path: String) -> URL { StageRun.resolve(path, in: root) }
+
+    private func relativePath(_ url: URL) -> String {
+        let r = root.standardizedFileURL.path + "/"
+        let p = url.standardizedFileURL.path
+        return p.hasPrefix(r) ? String(p.dropFirst(r.count)) : p
+    }
+}
+
+/// Removes a temp directory on scope exit and on SIGINT/SIGTERM, unless it was published.
+final class TempDirectoryGuard: @unchecked Sendable {
+    private let url: URL
+    private var armed = true
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var live: Set<String> = []
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+
+    init(_ url: URL) {
+        self.url = url
+        TempDirectoryGuard.installHandlers()
+        TempDirectoryGuard.lock.withLock { _ = TempDirectoryGuard.live.insert(url.path) }
+    }
+
+    func disarm() {
+        armed = false
+        TempDirectoryGuard.lock.withLock { _ = TempDirectoryGuard.live.remove(url.path) }
+    }
+
+    func remove() {
+        guard armed else { return }
+        try? FileManager.default.removeItem(at: url)
+        disarm()
+    }
+
+    private static func installHandlers() {
+        lock.withLock {
+            guard sources.isEmpty else { return }
+            for sig in [SIGINT, SIGTERM] {
+                signal(sig, SIG_IGN)
+                let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                s.setEventHandler {
+                    let paths = lock.withLock { live }
+                    for p in paths { try? FileManager.default.removeItem(atPath: p) }
+                    FileHandle.standardError.write(Data("interrupted; no output was published\n".utf8))
+                    exit(ExitStatus.interrupted.rawValue)
+                }
+                s.resume()
+                sources.append(s)
+            }
+        }
+    }
+}
