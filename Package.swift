@@ -40,6 +40,7 @@ let package = Package(
         .target(name: "Rouge", swiftSettings: fastMath),
         .target(name: "Fetch", dependencies: ["Pipeline"]),
         .target(name: "Corpus", dependencies: ["Pipeline", "CArchive"]),
+        .target(name: "DemoAssets", dependencies: ["Corpus"]),
 
         // Stage executables: parse arguments, call one library function.
         // (each stage's issue adds its executableTarget here)
@@ -53,5 +54,6 @@ let package = Package(
         .testTarget(name: "RougeTests", dependencies: ["Rouge"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", .product(name: "FlyingFox", package: "FlyingFox")]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
+        .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets"]),
     ]
 )
