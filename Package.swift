@@ -41,6 +41,7 @@ let package = Package(
         .target(name: "Fetch", dependencies: ["Pipeline"]),
         .target(name: "Corpus", dependencies: ["Pipeline", "CArchive"]),
         .target(name: "DemoAssets", dependencies: ["Corpus"]),
+        .target(name: "Dataset", dependencies: ["SafeTensors"]),
 
         // Stage executables: parse arguments, call one library function.
         // (each stage's issue adds its executableTarget here)
@@ -57,5 +58,6 @@ let package = Package(
         .testTarget(name: "FetchTests", dependencies: ["Fetch", .product(name: "FlyingFox", package: "FlyingFox")]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
         .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets"]),
+        .testTarget(name: "DatasetTests", dependencies: ["Dataset"]),
     ]
 )

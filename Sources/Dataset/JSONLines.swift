@@ -1,0 +1,65 @@
+import Foundation
+
+/// Reading JSON Lines files strictly: every line must be valid UTF-8 and a JSON object with
+/// the required string fields; the first bad line is an error naming file and line number.
+public enum JSONLines {
+    public static func readObjects(path: String, required: [String]) throws -> [[String: String]] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DatasetError(file: path, "cannot read file")
+        }
+        var rows: [[String: String]] = []
+        var lineNumber = 0
+        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if line.isEmpty || line.allSatisfy({ $0 == 13 || $0 == 32 }) { continue }
+            guard String(validating: line, as: UTF8.self) != nil else {
+                throw DatasetError(file: path, "line \(lineNumber): invalid UTF-8")
+            }
+            guard let obj = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
+                throw DatasetError(file: path, "line \(lineNumber): not a JSON object")
+            }
+            var row: [String: String] = [:]
+            for (k, v) in obj { if let s = v as? String { row[k] = s } }
+            for field in required where row[field] == nil {
+                throw DatasetError(file: path, "line \(lineNumber): field '\(field)' is missing or not a string")
+            }
+            rows.append(row)
+        }
+        return rows
+    }
+
+    /// One JSON object per line, keys in the given order, UTF-8 unescaped, `\n` at the end.
+    public static func line(_ fields: [(String, String)]) -> String {
+        var out = "{"
+        for (i, (k, v)) in fields.enumerated() {
+            if i > 0 { out += "," }
+            out += quote(k) + ":" + quote(v)
+        }
+        return out + "}\n"
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension SummarizationExample {
+    /// Reads a split written by fetch-samsum (`id`, `dialogue`, `summary`).
+    public static func readJSONL(path: String) throws -> [SummarizationExample] {
+        try JSONLines.readObjects(path: path, required: ["id", "dialogue", "summary"]).map {
+            SummarizationExample(id: $0["id"]!, dialogue: $0["dialogue"]!, summary: $0["summary"]!)
+        }
+    }
+}
