@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "Rouge", swiftSettings: fastMath),
         .target(name: "Fetch", dependencies: ["Pipeline"]),
         .target(name: "Corpus", dependencies: ["Pipeline", "CArchive"]),
-        .target(name: "DemoAssets", dependencies: ["Corpus"]),
+        .target(name: "DemoAssets", dependencies: ["Corpus", "SafeTensors"]),
         .target(name: "Dataset", dependencies: ["SafeTensors"]),
 
         // Stage executables: parse arguments, call one library function.

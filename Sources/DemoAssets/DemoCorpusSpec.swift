@@ -9,12 +9,26 @@ public struct DemoCorpusSpec: Sendable {
 
     public init() {}
 
+    /// The corpus the demo's base model is pretrained on: other dialogues (another seed)
+    /// whose "summary" is the extractive lead turn, a different task from the abstractive
+    /// third-person summaries that LoRA then learns.
+    public static var pretraining: DemoCorpusSpec {
+        var s = DemoCorpusSpec()
+        s.seed = 20_240_502
+        s.useLeadAsSummary = true
+        return s
+    }
+
+    public var useLeadAsSummary = false
+
     /// The three splits in SAMSum's order, with disjoint id ranges as in the real corpus.
     public func generate() -> (train: [DemoDialogue], validation: [DemoDialogue], test: [DemoDialogue]) {
         var g = DialogueGenerator(seed: seed)
         let tr = g.split(train, idBase: 13_000_000)
         let va = g.split(validation, idBase: 13_500_000)
         let te = g.split(test, idBase: 13_600_000)
-        return (tr, va, te)
+        guard useLeadAsSummary else { return (tr, va, te) }
+        let lead = { (d: [DemoDialogue]) in d.map { DemoDialogue(id: $0.id, dialogue: $0.dialogue, summary: $0.lead, lead: $0.lead) } }
+        return (lead(tr), lead(va), lead(te))
     }
 }

@@ -3,6 +3,9 @@ public struct DemoDialogue: Equatable, Sendable {
     public let id: String
     public let dialogue: String
     public let summary: String
+    /// The first turn of the scenario itself ("Name: message", no greeting or small talk):
+    /// the extractive "lead" summary the demo's base model is pretrained to give.
+    public let lead: String
 }
 
 /// Messenger-style dialogues between two or three people with a one-sentence third-person
@@ -30,6 +33,7 @@ public struct DialogueGenerator {
         if rng.chance(0.5) { lines.append((b, rng.pick(V.greetings))) }
         if rng.chance(0.3) { lines.append((b, rng.pick(V.smallTalk))) }
 
+        let scenarioStart = lines.count
         switch scenario {
         case 0:  // a meeting plan, sometimes renegotiated
             let place = rng.pick(V.places), day = rng.pick(V.days)
@@ -98,7 +102,8 @@ public struct DialogueGenerator {
         // SAMSum uses "\r\n" between turns in most dialogues and "\n" in some.
         let newline = rng.chance(0.85) ? "\r\n" : "\n"
         let dialogue = lines.map { "\($0.0): \($0.1)" }.joined(separator: newline)
-        return DemoDialogue(id: id, dialogue: dialogue, summary: summary)
+        let lead = "\(lines[scenarioStart].0): \(lines[scenarioStart].1)"
+        return DemoDialogue(id: id, dialogue: dialogue, summary: summary, lead: lead)
     }
 
     /// A split of `count` dialogues with SAMSum-like ids ("13818513" style: eight digits).
