@@ -43,6 +43,7 @@ let package = Package(
 
         // Stage executables: parse arguments, call one library function.
         // (each stage's issue adds its executableTarget here)
+        .executableTarget(name: "tokenize", dependencies: ["SentencePiece", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
