@@ -47,6 +47,7 @@ let package = Package(
         // (each stage's issue adds its executableTarget here)
         .executableTarget(name: "demo-assets", dependencies: [
             "DemoAssets", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "tokenize", dependencies: ["SentencePiece", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),

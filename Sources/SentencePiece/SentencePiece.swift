@@ -1,1 +1,0 @@
-// The SentencePiece module: see docs/ARCHITECTURE.md.

@@ -1,0 +1,2 @@
+// `tokenize`: SentencePiece encoding and decoding for people and scripts.
+TokenizeCommand.main()
