@@ -42,12 +42,14 @@ let package = Package(
         .target(name: "Corpus", dependencies: ["Pipeline", "CArchive"]),
         .target(name: "DemoAssets", dependencies: ["Corpus", "SafeTensors"]),
         .target(name: "Dataset", dependencies: ["SafeTensors"]),
+        // One function per pipeline stage, called by the thin executables (and by tests).
+        .target(name: "Stages", dependencies: ["Pipeline", "Dataset", "SentencePiece"]),
 
         // Stage executables: parse arguments, call one library function.
         // (each stage's issue adds its executableTarget here)
         .executableTarget(name: "demo-assets", dependencies: [
             "DemoAssets", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "tokenize", dependencies: ["SentencePiece", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "tokenize", dependencies: ["SentencePiece", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
@@ -60,5 +62,6 @@ let package = Package(
         .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
         .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset"]),
+        .testTarget(name: "StagesTests", dependencies: ["Stages"]),
     ]
 )
