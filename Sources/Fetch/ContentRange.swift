@@ -8,6 +8,12 @@ struct ContentRange: Equatable {
     var last: Int?
     var total: Int?
 
+    init(first: Int?, last: Int?, total: Int?) {
+        self.first = first
+        self.last = last
+        self.total = total
+    }
+
     init?(_ header: String) {
         let trimmed = header.trimmingCharacters(in: .whitespaces)
         guard trimmed.lowercased().hasPrefix("bytes ") else { return nil }
