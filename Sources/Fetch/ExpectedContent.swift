@@ -13,6 +13,27 @@ public struct ExpectedContent: Sendable, Equatable {
         self.sha256 = sha256?.lowercased()
     }
 
+    /// Checks a local file (e.g. an archive given with `--archive`) the way a
+    /// download is checked, and returns its actual size and SHA-256. Errors:
+    /// `.missingInput` if absent, `.integrity` naming both sizes or both digests.
+    @discardableResult
+    public func verify(fileAt url: URL) throws -> (size: Int, sha256: String) {
+        let expected = try validated(for: url.path)
+        let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+        guard let size = (attributes?[.size] as? NSNumber)?.intValue else {
+            throw PipelineError.missingInput("no such file", path: url.path)
+        }
+        if let expectedSize = expected.size, size != expectedSize {
+            throw PipelineError.integrity("size mismatch: expected \(expectedSize) bytes, got \(size) bytes",
+                                          path: url.path)
+        }
+        let digest = try Digest.sha256(fileAt: url)
+        if let expectedDigest = expected.sha256, digest != expectedDigest {
+            throw PipelineError.integrity("SHA-256 mismatch: expected \(expectedDigest), got \(digest)", path: url.path)
+        }
+        return (size, digest)
+    }
+
     func validated(for path: String) throws -> ExpectedContent {
         if let size, size < 0 {
             throw PipelineError.usage("expected size must not be negative (got \(size))", path: path)

@@ -288,6 +288,28 @@ final class DownloaderTests: XCTestCase {
         XCTAssertEqual(result.sha256, Digest.sha256(payload))
     }
 
+    func testLocalFileVerificationNamesBothDigests() throws {
+        let payload = testBytes(count: 777)
+        let file = directory.appendingPathComponent("local.7z")
+        try payload.write(to: file)
+        let actual = Digest.sha256(payload)
+        let checked = try ExpectedContent(size: 777, sha256: actual.uppercased()).verify(fileAt: file)
+        XCTAssertEqual(checked.sha256, actual)
+        XCTAssertEqual(checked.size, 777)
+        let pinned = String(repeating: "1", count: 64)
+        XCTAssertThrowsError(try ExpectedContent(sha256: pinned).verify(fileAt: file)) { error in
+            XCTAssertEqual((error as? PipelineError)?.status, .integrity)
+            XCTAssertEqual((error as? PipelineError)?.description,
+                           "\(file.path): SHA-256 mismatch: expected \(pinned), got \(actual)")
+        }
+        XCTAssertThrowsError(try ExpectedContent(size: 778).verify(fileAt: file)) { error in
+            XCTAssertEqual((error as? PipelineError)?.status, .integrity)
+        }
+        XCTAssertThrowsError(try ExpectedContent().verify(fileAt: directory.appendingPathComponent("none"))) { error in
+            XCTAssertEqual((error as? PipelineError)?.status, .missingInput)
+        }
+    }
+
     func testMalformedPinnedDigestIsUsageError() {
         XCTAssertThrowsError(try Downloader().download(from: [URL(string: "http://127.0.0.1:9/x")!],
                                                        to: directory.appendingPathComponent("x"),
