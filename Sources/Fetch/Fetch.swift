@@ -1,1 +1,0 @@
-// The Fetch module: see docs/ARCHITECTURE.md.

@@ -1,6 +1,0 @@
-import XCTest
-@testable import Corpus
-
-final class CorpusModuleTests: XCTestCase {
-    func testModuleBuilds() {}
-}

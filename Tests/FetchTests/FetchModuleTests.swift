@@ -1,6 +1,0 @@
-import XCTest
-@testable import Fetch
-
-final class FetchModuleTests: XCTestCase {
-    func testModuleBuilds() {}
-}
