@@ -43,10 +43,11 @@ let package = Package(
         .target(name: "DemoAssets", dependencies: ["Corpus", "SafeTensors"]),
         .target(name: "Dataset", dependencies: ["SafeTensors"]),
         // One function per pipeline stage, called by the thin executables (and by tests).
-        .target(name: "Stages", dependencies: ["Pipeline", "Dataset", "SentencePiece"]),
+        .target(name: "Stages", dependencies: ["Pipeline", "Dataset", "SentencePiece", "Fetch", "Corpus", "SafeTensors", "T5"]),
 
         // Stage executables: parse arguments, call one library function.
-        // (each stage's issue adds its executableTarget here)
+        .executableTarget(name: "fetch-samsum", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "fetch-model", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "demo-assets", dependencies: [
             "DemoAssets", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "tokenize", dependencies: ["SentencePiece", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -62,6 +63,6 @@ let package = Package(
         .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
         .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset"]),
-        .testTarget(name: "StagesTests", dependencies: ["Stages"]),
+        .testTarget(name: "StagesTests", dependencies: ["Stages", "DemoAssets", "Corpus"]),
     ]
 )

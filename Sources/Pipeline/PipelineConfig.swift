@@ -26,7 +26,9 @@ public struct PipelineConfig: Sendable {
             guard let spec = ParameterSchema.spec(for: key) else {
                 throw PipelineError.usage("--set: unknown parameter '\(key)'\(suggestion(for: key))")
             }
-            flat[key] = try coerce(parseScalar(raw), to: spec, origin: "--set \(key)")
+            // A string parameter takes the text as given ("007" stays "007", not 7).
+            let value = spec.type == .string ? JSONValue.string(raw) : parseScalar(raw)
+            flat[key] = try coerce(value, to: spec, origin: "--set \(key)")
         }
         for spec in ParameterSchema.all where flat[spec.key] == nil {
             throw PipelineError.usage("missing parameter '\(spec.key)' (\(spec.type.name))", path: path)
@@ -141,6 +143,11 @@ public final class ParameterReader: @unchecked Sendable {
     public func double(_ key: String) -> Double { get(key).doubleValue! }
     public func bool(_ key: String) -> Bool { get(key).boolValue! }
     public func strings(_ key: String) -> [String] { get(key).arrayValue!.map { $0.stringValue! } }
+
+    /// A value that selects where to get bytes whose content another, hashed parameter
+    /// pins (a mirror list, a local copy of a pinned archive): it is not part of the key,
+    /// so fetching the same content from elsewhere is still a cache hit.
+    public func unhashed(_ key: String) -> JSONValue { config.value(key) }
 
     /// The parameters read so far, as one JSON object (what the key and manifest record).
     public var readJSON: JSONValue { .object(read) }

@@ -5,9 +5,12 @@ import Foundation
 public struct StageOutput: Sendable {
     public let name: String
     public let stablePath: String
-    public init(_ name: String, at stablePath: String) {
+    /// An optional output is exposed when the run wrote it (e.g. generation_config.json).
+    public let isOptional: Bool
+    public init(_ name: String, at stablePath: String, optional: Bool = false) {
         self.name = name
         self.stablePath = stablePath
+        self.isOptional = optional
     }
 }
 
@@ -128,6 +131,10 @@ public final class StageRun {
         var exposed: [String: String] = [:]
         for o in outputs {
             guard let sha = hashes[o.name] else {
+                if o.isOptional {
+                    try? FileManager.default.removeItem(at: resolve(o.stablePath))  // stale from another key
+                    continue
+                }
                 throw PipelineError.internal("stage \(instance) did not write its output '\(o.name)'")
             }
             try store.expose(key: key, name: o.name, at: root.appendingPathComponent(o.stablePath))

@@ -121,6 +121,9 @@ public struct Store: Sendable {
     /// or a copy where links are impossible; replaced atomically either way.
     func expose(key: String, name: String, at stable: URL) throws {
         let src = outputs(key).appendingPathComponent(name)
+        if let a = FileIdentity(path: src.path), let b = FileIdentity(path: stable.path), a.inode == b.inode {
+            return  // already this entry's file (rename(2) between two links of one inode is a no-op)
+        }
         try AtomicFile.createDirectory(stable.deletingLastPathComponent())
         let tmp = stable.deletingLastPathComponent().appendingPathComponent(".\(stable.lastPathComponent).link-\(getpid())")
         try? FileManager.default.removeItem(at: tmp)

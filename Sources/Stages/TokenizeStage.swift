@@ -40,10 +40,7 @@ public enum TokenizeStage {
                             "subset_every": String(tokenizer.subsetEvery), "subset_offset": String(tokenizer.subsetOffset),
                             "max_source_length": String(tokenizer.maxSourceLength),
                             "max_target_length": String(tokenizer.maxTargetLength)]
-                let progress = Progress("tokenize \(split)", total: nil, unit: "examples")
                 let r = tokenizer.tokenize(examples, metadata: meta) { processor.encode(batch: $0, threads: threads) }
-                progress.update(done: r.file.count)
-                progress.finish()
                 guard r.file.count > 0 else {
                     throw PipelineError.badInput("the \(split) split has no examples after subsetting", path: inputs[split]!.path)
                 }

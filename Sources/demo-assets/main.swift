@@ -8,7 +8,44 @@ struct DemoAssetsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo-assets",
         abstract: "Rebuild the demo corpus (and its plain text, for training the demo vocabulary).",
-        subcommands: [Text.self])
+        subcommands: [Corpus.self, InitModel.self, Text.self])
+
+    struct Corpus: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the demo corpus.7z (or, with --pretraining, the base model's lead-summary corpus).")
+
+        @Option(help: "Output archive path.")
+        var out: String
+
+        @Flag(help: "The pretraining corpus: other dialogues, extractive lead turns as summaries.")
+        var pretraining = false
+
+        func run() throws {
+            try runReportingErrors {
+                let spec = pretraining ? DemoCorpusSpec.pretraining : DemoCorpusSpec()
+                try spec.writeArchive(to: URL(fileURLWithPath: out))
+                print("\(out): sha256 \(try Digest.sha256(fileAt: URL(fileURLWithPath: out)))")
+            }
+        }
+    }
+
+    struct InitModel: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "init-model",
+            abstract: "Write the demo model's seeded initial weights, config.json and tokenizer into a directory.")
+
+        @Option(help: "Output directory.")
+        var out: String
+
+        @Option(help: "The SentencePiece model to ship with it.")
+        var spiece = "demo/spiece.model"
+
+        func run() throws {
+            try runReportingErrors {
+                try DemoModelRecipe().writeInitialModel(to: URL(fileURLWithPath: out), spiece: URL(fileURLWithPath: spiece))
+            }
+        }
+    }
 
     struct Text: ParsableCommand {
         static let configuration = CommandConfiguration(

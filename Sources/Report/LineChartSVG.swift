@@ -1,0 +1,81 @@
+import Foundation
+
+/// A dependency-free SVG line chart: enough for a loss curve in a Markdown report.
+public struct LineChartSVG {
+    public struct Series {
+        public var name: String
+        public var color: String
+        public var points: [(x: Double, y: Double)]
+        public var markers: Bool
+        public init(name: String, color: String, points: [(x: Double, y: Double)], markers: Bool = false) {
+            self.name = name
+            self.color = color
+            self.points = points
+            self.markers = markers
+        }
+    }
+
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    public var series: [Series]
+    public var width = 720.0
+    public var height = 360.0
+
+    public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.series = series
+    }
+
+    public func render() -> String {
+        let all = series.flatMap(\.points).filter { $0.y.isFinite }
+        let (left, right, top, bottom) = (64.0, 16.0, 36.0, 48.0)
+        let pw = width - left - right, ph = height - top - bottom
+        let xs = all.map(\.x), ys = all.map(\.y)
+        let x0 = xs.min() ?? 0, x1 = max((xs.max() ?? 1), x0 + 1e-9)
+        var y0 = ys.min() ?? 0, y1 = ys.max() ?? 1
+        if y1 - y0 < 1e-9 { y0 -= 0.5; y1 += 0.5 }
+        let pad = (y1 - y0) * 0.05
+        y0 -= pad; y1 += pad
+        func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * pw }
+        func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * ph }
+        func f(_ v: Double) -> String { String(format: "%.1f", v) }
+
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
+            + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        s += "<text x=\"\(f(width / 2))\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">\(escape(title))</text>\n"
+        for i in 0...4 {  // horizontal grid with y ticks
+            let y = y0 + (y1 - y0) * Double(i) / 4
+            s += "<line x1=\"\(f(left))\" y1=\"\(f(py(y)))\" x2=\"\(f(left + pw))\" y2=\"\(f(py(y)))\" stroke=\"#ddd\"/>\n"
+            s += "<text x=\"\(f(left - 6))\" y=\"\(f(py(y) + 4))\" text-anchor=\"end\">\(String(format: "%.3g", y))</text>\n"
+        }
+        for i in 0...4 {
+            let x = x0 + (x1 - x0) * Double(i) / 4
+            s += "<text x=\"\(f(px(x)))\" y=\"\(f(top + ph + 16))\" text-anchor=\"middle\">\(String(format: "%.4g", x))</text>\n"
+        }
+        s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#888\"/>\n"
+        s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
+        s += "<text transform=\"translate(14 \(f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
+        for (i, ser) in series.enumerated() {
+            let pts = ser.points.filter { $0.y.isFinite }
+            guard !pts.isEmpty else { continue }
+            let path = pts.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
+            s += "<polyline fill=\"none\" stroke=\"\(ser.color)\" stroke-width=\"1.5\" points=\"\(path)\"/>\n"
+            if ser.markers {
+                for p in pts { s += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3\" fill=\"\(ser.color)\"/>\n" }
+            }
+            let ly = top + 14 + Double(i) * 16
+            s += "<line x1=\"\(f(left + pw - 150))\" y1=\"\(f(ly - 4))\" x2=\"\(f(left + pw - 130))\" y2=\"\(f(ly - 4))\" stroke=\"\(ser.color)\" stroke-width=\"2\"/>\n"
+            s += "<text x=\"\(f(left + pw - 124))\" y=\"\(f(ly))\">\(escape(ser.name))</text>\n"
+        }
+        return s + "</svg>\n"
+    }
+
+    func escape(_ t: String) -> String {
+        t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
+    }
+}
