@@ -1,7 +1,7 @@
 /// Unigram segmentation exactly as SentencePiece's `Model::EncodeOptimized`
 /// (unigram_model.cc): a Viterbi pass over UTF-8 byte positions that keeps, for each
 /// end position, the best path ending there. Ties keep the first candidate found,
-/// scores are summed in double and stored in float, user-defined symbols score
+/// scores are summed in float, user-defined symbols score
 /// `length * maxScore - 0.1`, and a character no piece covers becomes `<unk>`
 /// scored `minScore - 10`.
 struct UnigramModel: Sendable {
@@ -101,13 +101,14 @@ struct UnigramModel: Sendable {
                     let flag = flags[Int(id)]
                     if flag & Self.unusedFlag != 0 { continue }
                     let length = keyPos - start
-                    // The reference computes `length * max_score_ - 0.1` in double and adds in double.
+                    // Path scores are float sums: the library's results on tied paths
+                    // (e.g. "abab…") match float, not double, accumulation.
                     let score = flag & Self.userDefinedFlag != 0
-                        ? Double(Float(length) * maxScore) - 0.1
-                        : Double(scores[Int(id)])
-                    let candidate = score + Double(tillHere)
-                    if startsAt[keyPos] == -1 || candidate > Double(best[keyPos]) {
-                        best[keyPos] = Float(candidate)
+                        ? Float(Double(Float(length) * maxScore) - 0.1)
+                        : scores[Int(id)]
+                    let candidate = score + tillHere
+                    if startsAt[keyPos] == -1 || candidate > best[keyPos] {
+                        best[keyPos] = candidate
                         startsAt[keyPos] = Int32(start)
                         ids[keyPos] = id
                     }
