@@ -30,9 +30,18 @@ enum Fixtures {
         try lines(name).map { $0.split(separator: " ").map { Int32($0)! } }
     }
 
+    /// Models load once per test process: debug builds make loading T5's take a while.
     static func processor(_ model: String) throws -> SentencePieceProcessor {
-        try SentencePieceProcessor(path: path(model))
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        if let cached = cache[model] { return cached }
+        let loaded = try SentencePieceProcessor(path: path(model))
+        cache[model] = loaded
+        return loaded
     }
+
+    nonisolated(unsafe) private static var cache: [String: SentencePieceProcessor] = [:]
+    private static let cacheLock = NSLock()
 
     /// FNV-1a 32-bit, as the fixture script hashes decoded text.
     static func fnv1a32(_ text: String) -> String {

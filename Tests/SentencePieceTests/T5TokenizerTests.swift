@@ -3,7 +3,14 @@ import XCTest
 
 /// T5 conventions as Hugging Face's T5Tokenizer (transformers 5.24) applies them.
 final class T5TokenizerTests: XCTestCase {
-    private func tokenizer() throws -> T5Tokenizer { try T5Tokenizer(path: Fixtures.path("t5.model")) }
+    private func tokenizer() throws -> T5Tokenizer { try T5Tokenizer(processor: Fixtures.processor("t5.model")) }
+
+    func testLoadingFromAPath() throws {
+        XCTAssertEqual(try T5Tokenizer(path: Fixtures.path("t5.model")).vocabularySize, 32_100)
+        XCTAssertThrowsError(try T5Tokenizer(path: "/nonexistent/spiece.model")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("/nonexistent/spiece.model: "), "\(error)")
+        }
+    }
 
     func testEosIsAppended() throws {
         let t5 = try tokenizer()
@@ -48,6 +55,6 @@ final class T5TokenizerTests: XCTestCase {
     }
 
     func testNonT5ModelIsRefused() throws {
-        XCTAssertThrowsError(try T5Tokenizer(path: Fixtures.path("identity.model")))
+        XCTAssertThrowsError(try T5Tokenizer(processor: Fixtures.processor("identity.model")))
     }
 }
