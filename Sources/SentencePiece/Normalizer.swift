@@ -26,11 +26,11 @@ struct Normalizer: Sendable {
         let (trie, strings) = try Self.decodeCharsmap(spec.precompiledCharsmap)
         charsmap = trie
         (replacements, replacementCharacterOffset) = Self.withReplacementCharacter(strings)
-        userDefined = PieceTrie(userDefinedSymbols.enumerated().map { ($0.element, Int32($0.offset)) })
+        userDefined = try PieceTrie(userDefinedSymbols.enumerated().map { ($0.element, Int32($0.offset), 0, false) })
         var passthrough = [Bool](repeating: false, count: 256)
         for byte in 0..<128 {
             let b = UInt8(byte)
-            passthrough[byte] = !charsmap.hasTransition(fromRootOn: b) && userDefined.child(PieceTrie.root, b) < 0
+            passthrough[byte] = !charsmap.hasTransition(fromRootOn: b) && userDefined.edge(PieceTrie.root, b).child < 0
         }
         self.passthrough = passthrough
     }

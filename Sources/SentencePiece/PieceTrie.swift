@@ -1,89 +1,125 @@
 /// A byte trie over vocabulary pieces, walked one byte at a time like darts'
 /// `traverse`. Root transitions are a direct 256-entry table; deeper ones live in
-/// one open-addressing hash table keyed by (node, byte), which keeps building
-/// simple and each step to one multiply and, usually, one probe.
+/// one open-addressing hash table keyed by (node, byte). Each edge entry also
+/// carries what the Viterbi needs about the piece ending at its child (id and
+/// score), so one step costs one probe into one array, usually one cache line.
 struct PieceTrie: Sendable {
+    /// An edge and the piece that ends where it leads.
+    struct Edge {
+        /// (parent << 8 | byte) + 1; 0 marks an empty slot.
+        var key: UInt32 = 0
+        var child: Int32 = -1
+        /// The piece ending at `child`: its id, -1 for none, `-2 - id` for a piece the
+        /// segmenter must skip (UNUSED) but `PieceToId` still finds.
+        var id: Int32 = -1
+        /// The score the segmenter uses for that piece.
+        var score: Float = 0
+    }
+
     static let root: Int32 = 0
+    /// Keys hold the node number in 24 bits.
+    static let maxNodes = 1 << 24
 
-    private var rootChildren = [Int32](repeating: -1, count: 256)
-    private var keys: [UInt64] = []
-    private var children: [Int32] = []
+    private var rootEdges = [Edge](repeating: Edge(), count: 256)
+    private var edges: [Edge] = []
     private var mask = 0
-    private var shift: UInt64 = 0
-    /// The piece id stored at each node, or -1 when no piece ends there.
-    private(set) var values: [Int32] = [-1]
+    private var shift: UInt32 = 0
+    private(set) var nodeCount = 1
 
-    var isEmpty: Bool { values.count == 1 }
+    var isEmpty: Bool { nodeCount == 1 }
 
-    /// `entries` are (bytes, id) with distinct, non-empty byte strings.
-    init(_ entries: [(bytes: [UInt8], id: Int32)]) {
-        var edges = 0
-        for entry in entries { edges += entry.bytes.count }
+    /// `entries` are distinct, non-empty byte strings with their id and score;
+    /// `skipped` pieces are found by `exactMatch` but not by `edge(_:_:)` users.
+    init(_ entries: [(bytes: [UInt8], id: Int32, score: Float, skipped: Bool)]) throws {
+        var edgeCount = 0
+        for entry in entries { edgeCount += entry.bytes.count }
         var capacity = 16
-        while capacity < edges * 2 { capacity <<= 1 }
-        keys = [UInt64](repeating: 0, count: capacity)
-        children = [Int32](repeating: -1, count: capacity)
+        while capacity < edgeCount + edgeCount / 2 { capacity <<= 1 }
+        edges = [Edge](repeating: Edge(), count: capacity)
         mask = capacity - 1
-        shift = UInt64(64 - capacity.trailingZeroBitCount)
-        values.reserveCapacity(edges + 1)
+        shift = UInt32(32 - capacity.trailingZeroBitCount)
         for entry in entries {
             var node = Self.root
+            var slot = -1
             for byte in entry.bytes {
-                var next = child(node, byte)
-                if next < 0 {
-                    next = Int32(values.count)
-                    values.append(-1)
-                    insertEdge(node, byte, next)
+                let (found, index) = locate(node, byte)
+                if found {
+                    node = index < 0 ? rootEdges[Int(byte)].child : edges[index].child
+                    slot = index < 0 ? -1 - Int(byte) : index
+                    continue
                 }
-                node = next
+                guard nodeCount < Self.maxNodes else {
+                    throw SentencePieceError(.unsupportedModel, "the vocabulary is too large for the piece trie")
+                }
+                let child = Int32(nodeCount)
+                nodeCount += 1
+                if node == Self.root {
+                    rootEdges[Int(byte)] = Edge(key: 1, child: child)
+                    slot = -1 - Int(byte)
+                } else {
+                    edges[index] = Edge(key: Self.key(node, byte), child: child)
+                    slot = index
+                }
+                node = child
             }
-            values[Int(node)] = entry.id
+            let id = entry.skipped ? -2 - entry.id : entry.id
+            if slot < 0 {
+                rootEdges[-1 - slot].id = id
+                rootEdges[-1 - slot].score = entry.score
+            } else {
+                edges[slot].id = id
+                edges[slot].score = entry.score
+            }
         }
     }
 
     @inline(__always)
-    private static func key(_ node: Int32, _ byte: UInt8) -> UInt64 { (UInt64(node) << 8 | UInt64(byte)) &+ 1 }
+    private static func key(_ node: Int32, _ byte: UInt8) -> UInt32 { (UInt32(node) << 8 | UInt32(byte)) &+ 1 }
 
     @inline(__always)
-    private func slot(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift) }
+    private func firstSlot(_ key: UInt32) -> Int { Int((key &* 0x9E37_79B1) >> shift) }
 
-    private mutating func insertEdge(_ node: Int32, _ byte: UInt8, _ next: Int32) {
-        if node == Self.root {
-            rootChildren[Int(byte)] = next
-            return
-        }
+    /// Whether the edge exists, and its slot (negative for root edges) or the free slot to fill.
+    private func locate(_ node: Int32, _ byte: UInt8) -> (found: Bool, index: Int) {
+        if node == Self.root { return (rootEdges[Int(byte)].child >= 0, -1) }
         let k = Self.key(node, byte)
-        var i = slot(k)
-        while keys[i] != 0 { i = (i + 1) & mask }
-        keys[i] = k
-        children[i] = next
+        var i = firstSlot(k)
+        while true {
+            if edges[i].key == k { return (true, i) }
+            if edges[i].key == 0 { return (false, i) }
+            i = (i + 1) & mask
+        }
     }
 
-    /// The child of `node` on `byte`, or -1.
+    /// The edge from `node` on `byte`; its `child` is -1 when there is none.
     @inline(__always)
-    func child(_ node: Int32, _ byte: UInt8) -> Int32 {
-        if node == Self.root { return rootChildren[Int(byte)] }
+    func edge(_ node: Int32, _ byte: UInt8) -> Edge {
+        if node == Self.root { return rootEdges.withUnsafeBufferPointer { $0[Int(byte)] } }
         let k = Self.key(node, byte)
-        return keys.withUnsafeBufferPointer { keys in
-            var i = slot(k)
+        return edges.withUnsafeBufferPointer { edges in
+            var i = firstSlot(k)
             while true {
-                let stored = keys[i]
-                if stored == k { return children[i] }
-                if stored == 0 { return -1 }
+                let e = edges[i]
+                if e.key == k { return e }
+                if e.key == 0 { return Edge() }
                 i = (i + 1) & mask
             }
         }
     }
 
-    /// The id of the exact piece `bytes`, if present.
+    /// The id of the exact piece `bytes` (skipped pieces included), if present.
     func exactMatch(_ bytes: some Sequence<UInt8>) -> Int32? {
         var node = Self.root
+        var last = Edge()
         for byte in bytes {
-            node = child(node, byte)
-            if node < 0 { return nil }
+            last = edge(node, byte)
+            if last.child < 0 { return nil }
+            node = last.child
         }
-        let id = values[Int(node)]
-        return id >= 0 ? id : nil
+        guard node != Self.root else { return nil }
+        if last.id >= 0 { return last.id }
+        if last.id <= -2 { return -2 - last.id }
+        return nil
     }
 
     /// The length of the longest piece that is a prefix of `s[start..<end]`, or 0.
@@ -93,10 +129,11 @@ struct PieceTrie: Sendable {
         var longest = 0
         var i = start
         while i < end {
-            node = child(node, s[i])
-            if node < 0 { break }
+            let e = edge(node, s[i])
+            if e.child < 0 { break }
+            node = e.child
             i += 1
-            if values[Int(node)] >= 0 { longest = i - start }
+            if e.id != -1 { longest = i - start }
         }
         return longest
     }

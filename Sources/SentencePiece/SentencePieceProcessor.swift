@@ -120,7 +120,7 @@ public final class SentencePieceProcessor: Sendable {
         self.byteIds = byteIds
         self.byteValues = byteValues
         self.types = model.pieces.map(\.type)
-        self.unigram = UnigramModel(pieces: model.pieces, unkId: unkId)
+        self.unigram = try UnigramModel(pieces: model.pieces, unkId: unkId)
         self.normalizer = try Normalizer(spec: model.normalizerSpec,
                                          treatWhitespaceAsSuffix: model.trainerSpec.treatWhitespaceAsSuffix,
                                          userDefinedSymbols: userDefined)

@@ -1,7 +1,7 @@
 /// Unigram segmentation exactly as SentencePiece's `Model::EncodeOptimized`
 /// (unigram_model.cc): a Viterbi pass over UTF-8 byte positions that keeps, for each
 /// end position, the best path ending there. Ties keep the first candidate found,
-/// scores are summed in double and stored in float, user-defined symbols score
+/// scores are summed in float, user-defined symbols score
 /// `length * maxScore - 0.1`, and a character no piece covers becomes `<unk>`
 /// scored `minScore - 10`.
 struct UnigramModel: Sendable {
@@ -19,44 +19,39 @@ struct UnigramModel: Sendable {
         var id: [Int32] = []
     }
 
-    private static let unusedFlag: UInt8 = 1
-    private static let userDefinedFlag: UInt8 = 2
     private static let unknownPenalty: Float = 10
 
+    /// Pieces the segmenter may use, each with its score: user-defined symbols get
+    /// `length * maxScore - 0.1` (their length is fixed, so it is precomputed).
     let trie: PieceTrie
-    private let scores: [Float]
-    private let flags: [UInt8]
     let minScore: Float
     let maxScore: Float
     let unkId: Int32
 
-    init(pieces: [ModelProto.Piece], unkId: Int32) {
-        var entries: [(bytes: [UInt8], id: Int32)] = []
-        var scores = [Float](repeating: 0, count: pieces.count)
-        var flags = [UInt8](repeating: 0, count: pieces.count)
+    init(pieces: [ModelProto.Piece], unkId: Int32) throws {
         // FLT_MAX / FLT_MIN as in the reference: with all scores negative, maxScore stays tiny and positive.
         var minScore = Float.greatestFiniteMagnitude
         var maxScore = Float.leastNormalMagnitude
+        for piece in pieces where piece.type == .normal {
+            minScore = min(minScore, piece.score)
+            maxScore = max(maxScore, piece.score)
+        }
+        var entries: [(bytes: [UInt8], id: Int32, score: Float, skipped: Bool)] = []
+        entries.reserveCapacity(pieces.count)
         for (i, piece) in pieces.enumerated() {
-            scores[i] = piece.score
             switch piece.type {
             case .normal:
-                entries.append((piece.bytes, Int32(i)))
-                minScore = min(minScore, piece.score)
-                maxScore = max(maxScore, piece.score)
+                entries.append((piece.bytes, Int32(i), piece.score, false))
             case .userDefined:
-                entries.append((piece.bytes, Int32(i)))
-                flags[i] = Self.userDefinedFlag
+                let score = Float(Double(Float(piece.bytes.count) * maxScore) - 0.1)
+                entries.append((piece.bytes, Int32(i), score, false))
             case .unused:
-                entries.append((piece.bytes, Int32(i)))
-                flags[i] = Self.unusedFlag
+                entries.append((piece.bytes, Int32(i), piece.score, true))
             case .unknown, .control, .byte:
                 break
             }
         }
-        trie = PieceTrie(entries)
-        self.scores = scores
-        self.flags = flags
+        trie = try PieceTrie(entries)
         self.minScore = minScore
         self.maxScore = maxScore
         self.unkId = unkId
@@ -74,13 +69,9 @@ struct UnigramModel: Sendable {
             lattice.id = [Int32](repeating: -1, count: capacity)
         }
         let unkScore = minScore - Self.unknownPenalty
-        let maxScore = self.maxScore
         lattice.score.withUnsafeMutableBufferPointer { best in
         lattice.startsAt.withUnsafeMutableBufferPointer { startsAt in
         lattice.id.withUnsafeMutableBufferPointer { ids in
-        scores.withUnsafeBufferPointer { scores in
-        flags.withUnsafeBufferPointer { flags in
-        trie.values.withUnsafeBufferPointer { values in
             for i in 0...size {
                 best[i] = 0
                 startsAt[i] = -1
@@ -93,21 +84,18 @@ struct UnigramModel: Sendable {
                 var node = PieceTrie.root
                 var keyPos = start
                 while keyPos < size {
-                    node = trie.child(node, s[keyPos])
-                    if node < 0 { break }
+                    let edge = trie.edge(node, s[keyPos])
+                    if edge.child < 0 { break }
+                    node = edge.child
                     keyPos += 1
-                    let id = values[Int(node)]
+                    let id = edge.id
                     if id < 0 { continue }
-                    let flag = flags[Int(id)]
-                    if flag & Self.unusedFlag != 0 { continue }
                     let length = keyPos - start
-                    // The reference computes `length * max_score_ - 0.1` in double and adds in double.
-                    let score = flag & Self.userDefinedFlag != 0
-                        ? Double(Float(length) * maxScore) - 0.1
-                        : Double(scores[Int(id)])
-                    let candidate = score + Double(tillHere)
-                    if startsAt[keyPos] == -1 || candidate > Double(best[keyPos]) {
-                        best[keyPos] = Float(candidate)
+                    // Path scores are float sums: the library's results on tied paths
+                    // (e.g. "abab…") match float, not double, accumulation.
+                    let candidate = edge.score + tillHere
+                    if startsAt[keyPos] == -1 || candidate > best[keyPos] {
+                        best[keyPos] = candidate
                         startsAt[keyPos] = Int32(start)
                         ids[keyPos] = id
                     }
@@ -132,7 +120,7 @@ struct UnigramModel: Sendable {
                 segments.append(Segment(start: Int32(from), end: Int32(end), id: ids[end]))
                 end = from
             }
-        }}}}}}
+        }}}
         segments.reverse()
     }
 }

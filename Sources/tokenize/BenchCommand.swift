@@ -28,8 +28,10 @@ struct BenchCommand: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: input) else {
             throw fail(SentencePieceError(.unreadableFile, "cannot read the input file", path: input))
         }
-        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
+        // Split on the byte 0x0A: String.split would keep "\r\n" together as one Character.
+        var lines = [UInt8](data).split(separator: 0x0A, omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
+        if data.last == 0x0A { lines.removeLast() }
         let bytes = lines.reduce(0) { $0 + $1.utf8.count }
 
         func time(_ body: () -> Int) -> (seconds: Double, tokens: Int) {

@@ -1,0 +1,102 @@
+import XCTest
+@testable import SentencePiece
+
+/// Corrupt, truncated and unsupported model files give one-line errors, never a crash.
+final class ModelLoadingTests: XCTestCase {
+    func testMissingFileIsAnUnreadableFileErrorNamingThePath() {
+        XCTAssertThrowsError(try SentencePieceProcessor(path: "/nonexistent/spiece.model")) { error in
+            let e = error as? SentencePieceError
+            XCTAssertEqual(e?.kind, .unreadableFile)
+            XCTAssertTrue("\(error)".hasPrefix("/nonexistent/spiece.model: "), "\(error)")
+            XCTAssertFalse("\(error)".contains("\n"))
+        }
+    }
+
+    func testEveryTruncationOfASmallModelFailsCleanly() throws {
+        let bytes = try Fixtures.bytes("identity.model")
+        var failures = 0
+        // Every cut point in the header region, then a stride through the rest.
+        let cuts = Array(0..<min(bytes.count, 600)) + Array(stride(from: 600, to: bytes.count, by: 7))
+        for cut in cuts {
+            do {
+                _ = try SentencePieceProcessor(serialized: Array(bytes[..<cut]), path: "identity.model")
+            } catch let error as SentencePieceError {
+                failures += 1
+                XCTAssertTrue(error.description.hasPrefix("identity.model: "))
+                XCTAssertFalse(error.description.contains("\n"))
+            }
+        }
+        // Cutting mid-field must be detected; only cuts on field boundaries can still parse.
+        XCTAssertGreaterThan(failures, cuts.count / 2)
+    }
+
+    func testRandomByteCorruptionNeverCrashes() throws {
+        // The small model: its structure bytes are dense enough for random hits to matter.
+        let original = try Fixtures.bytes("identity.model")
+        var rng = SplitMix64(seed: 42)
+        var errors = 0
+        for _ in 0..<300 {
+            var bytes = original
+            for _ in 0..<8 {
+                let i = Int(rng.next() % UInt64(bytes.count))
+                bytes[i] = UInt8(truncatingIfNeeded: rng.next())
+            }
+            do {
+                let sp = try SentencePieceProcessor(serialized: bytes)
+                _ = sp.encode("Hello world, ﬁne 😀 ｗｏｒｌｄ")
+            } catch is SentencePieceError {
+                errors += 1
+            }
+        }
+        XCTAssertGreaterThan(errors, 0, "no corruption was detected")
+    }
+
+    func testHugeLengthPrefixIsRejectedWithoutAllocating() {
+        // Field 1 (pieces), length 2^62: far past the end of the buffer.
+        let bytes: [UInt8] = [0x0A, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40]
+        XCTAssertThrowsError(try SentencePieceProcessor(serialized: bytes, path: "x.model")) { error in
+            XCTAssertEqual((error as? SentencePieceError)?.kind, .malformedModel)
+            XCTAssertTrue("\(error)".contains("past the end"), "\(error)")
+        }
+    }
+
+    func testModelsWithoutUnknownPieceOrOfOtherTypesAreRefused() throws {
+        var model = try ModelProto(serialized: Fixtures.bytes("identity.model"))
+        model.trainerSpec.modelType = .bpe
+        XCTAssertThrowsError(try SentencePieceProcessor(model: model)) { error in
+            XCTAssertEqual((error as? SentencePieceError)?.kind, .unsupportedModel)
+        }
+        model.trainerSpec.modelType = .unigram
+        model.pieces.removeAll { $0.type == .unknown }
+        XCTAssertThrowsError(try SentencePieceProcessor(model: model))
+        XCTAssertThrowsError(try SentencePieceProcessor(model: ModelProto()))
+    }
+
+    func testCorruptCharsmapIsAnError() throws {
+        var model = try ModelProto(serialized: Fixtures.bytes("t5.model"))
+        model.normalizerSpec.precompiledCharsmap = [0xFF, 0xFF, 0xFF, 0x7F, 1, 2, 3]
+        XCTAssertThrowsError(try SentencePieceProcessor(model: model)) { error in
+            XCTAssertEqual((error as? SentencePieceError)?.kind, .malformedModel)
+        }
+    }
+
+    func testByteFallbackWithoutAllBytePiecesIsRefused() throws {
+        var model = try ModelProto(serialized: Fixtures.bytes("bytefallback.model"))
+        XCTAssertNoThrow(try SentencePieceProcessor(model: model))
+        model.pieces.removeAll { $0.text == "<0x41>" }
+        XCTAssertThrowsError(try SentencePieceProcessor(model: model))
+    }
+}
+
+/// A small deterministic generator for corruption tests.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

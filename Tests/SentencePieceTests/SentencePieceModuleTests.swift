@@ -1,6 +1,0 @@
-import XCTest
-@testable import SentencePiece
-
-final class SentencePieceModuleTests: XCTestCase {
-    func testModuleBuilds() {}
-}
