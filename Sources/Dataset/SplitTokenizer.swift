@@ -49,7 +49,7 @@ public struct SplitTokenizer: Sendable {
         return result
     }
 
-    func withEOS(_ ids: [Int32], limit: Int) -> ([Int32], Bool) {
+    public func withEOS(_ ids: [Int32], limit: Int) -> ([Int32], Bool) {
         if ids.count + 1 <= limit { return (ids + [eosId], false) }
         return (Array(ids.prefix(max(0, limit - 1))) + [eosId], true)
     }

@@ -11,6 +11,7 @@ public final class Progress: @unchecked Sendable {
     private var note = ""
     private let start = Date()
     private var lastDraw = Date.distantPast
+    private var lastDrawnDone = -1
     private let lock = NSLock()
     private let quiet: Bool
     private let live: Bool
@@ -51,12 +52,14 @@ public final class Progress: @unchecked Sendable {
     public func finish(note: String? = nil) {
         lock.withLock {
             if let note { self.note = note }
-            draw(now: Date(), final: true)
+            // A log already has this exact line: do not print it twice.
+            if live || done != lastDrawnDone || note != nil { draw(now: Date(), final: true) }
         }
     }
 
     private func draw(now: Date, final: Bool) {
         lastDraw = now
+        lastDrawnDone = done
         guard !quiet else { return }
         let elapsed = now.timeIntervalSince(start)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0

@@ -1,0 +1,113 @@
+import Dataset
+import Foundation
+import Kernels
+import Pipeline
+import SentencePiece
+import T5
+
+/// `generate`: summaries of the tokenised test split by the base model (`variant base`)
+/// or by base + the trained adapter (`variant lora`), as `data/predictions/<variant>.jsonl`
+/// rows `{"id", "prediction"}` in the split's order.
+public enum GenerateStage {
+    public enum Variant: String, CaseIterable, Sendable { case base, lora }
+
+    @discardableResult
+    public static func run(_ options: StageOptions, variant: Variant, limit: Int? = nil, root: URL? = nil) throws -> StageResult {
+        let run = try StageRun(stage: "generate", instance: "generate-\(variant.rawValue)", formatVersion: 1,
+                               options: options, root: root)
+        let settings = try generationSettings(run.params)
+        let threads = run.params.int("runtime.threads")
+        let batchSize = run.params.int("generation.batch_size")
+        let dtype = run.params.string("generation.weights_dtype")
+        let limitParam = limit ?? run.params.int("generation.limit")
+        guard batchSize > 0, threads > 0, limitParam >= 0 else {
+            throw PipelineError.usage("generation.batch_size and runtime.threads must be > 0, generation.limit ≥ 0", path: options.config)
+        }
+        let tokens = try run.input("test.safetensors", path: run.dataPath("tokens/test.safetensors"))
+        let modelDir = run.resolve(run.dataPath("model"))
+        for f in ["config.json", "model.safetensors", "spiece.model"] {
+            try run.input(f, path: modelDir.appendingPathComponent(f).path)
+        }
+        let adapterDir = run.resolve(run.dataPath("adapter"))
+        if variant == .lora {
+            for f in ["adapter_config.json", "adapter_model.safetensors"] {
+                try run.input(f, path: adapterDir.appendingPathComponent(f).path)
+            }
+        }
+        let name = "\(variant.rawValue).jsonl"
+        return try run.execute(outputs: [StageOutput(name, at: run.dataPath("predictions/\(name)"))]) { ws in
+            Parallel.setThreads(threads)
+            let model = try T5Model.load(directory: modelDir.path, weightPrecision: dtype == "bf16" ? .bf16 : .f32)
+            if variant == .lora {
+                try model.apply(try LoRAAdapter.load(directory: adapterDir.path), mode: .unmerged)
+            }
+            var file = try TokenFile.read(path: tokens.path, vocabularySize: model.config.vocabSize)
+            if limitParam > 0, limitParam < file.count {
+                file.ids = Array(file.ids.prefix(limitParam))
+                file.sources = Array(file.sources.prefix(limitParam))
+            }
+            let tokenizer = try T5Tokenizer(path: modelDir.appendingPathComponent("spiece.model").path)
+            let predictions = try summarize(file.sources, model: model, tokenizer: tokenizer, settings: settings,
+                                            batchSize: batchSize, label: "generate \(variant.rawValue)")
+            var out = ""
+            for (id, text) in zip(file.ids, predictions) { out += JSONLines.line([("id", id), ("prediction", text)]) }
+            try Data(out.utf8).write(to: ws.url(for: name))
+            return ["examples": .int(predictions.count),
+                    "mean_prediction_words": .double(Double(predictions.map { $0.split(separator: " ").count }.reduce(0, +))
+                                                     / Double(max(1, predictions.count)))]
+        }
+    }
+
+    /// Generates for every source, in batches of similar length (less padding), and returns
+    /// the decoded texts in the sources' order.
+    public static func summarize(_ sources: [[Int32]], model: T5Model, tokenizer: T5Tokenizer,
+                                 settings: GenerationSettings, batchSize: Int, label: String) throws -> [String] {
+        let generator = Generator(model: model)
+        let order = sources.indices.sorted { (sources[$0].count, $0) < (sources[$1].count, $1) }
+        var texts = [String](repeating: "", count: sources.count)
+        let progress = Progress(label, total: sources.count, unit: "summaries")
+        for start in stride(from: 0, to: order.count, by: batchSize) {
+            let batch = Array(order[start..<min(order.count, start + batchSize)])
+            let outputs = try generator.generate(batch.map { sources[$0] }, settings: settings)
+            // Ids past the tokenizer's pieces and sentinels are the embedding's padding rows
+            // (T5 rounds vocab_size up); like special tokens they have no text.
+            for (i, ids) in zip(batch, outputs) { texts[i] = try tokenizer.decode(ids.filter { Int($0) < tokenizer.vocabularySize }) }
+            progress.advance(by: batch.count)
+        }
+        progress.finish()
+        return texts
+    }
+
+    static func generationSettings(_ p: ParameterReader) throws -> GenerationSettings {
+        GenerationSettings(numBeams: p.int("generation.num_beams"), maxNewTokens: p.int("generation.max_new_tokens"),
+                           minNewTokens: p.int("generation.min_new_tokens"),
+                           lengthPenalty: Float(p.double("generation.length_penalty")),
+                           earlyStopping: p.bool("generation.early_stopping") ? .whenBeamsFull : .heuristic,
+                           noRepeatNgramSize: p.int("generation.no_repeat_ngram_size"))
+    }
+
+    /// Standalone use: `generate --model DIR [--adapter DIR] --input FILE.jsonl --output FILE.jsonl`;
+    /// prompts are built from pipeline.yaml's template, nothing is cached.
+    public static func standalone(config: PipelineConfig, model modelDir: String, adapter: String?, input: String,
+                                  output: String, limit: Int?) throws {
+        let p = ParameterReader(config)
+        let settings = try generationSettings(p)
+        Parallel.setThreads(max(1, p.int("runtime.threads")))
+        let rows = try JSONLines.readObjects(path: input, required: ["id", "dialogue"])
+        guard !rows.isEmpty else { throw PipelineError.badInput("no rows to summarize", path: input) }
+        let kept = limit.map { Array(rows.prefix($0)) } ?? rows
+        let model = try T5Model.load(directory: modelDir,
+                                     weightPrecision: p.string("generation.weights_dtype") == "bf16" ? .bf16 : .f32)
+        if let adapter { try model.apply(try LoRAAdapter.load(directory: adapter), mode: .unmerged) }
+        let tokenizer = try T5Tokenizer(path: URL(fileURLWithPath: modelDir).appendingPathComponent("spiece.model").path)
+        let split = SplitTokenizer(prompt: p.string("tokenize.prompt"), subsetEvery: 1, subsetOffset: 0,
+                                   maxSourceLength: p.int("tokenize.max_source_length"), maxTargetLength: 2)
+        let sources = kept.map { split.withEOS(tokenizer.processor.encode(split.promptText(for: $0["dialogue"]!)),
+                                                limit: split.maxSourceLength).0 }
+        let texts = try summarize(sources, model: model, tokenizer: tokenizer, settings: settings,
+                                  batchSize: max(1, p.int("generation.batch_size")), label: "generate")
+        var out = ""
+        for (row, text) in zip(kept, texts) { out += JSONLines.line([("id", row["id"]!), ("prediction", text)]) }
+        try AtomicFile.write(out, to: URL(fileURLWithPath: output))
+    }
+}
