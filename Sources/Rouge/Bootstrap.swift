@@ -53,17 +53,30 @@ public enum Bootstrap {
                                       generator: inout MersenneTwister) -> [[Double]] {
         let n = columns.first?.count ?? 0
         precondition(columns.allSatisfy { $0.count == n }, "columns must have equal length")
-        var means = [[Double]](repeating: [Double](repeating: 0, count: resamples), count: columns.count)
-        guard n > 0 else { return means }
+        let width = columns.count
+        guard n > 0, n <= 1 << 32, width > 0 else {
+            return (0..<width).map { _ in [Double](repeating: 0, count: resamples) }
+        }
+        // Rows padded to chunks of 8 columns: one drawn index adds a SIMD8 per chunk. Each lane
+        // is an ordinary IEEE add in draw order, so the sums equal NumPy's column sums.
+        let chunks = (width + 7) / 8
+        var rows = [SIMD8<Double>](repeating: .zero, count: n * chunks)
+        for c in 0..<width { for i in 0..<n { rows[i * chunks + c / 8][c % 8] = columns[c][i] } }
+        let range = UInt32(truncatingIfNeeded: n - 1)
+        let mask = MersenneTwister.mask(covering: range)
         var indices = [Int](repeating: 0, count: n)
+        var means = [[Double]](repeating: [Double](repeating: 0, count: resamples), count: width)
+        let count = Double(n)
         for r in 0..<resamples {
-            for k in 0..<n { indices[k] = generator.nextIndex(below: n) }
-            for c in 0..<columns.count {
-                columns[c].withUnsafeBufferPointer { values in
-                    var sum = 0.0
-                    for i in indices { sum += values[i] }
-                    means[c][r] = sum / Double(n)
+            for k in 0..<n { indices[k] = generator.nextIndex(range: range, mask: mask) * chunks }
+            for chunk in 0..<chunks {
+                var sum = SIMD8<Double>.zero
+                rows.withUnsafeBufferPointer { values in
+                    indices.withUnsafeBufferPointer { drawn in
+                        for i in drawn { sum += values[i + chunk] }
+                    }
                 }
+                for lane in 0..<min(8, width - chunk * 8) { means[chunk * 8 + lane][r] = sum[lane] / count }
             }
         }
         return means

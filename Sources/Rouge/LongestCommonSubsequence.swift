@@ -8,6 +8,9 @@ struct LongestCommonSubsequence {
     /// Reused DP storage, so scoring many examples does not allocate per pair.
     private var table: [Int32] = []
     private var row: [Int32] = []
+    /// Per token id: remaining counts on each side for ROUGE-Lsum; all zero between calls.
+    private var targetCounts: [Int32] = []
+    private var predictionCounts: [Int32] = []
 
     struct TooLarge: Error {
         let cells: Int
@@ -46,16 +49,23 @@ struct LongestCommonSubsequence {
     /// rouge_score's `_summary_level_lcs`: for each reference sentence, the union of one LCS
     /// with every candidate sentence (as `_backtrack_norec` picks it), then hits counted
     /// without using any token more often than it occurs on either side.
-    mutating func scoreLsum(target: [[Int32]], prediction: [[Int32]]) throws(TooLarge) -> Score {
+    mutating func scoreLsum(target: [[Int32]], prediction: [[Int32]], vocabularySize: Int) throws(TooLarge) -> Score {
         guard !target.isEmpty, !prediction.isEmpty else { return .zero }
         let m = target.reduce(0) { $0 + $1.count }
         let n = prediction.reduce(0) { $0 + $1.count }
         guard m > 0, n > 0 else { return .zero }
 
-        var targetCounts: [Int32: Int] = [:]
-        var predictionCounts: [Int32: Int] = [:]
-        for sentence in target { for t in sentence { targetCounts[t, default: 0] += 1 } }
-        for sentence in prediction { for t in sentence { predictionCounts[t, default: 0] += 1 } }
+        if targetCounts.count < vocabularySize {
+            targetCounts += [Int32](repeating: 0, count: vocabularySize - targetCounts.count)
+            predictionCounts += [Int32](repeating: 0, count: vocabularySize - predictionCounts.count)
+        }
+        for sentence in target { for t in sentence { targetCounts[Int(t)] += 1 } }
+        for sentence in prediction { for t in sentence { predictionCounts[Int(t)] += 1 } }
+        defer {
+            // Leave the scratch counts all zero for the next call.
+            for sentence in target { for t in sentence { targetCounts[Int(t)] = 0 } }
+            for sentence in prediction { for t in sentence { predictionCounts[Int(t)] = 0 } }
+        }
 
         var hits = 0
         var inUnion: [Bool] = []
@@ -63,11 +73,11 @@ struct LongestCommonSubsequence {
             inUnion = [Bool](repeating: false, count: r.count)
             for c in prediction { try markLCS(r, c, into: &inUnion) }
             for i in 0..<r.count where inUnion[i] {
-                let t = r[i]
-                if let pc = predictionCounts[t], pc > 0, let tc = targetCounts[t], tc > 0 {
+                let t = Int(r[i])
+                if predictionCounts[t] > 0 && targetCounts[t] > 0 {
                     hits += 1
-                    predictionCounts[t] = pc - 1
-                    targetCounts[t] = tc - 1
+                    predictionCounts[t] -= 1
+                    targetCounts[t] -= 1
                 }
             }
         }

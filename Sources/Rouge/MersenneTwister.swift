@@ -26,9 +26,15 @@ public struct MersenneTwister: Sendable {
     }
 
     private mutating func regenerate() {
-        for k in 0..<624 {
-            let y = (state[k] & 0x8000_0000) | (state[(k + 1) % 624] & 0x7FFF_FFFF)
-            state[k] = state[(k + 397) % 624] ^ (y >> 1) ^ (y & 1 == 0 ? 0 : 0x9908_B0DF)
+        state.withUnsafeMutableBufferPointer { mt in
+            @inline(__always) func twist(_ k: Int, _ next: Int, _ far: Int) {
+                let y = (mt[k] & 0x8000_0000) | (mt[next] & 0x7FFF_FFFF)
+                mt[k] = mt[far] ^ (y >> 1) ^ (y & 1 == 0 ? 0 : 0x9908_B0DF)
+            }
+            // The standard three ranges of (k + 1) % 624 and (k + 397) % 624, without modulo.
+            for k in 0..<227 { twist(k, k + 1, k + 397) }
+            for k in 227..<623 { twist(k, k + 1, k - 227) }
+            twist(623, 0, 396)
         }
         index = 0
     }
@@ -39,13 +45,24 @@ public struct MersenneTwister: Sendable {
     public mutating func nextIndex(below count: Int) -> Int {
         precondition(count >= 1 && count <= 1 << 32, "nextIndex(below:) needs 1...2^32")
         let range = UInt32(truncatingIfNeeded: count - 1)
-        if range == 0 { return 0 }
+        return nextIndex(range: range, mask: Self.mask(covering: range))
+    }
+
+    /// The smallest all-ones mask that covers `range`.
+    static func mask(covering range: UInt32) -> UInt32 {
         var mask = range
         mask |= mask >> 1
         mask |= mask >> 2
         mask |= mask >> 4
         mask |= mask >> 8
         mask |= mask >> 16
+        return mask
+    }
+
+    /// `nextIndex(below: range + 1)` with the mask computed once by the caller.
+    @inline(__always)
+    mutating func nextIndex(range: UInt32, mask: UInt32) -> Int {
+        if range == 0 { return 0 }
         while true {
             let v = next() & mask
             if v <= range { return Int(v) }

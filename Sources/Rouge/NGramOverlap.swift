@@ -4,16 +4,20 @@ enum NGramOverlap {
     static func score(target: [Int32], prediction: [Int32], n: Int) -> Score {
         let targetCount = max(target.count - n + 1, 0)
         let predictionCount = max(prediction.count - n + 1, 0)
-        var remaining: [UInt64: Int32] = [:]
-        remaining.reserveCapacity(targetCount)
-        for i in 0..<targetCount { remaining[key(target, i, n), default: 0] += 1 }
-        // Matching each prediction n-gram against what is left sums min(target, prediction) counts.
+        // Merging the sorted n-grams of both sides counts sum over n-grams of min(target, prediction).
+        let t = (0..<targetCount).map { key(target, $0, n) }.sorted()
+        let p = (0..<predictionCount).map { key(prediction, $0, n) }.sorted()
         var matches = 0
-        for i in 0..<predictionCount {
-            let k = key(prediction, i, n)
-            if let left = remaining[k], left > 0 {
-                remaining[k] = left - 1
+        var i = 0, j = 0
+        while i < t.count && j < p.count {
+            if t[i] == p[j] {
                 matches += 1
+                i += 1
+                j += 1
+            } else if t[i] < p[j] {
+                i += 1
+            } else {
+                j += 1
             }
         }
         let precision = Double(matches) / Double(max(predictionCount, 1))

@@ -95,10 +95,11 @@ public struct RougeReport: Sendable {
         return metrics
     }
 
-    /// Reads `rouge-per-example.jsonl` content: system -> id -> scores.
-    public static func decodePerExample(_ data: Data, path: String) throws(RougeError) -> [String: [String: ExampleScores]] {
+    /// Reads `rouge-per-example.jsonl` content: system -> examples in file order.
+    public static func decodePerExample(_ data: Data, path: String) throws(RougeError) -> [String: [ScoredExample]] {
         let decoder = JSONDecoder()
-        var out: [String: [String: ExampleScores]] = [:]
+        var out: [String: [ScoredExample]] = [:]
+        var seen: Set<[String]> = []
         var lineNumber = 0
         for line in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
             lineNumber += 1
@@ -107,9 +108,10 @@ public struct RougeReport: Sendable {
             do { record = try decoder.decode(PerExampleRecord.self, from: Data(line)) } catch {
                 throw RougeError(.badInput, "line \(lineNumber): not a per-example record (\(describe(error)))", path: path)
             }
-            if out[record.system, default: [:]].updateValue(record.scores, forKey: record.id) != nil {
+            guard seen.insert([record.system, record.id]).inserted else {
                 throw RougeError(.badInput, "line \(lineNumber): duplicate id \"\(record.id)\" for system \"\(record.system)\"", path: path)
             }
+            out[record.system, default: []].append(ScoredExample(id: record.id, scores: record.scores))
         }
         return out
     }

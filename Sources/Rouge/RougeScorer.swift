@@ -20,7 +20,8 @@ public final class RougeScorer {
                 rouge1: NGramOverlap.score(target: t.tokens, prediction: p.tokens, n: 1),
                 rouge2: NGramOverlap.score(target: t.tokens, prediction: p.tokens, n: 2),
                 rougeL: try lcs.scoreL(target: t.tokens, prediction: p.tokens),
-                rougeLsum: try lcs.scoreLsum(target: t.sentences, prediction: p.sentences))
+                rougeLsum: try lcs.scoreLsum(target: t.sentences, prediction: p.sentences,
+                                             vocabularySize: interner.vocabularySize))
         } catch {
             throw RougeError(.badInput, "texts too long to score: an LCS problem of \(error.cells) cells exceeds the limit")
         }

@@ -3,10 +3,13 @@
 struct TokenInterner {
     private let stemmer = PorterStemmer()
     private let usesStemmer: Bool
-    /// Raw lowercase token -> id of its stemmed form.
-    private var rawToID: [[UInt8]: Int32] = [:]
+    /// Raw lowercase token -> id of its stemmed form (-1: the stem is empty).
+    private var rawToID = ByteStringTable()
     /// Stemmed token -> id.
-    private var stemToID: [[UInt8]: Int32] = [:]
+    private var stemToID = ByteStringTable()
+
+    /// Number of distinct (stemmed) tokens so far; ids are below it.
+    var vocabularySize: Int { stemToID.count }
 
     init(usesStemmer: Bool) {
         self.usesStemmer = usesStemmer
@@ -17,7 +20,7 @@ struct TokenInterner {
     mutating func tokenIDs(of text: some Collection<UInt8>) -> [Int32] {
         var out: [Int32] = []
         RougeTokenizer.forEachRawToken(in: text) { raw in
-            if let id = rawToID[raw] {
+            if let id = rawToID.value(for: raw) {
                 if id >= 0 { out.append(id) }
                 return
             }
@@ -25,13 +28,13 @@ struct TokenInterner {
             let id: Int32
             if stem.isEmpty {
                 id = -1
-            } else if let known = stemToID[stem] {
+            } else if let known = stemToID.value(for: stem) {
                 id = known
             } else {
                 id = Int32(truncatingIfNeeded: stemToID.count)
-                stemToID[stem] = id
+                stemToID.insert(stem, value: id)
             }
-            rawToID[raw] = id
+            rawToID.insert(raw, value: id)
             if id >= 0 { out.append(id) }
         }
         return out
