@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "SentencePiece", swiftSettings: fastMath),
         .target(name: "T5", dependencies: ["Kernels", "SafeTensors"], swiftSettings: fastMath),
         .target(name: "LoRA", dependencies: ["T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
-        .target(name: "Rouge", swiftSettings: fastMath),
+        .target(name: "Rouge", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: fastMath),
         .target(name: "Fetch", dependencies: ["Pipeline"]),
         .target(name: "Corpus", dependencies: ["Pipeline", "CArchive"]),
         .target(name: "DemoAssets", dependencies: ["Corpus", "SafeTensors"]),
@@ -52,6 +52,8 @@ let package = Package(
         .executableTarget(name: "demo-assets", dependencies: [
             "DemoAssets", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "tokenize", dependencies: ["SentencePiece", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // (each stage's issue adds its executableTarget here)
+        .executableTarget(name: "score-rouge", dependencies: ["Rouge", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),

@@ -1,0 +1,69 @@
+import Foundation
+
+/// One system's predictions: `{"id", "prediction"}` rows, as the generate stage writes them.
+public struct PredictionsFile: Sendable {
+    public struct Row: Sendable, Equatable {
+        public var id: String
+        public var prediction: String
+        public var line: Int
+    }
+
+    public let path: String
+    public let rows: [Row]
+
+    public init(url: URL) throws(RougeError) {
+        try self.init(file: JSONLinesFile(url: url))
+    }
+
+    public init(data: Data, path: String) throws(RougeError) {
+        try self.init(file: JSONLinesFile(data: data, path: path))
+    }
+
+    private init(file: JSONLinesFile) throws(RougeError) {
+        path = file.path
+        var rows: [Row] = []
+        var seen: [String: Int] = [:]
+        for row in file.rows {
+            let id = try file.string("id", in: row, allowInteger: true)
+            let prediction = try file.string("prediction", in: row)
+            if let first = seen[id] {
+                throw RougeError(.badInput, "line \(row.line): duplicate id \"\(id)\" (first on line \(first))", path: path)
+            }
+            seen[id] = row.line
+            rows.append(Row(id: id, prediction: prediction, line: row.line))
+        }
+        self.rows = rows
+    }
+}
+
+/// Reference summaries: `{"id", "summary", ...}` rows as fetch-samsum writes them; other
+/// fields (the dialogue) are ignored.
+public struct ReferencesFile: Sendable {
+    public let path: String
+    /// id -> reference summary.
+    public let summaries: [String: String]
+
+    public init(url: URL) throws(RougeError) {
+        try self.init(file: JSONLinesFile(url: url))
+    }
+
+    public init(data: Data, path: String) throws(RougeError) {
+        try self.init(file: JSONLinesFile(data: data, path: path))
+    }
+
+    private init(file: JSONLinesFile) throws(RougeError) {
+        path = file.path
+        var summaries: [String: String] = [:]
+        var lines: [String: Int] = [:]
+        for row in file.rows {
+            let id = try file.string("id", in: row, allowInteger: true)
+            let summary = try file.string("summary", in: row)
+            if let first = lines[id] {
+                throw RougeError(.badInput, "line \(row.line): duplicate id \"\(id)\" (first on line \(first))", path: path)
+            }
+            lines[id] = row.line
+            summaries[id] = summary
+        }
+        self.summaries = summaries
+    }
+}

@@ -1,1 +1,0 @@
-// The Rouge module: see docs/ARCHITECTURE.md.

@@ -1,0 +1,198 @@
+import Foundation
+
+/// What `score-rouge diff` reads at one revision.
+public struct RevisionSnapshot: Sendable {
+    /// How the revision is shown, e.g. "HEAD (1a2b3c4)" or "working tree".
+    public var label: String
+    public var metrics: RougeMetrics
+    /// System -> per-example scores in file order, when `rouge-per-example.jsonl` exists.
+    public var perExample: [String: [ScoredExample]]?
+    public var pipelineYAML: String?
+    public var pipelineLock: String?
+
+    public init(label: String, metrics: RougeMetrics, perExample: [String: [ScoredExample]]? = nil,
+                pipelineYAML: String? = nil, pipelineLock: String? = nil) {
+        self.label = label
+        self.metrics = metrics
+        self.perExample = perExample
+        self.pipelineYAML = pipelineYAML
+        self.pipelineLock = pipelineLock
+    }
+}
+
+/// ROUGE at two revisions side by side: per system and type the mean F1 at A and B, the
+/// difference with a paired-bootstrap interval when both revisions have per-example scores
+/// for the same examples, and the parameters that differ (pipeline.yaml, pipeline.lock, and
+/// the metrics' recorded `inputs`), which is what explains a change.
+public struct RougeDiff: Codable, Equatable, Sendable {
+    public struct Row: Codable, Equatable, Sendable {
+        public var system: String
+        public var rouge: RougeType
+        public var a: Double?
+        public var b: Double?
+        public var delta: Double?
+        /// Nil when a side lacks per-example scores or the two sides scored different examples.
+        public var paired: PairedDifference?
+        /// Number of examples the paired interval is over.
+        public var pairedN: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case system, rouge, a, b, delta, paired
+            case pairedN = "paired_n"
+        }
+    }
+
+    public struct ParameterChange: Codable, Equatable, Sendable {
+        /// "pipeline.yaml", "pipeline.lock" or "rouge.json inputs".
+        public var source: String
+        public var key: String
+        /// Nil when the key is absent at that revision.
+        public var a: String?
+        public var b: String?
+    }
+
+    public var revisionA: String
+    public var revisionB: String
+    public var rows: [Row]
+    public var parameterChanges: [ParameterChange]
+    /// Why some rows have no paired interval, one sentence each.
+    public var notes: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case rows, notes
+        case revisionA = "revision_a"
+        case revisionB = "revision_b"
+        case parameterChanges = "parameter_changes"
+    }
+
+    public init(a: RevisionSnapshot, b: RevisionSnapshot,
+                bootstrap: BootstrapConfiguration = BootstrapConfiguration()) throws(RougeError) {
+        let bootstrap = try bootstrap.validated()
+        revisionA = a.label
+        revisionB = b.label
+        var notes: [String] = []
+        var systems = a.metrics.systemOrder
+        for name in b.metrics.systemOrder where !systems.contains(name) { systems.append(name) }
+        if a.perExample == nil { notes.append("no per-example scores at \(a.label): no paired intervals") }
+        if b.perExample == nil { notes.append("no per-example scores at \(b.label): no paired intervals") }
+        var rows: [Row] = []
+        for system in systems {
+            let columnsA = a.perExample?[system], columnsB = b.perExample?[system]
+            var aligned: [(ExampleScores, ExampleScores)]? = nil
+            if let columnsA, let columnsB {
+                let byID = Dictionary(columnsB.map { ($0.id, $0.scores) }, uniquingKeysWith: { first, _ in first })
+                if columnsA.count == columnsB.count, columnsA.allSatisfy({ byID[$0.id] != nil }) {
+                    aligned = columnsA.map { ($0.scores, byID[$0.id]!) }
+                } else {
+                    notes.append("\(system): the revisions scored different examples: no paired intervals")
+                }
+            }
+            for type in RougeType.allCases {
+                let meanA = a.metrics.systems[system]?.rouge[type]?.fmeasure.mean
+                let meanB = b.metrics.systems[system]?.rouge[type]?.fmeasure.mean
+                var row = Row(system: system, rouge: type, a: meanA, b: meanB, delta: nil, paired: nil, pairedN: nil)
+                if let meanA, let meanB { row.delta = meanB - meanA }
+                if let aligned, !aligned.isEmpty {
+                    row.paired = RougeEvaluation.pairedDifference(
+                        baseline: aligned.map { $0.0[type].fmeasure }, candidate: aligned.map { $0.1[type].fmeasure },
+                        configuration: bootstrap)
+                    row.pairedN = aligned.count
+                }
+                rows.append(row)
+            }
+        }
+        self.rows = rows
+        self.notes = notes
+        var changes: [ParameterChange] = []
+        for (source, textA, textB) in [("pipeline.yaml", a.pipelineYAML, b.pipelineYAML),
+                                       ("pipeline.lock", a.pipelineLock, b.pipelineLock)] {
+            let flatA = try textA.map { (t) throws(RougeError) in
+                try ParameterFlattening.flatten(yaml: t, path: "\(source) at \(a.label)") } ?? [:]
+            let flatB = try textB.map { (t) throws(RougeError) in
+                try ParameterFlattening.flatten(yaml: t, path: "\(source) at \(b.label)") } ?? [:]
+            changes += Self.changes(source: source, flatA, flatB)
+        }
+        changes += Self.changes(source: "rouge.json inputs", a.metrics.inputs, b.metrics.inputs)
+        if a.metrics.scorer != b.metrics.scorer {
+            notes.append("the scorer settings differ between the revisions (see rouge.json \"scorer\")")
+        }
+        parameterChanges = changes
+    }
+
+    static func changes(source: String, _ a: [String: String], _ b: [String: String]) -> [ParameterChange] {
+        Set(a.keys).union(b.keys).sorted().compactMap { key in
+            a[key] == b[key] ? nil : ParameterChange(source: source, key: key, a: a[key], b: b[key])
+        }
+    }
+
+    public func render(format: OutputFormat) -> String {
+        switch format {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try! encoder.encode(self), as: UTF8.self) + "\n"
+        case .table, .markdown:
+            let markdown = format == .markdown
+            var t = TextTable(header: ["system", "ROUGE", "A", "B", "B - A", "paired CI", "share <= 0"])
+            for row in rows {
+                t.append([row.system, row.rouge.rawValue,
+                          row.a.map(Figures.value) ?? "-", row.b.map(Figures.value) ?? "-",
+                          row.delta.map(Figures.signed) ?? "-",
+                          row.paired.map { Figures.interval($0.low, $0.high, signed: true) } ?? "-",
+                          row.paired.map { Figures.share($0.shareAtOrBelowZero) } ?? "-"])
+            }
+            var out = "ROUGE F1: A = \(revisionA), B = \(revisionB)\n\n" + t.render(markdown: markdown) + "\n"
+            for note in notes { out += "\nnote: \(note)" }
+            if !notes.isEmpty { out += "\n" }
+            out += "\n"
+            if parameterChanges.isEmpty {
+                out += "No parameter differs between the revisions.\n"
+            } else {
+                var p = TextTable(header: ["source", "parameter", "A", "B"])
+                for c in parameterChanges { p.append([c.source, c.key, c.a ?? "(absent)", c.b ?? "(absent)"]) }
+                out += "Parameters that differ:\n\n" + p.render(markdown: markdown) + "\n"
+            }
+            return out
+        }
+    }
+}
+
+/// Loading both sides of a diff from git.
+extension RougeDiff {
+    public static let metricsPath = "metrics/rouge.json"
+    public static let perExamplePath = "metrics/rouge-per-example.jsonl"
+    public static let pipelinePath = "pipeline.yaml"
+    public static let lockPath = "pipeline.lock"
+
+    /// Reads the metrics, per-example scores, pipeline.yaml and pipeline.lock of `revision`
+    /// (nil: the working tree). A revision without metrics is an error naming it.
+    public static func snapshot(of repository: GitRepository, at revision: String?) throws(RougeError) -> RevisionSnapshot {
+        let label: String
+        if let revision {
+            label = "\(revision) (\(try repository.commit(revision).prefix(12)))"
+        } else {
+            label = "working tree"
+        }
+        guard let metricsData = try repository.file(metricsPath, at: revision) else {
+            throw RougeError(.missingInput, "\(label) has no \(metricsPath)", path: repository.root.path)
+        }
+        let metrics = try RougeReport.decodeMetrics(metricsData, path: "\(metricsPath) at \(label)")
+        let perExample = try repository.file(perExamplePath, at: revision).map { (d) throws(RougeError) in
+            try RougeReport.decodePerExample(d, path: "\(perExamplePath) at \(label)")
+        }
+        func text(_ path: String) throws(RougeError) -> String? {
+            try repository.file(path, at: revision).map { String(decoding: $0, as: UTF8.self) }
+        }
+        return RevisionSnapshot(label: label, metrics: metrics, perExample: perExample,
+                                pipelineYAML: try text(pipelinePath), pipelineLock: try text(lockPath))
+    }
+
+    /// `score-rouge diff [A [B]]`: A defaults to HEAD, B to the working tree.
+    public static func between(_ revisionA: String?, _ revisionB: String?, in directory: URL,
+                               bootstrap: BootstrapConfiguration = BootstrapConfiguration()) throws(RougeError) -> RougeDiff {
+        let repository = try GitRepository(containing: directory)
+        let a = try snapshot(of: repository, at: revisionA ?? "HEAD")
+        let b = try snapshot(of: repository, at: revisionB)
+        return try RougeDiff(a: a, b: b, bootstrap: bootstrap)
+    }
+}

@@ -1,0 +1,29 @@
+/// Scores (target, prediction) pairs exactly as rouge_score 0.1.2's
+/// `RougeScorer(["rouge1", "rouge2", "rougeL", "rougeLsum"], use_stemmer=True).score(target, prediction)`.
+///
+/// Not thread-safe: it memoizes stems and reuses DP buffers across calls.
+public final class RougeScorer {
+    private var interner: TokenInterner
+    private var lcs = LongestCommonSubsequence()
+
+    public init(usesStemmer: Bool = true) {
+        interner = TokenInterner(usesStemmer: usesStemmer)
+    }
+
+    /// The four scores of one example. Throws only when a text is so long that its LCS
+    /// table would exceed the documented bounds of `LongestCommonSubsequence`.
+    public func score(target: String, prediction: String) throws(RougeError) -> ExampleScores {
+        let t = TokenizedText(target, interner: &interner)
+        let p = TokenizedText(prediction, interner: &interner)
+        do {
+            return ExampleScores(
+                rouge1: NGramOverlap.score(target: t.tokens, prediction: p.tokens, n: 1),
+                rouge2: NGramOverlap.score(target: t.tokens, prediction: p.tokens, n: 2),
+                rougeL: try lcs.scoreL(target: t.tokens, prediction: p.tokens),
+                rougeLsum: try lcs.scoreLsum(target: t.sentences, prediction: p.sentences,
+                                             vocabularySize: interner.vocabularySize))
+        } catch {
+            throw RougeError(.badInput, "texts too long to score: an LCS problem of \(error.cells) cells exceeds the limit")
+        }
+    }
+}

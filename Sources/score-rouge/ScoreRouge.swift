@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import Rouge
+
+extension OutputFormat: ExpressibleByArgument {}
+
+/// Options shared by every form: output format and bootstrap settings.
+struct ReportOptions: ParsableArguments {
+    @Option(help: "Output: table, markdown or json.")
+    var format: OutputFormat = .table
+
+    @Option(help: "Seed of the bootstrap generator (NumPy-compatible MT19937).")
+    var seed: UInt32 = 0
+
+    @Option(help: "Bootstrap resamples.")
+    var resamples: Int = 1000
+
+    var bootstrap: BootstrapConfiguration { BootstrapConfiguration(resamples: resamples, seed: seed) }
+}
+
+/// Runs `body`, turning a library error into its one-line message on stderr and exit code.
+func reportingErrors(_ body: () throws(RougeError) -> Void) throws {
+    do { try body() } catch {
+        FileHandle.standardError.write(Data("score-rouge: \(error.description)\n".utf8))
+        throw ExitCode(error.exitCode)
+    }
+}
+
+@main
+struct ScoreRouge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score-rouge",
+        abstract: "ROUGE-1/2/L/Lsum exactly as rouge_score 0.1.2 (use_stemmer=True), with bootstrap intervals.",
+        discussion: """
+            Standalone: score-rouge --predictions P.jsonl --references R.jsonl [--format table|markdown|json]
+            Predictions are JSONL rows {"id", "prediction"}; references are rows {"id", "summary", ...}.
+            Exit codes: 64 usage, 65 bad input, 66 missing input file or revision without metrics, 74 I/O.
+            """,
+        subcommands: [Score.self, Compare.self, Diff.self],
+        defaultSubcommand: Score.self)
+}
+
+/// The standalone form, also reached without a subcommand name.
+struct Score: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score one predictions file against references.")
+
+    @Option(help: "Predictions JSONL ({\"id\", \"prediction\"}).")
+    var predictions: String
+
+    @Option(help: "References JSONL ({\"id\", \"summary\"}).")
+    var references: String
+
+    @OptionGroup var options: ReportOptions
+
+    func run() throws {
+        try reportingErrors { () throws(RougeError) in
+            let name = URL(fileURLWithPath: predictions).deletingPathExtension().lastPathComponent
+            let report = try RougeEvaluation.evaluate(
+                systems: [SystemInput(name: name, predictions: URL(fileURLWithPath: predictions))],
+                references: URL(fileURLWithPath: references),
+                inputs: ["predictions": predictions, "references": references],
+                bootstrap: try options.bootstrap.validated())
+            print(ComparisonTable.render(report.metrics, format: options.format), terminator: "")
+        }
+    }
+}
+
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score base and LoRA predictions on the same examples, with a paired bootstrap of the difference.")
+
+    @Option(help: "Base model predictions JSONL.")
+    var base: String
+
+    @Option(help: "LoRA model predictions JSONL.")
+    var lora: String
+
+    @Option(help: "References JSONL.")
+    var references: String
+
+    @Option(help: "Write rouge.json and rouge-per-example.jsonl into this directory (e.g. metrics).")
+    var outDir: String?
+
+    @Option(name: .customLong("input"), help: "KEY=VALUE recorded in rouge.json \"inputs\" (repeatable).")
+    var inputs: [String] = []
+
+    @OptionGroup var options: ReportOptions
+
+    func run() throws {
+        var recorded = ["base": base, "lora": lora, "references": references]
+        for pair in inputs {
+            guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
+                throw ValidationError("--input expects KEY=VALUE, got \"\(pair)\"")
+            }
+            recorded[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+        }
+        try reportingErrors { () throws(RougeError) in
+            let report = try RougeEvaluation.evaluate(
+                systems: [SystemInput(name: "base", predictions: URL(fileURLWithPath: base)),
+                          SystemInput(name: "lora", predictions: URL(fileURLWithPath: lora))],
+                references: URL(fileURLWithPath: references), inputs: recorded,
+                bootstrap: try options.bootstrap.validated())
+            if let outDir { try report.write(to: URL(fileURLWithPath: outDir)) }
+            print(ComparisonTable.render(report.metrics, format: options.format), terminator: "")
+        }
+    }
+}
+
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "ROUGE at two git revisions (default HEAD against the working tree), with the parameters that differ.",
+        discussion: "Reads metrics/rouge.json, metrics/rouge-per-example.jsonl, pipeline.yaml and pipeline.lock at each revision.")
+
+    @Argument(help: "Revision A (default HEAD).")
+    var revisionA: String?
+
+    @Argument(help: "Revision B (default: the working tree).")
+    var revisionB: String?
+
+    @Option(help: "A directory inside the repository (default: the current directory).")
+    var repository: String = "."
+
+    @OptionGroup var options: ReportOptions
+
+    func run() throws {
+        try reportingErrors { () throws(RougeError) in
+            let diff = try RougeDiff.between(revisionA, revisionB, in: URL(fileURLWithPath: repository),
+                                             bootstrap: try options.bootstrap.validated())
+            print(diff.render(format: options.format), terminator: "")
+        }
+    }
+}

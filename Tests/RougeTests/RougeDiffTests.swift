@@ -1,0 +1,144 @@
+import XCTest
+@testable import Rouge
+
+/// `score-rouge diff` on a temporary git repository with real commits.
+final class RougeDiffTests: XCTestCase {
+    var dir: TemporaryDirectory!
+    var repo: URL { dir.url.appendingPathComponent("repo") }
+    /// Commit without metrics, then two commits with different settings and LoRA predictions.
+    var commits: [String] = []
+    var metrics: [RougeMetrics] = []
+
+    @discardableResult
+    func git(_ arguments: String...) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["git", "-C", repo.path, "-c", "user.name=Test", "-c", "user.email=test@example.com",
+                       "-c", "commit.gpgsign=false"] + arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, "git \(arguments)")
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func writeMetrics(lora: [(String, String)], generateKey: String) throws -> RougeMetrics {
+        let r = try dir.writeRows("in/refs.jsonl", field: "summary", SampleData.references)
+        let b = try dir.writeRows("in/base.jsonl", field: "prediction", SampleData.base)
+        let l = try dir.writeRows("in/lora.jsonl", field: "prediction", lora)
+        let report = try RougeEvaluation.evaluate(systems: [SystemInput(name: "base", predictions: b),
+                                                            SystemInput(name: "lora", predictions: l)],
+                                                  references: r, inputs: ["generate": generateKey])
+        try report.write(to: repo.appendingPathComponent("metrics"))
+        return report.metrics
+    }
+
+    override func setUpWithError() throws {
+        dir = try TemporaryDirectory()
+        try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
+        try git("init", "-q")
+        try dir.write("repo/README.md", "test\n")
+        try git("add", "-A")
+        try git("commit", "-q", "-m", "no metrics yet")
+        commits.append(try git("rev-parse", "HEAD"))
+
+        try dir.write("repo/pipeline.yaml", "train:\n  lr: 1e-3\n  epochs: 10\nlora:\n  r: 32\n  targets: [q, v]\n")
+        try dir.write("repo/pipeline.lock", "stages:\n  train-lora:\n    key: aaa111\n")
+        metrics.append(try writeMetrics(lora: SampleData.lora, generateKey: "gen-1"))
+        try git("add", "-A")
+        try git("commit", "-q", "-m", "first run")
+        commits.append(try git("rev-parse", "HEAD"))
+
+        try dir.write("repo/pipeline.yaml", "train:\n  lr: 5e-4\n  epochs: 10\nlora:\n  r: 32\n  targets: [q, v, k]\n")
+        try dir.write("repo/pipeline.lock", "stages:\n  train-lora:\n    key: bbb222\n")
+        let worse = SampleData.lora.enumerated().map { $0.offset % 2 == 0 ? SampleData.base[$0.offset] : $0.element }
+        metrics.append(try writeMetrics(lora: worse, generateKey: "gen-2"))
+        try git("add", "-A")
+        try git("commit", "-q", "-m", "second run")
+        commits.append(try git("rev-parse", "HEAD"))
+    }
+
+    override func tearDown() { dir = nil }
+
+    func testDiffBetweenCommitsShowsDeltasPairedIntervalsAndParameters() throws {
+        let diff = try RougeDiff.between(commits[1], commits[2], in: repo)
+        XCTAssertEqual(diff.rows.count, 8)
+        let base = try XCTUnwrap(diff.rows.first { $0.system == "base" && $0.rouge == .rouge1 })
+        XCTAssertEqual(base.delta, 0)
+        XCTAssertEqual(base.paired?.low, 0)
+        XCTAssertEqual(base.paired?.high, 0)
+        let lora = try XCTUnwrap(diff.rows.first { $0.system == "lora" && $0.rouge == .rouge2 })
+        let a = metrics[0].systems["lora"]!.rouge[.rouge2]!.fmeasure.mean
+        let b = metrics[1].systems["lora"]!.rouge[.rouge2]!.fmeasure.mean
+        XCTAssertEqual(lora.a, a)
+        XCTAssertEqual(lora.b, b)
+        XCTAssertEqual(lora.delta, b - a)
+        XCTAssertLessThan(try XCTUnwrap(lora.delta), 0)
+        XCTAssertEqual(lora.pairedN, 6)
+        XCTAssertGreaterThan(try XCTUnwrap(lora.paired?.shareAtOrBelowZero), 0.5)
+
+        let changes = diff.parameterChanges.map { "\($0.source) \($0.key) \($0.a ?? "-") \($0.b ?? "-")" }
+        XCTAssertEqual(changes, [
+            "pipeline.yaml lora.targets[2] - k",
+            "pipeline.yaml train.lr 1e-3 5e-4",
+            "pipeline.lock stages.train-lora.key aaa111 bbb222",
+            "rouge.json inputs generate gen-1 gen-2",
+        ])
+        let table = diff.render(format: .table)
+        XCTAssertTrue(table.contains("Parameters that differ"), table)
+        XCTAssertTrue(table.contains("train.lr"), table)
+        XCTAssertTrue(table.contains(Figures.signed(b - a)), table)
+        XCTAssertTrue(diff.render(format: .markdown).contains("| lora | rouge2 |"))
+        let json = try JSONSerialization.jsonObject(with: Data(diff.render(format: .json).utf8)) as? [String: Any]
+        XCTAssertEqual((json?["rows"] as? [Any])?.count, 8)
+    }
+
+    func testDefaultIsHeadAgainstWorkingTree() throws {
+        var diff = try RougeDiff.between(nil, nil, in: repo)
+        XCTAssertEqual(diff.revisionB, "working tree")
+        XCTAssertTrue(diff.revisionA.hasPrefix("HEAD ("))
+        XCTAssertEqual(diff.parameterChanges, [])
+        XCTAssertTrue(diff.rows.allSatisfy { $0.delta == 0 })
+
+        // Without per-example scores in the working tree: deltas, but no paired interval.
+        try FileManager.default.removeItem(at: repo.appendingPathComponent(RougeDiff.perExamplePath))
+        diff = try RougeDiff.between(nil, nil, in: repo.appendingPathComponent("metrics"))
+        XCTAssertTrue(diff.rows.allSatisfy { $0.paired == nil && $0.delta == 0 })
+        XCTAssertEqual(diff.notes, ["no per-example scores at working tree: no paired intervals"])
+    }
+
+    func testRevisionWithoutMetricsIsAnErrorNamingIt() throws {
+        do {
+            _ = try RougeDiff.between(commits[0], commits[1], in: repo)
+            XCTFail("expected an error")
+        } catch {
+            XCTAssertEqual(error.kind, .missingInput)
+            XCTAssertTrue(error.description.contains(String(commits[0].prefix(12))), error.description)
+            XCTAssertTrue(error.description.contains("has no metrics/rouge.json"), error.description)
+        }
+    }
+
+    func testUnknownRevisionIsAUsageError() throws {
+        do {
+            _ = try RougeDiff.between("no-such-branch", nil, in: repo)
+            XCTFail("expected an error")
+        } catch {
+            XCTAssertEqual(error.kind, .usage)
+            XCTAssertTrue(error.description.contains("unknown revision \"no-such-branch\""), error.description)
+        }
+    }
+
+    func testCorruptMetricsAtRevisionIsBadInput() throws {
+        try dir.write("repo/metrics/rouge.json", "{\"format\": 3}\n")
+        do {
+            _ = try RougeDiff.between(nil, nil, in: repo)
+            XCTFail("expected an error")
+        } catch {
+            XCTAssertEqual(error.kind, .badInput)
+            XCTAssertTrue(error.description.contains("metrics/rouge.json at working tree"), error.description)
+        }
+    }
+}

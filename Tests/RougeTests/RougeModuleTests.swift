@@ -1,6 +1,0 @@
-import XCTest
-@testable import Rouge
-
-final class RougeModuleTests: XCTestCase {
-    func testModuleBuilds() {}
-}
