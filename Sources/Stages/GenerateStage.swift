@@ -12,14 +12,14 @@ public enum GenerateStage {
     public enum Variant: String, CaseIterable, Sendable { case base, lora }
 
     @discardableResult
-    public static func run(_ options: StageOptions, variant: Variant, limit: Int? = nil, root: URL? = nil) throws -> StageResult {
+    public static func run(_ options: StageOptions, variant: Variant, root: URL? = nil) throws -> StageResult {
         let run = try StageRun(stage: "generate", instance: "generate-\(variant.rawValue)", formatVersion: 1,
                                options: options, root: root)
         let settings = try generationSettings(run.params)
         let threads = run.params.int("runtime.threads")
         let batchSize = run.params.int("generation.batch_size")
         let dtype = run.params.string("generation.weights_dtype")
-        let limitParam = limit ?? run.params.int("generation.limit")
+        let limitParam = run.params.int("generation.limit")
         guard batchSize > 0, threads > 0, limitParam >= 0 else {
             throw PipelineError.usage("generation.batch_size and runtime.threads must be > 0, generation.limit ≥ 0", path: options.config)
         }

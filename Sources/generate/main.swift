@@ -51,7 +51,10 @@ struct GenerateCommand: ParsableCommand {
                 Progress.quietByDefault = stage.quiet
                 try GenerateStage.standalone(config: c, model: model, adapter: adapter, input: input, output: output, limit: limit)
             } else {
-                try GenerateStage.run(stage, variant: variant, limit: limit)
+                // --limit is generation.limit: part of the stage key like any parameter.
+                var options = stage
+                if let limit { options.overrides.append("generation.limit=\(limit)") }
+                try GenerateStage.run(options, variant: variant)
             }
         }
     }

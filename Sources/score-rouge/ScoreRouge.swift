@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Rouge
+import Stages
 
 extension OutputFormat: ExpressibleByArgument {}
 
@@ -36,7 +38,7 @@ struct ScoreRouge: ParsableCommand {
             Predictions are JSONL rows {"id", "prediction"}; references are rows {"id", "summary", ...}.
             Exit codes: 64 usage, 65 bad input, 66 missing input file or revision without metrics, 74 I/O.
             """,
-        subcommands: [Score.self, Compare.self, Diff.self],
+        subcommands: [Score.self, Run.self, Compare.self, Diff.self],
         defaultSubcommand: Score.self)
 }
 
@@ -62,6 +64,24 @@ struct Score: ParsableCommand {
                 inputs: ["predictions": predictions, "references": references],
                 bootstrap: try options.bootstrap.validated())
             print(ComparisonTable.render(report.metrics, format: options.format), terminator: "")
+        }
+    }
+}
+
+/// The pipeline stage: predictions/{base,lora}.jsonl + samsum/test.jsonl -> metrics/ (cached).
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The pipeline stage: score base and LoRA predictions, write metrics/rouge.json, print the comparison.")
+
+    @Option(help: "Output: table, markdown or json.")
+    var format: OutputFormat = .table
+
+    @OptionGroup var stage: StageOptions
+
+    func run() throws {
+        try runReportingErrors {
+            let (_, table) = try ScoreRougeStage.run(stage, format: format)
+            print(table, terminator: "")
         }
     }
 }

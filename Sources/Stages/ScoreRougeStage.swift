@@ -1,0 +1,55 @@
+import Foundation
+import Pipeline
+import Rouge
+
+/// `score-rouge`: base and LoRA predictions against the test references →
+/// `metrics/rouge.json` (means, bootstrap CIs, paired differences, the keys of the stages
+/// that made the inputs) and `metrics/rouge-per-example.jsonl`.
+public enum ScoreRougeStage {
+    @discardableResult
+    public static func run(_ options: StageOptions, format: OutputFormat = .table, root: URL? = nil) throws -> (StageResult, String) {
+        let run = try StageRun(stage: "score-rouge", formatVersion: 1, options: options, root: root)
+        let p = run.params
+        let seed = p.int("rouge.seed")
+        guard (0...Int(UInt32.max)).contains(seed) else {
+            throw PipelineError.usage("rouge.seed must be in 0...\(UInt32.max)", path: options.config)
+        }
+        let bootstrap = BootstrapConfiguration(resamples: p.int("rouge.bootstrap_samples"),
+                                               confidence: p.double("rouge.confidence"), seed: UInt32(seed))
+        let base = try run.input("base.jsonl", path: run.dataPath("predictions/base.jsonl"))
+        let lora = try run.input("lora.jsonl", path: run.dataPath("predictions/lora.jsonl"))
+        let references = try run.input("test.jsonl", path: run.dataPath("samsum/test.jsonl"))
+        // Which runs produced the predictions: recorded in rouge.json so a diff can name them.
+        let lock = LockFile(url: run.resolve(LockFile.path(forConfig: options.config))).read()
+        var producers: [String: String] = [:]
+        for instance in ["generate-base", "generate-lora", "train-lora", "tokenize", "fetch-model", "fetch-samsum"] {
+            if let key = lock[instance]?["key"]?.stringValue { producers["\(instance).key"] = key }
+        }
+        let outputs = [StageOutput(RougeReport.metricsFileName, at: run.metricsPath(RougeReport.metricsFileName)),
+                       StageOutput(RougeReport.perExampleFileName, at: run.metricsPath(RougeReport.perExampleFileName))]
+        let result = try run.execute(outputs: outputs) { ws in
+            let report: RougeReport
+            do {
+                report = try RougeEvaluation.evaluate(
+                    systems: [SystemInput(name: "base", predictions: base), SystemInput(name: "lora", predictions: lora)],
+                    references: references, inputs: producers, bootstrap: try bootstrap.validated())
+            } catch let error as RougeError {
+                throw PipelineError(error.kind == .usage ? .usage : error.kind == .missingInput ? .missingInput : .badInput,
+                                    error.description)
+            }
+            do { try report.write(to: ws.outputDirectory) } catch let error as RougeError {
+                throw PipelineError.io(error.description)
+            }
+            var means: [String: JSONValue] = [:]
+            for (system, summary) in report.metrics.systems {
+                var f1: [String: JSONValue] = [:]
+                for (type, t) in summary.rouge { f1["\(type)"] = .double(t.fmeasure.mean) }
+                means[system] = .object(f1)
+            }
+            return ["f1": .object(means), "examples": .int(report.metrics.systems["base"]?.n ?? 0)]
+        }
+        let data = try Data(contentsOf: run.resolve(run.metricsPath(RougeReport.metricsFileName)))
+        let metrics = try RougeReport.decodeMetrics(data, path: run.metricsPath(RougeReport.metricsFileName))
+        return (result, ComparisonTable.render(metrics, format: format))
+    }
+}
