@@ -31,13 +31,14 @@ struct PieceTrie: Sendable {
     /// `entries` are distinct, non-empty byte strings with their id and score;
     /// `skipped` pieces are found by `exactMatch` but not by `edge(_:_:)` users.
     init(_ entries: [(bytes: [UInt8], id: Int32, score: Float, skipped: Bool)]) throws {
-        var edgeCount = 0
-        for entry in entries { edgeCount += entry.bytes.count }
-        var capacity = 16
-        while capacity < edgeCount + edgeCount / 2 { capacity <<= 1 }
-        edges = [Edge](repeating: Edge(), count: capacity)
-        mask = capacity - 1
-        shift = UInt32(32 - capacity.trailingZeroBitCount)
+        // Shared prefixes make the edges far fewer than the pieces' bytes (T5: 82k of 265k),
+        // so the table starts small and doubles as it fills.
+        var byteCount = 0
+        for entry in entries { byteCount += entry.bytes.count }
+        var capacity = 1 << 10
+        while capacity < byteCount / 2 { capacity <<= 1 }
+        resize(to: capacity)
+        var used = 0
         for entry in entries {
             var node = Self.root
             var slot = -1
@@ -57,8 +58,14 @@ struct PieceTrie: Sendable {
                     rootEdges[Int(byte)] = Edge(key: 1, child: child)
                     slot = -1 - Int(byte)
                 } else {
-                    edges[index] = Edge(key: Self.key(node, byte), child: child)
-                    slot = index
+                    var free = index
+                    if (used + 1) * 10 > edges.count * 7 {
+                        resize(to: edges.count * 2)
+                        free = locate(node, byte).index
+                    }
+                    edges[free] = Edge(key: Self.key(node, byte), child: child)
+                    used += 1
+                    slot = free
                 }
                 node = child
             }
@@ -70,6 +77,19 @@ struct PieceTrie: Sendable {
                 edges[slot].id = id
                 edges[slot].score = entry.score
             }
+        }
+    }
+
+    /// Rehashes into a table of `capacity` slots (a power of two).
+    private mutating func resize(to capacity: Int) {
+        let old = edges
+        edges = [Edge](repeating: Edge(), count: capacity)
+        mask = capacity - 1
+        shift = UInt32(32 - capacity.trailingZeroBitCount)
+        for edge in old where edge.key != 0 {
+            var i = firstSlot(edge.key)
+            while edges[i].key != 0 { i = (i + 1) & mask }
+            edges[i] = edge
         }
     }
 
