@@ -4,7 +4,7 @@ import Foundation
 /// non-blank line, and errors that name the file and line.
 struct JSONLinesFile {
     /// Larger inputs are refused rather than read: ROUGE inputs are a few megabytes.
-    static let maximumBytes = 512 << 20
+    static let maximumBytes = 256 << 20
 
     let path: String
     /// (1-based line number, object) for every non-blank line.

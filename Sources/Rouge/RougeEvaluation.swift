@@ -37,6 +37,21 @@ public enum RougeEvaluation {
                             inputs: inputs, bootstrap: bootstrap, usesStemmer: usesStemmer)
     }
 
+    /// The score-rouge stage in one call: base and LoRA predictions against the references,
+    /// `rouge.json` and `rouge-per-example.jsonl` written into `outputDirectory` (each
+    /// atomically), and the report returned for printing with `ComparisonTable.render`.
+    /// `inputs` is recorded in rouge.json, e.g. `["generate": <stage key>, "fetch-samsum": <key>]`.
+    @discardableResult
+    public static func compareBaseAndLoRA(base: URL, lora: URL, references: URL, outputDirectory: URL,
+                                          inputs: [String: String] = [:],
+                                          bootstrap: BootstrapConfiguration = BootstrapConfiguration()) throws(RougeError) -> RougeReport {
+        let report = try evaluate(systems: [SystemInput(name: "base", predictions: base),
+                                            SystemInput(name: "lora", predictions: lora)],
+                                  references: references, inputs: inputs, bootstrap: bootstrap)
+        try report.write(to: outputDirectory)
+        return report
+    }
+
     /// The same on already-read files.
     public static func evaluate(names: [String], predictions: [PredictionsFile], references: ReferencesFile,
                                 inputs: [String: String] = [:],

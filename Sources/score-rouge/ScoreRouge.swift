@@ -38,13 +38,14 @@ struct ScoreRouge: ParsableCommand {
             Predictions are JSONL rows {"id", "prediction"}; references are rows {"id", "summary", ...}.
             Exit codes: 64 usage, 65 bad input, 66 missing input file or revision without metrics, 74 I/O.
             """,
-        subcommands: [Score.self, Run.self, Compare.self, Diff.self],
-        defaultSubcommand: Score.self)
+        subcommands: [ScoreFile.self, Run.self, Compare.self, Diff.self],
+        defaultSubcommand: ScoreFile.self)
 }
 
 /// The standalone form, also reached without a subcommand name.
-struct Score: ParsableCommand {
+struct ScoreFile: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "score",
         abstract: "Score one predictions file against references.")
 
     @Option(help: "Predictions JSONL ({\"id\", \"prediction\"}).")
@@ -116,12 +117,19 @@ struct Compare: ParsableCommand {
             recorded[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
         }
         try reportingErrors { () throws(RougeError) in
-            let report = try RougeEvaluation.evaluate(
-                systems: [SystemInput(name: "base", predictions: URL(fileURLWithPath: base)),
-                          SystemInput(name: "lora", predictions: URL(fileURLWithPath: lora))],
-                references: URL(fileURLWithPath: references), inputs: recorded,
-                bootstrap: try options.bootstrap.validated())
-            if let outDir { try report.write(to: URL(fileURLWithPath: outDir)) }
+            let report: RougeReport
+            if let outDir {
+                report = try RougeEvaluation.compareBaseAndLoRA(
+                    base: URL(fileURLWithPath: base), lora: URL(fileURLWithPath: lora),
+                    references: URL(fileURLWithPath: references), outputDirectory: URL(fileURLWithPath: outDir),
+                    inputs: recorded, bootstrap: try options.bootstrap.validated())
+            } else {
+                report = try RougeEvaluation.evaluate(
+                    systems: [SystemInput(name: "base", predictions: URL(fileURLWithPath: base)),
+                              SystemInput(name: "lora", predictions: URL(fileURLWithPath: lora))],
+                    references: URL(fileURLWithPath: references), inputs: recorded,
+                    bootstrap: try options.bootstrap.validated())
+            }
             print(ComparisonTable.render(report.metrics, format: options.format), terminator: "")
         }
     }

@@ -121,3 +121,22 @@ final class RougeEvaluationTests: XCTestCase {
         XCTAssertEqual(Figures.share(0.0345), "0.035")
     }
 }
+
+final class RougeStageCallTests: XCTestCase {
+    /// The one call the pipeline stage makes writes both files and returns what it wrote.
+    func testCompareBaseAndLoRAWritesBothFiles() throws {
+        let dir = try TemporaryDirectory()
+        let r = try dir.writeRows("refs.jsonl", field: "summary", SampleData.references)
+        let b = try dir.writeRows("base.jsonl", field: "prediction", SampleData.base)
+        let l = try dir.writeRows("lora.jsonl", field: "prediction", SampleData.lora)
+        let out = dir.url.appendingPathComponent("store/key")
+        let report = try RougeEvaluation.compareBaseAndLoRA(base: b, lora: l, references: r, outputDirectory: out,
+                                                            inputs: ["generate": "k1"],
+                                                            bootstrap: BootstrapConfiguration(resamples: 200, seed: 7))
+        let written = try Data(contentsOf: out.appendingPathComponent(RougeReport.metricsFileName))
+        XCTAssertEqual(written, report.metricsJSON())
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent(RougeReport.perExampleFileName)), report.perExampleJSONL())
+        XCTAssertEqual(report.metrics.scorer.bootstrap, BootstrapConfiguration(resamples: 200, seed: 7))
+        XCTAssertEqual(report.metrics.systemOrder, ["base", "lora"])
+    }
+}

@@ -47,3 +47,23 @@ final class RougeScorerTests: XCTestCase {
         for type in RougeType.allCases { XCTAssertEqual(scores[type].fmeasure, 1.0, "\(type)") }
     }
 }
+
+final class LongestCommonSubsequenceTests: XCTestCase {
+    /// A sentence pair whose DP table would exceed the bound is refused before allocating it.
+    func testHugeSentencePairIsRefused() {
+        var lcs = LongestCommonSubsequence()
+        let long = [Int32](repeating: 1, count: 6_000)
+        XCTAssertThrowsError(try lcs.scoreLsum(target: [long], prediction: [long], vocabularySize: 2))
+        XCTAssertNoThrow(try lcs.scoreLsum(target: [Array(long.prefix(100))], prediction: [Array(long.prefix(100))], vocabularySize: 2))
+    }
+
+    /// rouge_score's backtracking picks one particular LCS; the union over candidate
+    /// sentences depends on which (values from rouge_score: P 0.6, R 0.75).
+    func testSummaryLevelUnionFollowsBacktracking() throws {
+        var lcs = LongestCommonSubsequence()
+        // ref "a b a b" vs candidates "b a" and "a b a": union LCS {0,1,2} -> hits 3.
+        let score = try lcs.scoreLsum(target: [[0, 1, 0, 1]], prediction: [[1, 0], [0, 1, 0]], vocabularySize: 2)
+        XCTAssertEqual(score.precision, 0.6)
+        XCTAssertEqual(score.recall, 0.75)
+    }
+}
