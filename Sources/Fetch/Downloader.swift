@@ -76,10 +76,17 @@ public struct Downloader: Sendable {
     }
 
     /// Retries one mirror until it delivers, refuses, or stops making progress.
+    /// Progress means the partial file grew past its largest size so far, so a
+    /// server that keeps cutting the connection at the same point (or keeps
+    /// restarting from byte 0) runs out of attempts; a hard cap of ten times
+    /// `maxAttempts` bounds even a server that creeps forward byte by byte.
     private func fetch(_ mirror: URL, into partial: PartialFile, expected: ExpectedContent,
                        meter: ByteMeter) throws -> MirrorResult {
         var failuresWithoutProgress = 0
+        var attempts = 0
+        var largest = partial.size()
         while true {
+            attempts += 1
             let attempt = try transfer(from: mirror, into: partial, expected: expected, meter: meter)
             let problem: String
             var wait: TimeInterval?
@@ -91,11 +98,16 @@ public struct Downloader: Sendable {
                 case .failure(let error) where resumedBytes > 0:
                     // The earlier bytes may belong to another version: retry whole.
                     problem = error.message
+                    largest = 0
                 case .failure(let error):
                     return .corrupt(error)
                 }
-            case .retry(let reason, let progressed, let retryAfter):
-                if progressed { failuresWithoutProgress = 0 }
+            case .retry(let reason, let retryAfter):
+                let size = partial.size()
+                if size > largest {
+                    largest = size
+                    failuresWithoutProgress = 0
+                }
                 problem = reason
                 wait = retryAfter
             case .nextMirror(let reason):
@@ -105,8 +117,8 @@ public struct Downloader: Sendable {
                 return .corrupt(error)
             }
             failuresWithoutProgress += 1
-            if failuresWithoutProgress >= options.maxAttempts {
-                return .failed("\(problem) (gave up after \(failuresWithoutProgress) attempts without progress)")
+            if failuresWithoutProgress >= options.maxAttempts || attempts >= options.maxAttempts * 10 {
+                return .failed("\(problem) (gave up after \(attempts) attempts, \(failuresWithoutProgress) without progress)")
             }
             let delay = min(options.maxBackoff, max(wait ?? 0, options.backoff(beforeRetry: failuresWithoutProgress)))
             meter.note("retry in \(String(format: "%.1f", delay)) s: \(problem)")
@@ -117,7 +129,7 @@ public struct Downloader: Sendable {
     private enum Attempt {
         /// The partial file holds the whole body; `resumedBytes` of it predate this request.
         case complete(resumedBytes: Int)
-        case retry(String, progressed: Bool, retryAfter: TimeInterval?)
+        case retry(String, retryAfter: TimeInterval?)
         case nextMirror(String)
         case corrupt(PipelineError)
     }
@@ -153,7 +165,7 @@ public struct Downloader: Sendable {
                       range.first == offset else {
                     partial.remove()
                     decision = .retry("server sent a range that does not continue the partial file",
-                                      progressed: false, retryAfter: nil)
+                                      retryAfter: nil)
                     return nil
                 }
                 total = range.total
@@ -166,11 +178,11 @@ public struct Downloader: Sendable {
                     decision = .complete(resumedBytes: offset)
                 } else {
                     partial.remove()
-                    decision = .retry("server refused to resume (HTTP 416)", progressed: false, retryAfter: nil)
+                    decision = .retry("server refused to resume (HTTP 416)", retryAfter: nil)
                 }
                 return nil
             case 408, 425, 429, 500...599:
-                decision = .retry("HTTP \(response.status)", progressed: false,
+                decision = .retry("HTTP \(response.status)",
                                   retryAfter: response[header: "retry-after"].flatMap { TimeInterval($0) })
                 return nil
             default:
@@ -222,19 +234,19 @@ public struct Downloader: Sendable {
             return .corrupt(.integrity("server sent more than the expected \(limit) bytes"
                                        + " from \(source.absoluteString)", path: partial.destination.path))
         case .timedOut?:
-            return .retry("timed out (no data for \(options.requestTimeout) s)", progressed: written > 0, retryAfter: nil)
+            return .retry("timed out (no data for \(options.requestTimeout) s)", retryAfter: nil)
         case .transport(let message)?:
-            return .retry(message, progressed: written > 0, retryAfter: nil)
+            return .retry(message, retryAfter: nil)
         case nil:
             break
         }
         guard outcome.response != nil else {
-            return .retry("no response", progressed: false, retryAfter: nil)
+            return .retry("no response", retryAfter: nil)
         }
         let have = partial.size()
         if let total, have != total {
             if have > total { partial.remove() }
-            return .retry("connection closed at \(have) of \(total) bytes", progressed: written > 0, retryAfter: nil)
+            return .retry("connection closed at \(have) of \(total) bytes", retryAfter: nil)
         }
         return .complete(resumedBytes: start)
     }

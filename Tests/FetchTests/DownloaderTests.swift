@@ -125,6 +125,34 @@ final class DownloaderTests: XCTestCase {
         XCTAssertEqual(server.requests.first?[header: "Range"], "bytes=10000-")
     }
 
+    func testServerThatAlwaysCutsAtTheSamePointRunsOutOfAttempts() async throws {
+        // Ignores Range and cuts every response halfway: each attempt writes bytes
+        // but the file never grows past half, so this must end, not loop forever.
+        let payload = testBytes(count: 20_000)
+        let server = try LocalHTTPServer { _ in
+            HTTPResponse(statusCode: .ok, body: MisbehavingBody.cut(after: payload.prefix(10_000),
+                                                                    declaredCount: payload.count))
+        }
+        try await server.start()
+        defer { Task { await server.stop() } }
+        let destination = directory.appendingPathComponent("cut")
+        let options = fastOptions(attempts: 3)
+        let url = server.url("/cut")
+
+        do {
+            try await blocking {
+                try Downloader(options: options).download(from: [url], to: destination,
+                                                          expecting: ExpectedContent(size: payload.count))
+            }
+            XCTFail("expected a network error")
+        } catch let error as PipelineError {
+            XCTAssertEqual(error.status, .network)
+            XCTAssertTrue(error.message.contains("without progress"), error.message)
+        }
+        XCTAssertLessThanOrEqual(server.requests.count, 4)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: destination.path))
+    }
+
     func testNotFoundFallsBackToNextMirror() async throws {
         let payload = testBytes(count: 10_000)
         let server = try LocalHTTPServer { request in
