@@ -1,0 +1,1 @@
+// The T5Training module: see docs/ARCHITECTURE.md.
