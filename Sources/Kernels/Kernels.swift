@@ -1,1 +1,0 @@
-// The Kernels module: see docs/ARCHITECTURE.md.

@@ -1,0 +1,25 @@
+// A bias-free linear layer with PyTorch's weight layout W[out, in]: y = x·Wᵀ.
+
+public enum Linear {
+    /// y[rows, out] = x[rows, in] · W[out, in]ᵀ (+ y when `accumulate`).
+    @inline(__always)
+    public static func forward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                               rows: Int, inFeatures: Int, outFeatures: Int, accumulate: Bool = false, scale: Float = 1) {
+        GEMM.matmul(x, weight, y, m: rows, k: inFeatures, n: outFeatures, transposeB: true,
+                    alpha: scale, beta: accumulate ? 1 : 0)
+    }
+
+    /// dx[rows, in] (+)= dy[rows, out] · W[out, in].
+    @inline(__always)
+    public static func backwardInput(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                                     rows: Int, inFeatures: Int, outFeatures: Int, accumulate: Bool = true, scale: Float = 1) {
+        GEMM.matmul(dy, weight, dx, m: rows, k: outFeatures, n: inFeatures, alpha: scale, beta: accumulate ? 1 : 0)
+    }
+
+    /// dW[out, in] (+)= dy[rows, out]ᵀ · x[rows, in]  (only for trainable weights).
+    @inline(__always)
+    public static func backwardWeight(_ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>, _ dw: UnsafeMutablePointer<Float>,
+                                      rows: Int, inFeatures: Int, outFeatures: Int, accumulate: Bool = true, scale: Float = 1) {
+        GEMM.matmul(dy, x, dw, m: outFeatures, k: rows, n: inFeatures, transposeA: true, alpha: scale, beta: accumulate ? 1 : 0)
+    }
+}

@@ -1,1 +1,0 @@
-// The SafeTensors module: see docs/ARCHITECTURE.md.

@@ -1,0 +1,77 @@
+// Parses and validates the JSON header of a safetensors file before any tensor byte is trusted.
+import Foundation
+
+struct SafeTensorsHeader {
+    var tensors: [String: TensorInfo]
+    var metadata: [String: String]
+
+    /// Same cap as the reference Rust implementation: a larger header is refused unread.
+    static let maxHeaderBytes = 100 * 1024 * 1024
+
+    /// `header` is the JSON text; `dataSize` the number of bytes after it.
+    static func parse(_ header: UnsafeRawBufferPointer, dataSize: Int, file: String) throws -> SafeTensorsHeader {
+        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: file, problem) }
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: Data(header), options: [])
+        } catch {
+            throw fail("header is not well-formed JSON")
+        }
+        guard let root = json as? [String: Any] else { throw fail("header is not a JSON object") }
+
+        var metadata: [String: String] = [:]
+        var tensors: [String: TensorInfo] = [:]
+        for (name, value) in root {
+            if name == "__metadata__" {
+                guard let map = value as? [String: Any] else { throw fail("__metadata__ is not an object") }
+                for (key, item) in map {
+                    guard let text = item as? String else { throw fail("__metadata__[\(key)] is not a string") }
+                    metadata[key] = text
+                }
+                continue
+            }
+            guard let entry = value as? [String: Any] else { throw fail("tensor '\(name)' entry is not an object") }
+            guard let dtypeName = entry["dtype"] as? String else { throw fail("tensor '\(name)' has no dtype") }
+            guard let dtype = DType(rawValue: dtypeName) else {
+                throw fail("tensor '\(name)' has unsupported dtype \(dtypeName)")
+            }
+            guard let shapeValues = entry["shape"] as? [Any] else { throw fail("tensor '\(name)' has no shape") }
+            var shape: [Int] = []
+            var count = 1
+            for item in shapeValues {
+                guard let dim = exactInt(item), dim >= 0 else { throw fail("tensor '\(name)' has a bad shape") }
+                let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+                guard !overflow else { throw fail("tensor '\(name)' shape overflows") }
+                shape.append(dim)
+                count = product
+            }
+            guard let offsets = entry["data_offsets"] as? [Any], offsets.count == 2,
+                  let begin = exactInt(offsets[0]), let end = exactInt(offsets[1]) else {
+                throw fail("tensor '\(name)' has no valid data_offsets")
+            }
+            guard begin >= 0, begin <= end, end <= dataSize else {
+                throw fail("tensor '\(name)' offsets [\(begin), \(end)] fall outside the \(dataSize)-byte data section")
+            }
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.size)
+            guard !overflow, bytes == end - begin else {
+                throw fail("tensor '\(name)' \(dtypeName)\(shape) needs \(overflow ? "too many" : String(bytes)) bytes but offsets span \(end - begin)")
+            }
+            tensors[name] = TensorInfo(name: name, dtype: dtype, shape: shape, byteRange: begin..<end)
+        }
+
+        let ordered = tensors.values.filter { !$0.byteRange.isEmpty }.sorted { $0.byteRange.lowerBound < $1.byteRange.lowerBound }
+        for (previous, next) in zip(ordered, ordered.dropFirst()) where next.byteRange.lowerBound < previous.byteRange.upperBound {
+            throw fail("tensors '\(previous.name)' and '\(next.name)' overlap")
+        }
+        return SafeTensorsHeader(tensors: tensors, metadata: metadata)
+    }
+
+    /// JSON numbers arrive as NSNumber; accept only exact integers. Booleans are NSNumber too
+    /// (objCType "c"), and `is Bool` is true for 0 and 1 on Linux, so test the type code.
+    private static func exactInt(_ value: Any) -> Int? {
+        guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
+        let double = number.doubleValue
+        guard double.rounded() == double, abs(double) < 9.0e15 else { return nil }
+        return number.intValue
+    }
+}

@@ -1,0 +1,80 @@
+import XCTest
+@testable import Kernels
+
+final class AttentionKernelTests: XCTestCase {
+    func testSoftmaxMasksPrefixAndBackwardMatchesFiniteDifferences() {
+        var scores: [Float] = [1, 2, 3, 100, 0, 0, 0, 0]
+        Softmax.forward(&scores, rows: 2, cols: 4) { $0 == 0 ? 3 : 0 }
+        let e: [Float] = [exp(-2), exp(-1), 1]
+        let total = e.reduce(0, +)
+        XCTAssertEqual(scores[0], e[0] / total, accuracy: 1e-6)
+        XCTAssertEqual(scores[2], e[2] / total, accuracy: 1e-6)
+        XCTAssertEqual(scores[3], 0)
+        XCTAssertEqual(Array(scores[4...]), [0.25, 0.25, 0.25, 0.25])
+
+        var random = TestRandom(seed: 5)
+        let x = random.array(10), g = random.array(10)
+        func forward(_ x: [Float]) -> [Float] {
+            var p = x
+            Softmax.forward(&p, rows: 2, cols: 5) { _ in 5 }
+            return p
+        }
+        var d = g
+        Softmax.backward(&d, probs: forward(x), rows: 2, cols: 5)
+        assertGradientMatches(x, analytic: d, step: 1e-3, "softmax") { weightedSum(forward($0), g) }
+    }
+
+    func testAttentionBackwardMatchesFiniteDifferences() {
+        var random = TestRandom(seed: 6)
+        let (queries, keys, dim) = (3, 4, 2)
+        let q = random.array(queries * dim), k = random.array(keys * dim), v = random.array(keys * dim)
+        let bias = random.array(queries * keys), g = random.array(queries * dim)
+        let valid: (Int) -> Int = { min(keys, $0 + 2) }
+        func forward(_ q: [Float], _ k: [Float], _ v: [Float], probs: inout [Float]) -> [Float] {
+            var out = [Float](repeating: 0, count: queries * dim)
+            Attention.forward(q: q, ldq: dim, k: k, ldk: dim, v: v, ldv: dim, out: &out, ldo: dim, bias: bias, probs: &probs,
+                              queries: queries, keys: keys, headDim: dim, validKeys: valid)
+            return out
+        }
+        var probs = [Float](repeating: 0, count: queries * keys)
+        let out = forward(q, k, v, probs: &probs)
+        // naive check of row 0: keys 0 and 1 only
+        let s0 = (0..<2).map { j in bias[j] + q[0] * k[j * dim] + q[1] * k[j * dim + 1] }
+        let p0 = s0.map { exp($0 - s0.max()!) }, z = p0.reduce(0, +)
+        XCTAssertEqual(out[0], (p0[0] * v[0] + p0[1] * v[dim]) / z, accuracy: 1e-5)
+
+        var dq = [Float](repeating: 0, count: q.count), dk = [Float](repeating: 0, count: k.count)
+        var dv = [Float](repeating: 0, count: v.count), scratch = [Float](repeating: 0, count: queries * keys)
+        Attention.backward(dout: g, ldo: dim, q: q, ldq: dim, k: k, ldk: dim, v: v, ldv: dim, probs: probs, scratch: &scratch,
+                           dq: &dq, dk: &dk, dv: &dv, queries: queries, keys: keys, headDim: dim)
+        var p = probs
+        assertGradientMatches(q, analytic: dq, step: 1e-3, "attention dq") { weightedSum(forward($0, k, v, probs: &p), g) }
+        assertGradientMatches(k, analytic: dk, step: 1e-3, "attention dk") { weightedSum(forward(q, $0, v, probs: &p), g) }
+        assertGradientMatches(v, analytic: dv, step: 1e-3, "attention dv") { weightedSum(forward(q, k, $0, probs: &p), g) }
+    }
+
+    func testRelativePositionBucketsMatchTransformers() {
+        // transformers T5Attention._relative_position_bucket(torch.tensor(r), bidirectional, 32, 128)
+        let bidirectional: [Int: Int] = [-200: 15, -128: 15, -127: 15, -20: 10, -8: 8, -7: 7, 0: 0, 1: 17, 7: 23, 8: 24,
+                                         12: 25, 20: 26, 64: 30, 100: 31, 127: 31, 500: 31]
+        for (r, b) in bidirectional {
+            XCTAssertEqual(RelativePosition.bucket(relative: r, bidirectional: true, numBuckets: 32, maxDistance: 128), b, "r=\(r)")
+        }
+        let causal: [Int: Int] = [5: 0, 0: 0, -1: 1, -15: 15, -16: 16, -32: 21, -64: 26, -100: 30, -127: 31, -1000: 31]
+        for (r, b) in causal {
+            XCTAssertEqual(RelativePosition.bucket(relative: r, bidirectional: false, numBuckets: 32, maxDistance: 128), b, "r=\(r)")
+        }
+    }
+
+    func testRelativePositionBiasLayout() {
+        let heads = 2, buckets = 32
+        let table = (0..<(buckets * heads)).map(Float.init) // table[b, h] = 2b + h
+        var out = [Float](repeating: 0, count: heads * 2 * 3)
+        RelativePosition.bias(table: table, heads: heads, queries: 2, keys: 3, queryOffset: 1, bidirectional: false,
+                              numBuckets: buckets, maxDistance: 128, into: &out)
+        // head 1, query position 2 (row 1), key 0: relative −2 → bucket 2 → 2·2+1
+        XCTAssertEqual(out[(1 * 2 + 1) * 3 + 0], 5)
+        // head 0, query position 1, key 2: relative +1, causal → bucket 0
+        XCTAssertEqual(out[0 * 3 + 2], 0)
+    }
+}

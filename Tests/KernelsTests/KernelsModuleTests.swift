@@ -1,6 +1,0 @@
-import XCTest
-@testable import Kernels
-
-final class KernelsModuleTests: XCTestCase {
-    func testModuleBuilds() {}
-}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import SafeTensors
-
-final class SafeTensorsModuleTests: XCTestCase {
-    func testModuleBuilds() {}
-}
