@@ -1,6 +1,8 @@
 // Scaled-dot-product attention for one sequence and one head, T5 style: no 1/sqrt(d) scaling,
 // an additive bias, and a valid-prefix mask per query row. Q, K, V, O are head slices inside
 // wider rows (leading dimension `ld*`), as they sit in [tokens, heads·dKV] projections.
+import Foundation
+
 
 public enum Attention {
     /// probs[q, k] receives the softmax (saved for backward); `bias` is [queries, keys] or nil.
@@ -32,5 +34,39 @@ public enum Attention {
         // dQ += dS · K ; dK += dSᵀ · Q
         GEMM.matmul(scratch, lda: keys, k, ldb: ldk, dq, ldc: ldq, m: queries, k: keys, n: headDim, beta: 1)
         GEMM.matmul(scratch, lda: keys, q, ldb: ldq, dk, ldc: ldk, m: keys, k: queries, n: headDim, transposeA: true, beta: 1)
+    }
+}
+
+extension Attention {
+    /// One query against `keys` keys (a decoding step): scores, softmax and weighted sum in place,
+    /// without GEMM call overhead. `bias` is one row [keys] or nil; all `keys` are valid.
+    @inline(__always)
+    public static func forwardSingleQuery(q: UnsafePointer<Float>, k: UnsafePointer<Float>, ldk: Int,
+                                          v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>,
+                                          bias: UnsafePointer<Float>?, scores: UnsafeMutablePointer<Float>,
+                                          keys: Int, headDim: Int) {
+        var maximum = -Float.infinity
+        for j in 0..<keys {
+            let kj = k + j * ldk
+            var s: Float = bias?[j] ?? 0
+            var dot: Float = 0
+            for c in 0..<headDim { dot += q[c] * kj[c] }
+            s += dot
+            scores[j] = s
+            if s > maximum { maximum = s }
+        }
+        var sum: Float = 0
+        for j in 0..<keys {
+            let e = Foundation.exp(scores[j] - maximum)
+            scores[j] = e
+            sum += e
+        }
+        let inverse = 1 / sum
+        for c in 0..<headDim { out[c] = 0 }
+        for j in 0..<keys {
+            let p = scores[j] * inverse
+            let vj = v + j * ldv
+            for c in 0..<headDim { out[c] += p * vj[c] }
+        }
     }
 }

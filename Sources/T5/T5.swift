@@ -1,1 +1,0 @@
-// The T5 module: see docs/ARCHITECTURE.md.

@@ -1,0 +1,117 @@
+// The decoder stack: causal self-attention over the cache, cross-attention over the encoder output,
+// feed-forward; then the final norm and the LM head.
+import Foundation
+import Kernels
+
+extension T5Model {
+    /// Starts decoding: one slot per entry of `sourceOf` (for beams, repeat each source index).
+    public func makeDecoderCache(encoder: EncoderOutput, sourceOf: [Int], capacity: Int, maxNewPositions: Int = 1) -> DecoderCache {
+        DecoderCache(model: self, encoder: encoder, sourceOf: sourceOf, capacity: capacity, maxNewPositions: maxNewPositions)
+    }
+
+    /// Feeds `positions` new tokens per slot (`tokens` is [slots, positions]) and writes logits
+    /// [slots·positions, vocab] into `logits`. Appends to the cache.
+    public func decode(cache: DecoderCache, tokens: [Int32], positions: Int, logits: UnsafeMutablePointer<Float>) {
+        let config = self.config
+        let d = config.dModel, inner = config.innerDim, heads = config.numHeads, dKV = config.dKV
+        let slots = cache.slots, rows = slots * positions, offset = cache.length
+        precondition(tokens.count == rows && rows <= cache.stepRows && offset + positions <= cache.capacity)
+        let keys = offset + positions
+        let h = cache.hidden.pointer, normed = cache.normed.pointer
+        let q = cache.q.pointer, k = cache.k.pointer, v = cache.v.pointer, context = cache.context.pointer
+        embed(tokens, into: h)
+        RelativePosition.bias(table: weights.decoder[0].selfAttention.relativeBias!, heads: heads, queries: positions, keys: keys,
+                              queryOffset: offset, bidirectional: false, numBuckets: config.relativeAttentionNumBuckets,
+                              maxDistance: config.relativeAttentionMaxDistance, into: cache.bias.pointer)
+        let bias = cache.bias.pointer
+        let stride = cache.capacity * inner
+        let sourceLength = cache.encoder.length
+        let sourceLengths = cache.encoder.lengths, sourceOf = cache.sourceOf
+
+        for (index, layer) in weights.decoder.enumerated() {
+            // causal self-attention
+            RMSNorm.forward(h, weight: layer.selfAttentionNorm, normed, rows: rows, dim: d, eps: config.layerNormEpsilon)
+            layer.selfAttention.q.apply(normed, m: rows, into: q)
+            layer.selfAttention.k.apply(normed, m: rows, into: k)
+            layer.selfAttention.v.apply(normed, m: rows, into: v)
+            let cachedK = cache.selfKeys[index].pointer, cachedV = cache.selfValues[index].pointer
+            for slot in 0..<slots {
+                (cachedK + slot * stride + offset * inner).update(from: k + slot * positions * inner, count: positions * inner)
+                (cachedV + slot * stride + offset * inner).update(from: v + slot * positions * inner, count: positions * inner)
+            }
+            attend(slots: slots, heads: heads, positions: positions, dKV: dKV, inner: inner, q: q, context: context,
+                   keys: { slot in (cachedK + slot * stride, cachedV + slot * stride, keys) },
+                   bias: bias, biasKeys: keys, causalOffset: offset)
+            layer.selfAttention.o.apply(context, m: rows, into: h, accumulate: true)
+
+            // cross-attention (keys/values computed once per source, in the cache)
+            RMSNorm.forward(h, weight: layer.crossAttentionNorm, normed, rows: rows, dim: d, eps: config.layerNormEpsilon)
+            layer.crossAttention.q.apply(normed, m: rows, into: q)
+            let crossK = cache.crossKeys[index].pointer, crossV = cache.crossValues[index].pointer
+            attend(slots: slots, heads: heads, positions: positions, dKV: dKV, inner: inner, q: q, context: context,
+                   keys: { slot in
+                       let source = sourceOf[slot]
+                       return (crossK + source * sourceLength * inner, crossV + source * sourceLength * inner, sourceLengths[source])
+                   }, bias: nil, biasKeys: 0, causalOffset: nil)
+            layer.crossAttention.o.apply(context, m: rows, into: h, accumulate: true)
+
+            FeedForwardBlock.forward(h, rows: rows, norm: layer.feedForwardNorm, weights: layer.feedForward,
+                                     config: config, scratch: cache.feedForward)
+        }
+        cache.length += positions
+        RMSNorm.forward(h, weight: weights.decoderFinalNorm, normed, rows: rows, dim: d, eps: config.layerNormEpsilon)
+        // Tied embeddings: transformers rescales the decoder output by d_model^-0.5 before the head.
+        let scale: Float = config.tieWordEmbeddings ? Float(1 / Double(d).squareRoot()) : 1
+        if config.tieWordEmbeddings { Elementwise.scale(normed, by: scale, count: rows * d) }
+        weights.lmHead.apply(normed, m: rows, into: logits)
+    }
+
+    /// Attention of every (slot, head) pair; `keys(slot)` gives that slot's K, V (row stride `inner`) and key count.
+    private func attend(slots: Int, heads: Int, positions: Int, dKV: Int, inner: Int,
+                        q: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>,
+                        keys: (Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int),
+                        bias: UnsafeMutablePointer<Float>?, biasKeys: Int, causalOffset: Int?) {
+        if positions == 1 {
+            let maxKeys = (0..<slots).map { keys($0).2 }.max() ?? 0
+            Parallel.forRanges(slots * heads, costPerItem: 4 * maxKeys * dKV) { range in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: max(maxKeys, 1)) { scores in
+                    for pair in range {
+                        let slot = pair / heads, head = pair % heads
+                        let (k, v, count) = keys(slot)
+                        Attention.forwardSingleQuery(q: q + slot * inner + head * dKV, k: k + head * dKV, ldk: inner,
+                                                     v: v + head * dKV, ldv: inner, out: context + slot * inner + head * dKV,
+                                                     bias: bias.map { $0 + head * biasKeys }, scores: scores.baseAddress!,
+                                                     keys: count, headDim: dKV)
+                    }
+                }
+            }
+            return
+        }
+        let maxKeys = (0..<slots).map { keys($0).2 }.max() ?? 0
+        let probs = FloatBuffer(count: positions * max(maxKeys, 1), zeroed: false)
+        for slot in 0..<slots {
+            let (k, v, count) = keys(slot)
+            for head in 0..<heads {
+                let rowOffset = slot * positions * inner + head * dKV
+                Attention.forward(q: q + rowOffset, ldq: inner, k: k + head * dKV, ldk: inner, v: v + head * dKV, ldv: inner,
+                                  out: context + rowOffset, ldo: inner, bias: bias.map { UnsafePointer($0 + head * positions * biasKeys) },
+                                  probs: probs.pointer, queries: positions, keys: count, headDim: dKV,
+                                  validKeys: { query in causalOffset.map { $0 + query + 1 } ?? count })
+            }
+        }
+    }
+
+    /// Teacher-forced logits [batch, targetLength, vocab] for right-padded decoder inputs
+    /// (each row already starts with decoder_start_token_id), as `model(..., decoder_input_ids=...)`.
+    public func logits(encoder: EncoderOutput, decoderInput: [[Int32]]) throws -> FloatBuffer {
+        try checkTokens(decoderInput, what: "decoder input")
+        guard decoderInput.count == encoder.batch, let width = decoderInput.map(\.count).max(), width > 0 else {
+            throw T5Error(file: "decoder input", "needs one non-empty row per source")
+        }
+        let padded = decoderInput.flatMap { $0 + [Int32](repeating: config.padTokenId, count: width - $0.count) }
+        let cache = makeDecoderCache(encoder: encoder, sourceOf: Array(0..<encoder.batch), capacity: width, maxNewPositions: width)
+        let out = FloatBuffer(count: encoder.batch * width * config.vocabSize, zeroed: false)
+        decode(cache: cache, tokens: padded, positions: width, logits: out.pointer)
+        return out
+    }
+}

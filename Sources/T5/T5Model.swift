@@ -1,0 +1,48 @@
+// A T5ForConditionalGeneration: config + weights, loaded from a Hugging Face model directory.
+import Foundation
+import Kernels
+import SafeTensors
+
+public final class T5Model: @unchecked Sendable {
+    public let config: T5Config
+    public private(set) var weights: T5Weights
+    public let directory: String
+
+    public init(config: T5Config, weights: T5Weights, directory: String) {
+        self.config = config
+        self.weights = weights
+        self.directory = directory
+    }
+
+    /// Loads `config.json` and `model.safetensors` from `directory`. fp32 weights stay in the
+    /// memory-mapped file (no copy); bf16 keeps a rounded copy (half the bytes per token).
+    public static func load(directory: String, weightPrecision: WeightMatrix.Precision = .f32) throws -> T5Model {
+        let config = try T5Config.load(path: (directory as NSString).appendingPathComponent("config.json"))
+        let weightsPath = (directory as NSString).appendingPathComponent("model.safetensors")
+        let file: SafeTensorsFile
+        do {
+            file = try SafeTensorsFile(path: weightsPath)
+        } catch let error as SafeTensorsError {
+            throw T5Error(file: error.file, error.problem)
+        }
+        let weights = try T5Weights.bind(file: file, config: config, precision: weightPrecision)
+        return T5Model(config: config, weights: weights, directory: directory)
+    }
+
+    /// Rejects ids outside the vocabulary before they index the embedding.
+    func checkTokens(_ sequences: [[Int32]], what: String) throws {
+        for (row, ids) in sequences.enumerated() {
+            if let bad = ids.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
+                throw T5Error(file: what, "row \(row) has token id \(bad) outside the vocabulary of \(config.vocabSize)")
+            }
+        }
+    }
+
+    func embed(_ ids: [Int32], into out: UnsafeMutablePointer<Float>) {
+        let d = config.dModel
+        for (i, id) in ids.enumerated() { weights.embedding.copyRow(Int(id), into: out + i * d) }
+    }
+
+    /// Swaps in new weights for the projections (used to merge or remove adapters).
+    func replaceWeights(_ weights: T5Weights) { self.weights = weights }
+}

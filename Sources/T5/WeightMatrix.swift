@@ -1,0 +1,102 @@
+// A frozen weight matrix in PyTorch layout [out, in], stored as fp32 (usually a zero-copy view into
+// the mapped safetensors file) or as bf16 (half the memory traffic; widened to fp32 on the fly).
+import Kernels
+import SafeTensors
+
+public final class WeightMatrix: @unchecked Sendable {
+    public enum Precision: String, Sendable { case f32, bf16 }
+
+    enum Storage {
+        case f32(UnsafePointer<Float>)
+        case bf16(UnsafePointer<UInt16>)
+    }
+
+    public let rows: Int
+    public let cols: Int
+    let storage: Storage
+    /// Keeps the memory behind `storage` alive (mapping, owned array or buffer).
+    private let owner: AnyObject?
+
+    init(rows: Int, cols: Int, storage: Storage, owner: AnyObject?) {
+        self.rows = rows
+        self.cols = cols
+        self.storage = storage
+        self.owner = owner
+    }
+
+    /// An fp32 matrix owning a copy of `values`.
+    public convenience init(rows: Int, cols: Int, values: [Float]) {
+        let buffer = FloatBuffer(values)
+        self.init(rows: rows, cols: cols, storage: .f32(UnsafePointer(buffer.pointer)), owner: buffer)
+    }
+
+    public var precision: Precision {
+        if case .bf16 = storage { return .bf16 }
+        return .f32
+    }
+
+    /// Row-major fp32 copy of the values.
+    public func floats() -> [Float] {
+        switch storage {
+        case .f32(let p): return Array(UnsafeBufferPointer(start: p, count: rows * cols))
+        case .bf16(let p): return (0..<(rows * cols)).map { bf16ToFloat(p[$0]) }
+        }
+    }
+
+    /// The same values in another precision (bf16 rounds to nearest even, as torch does).
+    public func converted(to precision: Precision) -> WeightMatrix {
+        if precision == self.precision { return self }
+        switch storage {
+        case .bf16(let p):
+            let buffer = FloatBuffer(count: rows * cols, zeroed: false)
+            for i in 0..<(rows * cols) { buffer.pointer[i] = bf16ToFloat(p[i]) }
+            return WeightMatrix(rows: rows, cols: cols, storage: .f32(UnsafePointer(buffer.pointer)), owner: buffer)
+        case .f32(let p):
+            let owned = BF16Storage(count: rows * cols)
+            for i in 0..<(rows * cols) { owned.pointer[i] = floatToBF16(p[i]) }
+            return WeightMatrix(rows: rows, cols: cols, storage: .bf16(UnsafePointer(owned.pointer)), owner: owned)
+        }
+    }
+
+    /// y[m, rows] (+)= scale · x[m, cols] · Wᵀ.
+    public func apply(_ x: UnsafePointer<Float>, m: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, scale: Float = 1) {
+        switch storage {
+        case .f32(let w):
+            Linear.forward(x, weight: w, y, rows: m, inFeatures: cols, outFeatures: rows, accumulate: accumulate, scale: scale)
+        case .bf16(let w):
+            if m <= 16 {
+                BF16Kernels.smallBatchProduct(x, m: m, weight: w, rows: rows, cols: cols, y: y, accumulate: accumulate, scale: scale)
+            } else {
+                BF16Kernels.tiledProduct(x, m: m, weight: w, rows: rows, cols: cols, y: y, accumulate: accumulate, scale: scale)
+            }
+        }
+    }
+
+    /// dx[m, cols] (+)= dy[m, rows] · W (the input gradient; frozen weights get no weight gradient).
+    public func applyTransposed(_ dy: UnsafePointer<Float>, m: Int, into dx: UnsafeMutablePointer<Float>, accumulate: Bool = true) {
+        switch storage {
+        case .f32(let w):
+            Linear.backwardInput(dy, weight: w, dx, rows: m, inFeatures: cols, outFeatures: rows, accumulate: accumulate)
+        case .bf16:
+            let widened = converted(to: .f32)
+            widened.applyTransposed(dy, m: m, into: dx, accumulate: accumulate)
+        }
+    }
+}
+
+/// Owned bf16 values.
+final class BF16Storage {
+    let pointer: UnsafeMutablePointer<UInt16>
+    init(count: Int) { pointer = .allocate(capacity: max(count, 1)) }
+    deinit { pointer.deallocate() }
+}
+
+extension WeightMatrix {
+    /// Copies row `row` (e.g. one token's embedding) into `out` as fp32.
+    public func copyRow(_ row: Int, into out: UnsafeMutablePointer<Float>) {
+        switch storage {
+        case .f32(let p): out.update(from: p + row * cols, count: cols)
+        case .bf16(let p): for i in 0..<cols { out[i] = bf16ToFloat(p[row * cols + i]) }
+        }
+    }
+}

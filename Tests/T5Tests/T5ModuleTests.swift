@@ -1,6 +1,0 @@
-import XCTest
-@testable import T5
-
-final class T5ModuleTests: XCTestCase {
-    func testModuleBuilds() {}
-}
