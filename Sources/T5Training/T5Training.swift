@@ -1,1 +1,0 @@
-// The T5Training module: see docs/ARCHITECTURE.md.
