@@ -1,0 +1,136 @@
+import Foundation
+
+/// AdamW's hyperparameters (PyTorch names and defaults, weight decay as HF Trainer's 0.01 in the reference).
+public struct AdamWHyperparameters: Codable, Equatable, Sendable {
+    public var beta1: Double
+    public var beta2: Double
+    public var epsilon: Double
+    public var weightDecay: Double
+
+    public init(beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0.01) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case beta1, beta2, epsilon = "eps", weightDecay = "weight_decay"
+    }
+}
+
+/// The per-step scalars of one AdamW update, computed in Double as torch's fused CPU
+/// kernel does (aten/src/ATen/native/cpu/FusedAdamKernel.cpp) and rounded to Float where it rounds.
+public struct AdamWStepCoefficients: Sendable, Equatable {
+    /// 1 - lr·wd: decoupled weight decay, applied to the parameter before the Adam update.
+    public var decay: Float
+    /// 1 - beta1, the weight of `exp_avg.lerp_(grad, 1 - beta1)`.
+    public var firstMomentWeight: Float
+    public var beta2: Float
+    /// 1 - beta2.
+    public var secondMomentWeight: Float
+    /// sqrt(1 - beta2^step).
+    public var biasCorrection2Sqrt: Float
+    /// -lr / (1 - beta1^step).
+    public var negativeStepSize: Float
+    public var epsilon: Float
+
+    /// `step` counts from 1 (the value of torch's `state["step"]` during the update).
+    public init(step: Int, learningRate lr: Double, hyper h: AdamWHyperparameters) {
+        let s = Double(Float(step))
+        let biasCorrection1 = 1 - pow(h.beta1, s)
+        let biasCorrection2 = 1 - pow(h.beta2, s)
+        decay = Float(1 - lr * h.weightDecay)
+        firstMomentWeight = Float(1 - h.beta1)
+        beta2 = Float(h.beta2)
+        secondMomentWeight = Float(1 - h.beta2)
+        biasCorrection2Sqrt = Float(biasCorrection2.squareRoot())
+        negativeStepSize = Float(-(lr / biasCorrection1))
+        epsilon = Float(h.epsilon)
+    }
+
+    /// One element-wise AdamW update of a tensor, with torch's operation order:
+    /// p ← p·(1 - lr·wd); m ← m + (1-β1)(g - m); v ← v·β2 + (1-β2)·g·g;
+    /// p ← p + (-lr/bc1)·m / (sqrt(v)/sqrt(bc2) + eps).
+    @inline(__always)
+    public func apply(parameter p: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
+                      firstMoment m: UnsafeMutableBufferPointer<Float>, secondMoment v: UnsafeMutableBufferPointer<Float>) {
+        precondition(p.count == g.count && p.count == m.count && p.count == v.count, "AdamW tensor sizes differ")
+        for i in 0..<p.count {
+            let grad = g[i]
+            let param = p[i] * decay
+            // lerp with a small weight (|w| < 0.5), fused as torch's vector path does.
+            let newM = m[i].addingProduct(firstMomentWeight, grad - m[i])
+            let newV = v[i] * beta2 + secondMomentWeight * grad * grad
+            m[i] = newM
+            v[i] = newV
+            let denom = newV.squareRoot() / biasCorrection2Sqrt + epsilon
+            p[i] = param + negativeStepSize * newM / denom
+        }
+    }
+}
+
+/// AdamW with PyTorch semantics (torch.optim.AdamW, fused=True, amsgrad off): decoupled
+/// weight decay, bias-corrected moments, eps added after sqrt(v̂). The optimiser owns the
+/// moments; the parameters and gradients stay wherever the model keeps them.
+public struct AdamW: Sendable {
+    public var hyper: AdamWHyperparameters
+    /// Updates done so far (torch's `state["step"]` after the last update).
+    public private(set) var step: Int
+    /// exp_avg per tensor, in registration order.
+    public private(set) var firstMoments: [[Float]]
+    /// exp_avg_sq per tensor.
+    public private(set) var secondMoments: [[Float]]
+
+    public init(hyper: AdamWHyperparameters = .init(), tensorSizes: [Int]) {
+        self.hyper = hyper
+        step = 0
+        firstMoments = tensorSizes.map { [Float](repeating: 0, count: $0) }
+        secondMoments = tensorSizes.map { [Float](repeating: 0, count: $0) }
+    }
+
+    /// Restores an optimiser from a checkpoint's state.
+    public init(hyper: AdamWHyperparameters, step: Int, firstMoments: [[Float]], secondMoments: [[Float]]) throws {
+        guard step >= 0, firstMoments.count == secondMoments.count,
+              zip(firstMoments, secondMoments).allSatisfy({ $0.count == $1.count }) else {
+            throw LoRAError.badInput("AdamW state has mismatched moment tensors or a negative step")
+        }
+        self.hyper = hyper
+        self.step = step
+        self.firstMoments = firstMoments
+        self.secondMoments = secondMoments
+    }
+
+    public var tensorCount: Int { firstMoments.count }
+
+    /// Starts update number `step + 1` at learning rate `lr` and returns its coefficients;
+    /// then call `update(tensor:parameter:gradient:coefficients:)` once per tensor.
+    public mutating func beginStep(learningRate lr: Double) -> AdamWStepCoefficients {
+        step += 1
+        return AdamWStepCoefficients(step: step, learningRate: lr, hyper: hyper)
+    }
+
+    /// Updates tensor number `index` in place.
+    public mutating func update(tensor index: Int, parameter: UnsafeMutableBufferPointer<Float>,
+                                gradient: UnsafeBufferPointer<Float>, coefficients: AdamWStepCoefficients) {
+        precondition(firstMoments[index].count == parameter.count, "AdamW tensor \(index) has a different size")
+        firstMoments[index].withUnsafeMutableBufferPointer { m in
+            secondMoments[index].withUnsafeMutableBufferPointer { v in
+                coefficients.apply(parameter: parameter, gradient: gradient, firstMoment: m, secondMoment: v)
+            }
+        }
+    }
+
+    /// One full update of parameters held as arrays (tests, small models).
+    public mutating func step(parameters: inout [[Float]], gradients: [[Float]], learningRate lr: Double) {
+        precondition(parameters.count == tensorCount && gradients.count == tensorCount, "AdamW tensor count differs")
+        let c = beginStep(learningRate: lr)
+        for i in 0..<tensorCount {
+            parameters[i].withUnsafeMutableBufferPointer { p in
+                gradients[i].withUnsafeBufferPointer { g in
+                    update(tensor: i, parameter: p, gradient: g, coefficients: c)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+
+/// How PEFT scales the adapter's output: `alpha / r`, or `alpha / sqrt(r)` with rsLoRA.
+public func loraScaling(rank r: Int, alpha: Double, useRSLoRA: Bool) -> Double {
+    useRSLoRA ? alpha / Double(r).squareRoot() : alpha / Double(r)
+}
+
+/// The bound of `torch.nn.init.kaiming_uniform_(w, a: sqrt(5))` for a weight with `fanIn`
+/// inputs, computed in the same order as torch so that it is the same Double:
+/// gain = sqrt(2 / (1 + a²)), std = gain / sqrt(fan_in), bound = sqrt(3) · std.
+/// It is 1/sqrt(fan_in) up to rounding (a² is 5.000000000000001 in Double).
+public func kaimingUniformBound(fanIn: Int, negativeSlope a: Double = 5.0.squareRoot()) -> Double {
+    let gain = (2.0 / (1 + a * a)).squareRoot()
+    let std = gain / Double(fanIn).squareRoot()
+    return 3.0.squareRoot() * std
+}
+
+/// PEFT's default LoRA initialisation (`init_lora_weights=True`) of one module whose
+/// base weight is `outFeatures × inFeatures`: lora_A (`r × in`) ~ U(-b, b) with the
+/// Kaiming bound above, drawn row-major from `generator`; lora_B (`out × r`) = 0.
+public func initializeLoRAWeights(rank r: Int, inFeatures: Int, outFeatures: Int,
+                                  generator: inout PhiloxGenerator) -> (a: [Float], b: [Float]) {
+    precondition(r > 0 && inFeatures > 0 && outFeatures > 0, "LoRA shapes must be positive")
+    let bound = kaimingUniformBound(fanIn: inFeatures)
+    var a = [Float](repeating: 0, count: r * inFeatures)
+    a.withUnsafeMutableBufferPointer { generator.fillUniform($0) }
+    // torch's uniform_(from, to) maps u in [0, 1) to from + (to - from) · u.
+    let low = Float(-bound)
+    let width = Float(2 * bound)
+    for i in a.indices { a[i] = low + width * a[i] }
+    return (a, [Float](repeating: 0, count: outFeatures * r))
+}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import LoRA
-
-final class LoRAModuleTests: XCTestCase {
-    func testModuleBuilds() {}
-}
