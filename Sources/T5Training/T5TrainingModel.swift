@@ -1,0 +1,386 @@
+// Explicit training forward and backward of a T5 encoder-decoder (llm.c style): the forward saves exactly
+// the activations the backward needs, the backward writes gradients of the trainable Parameters only.
+// LoRA mode and full fine-tuning run the same code; a frozen weight simply has no gradient buffer, so its
+// weight-gradient GEMM never runs and input gradients stop where nothing upstream is trainable.
+import Foundation
+import COpenBLAS
+import Kernels
+import SafeTensors
+import T5
+
+public final class T5TrainingModel: @unchecked Sendable {
+    public let config: T5Config
+    public let weights: TrainingWeights
+    public let mode: TrainingMode
+    /// The linears carrying LoRA adapters (empty in full mode), in layer order.
+    public let loraLayers: [LinearLayer]
+    /// T5's dropout_rate, applied while training (0 turns it off).
+    public var dropoutRate: Float
+    /// Seed of every dropout mask; with `step` it fixes the masks of a training step.
+    public var dropoutSeed: UInt64
+    /// Counts training forward passes: advanced by each `forwardBackward` (save it in checkpoints).
+    public var step: UInt64 = 0
+    /// Worker threads for attention heads and OpenBLAS.
+    public let threads: Int
+
+    private let arena = Arena()
+    private let context = StepContext()
+
+    public init(config: T5Config, file: SafeTensorsFile, mode: TrainingMode, dropoutRate: Float = 0.1,
+                dropoutSeed: UInt64 = 42, threads: Int = 1) throws {
+        if case .lora(let settings) = mode {
+            guard settings.rank > 0, settings.rank <= 4096, settings.dropout >= 0, settings.dropout < 1 else {
+                throw TrainingError(file: file.file, "LoRA rank must be in 1...4096 and dropout in [0, 1)")
+            }
+        }
+        guard dropoutRate >= 0, dropoutRate < 1 else { throw TrainingError(file: file.file, "dropout rate must be in [0, 1)") }
+        self.config = config
+        self.mode = mode
+        weights = try TrainingWeights(config: config, file: file, trainAll: mode == .full)
+        if case .lora(let settings) = mode {
+            loraLayers = weights.attachLoRA(settings)
+            guard !loraLayers.isEmpty else {
+                throw TrainingError(file: file.file, "LoRA target modules \(settings.targetModules) match no linear layer")
+            }
+        } else {
+            loraLayers = []
+        }
+        self.dropoutRate = dropoutRate
+        self.dropoutSeed = dropoutSeed
+        self.threads = max(1, threads)
+        Parallel.setThreads(self.threads)
+    }
+
+    /// What the optimiser updates: LoRA A/B in layer order (A before B), or every base weight.
+    public var trainableParameters: [Parameter] {
+        switch mode {
+        case .lora: return loraLayers.flatMap { [$0.lora!.a, $0.lora!.b] }
+        case .full: return weights.allParameters
+        }
+    }
+
+    public func zeroGradients() { for p in trainableParameters { p.zeroGradient() } }
+
+    /// √(Σ‖g‖²) over the trainable parameters, accumulated in Double.
+    public func gradientNorm() -> Float {
+        var total: Double = 0
+        for p in trainableParameters {
+            guard let g = p.gradient else { continue }
+            var sum: Double = 0
+            for i in 0..<p.count { sum += Double(g[i]) * Double(g[i]) }
+            total += sum
+        }
+        return Float(total.squareRoot())
+    }
+
+    /// Training step's forward + backward: dropout on, gradients ACCUMULATED (call `zeroGradients` first),
+    /// scaled by `lossScale` (1/accumulation steps). Returns the mean token loss; advances `step`.
+    @discardableResult
+    public func forwardBackward(_ batch: TrainingBatch, lossScale: Float = 1) throws -> Float {
+        try validate(batch)
+        context.training = true
+        context.dropoutRate = dropoutRate
+        context.seed = dropoutSeed
+        context.step = step
+        context.threads = threads
+        defer { step += 1 }
+        let saved = forward(batch)
+        backward(batch, saved, lossScale: lossScale)
+        return saved.loss
+    }
+
+    /// Eval-mode loss (no dropout, no gradients).
+    public func loss(_ batch: TrainingBatch) throws -> Float {
+        try validate(batch)
+        context.training = false
+        context.threads = threads
+        return forward(batch).loss
+    }
+
+    private func validate(_ batch: TrainingBatch) throws {
+        let vocab = Int32(config.vocabSize)
+        guard batch.inputIds.allSatisfy({ $0 >= 0 && $0 < vocab }),
+              batch.decoderInputIds.allSatisfy({ $0 >= 0 && $0 < vocab }),
+              batch.labels.allSatisfy({ $0 == TrainingBatch.ignoreIndex || ($0 >= 0 && $0 < vocab) }) else {
+            throw TrainingError(file: "batch", "token id outside the model's vocabulary of \(config.vocabSize)")
+        }
+    }
+
+    // MARK: forward
+
+    struct EncoderLayerActivations {
+        let input: UnsafeMutablePointer<Float>
+        let rstd1, normed1: UnsafeMutablePointer<Float>
+        let attention: AttentionActivations
+        let middle: UnsafeMutablePointer<Float>
+        let rstd2, normed2: UnsafeMutablePointer<Float>
+        let feedForward: FeedForwardActivations
+    }
+
+    struct DecoderLayerActivations {
+        let input: UnsafeMutablePointer<Float>
+        let rstd1, normed1: UnsafeMutablePointer<Float>
+        let selfAttention: AttentionActivations
+        let afterSelf: UnsafeMutablePointer<Float>
+        let rstd2, normed2: UnsafeMutablePointer<Float>
+        let crossAttention: AttentionActivations
+        let afterCross: UnsafeMutablePointer<Float>
+        let rstd3, normed3: UnsafeMutablePointer<Float>
+        let feedForward: FeedForwardActivations
+    }
+
+    struct Activations {
+        var encoder: [EncoderLayerActivations] = []
+        var encoderLast: UnsafeMutablePointer<Float>
+        var encoderFinalRstd: UnsafeMutablePointer<Float>
+        /// dropout(final_norm(encoder)): the keys/values source of every cross-attention.
+        var encoderOutput: UnsafeMutablePointer<Float>
+        var decoder: [DecoderLayerActivations] = []
+        var decoderLast: UnsafeMutablePointer<Float>
+        var decoderFinalRstd: UnsafeMutablePointer<Float>
+        /// lm_head input: dropout(final_norm(decoder)) (· d_model^-0.5 when tied).
+        var lmInput: UnsafeMutablePointer<Float>
+        var logits: UnsafeMutablePointer<Float>
+        var logSumExp: UnsafeMutablePointer<Float>
+        var loss: Float
+        var encoderBias, decoderBias: UnsafeMutablePointer<Float>
+    }
+
+    var outputScale: Float { config.tieWordEmbeddings ? 1 / Float(config.dModel).squareRoot() : 1 }
+
+    /// residual += dropout(sublayer) in place on `sublayer`, result written to `out`.
+    private func residual(_ input: UnsafePointer<Float>, plus sublayer: UnsafeMutablePointer<Float>, count: Int, site: UInt64) {
+        context.dropout(site: site)?.apply(sublayer, count: count)
+        Elementwise.add(input, into: sublayer, count: count)
+    }
+
+    private func positionBias(table: Parameter, queries: Int, keys: Int, bidirectional: Bool) -> UnsafeMutablePointer<Float> {
+        let bias = arena.floats(config.numHeads * queries * keys)
+        RelativePosition.bias(table: table.value, heads: config.numHeads, queries: queries, keys: keys,
+                              bidirectional: bidirectional, numBuckets: config.relativeAttentionNumBuckets,
+                              maxDistance: config.relativeAttentionMaxDistance, into: bias)
+        return bias
+    }
+
+    func forward(_ batch: TrainingBatch) -> Activations {
+        arena.reset()
+        openblas_set_num_threads(Int32(threads))
+        let d = config.dModel, eps = config.layerNormEpsilon, heads = config.numHeads
+        let B = batch.batchSize, S = batch.sourceLength, T = batch.targetLength
+        let encRows = B * S, decRows = B * T
+
+        // encoder
+        var x = arena.floats(encRows * d)
+        Embedding.forward(ids: batch.inputIds, table: weights.embedding.value, dim: d, x)
+        context.dropout(site: DropoutSite.of(decoder: false, layer: -1, .embedding))?.apply(x, count: encRows * d)
+        let encoderBias = positionBias(table: weights.encoder[0].attention.relativeBias!, queries: S, keys: S, bidirectional: true)
+        let sourceMask = AttentionMask.keyPrefix(batch.sourceLengths)
+        let encShape = AttentionShape(batch: B, queries: S, keys: S, heads: heads, headDim: config.dKV)
+        var encoderActs: [EncoderLayerActivations] = []
+        for (l, layer) in weights.encoder.enumerated() {
+            let rstd1 = arena.floats(encRows), normed1 = arena.floats(encRows * d)
+            RMSNorm.forward(x, weight: layer.attentionNorm.value, normed1, rstd: rstd1, rows: encRows, dim: d, eps: eps)
+            let middle = arena.floats(encRows * d)
+            let attention = AttentionBlock.forward(
+                layer.attention, queryInput: normed1, keyValueInput: normed1, shape: encShape, bias: encoderBias,
+                mask: sourceMask, probsSite: DropoutSite.of(decoder: false, layer: l, .attentionProbs), output: middle,
+                arena: arena, context: context)
+            residual(x, plus: middle, count: encRows * d, site: DropoutSite.of(decoder: false, layer: l, .attentionOutput))
+            let rstd2 = arena.floats(encRows), normed2 = arena.floats(encRows * d)
+            RMSNorm.forward(middle, weight: layer.feedForwardNorm.value, normed2, rstd: rstd2, rows: encRows, dim: d, eps: eps)
+            let next = arena.floats(encRows * d)
+            let ff = FeedForwardBlock.forward(layer.feedForward, input: normed2, rows: encRows,
+                                              hiddenSite: DropoutSite.of(decoder: false, layer: l, .feedForwardHidden),
+                                              output: next, arena: arena, context: context)
+            residual(middle, plus: next, count: encRows * d, site: DropoutSite.of(decoder: false, layer: l, .feedForwardOutput))
+            encoderActs.append(EncoderLayerActivations(input: x, rstd1: rstd1, normed1: normed1, attention: attention,
+                                                       middle: middle, rstd2: rstd2, normed2: normed2, feedForward: ff))
+            x = next
+        }
+        let encoderLast = x
+        let encoderFinalRstd = arena.floats(encRows), encoderOutput = arena.floats(encRows * d)
+        RMSNorm.forward(encoderLast, weight: weights.encoderFinalNorm.value, encoderOutput, rstd: encoderFinalRstd,
+                        rows: encRows, dim: d, eps: eps)
+        context.dropout(site: DropoutSite.of(decoder: false, layer: -1, .finalNorm))?.apply(encoderOutput, count: encRows * d)
+
+        // decoder
+        var y = arena.floats(decRows * d)
+        Embedding.forward(ids: batch.decoderInputIds, table: weights.embedding.value, dim: d, y)
+        context.dropout(site: DropoutSite.of(decoder: true, layer: -1, .embedding))?.apply(y, count: decRows * d)
+        let decoderBias = positionBias(table: weights.decoder[0].selfAttention.relativeBias!, queries: T, keys: T,
+                                       bidirectional: false)
+        let selfShape = AttentionShape(batch: B, queries: T, keys: T, heads: heads, headDim: config.dKV)
+        let crossShape = AttentionShape(batch: B, queries: T, keys: S, heads: heads, headDim: config.dKV)
+        var decoderActs: [DecoderLayerActivations] = []
+        for (l, layer) in weights.decoder.enumerated() {
+            let rstd1 = arena.floats(decRows), normed1 = arena.floats(decRows * d)
+            RMSNorm.forward(y, weight: layer.selfAttentionNorm.value, normed1, rstd: rstd1, rows: decRows, dim: d, eps: eps)
+            let afterSelf = arena.floats(decRows * d)
+            let selfAttention = AttentionBlock.forward(
+                layer.selfAttention, queryInput: normed1, keyValueInput: normed1, shape: selfShape, bias: decoderBias,
+                mask: .causal, probsSite: DropoutSite.of(decoder: true, layer: l, .attentionProbs), output: afterSelf,
+                arena: arena, context: context)
+            residual(y, plus: afterSelf, count: decRows * d, site: DropoutSite.of(decoder: true, layer: l, .attentionOutput))
+            let rstd2 = arena.floats(decRows), normed2 = arena.floats(decRows * d)
+            RMSNorm.forward(afterSelf, weight: layer.crossAttentionNorm.value, normed2, rstd: rstd2, rows: decRows, dim: d, eps: eps)
+            let afterCross = arena.floats(decRows * d)
+            let crossAttention = AttentionBlock.forward(
+                layer.crossAttention, queryInput: normed2, keyValueInput: encoderOutput, shape: crossShape, bias: nil,
+                mask: sourceMask, probsSite: DropoutSite.of(decoder: true, layer: l, .crossProbs), output: afterCross,
+                arena: arena, context: context)
+            residual(afterSelf, plus: afterCross, count: decRows * d, site: DropoutSite.of(decoder: true, layer: l, .crossOutput))
+            let rstd3 = arena.floats(decRows), normed3 = arena.floats(decRows * d)
+            RMSNorm.forward(afterCross, weight: layer.feedForwardNorm.value, normed3, rstd: rstd3, rows: decRows, dim: d, eps: eps)
+            let next = arena.floats(decRows * d)
+            let ff = FeedForwardBlock.forward(layer.feedForward, input: normed3, rows: decRows,
+                                              hiddenSite: DropoutSite.of(decoder: true, layer: l, .feedForwardHidden),
+                                              output: next, arena: arena, context: context)
+            residual(afterCross, plus: next, count: decRows * d, site: DropoutSite.of(decoder: true, layer: l, .feedForwardOutput))
+            decoderActs.append(DecoderLayerActivations(
+                input: y, rstd1: rstd1, normed1: normed1, selfAttention: selfAttention, afterSelf: afterSelf, rstd2: rstd2,
+                normed2: normed2, crossAttention: crossAttention, afterCross: afterCross, rstd3: rstd3, normed3: normed3,
+                feedForward: ff))
+            y = next
+        }
+        let decoderLast = y
+        let decoderFinalRstd = arena.floats(decRows), lmInput = arena.floats(decRows * d)
+        RMSNorm.forward(decoderLast, weight: weights.decoderFinalNorm.value, lmInput, rstd: decoderFinalRstd,
+                        rows: decRows, dim: d, eps: eps)
+        context.dropout(site: DropoutSite.of(decoder: true, layer: -1, .finalNorm))?.apply(lmInput, count: decRows * d)
+        if config.tieWordEmbeddings { Elementwise.scale(lmInput, by: outputScale, count: decRows * d) }
+
+        let vocab = config.vocabSize
+        let logits = arena.floats(decRows * vocab), logSumExp = arena.floats(decRows)
+        Linear.forward(lmInput, weight: weights.lmHead.value, logits, rows: decRows, inFeatures: d, outFeatures: vocab)
+        let loss = TokenCrossEntropy.forward(logits: logits, targets: batch.labels, vocab: vocab, logSumExp: logSumExp,
+                                             threads: threads)
+        return Activations(encoder: encoderActs, encoderLast: encoderLast, encoderFinalRstd: encoderFinalRstd,
+                           encoderOutput: encoderOutput, decoder: decoderActs, decoderLast: decoderLast,
+                           decoderFinalRstd: decoderFinalRstd, lmInput: lmInput, logits: logits, logSumExp: logSumExp,
+                           loss: loss, encoderBias: encoderBias, decoderBias: decoderBias)
+    }
+
+    // MARK: backward
+
+    func backward(_ batch: TrainingBatch, _ acts: Activations, lossScale: Float) {
+        let d = config.dModel, heads = config.numHeads, vocab = config.vocabSize
+        let B = batch.batchSize, S = batch.sourceLength, T = batch.targetLength
+        let encRows = B * S, decRows = B * T
+        let embeddingTrainable = weights.embedding.isTrainable
+
+        // loss → logits (in place) → lm_head
+        TokenCrossEntropy.backward(logits: acts.logits, logSumExp: acts.logSumExp, targets: batch.labels, vocab: vocab,
+                                   dloss: lossScale, threads: threads)
+        if let dw = weights.lmHead.gradient {
+            Linear.backwardWeight(acts.logits, input: acts.lmInput, dw, rows: decRows, inFeatures: d, outFeatures: vocab)
+        }
+        let dLm = arena.floats(decRows * d)
+        Linear.backwardInput(acts.logits, weight: weights.lmHead.value, dLm, rows: decRows, inFeatures: d, outFeatures: vocab,
+                             accumulate: false, scale: outputScale)
+        context.dropout(site: DropoutSite.of(decoder: true, layer: -1, .finalNorm))?.apply(dLm, count: decRows * d)
+        let dY = arena.zeros(decRows * d)
+        RMSNorm.backward(dLm, x: acts.decoderLast, weight: weights.decoderFinalNorm.value, rstd: acts.decoderFinalRstd,
+                         dx: dY, dweight: weights.decoderFinalNorm.gradient, rows: decRows, dim: d)
+
+        // decoder layers, last to first; dY holds ∂loss/∂(residual stream)
+        let dSub = arena.floats(decRows * d), dNormed = arena.floats(decRows * d)
+        let dEncoderOutput = arena.zeros(encRows * d)
+        let decoderBiasTable = weights.decoder[0].selfAttention.relativeBias!
+        let dDecoderBias = decoderBiasTable.isTrainable ? arena.zeros(heads * T * T) : nil
+        let selfShape = AttentionShape(batch: B, queries: T, keys: T, heads: heads, headDim: config.dKV)
+        let crossShape = AttentionShape(batch: B, queries: T, keys: S, heads: heads, headDim: config.dKV)
+        for l in stride(from: weights.decoder.count - 1, through: 0, by: -1) {
+            let layer = weights.decoder[l], a = acts.decoder[l]
+            // feed-forward sublayer
+            sublayerGradient(dY, into: dSub, count: decRows * d, site: DropoutSite.of(decoder: true, layer: l, .feedForwardOutput))
+            dNormed.update(repeating: 0, count: decRows * d)
+            FeedForwardBlock.backward(layer.feedForward, a.feedForward, rows: decRows, dOutput: dSub, dInput: dNormed,
+                                      hiddenSite: DropoutSite.of(decoder: true, layer: l, .feedForwardHidden), context: context)
+            RMSNorm.backward(dNormed, x: a.afterCross, weight: layer.feedForwardNorm.value, rstd: a.rstd3, dx: dY,
+                             dweight: layer.feedForwardNorm.gradient, rows: decRows, dim: d)
+            // cross-attention sublayer
+            sublayerGradient(dY, into: dSub, count: decRows * d, site: DropoutSite.of(decoder: true, layer: l, .crossOutput))
+            dNormed.update(repeating: 0, count: decRows * d)
+            AttentionBlock.backward(layer.crossAttention, a.crossAttention, shape: crossShape, dOutput: dSub,
+                                    dQueryInput: dNormed, dKeyValueInput: dEncoderOutput, biasGradient: nil,
+                                    probsSite: DropoutSite.of(decoder: true, layer: l, .crossProbs), context: context)
+            RMSNorm.backward(dNormed, x: a.afterSelf, weight: layer.crossAttentionNorm.value, rstd: a.rstd2, dx: dY,
+                             dweight: layer.crossAttentionNorm.gradient, rows: decRows, dim: d)
+            // self-attention sublayer: below layer 0 only the embedding can use the input gradient
+            let needsInput = l > 0 || embeddingTrainable
+            sublayerGradient(dY, into: dSub, count: decRows * d, site: DropoutSite.of(decoder: true, layer: l, .attentionOutput))
+            dNormed.update(repeating: 0, count: decRows * d)
+            AttentionBlock.backward(layer.selfAttention, a.selfAttention, shape: selfShape, dOutput: dSub,
+                                    dQueryInput: needsInput ? dNormed : nil, dKeyValueInput: needsInput ? dNormed : nil,
+                                    biasGradient: dDecoderBias,
+                                    probsSite: DropoutSite.of(decoder: true, layer: l, .attentionProbs), context: context)
+            if needsInput || layer.selfAttentionNorm.isTrainable {
+                RMSNorm.backward(dNormed, x: a.input, weight: layer.selfAttentionNorm.value, rstd: a.rstd1, dx: dY,
+                                 dweight: layer.selfAttentionNorm.gradient, rows: decRows, dim: d)
+            }
+        }
+        if let dDecoderBias { scatterBias(dDecoderBias, into: decoderBiasTable, queries: T, keys: T, bidirectional: false) }
+        if let dTable = weights.embedding.gradient {
+            context.dropout(site: DropoutSite.of(decoder: true, layer: -1, .embedding))?.apply(dY, count: decRows * d)
+            Embedding.backward(ids: batch.decoderInputIds, dout: dY, dim: d, dtable: dTable)
+        }
+
+        // encoder: final dropout and norm, then layers last to first
+        context.dropout(site: DropoutSite.of(decoder: false, layer: -1, .finalNorm))?.apply(dEncoderOutput, count: encRows * d)
+        let dX = arena.zeros(encRows * d)
+        RMSNorm.backward(dEncoderOutput, x: acts.encoderLast, weight: weights.encoderFinalNorm.value,
+                         rstd: acts.encoderFinalRstd, dx: dX, dweight: weights.encoderFinalNorm.gradient, rows: encRows, dim: d)
+        let dEncSub = arena.floats(encRows * d), dEncNormed = arena.floats(encRows * d)
+        let encoderBiasTable = weights.encoder[0].attention.relativeBias!
+        let dEncoderBias = encoderBiasTable.isTrainable ? arena.zeros(heads * S * S) : nil
+        let encShape = AttentionShape(batch: B, queries: S, keys: S, heads: heads, headDim: config.dKV)
+        for l in stride(from: weights.encoder.count - 1, through: 0, by: -1) {
+            let layer = weights.encoder[l], a = acts.encoder[l]
+            sublayerGradient(dX, into: dEncSub, count: encRows * d, site: DropoutSite.of(decoder: false, layer: l, .feedForwardOutput))
+            dEncNormed.update(repeating: 0, count: encRows * d)
+            FeedForwardBlock.backward(layer.feedForward, a.feedForward, rows: encRows, dOutput: dEncSub, dInput: dEncNormed,
+                                      hiddenSite: DropoutSite.of(decoder: false, layer: l, .feedForwardHidden), context: context)
+            RMSNorm.backward(dEncNormed, x: a.middle, weight: layer.feedForwardNorm.value, rstd: a.rstd2, dx: dX,
+                             dweight: layer.feedForwardNorm.gradient, rows: encRows, dim: d)
+            let needsInput = l > 0 || embeddingTrainable
+            sublayerGradient(dX, into: dEncSub, count: encRows * d, site: DropoutSite.of(decoder: false, layer: l, .attentionOutput))
+            dEncNormed.update(repeating: 0, count: encRows * d)
+            AttentionBlock.backward(layer.attention, a.attention, shape: encShape, dOutput: dEncSub,
+                                    dQueryInput: needsInput ? dEncNormed : nil, dKeyValueInput: needsInput ? dEncNormed : nil,
+                                    biasGradient: dEncoderBias,
+                                    probsSite: DropoutSite.of(decoder: false, layer: l, .attentionProbs), context: context)
+            if needsInput || layer.attentionNorm.isTrainable {
+                RMSNorm.backward(dEncNormed, x: a.input, weight: layer.attentionNorm.value, rstd: a.rstd1, dx: dX,
+                                 dweight: layer.attentionNorm.gradient, rows: encRows, dim: d)
+            }
+        }
+        if let dEncoderBias { scatterBias(dEncoderBias, into: encoderBiasTable, queries: S, keys: S, bidirectional: true) }
+        if let dTable = weights.embedding.gradient {
+            context.dropout(site: DropoutSite.of(decoder: false, layer: -1, .embedding))?.apply(dX, count: encRows * d)
+            Embedding.backward(ids: batch.inputIds, dout: dX, dim: d, dtable: dTable)
+        }
+    }
+
+    /// ∂loss/∂sublayer output = dropout mask applied to the residual-stream gradient.
+    private func sublayerGradient(_ dResidual: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int, site: UInt64) {
+        out.update(from: dResidual, count: count)
+        context.dropout(site: site)?.apply(out, count: count)
+    }
+
+    /// table.gradient[bucket(k − q), h] += dBias[h, q, k].
+    private func scatterBias(_ dBias: UnsafePointer<Float>, into table: Parameter, queries: Int, keys: Int, bidirectional: Bool) {
+        guard let gradient = table.gradient else { return }
+        let heads = config.numHeads
+        let lowest = -(queries - 1)
+        let buckets = (lowest..<keys).map {
+            RelativePosition.bucket(relative: $0, bidirectional: bidirectional, numBuckets: config.relativeAttentionNumBuckets,
+                                    maxDistance: config.relativeAttentionMaxDistance)
+        }
+        for h in 0..<heads {
+            for q in 0..<queries {
+                let row = dBias + (h * queries + q) * keys
+                for k in 0..<keys { gradient[buckets[k - q - lowest] * heads + h] += row[k] }
+            }
+        }
+    }
+}

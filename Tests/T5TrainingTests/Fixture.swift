@@ -1,0 +1,51 @@
+// Loading the committed golden fixtures (Tests/Fixtures/T5Training, see its README).
+import Foundation
+import SafeTensors
+import T5
+@testable import T5Training
+
+enum Fixture {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/T5Training")
+
+    struct Golden {
+        let directory: String
+        let config: T5Config
+        let model: SafeTensorsFile
+        let tensors: SafeTensorsFile
+        let json: [String: Any]
+        let batch: TrainingBatch
+
+        func floats(_ name: String) throws -> [Float] { try tensors.floats(name) }
+
+        func makeModel(_ mode: TrainingMode, dropoutRate: Float = 0, threads: Int = 1) throws -> T5TrainingModel {
+            try T5TrainingModel(config: config, file: model, mode: mode, dropoutRate: dropoutRate, threads: threads)
+        }
+    }
+
+    static func load(_ name: String) throws -> Golden {
+        let dir = root.appendingPathComponent(name).path
+        let config = try T5Config.load(path: dir + "/config.json")
+        let tensors = try SafeTensorsFile(path: dir + "/golden.safetensors")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/golden.json"))) as! [String: Any]
+        let ids = try tensors.int64s("input_ids").map { Int32($0) }
+        let mask = try tensors.int64s("attention_mask").map { Int32($0) }
+        let labels = try tensors.int64s("labels").map { Int32($0) }
+        let batchSize = try tensors.info("input_ids").shape[0]
+        let batch = try TrainingBatch(inputIds: ids, attentionMask: mask, labels: labels, batchSize: batchSize,
+                                      vocabSize: config.vocabSize)
+        return Golden(directory: dir, config: config, model: try SafeTensorsFile(path: dir + "/model.safetensors"),
+                      tensors: tensors, json: json, batch: batch)
+    }
+
+    /// ‖a − b‖ / ‖b‖ in Double.
+    static func relativeError(_ a: [Float], _ b: [Float]) -> Double {
+        precondition(a.count == b.count)
+        var diff = 0.0, norm = 0.0
+        for i in 0..<a.count {
+            diff += Double(a[i] - b[i]) * Double(a[i] - b[i])
+            norm += Double(b[i]) * Double(b[i])
+        }
+        return (diff / max(norm, 1e-300)).squareRoot()
+    }
+}
