@@ -44,11 +44,12 @@ let package = Package(
         .target(name: "DemoAssets", dependencies: ["Corpus", "SafeTensors"]),
         .target(name: "Dataset", dependencies: ["SafeTensors"]),
         // One function per pipeline stage, called by the thin executables (and by tests).
-        .target(name: "Stages", dependencies: ["Pipeline", "Dataset", "SentencePiece", "Fetch", "Corpus", "SafeTensors", "T5", "Kernels", "Rouge"]),
+        .target(name: "Stages", dependencies: ["Pipeline", "Dataset", "SentencePiece", "Fetch", "Corpus", "SafeTensors", "T5", "Kernels", "Rouge", "LoRA", "T5Training"]),
 
         // Stage executables: parse arguments, call one library function.
         .executableTarget(name: "fetch-samsum", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "generate", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "train-lora", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "fetch-model", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "demo-assets", dependencies: [
             "DemoAssets", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -18,6 +18,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case `internal` = 70
     /// The disk refused: cannot create, write, rename, fsync.
     case io = 74
+    /// Training produced a NaN/Inf loss or gradient (the last good checkpoint is kept).
+    case trainingDiverged = 75
     /// Content does not match its pinned digest or size.
     case integrity = 76
     /// Killed by SIGINT/SIGTERM (128 + signal number is the shell's convention; we use 130).

@@ -7,10 +7,14 @@ public struct StageOutput: Sendable {
     public let stablePath: String
     /// An optional output is exposed when the run wrote it (e.g. generation_config.json).
     public let isOptional: Bool
-    public init(_ name: String, at stablePath: String, optional: Bool = false) {
+    /// False for outputs that record wall-clock facts (a training log with examples/s):
+    /// `--verify` reports them but does not count their differences.
+    public let isReproducible: Bool
+    public init(_ name: String, at stablePath: String, optional: Bool = false, reproducible: Bool = true) {
         self.name = name
         self.stablePath = stablePath
         self.isOptional = optional
+        self.isReproducible = reproducible
     }
 }
 
@@ -189,11 +193,13 @@ public final class StageRun {
                                        workDirectory: work, key: key, isVerification: true))
         let fresh = try store.hashOutputs(temp.appendingPathComponent("outputs")).mapValues(\.0)
         var differing: [String] = []
+        let timingOnly = Set(outputs.filter { !$0.isReproducible }.map(\.name))
         for name in Set(cached.keys).union(fresh.keys).sorted() {
             let same = cached[name] == fresh[name]
-            if !same { differing.append(name) }
-            if !Progress.quietByDefault || !same {
-                FileHandle.standardError.write(Data("\(instance): verify \(name): \(same ? "identical" : "DIFFERENT")\n".utf8))
+            let verdict = same ? "identical" : timingOnly.contains(name) ? "differs (wall-clock timings, not compared)" : "DIFFERENT"
+            if !same && !timingOnly.contains(name) { differing.append(name) }
+            if !Progress.quietByDefault || verdict == "DIFFERENT" {
+                FileHandle.standardError.write(Data("\(instance): verify \(name): \(verdict)\n".utf8))
             }
         }
         if !differing.isEmpty {

@@ -1,0 +1,107 @@
+import Dataset
+import Foundation
+import LoRA
+import Pipeline
+import SafeTensors
+import T5
+import T5Training
+
+/// `train-lora`: the tokenised train (and validation) split + the model → a PEFT adapter
+/// (`data/adapter/{adapter_config.json, adapter_model.safetensors, log.jsonl}`), or with
+/// `train.mode: full` a fully fine-tuned model (`data/full-model/`), the way the demo's
+/// base model gets its starting ability.
+public enum TrainLoRAStage {
+    @discardableResult
+    public static func run(_ options: StageOptions, resume: Bool = false, root: URL? = nil) throws -> StageResult {
+        let run = try StageRun(stage: "train-lora", formatVersion: 1, options: options, root: root)
+        let p = run.params
+        let full = p.string("train.mode") == "full"
+        var lora: LoRASettings?
+        if !full {
+            lora = LoRASettings(rank: p.int("lora.r"), alpha: Float(p.double("lora.alpha")), dropout: Float(p.double("lora.dropout")),
+                                targetModules: p.strings("lora.target_modules"), useRSLoRA: p.bool("lora.use_rslora"))
+            do { try validateTargets(lora!.targetModules) } catch { throw PipelineError.usage("\(error)", path: options.config) }
+        }
+        var s = TrainingSettings()
+        s.epochs = p.int("train.epochs"); s.maxSteps = p.int("train.max_steps")
+        s.batchSize = p.int("train.batch_size"); s.gradAccum = p.int("train.grad_accum")
+        s.learningRate = p.double("train.lr"); s.weightDecay = p.double("train.weight_decay")
+        s.beta1 = p.double("train.beta1"); s.beta2 = p.double("train.beta2"); s.eps = p.double("train.eps")
+        s.warmupSteps = p.int("train.warmup_steps"); s.maxGradNorm = p.double("train.max_grad_norm")
+        s.groupByLength = p.bool("train.group_by_length"); s.seed = UInt64(truncatingIfNeeded: p.int("train.seed"))
+        s.checkpointEvery = p.int("train.checkpoint_every")
+        let dropoutRate = Float(p.double("train.dropout_rate"))
+        let threads = p.int("runtime.threads")
+        let weightsDType = p.string("train.weights_dtype")
+        guard threads > 0 else { throw PipelineError.usage("runtime.threads must be > 0", path: options.config) }
+        guard weightsDType == "f32" else {
+            throw PipelineError.usage("train.weights_dtype bf16 is not implemented for training yet; use f32", path: options.config)
+        }
+
+        let trainTokens = try run.input("train.safetensors", path: run.dataPath("tokens/train.safetensors"))
+        let validationTokens = try run.input("validation.safetensors", path: run.dataPath("tokens/validation.safetensors"))
+        let modelDir = run.resolve(run.dataPath("model"))
+        for f in ["config.json", "model.safetensors"] { try run.input(f, path: modelDir.appendingPathComponent(f).path) }
+        if full { try run.input("spiece.model", path: modelDir.appendingPathComponent("spiece.model").path) }
+
+        let outDir = full ? "full-model" : "adapter"
+        let names = full ? ["config.json", "model.safetensors", "spiece.model"] : ["adapter_config.json", "adapter_model.safetensors"]
+        let outputs = names.map { StageOutput($0, at: run.dataPath("\(outDir)/\($0)")) }
+            + [StageOutput("log.jsonl", at: run.dataPath("\(outDir)/log.jsonl"), reproducible: false)]
+
+        return try run.execute(outputs: outputs) { ws in
+            let config = try T5Config.load(path: modelDir.appendingPathComponent("config.json").path)
+            let weights = try SafeTensorsFile(path: modelDir.appendingPathComponent("model.safetensors").path)
+            let train = try TokenFile.read(path: trainTokens.path, vocabularySize: config.vocabSize)
+            let validation = try TokenFile.read(path: validationTokens.path, vocabularySize: config.vocabSize)
+            let model = try T5TrainingModel(config: config, file: weights, mode: lora.map { .lora($0) } ?? .full,
+                                            dropoutRate: dropoutRate, dropoutSeed: s.seed, threads: threads)
+            if let lora { try initializeAdapters(model, settings: lora, seed: s.seed) }
+            report("train-lora: \(full ? "full fine-tune" : "LoRA") on \(train.count) examples, "
+                   + "\(model.trainableParameters.reduce(0) { $0 + $1.count }) trainable parameters"
+                   + (full ? "" : " in \(model.loraLayers.count) modules"))
+            let loop = try TrainingLoop(model: model, train: train, validation: validation, settings: s,
+                                        workDirectory: ws.workDirectory)
+            let (log, summary) = try loop.run(resume: resume && !ws.isVerification)
+            try Data(log.joined().utf8).write(to: ws.url(for: "log.jsonl"))
+            if let lora {
+                let adapterConfig = try AdapterConfig(rank: lora.rank, alpha: Double(lora.alpha), dropout: Double(lora.dropout),
+                                                      targetModules: lora.targetModules, useRSLoRA: lora.useRSLoRA,
+                                                      baseModelNameOrPath: modelName(run))
+                try adapterConfig.write(to: ws.url(for: "adapter_config.json"))
+                try Data(model.loraSafeTensors()).write(to: ws.url(for: "adapter_model.safetensors"))
+            } else {
+                try FileManager.default.copyItem(at: modelDir.appendingPathComponent("config.json"), to: ws.url(for: "config.json"))
+                try FileManager.default.copyItem(at: modelDir.appendingPathComponent("spiece.model"), to: ws.url(for: "spiece.model"))
+                var w = SafeTensorsWriter(metadata: ["format": "pt"])
+                for param in model.weights.allParameters { try w.add(param.name, shape: param.shape, floats: param.values) }
+                try w.write(to: ws.url(for: "model.safetensors").path)
+            }
+            var result: [String: JSONValue] = ["steps": .int(summary.steps), "final_loss": .double(Double(summary.finalLoss)),
+                                               "validation_loss": .array(summary.validationLoss.map { .double(Double($0)) }),
+                                               "trainable_parameters": .int(model.trainableParameters.reduce(0) { $0 + $1.count }),
+                                               "examples": .int(train.count)]
+            if let r = summary.resumedFromStep { result["resumed_from_step"] = .int(r) }
+            return .object(result)
+        }
+    }
+
+    /// PEFT's initialisation from the run's seed: lora_A Kaiming-uniform, lora_B zero.
+    static func initializeAdapters(_ model: T5TrainingModel, settings: LoRASettings, seed: UInt64) throws {
+        var generator = PhiloxGenerator(seed: seed, stream: RandomStream.loraInitialization)
+        var values: [String: [Float]] = [:]
+        for layer in model.loraLayers {
+            let (a, b) = initializeLoRAWeights(rank: settings.rank, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures,
+                                               generator: &generator)
+            values[layer.lora!.a.name] = a
+            values[layer.lora!.b.name] = b
+        }
+        try model.setLoRA(values, source: "LoRA initialisation")
+    }
+
+    /// What adapter_config.json names as the base: the hub id, or the local directory.
+    static func modelName(_ run: StageRun) -> String {
+        let local = run.params.unhashed("model.local_dir").stringValue!
+        return local.isEmpty ? run.params.unhashed("model.repo").stringValue! : local
+    }
+}

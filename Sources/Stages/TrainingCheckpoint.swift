@@ -1,0 +1,76 @@
+import Foundation
+import Pipeline
+import SafeTensors
+import T5Training
+
+/// A resumable snapshot of a training run: the trainable tensors, the optimiser's moments,
+/// the step counters and the log so far. Dropout masks and batch order are functions of
+/// (seed, step), so nothing else is needed to continue to the same bytes.
+///
+///     checkpoint/state.json            step, forward passes, optimiser steps
+///     checkpoint/tensors.safetensors   <name>, <name>.adam_m, <name>.adam_v
+///     checkpoint/log.jsonl             the deterministic log lines so far
+struct TrainingCheckpoint {
+    static let format = "flan-lora-checkpoint/1"
+
+    var step: Int
+    var forwardPasses: UInt64
+    var values: [String: [Float]]
+    var firstMoments: [String: [Float]]
+    var secondMoments: [String: [Float]]
+    var log: [String]
+
+    /// Writes into a temp dir and swaps it in with renames: a kill leaves the old or the new one.
+    func write(to directory: URL) throws {
+        let tmp = directory.appendingPathComponent("checkpoint.tmp")
+        let dest = directory.appendingPathComponent("checkpoint")
+        let old = directory.appendingPathComponent("checkpoint.old")
+        try? FileManager.default.removeItem(at: tmp)
+        try AtomicFile.createDirectory(tmp)
+        var w = SafeTensorsWriter(metadata: ["format": TrainingCheckpoint.format])
+        for name in values.keys.sorted() {
+            try w.add(name, shape: [values[name]!.count], floats: values[name]!)
+            try w.add(name + ".adam_m", shape: [firstMoments[name]!.count], floats: firstMoments[name]!)
+            try w.add(name + ".adam_v", shape: [secondMoments[name]!.count], floats: secondMoments[name]!)
+        }
+        try w.write(to: tmp.appendingPathComponent("tensors.safetensors").path)
+        let state: JSONValue = ["format": .string(TrainingCheckpoint.format), "step": .int(step),
+                                "forward_passes": .int(Int(forwardPasses))]
+        try AtomicFile.write(state.pretty, to: tmp.appendingPathComponent("state.json"))
+        try AtomicFile.write(log.joined(), to: tmp.appendingPathComponent("log.jsonl"))
+        AtomicFile.fsyncDirectory(tmp)
+        try? FileManager.default.removeItem(at: old)
+        if FileManager.default.fileExists(atPath: dest.path) { try AtomicFile.rename(dest, to: old) }
+        try AtomicFile.rename(tmp, to: dest)
+        try? FileManager.default.removeItem(at: old)
+        AtomicFile.fsyncDirectory(directory)
+    }
+
+    /// The checkpoint in `directory`, nil if there is none; a damaged one is an error.
+    static func read(from directory: URL, names: [String]) throws -> TrainingCheckpoint? {
+        var dir = directory.appendingPathComponent("checkpoint")
+        if !FileManager.default.fileExists(atPath: dir.path) {
+            // Killed between the two renames of `write`: the previous checkpoint is complete.
+            dir = directory.appendingPathComponent("checkpoint.old")
+            guard FileManager.default.fileExists(atPath: dir.path) else { return nil }
+        }
+        let statePath = dir.appendingPathComponent("state.json").path
+        guard let data = FileManager.default.contents(atPath: statePath),
+              let state = try? JSONValue.parse(data, path: statePath),
+              state["format"]?.stringValue == format,
+              let step = state["step"]?.intValue, let passes = state["forward_passes"]?.intValue else {
+            throw PipelineError.badInput("not a readable checkpoint of this pipeline", path: statePath)
+        }
+        let file = try SafeTensorsFile(path: dir.appendingPathComponent("tensors.safetensors").path)
+        var c = TrainingCheckpoint(step: step, forwardPasses: UInt64(passes), values: [:], firstMoments: [:],
+                                   secondMoments: [:], log: [])
+        for n in names {
+            c.values[n] = try file.floats(n)
+            c.firstMoments[n] = try file.floats(n + ".adam_m")
+            c.secondMoments[n] = try file.floats(n + ".adam_v")
+        }
+        let logText = (try? String(contentsOf: dir.appendingPathComponent("log.jsonl"), encoding: .utf8)) ?? ""
+        c.log = logText.split(separator: "\n", omittingEmptySubsequences: true).map { $0 + "\n" }
+        return c
+    }
+}
