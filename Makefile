@@ -1,17 +1,98 @@
-# The pipeline's dependency graph. Each stage decides from content (its key) whether
-# work is needed, so make's timestamps only order the stages; see docs/ARCHITECTURE.md.
+# The pipeline's dependency graph. Make only orders the stages; each stage decides from
+# content (its key: parameters read + input hashes) whether there is work to do, so every
+# target is phony and a second `make all` is all cache hits (docs/ARCHITECTURE.md).
+#
+#   make all                      the real experiment (pipeline.yaml)
+#   make demo                     the same graph on the embedded demo assets (pipeline.demo.yaml)
+#   make train-lora FORCE=1       recompute one stage (what it needs is reused from the cache)
+#   make all SET="generation.num_beams=4 generation.max_new_tokens=64"
+#   make verify                   recompute every stage and check it is byte-identical to the cache
+
 SHELL := /bin/bash
+CONFIG ?= pipeline.yaml
+SET ?=
+BUILD ?= release
+BIN := .build/$(BUILD)
+SWIFT_BUILD := swift build -c $(BUILD)
+PRODUCTS := fetch-samsum fetch-model tokenize train-lora generate score-rouge pipeline-report demo-assets
+
+# --force only for the stage named on the command line, not for what it depends on.
+force = $(if $(FORCE),$(if $(filter $(1),$(MAKECMDGOALS)),--force))
+STAGE_ARGS = --config $(CONFIG) $(foreach s,$(SET),--set $(s)) $(if $(VERIFY),--verify) $(if $(QUIET),--quiet)
+
 .DEFAULT_GOAL := help
+.PHONY: help build all demo test bench clean verify report demo-model demo-assets \
+        fetch-samsum fetch-model tokenize train-lora generate generate-base generate-lora score-rouge
 
 help:
-	@echo "make test   - build and run the test suite"
-	@echo "make clean  - remove build products and pipeline outputs"
+	@echo "make demo         the whole pipeline offline on the embedded demo assets (minutes)"
+	@echo "make test         build and run the test suite"
+	@echo "make all          the real experiment: SAMSum + google/flan-t5-base (network for the first fetch)"
+	@echo "make <stage>      one stage and what it needs: fetch-samsum fetch-model tokenize train-lora"
+	@echo "                  generate-base generate-lora score-rouge   (FORCE=1 recomputes it)"
+	@echo "make verify       recompute every stage, check byte-identical results (CONFIG=pipeline.demo.yaml for the demo)"
+	@echo "make report       reports/<run>/report.md from the last run"
+	@echo "make bench        benchmarks against the reference implementations (needs ../shared/reference venv)"
+	@echo "make clean        remove build products and pipeline outputs (data/, reports/)"
+
+build:
+	$(SWIFT_BUILD) $(foreach p,$(PRODUCTS),--product $(p))
+
+fetch-samsum: build
+	$(BIN)/fetch-samsum $(STAGE_ARGS) $(call force,fetch-samsum)
+
+fetch-model: build
+	$(BIN)/fetch-model $(STAGE_ARGS) $(call force,fetch-model)
+
+tokenize: fetch-samsum fetch-model
+	$(BIN)/tokenize run $(STAGE_ARGS) $(call force,tokenize)
+
+train-lora: tokenize
+	$(BIN)/train-lora --resume $(STAGE_ARGS) $(call force,train-lora)
+
+generate-base: tokenize
+	$(BIN)/generate --variant base $(STAGE_ARGS) $(call force,generate-base)
+
+generate-lora: train-lora
+	$(BIN)/generate --variant lora $(STAGE_ARGS) $(call force,generate-lora)
+
+generate: generate-base generate-lora
+
+score-rouge: generate
+	$(BIN)/score-rouge run $(STAGE_ARGS) $(call force,score-rouge)
+
+report: build
+	$(BIN)/pipeline-report --config $(CONFIG)
+
+all: score-rouge
+	@$(MAKE) --no-print-directory report CONFIG=$(CONFIG)
+
+demo:
+	@$(MAKE) --no-print-directory all CONFIG=pipeline.demo.yaml
+
+verify:
+	@$(MAKE) --no-print-directory score-rouge CONFIG=$(CONFIG) VERIFY=1 QUIET=$(QUIET)
+
+# The demo's base model: seeded initial weights, then a full fine-tune on the lead-summary
+# corpus (docs/DEMO.md). Rebuilds demo/model/ byte-identically (same thread count).
+demo-model: build
+	$(BIN)/demo-assets init-model --out data/demo-pretrain/init
+	@$(MAKE) --no-print-directory train-lora CONFIG=pipeline.demo-pretrain.yaml
+	mkdir -p demo/model
+	cp data/demo-pretrain/full-model/{config.json,model.safetensors,spiece.model} demo/model/
+	sha256sum demo/model/*
+
+# Rebuild the demo corpus archives from the generator (byte-identical to the committed ones).
+demo-assets: build
+	$(BIN)/demo-assets corpus --out demo/corpus.7z
+	$(BIN)/demo-assets corpus --pretraining --out demo/pretraining-corpus.7z
 
 test:
 	swift build --build-tests
 	swift test --skip-build
 
+bench: build
+	bash scripts/bench/run_all.sh
+
 clean:
 	rm -rf .build data reports
-
-.PHONY: help test clean

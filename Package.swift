@@ -43,6 +43,7 @@ let package = Package(
         .target(name: "Corpus", dependencies: ["Pipeline", "CArchive"]),
         .target(name: "DemoAssets", dependencies: ["Corpus", "SafeTensors"]),
         .target(name: "Dataset", dependencies: ["SafeTensors"]),
+        .target(name: "Report", dependencies: ["Pipeline", "Dataset", "Rouge"]),
         // One function per pipeline stage, called by the thin executables (and by tests).
         .target(name: "Stages", dependencies: ["Pipeline", "Dataset", "SentencePiece", "Fetch", "Corpus", "SafeTensors", "T5", "Kernels", "Rouge", "LoRA", "T5Training"]),
 
@@ -50,6 +51,7 @@ let package = Package(
         .executableTarget(name: "fetch-samsum", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "generate", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "train-lora", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "pipeline-report", dependencies: ["Report", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "fetch-model", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "demo-assets", dependencies: [
             "DemoAssets", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

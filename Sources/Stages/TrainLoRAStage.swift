@@ -65,7 +65,7 @@ public enum TrainLoRAStage {
             let (log, summary) = try loop.run(resume: resume && !ws.isVerification)
             try Data(log.joined().utf8).write(to: ws.url(for: "log.jsonl"))
             if let lora {
-                let adapterConfig = try AdapterConfig(rank: lora.rank, alpha: Double(lora.alpha), dropout: Double(lora.dropout),
+                let adapterConfig = try AdapterConfig(rank: lora.rank, alpha: p.double("lora.alpha"), dropout: p.double("lora.dropout"),
                                                       targetModules: lora.targetModules, useRSLoRA: lora.useRSLoRA,
                                                       baseModelNameOrPath: modelName(run))
                 try adapterConfig.write(to: ws.url(for: "adapter_config.json"))

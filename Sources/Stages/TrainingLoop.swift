@@ -92,7 +92,7 @@ public final class TrainingLoop {
         }
 
         let progress = Progress("train-lora", total: plan.totalSteps, unit: "steps")
-        progress.update(done: startStep)
+        if startStep > 0 { progress.update(done: startStep) }
         let started = Date()
         var examplesSeen = 0
         var lastLoss: Float = .nan

@@ -1,0 +1,92 @@
+import Dataset
+import Foundation
+import Pipeline
+import Rouge
+
+/// `reports/<run>/report.md`: what a run of the pipeline did and what it measured —
+/// parameters, each stage's key, time and cache status, the training curves as SVG, the
+/// ROUGE comparison with confidence intervals, and test dialogues side by side.
+public enum RunReport {
+    static let instances = ["fetch-samsum", "fetch-model", "tokenize", "train-lora", "generate-base", "generate-lora", "score-rouge"]
+
+    /// Writes the report and returns its path.
+    @discardableResult
+    public static func write(configPath: String, root: URL, examples: Int = 5) throws -> URL {
+        let config = try PipelineConfig.load(path: StageRun.resolve(configPath, in: root).path)
+        let data = config.value("paths.data").stringValue!, metrics = config.value("paths.metrics").stringValue!
+        let lock = LockFile(url: StageRun.resolve(LockFile.path(forConfig: configPath), in: root)).read()
+        guard let scoreKey = lock["score-rouge"]?["key"]?.stringValue else {
+            throw PipelineError.missingInput("no score-rouge run recorded for \(configPath); run the pipeline first",
+                                             path: LockFile.path(forConfig: configPath))
+        }
+        let runName = String(scoreKey.prefix(12))
+        let dir = StageRun.resolve(config.value("paths.reports").stringValue! + "/" + runName, in: root)
+        try AtomicFile.createDirectory(dir)
+
+        var md = "# Run report \(runName)\n\n"
+        md += "Configuration `\(configPath)`; written \(Provenance.timestamp(Date())) by flan-lora \(Provenance.toolVersion)"
+        md += Provenance.gitCommit(root: root).map { " at commit `\($0)`" } ?? ""
+        md += ".\n\n## Stages\n\n| stage | key | time (s) | cache | computed in (s) |\n| --- | --- | ---: | --- | ---: |\n"
+        for instance in instances {
+            guard let record = lock[instance], let key = record["key"]?.stringValue else { continue }
+            let firstOutput = record["outputs"]?.objectValue?.keys.sorted().first ?? ""
+            let manifestURL = StageRun.resolve(firstOutput, in: root).deletingLastPathComponent()
+                .appendingPathComponent("\(instance).manifest.json")
+            let m = (try? Data(contentsOf: manifestURL)).flatMap { try? JSONValue.parse($0) }
+            let seconds = m?["seconds"]?.doubleValue.map { String(format: "%.2f", $0) } ?? "?"
+            let hit = m?["cache_hit"]?.boolValue.map { $0 ? "hit" : "computed" } ?? "?"
+            let computed = m?["computed"]?["seconds"]?.doubleValue.map { String(format: "%.2f", $0) } ?? ""
+            md += "| \(instance) | `\(key.prefix(12))` | \(seconds) | \(hit) | \(computed) |\n"
+        }
+
+        md += "\n## ROUGE (test split)\n\n"
+        let metricsURL = StageRun.resolve(metrics + "/" + RougeReport.metricsFileName, in: root)
+        let rouge = try RougeReport.decodeMetrics(try Data(contentsOf: metricsURL), path: metricsURL.path)
+        md += ComparisonTable.render(rouge, format: .markdown) + "\n"
+
+        let log = StageRun.resolve(data + "/adapter/log.jsonl", in: root)
+        if let text = try? String(contentsOf: log, encoding: .utf8) {
+            try AtomicFile.write(lossChart(text), to: dir.appendingPathComponent("loss.svg"))
+            md += "## Training\n\n![training and validation loss](loss.svg)\n\n"
+        }
+
+        md += "## Examples\n\n"
+        let refs = try SummarizationExample.readJSONL(path: StageRun.resolve(data + "/samsum/test.jsonl", in: root).path)
+        let base = try predictions(StageRun.resolve(data + "/predictions/base.jsonl", in: root))
+        let lora = try predictions(StageRun.resolve(data + "/predictions/lora.jsonl", in: root))
+        for r in refs.filter({ base[$0.id] != nil }).prefix(examples) {
+            md += "### \(r.id)\n\n```\n\(r.dialogue.replacingOccurrences(of: "\r\n", with: "\n"))\n```\n\n"
+            md += "| | summary |\n| --- | --- |\n| human | \(cell(r.summary)) |\n| base | \(cell(base[r.id] ?? "")) |\n"
+            md += "| LoRA | \(cell(lora[r.id] ?? "")) |\n\n"
+        }
+
+        md += "## Parameters\n\n| parameter | value |\n| --- | --- |\n"
+        for key in config.values.keys.sorted() { md += "| `\(key)` | `\(config.values[key]!.canonical)` |\n" }
+        let out = dir.appendingPathComponent("report.md")
+        try AtomicFile.write(md, to: out)
+        return out
+    }
+
+    static func predictions(_ url: URL) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for row in try JSONLines.readObjects(path: url.path, required: ["id", "prediction"]) { out[row["id"]!] = row["prediction"]! }
+        return out
+    }
+
+    static func cell(_ s: String) -> String {
+        s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    /// Training loss per step and validation loss per epoch from train-lora's log.jsonl.
+    static func lossChart(_ log: String) -> String {
+        var train: [(x: Double, y: Double)] = [], validation: [(x: Double, y: Double)] = []
+        for line in log.split(separator: "\n") {
+            guard let v = try? JSONValue.parse(Data(line.utf8)), let step = v["step"]?.doubleValue else { continue }
+            if let l = v["loss"]?.doubleValue { train.append((step, l)) }
+            if let l = v["validation_loss"]?.doubleValue { validation.append((step, l)) }
+        }
+        return LineChartSVG(title: "train-lora loss", xLabel: "optimiser step", yLabel: "cross-entropy (nats/token)",
+                            series: [.init(name: "training (per step)", color: "#1f77b4", points: train),
+                                     .init(name: "validation (per epoch)", color: "#d62728", points: validation, markers: true)]).render()
+    }
+}
