@@ -48,3 +48,32 @@ struct StageTestProject {
         }
     }
 }
+
+import DemoAssets
+import Stages
+
+extension StageTestProject {
+    /// A tiny model of the demo architecture (seconds to train in a debug build).
+    static var tinyRecipe: DemoModelRecipe {
+        var r = DemoModelRecipe()
+        r.dModel = 32; r.dKV = 8; r.numHeads = 4; r.dFF = 64; r.numLayers = 1; r.numDecoderLayers = 1
+        return r
+    }
+
+    /// Generated dialogues, a tiny model, fetch-model and tokenize done: ready for train-lora.
+    func prepareForTraining(examples: Int = 24, extra: [String] = []) throws -> [String] {
+        var g = DialogueGenerator(seed: 5)
+        for split in ["train", "validation", "test"] {
+            let rows = g.split(split == "train" ? examples : 6, idBase: 100)
+            try write(rows.map { JSONLines.line([("id", $0.id), ("dialogue", $0.dialogue), ("summary", $0.summary)]) }.joined(),
+                      to: "data/samsum/\(split).jsonl")
+        }
+        try StageTestProject.tinyRecipe.writeInitialModel(
+            to: url("tiny-model"), spiece: StageTestProject.repoRoot.appendingPathComponent("demo/spiece.model"))
+        let args = ["--set", "tokenize.subset_every=1", "--set", "train.batch_size=4", "--set", "train.epochs=2",
+                    "--set", "lora.r=4", "--set", "runtime.threads=1", "--set", "generation.max_new_tokens=8"] + extra
+        try FetchModelStage.run(try options(args), localDirectory: "tiny-model", root: root)
+        try TokenizeStage.run(try options(args), root: root)
+        return args
+    }
+}

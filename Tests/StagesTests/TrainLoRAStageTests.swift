@@ -1,0 +1,115 @@
+import Foundation
+import Pipeline
+import SafeTensors
+import XCTest
+@testable import Stages
+
+final class TrainLoRAStageTests: XCTestCase {
+    func testTrainsAPEFTAdapterThatGenerateLoadsAndCaches() throws {
+        let p = try StageTestProject()
+        let args = try p.prepareForTraining()
+        let r = try TrainLoRAStage.run(try p.options(args), root: p.root)
+        XCTAssertEqual(r.summary["steps"], .int(12))  // 24 examples / batch 4 * 2 epochs
+        XCTAssertEqual(r.summary["validation_loss"]?.arrayValue?.count, 2)
+        let adapter = try SafeTensorsFile(path: p.url("data/adapter/adapter_model.safetensors").path)
+        // q and v in encoder self-attention, decoder self- and cross-attention: 1 + 2 layers x 2.
+        XCTAssertEqual(adapter.tensors.count, 12)
+        XCTAssertNotNil(adapter.tensors["base_model.model.decoder.block.0.layer.1.EncDecAttention.v.lora_B.weight"])
+        let log = try String(contentsOf: p.url("data/adapter/log.jsonl"), encoding: .utf8)
+        XCTAssertEqual(log.split(separator: "\n").count, 14)
+        XCTAssertTrue(try TrainLoRAStage.run(try p.options(args), root: p.root).cacheHit)
+
+        try GenerateStage.run(try p.options(args), variant: .lora, root: p.root)
+        let lines = try String(contentsOf: p.url("data/predictions/lora.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 6)
+        // A LoRA setting reruns training; a generation setting does not.
+        XCTAssertTrue(try TrainLoRAStage.run(try p.options(args + ["--set", "generation.num_beams=2"]), root: p.root).cacheHit)
+        XCTAssertFalse(try TrainLoRAStage.run(try p.options(args + ["--set", "lora.alpha=8"]), root: p.root).cacheHit)
+    }
+
+    func testVerifyRecomputesTheSameBytes() throws {
+        let p = try StageTestProject()
+        let args = try p.prepareForTraining(examples: 8)
+        try TrainLoRAStage.run(try p.options(args), root: p.root)
+        XCTAssertNoThrow(try TrainLoRAStage.run(try p.options(args + ["--verify"]), root: p.root))
+    }
+
+    /// Kills a real train-lora process after its first checkpoint, resumes it, and compares
+    /// the adapter with an uninterrupted run's, byte for byte.
+    func testResumeAfterKillGivesTheUninterruptedBytes() throws {
+        let exe = StageTestProject.repoRoot.appendingPathComponent(".build/debug/train-lora")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: exe.path), "build train-lora first (make test does)")
+        let extra = ["--set", "train.epochs=6", "--set", "train.checkpoint_every=2"]
+        let a = try StageTestProject(), b = try StageTestProject()
+        let args = try a.prepareForTraining(examples: 16, extra: extra)
+        _ = try b.prepareForTraining(examples: 16, extra: extra)
+        try TrainLoRAStage.run(try a.options(args), root: a.root)
+
+        let process = Process()
+        process.executableURL = exe
+        process.arguments = ["--quiet"] + args
+        process.currentDirectoryURL = b.root
+        try process.run()
+        let work = b.url("data/store/.work")
+        var killedAfterCheckpoint = false
+        for _ in 0..<600 {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? []
+            if entries.contains(where: { FileManager.default.fileExists(atPath: work.appendingPathComponent("\($0)/checkpoint/state.json").path) }) {
+                kill(process.processIdentifier, SIGKILL)
+                killedAfterCheckpoint = true
+                break
+            }
+            if !process.isRunning { break }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        process.waitUntilExit()
+        try XCTSkipUnless(killedAfterCheckpoint, "the run finished before it could be killed")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: b.url("data/adapter/adapter_model.safetensors").path),
+                       "a killed run must not publish")
+        let resumed = try TrainLoRAStage.run(try b.options(args), resume: true, root: b.root)
+        XCTAssertNotNil(resumed.summary["resumed_from_step"])
+        for f in ["adapter_model.safetensors", "adapter_config.json"] {
+            XCTAssertEqual(try Data(contentsOf: a.url("data/adapter/\(f)")), try Data(contentsOf: b.url("data/adapter/\(f)")), f)
+        }
+    }
+
+    func testEmptyTrainingSetIsOneClearError() throws {
+        let p = try StageTestProject()
+        let args = try p.prepareForTraining(examples: 8)
+        // Keep no training example: every 12th from offset 11 of 8 rows is none.
+        XCTAssertThrowsError(try TokenizeStage.run(try p.options(args + ["--set", "tokenize.subset_every=12",
+                                                                          "--set", "tokenize.subset_offset=11"]), root: p.root)) { e in
+            XCTAssertTrue("\(e)".contains("no examples"), "\(e)")
+        }
+    }
+
+    func testTokenFileFromAnotherTokenizerIsRejected() throws {
+        let p = try StageTestProject()
+        let args = try p.prepareForTraining(examples: 8)
+        // A model with a smaller vocabulary than the token ids: as if tokenised for another model.
+        var small = StageTestProject.tinyRecipe
+        small.vocabSize = 300
+        try small.writeInitialModel(to: p.url("small"), spiece: StageTestProject.repoRoot.appendingPathComponent("demo/spiece.model"))
+        try? FileManager.default.removeItem(at: p.url("data/model/config.json"))
+        try FileManager.default.copyItem(at: p.url("small/config.json"), to: p.url("data/model/config.json"))
+        try? FileManager.default.removeItem(at: p.url("data/model/model.safetensors"))
+        try FileManager.default.copyItem(at: p.url("small/model.safetensors"), to: p.url("data/model/model.safetensors"))
+        XCTAssertThrowsError(try TrainLoRAStage.run(try p.options(args), root: p.root)) { e in
+            XCTAssertTrue("\(e)".contains("outside the model's vocabulary"), "\(e)")
+        }
+    }
+
+    func testAdapterForAnotherModelIsRejectedByGenerate() throws {
+        let p = try StageTestProject()
+        let args = try p.prepareForTraining(examples: 8)
+        try TrainLoRAStage.run(try p.options(args), root: p.root)
+        // Swap in a base model of another width: the adapter no longer fits.
+        var wide = StageTestProject.tinyRecipe
+        wide.dModel = 48
+        try wide.writeInitialModel(to: p.url("wide"), spiece: StageTestProject.repoRoot.appendingPathComponent("demo/spiece.model"))
+        try FetchModelStage.run(try p.options(args), localDirectory: "wide", root: p.root)
+        XCTAssertThrowsError(try GenerateStage.run(try p.options(args), variant: .lora, root: p.root)) { e in
+            XCTAssertTrue("\(e)".contains("another base"), "\(e)")
+        }
+    }
+}
