@@ -8,6 +8,8 @@ import Kernels
 enum WeightKernels {
     /// Rows of x at or below which the streaming kernels beat sgemm.
     static let smallBatchRows = 16
+    /// fp32 weights smaller than this fit in cache, where sgemm's packing costs little.
+    static let streamingMinimumSize = 1 << 16
 
     // SIMD note: `a += x * w`, not `addProduct`: without FMA in the compile target, addProduct is a
     // libm fmaf call per lane (30x slower). Rows of x go in blocks of four so each weight vector

@@ -62,7 +62,7 @@ public final class WeightMatrix: @unchecked Sendable {
     public func apply(_ x: UnsafePointer<Float>, m: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, scale: Float = 1) {
         switch storage {
         case .f32(let w):
-            if m <= WeightKernels.smallBatchRows {
+            if m <= WeightKernels.smallBatchRows && rows * cols >= WeightKernels.streamingMinimumSize {
                 WeightKernels.smallBatchProduct(x, m: m, weight: w, rows: rows, cols: cols, y: y, accumulate: accumulate, scale: scale)
             } else {
                 Linear.forward(x, weight: w, y, rows: m, inFeatures: cols, outFeatures: rows, accumulate: accumulate, scale: scale)
