@@ -58,6 +58,8 @@ let package = Package(
         .executableTarget(name: "tokenize", dependencies: ["SentencePiece", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // (each stage's issue adds its executableTarget here)
         .executableTarget(name: "score-rouge", dependencies: ["Rouge", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Benchmark of the T5 engine against PyTorch (scripts/bench/t5_bench.sh), not a product.
+        .executableTarget(name: "t5-bench", dependencies: ["T5", "Kernels"], swiftSettings: fastMath),
 
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),

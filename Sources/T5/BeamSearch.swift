@@ -45,16 +45,18 @@ enum BeamSearch {
         let cache = model.makeDecoderCache(encoder: encoder, sourceOf: (0..<slots).map { $0 / beams }, capacity: settings.maxNewTokens)
         let logits = FloatBuffer(count: slots * vocab, zeroed: false)
         var curLength = 1
+        // sources still searching; source activeSources[k] owns cache slots k·beams ..< (k+1)·beams
+        var activeSources = Array(0..<batch)
 
         while true {
-            let tokens = sources.flatMap { $0.running.map { $0.tokens.last! } }
+            let tokens = activeSources.flatMap { sources[$0].running.map { $0.tokens.last! } }
             model.decode(cache: cache, tokens: tokens, positions: 1, logits: logits.pointer)
-            var reorder = Array(0..<slots)
-            for b in 0..<batch where !sources[b].done {
+            var reorder = Array(0..<(activeSources.count * beams))
+            for (k, b) in activeSources.enumerated() {
                 var candidates: [Candidate] = []
                 candidates.reserveCapacity(keep * beams)
                 for beam in 0..<beams {
-                    let row = logits.pointer + (b * beams + beam) * vocab
+                    let row = logits.pointer + (k * beams + beam) * vocab
                     LogitsProcessing.logSoftmax(row, count: vocab)
                     let hypothesis = sources[b].running[beam]
                     LogitsProcessing.apply(row, sequence: hypothesis.tokens, generated: curLength - 1, settings: settings, eos: eos)
@@ -68,10 +70,10 @@ enum BeamSearch {
                 let top = Array(candidates.prefix(keep))
                 let hits = top.map { $0.token == eos || curLength + 1 >= maxLength }
                 step(source: &sources[b], top: top, hits: hits, curLength: curLength, maxLength: maxLength,
-                     settings: settings, reorder: &reorder, slotBase: b * beams)
+                     settings: settings, reorder: &reorder, slotBase: k * beams)
             }
             curLength += 1
-            for b in 0..<batch where !sources[b].done {
+            for b in activeSources {
                 updateHeuristic(&sources[b], curLength: curLength, maxLength: maxLength, settings: settings)
                 let allFinished = !sources[b].isFinished.contains(false)
                 if !sources[b].heuristicUnsatisfied || (settings.earlyStopping == .whenBeamsFull && allFinished)
@@ -79,8 +81,12 @@ enum BeamSearch {
                     sources[b].done = true
                 }
             }
-            if sources.allSatisfy(\.done) { break }
-            cache.reorder(from: reorder, innerDim: config.innerDim)
+            // A done source can no longer change its finished hypotheses (transformers keeps computing
+            // it with every candidate marked impossible), so its slots leave the cache.
+            let remaining = activeSources.indices.filter { !sources[activeSources[$0]].done }
+            if remaining.isEmpty { break }
+            cache.reorder(from: remaining.flatMap { k in (0..<beams).map { reorder[k * beams + $0] } }, innerDim: config.innerDim)
+            activeSources = remaining.map { activeSources[$0] }
         }
         return sources.map { Array($0.finished[0].tokens.dropFirst()) }
     }

@@ -28,7 +28,7 @@ public struct GenerationSettings: Sendable, Equatable {
     func validate() throws {
         func fail(_ problem: String) -> T5Error { T5Error(file: "generation settings", problem) }
         guard (1...64).contains(numBeams) else { throw fail("num_beams must be in 1...64, got \(numBeams)") }
-        guard (1...100_000).contains(maxNewTokens) else { throw fail("max_new_tokens must be in 1...100000, got \(maxNewTokens)") }
+        guard (1...4096).contains(maxNewTokens) else { throw fail("max_new_tokens must be in 1...4096, got \(maxNewTokens)") }
         guard minNewTokens >= 0 else { throw fail("min_new_tokens must be ≥ 0, got \(minNewTokens)") }
         guard noRepeatNgramSize >= 0 else { throw fail("no_repeat_ngram_size must be ≥ 0, got \(noRepeatNgramSize)") }
         guard lengthPenalty.isFinite else { throw fail("length_penalty must be finite") }

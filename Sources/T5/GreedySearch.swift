@@ -1,4 +1,5 @@
-// Greedy decoding, batched; a finished row stops changing (transformers pads it with pad_token_id).
+// Greedy decoding, batched; a finished row stops changing (transformers pads it with pad_token_id)
+// and leaves the cache, so later steps only compute the rows still generating.
 import Kernels
 
 enum GreedySearch {
@@ -7,19 +8,23 @@ enum GreedySearch {
         let cache = model.makeDecoderCache(encoder: encoder, sourceOf: Array(0..<batch), capacity: settings.maxNewTokens)
         let logits = FloatBuffer(count: batch * vocab, zeroed: false)
         var sequences = [[Int32]](repeating: [config.decoderStartTokenId], count: batch)
-        var finished = [Bool](repeating: false, count: batch)
-        var last = [Int32](repeating: config.decoderStartTokenId, count: batch)
+        // rows still generating, in cache-slot order; finished rows are dropped from the cache
+        var active = Array(0..<batch)
         for step in 0..<settings.maxNewTokens {
-            model.decode(cache: cache, tokens: last, positions: 1, logits: logits.pointer)
-            for row in 0..<batch where !finished[row] {
-                let scores = logits.pointer + row * vocab
+            model.decode(cache: cache, tokens: active.map { sequences[$0].last! }, positions: 1, logits: logits.pointer)
+            var keep: [Int] = []
+            for (slot, row) in active.enumerated() {
+                let scores = logits.pointer + slot * vocab
                 LogitsProcessing.apply(scores, sequence: sequences[row], generated: step, settings: settings, eos: config.eosTokenId)
                 let token = Int32(Selection.argmax(scores, count: vocab))
                 sequences[row].append(token)
-                last[row] = token
-                if token == config.eosTokenId { finished[row] = true }
+                if token != config.eosTokenId { keep.append(slot) }
             }
-            if !finished.contains(false) { break }
+            if keep.isEmpty { break }
+            if keep.count < active.count {
+                cache.reorder(from: keep, innerDim: config.innerDim)
+                active = keep.map { active[$0] }
+            }
         }
         return sequences.map { Array($0.dropFirst()) }
     }

@@ -81,5 +81,14 @@ final class LoadingErrorTests: XCTestCase {
             bf16.apply(x, m: m, into: &got)
             for i in expected.indices { XCTAssertEqual(got[i], expected[i], accuracy: 1e-4, "m \(m) index \(i)") }
         }
+        // the fp32 streaming kernel against sgemm, including accumulation and scaling
+        let w = widened.floats()
+        for m in [1, 3, 4, 9] {
+            let x = (0..<(m * cols)).map { _ in next() }
+            var expected = [Float](repeating: 0.5, count: m * rows), got = expected
+            Linear.forward(x, weight: w, &expected, rows: m, inFeatures: cols, outFeatures: rows, accumulate: true, scale: 2)
+            WeightKernels.smallBatchProduct(x, m: m, weight: w, rows: rows, cols: cols, y: &got, accumulate: true, scale: 2)
+            for i in expected.indices { XCTAssertEqual(got[i], expected[i], accuracy: 1e-4, "fp32 m \(m) index \(i)") }
+        }
     }
 }
