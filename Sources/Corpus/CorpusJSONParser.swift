@@ -27,6 +27,8 @@ struct CorpusJSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var pos: Int
     private let end: Int
+    /// Reused for strings with escapes, so decoding does not allocate per escape.
+    private var scratch: [UInt8] = []
     private static let maxDepth = 64
 
     init(_ bytes: UnsafeBufferPointer<UInt8>, start: Int = 0, end: Int? = nil) {
@@ -110,7 +112,9 @@ struct CorpusJSONParser {
             return .failure(RecordProblem(reason: "record is \(kind), not an object"))
         }
         pos += 1
-        var fields: [String: FieldValue] = [:]
+        var id: FieldValue?
+        var dialogue: FieldValue?
+        var summary: FieldValue?
         var problems: [String] = []
         skipWhitespace()
         if peek == UInt8(ascii: "}") {
@@ -131,8 +135,13 @@ struct CorpusJSONParser {
                     } else {
                         value = .other(kind: try skipValue(depth: 2))
                     }
-                    if fields[key] != nil { problems.append("duplicate field '\(key)'") }
-                    fields[key] = value
+                    let previous: FieldValue?
+                    switch key {
+                    case "id": previous = id; id = value
+                    case "dialogue": previous = dialogue; dialogue = value
+                    default: previous = summary; summary = value
+                    }
+                    if previous != nil { problems.append("duplicate field '\(key)'") }
                 } else {
                     _ = try skipValue(depth: 2)
                 }
@@ -149,8 +158,8 @@ struct CorpusJSONParser {
             }
         }
         var values: [String] = []
-        for name in ["id", "dialogue", "summary"] {
-            switch fields[name] {
+        for (name, field) in [("id", id), ("dialogue", dialogue), ("summary", summary)] {
+            switch field {
             case nil:
                 problems.append("missing field '\(name)'")
             case .other(let kind)?:
@@ -277,7 +286,7 @@ struct CorpusJSONParser {
     private mutating func parseString() throws(Malformed) -> (String, loneSurrogate: Bool) {
         pos += 1
         var runStart = pos
-        var decoded: [UInt8]?
+        var escaped = false
         var lone = false
         while true {
             guard pos < end else { throw malformed("unterminated string") }
@@ -285,16 +294,18 @@ struct CorpusJSONParser {
             if byte == UInt8(ascii: "\"") {
                 let run = UnsafeBufferPointer(rebasing: bytes[runStart..<pos])
                 pos += 1
-                guard var out = decoded else { return (String(decoding: run, as: UTF8.self), false) }
-                out.append(contentsOf: run)
-                return (String(decoding: out, as: UTF8.self), lone)
+                guard escaped else { return (String(decoding: run, as: UTF8.self), false) }
+                scratch.append(contentsOf: run)
+                return (String(decoding: scratch, as: UTF8.self), lone)
             }
             if byte == UInt8(ascii: "\\") {
-                var out = decoded ?? []
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<pos]))
+                if !escaped {
+                    scratch.removeAll(keepingCapacity: true)
+                    escaped = true
+                }
+                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<pos]))
                 pos += 1
-                try decodeEscape(into: &out, loneSurrogate: &lone)
-                decoded = out
+                try decodeEscape(loneSurrogate: &lone)
                 runStart = pos
                 continue
             }
@@ -305,18 +316,18 @@ struct CorpusJSONParser {
         }
     }
 
-    private mutating func decodeEscape(into out: inout [UInt8], loneSurrogate: inout Bool) throws(Malformed) {
+    private mutating func decodeEscape(loneSurrogate: inout Bool) throws(Malformed) {
         guard let byte = peek else { throw malformed("unterminated escape") }
         pos += 1
         switch byte {
-        case UInt8(ascii: "\""): out.append(34)
-        case UInt8(ascii: "\\"): out.append(92)
-        case UInt8(ascii: "/"): out.append(47)
-        case UInt8(ascii: "b"): out.append(8)
-        case UInt8(ascii: "f"): out.append(12)
-        case UInt8(ascii: "n"): out.append(10)
-        case UInt8(ascii: "r"): out.append(13)
-        case UInt8(ascii: "t"): out.append(9)
+        case UInt8(ascii: "\""): scratch.append(34)
+        case UInt8(ascii: "\\"): scratch.append(92)
+        case UInt8(ascii: "/"): scratch.append(47)
+        case UInt8(ascii: "b"): scratch.append(8)
+        case UInt8(ascii: "f"): scratch.append(12)
+        case UInt8(ascii: "n"): scratch.append(10)
+        case UInt8(ascii: "r"): scratch.append(13)
+        case UInt8(ascii: "t"): scratch.append(9)
         case UInt8(ascii: "u"):
             var unit = try hex4()
             if (0xD800...0xDBFF).contains(unit) {
@@ -340,10 +351,30 @@ struct CorpusJSONParser {
                 loneSurrogate = true
                 unit = 0xFFFD
             }
-            out.append(contentsOf: String(Character(Unicode.Scalar(unit)!)).utf8)
+            appendUTF8(unit)
         default:
             pos -= 1
             throw malformed("invalid escape '\\\(Character(Unicode.Scalar(byte)))'")
+        }
+    }
+
+    /// Appends a Unicode scalar value (never a surrogate here) as UTF-8.
+    private mutating func appendUTF8(_ scalar: UInt32) {
+        switch scalar {
+        case 0..<0x80:
+            scratch.append(UInt8(scalar))
+        case 0x80..<0x800:
+            scratch.append(UInt8(0xC0 | scalar >> 6))
+            scratch.append(UInt8(0x80 | scalar & 0x3F))
+        case 0x800..<0x10000:
+            scratch.append(UInt8(0xE0 | scalar >> 12))
+            scratch.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            scratch.append(UInt8(0x80 | scalar & 0x3F))
+        default:
+            scratch.append(UInt8(0xF0 | scalar >> 18))
+            scratch.append(UInt8(0x80 | scalar >> 12 & 0x3F))
+            scratch.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            scratch.append(UInt8(0x80 | scalar & 0x3F))
         }
     }
 
