@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "SentencePieceTests", dependencies: ["SentencePiece"]),
         .testTarget(name: "T5Tests", dependencies: ["T5"]),
         .testTarget(name: "LoRATests", dependencies: ["LoRA"]),
-        .testTarget(name: "T5TrainingTests", dependencies: ["T5Training", "T5", "SafeTensors", "Kernels"]),
+        .testTarget(name: "T5TrainingTests", dependencies: ["T5Training", "T5", "LoRA", "SafeTensors", "Kernels"]),
         .testTarget(name: "RougeTests", dependencies: ["Rouge"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", .product(name: "FlyingFox", package: "FlyingFox")]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),

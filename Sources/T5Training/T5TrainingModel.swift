@@ -97,6 +97,18 @@ public final class T5TrainingModel: @unchecked Sendable {
         return forward(batch).loss
     }
 
+    /// The loss of the forward that `forwardBackward` would run now (same dropout masks), without backward
+    /// or advancing `step`: for finite-difference checks.
+    func trainingLoss(_ batch: TrainingBatch) throws -> Float {
+        try validate(batch)
+        context.training = true
+        context.dropoutRate = dropoutRate
+        context.seed = dropoutSeed
+        context.step = step
+        context.threads = threads
+        return forward(batch).loss
+    }
+
     private func validate(_ batch: TrainingBatch) throws {
         let vocab = Int32(config.vocabSize)
         guard batch.inputIds.allSatisfy({ $0 >= 0 && $0 < vocab }),

@@ -18,6 +18,22 @@ enum Fixture {
 
         func floats(_ name: String) throws -> [Float] { try tensors.floats(name) }
 
+        /// The LoRA model of json's settings with the fixture's initial A/B values.
+        func makeLoRAModel() throws -> T5TrainingModel {
+        let lora = json["lora"] as! [String: Any]
+        let cfg = lora["config"] as! [String: Any]
+        let settings = LoRASettings(rank: cfg["r"] as! Int, alpha: Float(cfg["lora_alpha"] as! Int), dropout: 0,
+                                    targetModules: cfg["target_modules"] as! [String])
+        let model = try makeModel(.lora(settings))
+        var initial: [String: [Float]] = [:]
+        for name in tensors.names where name.hasPrefix("init.") {
+            initial[String(name.dropFirst(5))] = try floats(name)
+        }
+        guard initial.count == lora["n_tensors"] as? Int else { throw TrainingError(file: directory, "init tensor count") }
+        try model.setLoRA(initial, source: directory)
+        return model
+    }
+
         func makeModel(_ mode: TrainingMode, dropoutRate: Float = 0, threads: Int = 1) throws -> T5TrainingModel {
             try T5TrainingModel(config: config, file: model, mode: mode, dropoutRate: dropoutRate, threads: threads)
         }

@@ -4,24 +4,9 @@ import SafeTensors
 @testable import T5Training
 
 final class PEFTParityTests: XCTestCase {
-    func loraModel(_ golden: Fixture.Golden) throws -> T5TrainingModel {
-        let lora = golden.json["lora"] as! [String: Any]
-        let cfg = lora["config"] as! [String: Any]
-        let settings = LoRASettings(rank: cfg["r"] as! Int, alpha: Float(cfg["lora_alpha"] as! Int), dropout: 0,
-                                    targetModules: cfg["target_modules"] as! [String])
-        let model = try golden.makeModel(.lora(settings))
-        var initial: [String: [Float]] = [:]
-        for name in golden.tensors.names where name.hasPrefix("init.") {
-            initial[String(name.dropFirst(5))] = try golden.floats(name)
-        }
-        XCTAssertEqual(initial.count, lora["n_tensors"] as? Int)
-        try model.setLoRA(initial, source: golden.directory)
-        return model
-    }
-
     func checkLoRAGradients(_ name: String) throws {
         let golden = try Fixture.load(name)
-        let model = try loraModel(golden)
+        let model = try golden.makeLoRAModel()
         XCTAssertEqual(model.trainableParameters.count, (golden.json["lora"] as! [String: Any])["n_tensors"] as? Int)
         model.zeroGradients()
         let loss = try model.forwardBackward(golden.batch)

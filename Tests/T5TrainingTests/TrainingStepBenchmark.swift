@@ -1,0 +1,69 @@
+// One full-size LoRA training step timed in-process (run by scripts/bench/train_bench.sh in a release build).
+// Skipped unless T5TRAINING_BENCH_MODEL names a model directory; it asserts nothing about time.
+import Foundation
+import XCTest
+import LoRA
+import SafeTensors
+import T5
+import T5Training
+
+final class TrainingStepBenchmark: XCTestCase {
+    func testLoRATrainingStepAtBenchTorchShapes() throws {
+        guard let directory = ProcessInfo.processInfo.environment["T5TRAINING_BENCH_MODEL"] else {
+            throw XCTSkip("set T5TRAINING_BENCH_MODEL to a model directory to run the benchmark")
+        }
+        let env = ProcessInfo.processInfo.environment
+        let threads = Int(env["T5TRAINING_BENCH_THREADS"] ?? "") ?? 2
+        let steps = Int(env["T5TRAINING_BENCH_STEPS"] ?? "") ?? 3
+        let (b, s, t) = (8, 256, 64)
+        let config = try T5Config.load(path: directory + "/config.json")
+        let file = try SafeTensorsFile(path: directory + "/model.safetensors")
+        let settings = LoRASettings(rank: 32, alpha: 32, dropout: 0.05, targetModules: ["q", "v"])
+        let model = try T5TrainingModel(config: config, file: file, mode: .lora(settings), dropoutRate: 0.1, threads: threads)
+        let params = model.trainableParameters
+        var rng = PhiloxGenerator(seed: 42)
+        for p in params where p.name.contains("lora_A") {
+            let bound = Float(kaimingUniformBound(fanIn: p.shape[1]))
+            for i in 0..<p.count { p.value[i] = Float.random(in: -bound...bound, using: &rng) }
+        }
+        let sources = (0..<b).map { _ in (0..<s).map { _ in Int32.random(in: 3..<32000, using: &rng) } }
+        let targets = (0..<b).map { _ in (0..<t).map { _ in Int32.random(in: 3..<32000, using: &rng) } }
+        let batch = try TrainingBatch(sources: sources, targets: targets, vocabSize: config.vocabSize)
+        var optimizer = AdamW(hyper: AdamWHyperparameters(), tensorSizes: params.map(\.count))
+        func step() throws -> (Float, Double) {
+            let start = Date()
+            model.zeroGradients()
+            let loss = try model.forwardBackward(batch)
+            clipGradientNorm(params.map { UnsafeMutableBufferPointer(start: $0.gradient!, count: $0.count) }, maxNorm: 1)
+            let c = optimizer.beginStep(learningRate: 1e-3)
+            for (i, p) in params.enumerated() {
+                optimizer.update(tensor: i, parameter: UnsafeMutableBufferPointer(start: p.value, count: p.count),
+                                 gradient: UnsafeBufferPointer(start: p.gradient!, count: p.count), coefficients: c)
+            }
+            return (loss, Date().timeIntervalSince(start))
+        }
+        _ = try step()  // warm-up: sizes the activation arena
+        var times: [Double] = []
+        var losses: [Float] = []
+        for _ in 0..<steps {
+            let (loss, seconds) = try step()
+            times.append(seconds)
+            losses.append(loss)
+        }
+        let median = times.sorted()[times.count / 2]
+        let flops = TrainingFlops.perStep(config: config, batchSize: b, sourceLength: s, targetLength: t, mode: .lora(settings))
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM") }.map(String.init) ?? "VmHWM: ?"
+        let report: [String: Any] = [
+            "median_s": median, "all_s": times, "losses": losses.map(Double.init), "threads": threads,
+            "samples_per_s": Double(b) / median, "trainable_params": params.reduce(0) { $0 + $1.count },
+            "gflop_per_step": flops.total / 1e9, "gflop_forward": flops.forward / 1e9,
+            "gflop_backward_input": flops.backwardInput / 1e9, "gflop_backward_parameters": flops.backwardParameters / 1e9,
+            "gflops_achieved": flops.total / median / 1e9, "peak_rss": peak,
+        ]
+        let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+        print("T5TRAINING_BENCH " + String(decoding: json, as: UTF8.self))
+        if let out = env["T5TRAINING_BENCH_JSON"] { try json.write(to: URL(fileURLWithPath: out)) }
+        XCTAssertTrue(losses.allSatisfy(\.isFinite))
+    }
+}
