@@ -49,9 +49,9 @@ public final class TrainingLoop {
         self.validation = validation
         self.settings = settings
         self.workDirectory = workDirectory
-        plan = TrainingPlan(lengths: train.sources.map(\.count), batchSize: settings.batchSize,
-                            gradAccum: settings.gradAccum, epochs: settings.epochs, maxSteps: settings.maxSteps,
-                            seed: settings.seed, groupByLength: settings.groupByLength)
+        plan = try TrainingPlan(lengths: train.sources.map(\.count), batchSize: settings.batchSize,
+                                gradAccum: settings.gradAccum, epochs: settings.epochs, maxSteps: settings.maxSteps,
+                                seed: settings.seed, groupByLength: settings.groupByLength)
     }
 
     /// Runs to the end (continuing from the checkpoint in `workDirectory` when `resume`) and
