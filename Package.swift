@@ -73,6 +73,6 @@ let package = Package(
         .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
         .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset"]),
-        .testTarget(name: "StagesTests", dependencies: ["Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors"]),
+        .testTarget(name: "StagesTests", dependencies: ["Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report"]),
     ]
 )

@@ -1,0 +1,48 @@
+import Foundation
+import Pipeline
+import Report
+import XCTest
+@testable import Stages
+
+/// A shortened `make demo`: every stage on pipeline.demo.yaml and the shipped demo assets,
+/// with few examples and steps, then the whole graph again, which must be all cache hits.
+final class DemoPipelineTests: XCTestCase {
+    func testShortenedDemoGraphRunsAndIsCachedTheSecondTime() throws {
+        let p = try StageTestProject()
+        for f in ["pipeline.demo.yaml", "demo/corpus.7z", "demo/model/config.json", "demo/model/model.safetensors",
+                  "demo/model/spiece.model"] {
+            try p.copy(repoFile: f, to: f)
+        }
+        let args = ["--config", "pipeline.demo.yaml", "--set", "tokenize.subset_every=25", "--set", "train.max_steps=4",
+                    "--set", "generation.limit=6", "--set", "generation.max_new_tokens=12", "--set", "runtime.threads=1",
+                    "--set", "rouge.bootstrap_samples=100"]
+        func graph() throws -> [StageResult] {
+            var results = [try FetchSamsumStage.run(try p.options(args), root: p.root),
+                           try FetchModelStage.run(try p.options(args), root: p.root),
+                           try TokenizeStage.run(try p.options(args), root: p.root),
+                           try TrainLoRAStage.run(try p.options(args), resume: true, root: p.root),
+                           try GenerateStage.run(try p.options(args), variant: .base, root: p.root),
+                           try GenerateStage.run(try p.options(args), variant: .lora, root: p.root)]
+            let (score, table) = try ScoreRougeStage.run(try p.options(args), root: p.root)
+            results.append(score)
+            XCTAssertTrue(table.contains("rouge1") && table.contains("lora"), table)
+            return results
+        }
+        let first = try graph()
+        XCTAssertTrue(first.allSatisfy { !$0.cacheHit })
+        for path in ["data/demo/samsum/test.jsonl", "data/demo/model/model.safetensors", "data/demo/tokens/train.safetensors",
+                     "data/demo/adapter/adapter_model.safetensors", "data/demo/adapter/adapter_config.json",
+                     "data/demo/adapter/log.jsonl", "data/demo/predictions/base.jsonl", "data/demo/predictions/lora.jsonl",
+                     "metrics/demo/rouge.json", "metrics/demo/rouge-per-example.jsonl", "pipeline.demo.lock"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: p.url(path).path), path)
+        }
+        let second = try graph()
+        XCTAssertTrue(second.allSatisfy(\.cacheHit), "\(second.map(\.cacheHit))")
+        XCTAssertEqual(first.map(\.key), second.map(\.key))
+
+        let report = try RunReport.write(configPath: "pipeline.demo.yaml", root: p.root)
+        let text = try String(contentsOf: report, encoding: .utf8)
+        XCTAssertTrue(text.contains("| train-lora |") && text.contains("hit"), text)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: report.deletingLastPathComponent().appendingPathComponent("loss.svg").path))
+    }
+}
