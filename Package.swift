@@ -59,7 +59,7 @@ let package = Package(
         // (each stage's issue adds its executableTarget here)
         .executableTarget(name: "score-rouge", dependencies: ["Rouge", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Benchmark of the T5 engine against PyTorch (scripts/bench/t5_bench.sh), not a product.
-        .executableTarget(name: "t5-bench", dependencies: ["T5", "Kernels"], swiftSettings: fastMath),
+        .executableTarget(name: "t5-bench", dependencies: ["T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
 
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),

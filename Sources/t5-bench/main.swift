@@ -1,11 +1,13 @@
 // Times the T5 engine on a full-size model with the inputs bench_torch.py uses: encoder forward at
 // batch 1 and 8, greedy generation of exactly 64 tokens at batch 1 and 8, peak RSS. Prints JSON.
 // Usage: t5-bench --model DIR --sources SOURCES.json [--threads 2] [--precision f32|bf16] [--parts enc,gen]
+//        t5-bench --model DIR --parity GOLDEN_DIR   (full-size parity report, see scripts/bench/t5_parity.sh)
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 import Kernels
+import SafeTensors
 import T5
 
 func argument(_ name: String, default fallback: String? = nil) -> String? {
@@ -31,6 +33,54 @@ func peakRSSMiB() -> Double {
     var usage = rusage()
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     return Double(usage.ru_maxrss) / 1024
+}
+
+/// Compares the engine with golden outputs from scripts/fixtures/t5_parity_golden.py and prints a report.
+func parity(model: T5Model, directory: String) throws -> [String: Any] {
+    let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/golden.json"))) as! [String: Any]
+    let tensors = try SafeTensorsFile(path: directory + "/golden_tensors.safetensors")
+    func ids(_ value: Any?) -> [[Int32]] { (value as! [[Int]]).map { $0.map(Int32.init) } }
+    func maxDiff(_ got: FloatBuffer, _ key: String) throws -> Double {
+        let want = try tensors.floats(key)
+        guard want.count == got.count else { fail("\(key): \(got.count) values, golden has \(want.count)") }
+        return Double((0..<want.count).map { abs(got.pointer[$0] - want[$0]) }.max() ?? 0)
+    }
+    let batch = golden["batch"] as! [String: Any]
+    let encoder = try model.encode(ids(batch["sources"]))
+    let logits = try model.logits(encoder: encoder, decoderInput: ids(batch["decoder_input"]))
+    var report: [String: Any] = ["encoder_max_abs_diff": try maxDiff(encoder.hidden, "base.encoder"),
+                                 "logits_max_abs_diff": try maxDiff(logits, "base.logits")]
+    let generation = golden["generation"] as! [String: Any]
+    let sources = ids(generation["sources"])
+    let generator = Generator(model: model)
+    for (name, value) in generation["settings"] as! [String: [String: Any]] {
+        var settings = GenerationSettings(numBeams: value["num_beams"] as? Int ?? 1, maxNewTokens: value["max_new_tokens"] as! Int)
+        settings.lengthPenalty = Float(value["length_penalty"] as? Double ?? 1)
+        settings.noRepeatNgramSize = value["no_repeat_ngram_size"] as? Int ?? 0
+        var same = 0, total = 0
+        for (index, expected) in ((generation["outputs"] as! [String: Any])[name] as! [Any]).enumerated() {
+            let chunk = Array(sources[(index * 8)..<min(sources.count, index * 8 + 8)])
+            let got = generator.huggingFaceLayout(try generator.generate(chunk, settings: settings), settings: settings)
+            let want = ids(expected)
+            for (a, b) in zip(got, want) { total += 1; if a == b { same += 1 } }
+        }
+        report["\(name)_identical"] = "\(same)/\(total)"
+    }
+    return report
+}
+
+if let directory = argument("--parity"), let modelPath = argument("--model") {
+    Parallel.setThreads(Int(argument("--threads", default: "2")!) ?? 2)
+    do {
+        var result: [String: Any] = [:]
+        for precision in [WeightMatrix.Precision.f32, .bf16] {
+            result[precision.rawValue] = try parity(model: T5Model.load(directory: modelPath, weightPrecision: precision), directory: directory)
+        }
+        print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
+    } catch {
+        fail(String(describing: error))
+    }
+    exit(0)
 }
 
 guard let modelPath = argument("--model"), let sourcesPath = argument("--sources") else {
