@@ -4,6 +4,8 @@
 # against PyTorch + PEFT (bench_torch.py) on the same model files, then the achieved GFLOP/s against
 # the machine's cblas_sgemm peak (run_sgemm.sh). Both sides use the same thread count (default 2).
 # Usage: scripts/bench/train_bench.sh [MODEL_DIR]   (default /tmp/t5base, created by make_t5.py if absent)
+# Env: THREADS (2), STEPS (Swift timed steps, 3), TORCH_ARGS (e.g. "--warmup 1 --steps 3"), OUT (/tmp/train_bench).
+# The machine is shared: run both sides back to back and read the ratio, not the absolute times, when loaded.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -25,7 +27,7 @@ echo "== Swift step" >&2
   swift test -c release --skip-build --build-path .build-release --filter TrainingStepBenchmark 2>&1 \
   | grep -E "T5TRAINING_BENCH|error|Executed" | tail -3 >&2
 echo "== PyTorch step" >&2
-"$PY" "$REF/bench_torch.py" --model "$MODEL" --skip gen,enc --threads "$THREADS" --json "$OUT/torch.json" >&2
+"$PY" "$REF/bench_torch.py" --model "$MODEL" --skip gen,enc --threads "$THREADS" --json "$OUT/torch.json" ${TORCH_ARGS:-} >&2
 echo "== sgemm peak" >&2
 OUT_DIR="$OUT" bash "$REF/run_sgemm.sh" > /dev/null 2>&1 || true
 
