@@ -87,7 +87,7 @@ enum AttentionBlock {
             var weights = UnsafePointer(scores)
             if let dropout {
                 let dropped = workerScratch + worker * shape.probsPerHead
-                dropout.apply(scores, into: dropped, count: shape.probsPerHead, offset: region)
+                dropout.apply(scores, into: dropped, count: shape.probsPerHead, offset: region, parallel: false)
                 weights = UnsafePointer(dropped)
             }
             GEMM.matmul(weights, lda: shape.keys, vh, ldb: inner, ctx + b * shape.queries * inner + h * shape.headDim,
@@ -126,7 +126,7 @@ enum AttentionBlock {
             var weights = probs
             if let dropout {
                 let dropped = workerScratch + (2 * worker + 1) * shape.probsPerHead
-                dropout.apply(probs, into: dropped, count: shape.probsPerHead, offset: region)
+                dropout.apply(probs, into: dropped, count: shape.probsPerHead, offset: region, parallel: false)
                 weights = UnsafePointer(dropped)
             }
             // dWeights = dctx·vᵀ ; dv = weightsᵀ·dctx
@@ -134,7 +134,7 @@ enum AttentionBlock {
                         m: shape.queries, k: shape.headDim, n: shape.keys, transposeB: true)
             GEMM.matmul(weights, lda: shape.keys, dctx + headOffsetQ, ldb: inner, dv + headOffsetK, ldc: inner,
                         m: shape.keys, k: shape.queries, n: shape.headDim, transposeA: true)
-            dropout?.apply(dP, count: shape.probsPerHead, offset: region)
+            dropout?.apply(dP, count: shape.probsPerHead, offset: region, parallel: false)
             Softmax.backward(dP, probs: probs, rows: shape.queries, cols: shape.keys)
             if let dScores { (dScores + region).update(from: dP, count: shape.probsPerHead) }
             // dq = dS·k ; dk = dSᵀ·q

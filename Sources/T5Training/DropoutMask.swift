@@ -1,6 +1,7 @@
 // Inverted dropout (PyTorch train mode: keep with probability 1−p, scale kept values by 1/(1−p)) whose masks
 // come from a counter-based hash of (seed, step, site, element). Backward regenerates the same mask instead of
 // storing it, and disjoint regions can be filled in parallel in any order with identical results.
+import Kernels
 
 public struct DropoutMask: Sendable {
     public let probability: Float
@@ -37,8 +38,20 @@ public struct DropoutMask: Sendable {
     }
 
     /// x[i] *= factor(offset + i) for i in 0..<count (forward and backward are the same operation).
-    public func apply(_ x: UnsafeMutablePointer<Float>, count: Int, offset: Int = 0) {
+    /// Large tensors are split over Kernels' worker threads unless `parallel` is false (callers already in parallel).
+    public func apply(_ x: UnsafeMutablePointer<Float>, count: Int, offset: Int = 0, parallel: Bool = true) {
         guard isActive else { return }
+        if parallel && count >= 1 << 16 {
+            Parallel.forRanges(count, costPerItem: 4) { range in
+                applySerial(x + range.lowerBound, count: range.count, offset: offset + range.lowerBound)
+            }
+        } else {
+            applySerial(x, count: count, offset: offset)
+        }
+    }
+
+    @inline(__always)
+    private func applySerial(_ x: UnsafeMutablePointer<Float>, count: Int, offset: Int) {
         var i = 0
         while i < count {
             let index = offset + i
@@ -54,8 +67,9 @@ public struct DropoutMask: Sendable {
     }
 
     /// y[i] = x[i] · factor(offset + i).
-    public func apply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, offset: Int = 0) {
+    public func apply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, offset: Int = 0,
+                      parallel: Bool = true) {
         y.update(from: x, count: count)
-        apply(y, count: count, offset: offset)
+        apply(y, count: count, offset: offset, parallel: parallel)
     }
 }

@@ -1,6 +1,7 @@
 // The counter-based dropout masks: PyTorch train-mode statistics, reproducibility by (seed, step, site),
 // and independence from how a tensor is split into regions.
 import XCTest
+import Kernels
 @testable import T5Training
 
 final class DropoutMaskTests: XCTestCase {
@@ -27,6 +28,17 @@ final class DropoutMaskTests: XCTestCase {
         }
         XCTAssertEqual(whole, parts)
         for i in 0..<n { XCTAssertEqual(whole[i], 2 * mask.factor(at: i)) }
+    }
+
+    func testParallelApplicationEqualsSerial() {
+        Parallel.setThreads(2)
+        defer { Parallel.setThreads(1) }
+        let mask = DropoutMask(probability: 0.1, seed: 5, step: 2, site: 8)
+        let n = 300_001
+        var a = (0..<n).map { Float($0 % 17) }, b = a
+        a.withUnsafeMutableBufferPointer { mask.apply($0.baseAddress!, count: n, offset: 3) }
+        b.withUnsafeMutableBufferPointer { mask.apply($0.baseAddress!, count: n, offset: 3, parallel: false) }
+        XCTAssertEqual(a, b)
     }
 
     func testMasksDifferBetweenStepsSitesAndSeeds() {

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# One LoRA training step (r 32 on q,v, LoRA dropout 0.05, T5 dropout 0.1, batch 8, source 256, target 64,
+# forward + backward + clip + AdamW) of a random flan-t5-base-size model: this package (release build)
+# against PyTorch + PEFT (bench_torch.py) on the same model files, then the achieved GFLOP/s against
+# the machine's cblas_sgemm peak (run_sgemm.sh). Both sides use the same thread count (default 2).
+# Usage: scripts/bench/train_bench.sh [MODEL_DIR]   (default /tmp/t5base, created by make_t5.py if absent)
+# Env: THREADS (2), STEPS (Swift timed steps, 3), TORCH_ARGS (e.g. "--warmup 1 --steps 3"), OUT (/tmp/train_bench).
+# The machine is shared: run both sides back to back and read the ratio, not the absolute times, when loaded.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+PY="${PY:-$HOME/.cache/reference-venv/bin/python}"
+REF="${REF:-$ROOT/../shared/reference}"
+[[ -d "$REF" ]] || REF=/work/shared/reference
+MODEL="${1:-/tmp/t5base}"
+THREADS="${THREADS:-2}"
+OUT="${OUT:-/tmp/train_bench}"
+mkdir -p "$OUT"
+
+[[ -f "$MODEL/model.safetensors" ]] || "$PY" "$REF/make_t5.py" --size base --out "$MODEL"
+
+echo "== building (release, tests enabled)" >&2
+swift build -c release --build-tests -Xswiftc -enable-testing --build-path .build-release 2>&1 | tail -1 >&2
+echo "== Swift step" >&2
+/usr/bin/time -v -o "$OUT/swift_time.txt" env T5TRAINING_BENCH_MODEL="$MODEL" T5TRAINING_BENCH_THREADS="$THREADS" \
+  T5TRAINING_BENCH_JSON="$OUT/swift.json" T5TRAINING_BENCH_STEPS="${STEPS:-3}" \
+  swift test -c release --skip-build --build-path .build-release --filter TrainingStepBenchmark 2>&1 \
+  | grep -E "T5TRAINING_BENCH|error|Executed" | tail -3 >&2
+echo "== PyTorch step" >&2
+"$PY" "$REF/bench_torch.py" --model "$MODEL" --skip gen,enc --threads "$THREADS" --json "$OUT/torch.json" ${TORCH_ARGS:-} >&2
+echo "== sgemm peak" >&2
+OUT_DIR="$OUT" bash "$REF/run_sgemm.sh" > /dev/null 2>&1 || true
+
+"$PY" - "$OUT" "$THREADS" <<'PYEOF'
+import json, re, sys
+out, threads = sys.argv[1], int(sys.argv[2])
+sw = json.load(open(f"{out}/swift.json"))
+tj = json.load(open(f"{out}/torch.json"))
+tr = tj["lora_train_step"]
+peak = 0.0
+try:
+    for line in open(f"{out}/sgemm_peak.txt"):
+        m = re.search(r"threads=(\d+)\s+best\s+([\d.]+) GFLOP/s", line)
+        if m and int(m.group(1)) == threads:
+            peak = max(peak, float(m.group(2)))
+except FileNotFoundError:
+    pass
+rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(f"{out}/swift_time.txt").read())
+rss_gib = int(rss.group(1)) / 2**20 if rss else float("nan")
+ratio = tr["median_s"] / sw["median_s"]
+print(f"{'':28s} {'Swift':>10s} {'PyTorch':>10s}")
+print(f"{'step time (median, s)':28s} {sw['median_s']:10.2f} {tr['median_s']:10.2f}")
+print(f"{'examples/s':28s} {sw['samples_per_s']:10.3f} {tr['samples_per_s']:10.3f}")
+print(f"speed ratio Swift/PyTorch: {ratio:.2f}x   (threads {threads})")
+g = sw["gflop_per_step"]
+print(f"GFLOP per step (fwd {sw['gflop_forward']:.0f} + input-grad bwd {sw['gflop_backward_input']:.0f} "
+      f"+ LoRA/weight bwd {sw['gflop_backward_parameters']:.1f}) = {g:.0f}")
+print(f"achieved GFLOP/s: Swift {g / sw['median_s']:.1f}, PyTorch {g / tr['median_s']:.1f}; "
+      f"sgemm peak ({threads} threads) {peak:.1f}" + (f" -> Swift at {100 * g / sw['median_s'] / peak:.0f}% of peak" if peak else ""))
+print(f"peak RSS: Swift {rss_gib:.2f} GiB (whole test process), PyTorch {tj['peak_rss_mib'] / 1024:.2f} GiB")
+print(f"losses: Swift {sw['losses']}, PyTorch {tr.get('losses')}")
+PYEOF
