@@ -120,10 +120,10 @@ public final class SentencePieceProcessor: Sendable {
         self.byteIds = byteIds
         self.byteValues = byteValues
         self.types = model.pieces.map(\.type)
-        self.unigram = try UnigramModel(pieces: model.pieces, unkId: unkId)
         self.normalizer = try Normalizer(spec: model.normalizerSpec,
                                          treatWhitespaceAsSuffix: model.trainerSpec.treatWhitespaceAsSuffix,
                                          userDefinedSymbols: userDefined)
+        self.unigram = try UnigramModel(pieces: model.pieces, unkId: unkId)
         if let spec = model.denormalizerSpec, !spec.precompiledCharsmap.isEmpty {
             self.denormalizer = try Normalizer(spec: spec)
         } else {
