@@ -266,11 +266,15 @@ public final class SentencePieceProcessor: Sendable {
             let slots = OutputSlots(base: output.baseAddress, count: output.count)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 let workspace = Workspace()
-                // Interleaved lines keep the threads' loads even when line lengths vary.
-                var index = worker
-                while index < texts.count {
-                    slots.store(encode(texts[index], workspace: workspace), at: index)
-                    index += workers
+                // Interleaved chunks keep the loads even when line lengths vary, and
+                // chunks (not single lines) keep threads off each other's cache lines.
+                let chunk = 64
+                var first = worker * chunk
+                while first < texts.count {
+                    for index in first..<min(first + chunk, texts.count) {
+                        slots.store(encode(texts[index], workspace: workspace), at: index)
+                    }
+                    first += workers * chunk
                 }
             }
         }
