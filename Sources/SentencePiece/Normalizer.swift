@@ -97,8 +97,8 @@ struct Normalizer: Sendable {
         if removeExtraWhitespaces {
             while pos < end {
                 let p = normalizePrefix(input, pos, end)
-                guard p.source == .replacements ? (p.count == 1 && replacements[p.from] == 0x20)
-                        : (p.source == .input && p.count == 1 && input[p.from] == 0x20) else { break }
+                // Only a character that normalises to exactly " " counts as heading space.
+                guard p.count == 1 && (p.source == .input ? input[p.from] : replacements[p.from]) == 0x20 else { break }
                 pos += p.consumed
             }
         }

@@ -120,10 +120,10 @@ public final class SentencePieceProcessor: Sendable {
         self.byteIds = byteIds
         self.byteValues = byteValues
         self.types = model.pieces.map(\.type)
-        self.unigram = try UnigramModel(pieces: model.pieces, unkId: unkId)
         self.normalizer = try Normalizer(spec: model.normalizerSpec,
                                          treatWhitespaceAsSuffix: model.trainerSpec.treatWhitespaceAsSuffix,
                                          userDefinedSymbols: userDefined)
+        self.unigram = try UnigramModel(pieces: model.pieces, unkId: unkId)
         if let spec = model.denormalizerSpec, !spec.precompiledCharsmap.isEmpty {
             self.denormalizer = try Normalizer(spec: spec)
         } else {
@@ -266,11 +266,15 @@ public final class SentencePieceProcessor: Sendable {
             let slots = OutputSlots(base: output.baseAddress, count: output.count)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 let workspace = Workspace()
-                // Interleaved lines keep the threads' loads even when line lengths vary.
-                var index = worker
-                while index < texts.count {
-                    slots.store(encode(texts[index], workspace: workspace), at: index)
-                    index += workers
+                // Interleaved chunks keep the loads even when line lengths vary, and
+                // chunks (not single lines) keep threads off each other's cache lines.
+                let chunk = 64
+                var first = worker * chunk
+                while first < texts.count {
+                    for index in first..<min(first + chunk, texts.count) {
+                        slots.store(encode(texts[index], workspace: workspace), at: index)
+                    }
+                    first += workers * chunk
                 }
             }
         }

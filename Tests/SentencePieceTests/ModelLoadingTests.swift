@@ -80,6 +80,25 @@ final class ModelLoadingTests: XCTestCase {
         }
     }
 
+    func testCorruptCharsmapContentNeverReadsOutOfBounds() throws {
+        // Random units and replacement offsets: the normaliser must stay in bounds
+        // (debug builds trap on any out-of-range access).
+        let spec = try ModelProto(serialized: Fixtures.bytes("t5.model")).normalizerSpec
+        let lines = Array(try Fixtures.lines("corpus.txt").prefix(150))
+        var rng = SplitMix64(seed: 7)
+        var normalizedSomething = false
+        for _ in 0..<20 {
+            var corrupt = spec
+            for _ in 0..<200 {
+                let i = 4 + Int(rng.next() % UInt64(corrupt.precompiledCharsmap.count - 4))
+                corrupt.precompiledCharsmap[i] = UInt8(truncatingIfNeeded: rng.next())
+            }
+            let normalizer = try Normalizer(spec: corrupt)
+            for line in lines where !normalizer.normalize(line).normalized.isEmpty { normalizedSomething = true }
+        }
+        XCTAssertTrue(normalizedSomething)
+    }
+
     func testByteFallbackWithoutAllBytePiecesIsRefused() throws {
         var model = try ModelProto(serialized: Fixtures.bytes("bytefallback.model"))
         XCTAssertNoThrow(try SentencePieceProcessor(model: model))
