@@ -89,7 +89,7 @@ demo-assets: build
 
 test:
 	swift build --build-tests
-	swift test --skip-build
+	swift test --skip-build --disable-swift-testing  # every test is XCTest
 
 bench: build
 	bash scripts/bench/run_all.sh
