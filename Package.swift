@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Fetch", dependencies: ["Pipeline"]),
         .target(name: "Corpus", dependencies: ["Pipeline", "CArchive"]),
         .target(name: "DemoAssets", dependencies: ["Corpus", "SafeTensors"]),
-        .target(name: "Dataset", dependencies: ["SafeTensors"]),
+        .target(name: "Dataset", dependencies: ["SafeTensors", "Pipeline"]),
         .target(name: "Report", dependencies: ["Pipeline", "Dataset", "Rouge"]),
         // One function per pipeline stage, called by the thin executables (and by tests).
         .target(name: "Stages", dependencies: ["Pipeline", "Dataset", "SentencePiece", "Fetch", "Corpus", "SafeTensors", "T5", "Kernels", "Rouge", "LoRA", "T5Training"]),

@@ -1,11 +1,12 @@
 import Foundation
+import Pipeline
 
 /// Reading JSON Lines files strictly: every line must be valid UTF-8 and a JSON object with
 /// the required string fields; the first bad line is an error naming file and line number.
 public enum JSONLines {
     public static func readObjects(path: String, required: [String]) throws -> [[String: String]] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw DatasetError(file: path, "cannot read file")
+            throw PipelineError.missingInput("cannot read file", path: path)
         }
         var rows: [[String: String]] = []
         var lineNumber = 0
@@ -13,15 +14,15 @@ public enum JSONLines {
             lineNumber += 1
             if line.isEmpty || line.allSatisfy({ $0 == 13 || $0 == 32 }) { continue }
             guard String(validating: line, as: UTF8.self) != nil else {
-                throw DatasetError(file: path, "line \(lineNumber): invalid UTF-8")
+                throw PipelineError.badInput("line \(lineNumber): invalid UTF-8", path: path)
             }
             guard let obj = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
-                throw DatasetError(file: path, "line \(lineNumber): not a JSON object")
+                throw PipelineError.badInput("line \(lineNumber): not a JSON object", path: path)
             }
             var row: [String: String] = [:]
             for (k, v) in obj { if let s = v as? String { row[k] = s } }
             for field in required where row[field] == nil {
-                throw DatasetError(file: path, "line \(lineNumber): field '\(field)' is missing or not a string")
+                throw PipelineError.badInput("line \(lineNumber): field '\(field)' is missing or not a string", path: path)
             }
             rows.append(row)
         }
@@ -39,19 +40,9 @@ public enum JSONLines {
     }
 
     static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
+        var out = ""
+        JSONValue.writeString(s, into: &out)
+        return out
     }
 }
 

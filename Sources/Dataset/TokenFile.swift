@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 import SafeTensors
 
 /// One tokenised split: for every kept example its source ids (prompt + dialogue + `</s>`)
@@ -53,7 +54,7 @@ public struct TokenFile: Equatable, Sendable {
     /// counts consistent, ids within `vocabularySize` when given.
     public static func read(path: String, vocabularySize: Int? = nil) throws -> TokenFile {
         let f = try SafeTensorsFile(path: path)
-        func bad(_ why: String) -> DatasetError { DatasetError(file: path, why) }
+        func bad(_ why: String) -> PipelineError { PipelineError.badInput(why, path: path) }
         guard f.metadata["format"] == format else {
             throw bad("not a token file of this pipeline (format \(f.metadata["format"] ?? "missing"), expected \(format))")
         }
@@ -93,7 +94,7 @@ public struct TokenFile: Equatable, Sendable {
         return (flat, offsets)
     }
 
-    static func split(_ flat: [Int32], _ offsets: [Int64], _ bad: (String) -> DatasetError, _ what: String) throws -> [[Int32]] {
+    static func split(_ flat: [Int32], _ offsets: [Int64], _ bad: (String) -> PipelineError, _ what: String) throws -> [[Int32]] {
         guard offsets.first == 0, offsets.last == Int64(flat.count) else {
             throw bad("\(what)_offsets do not span \(what)_ids")
         }
@@ -105,15 +106,4 @@ public struct TokenFile: Equatable, Sendable {
         }
         return out
     }
-}
-
-/// A one-line error about a dataset file.
-public struct DatasetError: Error, CustomStringConvertible, Equatable {
-    public let file: String
-    public let problem: String
-    public init(file: String, _ problem: String) {
-        self.file = file
-        self.problem = problem
-    }
-    public var description: String { "\(file): \(problem)" }
 }
