@@ -44,6 +44,8 @@ let package = Package(
 
         // Stage executables: parse arguments, call one library function.
         // (each stage's issue adds its executableTarget here)
+        // Benchmark of the T5 engine against PyTorch (scripts/bench/t5_bench.sh), not a product.
+        .executableTarget(name: "t5-bench", dependencies: ["T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
 
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),

@@ -1,10 +1,12 @@
 // Row-parallel loops for the element-wise kernels (GEMMs are threaded by OpenBLAS itself).
 import Dispatch
+import Foundation
 import COpenBLAS
 
 public enum Parallel {
-    /// Worker count for Swift-side loops; `setThreads` also sets OpenBLAS's.
-    nonisolated(unsafe) public private(set) static var threads = 1
+    /// Worker count for Swift-side loops (default: the active processor count, as OpenBLAS);
+    /// `setThreads` sets both.
+    nonisolated(unsafe) public private(set) static var threads = ProcessInfo.processInfo.activeProcessorCount
 
     public static func setThreads(_ count: Int) {
         threads = max(1, count)

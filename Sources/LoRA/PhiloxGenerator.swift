@@ -59,6 +59,31 @@ public struct PhiloxGenerator: RandomNumberGenerator, Sendable {
                    key: SIMD2(UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32)))
     }
 
+    /// Blocks `first ..< first + 8` at once, as four lanes-by-word vectors: `words[w][j]` is
+    /// word w of block first + j. The same bijection as `block(at:)`, vectorised.
+    @inline(__always)
+    func blocks8(from first: UInt64) -> (SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>) {
+        let index = SIMD8<UInt64>(repeating: first) &+ SIMD8(0, 1, 2, 3, 4, 5, 6, 7)
+        var c0 = SIMD8<UInt32>(truncatingIfNeeded: index)
+        var c1 = SIMD8<UInt32>(truncatingIfNeeded: index &>> 32)
+        var c2 = SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: stream))
+        var c3 = SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: stream >> 32))
+        var k0 = UInt32(truncatingIfNeeded: seed)
+        var k1 = UInt32(truncatingIfNeeded: seed >> 32)
+        for round in 0..<10 {
+            if round > 0 { k0 &+= 0x9E37_79B9; k1 &+= 0xBB67_AE85 }
+            let p0 = SIMD8<UInt64>(truncatingIfNeeded: c0) &* SIMD8(repeating: 0xD251_1F53)
+            let p1 = SIMD8<UInt64>(truncatingIfNeeded: c2) &* SIMD8(repeating: 0xCD9E_8D57)
+            let n0 = SIMD8<UInt32>(truncatingIfNeeded: p1 &>> 32) ^ c1 ^ SIMD8(repeating: k0)
+            let n2 = SIMD8<UInt32>(truncatingIfNeeded: p0 &>> 32) ^ c3 ^ SIMD8(repeating: k1)
+            c1 = SIMD8<UInt32>(truncatingIfNeeded: p1)
+            c3 = SIMD8<UInt32>(truncatingIfNeeded: p0)
+            c0 = n0
+            c2 = n2
+        }
+        return (c0, c1, c2, c3)
+    }
+
     // MARK: Sequential draws
 
     public mutating func nextUInt32() -> UInt32 {
@@ -123,42 +148,44 @@ public struct PhiloxGenerator: RandomNumberGenerator, Sendable {
 
     /// Fills `out` with uniform [0, 1) floats.
     public mutating func fillUniform(_ out: UnsafeMutableBufferPointer<Float>) {
-        nonisolated(unsafe) let out = out
-        fillBlocks(out.count) { first, block, end in
-            for lane in 0..<4 where first + lane < end {
-                out[first + lane] = Self.unitFloat(block[lane])
-            }
-        }
+        fillWords(out.count, UniformSink(out: out))
     }
 
     /// Fills `out` with an inverted-dropout mask as PyTorch's `F.dropout` applies it in
     /// train mode: 0 with probability `dropProbability`, else 1 / (1 - dropProbability).
     public mutating func fillDropoutMask(_ out: UnsafeMutableBufferPointer<Float>, dropProbability p: Float) {
         precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1)")
-        let keep = 1 - p
-        let scale = 1 / keep
-        nonisolated(unsafe) let out = out
-        fillBlocks(out.count) { first, block, end in
-            for lane in 0..<4 where first + lane < end {
-                out[first + lane] = Self.unitFloat(block[lane]) < keep ? scale : 0
-            }
-        }
+        fillWords(out.count, DropoutSink(out: out, keep: 1 - p, scale: 1 / (1 - p)))
     }
 
-    /// Runs `body(firstElement, block, elementCount)` for every block covering `count`
-    /// elements, chunked across threads when large, then advances past those blocks.
-    private mutating func fillBlocks(_ count: Int, _ body: @escaping @Sendable (Int, SIMD4<UInt32>, Int) -> Void) {
+    /// Stores `sink.put(i, word)` for i in 0..<count with word i % 4 of block start + i / 4,
+    /// where start is the next block boundary; chunks run on several threads when large.
+    /// Then advances past those blocks. Generic so each sink's loop is specialised and inlined.
+    private mutating func fillWords<Sink: WordSink>(_ count: Int, _ sink: Sink) {
         guard count > 0 else { return }
         let start = (wordOffset + 3) / 4
         let blocks = (count + 3) / 4
         let me = self
-        let blocksPerChunk = 1 << 14
+        let blocksPerChunk = 1 << 14 // a multiple of 8
         let chunks = (blocks + blocksPerChunk - 1) / blocksPerChunk
         let run: @Sendable (Int) -> Void = { chunk in
-            let lo = chunk * blocksPerChunk
-            let hi = min(blocks, lo + blocksPerChunk)
-            for b in lo..<hi {
-                body(b * 4, me.block(at: start + UInt64(b)), count)
+            var b = chunk * blocksPerChunk
+            let end = min(blocks, b + blocksPerChunk)
+            while b < end {
+                let (w0, w1, w2, w3) = me.blocks8(from: start + UInt64(b))
+                if 4 * (b + 8) <= count {
+                    for j in 0..<8 {
+                        let e = 4 * (b + j)
+                        sink.put(e, w0[j]); sink.put(e + 1, w1[j]); sink.put(e + 2, w2[j]); sink.put(e + 3, w3[j])
+                    }
+                } else {
+                    for j in 0..<min(8, end - b) {
+                        let words = [w0[j], w1[j], w2[j], w3[j]]
+                        let e = 4 * (b + j)
+                        for lane in 0..<min(4, count - e) { sink.put(e + lane, words[lane]) }
+                    }
+                }
+                b += 8
             }
         }
         if chunks > 1 {
@@ -195,6 +222,23 @@ extension PhiloxGenerator: Codable, Equatable {
     public static func == (a: Self, b: Self) -> Bool {
         a.seed == b.seed && a.stream == b.stream && a.wordOffset == b.wordOffset
     }
+}
+
+/// Where a bulk fill puts word i (each fill writes disjoint elements, hence @unchecked Sendable).
+private protocol WordSink: Sendable {
+    func put(_ i: Int, _ word: UInt32)
+}
+
+private struct UniformSink: WordSink, @unchecked Sendable {
+    let out: UnsafeMutableBufferPointer<Float>
+    @inline(__always) func put(_ i: Int, _ word: UInt32) { out[i] = PhiloxGenerator.unitFloat(word) }
+}
+
+private struct DropoutSink: WordSink, @unchecked Sendable {
+    let out: UnsafeMutableBufferPointer<Float>
+    let keep: Float
+    let scale: Float
+    @inline(__always) func put(_ i: Int, _ word: UInt32) { out[i] = PhiloxGenerator.unitFloat(word) < keep ? scale : 0 }
 }
 
 /// The stream numbers that keep the training run's random uses independent.

@@ -4,7 +4,8 @@
 import Kernels
 
 public final class DecoderCache: @unchecked Sendable {
-    public let slots: Int
+    /// Slots in use (shrinks when finished sequences are dropped).
+    public private(set) var slots: Int
     public let capacity: Int
     /// Positions already in the cache (same for every slot).
     public internal(set) var length = 0
@@ -49,20 +50,25 @@ public final class DecoderCache: @unchecked Sendable {
         feedForward = FeedForwardScratch(rows: stepRows, config: config)
     }
 
-    /// Beam reordering: slot i takes the history of slot `from[i]` (self-attention cache only;
-    /// cross-attention follows `sourceOf`, which beams of one source share).
+    /// Beam reordering and dropping finished rows: slot i takes the history of slot `from[i]`, and
+    /// only `from.count` slots remain (self-attention cache only; cross-attention follows `sourceOf`).
     public func reorder(from: [Int], innerDim: Int) {
-        precondition(from.count == slots)
-        if from.enumerated().allSatisfy({ $0.offset == $0.element }) { return }
+        precondition(from.count <= slots && from.allSatisfy { $0 >= 0 && $0 < slots })
+        if from.count == slots && from.enumerated().allSatisfy({ $0.offset == $0.element }) { return }
         let rowFloats = length * innerDim
         let stride = capacity * innerDim
-        let temporary = FloatBuffer(count: slots * rowFloats, zeroed: false)
+        let temporary = FloatBuffer(count: max(1, from.count * rowFloats), zeroed: false)
         for buffers in [selfKeys, selfValues] {
             for buffer in buffers {
-                for slot in 0..<slots { (temporary.pointer + slot * rowFloats).update(from: buffer.pointer + from[slot] * stride, count: rowFloats) }
-                for slot in 0..<slots { (buffer.pointer + slot * stride).update(from: temporary.pointer + slot * rowFloats, count: rowFloats) }
+                for (slot, source) in from.enumerated() {
+                    (temporary.pointer + slot * rowFloats).update(from: buffer.pointer + source * stride, count: rowFloats)
+                }
+                for slot in 0..<from.count {
+                    (buffer.pointer + slot * stride).update(from: temporary.pointer + slot * rowFloats, count: rowFloats)
+                }
             }
         }
         sourceOf = from.map { sourceOf[$0] }
+        slots = from.count
     }
 }

@@ -13,6 +13,9 @@ public struct EncoderOutput: @unchecked Sendable {
 }
 
 extension T5Model {
+    /// Attention scores and biases grow with the square of the source length; longer inputs are refused.
+    public static let maxSourceLength = 2048
+
     /// Encodes unpadded source sequences (each non-empty).
     public func encode(_ sources: [[Int32]]) throws -> EncoderOutput {
         try checkTokens(sources, what: "encoder input")
@@ -20,6 +23,9 @@ extension T5Model {
             throw T5Error(file: "encoder input", "empty batch or empty source sequence")
         }
         let batch = sources.count, length = sources.map(\.count).max()!
+        guard length <= Self.maxSourceLength else {
+            throw T5Error(file: "encoder input", "source of \(length) tokens exceeds the limit of \(Self.maxSourceLength)")
+        }
         let d = config.dModel, inner = config.innerDim, heads = config.numHeads, rows = batch * length
         let h = FloatBuffer(count: rows * d, zeroed: false)
         for (b, ids) in sources.enumerated() {

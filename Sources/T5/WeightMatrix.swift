@@ -62,12 +62,16 @@ public final class WeightMatrix: @unchecked Sendable {
     public func apply(_ x: UnsafePointer<Float>, m: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, scale: Float = 1) {
         switch storage {
         case .f32(let w):
-            Linear.forward(x, weight: w, y, rows: m, inFeatures: cols, outFeatures: rows, accumulate: accumulate, scale: scale)
-        case .bf16(let w):
-            if m <= 16 {
-                BF16Kernels.smallBatchProduct(x, m: m, weight: w, rows: rows, cols: cols, y: y, accumulate: accumulate, scale: scale)
+            if m <= WeightKernels.smallBatchRows && rows * cols >= WeightKernels.streamingMinimumSize {
+                WeightKernels.smallBatchProduct(x, m: m, weight: w, rows: rows, cols: cols, y: y, accumulate: accumulate, scale: scale)
             } else {
-                BF16Kernels.tiledProduct(x, m: m, weight: w, rows: rows, cols: cols, y: y, accumulate: accumulate, scale: scale)
+                Linear.forward(x, weight: w, y, rows: m, inFeatures: cols, outFeatures: rows, accumulate: accumulate, scale: scale)
+            }
+        case .bf16(let w):
+            if m <= WeightKernels.smallBatchRows {
+                WeightKernels.smallBatchProduct(x, m: m, weight: w, rows: rows, cols: cols, y: y, accumulate: accumulate, scale: scale)
+            } else {
+                WeightKernels.tiledProduct(x, m: m, weight: w, rows: rows, cols: cols, y: y, accumulate: accumulate, scale: scale)
             }
         }
     }

@@ -1,0 +1,203 @@
+import Foundation
+
+/// A PEFT LoRA `adapter_config.json`. The fields this product acts on are typed; every
+/// other field is kept as read (or PEFT 0.21.2's defaults for a new config) and written
+/// back, so `jsonData()` gives the bytes PEFT's `LoraConfig.save_pretrained` writes.
+public struct AdapterConfig: Equatable, Sendable {
+    /// `r`.
+    public var rank: Int
+    /// `lora_alpha` (written as an integer when it is one, as PEFT users give it).
+    public var alpha: Double
+    /// `lora_dropout`.
+    public var dropout: Double
+    /// `target_modules`, written sorted (PEFT holds a set; its order on disk is arbitrary).
+    public var targetModules: [String]
+    /// `use_rslora`: scaling alpha/sqrt(r) instead of alpha/r.
+    public var useRSLoRA: Bool
+    /// `base_model_name_or_path`: the model the adapter belongs to (e.g. `google/flan-t5-base`).
+    public var baseModelNameOrPath: String?
+    /// `inference_mode`: PEFT sets it when saving a model for inference.
+    public var inferenceMode: Bool
+    /// Every other field, by its JSON name.
+    public var otherFields: [String: JSONValue]
+
+    /// The version whose defaults and field set a new config carries.
+    public static let peftVersion = "0.21.2"
+    /// The largest adapter_config.json accepted (PEFT's are about 1 KB).
+    public static let maxFileSize = 1 << 20
+
+    /// A new config in PEFT 0.21.2's format, for a seq2seq LM, bias "none".
+    public init(rank: Int, alpha: Double, dropout: Double, targetModules: [String], useRSLoRA: Bool = false,
+                baseModelNameOrPath: String?, inferenceMode: Bool = false) throws {
+        self.rank = rank
+        self.alpha = alpha
+        self.dropout = dropout
+        self.targetModules = targetModules
+        self.useRSLoRA = useRSLoRA
+        self.baseModelNameOrPath = baseModelNameOrPath
+        self.inferenceMode = inferenceMode
+        self.otherFields = Self.peftDefaults
+        try validate()
+    }
+
+    /// alpha/r or alpha/sqrt(r), as PEFT applies it to the adapter's output.
+    public var scaling: Double { loraScaling(rank: rank, alpha: alpha, useRSLoRA: useRSLoRA) }
+
+    // MARK: Reading
+
+    public static func read(from url: URL) throws -> AdapterConfig {
+        let data: Data
+        do {
+            let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
+            guard size <= maxFileSize else {
+                throw LoRAError.badInput("adapter config is \(size) bytes, more than the \(maxFileSize) allowed", path: url.path)
+            }
+            data = try Data(contentsOf: url)
+        } catch let e as LoRAError {
+            throw e
+        } catch {
+            throw LoRAError.io("cannot read adapter config: \(error.localizedDescription)", path: url.path)
+        }
+        return try AdapterConfig(jsonData: data, path: url.path)
+    }
+
+    /// Parses and validates a config; `path` names the file in errors.
+    public init(jsonData data: Data, path: String? = nil) throws {
+        func bad(_ m: String) -> LoRAError { .badInput(m, path: path) }
+        guard data.count <= Self.maxFileSize else { throw bad("adapter config larger than \(Self.maxFileSize) bytes") }
+        let root: JSONValue
+        do { root = try JSONValue(parsing: data) } catch { throw bad("\(error)") }
+        guard case .object(var fields) = root else { throw bad("adapter config is not a JSON object") }
+
+        func take(_ key: String) -> JSONValue? { fields.removeValue(forKey: key) }
+        guard case .string("LORA")? = take("peft_type") else { throw bad("peft_type is not \"LORA\"") }
+        fields["peft_type"] = .string("LORA")
+
+        guard case .int(let r)? = take("r") else { throw bad("r is missing or not an integer") }
+        switch take("lora_alpha") {
+        case .int(let a)?: alpha = Double(a)
+        case .double(let a)?: alpha = a
+        default: throw bad("lora_alpha is missing or not a number")
+        }
+        switch take("lora_dropout") {
+        case .int(let d)?: dropout = Double(d)
+        case .double(let d)?: dropout = d
+        case nil: dropout = 0
+        default: throw bad("lora_dropout is not a number")
+        }
+        switch take("target_modules") {
+        case .array(let items)?:
+            targetModules = try items.map { item in
+                guard case .string(let s) = item else { throw bad("target_modules holds a non-string") }
+                return s
+            }
+        case .string(let pattern)?:
+            throw bad("target_modules is the regular expression \"\(pattern)\"; only a list of module names is supported")
+        default: throw bad("target_modules is missing or not a list")
+        }
+        useRSLoRA = try Self.bool(take("use_rslora"), default: false, name: "use_rslora", path: path)
+        inferenceMode = try Self.bool(take("inference_mode"), default: false, name: "inference_mode", path: path)
+        switch take("base_model_name_or_path") {
+        case .string(let s)?: baseModelNameOrPath = s
+        case .null?, nil: baseModelNameOrPath = nil
+        default: throw bad("base_model_name_or_path is not a string")
+        }
+        rank = r
+        otherFields = fields
+        for (key, neutral) in Self.unsupportedUnlessNeutral {
+            if let value = fields[key], value != .null, value != neutral {
+                throw bad("\(key) = \(value.pythonJSON().replacingOccurrences(of: "\n", with: "")) is not supported (only plain LoRA on linear layers)")
+            }
+        }
+        if let task = fields["task_type"], task != .null, task != .string("SEQ_2_SEQ_LM") {
+            throw bad("task_type is \(task.pythonJSON()), not SEQ_2_SEQ_LM")
+        }
+        do { try validate() } catch let e as LoRAError { throw LoRAError(e.kind, e.message, path: path) }
+    }
+
+    private static func bool(_ v: JSONValue?, default d: Bool, name: String, path: String?) throws -> Bool {
+        switch v {
+        case .bool(let b)?: return b
+        case nil, .null?: return d
+        default: throw LoRAError.badInput("\(name) is not true or false", path: path)
+        }
+    }
+
+    // MARK: Validation
+
+    /// Range checks on the typed fields, and that the targets are T5 linear layers.
+    public func validate() throws {
+        guard rank > 0, rank <= 65_536 else { throw LoRAError.invalidConfiguration("r = \(rank) must be in 1...65536") }
+        guard alpha.isFinite, alpha > 0 else { throw LoRAError.invalidConfiguration("lora_alpha = \(alpha) must be positive") }
+        guard dropout.isFinite, dropout >= 0, dropout < 1 else {
+            throw LoRAError.invalidConfiguration("lora_dropout = \(dropout) must be in [0, 1)")
+        }
+        try validateTargets(targetModules)
+    }
+
+    /// Fails unless the adapter was made for `baseModel` (its `base_model_name_or_path`).
+    public func validate(forBaseModel baseModel: String, path: String? = nil) throws {
+        guard let own = baseModelNameOrPath else {
+            throw LoRAError.badInput("adapter config names no base model (expected \(baseModel))", path: path)
+        }
+        guard own == baseModel else {
+            throw LoRAError.badInput("adapter is for base model \(own), not \(baseModel)", path: path)
+        }
+    }
+
+    // MARK: Writing
+
+    /// The whole config as JSON: typed fields over `otherFields`.
+    public var json: JSONValue {
+        var fields = otherFields
+        fields["r"] = .int(rank)
+        fields["lora_alpha"] = alpha.rounded() == alpha && abs(alpha) < 1e15 ? .int(Int(alpha)) : .double(alpha)
+        fields["lora_dropout"] = .double(dropout)
+        fields["target_modules"] = .array(targetModules.sorted().map { .string($0) })
+        fields["use_rslora"] = .bool(useRSLoRA)
+        fields["inference_mode"] = .bool(inferenceMode)
+        fields["base_model_name_or_path"] = baseModelNameOrPath.map { .string($0) } ?? .null
+        fields["peft_type"] = .string("LORA")
+        return .object(fields)
+    }
+
+    /// The bytes PEFT writes (`json.dumps(indent=2, sort_keys=True)`, no trailing newline).
+    public func jsonData() -> Data { Data(json.pythonJSON().utf8) }
+
+    /// Writes `adapter_config.json` atomically (temporary file, then rename).
+    public func write(to url: URL) throws {
+        do {
+            try jsonData().write(to: url, options: .atomic)
+        } catch {
+            throw LoRAError.io("cannot write adapter config: \(error.localizedDescription)", path: url.path)
+        }
+    }
+
+    // MARK: PEFT's fields
+
+    /// Fields that change the adapter's math or layout: accepted only at their neutral value.
+    static let unsupportedUnlessNeutral: [String: JSONValue] = [
+        "alpha_pattern": .object([:]), "rank_pattern": .object([:]), "bias": .string("none"),
+        "use_dora": .bool(false), "lora_bias": .bool(false), "fan_in_fan_out": .bool(false),
+        "layers_to_transform": .null, "layers_pattern": .null, "layer_replication": .null,
+        "modules_to_save": .null, "exclude_modules": .null, "target_parameters": .null,
+        "trainable_token_indices": .null, "use_qalora": .bool(false), "use_bdlora": .null,
+        "alora_invocation_tokens": .null, "megatron_config": .null,
+    ]
+
+    /// What `LoraConfig(...).save_pretrained` writes in PEFT 0.21.2 besides the typed fields
+    /// (see Tests/Fixtures/LoRA/adapter_config_reference.json).
+    static let peftDefaults: [String: JSONValue] = [
+        "alora_invocation_tokens": .null, "alpha_pattern": .object([:]), "arrow_config": .null,
+        "auto_mapping": .null, "bias": .string("none"), "corda_config": .null,
+        "ensure_weight_tying": .bool(false), "eva_config": .null, "exclude_modules": .null,
+        "fan_in_fan_out": .bool(false), "init_lora_weights": .bool(true), "kasa_config": .null,
+        "layer_replication": .null, "layers_pattern": .null, "layers_to_transform": .null,
+        "loftq_config": .object([:]), "lora_bias": .bool(false), "lora_ga_config": .null,
+        "megatron_config": .null, "megatron_core": .string("megatron.core"), "modules_to_save": .null,
+        "monteclora_config": .null, "peft_type": .string("LORA"), "peft_version": .string(peftVersion),
+        "qalora_group_size": .int(16), "rank_pattern": .object([:]), "revision": .null,
+        "target_parameters": .null, "task_type": .string("SEQ_2_SEQ_LM"), "trainable_token_indices": .null,
+        "use_bdlora": .null, "use_dora": .bool(false), "use_qalora": .bool(false), "velora_config": .null,
+    ]
+}

@@ -1,0 +1,36 @@
+// Decoding settings, named and defaulted as in transformers' GenerationConfig.
+
+public struct GenerationSettings: Sendable, Equatable {
+    /// transformers' `early_stopping`: false (heuristic), true (stop when num_beams hypotheses are done), "never".
+    public enum EarlyStopping: String, Sendable, Equatable {
+        case heuristic = "false"
+        case whenBeamsFull = "true"
+        case never
+    }
+
+    public var numBeams: Int
+    public var maxNewTokens: Int
+    public var minNewTokens: Int
+    public var lengthPenalty: Float
+    public var earlyStopping: EarlyStopping
+    public var noRepeatNgramSize: Int
+
+    public init(numBeams: Int = 1, maxNewTokens: Int = 200, minNewTokens: Int = 0, lengthPenalty: Float = 1,
+                earlyStopping: EarlyStopping = .heuristic, noRepeatNgramSize: Int = 0) {
+        self.numBeams = numBeams
+        self.maxNewTokens = maxNewTokens
+        self.minNewTokens = minNewTokens
+        self.lengthPenalty = lengthPenalty
+        self.earlyStopping = earlyStopping
+        self.noRepeatNgramSize = noRepeatNgramSize
+    }
+
+    func validate() throws {
+        func fail(_ problem: String) -> T5Error { T5Error(file: "generation settings", problem) }
+        guard (1...64).contains(numBeams) else { throw fail("num_beams must be in 1...64, got \(numBeams)") }
+        guard (1...4096).contains(maxNewTokens) else { throw fail("max_new_tokens must be in 1...4096, got \(maxNewTokens)") }
+        guard minNewTokens >= 0 else { throw fail("min_new_tokens must be ≥ 0, got \(minNewTokens)") }
+        guard noRepeatNgramSize >= 0 else { throw fail("no_repeat_ngram_size must be ≥ 0, got \(noRepeatNgramSize)") }
+        guard lengthPenalty.isFinite else { throw fail("length_penalty must be finite") }
+    }
+}

@@ -1,0 +1,49 @@
+// The logits processors generation uses, as transformers applies them: no_repeat_ngram_size bans
+// every token that would repeat an n-gram of the hypothesis (decoder start included); min_new_tokens
+// bans EOS until that many tokens exist.
+
+enum LogitsProcessing {
+    /// Tokens that would complete an n-gram already present in `sequence`.
+    static func bannedByNgram(_ sequence: [Int32], n: Int) -> [Int32] {
+        let count = sequence.count
+        // no complete n-gram yet: nothing to ban (transformers also skips when count + 1 < n)
+        guard n > 0, count >= n else { return [] }
+        if n == 1 { return sequence }
+        let prefixStart = count - (n - 1)
+        var banned: [Int32] = []
+        for start in 0...(count - n) {
+            var same = true
+            for j in 0..<(n - 1) where sequence[start + j] != sequence[prefixStart + j] {
+                same = false
+                break
+            }
+            if same { banned.append(sequence[start + n - 1]) }
+        }
+        return banned
+    }
+
+    /// Applies both processors to one row of scores for a hypothesis with `generated` new tokens.
+    static func apply(_ scores: UnsafeMutablePointer<Float>, sequence: [Int32], generated: Int,
+                      settings: GenerationSettings, eos: Int32) {
+        if settings.noRepeatNgramSize > 0 {
+            for token in bannedByNgram(sequence, n: settings.noRepeatNgramSize) { scores[Int(token)] = -.infinity }
+        }
+        if generated < settings.minNewTokens { scores[Int(eos)] = -.infinity }
+    }
+
+    /// In-place log_softmax of one row (x − max − log Σ exp(x − max), as torch computes it).
+    static func logSoftmax(_ row: UnsafeMutablePointer<Float>, count: Int) {
+        var maximum = -Float.infinity
+        for i in 0..<count where row[i] > maximum { maximum = row[i] }
+        var sum: Float = 0
+        for i in 0..<count { sum += expf(row[i] - maximum) }
+        let shift = maximum + logf(sum)
+        for i in 0..<count { row[i] -= shift }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

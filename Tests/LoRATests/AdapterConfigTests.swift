@@ -1,0 +1,112 @@
+import XCTest
+@testable import LoRA
+
+final class AdapterConfigTests: XCTestCase {
+    /// A new config with the reference settings is byte-identical to PEFT 0.21.2's file.
+    func testNewConfigWritesPEFTsBytes() throws {
+        let reference = try AdapterConfig(rank: 32, alpha: 32, dropout: 0.05, targetModules: ["v", "q"],
+                                          baseModelNameOrPath: "google/flan-t5-base")
+        XCTAssertEqual(String(decoding: reference.jsonData(), as: UTF8.self),
+                       String(decoding: try loadFixture("adapter_config_reference.json"), as: UTF8.self))
+        let rs = try AdapterConfig(rank: 8, alpha: 16, dropout: 0, targetModules: ["q", "v", "k", "o", "wi_0"],
+                                   useRSLoRA: true, baseModelNameOrPath: "google/flan-t5-base")
+        XCTAssertEqual(rs.jsonData(), try loadFixture("adapter_config_rslora.json"))
+        XCTAssertEqual(rs.scaling, 16 / 8.0.squareRoot())
+    }
+
+    func testReadsPEFTFilesAndRoundTripsBytes() throws {
+        for name in ["adapter_config_reference.json", "adapter_config_rslora.json"] {
+            let url = loraFixtures.appendingPathComponent(name)
+            let config = try AdapterConfig.read(from: url)
+            XCTAssertEqual(config.jsonData(), try Data(contentsOf: url), name)
+            XCTAssertEqual(config.baseModelNameOrPath, "google/flan-t5-base")
+        }
+        let reference = try AdapterConfig.read(from: loraFixtures.appendingPathComponent("adapter_config_reference.json"))
+        XCTAssertEqual(reference.rank, 32)
+        XCTAssertEqual(reference.alpha, 32)
+        XCTAssertEqual(reference.dropout, 0.05)
+        XCTAssertEqual(reference.targetModules, ["q", "v"])
+        XCTAssertFalse(reference.useRSLoRA)
+        XCTAssertEqual(reference.scaling, 1)
+        XCTAssertNoThrow(try reference.validate(forBaseModel: "google/flan-t5-base"))
+        XCTAssertThrowsError(try reference.validate(forBaseModel: "google/flan-t5-small")) { e in
+            XCTAssertTrue("\(e)".contains("flan-t5-small"))
+        }
+    }
+
+    func testWriteThenReadGivesTheSameConfig() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var config = try AdapterConfig(rank: 4, alpha: 8.5, dropout: 0.1, targetModules: ["wo", "q"],
+                                       baseModelNameOrPath: "local/model\u{e9}")
+        config.inferenceMode = true
+        let url = dir.appendingPathComponent("adapter_config.json")
+        try config.write(to: url)
+        let back = try AdapterConfig.read(from: url)
+        XCTAssertEqual(back.alpha, 8.5)
+        XCTAssertEqual(back.targetModules, ["q", "wo"])
+        XCTAssertEqual(back.baseModelNameOrPath, "local/model\u{e9}")
+        XCTAssertTrue(back.inferenceMode)
+        XCTAssertTrue(String(decoding: try Data(contentsOf: url), as: UTF8.self).contains("\"local/model\\u00e9\""))
+    }
+
+    /// Each bad file gives one line naming the file and the field.
+    func testRejectsBadConfigsWithOneLineNamingTheFile() throws {
+        let good = String(decoding: try loadFixture("adapter_config_reference.json"), as: UTF8.self)
+        let cases: [(String, String, String)] = [
+            ("\"r\": 32", "\"r\": 0", "r = 0"),
+            ("\"r\": 32", "\"r\": 3.5", "r is missing"),
+            ("\"peft_type\": \"LORA\"", "\"peft_type\": \"IA3\"", "peft_type"),
+            ("\"v\"", "\"layer_norm\"", "layer_norm"),
+            ("\"use_dora\": false", "\"use_dora\": true", "use_dora"),
+            ("\"rank_pattern\": {}", "\"rank_pattern\": {\"q\": 4}", "rank_pattern"),
+            ("\"lora_dropout\": 0.05", "\"lora_dropout\": 1.5", "lora_dropout"),
+            ("\"task_type\": \"SEQ_2_SEQ_LM\"", "\"task_type\": \"CAUSAL_LM\"", "task_type"),
+            ("\"bias\": \"none\"", "\"bias\": \"all\"", "bias"),
+            ("}", "", "invalid JSON"),
+        ]
+        for (from, to, expected) in cases {
+            guard let range = good.range(of: from, options: .backwards) else { return XCTFail("fixture lacks \(from)") }
+            let text = good.replacingCharacters(in: range, with: to)
+            XCTAssertThrowsError(try AdapterConfig(jsonData: Data(text.utf8), path: "x/adapter_config.json"), to) { e in
+                let line = "\(e)"
+                XCTAssertTrue(line.hasPrefix("x/adapter_config.json: "), line)
+                XCTAssertTrue(line.contains(expected), "\(line) lacks \(expected)")
+                XCTAssertFalse(line.contains("\n"))
+            }
+        }
+        XCTAssertThrowsError(try AdapterConfig(jsonData: Data("[1]".utf8)))
+        XCTAssertThrowsError(try AdapterConfig(rank: 8, alpha: 8, dropout: 0, targetModules: [], baseModelNameOrPath: nil))
+    }
+
+    func testJSONParserIsStrictAndBounded() {
+        let deep = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
+        XCTAssertThrowsError(try JSONValue(parsing: Data(deep.utf8))) { e in XCTAssertTrue("\(e)".contains("nesting")) }
+        for bad in ["{\"a\":1,}", "[01]", "\"\\x\"", "{\"a\":1,\"a\":2}", "1 2", "\"\u{01}\"", "[1e999]", "\"\\ud800\""] {
+            XCTAssertThrowsError(try JSONValue(parsing: Data(bad.utf8)), bad)
+        }
+        XCTAssertEqual(try JSONValue(parsing: Data("[1, 1.0, -0.5e-3, \"\\u00e9\\ud83d\\ude00\", null, true]".utf8)),
+                       .array([.int(1), .double(1), .double(-0.0005), .string("\u{e9}\u{1F600}"), .null, .bool(true)]))
+    }
+
+    /// Python's json.dumps(indent=2, sort_keys=True) on the same values
+    /// (`json.dumps({"b": [1.0, 1e-05, 1e16, 0.0001, "é😀\n"], "a": {}, "A": []}, indent=2, sort_keys=True)`).
+    func testPythonStylePrinting() {
+        let v = JSONValue.object(["b": .array([.double(1), .double(1e-5), .double(1e16), .double(0.0001),
+                                               .string("\u{e9}\u{1F600}\n")]),
+                                  "a": .object([:]), "A": .array([])])
+        XCTAssertEqual(v.pythonJSON(), """
+        {
+          "A": [],
+          "a": {},
+          "b": [
+            1.0,
+            1e-05,
+            1e+16,
+            0.0001,
+            "\\u00e9\\ud83d\\ude00\\n"
+          ]
+        }
+        """)
+    }
+}

@@ -1,0 +1,76 @@
+import XCTest
+import Kernels
+@testable import T5
+
+/// A PEFT adapter (r 8, alpha 16, q and v) applied unmerged and merged, against PEFT's logits and greedy output.
+final class AdapterParityTests: XCTestCase {
+    private func adaptedModel(_ mode: T5Model.AdapterMode) throws -> T5Model {
+        let model = try T5Model.load(directory: Fixtures.path("tiny"))
+        let adapter = try LoRAAdapter.load(directory: Fixtures.path("adapter"))
+        XCTAssertEqual(adapter.rank, 8)
+        XCTAssertEqual(adapter.scale, 2)
+        XCTAssertEqual(adapter.updates.count, 12) // 2 encoder layers × (q, v) + 2 decoder layers × (self, cross) × (q, v)
+        try model.apply(adapter, mode: mode)
+        return model
+    }
+
+    private func checkLogits(_ model: T5Model) throws {
+        let batch = Fixtures.section("batch")
+        let encoder = try model.encode(Fixtures.ids(batch["sources"]))
+        let logits = try model.logits(encoder: encoder, decoderInput: Fixtures.ids(batch["decoder_input"]))
+        let diff = maxAbsDifference(logits.pointer, try Fixtures.tensors.floats("lora.logits"))
+        XCTAssertLessThan(diff.value, 1e-4, "max |diff| at \(diff.index)")
+    }
+
+    private func checkGreedy(_ model: T5Model) throws {
+        let sources = Fixtures.ids(Fixtures.section("generation")["sources"])
+        let expected = Fixtures.section("lora")["greedy"] as! [Any]
+        let generator = Generator(model: model)
+        let settings = GenerationSettings(maxNewTokens: 20)
+        for (index, batch) in expected.enumerated() {
+            let chunk = Array(sources[(index * 8)..<(index * 8 + 8)])
+            XCTAssertEqual(generator.huggingFaceLayout(try generator.generate(chunk, settings: settings), settings: settings),
+                           Fixtures.ids(batch), "batch \(index)")
+        }
+    }
+
+    func testUnmergedAdapterMatchesPEFT() throws {
+        let model = try adaptedModel(.unmerged)
+        try checkLogits(model)
+        try checkGreedy(model)
+    }
+
+    func testMergedAdapterMatchesPEFT() throws {
+        let model = try adaptedModel(.merged)
+        XCTAssertNil(model.weights.projections["encoder.block.0.layer.0.SelfAttention.q"]!.lora)
+        try checkLogits(model)
+        try checkGreedy(model)
+    }
+
+    func testAdapterForAnotherBaseIsRejected() throws {
+        let model = try T5Model.load(directory: Fixtures.path("tiny_tied_relu"))
+        let adapter = try LoRAAdapter.load(directory: Fixtures.path("adapter"))
+        XCTAssertThrowsError(try model.apply(adapter, mode: .unmerged)) { error in
+            let text = String(describing: error)
+            XCTAssertTrue(text.contains("another base") || text.contains("does not exist"), text)
+        }
+        XCTAssertTrue(model.weights.projections.values.allSatisfy { $0.lora == nil })
+    }
+
+    func testRSLoRAScaleAndCorruptAdapterDirectory() throws {
+        let update = LoRAAdapter.Update(a: [1], b: [1], rank: 4, inFeatures: 1, outFeatures: 1)
+        XCTAssertEqual(LoRAAdapter(rank: 4, alpha: 8, useRSLoRA: true, targetModules: ["q"], updates: ["q": update]).scale, 4)
+        XCTAssertEqual(LoRAAdapter(rank: 4, alpha: 8, useRSLoRA: false, targetModules: ["q"], updates: ["q": update]).scale, 2)
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("t5-bad-adapter-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.copyItem(atPath: Fixtures.path("adapter/adapter_config.json"),
+                                         toPath: directory.appendingPathComponent("adapter_config.json").path)
+        let weights = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("adapter/adapter_model.safetensors")))
+        try weights.prefix(weights.count / 2).write(to: directory.appendingPathComponent("adapter_model.safetensors"))
+        XCTAssertThrowsError(try LoRAAdapter.load(directory: directory.path)) { error in
+            XCTAssertTrue(String(describing: error).contains("adapter_model.safetensors: tensor"), String(describing: error))
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import XCTest
+@testable import T5
+
+/// Greedy and beam outputs against transformers' `generate` on 24 sources in batches of 8.
+final class GenerationParityTests: XCTestCase {
+    static let model = try! T5Model.load(directory: Fixtures.path("tiny"))
+
+    static func settings(_ json: [String: Any]) -> GenerationSettings {
+        var s = GenerationSettings()
+        s.numBeams = json["num_beams"] as? Int ?? 1
+        s.maxNewTokens = json["max_new_tokens"] as! Int
+        s.minNewTokens = json["min_new_tokens"] as? Int ?? 0
+        s.lengthPenalty = Float(json["length_penalty"] as? Double ?? 1)
+        s.noRepeatNgramSize = json["no_repeat_ngram_size"] as? Int ?? 0
+        if let early = json["early_stopping"] as? Bool { s.earlyStopping = early ? .whenBeamsFull : .heuristic }
+        return s
+    }
+
+    private func check(_ name: String, model: T5Model = GenerationParityTests.model, expectedOutputs: [Any]? = nil,
+                       file: StaticString = #filePath, line: UInt = #line) throws {
+        let generation = Fixtures.section("generation")
+        let sources = Fixtures.ids(generation["sources"])
+        let settings = Self.settings((generation["settings"] as! [String: Any])[name] as! [String: Any])
+        let expected = expectedOutputs ?? ((generation["outputs"] as! [String: Any])[name] as! [Any])
+        let generator = Generator(model: model)
+        var compared = 0
+        for (batchIndex, batch) in expected.enumerated() {
+            let want = Fixtures.ids(batch)
+            let chunk = Array(sources[(batchIndex * 8)..<min(sources.count, batchIndex * 8 + 8)])
+            let got = generator.huggingFaceLayout(try generator.generate(chunk, settings: settings), settings: settings)
+            XCTAssertEqual(got, want, "\(name) batch \(batchIndex)", file: file, line: line)
+            compared += want.count
+        }
+        XCTAssertGreaterThanOrEqual(compared, 20, file: file, line: line)
+    }
+
+    func testGreedyMatchesTransformers() throws { try check("greedy") }
+
+    func testGreedyWithNgramBlockingAndMinTokensMatchesTransformers() throws { try check("greedy_blocked") }
+
+    func testBeamSearchWithLengthPenaltyAndNgramBlockingMatchesTransformers() throws { try check("beam") }
+
+    func testBeamSearchWithEarlyStoppingAndMinTokensMatchesTransformers() throws { try check("beam_early") }
+
+    func testTiedReLUModelGreedyMatchesTransformers() throws {
+        let model = try T5Model.load(directory: Fixtures.path("tiny_tied_relu"))
+        let tied = Fixtures.section("tied")
+        let settings = GenerationSettings(maxNewTokens: 12)
+        let generator = Generator(model: model)
+        let got = generator.huggingFaceLayout(try generator.generate(Fixtures.ids(tied["sources"]), settings: settings), settings: settings)
+        XCTAssertEqual(got, Fixtures.ids((tied["greedy"] as! [Any])[0]))
+    }
+
+    func testNgramBanListMatchesDefinition() {
+        // sequence 0 5 6 7 5 6: the 3-gram prefix (5, 6) was followed by 7
+        XCTAssertEqual(LogitsProcessing.bannedByNgram([0, 5, 6, 7, 5, 6], n: 3), [7])
+        XCTAssertEqual(LogitsProcessing.bannedByNgram([0, 5], n: 3), [])
+        XCTAssertEqual(LogitsProcessing.bannedByNgram([0, 4, 4], n: 2), [4])
+        XCTAssertEqual(LogitsProcessing.bannedByNgram([0, 4, 9, 4], n: 2), [9])
+    }
+
+    func testInvalidSettingsAndInputsAreClearErrors() {
+        let generator = Generator(model: Self.model)
+        XCTAssertThrowsError(try generator.generate([[5, 1]], settings: GenerationSettings(numBeams: 0)))
+        XCTAssertThrowsError(try generator.generate([[5, 1]], settings: GenerationSettings(maxNewTokens: 0)))
+        XCTAssertThrowsError(try generator.generate([[]], settings: GenerationSettings())) { error in
+            XCTAssertTrue(String(describing: error).contains("empty"))
+        }
+        XCTAssertThrowsError(try generator.generate([[5, 100_000]], settings: GenerationSettings())) { error in
+            XCTAssertTrue(String(describing: error).contains("outside the vocabulary"))
+        }
+    }
+}

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Times the LoRA library's per-step pieces against PyTorch on the same machine, 2 threads.
+# Usage: sh scripts/bench/lora_bench.sh   (from the package root)
+set -e
+out=${TMPDIR:-/tmp}/lora_bench
+mkdir -p "$out"
+swiftc -Ounchecked -wmo ${SWIFT_CPU_FLAGS:-} -parse-as-library -module-name LoRABench Sources/LoRA/*.swift scripts/bench/lora_bench_main.swift -o "$out/lora_bench"
+PY=${PY:-$HOME/.cache/reference-venv/bin/python}
+echo "== Swift"; "$out/lora_bench" | tee "$out/swift.txt"
+echo "== PyTorch"; "$PY" scripts/bench/lora_bench_torch.py | tee "$out/torch.txt"
+echo "== ratio (PyTorch time / Swift time; > 1 means Swift is faster)"
+awk -F': ' 'NR==FNR { gsub(/ ms/, "", $2); t[$1] = $2; next } ($1 in t) { gsub(/ ms/, "", $2); printf "%s: %.2fx\n", $1, t[$1] / $2 }' "$out/torch.txt" "$out/swift.txt"
