@@ -3,7 +3,8 @@ import Foundation
 /// `torch.nn.utils.clip_grad_norm_(params, maxNorm)` (norm type 2): the total norm is the
 /// 2-norm of the per-tensor 2-norms; every gradient is multiplied by
 /// min(1, maxNorm / (total + 1e-6)), computed in Float as torch does on float32 tensors.
-/// Returns the total norm before clipping (what HF Trainer logs as `grad_norm`).
+/// Returns the total norm before clipping (what HF Trainer logs as `grad_norm`); a NaN or
+/// infinite result means a non-finite gradient, which the caller must treat as fatal.
 @discardableResult
 public func clipGradientNorm(_ gradients: [UnsafeMutableBufferPointer<Float>], maxNorm: Float) -> Float {
     let total = totalGradientNorm(gradients.map { UnsafeBufferPointer($0) })

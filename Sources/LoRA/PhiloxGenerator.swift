@@ -148,24 +148,20 @@ public struct PhiloxGenerator: RandomNumberGenerator, Sendable {
 
     /// Fills `out` with uniform [0, 1) floats.
     public mutating func fillUniform(_ out: UnsafeMutableBufferPointer<Float>) {
-        nonisolated(unsafe) let out = out
-        fillWords(out.count) { element, word in out[element] = Self.unitFloat(word) }
+        fillWords(out.count, UniformSink(out: out))
     }
 
     /// Fills `out` with an inverted-dropout mask as PyTorch's `F.dropout` applies it in
     /// train mode: 0 with probability `dropProbability`, else 1 / (1 - dropProbability).
     public mutating func fillDropoutMask(_ out: UnsafeMutableBufferPointer<Float>, dropProbability p: Float) {
         precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1)")
-        let keep = 1 - p
-        let scale = 1 / keep
-        nonisolated(unsafe) let out = out
-        fillWords(out.count) { element, word in out[element] = Self.unitFloat(word) < keep ? scale : 0 }
+        fillWords(out.count, DropoutSink(out: out, keep: 1 - p, scale: 1 / (1 - p)))
     }
 
-    /// Calls `body(i, word)` for i in 0..<count with word i % 4 of block start + i / 4, where
-    /// start is the next block boundary; chunks run on several threads when large. Then
-    /// advances past those blocks.
-    private mutating func fillWords(_ count: Int, _ body: @escaping @Sendable (Int, UInt32) -> Void) {
+    /// Stores `sink.put(i, word)` for i in 0..<count with word i % 4 of block start + i / 4,
+    /// where start is the next block boundary; chunks run on several threads when large.
+    /// Then advances past those blocks. Generic so each sink's loop is specialised and inlined.
+    private mutating func fillWords<Sink: WordSink>(_ count: Int, _ sink: Sink) {
         guard count > 0 else { return }
         let start = (wordOffset + 3) / 4
         let blocks = (count + 3) / 4
@@ -177,13 +173,16 @@ public struct PhiloxGenerator: RandomNumberGenerator, Sendable {
             let end = min(blocks, b + blocksPerChunk)
             while b < end {
                 let (w0, w1, w2, w3) = me.blocks8(from: start + UInt64(b))
-                for j in 0..<min(8, end - b) {
-                    let e = 4 * (b + j)
-                    if e + 3 < count {
-                        body(e, w0[j]); body(e + 1, w1[j]); body(e + 2, w2[j]); body(e + 3, w3[j])
-                    } else {
+                if 4 * (b + 8) <= count {
+                    for j in 0..<8 {
+                        let e = 4 * (b + j)
+                        sink.put(e, w0[j]); sink.put(e + 1, w1[j]); sink.put(e + 2, w2[j]); sink.put(e + 3, w3[j])
+                    }
+                } else {
+                    for j in 0..<min(8, end - b) {
                         let words = [w0[j], w1[j], w2[j], w3[j]]
-                        for lane in 0..<(count - e) { body(e + lane, words[lane]) }
+                        let e = 4 * (b + j)
+                        for lane in 0..<min(4, count - e) { sink.put(e + lane, words[lane]) }
                     }
                 }
                 b += 8
@@ -223,6 +222,23 @@ extension PhiloxGenerator: Codable, Equatable {
     public static func == (a: Self, b: Self) -> Bool {
         a.seed == b.seed && a.stream == b.stream && a.wordOffset == b.wordOffset
     }
+}
+
+/// Where a bulk fill puts word i (each fill writes disjoint elements, hence @unchecked Sendable).
+private protocol WordSink: Sendable {
+    func put(_ i: Int, _ word: UInt32)
+}
+
+private struct UniformSink: WordSink, @unchecked Sendable {
+    let out: UnsafeMutableBufferPointer<Float>
+    @inline(__always) func put(_ i: Int, _ word: UInt32) { out[i] = PhiloxGenerator.unitFloat(word) }
+}
+
+private struct DropoutSink: WordSink, @unchecked Sendable {
+    let out: UnsafeMutableBufferPointer<Float>
+    let keep: Float
+    let scale: Float
+    @inline(__always) func put(_ i: Int, _ word: UInt32) { out[i] = PhiloxGenerator.unitFloat(word) < keep ? scale : 0 }
 }
 
 /// The stream numbers that keep the training run's random uses independent.

@@ -20,8 +20,9 @@ enum VectorGelu {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_12e-1
         p = p * r * r + r + 1
-        let bits = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
-        return p * unsafeBitCast(bits, to: V.self)
+        // 2^n: adding 1.5·2^23 puts the integer n in the low mantissa bits (vectorises; Int32(n) does not)
+        let shifted = unsafeBitCast(n + 12_582_912, to: SIMD8<Int32>.self) &- 0x4B40_0000
+        return p * unsafeBitCast((shifted &+ 127) &<< 23, to: V.self)
     }
 
     /// With e = exp(2u), u = √(2/π)(x + 0.044715x³): 1 + tanh u = 2e/(e+1) and 1 − tanh u = 2/(e+1),

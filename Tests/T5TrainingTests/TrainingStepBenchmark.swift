@@ -50,7 +50,8 @@ final class TrainingStepBenchmark: XCTestCase {
             times.append(seconds)
             losses.append(loss)
         }
-        let median = times.sorted()[times.count / 2]
+        let sorted = times.sorted()
+        let median = (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
         let flops = TrainingFlops.perStep(config: config, batchSize: b, sourceLength: s, targetLength: t, mode: .lora(settings))
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
         let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM") }.map(String.init) ?? "VmHWM: ?"
