@@ -14,7 +14,6 @@ SET ?=
 BUILD ?= release
 BIN := .build/$(BUILD)
 SWIFT_BUILD := swift build -c $(BUILD)
-PRODUCTS := fetch-samsum fetch-model tokenize train-lora generate score-rouge pipeline-report demo-assets
 
 # --force only for the stage named on the command line, not for what it depends on.
 force = $(if $(FORCE),$(if $(filter $(1),$(MAKECMDGOALS)),--force))
@@ -35,8 +34,9 @@ help:
 	@echo "make bench        benchmarks against the reference implementations (needs ../shared/reference venv)"
 	@echo "make clean        remove build products and pipeline outputs (data/, reports/)"
 
+# Every executable (swift build's --product takes one product, so build them all).
 build:
-	$(SWIFT_BUILD) $(foreach p,$(PRODUCTS),--product $(p))
+	$(SWIFT_BUILD)
 
 fetch-samsum: build
 	$(BIN)/fetch-samsum $(STAGE_ARGS) $(call force,fetch-samsum)
