@@ -74,6 +74,7 @@ public enum ParameterSchema {
         .init(key: "train.seed", type: .int),
         .init(key: "train.checkpoint_every", type: .int),
         .init(key: "train.weights_dtype", type: .choice(["f32", "bf16"])),
+        .init(key: "train.merge", type: .bool),
 
         .init(key: "generation.num_beams", type: .int),
         .init(key: "generation.max_new_tokens", type: .int),

@@ -17,7 +17,9 @@ public enum TrainLoRAStage {
         let p = run.params
         let full = p.string("train.mode") == "full"
         var lora: LoRASettings?
+        var merge = false
         if !full {
+            merge = p.bool("train.merge")
             lora = LoRASettings(rank: p.int("lora.r"), alpha: Float(p.double("lora.alpha")), dropout: Float(p.double("lora.dropout")),
                                 targetModules: p.strings("lora.target_modules"), useRSLoRA: p.bool("lora.use_rslora"))
             do { try validateTargets(lora!.targetModules) } catch { throw PipelineError.usage("\(error)", path: options.config) }
@@ -42,12 +44,14 @@ public enum TrainLoRAStage {
         let validationTokens = try run.input("validation.safetensors", path: run.dataPath("tokens/validation.safetensors"))
         let modelDir = run.resolve(run.dataPath("model"))
         for f in ["config.json", "model.safetensors"] { try run.input(f, path: modelDir.appendingPathComponent(f).path) }
-        if full { try run.input("spiece.model", path: modelDir.appendingPathComponent("spiece.model").path) }
+        if full || merge { try run.input("spiece.model", path: modelDir.appendingPathComponent("spiece.model").path) }
 
         let outDir = full ? "full-model" : "adapter"
         let names = full ? ["config.json", "model.safetensors", "spiece.model"] : ["adapter_config.json", "adapter_model.safetensors"]
         let outputs = names.map { StageOutput($0, at: run.dataPath("\(outDir)/\($0)")) }
             + [StageOutput("log.jsonl", at: run.dataPath("\(outDir)/log.jsonl"), reproducible: false)]
+            + (merge ? ["config.json", "model.safetensors", "spiece.model"].map {
+                StageOutput("merged/\($0)", at: run.dataPath("merged/\($0)")) } : [])
 
         return try run.execute(outputs: outputs) { ws in
             let config = try T5Config.load(path: modelDir.appendingPathComponent("config.json").path)
@@ -70,6 +74,12 @@ public enum TrainLoRAStage {
                                                       baseModelNameOrPath: modelName(run))
                 try adapterConfig.write(to: ws.url(for: "adapter_config.json"))
                 try Data(model.loraSafeTensors()).write(to: ws.url(for: "adapter_model.safetensors"))
+                if merge {
+                    for f in ["config.json", "spiece.model"] {
+                        try FileManager.default.copyItem(at: modelDir.appendingPathComponent(f), to: ws.url(for: "merged/\(f)"))
+                    }
+                    try MergedModel.write(base: weights, model: model, to: ws.url(for: "merged/model.safetensors"))
+                }
             } else {
                 try FileManager.default.copyItem(at: modelDir.appendingPathComponent("config.json"), to: ws.url(for: "config.json"))
                 try FileManager.default.copyItem(at: modelDir.appendingPathComponent("spiece.model"), to: ws.url(for: "spiece.model"))

@@ -15,10 +15,15 @@ struct TrainLoRA: ParsableCommand {
     @Flag(help: "Continue from the last checkpoint of an interrupted run with the same key.")
     var resume = false
 
+    @Flag(help: "Also write data/merged/: the base model with the adapter folded in (train.merge=true).")
+    var merge = false
+
     @OptionGroup var stage: StageOptions
 
     func run() throws {
-        try runReportingErrors { try TrainLoRAStage.run(stage, resume: resume) }
+        var options = stage
+        if merge { options.overrides.append("train.merge=true") }
+        try runReportingErrors { try TrainLoRAStage.run(options, resume: resume) }
     }
 }
 

@@ -113,3 +113,18 @@ final class TrainLoRAStageTests: XCTestCase {
         }
     }
 }
+
+final class MergedModelTests: XCTestCase {
+    /// The merged model must generate exactly what base + unmerged adapter generates.
+    func testMergeWritesAModelThatGeneratesLikeBasePlusAdapter() throws {
+        let p = try StageTestProject()
+        let args = try p.prepareForTraining(examples: 8, extra: ["--set", "lora.r=8", "--set", "train.lr=0.05"])
+        try TrainLoRAStage.run(try p.options(args + ["--set", "train.merge=true"]), root: p.root)
+        try GenerateStage.run(try p.options(args), variant: .lora, root: p.root)
+        let viaAdapter = try String(contentsOf: p.url("data/predictions/lora.jsonl"), encoding: .utf8)
+        try FetchModelStage.run(try p.options(args), localDirectory: "data/merged", root: p.root)
+        try GenerateStage.run(try p.options(args), variant: .base, root: p.root)
+        let viaMerge = try String(contentsOf: p.url("data/predictions/base.jsonl"), encoding: .utf8)
+        XCTAssertEqual(viaMerge, viaAdapter)
+    }
+}
