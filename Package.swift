@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "Rouge", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: fastMath),
         .target(name: "Fetch", dependencies: ["Pipeline"]),
         .target(name: "Corpus", dependencies: ["Pipeline", "CArchive"]),
-        .target(name: "DemoAssets", dependencies: ["Corpus", "SafeTensors"]),
+        .target(name: "DemoAssets", dependencies: ["Corpus", "SafeTensors", "Pipeline"]),
         .target(name: "Dataset", dependencies: ["SafeTensors", "Pipeline"]),
         .target(name: "Report", dependencies: ["Pipeline", "Dataset", "Rouge"]),
         // One function per pipeline stage, called by the thin executables (and by tests).

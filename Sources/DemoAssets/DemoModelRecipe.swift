@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 import SafeTensors
 
 /// The demo's small model of the flan-t5 architecture (gated-gelu, untied lm_head, RMS
@@ -19,21 +20,21 @@ public struct DemoModelRecipe: Sendable {
 
     public init() {}
 
-    /// config.json in Hugging Face's T5Config layout, keys sorted.
+    /// config.json in Hugging Face's T5Config layout, keys sorted. Floats stay floats
+    /// ("1.0", not "1"): transformers 5 validates the types of config fields.
     public func configJSON() -> String {
-        let c: [String: Any] = [
+        let c: JSONValue = [
             "architectures": ["T5ForConditionalGeneration"], "model_type": "t5",
-            "d_model": dModel, "d_kv": dKV, "d_ff": dFF, "num_heads": numHeads,
-            "num_layers": numLayers, "num_decoder_layers": numDecoderLayers,
-            "vocab_size": vocabSize, "relative_attention_num_buckets": buckets,
-            "relative_attention_max_distance": maxDistance, "dropout_rate": 0.1,
-            "layer_norm_epsilon": 1e-6, "initializer_factor": 1.0,
+            "d_model": .int(dModel), "d_kv": .int(dKV), "d_ff": .int(dFF), "num_heads": .int(numHeads),
+            "num_layers": .int(numLayers), "num_decoder_layers": .int(numDecoderLayers),
+            "vocab_size": .int(vocabSize), "relative_attention_num_buckets": .int(buckets),
+            "relative_attention_max_distance": .int(maxDistance), "dropout_rate": .double(0.1),
+            "layer_norm_epsilon": .double(1e-6), "initializer_factor": .double(1.0),
             "feed_forward_proj": "gated-gelu", "dense_act_fn": "gelu_new", "is_gated_act": true,
             "tie_word_embeddings": false, "is_encoder_decoder": true,
             "pad_token_id": 0, "eos_token_id": 1, "decoder_start_token_id": 0,
         ]
-        let data = try! JSONSerialization.data(withJSONObject: c, options: [.prettyPrinted, .sortedKeys])
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return c.pretty
     }
 
     /// Every weight with its Hugging Face name and shape, in a fixed order.
