@@ -59,6 +59,7 @@ public final class StageRun {
     public let root: URL
     public let store: Store
     private var inputs: [(role: String, url: URL)] = []
+    private var context: [String: JSONValue] = [:]
     private let started = Date()
 
     /// `root` is the project directory (default: the current one); the config path and
@@ -92,12 +93,20 @@ public final class StageRun {
         return url
     }
 
+    /// Adds a value the outputs record (e.g. the keys of the runs that made the inputs) to
+    /// the key, so a cached output never carries another run's value.
+    public func addToKey(_ name: String, _ value: JSONValue) { context[name] = value }
+
     /// Computes the key from what has been read and declared so far.
     public func key() throws -> (key: String, description: JSONValue) {
         var hashes: [String: JSONValue] = [:]
         for (role, url) in inputs { hashes[role] = .string(try store.hashCache.sha256(of: url)) }
-        let desc: JSONValue = ["stage": .string(stage), "format_version": .int(formatVersion),
+        var desc: JSONValue = ["stage": .string(stage), "format_version": .int(formatVersion),
                                "params": params.readJSON, "inputs": .object(hashes)]
+        if !context.isEmpty, case .object(var o) = desc {
+            o["context"] = .object(context)
+            desc = .object(o)
+        }
         return (Digest.sha256(desc.canonical), desc)
     }
 
@@ -133,6 +142,7 @@ public final class StageRun {
         }
 
         var exposed: [String: String] = [:]
+        var locked: [String: JSONValue] = [:]
         for o in outputs {
             guard let sha = hashes[o.name] else {
                 if o.isOptional {
@@ -143,6 +153,8 @@ public final class StageRun {
             }
             try store.expose(key: key, name: o.name, at: root.appendingPathComponent(o.stablePath))
             exposed[o.stablePath] = sha
+            // A timing log changes with every run: the lock records only what must reproduce.
+            if o.isReproducible { locked[o.stablePath] = .string(sha) }
         }
         let seconds = Date().timeIntervalSince(started)
         try writeManifest(key: key, desc: desc, outputs: exposed, hit: hit, seconds: seconds, summary: summary,
@@ -150,7 +162,7 @@ public final class StageRun {
         try LockFile(url: resolve(LockFile.path(forConfig: options.config))).update(
             instance: instance,
             record: ["stage": .string(stage), "key": .string(key), "params": params.readJSON,
-                     "outputs": .object(exposed.mapValues { .string($0) })])
+                     "outputs": .object(locked)])
         report(String(format: "%@: %@ %@ in %.2f s", instance, hit ? "cache hit" : "computed",
                       String(key.prefix(12)), seconds))
         return StageResult(key: key, cacheHit: hit, seconds: seconds, outputs: exposed, summary: summary)

@@ -25,6 +25,7 @@ public enum ScoreRougeStage {
         for instance in ["generate-base", "generate-lora", "train-lora", "tokenize", "fetch-model", "fetch-samsum"] {
             if let key = lock[instance]?["key"]?.stringValue { producers["\(instance).key"] = key }
         }
+        run.addToKey("producers", .object(producers.mapValues { .string($0) }))
         let outputs = [StageOutput(RougeReport.metricsFileName, at: run.metricsPath(RougeReport.metricsFileName)),
                        StageOutput(RougeReport.perExampleFileName, at: run.metricsPath(RougeReport.perExampleFileName))]
         let result = try run.execute(outputs: outputs) { ws in
