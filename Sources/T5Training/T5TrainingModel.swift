@@ -304,12 +304,9 @@ public final class T5TrainingModel: @unchecked Sendable {
         for l in stride(from: weights.decoder.count - 1, through: 0, by: -1) {
             let layer = weights.decoder[l], a = acts.decoder[l]
             // feed-forward sublayer
-            sublayerGradient(dY, into: dSub, count: decRows * d, site: DropoutSite.of(decoder: true, layer: l, .feedForwardOutput))
-            dNormed.update(repeating: 0, count: decRows * d)
-            FeedForwardBlock.backward(layer.feedForward, a.feedForward, rows: decRows, dOutput: dSub, dInput: dNormed,
-                                      hiddenSite: DropoutSite.of(decoder: true, layer: l, .feedForwardHidden), context: context)
-            RMSNorm.backward(dNormed, x: a.afterCross, weight: layer.feedForwardNorm.value, rstd: a.rstd3, dx: dY,
-                             dweight: layer.feedForwardNorm.gradient, rows: decRows, dim: d)
+            feedForwardSublayerBackward(layer.feedForward, a.feedForward, norm: layer.feedForwardNorm, input: a.afterCross,
+                                        rstd: a.rstd3, dResidual: dY, dSub: dSub, dNormed: dNormed, rows: decRows,
+                                        decoder: true, layer: l)
             // cross-attention sublayer
             sublayerGradient(dY, into: dSub, count: decRows * d, site: DropoutSite.of(decoder: true, layer: l, .crossOutput))
             dNormed.update(repeating: 0, count: decRows * d)
@@ -319,17 +316,10 @@ public final class T5TrainingModel: @unchecked Sendable {
             RMSNorm.backward(dNormed, x: a.afterSelf, weight: layer.crossAttentionNorm.value, rstd: a.rstd2, dx: dY,
                              dweight: layer.crossAttentionNorm.gradient, rows: decRows, dim: d)
             // self-attention sublayer: below layer 0 only the embedding can use the input gradient
-            let needsInput = l > 0 || embeddingTrainable
-            sublayerGradient(dY, into: dSub, count: decRows * d, site: DropoutSite.of(decoder: true, layer: l, .attentionOutput))
-            dNormed.update(repeating: 0, count: decRows * d)
-            AttentionBlock.backward(layer.selfAttention, a.selfAttention, shape: selfShape, dOutput: dSub,
-                                    dQueryInput: needsInput ? dNormed : nil, dKeyValueInput: needsInput ? dNormed : nil,
-                                    biasGradient: dDecoderBias,
-                                    probsSite: DropoutSite.of(decoder: true, layer: l, .attentionProbs), context: context)
-            if needsInput || layer.selfAttentionNorm.isTrainable {
-                RMSNorm.backward(dNormed, x: a.input, weight: layer.selfAttentionNorm.value, rstd: a.rstd1, dx: dY,
-                                 dweight: layer.selfAttentionNorm.gradient, rows: decRows, dim: d)
-            }
+            selfAttentionSublayerBackward(layer.selfAttention, a.selfAttention, norm: layer.selfAttentionNorm, input: a.input,
+                                          rstd: a.rstd1, shape: selfShape, dResidual: dY, dSub: dSub, dNormed: dNormed,
+                                          biasGradient: dDecoderBias, needsInput: l > 0 || embeddingTrainable,
+                                          decoder: true, layer: l)
         }
         if let dDecoderBias { scatterBias(dDecoderBias, into: decoderBiasTable, queries: T, keys: T, bidirectional: false) }
         if let dTable = weights.embedding.gradient {
@@ -348,23 +338,13 @@ public final class T5TrainingModel: @unchecked Sendable {
         let encShape = AttentionShape(batch: B, queries: S, keys: S, heads: heads, headDim: config.dKV)
         for l in stride(from: weights.encoder.count - 1, through: 0, by: -1) {
             let layer = weights.encoder[l], a = acts.encoder[l]
-            sublayerGradient(dX, into: dEncSub, count: encRows * d, site: DropoutSite.of(decoder: false, layer: l, .feedForwardOutput))
-            dEncNormed.update(repeating: 0, count: encRows * d)
-            FeedForwardBlock.backward(layer.feedForward, a.feedForward, rows: encRows, dOutput: dEncSub, dInput: dEncNormed,
-                                      hiddenSite: DropoutSite.of(decoder: false, layer: l, .feedForwardHidden), context: context)
-            RMSNorm.backward(dEncNormed, x: a.middle, weight: layer.feedForwardNorm.value, rstd: a.rstd2, dx: dX,
-                             dweight: layer.feedForwardNorm.gradient, rows: encRows, dim: d)
-            let needsInput = l > 0 || embeddingTrainable
-            sublayerGradient(dX, into: dEncSub, count: encRows * d, site: DropoutSite.of(decoder: false, layer: l, .attentionOutput))
-            dEncNormed.update(repeating: 0, count: encRows * d)
-            AttentionBlock.backward(layer.attention, a.attention, shape: encShape, dOutput: dEncSub,
-                                    dQueryInput: needsInput ? dEncNormed : nil, dKeyValueInput: needsInput ? dEncNormed : nil,
-                                    biasGradient: dEncoderBias,
-                                    probsSite: DropoutSite.of(decoder: false, layer: l, .attentionProbs), context: context)
-            if needsInput || layer.attentionNorm.isTrainable {
-                RMSNorm.backward(dEncNormed, x: a.input, weight: layer.attentionNorm.value, rstd: a.rstd1, dx: dX,
-                                 dweight: layer.attentionNorm.gradient, rows: encRows, dim: d)
-            }
+            feedForwardSublayerBackward(layer.feedForward, a.feedForward, norm: layer.feedForwardNorm, input: a.middle,
+                                        rstd: a.rstd2, dResidual: dX, dSub: dEncSub, dNormed: dEncNormed, rows: encRows,
+                                        decoder: false, layer: l)
+            selfAttentionSublayerBackward(layer.attention, a.attention, norm: layer.attentionNorm, input: a.input,
+                                          rstd: a.rstd1, shape: encShape, dResidual: dX, dSub: dEncSub, dNormed: dEncNormed,
+                                          biasGradient: dEncoderBias, needsInput: l > 0 || embeddingTrainable,
+                                          decoder: false, layer: l)
         }
         if let dEncoderBias { scatterBias(dEncoderBias, into: encoderBiasTable, queries: S, keys: S, bidirectional: true) }
         if let dTable = weights.embedding.gradient {
@@ -374,6 +354,41 @@ public final class T5TrainingModel: @unchecked Sendable {
     }
 
     /// ∂loss/∂sublayer output = dropout mask applied to the residual-stream gradient.
+    /// Backward of a pre-norm feed-forward sublayer x + dropout(FF(norm(x))): adds ∂loss/∂x to `dResidual`
+    /// (which holds ∂loss/∂output on entry). `dSub` and `dNormed` are scratch of the same size.
+    private func feedForwardSublayerBackward(_ ff: FeedForwardParameters, _ saved: FeedForwardActivations, norm: Parameter,
+                                             input: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                                             dResidual: UnsafeMutablePointer<Float>, dSub: UnsafeMutablePointer<Float>,
+                                             dNormed: UnsafeMutablePointer<Float>, rows: Int, decoder: Bool, layer l: Int) {
+        let count = rows * config.dModel
+        sublayerGradient(dResidual, into: dSub, count: count, site: DropoutSite.of(decoder: decoder, layer: l, .feedForwardOutput))
+        dNormed.update(repeating: 0, count: count)
+        FeedForwardBlock.backward(ff, saved, rows: rows, dOutput: dSub, dInput: dNormed,
+                                  hiddenSite: DropoutSite.of(decoder: decoder, layer: l, .feedForwardHidden), context: context)
+        RMSNorm.backward(dNormed, x: input, weight: norm.value, rstd: rstd, dx: dResidual, dweight: norm.gradient,
+                         rows: rows, dim: config.dModel)
+    }
+
+    /// Backward of a pre-norm self-attention sublayer, like `feedForwardSublayerBackward`. Without
+    /// `needsInput` (layer 0 under a frozen embedding) no input gradient is computed at all.
+    private func selfAttentionSublayerBackward(_ attention: AttentionParameters, _ saved: AttentionActivations, norm: Parameter,
+                                               input: UnsafePointer<Float>, rstd: UnsafePointer<Float>, shape: AttentionShape,
+                                               dResidual: UnsafeMutablePointer<Float>, dSub: UnsafeMutablePointer<Float>,
+                                               dNormed: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
+                                               needsInput: Bool, decoder: Bool, layer l: Int) {
+        let rows = shape.batch * shape.queries, count = rows * config.dModel
+        sublayerGradient(dResidual, into: dSub, count: count, site: DropoutSite.of(decoder: decoder, layer: l, .attentionOutput))
+        dNormed.update(repeating: 0, count: count)
+        AttentionBlock.backward(attention, saved, shape: shape, dOutput: dSub,
+                                dQueryInput: needsInput ? dNormed : nil, dKeyValueInput: needsInput ? dNormed : nil,
+                                biasGradient: biasGradient,
+                                probsSite: DropoutSite.of(decoder: decoder, layer: l, .attentionProbs), context: context)
+        if needsInput || norm.isTrainable {
+            RMSNorm.backward(dNormed, x: input, weight: norm.value, rstd: rstd, dx: dResidual, dweight: norm.gradient,
+                             rows: rows, dim: config.dModel)
+        }
+    }
+
     private func sublayerGradient(_ dResidual: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int, site: UInt64) {
         out.update(from: dResidual, count: count)
         context.dropout(site: site)?.apply(out, count: count)
