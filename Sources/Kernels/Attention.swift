@@ -1,9 +1,6 @@
 // Scaled-dot-product attention for one sequence and one head, T5 style: no 1/sqrt(d) scaling,
 // an additive bias, and a valid-prefix mask per query row. Q, K, V, O are head slices inside
 // wider rows (leading dimension `ld*`), as they sit in [tokens, heads·dKV] projections.
-import Foundation
-
-
 public enum Attention {
     /// probs[q, k] receives the softmax (saved for backward); `bias` is [queries, keys] or nil.
     public static func forward(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
@@ -40,33 +37,32 @@ public enum Attention {
 extension Attention {
     /// One query against `keys` keys (a decoding step): scores, softmax and weighted sum in place,
     /// without GEMM call overhead. `bias` is one row [keys] or nil; all `keys` are valid.
+    /// The head dimension goes 8 lanes at a time (a tail of fewer lanes is zero-padded).
     @inline(__always)
     public static func forwardSingleQuery(q: UnsafePointer<Float>, k: UnsafePointer<Float>, ldk: Int,
                                           v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>,
                                           bias: UnsafePointer<Float>?, scores: UnsafeMutablePointer<Float>,
                                           keys: Int, headDim: Int) {
-        var maximum = -Float.infinity
         for j in 0..<keys {
             let kj = k + j * ldk
-            var s: Float = bias?[j] ?? 0
-            var dot: Float = 0
-            for c in 0..<headDim { dot += q[c] * kj[c] }
-            s += dot
-            scores[j] = s
-            if s > maximum { maximum = s }
+            var dots = SIMD8<Float>.zero
+            var c = 0
+            while c < headDim {
+                dots += VectorMath.load(q, c, headDim) * VectorMath.load(kj, c, headDim)
+                c += 8
+            }
+            scores[j] = (bias?[j] ?? 0) + dots.sum()
         }
-        var sum: Float = 0
-        for j in 0..<keys {
-            let e = Foundation.exp(scores[j] - maximum)
-            scores[j] = e
-            sum += e
-        }
-        let inverse = 1 / sum
+        Softmax.forwardRow(scores, valid: keys)
+        // out = Σ_j p_j · v_j, key rows outer so each row of V is read once, contiguously
         for c in 0..<headDim { out[c] = 0 }
         for j in 0..<keys {
-            let p = scores[j] * inverse
-            let vj = v + j * ldv
-            for c in 0..<headDim { out[c] += p * vj[c] }
+            let p = SIMD8<Float>(repeating: scores[j]), vj = v + j * ldv
+            var c = 0
+            while c < headDim {
+                VectorMath.store(VectorMath.load(out, c, headDim) + p * VectorMath.load(vj, c, headDim), out, c, headDim)
+                c += 8
+            }
         }
     }
 }

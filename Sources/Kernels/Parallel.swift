@@ -1,40 +1,81 @@
-// Row-parallel loops for the element-wise kernels (GEMMs are threaded by OpenBLAS itself).
+// All multi-threading goes through here, GEMMs included: OpenBLAS runs single-threaded and GEMM.matmul
+// splits big products across these workers. With OpenBLAS threaded, its idle workers spin in
+// sched_yield whenever Swift code runs (norms, softmax, GELU), taking a core from our own loop: that was
+// 10-13% of an encoder forward or a training step on 2 cores. A loop nested inside a worker runs serially.
 import Dispatch
 import Foundation
 import COpenBLAS
 
 public enum Parallel {
-    /// Worker count for Swift-side loops (default: the active processor count, as OpenBLAS);
-    /// `setThreads` sets both.
+    /// Worker count (default: the active processor count); `setThreads` changes it.
     nonisolated(unsafe) public private(set) static var threads = ProcessInfo.processInfo.activeProcessorCount
 
+    /// OpenBLAS is made single-threaded once, before its first use (GEMM.matmul reads this).
+    static let blasSingleThreaded: Void = openblas_set_num_threads(1)
+
     public static func setThreads(_ count: Int) {
+        _ = blasSingleThreaded
         threads = max(1, count)
-        openblas_set_num_threads(Int32(threads))
     }
+
+    /// True on a thread that is running the body of a parallel loop (nested loops then run serially).
+    public static var isInsideWorker: Bool { pthread_getspecific(workerKey.key) != nil }
 
     /// Calls `body` on disjoint sub-ranges of `0..<count`, in parallel when the work is big enough.
     /// `costPerItem` is a rough flop count per item; small jobs stay on the calling thread.
     @inline(__always)
     public static func forRanges(_ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
         let workers = min(threads, count)
-        if workers <= 1 || count * costPerItem < 32_768 {
+        if workers <= 1 || count * costPerItem < 32_768 || isInsideWorker {
             if count > 0 { body(0..<count) }
             return
         }
         let chunk = (count + workers - 1) / workers
-        withoutActuallyEscaping(body) { escapable in
-            // Workers write disjoint ranges; the caller owns the buffers for the call's duration.
-            let task = UncheckedTask(run: escapable)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let start = worker * chunk
-                let end = min(count, start + chunk)
-                if start < end { task.run(start..<end) }
+        run(workers: workers) { worker in
+            let start = worker * chunk
+            let end = min(count, start + chunk)
+            if start < end { body(start..<end) }
+        }
+    }
+
+    /// Runs `body(task, worker)` for every task in `0..<count`, task i on worker i mod workers
+    /// (a fixed assignment, so per-worker scratch and results do not depend on timing).
+    public static func forEachTask(_ count: Int, _ body: (_ task: Int, _ worker: Int) -> Void) {
+        let workers = min(threads, count)
+        if workers <= 1 || isInsideWorker {
+            for task in 0..<count { body(task, 0) }
+            return
+        }
+        run(workers: workers) { worker in
+            var task = worker
+            while task < count {
+                body(task, worker)
+                task += workers
             }
         }
     }
+
+    private static func run(workers: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { escapable in
+            // Workers write disjoint outputs; the caller owns the buffers for the call's duration.
+            let task = UncheckedTask(run: escapable)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let wasInside = isInsideWorker
+                if !wasInside { pthread_setspecific(workerKey.key, UnsafeRawPointer(bitPattern: 1)) }
+                task.run(worker)
+                if !wasInside { pthread_setspecific(workerKey.key, nil) }
+            }
+        }
+    }
+
+    private static let workerKey = ThreadKey()
+}
+
+private final class ThreadKey: @unchecked Sendable {
+    var key = pthread_key_t()
+    init() { pthread_key_create(&key, nil) }
 }
 
 private struct UncheckedTask: @unchecked Sendable {
-    let run: (Range<Int>) -> Void
+    let run: (Int) -> Void
 }

@@ -36,11 +36,13 @@ extension T5Model {
             layer.selfAttention.v.apply(normed, m: rows, into: v)
             let cachedK = cache.selfKeys[index].pointer, cachedV = cache.selfValues[index].pointer
             for slot in 0..<slots {
-                (cachedK + slot * stride + offset * inner).update(from: k + slot * positions * inner, count: positions * inner)
-                (cachedV + slot * stride + offset * inner).update(from: v + slot * positions * inner, count: positions * inner)
+                DecoderCache.scatterHeads(from: k + slot * positions * inner, rows: positions, heads: heads, dKV: dKV,
+                                          into: cachedK + slot * stride, capacity: cache.capacity, at: offset)
+                DecoderCache.scatterHeads(from: v + slot * positions * inner, rows: positions, heads: heads, dKV: dKV,
+                                          into: cachedV + slot * stride, capacity: cache.capacity, at: offset)
             }
             attend(slots: slots, heads: heads, positions: positions, dKV: dKV, inner: inner, q: q, context: context,
-                   keys: { slot in (cachedK + slot * stride, cachedV + slot * stride, keys) },
+                   keys: { slot in (cachedK + slot * stride, cachedV + slot * stride, keys, cache.capacity) },
                    bias: bias, biasKeys: keys, causalOffset: offset)
             layer.selfAttention.o.apply(context, m: rows, into: h, accumulate: true)
 
@@ -51,7 +53,8 @@ extension T5Model {
             attend(slots: slots, heads: heads, positions: positions, dKV: dKV, inner: inner, q: q, context: context,
                    keys: { slot in
                        let source = sourceOf[slot]
-                       return (crossK + source * sourceLength * inner, crossV + source * sourceLength * inner, sourceLengths[source])
+                       return (crossK + source * sourceLength * inner, crossV + source * sourceLength * inner, sourceLengths[source],
+                               sourceLength)
                    }, bias: nil, biasKeys: 0, causalOffset: nil)
             layer.crossAttention.o.apply(context, m: rows, into: h, accumulate: true)
 
@@ -66,20 +69,22 @@ extension T5Model {
         weights.lmHead.apply(normed, m: rows, into: logits)
     }
 
-    /// Attention of every (slot, head) pair; `keys(slot)` gives that slot's K, V (row stride `inner`) and key count.
+    /// Attention of every (slot, head) pair; `keys(slot)` gives that slot's head-major K and V blocks
+    /// [heads, capacity, dKV], its key count and the capacity (rows per head block).
     private func attend(slots: Int, heads: Int, positions: Int, dKV: Int, inner: Int,
                         q: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>,
-                        keys: (Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int),
+                        keys: (Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, Int),
                         bias: UnsafeMutablePointer<Float>?, biasKeys: Int, causalOffset: Int?) {
+        let maxKeys = (0..<slots).map { keys($0).2 }.max() ?? 0
         if positions == 1 {
-            let maxKeys = (0..<slots).map { keys($0).2 }.max() ?? 0
             Parallel.forRanges(slots * heads, costPerItem: 4 * maxKeys * dKV) { range in
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: max(maxKeys, 1)) { scores in
                     for pair in range {
                         let slot = pair / heads, head = pair % heads
-                        let (k, v, count) = keys(slot)
-                        Attention.forwardSingleQuery(q: q + slot * inner + head * dKV, k: k + head * dKV, ldk: inner,
-                                                     v: v + head * dKV, ldv: inner, out: context + slot * inner + head * dKV,
+                        let (k, v, count, capacity) = keys(slot)
+                        Attention.forwardSingleQuery(q: q + slot * inner + head * dKV, k: k + head * capacity * dKV, ldk: dKV,
+                                                     v: v + head * capacity * dKV, ldv: dKV,
+                                                     out: context + slot * inner + head * dKV,
                                                      bias: bias.map { $0 + head * biasKeys }, scores: scores.baseAddress!,
                                                      keys: count, headDim: dKV)
                     }
@@ -87,17 +92,17 @@ extension T5Model {
             }
             return
         }
-        let maxKeys = (0..<slots).map { keys($0).2 }.max() ?? 0
-        let probs = FloatBuffer(count: positions * max(maxKeys, 1), zeroed: false)
-        for slot in 0..<slots {
-            let (k, v, count) = keys(slot)
-            for head in 0..<heads {
-                let rowOffset = slot * positions * inner + head * dKV
-                Attention.forward(q: q + rowOffset, ldq: inner, k: k + head * dKV, ldk: inner, v: v + head * dKV, ldv: inner,
-                                  out: context + rowOffset, ldo: inner, bias: bias.map { UnsafePointer($0 + head * positions * biasKeys) },
-                                  probs: probs.pointer, queries: positions, keys: count, headDim: dKV,
-                                  validKeys: { query in causalOffset.map { $0 + query + 1 } ?? count })
-            }
+        let probsPerPair = positions * max(maxKeys, 1)
+        let probs = FloatBuffer(count: Parallel.threads * probsPerPair, zeroed: false)
+        Parallel.forEachTask(slots * heads) { pair, worker in
+            let slot = pair / heads, head = pair % heads
+            let (k, v, count, capacity) = keys(slot)
+            let rowOffset = slot * positions * inner + head * dKV
+            Attention.forward(q: q + rowOffset, ldq: inner, k: k + head * capacity * dKV, ldk: dKV,
+                              v: v + head * capacity * dKV, ldv: dKV, out: context + rowOffset, ldo: inner,
+                              bias: bias.map { UnsafePointer($0 + head * positions * biasKeys) },
+                              probs: probs.pointer + worker * probsPerPair, queries: positions, keys: count, headDim: dKV,
+                              validKeys: { query in causalOffset.map { $0 + query + 1 } ?? count })
         }
     }
 

@@ -39,22 +39,20 @@ extension T5Model {
         let normed = FloatBuffer(count: rows * d, zeroed: false)
         let q = FloatBuffer(count: rows * inner, zeroed: false), k = FloatBuffer(count: rows * inner, zeroed: false)
         let v = FloatBuffer(count: rows * inner, zeroed: false), context = FloatBuffer(count: rows * inner, zeroed: false)
-        let probs = FloatBuffer(count: length * length, zeroed: false)
+        let probs = FloatBuffer(count: Parallel.threads * length * length, zeroed: false)  // one [length, length] per worker
         let feedForwardScratch = FeedForwardScratch(rows: rows, config: config)
         for layer in weights.encoder {
             RMSNorm.forward(h.pointer, weight: layer.attentionNorm, normed.pointer, rows: rows, dim: d, eps: config.layerNormEpsilon)
             layer.attention.q.apply(normed.pointer, m: rows, into: q.pointer)
             layer.attention.k.apply(normed.pointer, m: rows, into: k.pointer)
             layer.attention.v.apply(normed.pointer, m: rows, into: v.pointer)
-            for b in 0..<batch {
-                let valid = lengths[b]
-                for head in 0..<heads {
-                    let offset = b * length * inner + head * config.dKV
-                    Attention.forward(q: q.pointer + offset, ldq: inner, k: k.pointer + offset, ldk: inner,
-                                      v: v.pointer + offset, ldv: inner, out: context.pointer + offset, ldo: inner,
-                                      bias: bias.pointer + head * length * length, probs: probs.pointer,
-                                      queries: length, keys: length, headDim: config.dKV, validKeys: { _ in valid })
-                }
+            Parallel.forEachTask(batch * heads) { task, worker in
+                let b = task / heads, head = task % heads, valid = lengths[b]
+                let offset = b * length * inner + head * config.dKV
+                Attention.forward(q: q.pointer + offset, ldq: inner, k: k.pointer + offset, ldk: inner,
+                                  v: v.pointer + offset, ldv: inner, out: context.pointer + offset, ldo: inner,
+                                  bias: bias.pointer + head * length * length, probs: probs.pointer + worker * length * length,
+                                  queries: length, keys: length, headDim: config.dKV, validKeys: { _ in valid })
             }
             layer.attention.o.apply(context.pointer, m: rows, into: h.pointer, accumulate: true)
             FeedForwardBlock.forward(h.pointer, rows: rows, norm: layer.feedForwardNorm, weights: layer.feedForward,

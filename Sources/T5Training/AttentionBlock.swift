@@ -1,8 +1,6 @@
 // T5 multi-head attention for training: projections (with LoRA), scores = q·kᵀ + position bias (no 1/√d),
 // masked softmax, dropout on the probabilities, context = probs·v, output projection. Forward saves the
 // pre-dropout probabilities; backward regenerates the dropout mask. Heads of all rows run in parallel.
-import Dispatch
-import COpenBLAS
 import Kernels
 
 enum AttentionMask {
@@ -34,27 +32,6 @@ struct AttentionActivations {
 }
 
 enum AttentionBlock {
-    /// Runs `body(task, worker)` for tasks 0..<count over `threads` workers, OpenBLAS single-threaded inside.
-    static func forEachTask(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
-        let workers = max(1, min(threads, count))
-        if workers == 1 {
-            for task in 0..<count { body(task, 0) }
-            return
-        }
-        openblas_set_num_threads(1)
-        withoutActuallyEscaping(body) { escapable in
-            let job = TaskBody(run: escapable)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var task = worker
-                while task < count {
-                    job.run(task, worker)
-                    task += workers
-                }
-            }
-        }
-        openblas_set_num_threads(Int32(threads))
-    }
-
     /// output[B·Tq, d] = attention over `queryInput` (and `keyValueInput`, the same pointer for self-attention).
     static func forward(_ p: AttentionParameters, queryInput: UnsafePointer<Float>, keyValueInput: UnsafePointer<Float>,
                         shape: AttentionShape, bias: UnsafePointer<Float>?, mask: AttentionMask, probsSite: UInt64,
@@ -68,8 +45,8 @@ enum AttentionBlock {
         let probs = arena.floats(shape.batch * shape.heads * shape.probsPerHead)
         let ctx = arena.floats(qRows * inner)
         let dropout = context.dropout(site: probsSite)
-        let workerScratch = context.scratch.floats(max(context.threads, 1) * shape.probsPerHead)
-        forEachTask(shape.batch * shape.heads, threads: context.threads) { task, worker in
+        let workerScratch = context.scratch.floats(Parallel.threads * shape.probsPerHead)
+        Parallel.forEachTask(shape.batch * shape.heads) { task, worker in
             let b = task / shape.heads, h = task % shape.heads
             let region = task * shape.probsPerHead
             let scores = probs + region
@@ -113,10 +90,10 @@ enum AttentionBlock {
         let dq = context.scratch.floats(qRows * inner)
         let dk = context.scratch.floats(kRows * inner), dv = context.scratch.floats(kRows * inner)
         let dropout = context.dropout(site: probsSite)
-        let workers = max(context.threads, 1)
+        let workers = Parallel.threads
         let workerScratch = context.scratch.floats(2 * workers * shape.probsPerHead)
         let dScores = biasGradient.map { _ in context.scratch.floats(shape.batch * shape.heads * shape.probsPerHead) }
-        forEachTask(shape.batch * shape.heads, threads: context.threads) { task, worker in
+        Parallel.forEachTask(shape.batch * shape.heads) { task, worker in
             let b = task / shape.heads, h = task % shape.heads
             let region = task * shape.probsPerHead
             let probs = UnsafePointer(acts.probs + region)
@@ -156,8 +133,4 @@ enum AttentionBlock {
         p.v.backward(dv, input: acts.keyValueInput, saved: acts.savedV, rows: kRows, dx: dKeyValueInput,
                      accumulateInput: true, context: context)
     }
-}
-
-private struct TaskBody: @unchecked Sendable {
-    let run: (Int, Int) -> Void
 }

@@ -15,7 +15,7 @@ enum FeedForwardBlock {
     /// The wo input: dropout(gelu(hidden) · gate) or dropout(hidden), written to `out`.
     static func activation(_ acts: FeedForwardActivations, count: Int, dropout: DropoutMask?, into out: UnsafeMutablePointer<Float>) {
         if let gate = acts.gate {
-            VectorGelu.gatedForward(acts.hidden, gate, out, count: count)
+            GeluNew.gatedForward(acts.hidden, gate, out, count: count)
         } else {
             out.update(from: acts.hidden, count: count)
         }
@@ -64,7 +64,7 @@ enum FeedForwardBlock {
         let dHidden = woInput  // free now
         if let gate = acts.gate, let wiGate = p.wiGate {
             let dGate = context.scratch.floats(count)
-            VectorGelu.gatedBackward(dActivation, a: acts.hidden, b: gate, da: dHidden, db: dGate, count: count)
+            GeluNew.gatedBackward(dActivation, a: acts.hidden, b: gate, da: dHidden, db: dGate, count: count)
             p.wi.backward(dHidden, input: acts.input, saved: acts.savedWi, rows: rows, dx: dInput, accumulateInput: true,
                           context: context)
             wiGate.backward(dGate, input: acts.input, saved: acts.savedGate, rows: rows, dx: dInput, accumulateInput: true,

@@ -3,7 +3,6 @@
 // LoRA mode and full fine-tuning run the same code; a frozen weight simply has no gradient buffer, so its
 // weight-gradient GEMM never runs and input gradients stop where nothing upstream is trainable.
 import Foundation
-import COpenBLAS
 import Kernels
 import SafeTensors
 import T5
@@ -176,7 +175,6 @@ public final class T5TrainingModel: @unchecked Sendable {
 
     func forward(_ batch: TrainingBatch) -> Activations {
         arena.reset()
-        openblas_set_num_threads(Int32(threads))
         let d = config.dModel, eps = config.layerNormEpsilon, heads = config.numHeads
         let B = batch.batchSize, S = batch.sourceLength, T = batch.targetLength
         let encRows = B * S, decRows = B * T
