@@ -3,8 +3,10 @@
 // executables are thin wrappers (see docs/ARCHITECTURE.md).
 import PackageDescription
 
-// Release builds of the math-heavy targets need these to vectorise well.
-let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+// The math-heavy targets are optimised in every configuration: their SIMD code is hundreds of times
+// slower unoptimised, which made the debug-built tests (training, the demo graph) crawl.
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+                                .unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "FlanLoRA",

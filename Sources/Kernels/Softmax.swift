@@ -30,7 +30,8 @@ public enum Softmax {
         var j = 0
         while j < valid {
             let lanes = VectorMath.load(s, j, valid)
-            maxima = pointwiseMax(maxima, j + 8 <= valid ? lanes : masked(lanes, count: valid - j))
+            let candidate = j + 8 <= valid ? lanes : masked(lanes, count: valid - j)
+            maxima.replace(with: candidate, where: candidate .> maxima)
             j += 8
         }
         let maximum = V(repeating: maxima.max())

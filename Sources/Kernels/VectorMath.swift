@@ -5,10 +5,12 @@ public enum VectorMath {
     public typealias V = SIMD8<Float>
 
     /// e^x with relative error ~1e-7 (Cephes-style polynomial). Inputs are clamped to [-87, 88], so the
-    /// result is always a normal float; e^-87 ≈ 1.6e-38 stands in for smaller values.
+    /// result is always a normal float (e^-87 ≈ 1.6e-38 stands in for smaller values); NaN gives NaN.
     @inline(__always)
     public static func exp(_ x: V) -> V {
-        let x = x.clamped(lowerBound: V(repeating: -87), upperBound: V(repeating: 88))
+        // clamp by selects (SIMD's clamped(lowerBound:upperBound:) is a per-lane call here)
+        var x = x.replacing(with: V(repeating: 88), where: x .> 88)
+        x.replace(with: V(repeating: -87), where: x .< -87)   // NaN stays NaN
         let n = (x * 1.442_695_04 + 0.5).rounded(.down)
         let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
         var p = V(repeating: 1.987_569_15e-4)

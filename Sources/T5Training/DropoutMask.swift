@@ -1,26 +1,29 @@
 // Inverted dropout (PyTorch train mode: keep with probability 1−p, scale kept values by 1/(1−p)) whose masks
-// come from a counter-based hash of (seed, step, site, element). Backward regenerates the same mask instead of
+// come from a counter-based hash of (seed, step, site, element), eight elements at a time. Backward regenerates the same mask instead of
 // storing it, and disjoint regions can be filled in parallel in any order with identical results.
 import Kernels
 
 public struct DropoutMask: Sendable {
     public let probability: Float
-    /// Keep when a 16-bit uniform draw is ≥ this (p quantised to 1/65536).
+    /// Keep when a 32-bit uniform draw is ≥ this (p quantised to 2⁻³²).
     let threshold: UInt32
     let keepScale: Float
-    let key: UInt64
+    /// Two 32-bit halves of the (seed, step, site) key, mixed into each element's hash.
+    let keyLow, keyHigh: UInt32
 
     /// `site` names one dropout application within a step (layer and place); `step` makes masks differ per step.
     public init(probability: Float, seed: UInt64, step: UInt64, site: UInt64) {
         self.probability = probability
-        threshold = UInt32((Double(probability) * 65536).rounded())
+        threshold = UInt32(min((Double(probability) * 4_294_967_296).rounded(), 4_294_967_295))
         keepScale = probability >= 1 ? 0 : 1 / (1 - probability)
-        key = DropoutMask.mix(DropoutMask.mix(DropoutMask.mix(seed) ^ step) ^ (site &* 0xD6E8_FEB8_6659_FD93))
+        let key = DropoutMask.mix(DropoutMask.mix(DropoutMask.mix(seed) ^ step) ^ (site &* 0xD6E8_FEB8_6659_FD93))
+        keyLow = UInt32(truncatingIfNeeded: key)
+        keyHigh = UInt32(truncatingIfNeeded: key >> 32)
     }
 
     public var isActive: Bool { threshold > 0 }
 
-    /// SplitMix64's finaliser: a bijective 64-bit mixer.
+    /// SplitMix64's finaliser: a bijective 64-bit mixer (for the key).
     @inline(__always)
     static func mix(_ value: UInt64) -> UInt64 {
         var z = value &+ 0x9E37_79B9_7F4A_7C15
@@ -29,11 +32,22 @@ public struct DropoutMask: Sendable {
         return z ^ (z >> 31)
     }
 
-    /// Multiplier (0 or 1/(1−p)) for element `index` of this site.
+    /// The element hash: two rounds of a 32-bit avalanche mixer (Wellons' "lowbias32"), keyed by both
+    /// halves of the key. Written once for any SIMD width, so the 8-lane loop and `factor(at:)` agree.
+    @inline(__always)
+    static func hash<V: SIMD>(_ index: V, keyLow: UInt32, keyHigh: UInt32) -> V
+    where V.Scalar == UInt32 {
+        var x = (index &* 0x9E37_79B9) ^ V(repeating: keyLow)
+        x ^= x &>> 16; x &*= 0x7FEB_352D; x ^= x &>> 15; x &*= 0x846C_A68B; x ^= x &>> 16
+        x ^= V(repeating: keyHigh)
+        x ^= x &>> 16; x &*= 0x7FEB_352D; x ^= x &>> 15; x &*= 0x846C_A68B; x ^= x &>> 16
+        return x
+    }
+
+    /// Multiplier (0 or 1/(1−p)) for element `index` of this site (indices are taken mod 2³²).
     @inline(__always)
     public func factor(at index: Int) -> Float {
-        let bits = DropoutMask.mix(key ^ UInt64(index >> 2))
-        let draw = UInt32(truncatingIfNeeded: bits >> (UInt64(index & 3) * 16)) & 0xFFFF
+        let draw = DropoutMask.hash(SIMD2<UInt32>(repeating: UInt32(truncatingIfNeeded: index)), keyLow: keyLow, keyHigh: keyHigh)[0]
         return draw >= threshold ? keepScale : 0
     }
 
@@ -42,8 +56,9 @@ public struct DropoutMask: Sendable {
     public func apply(_ x: UnsafeMutablePointer<Float>, count: Int, offset: Int = 0, parallel: Bool = true) {
         guard isActive else { return }
         if parallel && count >= 1 << 16 {
-            Parallel.forRanges(count, costPerItem: 4) { range in
-                applySerial(x + range.lowerBound, count: range.count, offset: offset + range.lowerBound)
+            Parallel.forRanges((count + 7) / 8, costPerItem: 32) { blocks in
+                let start = blocks.lowerBound * 8, end = min(count, blocks.upperBound * 8)
+                applySerial(x + start, count: end - start, offset: offset + start)
             }
         } else {
             applySerial(x, count: count, offset: offset)
@@ -52,17 +67,16 @@ public struct DropoutMask: Sendable {
 
     @inline(__always)
     private func applySerial(_ x: UnsafeMutablePointer<Float>, count: Int, offset: Int) {
+        typealias U = SIMD8<UInt32>
+        let lanes = U(0, 1, 2, 3, 4, 5, 6, 7), threshold = U(repeating: threshold)
+        let keep = SIMD8<Float>(repeating: keepScale), zero = SIMD8<Float>.zero
         var i = 0
         while i < count {
-            let index = offset + i
-            let bits = DropoutMask.mix(key ^ UInt64(index >> 2))
-            var lane = index & 3
-            while lane < 4 && i < count {
-                let draw = UInt32(truncatingIfNeeded: bits >> (UInt64(lane) * 16)) & 0xFFFF
-                x[i] *= draw >= threshold ? keepScale : 0
-                lane += 1
-                i += 1
-            }
+            let index = U(repeating: UInt32(truncatingIfNeeded: offset + i)) &+ lanes
+            let draw = DropoutMask.hash(index, keyLow: keyLow, keyHigh: keyHigh)
+            let factor = zero.replacing(with: keep, where: draw .>= threshold)
+            VectorMath.store(VectorMath.load(x, i, count) * factor, x, i, count)
+            i += 8
         }
     }
 

@@ -44,3 +44,11 @@ final class VectorExpTests: XCTestCase {
         XCTAssertTrue((0..<8).allSatisfy { extreme[$0].isFinite && extreme[$0] > 0 })
     }
 }
+
+final class VectorExpNaNTests: XCTestCase {
+    func testNaNPropagates() {
+        let e = VectorMath.exp(SIMD8<Float>(.nan, 0, 1, 2, 3, 4, 5, 6))
+        XCTAssertTrue(e[0].isNaN)
+        XCTAssertEqual(e[1], 1)
+    }
+}

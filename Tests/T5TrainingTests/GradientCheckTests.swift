@@ -1,6 +1,7 @@
 // Finite-difference checks of the whole backward (every block, every parameter kind, dropout on) on random
 // tiny models: for each parameter, the directional derivative along a random unit direction u,
-// (L(θ+εu) − L(θ−εu)) / 2ε with ε = 1e-2 (1e-3 with ReLU), must match g·u within 1e-2 relative + 2e-4 absolute
+// (L(θ+εu) − L(θ−εu)) / 2ε with ε = 1e-2 (3e-3 for the large random LoRA weights, whose curvature
+// makes 1e-2 inexact; 1e-3 with ReLU), must match g·u within 1e-2 relative + 2e-4 absolute
 // (Float forward: rounding noise of the difference quotient is ~1e-5).
 import XCTest
 @testable import T5Training
@@ -35,7 +36,7 @@ final class GradientCheckTests: XCTestCase {
             for i in 0..<p.count { p.value[i] = 0.3 * rng.normal() }
         }
         XCTAssertTrue(model.weights.linears.allSatisfy { !$0.weight.isTrainable }, "LoRA mode must freeze base weights")
-        try checkGradients(model, try TinyModel.batch(vocab: config.vocabSize), seed: 13)
+        try checkGradients(model, try TinyModel.batch(vocab: config.vocabSize), seed: 13, epsilon: 3e-3)
     }
 }
 
