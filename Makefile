@@ -13,7 +13,9 @@ CONFIG ?= pipeline.yaml
 SET ?=
 BUILD ?= release
 BIN := .build/$(BUILD)
-SWIFT_BUILD := swift build -c $(BUILD)
+# Code generation for this machine's CPU (AVX2/FMA when present): scripts/swift_cpu_flags.sh.
+CPU_FLAGS := $(shell bash scripts/swift_cpu_flags.sh)
+SWIFT_BUILD := swift build -c $(BUILD) $(CPU_FLAGS)
 
 # --force only for the stage named on the command line, not for what it depends on.
 force = $(if $(FORCE),$(if $(filter $(1),$(MAKECMDGOALS)),--force))
@@ -88,7 +90,7 @@ demo-assets: build
 	$(BIN)/demo-assets corpus --pretraining --out demo/pretraining-corpus.7z
 
 test:
-	swift build --build-tests
+	swift build --build-tests $(CPU_FLAGS)
 	swift test --skip-build --disable-swift-testing  # every test is XCTest
 
 bench: build

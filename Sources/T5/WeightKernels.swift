@@ -12,53 +12,79 @@ enum WeightKernels {
     static let streamingMinimumSize = 1 << 16
 
     // SIMD note: `a += x * w`, not `addProduct`: without FMA in the compile target, addProduct is a
-    // libm fmaf call per lane (30x slower). Rows of x go in blocks of four so each weight vector
-    // loaded is used four times from registers.
+    // libm fmaf call per lane (30x slower). Two weight rows and up to four rows of x go together, so
+    // each vector loaded from memory feeds two or four products from registers. Every output is the
+    // same 8-lane sum whatever the block, so a sequence's logits do not depend on the batch around it.
 
     static func smallBatchProduct(_ x: UnsafePointer<Float>, m: Int, weight: UnsafePointer<Float>, rows: Int, cols: Int,
                                   y: UnsafeMutablePointer<Float>, accumulate: Bool, scale: Float) {
-        let vectorCols = cols & ~7
-        Parallel.forRanges(rows, costPerItem: 2 * m * cols) { range in
-            for j in range {
-                let w = weight + j * cols
+        let pairs = (rows + 1) / 2
+        Parallel.forRanges(pairs, costPerItem: 4 * m * cols) { range in
+            for pair in range {
+                let j = 2 * pair
+                let second = j + 1 < rows
                 var i = 0
-                while i + 4 <= m {
-                    let x0 = x + i * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols
-                    var a0 = SIMD8<Float>.zero, a1 = SIMD8<Float>.zero, a2 = SIMD8<Float>.zero, a3 = SIMD8<Float>.zero
-                    var c = 0
-                    while c < vectorCols {
-                        let wv = load8(w + c)
-                        a0 += load8(x0 + c) * wv
-                        a1 += load8(x1 + c) * wv
-                        a2 += load8(x2 + c) * wv
-                        a3 += load8(x3 + c) * wv
-                        c += 8
-                    }
-                    let sums = (a0.sum(), a1.sum(), a2.sum(), a3.sum())
-                    for r in 0..<4 {
-                        var total = r == 0 ? sums.0 : r == 1 ? sums.1 : r == 2 ? sums.2 : sums.3
-                        for t in vectorCols..<cols { total += x[(i + r) * cols + t] * w[t] }
-                        store(total, y + (i + r) * rows + j, accumulate: accumulate, scale: scale)
-                    }
-                    i += 4
-                }
                 while i < m {
-                    let x0 = x + i * cols
-                    var a0 = SIMD8<Float>.zero, a1 = SIMD8<Float>.zero
-                    var c = 0
-                    while c + 16 <= vectorCols {
-                        a0 += load8(x0 + c) * load8(w + c)
-                        a1 += load8(x0 + c + 8) * load8(w + c + 8)
-                        c += 16
+                    let block = m - i >= 4 ? 4 : 1
+                    let sums = block == 4
+                        ? rowPairTimesFour(x + i * cols, weight + j * cols, second: second, cols: cols)
+                        : rowPairTimesOne(x + i * cols, weight + j * cols, second: second, cols: cols)
+                    for r in 0..<block {
+                        store(sums[r], y + (i + r) * rows + j, accumulate: accumulate, scale: scale)
+                        if second { store(sums[4 + r], y + (i + r) * rows + j + 1, accumulate: accumulate, scale: scale) }
                     }
-                    if c < vectorCols { a0 += load8(x0 + c) * load8(w + c) }
-                    var total = (a0 + a1).sum()
-                    for t in vectorCols..<cols { total += x0[t] * w[t] }
-                    store(total, y + i * rows + j, accumulate: accumulate, scale: scale)
-                    i += 1
+                    i += block
                 }
             }
         }
+    }
+
+    /// Dot products of x rows 0..<4 with weight rows w and (when `second`) w + cols: lanes 0-3 and 4-7.
+    @inline(__always)
+    static func rowPairTimesFour(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, second: Bool, cols: Int) -> SIMD8<Float> {
+        let w1 = second ? w + cols : w
+        let x1 = x + cols, x2 = x1 + cols, x3 = x2 + cols
+        var a0 = SIMD8<Float>.zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0
+        let vectorCols = cols & ~7
+        var c = 0
+        while c < vectorCols {
+            let v = load8(w + c), u = load8(w1 + c)
+            let p0 = load8(x + c), p1 = load8(x1 + c), p2 = load8(x2 + c), p3 = load8(x3 + c)
+            a0 += p0 * v; a1 += p1 * v; a2 += p2 * v; a3 += p3 * v
+            b0 += p0 * u; b1 += p1 * u; b2 += p2 * u; b3 += p3 * u
+            c += 8
+        }
+        var out = SIMD8<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum(), b0.sum(), b1.sum(), b2.sum(), b3.sum())
+        for t in vectorCols..<cols {
+            for r in 0..<4 {
+                out[r] += x[r * cols + t] * w[t]
+                out[4 + r] += x[r * cols + t] * w1[t]
+            }
+        }
+        return out
+    }
+
+    /// As `rowPairTimesFour` for a single row of x (lanes 0 and 4).
+    @inline(__always)
+    static func rowPairTimesOne(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, second: Bool, cols: Int) -> SIMD8<Float> {
+        let w1 = second ? w + cols : w
+        var a0 = SIMD8<Float>.zero, b0 = a0
+        let vectorCols = cols & ~7
+        var c = 0
+        while c < vectorCols {
+            let p0 = load8(x + c)
+            a0 += p0 * load8(w + c)
+            b0 += p0 * load8(w1 + c)
+            c += 8
+        }
+        var out = SIMD8<Float>.zero
+        out[0] = a0.sum()
+        out[4] = b0.sum()
+        for t in vectorCols..<cols {
+            out[0] += x[t] * w[t]
+            out[4] += x[t] * w1[t]
+        }
+        return out
     }
 
     /// bf16 weights: each 16-value chunk is read as eight 32-bit words; `word << 16` gives the even

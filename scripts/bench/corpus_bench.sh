@@ -10,7 +10,7 @@ PY=${PY:-$HOME/.cache/reference-venv/bin/python}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-swift build -c release --build-tests -Xswiftc -enable-testing 2>&1 | tail -1
+swift build -c release $(bash scripts/swift_cpu_flags.sh) --build-tests -Xswiftc -enable-testing 2>&1 | tail -1
 SWIFT_LINE=$(CORPUS_BENCH_RECORDS=$RECORDS CORPUS_BENCH_OUT=$OUT/train.json \
   swift test -c release --skip-build -Xswiftc -enable-testing \
   --filter CorpusTests.CorpusThroughputTests 2>&1 | grep '^corpus-bench swift')

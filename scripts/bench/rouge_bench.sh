@@ -9,7 +9,7 @@
 set -euo pipefail
 PY=${PY:-$HOME/.cache/reference-venv/bin/python}
 REPEATS=${REPEATS:-5}
-swift build -c release --product score-rouge 2>&1 | tail -1
+swift build -c release $(bash scripts/swift_cpu_flags.sh) --product score-rouge 2>&1 | tail -1
 BIN=$(swift build -c release --show-bin-path)/score-rouge
 DATA=$(mktemp -d)
 trap 'rm -rf "$DATA"' EXIT

@@ -12,7 +12,7 @@ CORPUS=${2:-Tests/Fixtures/SentencePiece/corpus.txt}
 THREADS=${3:-2}
 PY=${PY:-${REFERENCE_VENV:-$HOME/.cache/reference-venv}/bin/python}
 
-swift build -c release --product tokenize >/dev/null
+swift build -c release $(bash scripts/swift_cpu_flags.sh) --product tokenize >/dev/null
 BIN=$(swift build -c release --show-bin-path)/tokenize
 
 ref=$("$PY" scripts/bench/spm_bench.py --model "$MODEL" --input "$CORPUS" --threads "$THREADS")

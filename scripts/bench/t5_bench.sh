@@ -23,7 +23,7 @@ src[:, -1] = 1
 json.dump(src.tolist(), open(sys.argv[1], "w"))
 PYEOF
 
-swift build -c release --product t5-bench 2>&1 | tail -1
+swift build -c release $(bash scripts/swift_cpu_flags.sh) --product t5-bench 2>&1 | tail -1
 BENCH=$(swift build -c release --show-bin-path)/t5-bench
 
 "$PY" "$REFERENCE/bench_torch.py" --model "$MODEL" --threads "$THREADS" --skip train --json "$OUT/torch.json" > "$OUT/torch.log"

@@ -13,5 +13,5 @@ if [ ! -f "$MODEL/model.safetensors" ]; then
     "$PY" "$REFERENCE/make_t5.py" --size base --seed 0 --out "$MODEL"
 fi
 "$PY" scripts/fixtures/t5_parity_golden.py --model "$MODEL" --out "$OUT"
-swift build -c release --product t5-bench 2>&1 | tail -1
+swift build -c release $(bash scripts/swift_cpu_flags.sh) --product t5-bench 2>&1 | tail -1
 "$(swift build -c release --show-bin-path)/t5-bench" --model "$MODEL" --parity "$OUT"

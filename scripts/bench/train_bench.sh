@@ -20,7 +20,7 @@ mkdir -p "$OUT"
 [[ -f "$MODEL/model.safetensors" ]] || "$PY" "$REF/make_t5.py" --size base --out "$MODEL"
 
 echo "== building (release, tests enabled)" >&2
-swift build -c release --build-tests -Xswiftc -enable-testing --build-path .build-release 2>&1 | tail -1 >&2
+swift build -c release $(bash scripts/swift_cpu_flags.sh) --build-tests -Xswiftc -enable-testing --build-path .build-release 2>&1 | tail -1 >&2
 echo "== Swift step" >&2
 /usr/bin/time -v -o "$OUT/swift_time.txt" env T5TRAINING_BENCH_MODEL="$MODEL" T5TRAINING_BENCH_THREADS="$THREADS" \
   T5TRAINING_BENCH_JSON="$OUT/swift.json" T5TRAINING_BENCH_STEPS="${STEPS:-3}" \
