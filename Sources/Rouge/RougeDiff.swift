@@ -9,6 +9,8 @@ public struct RevisionSnapshot: Sendable {
     public var perExample: [String: [ScoredExample]]?
     public var pipelineYAML: String?
     public var pipelineLock: String?
+    /// The names those two were read from (shown as the source of a changed parameter).
+    public var configName = "pipeline.yaml", lockName = "pipeline.lock"
 
     public init(label: String, metrics: RougeMetrics, perExample: [String: [ScoredExample]]? = nil,
                 pipelineYAML: String? = nil, pipelineLock: String? = nil) {
@@ -43,7 +45,7 @@ public struct RougeDiff: Codable, Equatable, Sendable {
     }
 
     public struct ParameterChange: Codable, Equatable, Sendable {
-        /// "pipeline.yaml", "pipeline.lock" or "rouge.json inputs".
+        /// The config (e.g. "pipeline.yaml"), its lock (e.g. "pipeline.lock") or "rouge.json inputs".
         public var source: String
         public var key: String
         /// Nil when the key is absent at that revision.
@@ -104,8 +106,8 @@ public struct RougeDiff: Codable, Equatable, Sendable {
         self.rows = rows
         self.notes = notes
         var changes: [ParameterChange] = []
-        for (source, textA, textB) in [("pipeline.yaml", a.pipelineYAML, b.pipelineYAML),
-                                       ("pipeline.lock", a.pipelineLock, b.pipelineLock)] {
+        for (source, textA, textB) in [(a.configName, a.pipelineYAML, b.pipelineYAML),
+                                       (a.lockName, a.pipelineLock, b.pipelineLock)] {
             let flatA = try textA.map { (t) throws(RougeError) in
                 try ParameterFlattening.flatten(yaml: t, path: "\(source) at \(a.label)") } ?? [:]
             let flatB = try textB.map { (t) throws(RougeError) in
@@ -157,42 +159,62 @@ public struct RougeDiff: Codable, Equatable, Sendable {
     }
 }
 
+/// Which files a diff reads at each revision: one pipeline config, its lock, and its metrics directory.
+public struct DiffFiles: Sendable {
+    public var metrics: String
+    public var perExample: String
+    public var pipeline: String
+    public var lock: String
+
+    /// `config` is a pipeline YAML (its lock is the same name with `.lock`); `metricsDirectory` is that
+    /// config's `paths.metrics` (e.g. `metrics/demo` for pipeline.demo.yaml).
+    public init(config: String = "pipeline.yaml", metricsDirectory: String = "metrics") {
+        let stem = config.hasSuffix(".yaml") ? String(config.dropLast(5)) : config
+        metrics = metricsDirectory + "/rouge.json"
+        perExample = metricsDirectory + "/rouge-per-example.jsonl"
+        pipeline = config
+        lock = stem + ".lock"
+    }
+}
+
 /// Loading both sides of a diff from git.
 extension RougeDiff {
-    public static let metricsPath = "metrics/rouge.json"
-    public static let perExamplePath = "metrics/rouge-per-example.jsonl"
-    public static let pipelinePath = "pipeline.yaml"
-    public static let lockPath = "pipeline.lock"
+    public static let metricsPath = DiffFiles().metrics
+    public static let perExamplePath = DiffFiles().perExample
 
-    /// Reads the metrics, per-example scores, pipeline.yaml and pipeline.lock of `revision`
+    /// Reads the metrics, per-example scores, pipeline config and lock of `revision`
     /// (nil: the working tree). A revision without metrics is an error naming it.
-    public static func snapshot(of repository: GitRepository, at revision: String?) throws(RougeError) -> RevisionSnapshot {
+    public static func snapshot(of repository: GitRepository, at revision: String?,
+                                files: DiffFiles = DiffFiles()) throws(RougeError) -> RevisionSnapshot {
         let label: String
         if let revision {
             label = "\(revision) (\(try repository.commit(revision).prefix(12)))"
         } else {
             label = "working tree"
         }
-        guard let metricsData = try repository.file(metricsPath, at: revision) else {
-            throw RougeError(.missingInput, "\(label) has no \(metricsPath)", path: repository.root.path)
+        guard let metricsData = try repository.file(files.metrics, at: revision) else {
+            throw RougeError(.missingInput, "\(label) has no \(files.metrics)", path: repository.root.path)
         }
-        let metrics = try RougeReport.decodeMetrics(metricsData, path: "\(metricsPath) at \(label)")
-        let perExample = try repository.file(perExamplePath, at: revision).map { (d) throws(RougeError) in
-            try RougeReport.decodePerExample(d, path: "\(perExamplePath) at \(label)")
+        let metrics = try RougeReport.decodeMetrics(metricsData, path: "\(files.metrics) at \(label)")
+        let perExample = try repository.file(files.perExample, at: revision).map { (d) throws(RougeError) in
+            try RougeReport.decodePerExample(d, path: "\(files.perExample) at \(label)")
         }
         func text(_ path: String) throws(RougeError) -> String? {
             try repository.file(path, at: revision).map { String(decoding: $0, as: UTF8.self) }
         }
-        return RevisionSnapshot(label: label, metrics: metrics, perExample: perExample,
-                                pipelineYAML: try text(pipelinePath), pipelineLock: try text(lockPath))
+        var snapshot = RevisionSnapshot(label: label, metrics: metrics, perExample: perExample,
+                                        pipelineYAML: try text(files.pipeline), pipelineLock: try text(files.lock))
+        snapshot.configName = files.pipeline
+        snapshot.lockName = files.lock
+        return snapshot
     }
 
     /// `score-rouge diff [A [B]]`: A defaults to HEAD, B to the working tree.
-    public static func between(_ revisionA: String?, _ revisionB: String?, in directory: URL,
+    public static func between(_ revisionA: String?, _ revisionB: String?, in directory: URL, files: DiffFiles = DiffFiles(),
                                bootstrap: BootstrapConfiguration = BootstrapConfiguration()) throws(RougeError) -> RougeDiff {
         let repository = try GitRepository(containing: directory)
-        let a = try snapshot(of: repository, at: revisionA ?? "HEAD")
-        let b = try snapshot(of: repository, at: revisionB)
+        let a = try snapshot(of: repository, at: revisionA ?? "HEAD", files: files)
+        let b = try snapshot(of: repository, at: revisionB, files: files)
         return try RougeDiff(a: a, b: b, bootstrap: bootstrap)
     }
 }

@@ -1,6 +1,6 @@
 // Products x·Wᵀ for the cases sgemm handles badly. With a few rows of x (decoding), OpenBLAS still
 // packs the whole weight matrix on every call, so a SIMD dot-product kernel that streams each weight
-// row once is several times faster; it is memory-bound, which is also why bf16 weights pay off.
+// row once is several times faster; it is bound by memory bandwidth, which is why bf16 weights pay off.
 // OpenBLAS 0.3.21 here has no cblas_sbgemm, so for many rows (encoder, training) tiles of a bf16
 // weight are widened to fp32 and handed to sgemm.
 import Kernels
@@ -21,28 +21,40 @@ enum WeightKernels {
         let pairs = (rows + 1) / 2
         Parallel.forRanges(pairs, costPerItem: 4 * m * cols) { range in
             for pair in range {
-                let j = 2 * pair
-                let second = j + 1 < rows
-                var i = 0
-                while i < m {
-                    let block = m - i >= 4 ? 4 : 1
-                    let sums = block == 4
-                        ? rowPairTimesFour(x + i * cols, weight + j * cols, second: second, cols: cols)
-                        : rowPairTimesOne(x + i * cols, weight + j * cols, second: second, cols: cols)
-                    for r in 0..<block {
-                        store(sums[r], y + (i + r) * rows + j, accumulate: accumulate, scale: scale)
-                        if second { store(sums[4 + r], y + (i + r) * rows + j + 1, accumulate: accumulate, scale: scale) }
-                    }
-                    i += block
-                }
+                let (j0, j1) = (pair, pair + pairs)
+                multiplyRowPair(x, m: m, w0: weight + j0 * cols, w1: j1 < rows ? weight + j1 * cols : nil,
+                                j0: j0, j1: j1, rows: rows, cols: cols, y: y, accumulate: accumulate, scale: scale)
             }
         }
     }
 
-    /// Dot products of x rows 0..<4 with weight rows w and (when `second`) w + cols: lanes 0-3 and 4-7.
+    /// y[·, j0] and y[·, j1] for all m rows of x, from weight rows w0 and w1 (nil past the last row).
+    /// Pair p is rows p and p + rows/2, not p and p + 1: then each weight pointer walks memory
+    /// sequentially from one pair to the next, two streams the prefetcher follows; with adjacent rows
+    /// the second stream jumped ahead by a row each time and missed (half of a batch-8 decoding step).
     @inline(__always)
-    static func rowPairTimesFour(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, second: Bool, cols: Int) -> SIMD8<Float> {
-        let w1 = second ? w + cols : w
+    static func multiplyRowPair(_ x: UnsafePointer<Float>, m: Int, w0: UnsafePointer<Float>, w1: UnsafePointer<Float>?,
+                                j0: Int, j1: Int, rows: Int, cols: Int, y: UnsafeMutablePointer<Float>,
+                                accumulate: Bool, scale: Float) {
+        let second = w1 != nil, w1 = w1 ?? w0
+        var i = 0
+        while i < m {
+            let block = m - i >= 4 ? 4 : 1
+            let sums = block == 4
+                ? rowPairTimesFour(x + i * cols, w0, w1, cols: cols)
+                : rowPairTimesOne(x + i * cols, w0, w1, cols: cols)
+            for r in 0..<block {
+                store(sums[r], y + (i + r) * rows + j0, accumulate: accumulate, scale: scale)
+                if second { store(sums[4 + r], y + (i + r) * rows + j1, accumulate: accumulate, scale: scale) }
+            }
+            i += block
+        }
+    }
+
+    /// Dot products of x rows 0..<4 with weight rows w and w1: lanes 0-3 and 4-7.
+    @inline(__always)
+    static func rowPairTimesFour(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ w1: UnsafePointer<Float>,
+                                 cols: Int) -> SIMD8<Float> {
         let x1 = x + cols, x2 = x1 + cols, x3 = x2 + cols
         var a0 = SIMD8<Float>.zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0
         let vectorCols = cols & ~7
@@ -66,8 +78,8 @@ enum WeightKernels {
 
     /// As `rowPairTimesFour` for a single row of x (lanes 0 and 4).
     @inline(__always)
-    static func rowPairTimesOne(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, second: Bool, cols: Int) -> SIMD8<Float> {
-        let w1 = second ? w + cols : w
+    static func rowPairTimesOne(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ w1: UnsafePointer<Float>,
+                                cols: Int) -> SIMD8<Float> {
         var a0 = SIMD8<Float>.zero, b0 = a0
         let vectorCols = cols & ~7
         var c = 0
@@ -87,66 +99,38 @@ enum WeightKernels {
         return out
     }
 
-    /// bf16 weights: each 16-value chunk is read as eight 32-bit words; `word << 16` gives the even
-    /// values and `word & 0xFFFF0000` the odd ones as fp32, so x is first split into even/odd halves
-    /// per chunk to match.
+    /// bf16 weights: each pair of weight rows is widened to fp32 in a small buffer (it stays in L1)
+    /// and then multiplied exactly as fp32 rows are, so bf16 and fp32 share one summation order and
+    /// the memory traffic is halved.
     static func smallBatchProduct(_ x: UnsafePointer<Float>, m: Int, weight: UnsafePointer<UInt16>, rows: Int, cols: Int,
                                   y: UnsafeMutablePointer<Float>, accumulate: Bool, scale: Float) {
-        let vectorCols = cols & ~15
-        let split = FloatBuffer(count: m * cols, zeroed: false)
-        for i in 0..<m {
-            let source = x + i * cols, target = split.pointer + i * cols
-            var c = 0
-            while c < vectorCols {
-                for k in 0..<8 {
-                    target[c + k] = source[c + 2 * k]
-                    target[c + 8 + k] = source[c + 2 * k + 1]
-                }
-                c += 16
-            }
-        }
-        let xs = UnsafePointer(split.pointer)
-        let high = SIMD8<UInt32>(repeating: 0xFFFF_0000)
-        Parallel.forRanges(rows, costPerItem: 2 * m * cols) { range in
-            for j in range {
-                let w = weight + j * cols
-                var i = 0
-                while i < m {
-                    let block = min(4, m - i)
-                    var a0 = SIMD8<Float>.zero, a1 = SIMD8<Float>.zero, a2 = SIMD8<Float>.zero, a3 = SIMD8<Float>.zero
-                    let x0 = xs + i * cols
-                    var c = 0
-                    if block == 4 {
-                        let x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols
-                        while c < vectorCols {
-                            let words = UnsafeRawPointer(w + c).loadUnaligned(as: SIMD8<UInt32>.self)
-                            let even = unsafeBitCast(words &<< 16, to: SIMD8<Float>.self)
-                            let odd = unsafeBitCast(words & high, to: SIMD8<Float>.self)
-                            a0 += load8(x0 + c) * even + load8(x0 + c + 8) * odd
-                            a1 += load8(x1 + c) * even + load8(x1 + c + 8) * odd
-                            a2 += load8(x2 + c) * even + load8(x2 + c + 8) * odd
-                            a3 += load8(x3 + c) * even + load8(x3 + c + 8) * odd
-                            c += 16
-                        }
-                    } else {
-                        while c < vectorCols {
-                            let words = UnsafeRawPointer(w + c).loadUnaligned(as: SIMD8<UInt32>.self)
-                            let even = unsafeBitCast(words &<< 16, to: SIMD8<Float>.self)
-                            let odd = unsafeBitCast(words & high, to: SIMD8<Float>.self)
-                            a0 += load8(x0 + c) * even + load8(x0 + c + 8) * odd
-                            c += 16
-                        }
-                    }
-                    let sums = (a0.sum(), a1.sum(), a2.sum(), a3.sum())
-                    for r in 0..<(block == 4 ? 4 : 1) {
-                        var total = r == 0 ? sums.0 : r == 1 ? sums.1 : r == 2 ? sums.2 : sums.3
-                        for t in vectorCols..<cols { total += x[(i + r) * cols + t] * bf16ToFloatInline(w[t]) }
-                        store(total, y + (i + r) * rows + j, accumulate: accumulate, scale: scale)
-                    }
-                    i += block == 4 ? 4 : 1
+        let pairs = (rows + 1) / 2
+        Parallel.forRanges(pairs, costPerItem: 4 * m * cols) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * cols) { buffer in
+                let widened = buffer.baseAddress!
+                for pair in range {
+                    // adjacent rows here: widening reads both in one sequential sweep
+                    let (j0, j1) = (2 * pair, 2 * pair + 1)
+                    widen(weight + j0 * cols, count: (j1 < rows ? 2 : 1) * cols, into: widened)
+                    multiplyRowPair(x, m: m, w0: widened, w1: j1 < rows ? UnsafePointer(widened + cols) : nil,
+                                    j0: j0, j1: j1, rows: rows, cols: cols, y: y, accumulate: accumulate, scale: scale)
                 }
             }
         }
+    }
+
+    /// bf16 → fp32 is a 16-bit shift into the high half of each 32-bit lane.
+    @inline(__always)
+    static func widen(_ source: UnsafePointer<UInt16>, count: Int, into target: UnsafeMutablePointer<Float>) {
+        let vectorCount = count & ~7
+        var c = 0
+        while c < vectorCount {
+            let half = UnsafeRawPointer(source + c).loadUnaligned(as: SIMD8<UInt16>.self)
+            let bits = SIMD8<UInt32>(truncatingIfNeeded: half) &<< 16
+            UnsafeMutableRawPointer(target + c).storeBytes(of: unsafeBitCast(bits, to: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            c += 8
+        }
+        for t in vectorCount..<count { target[t] = bf16ToFloatInline(source[t]) }
     }
 
     @inline(__always)

@@ -138,7 +138,10 @@ struct Compare: ParsableCommand {
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "ROUGE at two git revisions (default HEAD against the working tree), with the parameters that differ.",
-        discussion: "Reads metrics/rouge.json, metrics/rouge-per-example.jsonl, pipeline.yaml and pipeline.lock at each revision.")
+        discussion: """
+            Reads the config (pipeline.yaml), its lock (pipeline.lock) and <metrics>/rouge.json and \
+            rouge-per-example.jsonl at each revision. For the demo: --config pipeline.demo.yaml --metrics metrics/demo.
+            """)
 
     @Argument(help: "Revision A (default HEAD).")
     var revisionA: String?
@@ -149,11 +152,18 @@ struct Diff: ParsableCommand {
     @Option(help: "A directory inside the repository (default: the current directory).")
     var repository: String = "."
 
+    @Option(help: "The pipeline config to compare, relative to the repository root; its lock is <name>.lock.")
+    var config: String = "pipeline.yaml"
+
+    @Option(help: "That config's metrics directory (paths.metrics), relative to the repository root.")
+    var metrics: String = "metrics"
+
     @OptionGroup var options: ReportOptions
 
     func run() throws {
         try reportingErrors { () throws(RougeError) in
             let diff = try RougeDiff.between(revisionA, revisionB, in: URL(fileURLWithPath: repository),
+                                             files: DiffFiles(config: config, metricsDirectory: metrics),
                                              bootstrap: try options.bootstrap.validated())
             print(diff.render(format: options.format), terminator: "")
         }

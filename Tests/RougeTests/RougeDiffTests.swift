@@ -110,6 +110,34 @@ final class RougeDiffTests: XCTestCase {
         XCTAssertEqual(diff.notes, ["no per-example scores at working tree: no paired intervals"])
     }
 
+    func testAnotherConfigReadsItsOwnMetricsAndLock() throws {
+        // a demo-like config beside the main one: its metrics directory and lock, not metrics/ and pipeline.lock
+        try FileManager.default.createDirectory(at: repo.appendingPathComponent("metrics/demo"), withIntermediateDirectories: true)
+        for name in ["rouge.json", "rouge-per-example.jsonl"] {
+            try FileManager.default.copyItem(at: repo.appendingPathComponent("metrics/" + name),
+                                             to: repo.appendingPathComponent("metrics/demo/" + name))
+        }
+        try dir.write("repo/pipeline.demo.yaml", "base: pipeline.yaml\ntrain:\n  epochs: 1\n")
+        try dir.write("repo/pipeline.demo.lock", "stages:\n  train-lora:\n    key: demo1\n")
+        try git("add", "-A")
+        try git("commit", "-q", "-m", "demo run")
+        try dir.write("repo/pipeline.demo.yaml", "base: pipeline.yaml\ntrain:\n  epochs: 2\n")
+        try dir.write("repo/pipeline.demo.lock", "stages:\n  train-lora:\n    key: demo2\n")
+        let files = DiffFiles(config: "pipeline.demo.yaml", metricsDirectory: "metrics/demo")
+        let diff = try RougeDiff.between(nil, nil, in: repo, files: files)
+        XCTAssertEqual(diff.parameterChanges.map { "\($0.source) \($0.key) \($0.a ?? "-") \($0.b ?? "-")" }, [
+            "pipeline.demo.yaml train.epochs 1 2",
+            "pipeline.demo.lock stages.train-lora.key demo1 demo2",
+        ])
+        XCTAssertTrue(diff.rows.allSatisfy { $0.delta == 0 && $0.paired != nil })
+        do {
+            _ = try RougeDiff.between(commits[1], nil, in: repo, files: files)
+            XCTFail("expected an error")
+        } catch {
+            XCTAssertTrue(error.description.contains("has no metrics/demo/rouge.json"), error.description)
+        }
+    }
+
     func testRevisionWithoutMetricsIsAnErrorNamingIt() throws {
         do {
             _ = try RougeDiff.between(commits[0], commits[1], in: repo)
