@@ -18,32 +18,13 @@ final class TrainingStepBenchmark: XCTestCase {
         let threads = Int(env["T5TRAINING_BENCH_THREADS"] ?? "") ?? 2
         let steps = Int(env["T5TRAINING_BENCH_STEPS"] ?? "") ?? 3
         let (b, s, t) = (8, 256, 64)
-        let config = try T5Config.load(path: directory + "/config.json")
-        let file = try SafeTensorsFile(path: directory + "/model.safetensors")
-        let settings = LoRASettings(rank: 32, alpha: 32, dropout: 0.05, targetModules: ["q", "v"])
-        let model = try T5TrainingModel(config: config, file: file, mode: .lora(settings), dropoutRate: 0.1, threads: threads)
-        let params = model.trainableParameters
-        var rng = PhiloxGenerator(seed: 42)
-        for p in params where p.name.contains("lora_A") {
-            let bound = Float(kaimingUniformBound(fanIn: p.shape[1]))
-            for i in 0..<p.count { p.value[i] = Float.random(in: -bound...bound, using: &rng) }
-        }
+        let bench = try BenchModel(directory: directory, threads: threads)
+        let (config, settings, model) = (bench.config, bench.settings, bench.model)
+        var rng = PhiloxGenerator(seed: 43)
         let sources = (0..<b).map { _ in (0..<s).map { _ in Int32.random(in: 3..<32000, using: &rng) } }
         let targets = (0..<b).map { _ in (0..<t).map { _ in Int32.random(in: 3..<32000, using: &rng) } }
         let batch = try TrainingBatch(sources: sources, targets: targets, vocabSize: config.vocabSize)
-        var optimizer = AdamW(hyper: AdamWHyperparameters(), tensorSizes: params.map(\.count))
-        func step() throws -> (Float, Double) {
-            let start = Date()
-            model.zeroGradients()
-            let loss = try model.forwardBackward(batch)
-            clipGradientNorm(params.map { UnsafeMutableBufferPointer(start: $0.gradient!, count: $0.count) }, maxNorm: 1)
-            let c = optimizer.beginStep(learningRate: 1e-3)
-            for (i, p) in params.enumerated() {
-                optimizer.update(tensor: i, parameter: UnsafeMutableBufferPointer(start: p.value, count: p.count),
-                                 gradient: UnsafeBufferPointer(start: p.gradient!, count: p.count), coefficients: c)
-            }
-            return (loss, Date().timeIntervalSince(start))
-        }
+        func step() throws -> (Float, Double) { try bench.step(batch) }
         _ = try step()  // warm-up: sizes the activation arena
         var times: [Double] = []
         var losses: [Float] = []
@@ -59,7 +40,7 @@ final class TrainingStepBenchmark: XCTestCase {
         let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM") }.map(String.init) ?? "VmHWM: ?"
         let report: [String: Any] = [
             "median_s": median, "all_s": times, "losses": losses.map(Double.init), "threads": threads,
-            "samples_per_s": Double(b) / median, "trainable_params": params.reduce(0) { $0 + $1.count },
+            "samples_per_s": Double(b) / median, "trainable_params": bench.params.reduce(0) { $0 + $1.count },
             "gflop_per_step": flops.total / 1e9, "gflop_forward": flops.forward / 1e9,
             "gflop_backward_input": flops.backwardInput / 1e9, "gflop_backward_parameters": flops.backwardParameters / 1e9,
             "gflops_achieved": flops.total / median / 1e9, "peak_rss": peak,
@@ -88,16 +69,8 @@ final class TrainingStepBenchmark: XCTestCase {
                           + "scripts/bench/make_real_length_batches.py to run the benchmark")
         }
         let threads = Int(env["T5TRAINING_BENCH_THREADS"] ?? "") ?? 2
-        let config = try T5Config.load(path: directory + "/config.json")
-        let file = try SafeTensorsFile(path: directory + "/model.safetensors")
-        let settings = LoRASettings(rank: 32, alpha: 32, dropout: 0.05, targetModules: ["q", "v"])
-        let model = try T5TrainingModel(config: config, file: file, mode: .lora(settings), dropoutRate: 0.1, threads: threads)
-        let params = model.trainableParameters
-        var rng = PhiloxGenerator(seed: 42)
-        for p in params where p.name.contains("lora_A") {
-            let bound = Float(kaimingUniformBound(fanIn: p.shape[1]))
-            for i in 0..<p.count { p.value[i] = Float.random(in: -bound...bound, using: &rng) }
-        }
+        let bench = try BenchModel(directory: directory, threads: threads)
+        let config = bench.config
         let spec = try JSONDecoder().decode(RealLengthBatches.self, from: Data(contentsOf: URL(fileURLWithPath: batchesPath)))
         let batches = try spec.batches.enumerated().map { i, b in
             try TrainingBatch(sources: b.sources, targets: b.targets, vocabSize: config.vocabSize,
@@ -105,19 +78,7 @@ final class TrainingStepBenchmark: XCTestCase {
                               label: "batch \(i)")
         }
         guard let first = batches.first else { throw XCTSkip("\(batchesPath) holds no batches") }
-        var optimizer = AdamW(hyper: AdamWHyperparameters(), tensorSizes: params.map(\.count))
-        func step(_ batch: TrainingBatch) throws -> (Float, Double) {
-            let start = Date()
-            model.zeroGradients()
-            let loss = try model.forwardBackward(batch)
-            clipGradientNorm(params.map { UnsafeMutableBufferPointer(start: $0.gradient!, count: $0.count) }, maxNorm: 1)
-            let c = optimizer.beginStep(learningRate: 1e-3)
-            for (i, p) in params.enumerated() {
-                optimizer.update(tensor: i, parameter: UnsafeMutableBufferPointer(start: p.value, count: p.count),
-                                 gradient: UnsafeBufferPointer(start: p.gradient!, count: p.count), coefficients: c)
-            }
-            return (loss, Date().timeIntervalSince(start))
-        }
+        func step(_ batch: TrainingBatch) throws -> (Float, Double) { try bench.step(batch) }
         let (warmupLoss, warmupSeconds) = try step(first)  // warm-up: sizes the activation arena for batch 0's shapes
         var times: [Double] = []
         var losses: [Float] = []
@@ -131,7 +92,7 @@ final class TrainingStepBenchmark: XCTestCase {
         let total = times.reduce(0, +)
         let flops = batches.map {
             TrainingFlops.perStep(config: config, batchSize: $0.batchSize, sourceLength: $0.sourceLength,
-                                  targetLength: $0.targetLength, mode: .lora(settings))
+                                  targetLength: $0.targetLength, mode: .lora(bench.settings))
         }
         let gflop = flops.map { $0.total / 1e9 }
         let examples = batches.reduce(0) { $0 + $1.batchSize }
@@ -155,11 +116,47 @@ final class TrainingStepBenchmark: XCTestCase {
             "gflop_backward_input": flops.reduce(0) { $0 + $1.backwardInput } / 1e9,
             "gflop_backward_parameters": flops.reduce(0) { $0 + $1.backwardParameters } / 1e9,
             "gflops_achieved": gflop.reduce(0, +) / total,
-            "trainable_params": params.reduce(0) { $0 + $1.count }, "peak_rss": peak,
+            "trainable_params": bench.params.reduce(0) { $0 + $1.count }, "peak_rss": peak,
         ]
         let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
         print("T5TRAINING_BENCH " + String(decoding: json, as: UTF8.self))
         if let out = env["T5TRAINING_BENCH_JSON"] { try json.write(to: URL(fileURLWithPath: out)) }
         XCTAssertTrue(losses.allSatisfy(\.isFinite) && warmupLoss.isFinite)
+    }
+}
+
+/// The benchmarks' model: LoRA r 32 on q and v (alpha 32, dropout 0.05), T5 dropout 0.1, A drawn as PEFT
+/// does from a seeded Philox stream; `step` is forward, backward, clipping and one AdamW update, timed.
+private final class BenchModel {
+    let config: T5Config
+    let settings = LoRASettings(rank: 32, alpha: 32, dropout: 0.05, targetModules: ["q", "v"])
+    let model: T5TrainingModel
+    let params: [Parameter]
+    private var optimizer: AdamW
+
+    init(directory: String, threads: Int) throws {
+        config = try T5Config.load(path: directory + "/config.json")
+        let file = try SafeTensorsFile(path: directory + "/model.safetensors")
+        model = try T5TrainingModel(config: config, file: file, mode: .lora(settings), dropoutRate: 0.1, threads: threads)
+        params = model.trainableParameters
+        var rng = PhiloxGenerator(seed: 42)
+        for p in params where p.name.contains("lora_A") {
+            let bound = Float(kaimingUniformBound(fanIn: p.shape[1]))
+            for i in 0..<p.count { p.value[i] = Float.random(in: -bound...bound, using: &rng) }
+        }
+        optimizer = AdamW(hyper: AdamWHyperparameters(), tensorSizes: params.map(\.count))
+    }
+
+    func step(_ batch: TrainingBatch) throws -> (loss: Float, seconds: Double) {
+        let start = Date()
+        model.zeroGradients()
+        let loss = try model.forwardBackward(batch)
+        clipGradientNorm(params.map { UnsafeMutableBufferPointer(start: $0.gradient!, count: $0.count) }, maxNorm: 1)
+        let c = optimizer.beginStep(learningRate: 1e-3)
+        for (i, p) in params.enumerated() {
+            optimizer.update(tensor: i, parameter: UnsafeMutableBufferPointer(start: p.value, count: p.count),
+                             gradient: UnsafeBufferPointer(start: p.gradient!, count: p.count), coefficients: c)
+        }
+        return (loss, Date().timeIntervalSince(start))
     }
 }

@@ -12,11 +12,7 @@
 # Env: THREADS (2), BATCHES (8), CORPUS (demo/corpus.7z), OUT (/tmp/train_bench_real).
 # The machine is shared: run both sides back to back and read the ratio, not the absolute times, when loaded.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$ROOT"
-PY="${PY:-$HOME/.cache/reference-venv/bin/python}"
-REF="${REF:-$ROOT/../shared/reference}"
-[[ -d "$REF" ]] || REF=/work/shared/reference
+source "$(dirname "${BASH_SOURCE[0]}")/reference_env.sh"
 MODEL="${1:-/tmp/t5base}"
 THREADS="${THREADS:-2}"
 OUT="${OUT:-/tmp/train_bench_real}"

@@ -1,0 +1,7 @@
+# Sourced by the benchmark scripts: ROOT (the repository, also the working directory), PY (the
+# reference venv's python) and REF (../shared/reference, where bench_torch.py and make_t5.py live).
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+PY="${PY:-$HOME/.cache/reference-venv/bin/python}"
+REF="${REF:-$ROOT/../shared/reference}"
+[[ -d "$REF" ]] || REF=/work/shared/reference
