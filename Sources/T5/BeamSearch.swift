@@ -85,7 +85,7 @@ enum BeamSearch {
             // it with every candidate marked impossible), so its slots leave the cache.
             let remaining = activeSources.indices.filter { !sources[activeSources[$0]].done }
             if remaining.isEmpty { break }
-            cache.reorder(from: remaining.flatMap { k in (0..<beams).map { reorder[k * beams + $0] } }, innerDim: config.innerDim)
+            cache.reorder(from: remaining.flatMap { k in (0..<beams).map { reorder[k * beams + $0] } })
             activeSources = remaining.map { activeSources[$0] }
         }
         return sources.map { Array($0.finished[0].tokens.dropFirst()) }

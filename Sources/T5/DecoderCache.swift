@@ -20,8 +20,8 @@ public final class DecoderCache: @unchecked Sendable {
     let bias: FloatBuffer
     let feedForward: FeedForwardScratch
     let stepRows: Int
-    /// Attention heads (the cache's second dimension).
-    let encoderHeads: Int
+    /// The cache's head dimensions: [row, heads, position, dKV].
+    let heads, dKV: Int
 
     /// `sourceOf[slot]` maps each slot to an encoder row; `maxNewPositions` bounds one `decode` call's width.
     init(model: T5Model, encoder: EncoderOutput, sourceOf: [Int], capacity: Int, maxNewPositions: Int) {
@@ -50,7 +50,8 @@ public final class DecoderCache: @unchecked Sendable {
         }
         crossKeys = keys
         crossValues = values
-        encoderHeads = config.numHeads
+        heads = config.numHeads
+        dKV = config.dKV
         stepRows = sourceOf.count * maxNewPositions
         hidden = FloatBuffer(count: stepRows * d, zeroed: false)
         normed = FloatBuffer(count: stepRows * d, zeroed: false)
@@ -75,25 +76,26 @@ public final class DecoderCache: @unchecked Sendable {
 
     /// Beam reordering and dropping finished rows: slot i takes the history of slot `from[i]`, and
     /// only `from.count` slots remain (self-attention cache only; cross-attention follows `sourceOf`).
-    public func reorder(from: [Int], innerDim: Int) {
+    public func reorder(from: [Int]) {
         precondition(from.count <= slots && from.allSatisfy { $0 >= 0 && $0 < slots })
         if from.count == slots && from.enumerated().allSatisfy({ $0.offset == $0.element }) { return }
-        let stride = capacity * innerDim            // one slot
-        let heads = encoderHeads, headStride = capacity * (innerDim / heads), validFloats = length * (innerDim / heads)
+        // Only the first `length` positions of each (slot, head) block hold keys: copy those.
+        let validFloats = length * dKV
+        func block(_ base: UnsafeMutablePointer<Float>, slot: Int, head: Int) -> UnsafeMutablePointer<Float> {
+            base + (slot * heads + head) * capacity * dKV
+        }
         let temporary = FloatBuffer(count: max(1, from.count * heads * validFloats), zeroed: false)
-        for buffers in [selfKeys, selfValues] {
-            for buffer in buffers {
-                for (slot, source) in from.enumerated() {
-                    for head in 0..<heads {
-                        (temporary.pointer + (slot * heads + head) * validFloats)
-                            .update(from: buffer.pointer + source * stride + head * headStride, count: validFloats)
-                    }
+        for buffer in selfKeys + selfValues {
+            for (slot, source) in from.enumerated() {
+                for head in 0..<heads {
+                    (temporary.pointer + (slot * heads + head) * validFloats)
+                        .update(from: block(buffer.pointer, slot: source, head: head), count: validFloats)
                 }
-                for slot in 0..<from.count {
-                    for head in 0..<heads {
-                        (buffer.pointer + slot * stride + head * headStride)
-                            .update(from: temporary.pointer + (slot * heads + head) * validFloats, count: validFloats)
-                    }
+            }
+            for slot in 0..<from.count {
+                for head in 0..<heads {
+                    block(buffer.pointer, slot: slot, head: head)
+                        .update(from: temporary.pointer + (slot * heads + head) * validFloats, count: validFloats)
                 }
             }
         }

@@ -22,7 +22,7 @@ enum GreedySearch {
             }
             if keep.isEmpty { break }
             if keep.count < active.count {
-                cache.reorder(from: keep, innerDim: config.innerDim)
+                cache.reorder(from: keep)
                 active = keep.map { active[$0] }
             }
         }

@@ -1,6 +1,7 @@
 // Inverted dropout (PyTorch train mode: keep with probability 1−p, scale kept values by 1/(1−p)) whose masks
-// come from a counter-based hash of (seed, step, site, element), eight elements at a time. Backward regenerates the same mask instead of
-// storing it, and disjoint regions can be filled in parallel in any order with identical results.
+// come from a counter-based hash of (seed, step, site, element), eight elements at a time. Backward
+// regenerates the same mask instead of storing it, and disjoint regions can be filled in parallel in any
+// order with identical results.
 import Kernels
 
 public struct DropoutMask: Sendable {

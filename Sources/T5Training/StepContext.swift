@@ -1,12 +1,11 @@
-// Per-step state shared by the blocks: train/eval mode, the dropout seed and step counter, the scratch
-// arena for temporaries, and the worker count for per-(batch, head) attention.
+// Per-step state shared by the blocks: train/eval mode, the dropout seed and step counter, and the
+// scratch arena for temporaries (worker threads are Kernels.Parallel's).
 
 final class StepContext: @unchecked Sendable {
     var training = false
     var dropoutRate: Float = 0
     var seed: UInt64 = 0
     var step: UInt64 = 0
-    var threads = 1
     /// Temporaries that live for one block's forward or backward.
     let scratch = Arena()
 

@@ -81,7 +81,6 @@ public final class T5TrainingModel: @unchecked Sendable {
         context.dropoutRate = dropoutRate
         context.seed = dropoutSeed
         context.step = step
-        context.threads = threads
         defer { step += 1 }
         let saved = forward(batch)
         backward(batch, saved, lossScale: lossScale)
@@ -92,7 +91,6 @@ public final class T5TrainingModel: @unchecked Sendable {
     public func loss(_ batch: TrainingBatch) throws -> Float {
         try validate(batch)
         context.training = false
-        context.threads = threads
         return forward(batch).loss
     }
 
@@ -104,7 +102,6 @@ public final class T5TrainingModel: @unchecked Sendable {
         context.dropoutRate = dropoutRate
         context.seed = dropoutSeed
         context.step = step
-        context.threads = threads
         return forward(batch).loss
     }
 
