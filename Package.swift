@@ -24,6 +24,8 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive",
                        providers: [.apt(["libarchive-dev"])]),
+        // Cache prefetch for the streaming kernels (a C builtin Swift has no spelling for).
+        .target(name: "CPUHints"),
 
         // The stage contract: parameters, keys, store, manifests, lock, errors.
         .target(name: "Pipeline", dependencies: [
@@ -37,7 +39,7 @@ let package = Package(
         .target(name: "SafeTensors"),
         .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
         .target(name: "SentencePiece", swiftSettings: fastMath),
-        .target(name: "T5", dependencies: ["Kernels", "SafeTensors"], swiftSettings: fastMath),
+        .target(name: "T5", dependencies: ["Kernels", "SafeTensors", "CPUHints"], swiftSettings: fastMath),
         .target(name: "LoRA", dependencies: ["T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
         .target(name: "T5Training", dependencies: ["T5", "LoRA", "Kernels", "SafeTensors", "COpenBLAS"], swiftSettings: fastMath),
         .target(name: "Rouge", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: fastMath),

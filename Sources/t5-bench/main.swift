@@ -103,17 +103,19 @@ do {
     var result: [String: Any] = ["threads": threads, "precision": precision.rawValue, "load_s": loadTime]
     let newTokens = 64
     if parts.contains("micro") {
-        // one decoder-sized product at m = 1 and 8, fp32 and bf16: GB/s of weight streamed
-        let rows = 2048, cols = 768
-        let weight = WeightMatrix(rows: rows, cols: cols, values: (0..<(rows * cols)).map { Float($0 % 7) * 0.01 })
-        for matrix in [weight, weight.converted(to: .bf16)] {
+        // decoder-sized products (2048×768) at m = 1 and 8, fp32 and bf16, cycling through 32 distinct
+        // matrices (200 MB fp32, more than the L3) so the weights stream from memory: GB/s of weight read
+        let rows = 2048, cols = 768, count = 32
+        let base = (0..<count).map { n in WeightMatrix(rows: rows, cols: cols, values: (0..<(rows * cols)).map { Float(($0 + n) % 7) * 0.01 }) }
+        for matrices in [base, base.map { $0.converted(to: .bf16) }] {
             for m in [1, 8] {
                 let x = FloatBuffer(count: m * cols), y = FloatBuffer(count: m * rows)
-                let reps = 200
-                let t = time { for _ in 0..<reps { matrix.apply(x.pointer, m: m, into: y.pointer) } }
-                let bytes = Double(rows * cols * (matrix.precision == .f32 ? 4 : 2) * reps)
-                result["micro_\(matrix.precision.rawValue)_m\(m)_ms"] = t / Double(reps) * 1000
-                result["micro_\(matrix.precision.rawValue)_m\(m)_GBps"] = bytes / t / 1e9
+                let reps = 10
+                let t = time { for _ in 0..<reps { for matrix in matrices { matrix.apply(x.pointer, m: m, into: y.pointer) } } }
+                let name = matrices[0].precision.rawValue
+                let bytes = Double(rows * cols * (name == "f32" ? 4 : 2) * reps * count)
+                result["micro_\(name)_m\(m)_ms"] = t / Double(reps * count) * 1000
+                result["micro_\(name)_m\(m)_GBps"] = bytes / t / 1e9
             }
         }
     }

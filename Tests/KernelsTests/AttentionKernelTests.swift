@@ -53,6 +53,29 @@ final class AttentionKernelTests: XCTestCase {
         assertGradientMatches(v, analytic: dv, step: 1e-3, "attention dv") { weightedSum(forward(q, k, $0, probs: &p), g) }
     }
 
+    func testSingleQueryRegisterPathIsBitIdenticalToGeneralLoopAndMatchesGEMMPath() {
+        var random = TestRandom(seed: 11)
+        for (keys, withBias) in [(1, true), (7, false), (8, true), (37, true), (64, false)] {
+            let (dim, ld) = (64, 80)  // rows wider than the head, as inside a cache block
+            let q = random.array(dim), k = random.array(keys * ld), v = random.array(keys * ld)
+            let bias: [Float]? = withBias ? random.array(keys) : nil
+            var fast = [Float](repeating: 0, count: dim), scoresFast = [Float](repeating: 0, count: keys)
+            Attention.forwardSingleQuery(q: q, k: k, ldk: ld, v: v, ldv: ld, out: &fast, bias: bias, scores: &scoresFast,
+                                         keys: keys, headDim: dim)
+            var general = [Float](repeating: .nan, count: dim), scores = [Float](repeating: 0, count: keys)
+            Attention.singleQueryScores(q: q, k: k, ldk: ld, bias: bias, scores: &scores, keys: keys, headDim: dim)
+            Softmax.forwardRow(&scores, valid: keys)
+            Attention.singleQueryValues(v: v, ldv: ld, out: &general, probs: scores, keys: keys, headDim: dim)
+            XCTAssertEqual(fast.map(\.bitPattern), general.map(\.bitPattern), "keys \(keys)")
+            XCTAssertEqual(scoresFast.map(\.bitPattern), scores.map(\.bitPattern), "keys \(keys)")
+
+            var viaGEMM = [Float](repeating: 0, count: dim), probs = [Float](repeating: 0, count: keys)
+            Attention.forward(q: q, ldq: dim, k: k, ldk: ld, v: v, ldv: ld, out: &viaGEMM, ldo: dim, bias: bias, probs: &probs,
+                              queries: 1, keys: keys, headDim: dim, validKeys: { _ in keys })
+            for c in 0..<dim { XCTAssertEqual(fast[c], viaGEMM[c], accuracy: 1e-5, "keys \(keys) lane \(c)") }
+        }
+    }
+
     func testRelativePositionBucketsMatchTransformers() {
         // transformers T5Attention._relative_position_bucket(torch.tensor(r), bidirectional, 32, 128)
         let bidirectional: [Int: Int] = [-200: 15, -128: 15, -127: 15, -20: 10, -8: 8, -7: 7, 0: 0, 1: 17, 7: 23, 8: 24,

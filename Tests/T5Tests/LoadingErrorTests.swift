@@ -90,5 +90,20 @@ final class LoadingErrorTests: XCTestCase {
             WeightKernels.smallBatchProduct(x, m: m, weight: w, rows: rows, cols: cols, y: &got, accumulate: true, scale: 2)
             for i in expected.indices { XCTAssertEqual(got[i], expected[i], accuracy: 1e-4, "fp32 m \(m) index \(i)") }
         }
+        // the streaming kernels' promises: bf16 rows give the bits of their fp32 widening, and a row of
+        // x gets the same bits whatever the rows around it (a sequence's logits do not depend on its batch)
+        guard case .bf16(let bitsPointer) = bf16.storage else { return XCTFail("not bf16") }
+        let bits = Array(UnsafeBufferPointer(start: bitsPointer, count: rows * cols))
+        let x = (0..<(9 * cols)).map { _ in next() }
+        var fromF32 = [Float](repeating: 0, count: 9 * rows), fromBF16 = fromF32
+        WeightKernels.smallBatchProduct(x, m: 9, weight: w, rows: rows, cols: cols, y: &fromF32, accumulate: false, scale: 1)
+        WeightKernels.smallBatchProduct(x, m: 9, weight: bits, rows: rows, cols: cols, y: &fromBF16, accumulate: false, scale: 1)
+        XCTAssertEqual(fromF32.map(\.bitPattern), fromBF16.map(\.bitPattern))
+        for row in [0, 5, 8] {
+            var alone = [Float](repeating: 0, count: rows)
+            WeightKernels.smallBatchProduct(Array(x[(row * cols)..<((row + 1) * cols)]), m: 1, weight: w, rows: rows, cols: cols,
+                                            y: &alone, accumulate: false, scale: 1)
+            XCTAssertEqual(alone.map(\.bitPattern), fromF32[(row * rows)..<((row + 1) * rows)].map(\.bitPattern), "row \(row)")
+        }
     }
 }
