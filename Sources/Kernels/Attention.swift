@@ -6,13 +6,12 @@ public enum Attention {
     public static func forward(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
                                v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int,
                                bias: UnsafePointer<Float>?, probs: UnsafeMutablePointer<Float>,
-                               queries: Int, keys: Int, headDim: Int, validKeys: (Int) -> Int) {
-        if let bias {
-            probs.update(from: bias, count: queries * keys)
-            GEMM.matmul(q, lda: ldq, k, ldb: ldk, probs, ldc: keys, m: queries, k: headDim, n: keys, transposeB: true, beta: 1)
-        } else {
-            GEMM.matmul(q, lda: ldq, k, ldb: ldk, probs, ldc: keys, m: queries, k: headDim, n: keys, transposeB: true)
-        }
+                               queries: Int, keys: Int, headDim: Int, keysTransposed: Bool = false,
+                               validKeys: (Int) -> Int) {
+        // keys are rows [keys, ldk], or with `keysTransposed` columns [headDim, ldk]
+        if let bias { probs.update(from: bias, count: queries * keys) }
+        GEMM.matmul(q, lda: ldq, k, ldb: ldk, probs, ldc: keys, m: queries, k: headDim, n: keys,
+                    transposeB: !keysTransposed, beta: bias == nil ? 0 : 1)
         Softmax.forward(probs, rows: queries, cols: keys, validColumns: validKeys)
         GEMM.matmul(probs, lda: keys, v, ldb: ldv, out, ldc: ldo, m: queries, k: keys, n: headDim)
     }
@@ -43,11 +42,35 @@ extension Attention {
                                           v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>,
                                           bias: UnsafePointer<Float>?, scores: UnsafeMutablePointer<Float>,
                                           keys: Int, headDim: Int) {
+        singleQueryScores(q: q, k: k, ldk: ldk, bias: bias, scores: scores, keys: keys, headDim: headDim)
+        Softmax.forwardRow(scores, valid: keys)
         if headDim == 64 {
-            singleQueryScores64(q: q, k: k, ldk: ldk, bias: bias, scores: scores, keys: keys)
+            singleQueryValues64(v: v, ldv: ldv, out: out, probs: scores, keys: keys)
         } else {
-            singleQueryScores(q: q, k: k, ldk: ldk, bias: bias, scores: scores, keys: keys, headDim: headDim)
+            singleQueryValues(v: v, ldv: ldv, out: out, probs: scores, keys: keys, headDim: headDim)
         }
+    }
+
+    /// As `forwardSingleQuery`, with the keys stored transposed, `kt` [headDim, ldk] (column j is key
+    /// j): the scores of all keys grow together, row by row of `kt`, so there are no horizontal sums
+    /// and the keys stream sequentially. scores[j] = Σ_c q[c]·kt[c, j] in ascending c, then + bias.
+    @inline(__always)
+    public static func forwardSingleQuery(q: UnsafePointer<Float>, keysTransposed kt: UnsafePointer<Float>, ldk: Int,
+                                          v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>,
+                                          bias: UnsafePointer<Float>?, scores: UnsafeMutablePointer<Float>,
+                                          keys: Int, headDim: Int) {
+        let vectorKeys = keys & ~7
+        scores.initialize(repeating: 0, count: keys)
+        for c in 0..<headDim {
+            let row = kt + c * ldk, qc = q[c], lanes = SIMD8<Float>(repeating: qc)
+            var j = 0
+            while j < vectorKeys {
+                store(load(scores + j) + lanes * load(row + j), scores + j)
+                j += 8
+            }
+            for t in vectorKeys..<keys { scores[t] += qc * row[t] }
+        }
+        if let bias { for j in 0..<keys { scores[j] += bias[j] } }
         Softmax.forwardRow(scores, valid: keys)
         if headDim == 64 {
             singleQueryValues64(v: v, ldv: ldv, out: out, probs: scores, keys: keys)
@@ -89,54 +112,30 @@ extension Attention {
         return dots.sum()
     }
 
-    // T5's head dimension (64 in every size) in registers. Each key's dot product is a chain of eight
-    // dependent adds; eight keys at once hide that latency. Same operations in the same order as
-    // `dot` and the general loop, so the results are bit-identical, only faster.
-
-    @inline(__always)
-    static func singleQueryScores64(q: UnsafePointer<Float>, k: UnsafePointer<Float>, ldk: Int,
-                                    bias: UnsafePointer<Float>?, scores: UnsafeMutablePointer<Float>, keys: Int) {
-        typealias V = SIMD8<Float>
-        var j = 0
-        while j + 8 <= keys {
-            var d = (V.zero, V.zero, V.zero, V.zero, V.zero, V.zero, V.zero, V.zero)
-            let r = k + j * ldk
-            for c in stride(from: 0, to: 64, by: 8) {
-                let qc = load(q + c)
-                d.0 += qc * load(r + c); d.1 += qc * load(r + ldk + c)
-                d.2 += qc * load(r + 2 * ldk + c); d.3 += qc * load(r + 3 * ldk + c)
-                d.4 += qc * load(r + 4 * ldk + c); d.5 += qc * load(r + 5 * ldk + c)
-                d.6 += qc * load(r + 6 * ldk + c); d.7 += qc * load(r + 7 * ldk + c)
-            }
-            let s = scores + j
-            s[0] = d.0.sum(); s[1] = d.1.sum(); s[2] = d.2.sum(); s[3] = d.3.sum()
-            s[4] = d.4.sum(); s[5] = d.5.sum(); s[6] = d.6.sum(); s[7] = d.7.sum()
-            for lane in 0..<8 { s[lane] = (bias?[j + lane] ?? 0) + s[lane] }
-            j += 8
-        }
-        while j < keys {
-            scores[j] = (bias?[j] ?? 0) + dot(q, k + j * ldk, 64)
-            j += 1
-        }
-    }
+    // T5's head dimension (64 in every size): the weighted sum of values in eight registers, the
+    // same operations in the same order as `singleQueryValues`, so bit-identical, only faster.
 
     @inline(__always)
     static func singleQueryValues64(v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>,
                                     probs: UnsafePointer<Float>, keys: Int) {
-        typealias V = SIMD8<Float>
-        var o = (V.zero, V.zero, V.zero, V.zero, V.zero, V.zero, V.zero, V.zero)
+        var o0 = SIMD8<Float>.zero, o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0
         for j in 0..<keys {
-            let p = V(repeating: probs[j]), r = v + j * ldv
-            o.0 += p * load(r); o.1 += p * load(r + 8); o.2 += p * load(r + 16); o.3 += p * load(r + 24)
-            o.4 += p * load(r + 32); o.5 += p * load(r + 40); o.6 += p * load(r + 48); o.7 += p * load(r + 56)
+            let p = SIMD8<Float>(repeating: probs[j]), r = v + j * ldv
+            o0 += p * load(r); o1 += p * load(r + 8); o2 += p * load(r + 16); o3 += p * load(r + 24)
+            o4 += p * load(r + 32); o5 += p * load(r + 40); o6 += p * load(r + 48); o7 += p * load(r + 56)
         }
-        let raw = UnsafeMutableRawPointer(out)
-        raw.storeBytes(of: o.0, toByteOffset: 0, as: V.self); raw.storeBytes(of: o.1, toByteOffset: 32, as: V.self)
-        raw.storeBytes(of: o.2, toByteOffset: 64, as: V.self); raw.storeBytes(of: o.3, toByteOffset: 96, as: V.self)
-        raw.storeBytes(of: o.4, toByteOffset: 128, as: V.self); raw.storeBytes(of: o.5, toByteOffset: 160, as: V.self)
-        raw.storeBytes(of: o.6, toByteOffset: 192, as: V.self); raw.storeBytes(of: o.7, toByteOffset: 224, as: V.self)
+        store(o0, out); store(o1, out + 8); store(o2, out + 16); store(o3, out + 24)
+        store(o4, out + 32); store(o5, out + 40); store(o6, out + 48); store(o7, out + 56)
+    }
+
+    @inline(__always)
+    static func store(_ value: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: value, as: SIMD8<Float>.self)
     }
 
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+
+    @inline(__always)
+    static func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { load(UnsafePointer(p)) }
 }

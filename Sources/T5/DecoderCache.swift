@@ -3,6 +3,8 @@
 // buffers sized for the largest step so a step allocates nothing. Keys and values are stored head-major,
 // [row, head, position, dKV], so one head's keys are contiguous: read with a stride of d_model instead,
 // a decoding step's attention was bound by cache and TLB misses (a quarter of a batch-8 generation).
+// The cross-attention keys, fixed for the whole generation, go one step further: transposed per head,
+// [row, head, dKV, position], so one query's scores need no horizontal sums (see Attention).
 import Kernels
 
 public final class DecoderCache: @unchecked Sendable {
@@ -15,7 +17,8 @@ public final class DecoderCache: @unchecked Sendable {
     public internal(set) var sourceOf: [Int]
     let encoder: EncoderOutput
     let selfKeys, selfValues: [FloatBuffer]       // per layer [slots, heads, capacity, dKV]
-    let crossKeys, crossValues: [FloatBuffer]     // per layer [batch, heads, sourceLength, dKV]
+    let crossKeys: [FloatBuffer]                  // per layer [batch, heads, dKV, sourceLength] (transposed)
+    let crossValues: [FloatBuffer]                // per layer [batch, heads, sourceLength, dKV]
     let hidden, normed, q, k, v, context: FloatBuffer
     let bias: FloatBuffer
     let feedForward: FeedForwardScratch
@@ -40,9 +43,13 @@ public final class DecoderCache: @unchecked Sendable {
             for (weight, target) in [(layer.crossAttention.k, kb), (layer.crossAttention.v, vb)] {
                 weight.apply(encoder.hidden.pointer, m: sourceRows, into: projected.pointer)
                 for b in 0..<encoder.batch {
-                    Self.scatterHeads(from: projected.pointer + b * encoder.length * inner, rows: encoder.length,
-                                      heads: config.numHeads, dKV: config.dKV,
-                                      into: target.pointer + b * encoder.length * inner, capacity: encoder.length, at: 0)
+                    let rows = projected.pointer + b * encoder.length * inner, block = target.pointer + b * encoder.length * inner
+                    if target === kb {
+                        Self.transposeHeads(from: rows, rows: encoder.length, heads: config.numHeads, dKV: config.dKV, into: block)
+                    } else {
+                        Self.scatterHeads(from: rows, rows: encoder.length, heads: config.numHeads, dKV: config.dKV,
+                                          into: block, capacity: encoder.length, at: 0)
+                    }
                 }
             }
             keys.append(kb)
@@ -70,6 +77,21 @@ public final class DecoderCache: @unchecked Sendable {
             let headBlock = target + head * capacity * dKV + position * dKV
             for row in 0..<rows {
                 (headBlock + row * dKV).update(from: source + row * heads * dKV + head * dKV, count: dKV)
+            }
+        }
+    }
+
+    /// Copies [rows, heads·dKV] into per-head transposed blocks [heads, dKV, rows] (the cross-attention
+    /// keys: a decoding step then scores all source positions at once, reading each block sequentially).
+    static func transposeHeads(from source: UnsafePointer<Float>, rows: Int, heads: Int, dKV: Int,
+                               into target: UnsafeMutablePointer<Float>) {
+        Parallel.forRanges(heads, costPerItem: rows * dKV) { range in
+            for head in range {
+                let headBlock = target + head * dKV * rows
+                for row in 0..<rows {
+                    let from = source + row * heads * dKV + head * dKV
+                    for c in 0..<dKV { headBlock[c * rows + row] = from[c] }
+                }
             }
         }
     }

@@ -55,7 +55,7 @@ extension T5Model {
                        let source = sourceOf[slot]
                        return (crossK + source * sourceLength * inner, crossV + source * sourceLength * inner, sourceLengths[source],
                                sourceLength)
-                   }, bias: nil, biasKeys: 0, causalOffset: nil)
+                   }, keysTransposed: true, bias: nil, biasKeys: 0, causalOffset: nil)
             layer.crossAttention.o.apply(context, m: rows, into: h, accumulate: true)
 
             FeedForwardBlock.forward(h, rows: rows, norm: layer.feedForwardNorm, weights: layer.feedForward,
@@ -70,10 +70,12 @@ extension T5Model {
     }
 
     /// Attention of every (slot, head) pair; `keys(slot)` gives that slot's head-major K and V blocks
-    /// [heads, capacity, dKV], its key count and the capacity (rows per head block).
+    /// [heads, capacity, dKV] (K [heads, dKV, capacity] if `keysTransposed`), its key count and the
+    /// capacity (positions per head block).
     private func attend(slots: Int, heads: Int, positions: Int, dKV: Int, inner: Int,
                         q: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>,
                         keys: (Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int, Int),
+                        keysTransposed: Bool = false,
                         bias: UnsafeMutablePointer<Float>?, biasKeys: Int, causalOffset: Int?) {
         let maxKeys = (0..<slots).map { keys($0).2 }.max() ?? 0
         if positions == 1 {
@@ -82,11 +84,16 @@ extension T5Model {
                     for pair in range {
                         let slot = pair / heads, head = pair % heads
                         let (k, v, count, capacity) = keys(slot)
-                        Attention.forwardSingleQuery(q: q + slot * inner + head * dKV, k: k + head * capacity * dKV, ldk: dKV,
-                                                     v: v + head * capacity * dKV, ldv: dKV,
-                                                     out: context + slot * inner + head * dKV,
-                                                     bias: bias.map { $0 + head * biasKeys }, scores: scores.baseAddress!,
-                                                     keys: count, headDim: dKV)
+                        let (query, out) = (q + slot * inner + head * dKV, context + slot * inner + head * dKV)
+                        let (headK, headV) = (k + head * capacity * dKV, v + head * capacity * dKV)
+                        let headBias = bias.map { UnsafePointer($0 + head * biasKeys) }
+                        if keysTransposed {
+                            Attention.forwardSingleQuery(q: query, keysTransposed: headK, ldk: capacity, v: headV, ldv: dKV, out: out,
+                                                         bias: headBias, scores: scores.baseAddress!, keys: count, headDim: dKV)
+                        } else {
+                            Attention.forwardSingleQuery(q: query, k: headK, ldk: dKV, v: headV, ldv: dKV, out: out,
+                                                         bias: headBias, scores: scores.baseAddress!, keys: count, headDim: dKV)
+                        }
                     }
                 }
             }
@@ -98,11 +105,11 @@ extension T5Model {
             let slot = pair / heads, head = pair % heads
             let (k, v, count, capacity) = keys(slot)
             let rowOffset = slot * positions * inner + head * dKV
-            Attention.forward(q: q + rowOffset, ldq: inner, k: k + head * capacity * dKV, ldk: dKV,
+            Attention.forward(q: q + rowOffset, ldq: inner, k: k + head * capacity * dKV, ldk: keysTransposed ? capacity : dKV,
                               v: v + head * capacity * dKV, ldv: dKV, out: context + rowOffset, ldo: inner,
                               bias: bias.map { UnsafePointer($0 + head * positions * biasKeys) },
                               probs: probs.pointer + worker * probsPerPair, queries: positions, keys: count, headDim: dKV,
-                              validKeys: { query in causalOffset.map { $0 + query + 1 } ?? count })
+                              keysTransposed: keysTransposed, validKeys: { query in causalOffset.map { $0 + query + 1 } ?? count })
         }
     }
 

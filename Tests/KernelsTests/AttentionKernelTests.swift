@@ -76,6 +76,32 @@ final class AttentionKernelTests: XCTestCase {
         }
     }
 
+    func testSingleQueryWithTransposedKeysMatchesGEMMPath() {
+        var random = TestRandom(seed: 12)
+        for (keys, dim, withBias) in [(1, 64, false), (13, 64, true), (40, 64, false), (9, 12, true)] {
+            let ld = keys + 3  // transposed blocks [dim, ld], as a cache block wider than the keys in use
+            let q = random.array(dim), kt = random.array(dim * ld), v = random.array(keys * dim)
+            let bias: [Float]? = withBias ? random.array(keys) : nil
+            var out = [Float](repeating: .nan, count: dim), scores = [Float](repeating: .nan, count: keys)
+            Attention.forwardSingleQuery(q: q, keysTransposed: kt, ldk: ld, v: v, ldv: dim, out: &out, bias: bias,
+                                         scores: &scores, keys: keys, headDim: dim)
+            var viaGEMM = [Float](repeating: 0, count: dim), probs = [Float](repeating: 0, count: keys)
+            Attention.forward(q: q, ldq: dim, k: kt, ldk: ld, v: v, ldv: dim, out: &viaGEMM, ldo: dim, bias: bias, probs: &probs,
+                              queries: 1, keys: keys, headDim: dim, keysTransposed: true, validKeys: { _ in keys })
+            // and the GEMM path with transposed keys against rows: kt's columns as rows
+            var rows = [Float](repeating: 0, count: keys * dim)
+            for j in 0..<keys { for c in 0..<dim { rows[j * dim + c] = kt[c * ld + j] } }
+            var viaRows = [Float](repeating: 0, count: dim)
+            Attention.forward(q: q, ldq: dim, k: rows, ldk: dim, v: v, ldv: dim, out: &viaRows, ldo: dim, bias: bias, probs: &probs,
+                              queries: 1, keys: keys, headDim: dim, validKeys: { _ in keys })
+            for c in 0..<dim {
+                XCTAssertEqual(out[c], viaGEMM[c], accuracy: 1e-5, "keys \(keys) lane \(c)")
+                XCTAssertEqual(viaRows[c], viaGEMM[c], accuracy: 1e-5, "keys \(keys) lane \(c)")
+            }
+            XCTAssertEqual(Double(scores.reduce(0, +)), 1, accuracy: 1e-5)
+        }
+    }
+
     func testRelativePositionBucketsMatchTransformers() {
         // transformers T5Attention._relative_position_bucket(torch.tensor(r), bidirectional, 32, 128)
         let bidirectional: [Int: Int] = [-200: 15, -128: 15, -127: 15, -20: 10, -8: 8, -7: 7, 0: 0, 1: 17, 7: 23, 8: 24,
