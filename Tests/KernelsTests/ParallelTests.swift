@@ -1,0 +1,35 @@
+import XCTest
+@testable import Kernels
+
+final class ParallelTests: XCTestCase {
+    /// Every index is visited exactly once, in chunks whose bounds depend only on the count and the
+    /// worker count (never on timing), and a loop nested in a worker runs serially.
+    func testForRangesCoversEachIndexOnceInFixedChunks() {
+        let before = Parallel.threads
+        defer { Parallel.setThreads(before) }
+        for threads in [1, 2, 3] {
+            Parallel.setThreads(threads)
+            for count in [0, 1, 5, 8, 13, 100, 1001] {
+                let visits = UnsafeMutablePointer<Int>.allocate(capacity: max(count, 1))
+                defer { visits.deallocate() }
+                visits.initialize(repeating: 0, count: max(count, 1))
+                let lock = NSLock()
+                var ranges: [Range<Int>] = []
+                Parallel.forRanges(count, costPerItem: 100_000) { range in
+                    for i in range { visits[i] += 1 }
+                    lock.lock(); ranges.append(range); lock.unlock()
+                    if Parallel.isInsideWorker {
+                        Parallel.forRanges(4, costPerItem: 100_000) { inner in XCTAssertEqual(inner, 0..<4) }
+                    }
+                }
+                XCTAssertEqual((0..<count).filter { visits[$0] != 1 }, [], "threads \(threads) count \(count)")
+                let workers = min(threads, count)
+                if workers > 1 {
+                    let chunks = min(count, workers * Parallel.chunksPerWorker), size = (count + chunks - 1) / chunks
+                    let expected = stride(from: 0, to: count, by: size).map { $0..<min(count, $0 + size) }
+                    XCTAssertEqual(ranges.sorted { $0.lowerBound < $1.lowerBound }, expected, "threads \(threads) count \(count)")
+                }
+            }
+        }
+    }
+}
