@@ -36,13 +36,25 @@ public enum Attention {
 extension Attention {
     /// One query against `keys` keys (a decoding step): scores, softmax and weighted sum in place,
     /// without GEMM call overhead. `bias` is one row [keys] or nil; all `keys` are valid.
-    /// The head dimension goes 8 lanes at a time (a tail of fewer lanes is zero-padded).
+    /// Keys are rows [keys, ldk], or with `keysTransposed` columns [headDim, ldk]: then the scores of
+    /// all keys grow together, row by row, with no horizontal sums, and the keys stream sequentially.
     @inline(__always)
-    public static func forwardSingleQuery(q: UnsafePointer<Float>, k: UnsafePointer<Float>, ldk: Int,
+    public static func forwardSingleQuery(q: UnsafePointer<Float>, k: UnsafePointer<Float>, ldk: Int, keysTransposed: Bool = false,
                                           v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>,
                                           bias: UnsafePointer<Float>?, scores: UnsafeMutablePointer<Float>,
                                           keys: Int, headDim: Int) {
-        singleQueryScores(q: q, k: k, ldk: ldk, bias: bias, scores: scores, keys: keys, headDim: headDim)
+        if keysTransposed {
+            singleQueryScores(q: q, keysTransposed: k, ldk: ldk, bias: bias, scores: scores, keys: keys, headDim: headDim)
+        } else {
+            singleQueryScores(q: q, k: k, ldk: ldk, bias: bias, scores: scores, keys: keys, headDim: headDim)
+        }
+        softmaxThenValues(scores: scores, keys: keys, v: v, ldv: ldv, out: out, headDim: headDim)
+    }
+
+    /// Softmax of the scores in place, then out = Σ_j p_j · v_j.
+    @inline(__always)
+    static func softmaxThenValues(scores: UnsafeMutablePointer<Float>, keys: Int, v: UnsafePointer<Float>, ldv: Int,
+                                  out: UnsafeMutablePointer<Float>, headDim: Int) {
         Softmax.forwardRow(scores, valid: keys)
         if headDim == 64 {
             singleQueryValues64(v: v, ldv: ldv, out: out, probs: scores, keys: keys)
@@ -51,14 +63,10 @@ extension Attention {
         }
     }
 
-    /// As `forwardSingleQuery`, with the keys stored transposed, `kt` [headDim, ldk] (column j is key
-    /// j): the scores of all keys grow together, row by row of `kt`, so there are no horizontal sums
-    /// and the keys stream sequentially. scores[j] = Σ_c q[c]·kt[c, j] in ascending c, then + bias.
+    /// Keys go 8 at a time, with a scalar tail; each score sums over c in ascending order.
     @inline(__always)
-    public static func forwardSingleQuery(q: UnsafePointer<Float>, keysTransposed kt: UnsafePointer<Float>, ldk: Int,
-                                          v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>,
-                                          bias: UnsafePointer<Float>?, scores: UnsafeMutablePointer<Float>,
-                                          keys: Int, headDim: Int) {
+    static func singleQueryScores(q: UnsafePointer<Float>, keysTransposed kt: UnsafePointer<Float>, ldk: Int,
+                                  bias: UnsafePointer<Float>?, scores: UnsafeMutablePointer<Float>, keys: Int, headDim: Int) {
         let vectorKeys = keys & ~7
         scores.initialize(repeating: 0, count: keys)
         for c in 0..<headDim {
@@ -71,14 +79,9 @@ extension Attention {
             for t in vectorKeys..<keys { scores[t] += qc * row[t] }
         }
         if let bias { for j in 0..<keys { scores[j] += bias[j] } }
-        Softmax.forwardRow(scores, valid: keys)
-        if headDim == 64 {
-            singleQueryValues64(v: v, ldv: ldv, out: out, probs: scores, keys: keys)
-        } else {
-            singleQueryValues(v: v, ldv: ldv, out: out, probs: scores, keys: keys, headDim: headDim)
-        }
     }
 
+    /// The head dimension goes 8 lanes at a time (a tail of fewer lanes is zero-padded).
     @inline(__always)
     static func singleQueryScores(q: UnsafePointer<Float>, k: UnsafePointer<Float>, ldk: Int, bias: UnsafePointer<Float>?,
                                   scores: UnsafeMutablePointer<Float>, keys: Int, headDim: Int) {

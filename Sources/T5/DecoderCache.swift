@@ -40,17 +40,16 @@ public final class DecoderCache: @unchecked Sendable {
         let projected = FloatBuffer(count: sourceRows * inner, zeroed: false)
         for layer in model.weights.decoder {
             let kb = FloatBuffer(count: sourceRows * inner, zeroed: false), vb = FloatBuffer(count: sourceRows * inner, zeroed: false)
-            for (weight, target) in [(layer.crossAttention.k, kb), (layer.crossAttention.v, vb)] {
-                weight.apply(encoder.hidden.pointer, m: sourceRows, into: projected.pointer)
-                for b in 0..<encoder.batch {
-                    let rows = projected.pointer + b * encoder.length * inner, block = target.pointer + b * encoder.length * inner
-                    if target === kb {
-                        Self.transposeHeads(from: rows, rows: encoder.length, heads: config.numHeads, dKV: config.dKV, into: block)
-                    } else {
-                        Self.scatterHeads(from: rows, rows: encoder.length, heads: config.numHeads, dKV: config.dKV,
-                                          into: block, capacity: encoder.length, at: 0)
-                    }
-                }
+            let (heads, dKV, length) = (config.numHeads, config.dKV, encoder.length)
+            layer.crossAttention.k.apply(encoder.hidden.pointer, m: sourceRows, into: projected.pointer)
+            for b in 0..<encoder.batch {
+                Self.transposeHeads(from: projected.pointer + b * length * inner, rows: length, heads: heads, dKV: dKV,
+                                    into: kb.pointer + b * length * inner)
+            }
+            layer.crossAttention.v.apply(encoder.hidden.pointer, m: sourceRows, into: projected.pointer)
+            for b in 0..<encoder.batch {
+                Self.scatterHeads(from: projected.pointer + b * length * inner, rows: length, heads: heads, dKV: dKV,
+                                  into: vb.pointer + b * length * inner, capacity: length, at: 0)
             }
             keys.append(kb)
             values.append(vb)

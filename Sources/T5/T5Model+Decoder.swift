@@ -87,13 +87,9 @@ extension T5Model {
                         let (query, out) = (q + slot * inner + head * dKV, context + slot * inner + head * dKV)
                         let (headK, headV) = (k + head * capacity * dKV, v + head * capacity * dKV)
                         let headBias = bias.map { UnsafePointer($0 + head * biasKeys) }
-                        if keysTransposed {
-                            Attention.forwardSingleQuery(q: query, keysTransposed: headK, ldk: capacity, v: headV, ldv: dKV, out: out,
-                                                         bias: headBias, scores: scores.baseAddress!, keys: count, headDim: dKV)
-                        } else {
-                            Attention.forwardSingleQuery(q: query, k: headK, ldk: dKV, v: headV, ldv: dKV, out: out,
-                                                         bias: headBias, scores: scores.baseAddress!, keys: count, headDim: dKV)
-                        }
+                        Attention.forwardSingleQuery(q: query, k: headK, ldk: keysTransposed ? capacity : dKV,
+                                                     keysTransposed: keysTransposed, v: headV, ldv: dKV, out: out,
+                                                     bias: headBias, scores: scores.baseAddress!, keys: count, headDim: dKV)
                     }
                 }
             }

@@ -83,7 +83,7 @@ final class AttentionKernelTests: XCTestCase {
             let q = random.array(dim), kt = random.array(dim * ld), v = random.array(keys * dim)
             let bias: [Float]? = withBias ? random.array(keys) : nil
             var out = [Float](repeating: .nan, count: dim), scores = [Float](repeating: .nan, count: keys)
-            Attention.forwardSingleQuery(q: q, keysTransposed: kt, ldk: ld, v: v, ldv: dim, out: &out, bias: bias,
+            Attention.forwardSingleQuery(q: q, k: kt, ldk: ld, keysTransposed: true, v: v, ldv: dim, out: &out, bias: bias,
                                          scores: &scores, keys: keys, headDim: dim)
             var viaGEMM = [Float](repeating: 0, count: dim), probs = [Float](repeating: 0, count: keys)
             Attention.forward(q: q, ldq: dim, k: kt, ldk: ld, v: v, ldv: dim, out: &viaGEMM, ldo: dim, bias: bias, probs: &probs,
