@@ -8,4 +8,5 @@
 //   AdapterConfig/JSONValue  adapter_config.json read/validate/write, byte-identical to PEFT 0.21.2
 //   AdamW, LinearSchedule, GradientClipping   torch.optim.AdamW(fused), HF linear schedule, clip_grad_norm_
 //   TrainingBatches        per-epoch shuffled or length-grouped batches, accumulation, resumable data position
-//   TensorArchive, TrainingCheckpoint   checkpoint = Codable manifest + tensor file behind a swappable codec
+//   NamedTensor            a named fp32 tensor (fresh adapter tensors)
+// (Training checkpoints are the train-lora stage's: Stages/TrainingCheckpoint.swift.)
