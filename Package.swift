@@ -27,8 +27,12 @@ let package = Package(
         // Cache prefetch for the streaming kernels (a C builtin Swift has no spelling for).
         .target(name: "CPUHints"),
 
+        // One JSON value type: canonical, pretty and PEFT-style printing, a bounded parser.
+        .target(name: "JSON"),
+
         // The stage contract: parameters, keys, store, manifests, lock, errors.
         .target(name: "Pipeline", dependencies: [
+            "JSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -40,16 +44,16 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
         .target(name: "SentencePiece", swiftSettings: fastMath),
         .target(name: "T5", dependencies: ["Kernels", "SafeTensors", "CPUHints"], swiftSettings: fastMath),
-        .target(name: "LoRA", dependencies: ["T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
+        .target(name: "LoRA", dependencies: ["T5", "Kernels", "SafeTensors", "JSON"], swiftSettings: fastMath),
         .target(name: "T5Training", dependencies: ["T5", "LoRA", "Kernels", "SafeTensors", "COpenBLAS"], swiftSettings: fastMath),
         .target(name: "Rouge", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: fastMath),
         .target(name: "Fetch", dependencies: ["Pipeline"]),
         .target(name: "Corpus", dependencies: ["Pipeline", "CArchive"]),
-        .target(name: "DemoAssets", dependencies: ["Corpus", "SafeTensors", "Pipeline"]),
-        .target(name: "Dataset", dependencies: ["SafeTensors", "Pipeline"]),
-        .target(name: "Report", dependencies: ["Pipeline", "Dataset", "Rouge"]),
+        .target(name: "DemoAssets", dependencies: ["JSON", "Corpus", "SafeTensors", "Pipeline"]),
+        .target(name: "Dataset", dependencies: ["JSON", "SafeTensors", "Pipeline"]),
+        .target(name: "Report", dependencies: ["JSON", "Pipeline", "Dataset", "Rouge"]),
         // One function per pipeline stage, called by the thin executables (and by tests).
-        .target(name: "Stages", dependencies: ["Pipeline", "Dataset", "SentencePiece", "Fetch", "Corpus", "SafeTensors", "T5", "Kernels", "Rouge", "LoRA", "T5Training"]),
+        .target(name: "Stages", dependencies: ["JSON", "Pipeline", "Dataset", "SentencePiece", "Fetch", "Corpus", "SafeTensors", "T5", "Kernels", "Rouge", "LoRA", "T5Training"]),
 
         // Stage executables: parse arguments, call one library function.
         .executableTarget(name: "fetch-samsum", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -65,12 +69,12 @@ let package = Package(
         // Benchmark of the T5 engine against PyTorch (scripts/bench/t5_bench.sh), not a product.
         .executableTarget(name: "t5-bench", dependencies: ["T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
 
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "PipelineTests", dependencies: ["JSON", "Pipeline"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "SentencePieceTests", dependencies: ["SentencePiece"]),
         .testTarget(name: "T5Tests", dependencies: ["T5"]),
-        .testTarget(name: "LoRATests", dependencies: ["LoRA"]),
+        .testTarget(name: "LoRATests", dependencies: ["JSON", "LoRA"]),
         .testTarget(name: "T5TrainingTests", dependencies: ["T5Training", "T5", "LoRA", "SafeTensors", "Kernels"]),
         .testTarget(name: "RougeTests", dependencies: ["Rouge"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", .product(name: "FlyingFox", package: "FlyingFox")]),

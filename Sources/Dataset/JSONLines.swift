@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Pipeline
 
 /// Reading JSON Lines files strictly: every line must be valid UTF-8 and a JSON object with

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A PEFT LoRA `adapter_config.json`. The fields this product acts on are typed; every
 /// other field is kept as read (or PEFT 0.21.2's defaults for a new config) and written

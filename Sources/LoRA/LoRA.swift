@@ -5,7 +5,7 @@
 //   LoRAInitialization     PEFT's init (lora_A Kaiming-uniform a=sqrt(5), lora_B zero) and alpha/r scaling
 //   TargetModules          PEFT's target_modules suffix rule on Hugging Face T5 weight names
 //   AdapterTensorLayout    an adapter's PEFT keys and shapes; fresh tensors; checking a loaded adapter
-//   AdapterConfig/JSONValue  adapter_config.json read/validate/write, byte-identical to PEFT 0.21.2
+//   AdapterConfig          adapter_config.json read/validate/write, byte-identical to PEFT 0.21.2 (via JSON)
 //   AdamW, LinearSchedule, GradientClipping   torch.optim.AdamW(fused), HF linear schedule, clip_grad_norm_
 //   TrainingBatches        per-epoch shuffled or length-grouped batches, accumulation, resumable data position
 //   NamedTensor            a named fp32 tensor (fresh adapter tensors)

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// `pipeline.lock`: for every stage instance, its key, the parameters it read and the
 /// hashes of its outputs. Small, sorted, committed by the user (like dvc.lock), so that

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Yams
 
 /// `pipeline.yaml` after loading: a flat, validated map from dotted key to value.

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// What manifests record about where and with what a result was made.
 public enum Provenance {

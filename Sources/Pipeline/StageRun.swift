@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// One output file of a stage: its name inside the store entry and the stable path
 /// (relative to the project root) where users and later stages find it.

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// The content-addressed store: `data/store/<key>/` holds one stage run's outputs.
 ///

@@ -1,5 +1,6 @@
 import Fetch
 import Foundation
+import JSON
 import Pipeline
 import SafeTensors
 import T5

@@ -1,6 +1,7 @@
 import Corpus
 import Fetch
 import Foundation
+import JSON
 import Pipeline
 
 /// `fetch-samsum`: the pinned `corpus.7z` (downloaded from the mirrors, or a local copy)

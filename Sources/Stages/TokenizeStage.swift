@@ -1,5 +1,6 @@
 import Dataset
 import Foundation
+import JSON
 import Pipeline
 import SentencePiece
 

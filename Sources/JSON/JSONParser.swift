@@ -1,104 +1,11 @@
 import Foundation
 
-/// A JSON document as a tree that keeps integers apart from floats, so a PEFT config
-/// round-trips exactly. `pythonJSON()` prints it as Python's
-/// `json.dumps(value, indent=2, sort_keys=True)` does (what PEFT writes).
-public enum JSONValue: Equatable, Sendable {
-    case null
-    case bool(Bool)
-    case int(Int)
-    case double(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    // MARK: Parsing
-
+extension JSONValue {
     /// Parses a complete JSON text. Nesting deeper than `maxDepth` is rejected, so hostile
     /// input cannot exhaust the stack.
     public init(parsing data: Data, maxDepth: Int = 64) throws {
         var parser = JSONParser(bytes: [UInt8](data), maxDepth: maxDepth)
         self = try parser.parseDocument()
-    }
-
-    // MARK: Printing
-
-    /// Python's `json.dumps(self, indent=2, sort_keys=True)` (ensure_ascii, repr floats).
-    public func pythonJSON() -> String {
-        var out = ""
-        write(into: &out, level: 0)
-        return out
-    }
-
-    private func write(into out: inout String, level: Int) {
-        switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .double(let d): out += Self.pythonRepr(d)
-        case .string(let s): Self.writeString(s, into: &out)
-        case .array(let items):
-            if items.isEmpty { out += "[]"; return }
-            out += "["
-            for (i, item) in items.enumerated() {
-                out += i == 0 ? "\n" : ",\n"
-                out += String(repeating: " ", count: 2 * (level + 1))
-                item.write(into: &out, level: level + 1)
-            }
-            out += "\n" + String(repeating: " ", count: 2 * level) + "]"
-        case .object(let fields):
-            if fields.isEmpty { out += "{}"; return }
-            out += "{"
-            // Python sorts keys by code point.
-            let keys = fields.keys.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
-            for (i, key) in keys.enumerated() {
-                out += i == 0 ? "\n" : ",\n"
-                out += String(repeating: " ", count: 2 * (level + 1))
-                Self.writeString(key, into: &out)
-                out += ": "
-                fields[key]!.write(into: &out, level: level + 1)
-            }
-            out += "\n" + String(repeating: " ", count: 2 * level) + "}"
-        }
-    }
-
-    /// Python's float repr: shortest round-trip digits, exponent form below 1e-4 or from 1e16.
-    /// Swift's `description` uses the same digits and thresholds; non-finite values are not JSON.
-    static func pythonRepr(_ d: Double) -> String {
-        precondition(d.isFinite, "JSON has no representation for \(d)")
-        return d.description
-    }
-
-    private static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 || scalar.value > 0x7E {
-                    for unit in String(scalar).utf16 {
-                        out += "\\u" + String(repeating: "0", count: 4 - String(unit, radix: 16).count)
-                            + String(unit, radix: 16)
-                    }
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
-    }
-
-    // MARK: Accessors
-
-    public subscript(key: String) -> JSONValue? {
-        if case .object(let fields) = self { return fields[key] }
-        return nil
     }
 }
 
