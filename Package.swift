@@ -40,7 +40,7 @@ let package = Package(
         ]),
 
         // Libraries that do the work (one concept per file inside each).
-        .target(name: "SafeTensors"),
+        .target(name: "SafeTensors", dependencies: ["JSON"]),
         .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
         .target(name: "SentencePiece", swiftSettings: fastMath),
         .target(name: "T5", dependencies: ["Kernels", "SafeTensors", "CPUHints"], swiftSettings: fastMath),

@@ -55,22 +55,4 @@ extension JSONValue {
         guard let indent else { return }
         out += "\n" + String(repeating: indent, count: level)
     }
-
-    /// JSON string escaping: only what RFC 8259 requires, so UTF-8 text stays readable.
-    public static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        out += "\""
-    }
 }

@@ -15,7 +15,7 @@ extension JSONValue {
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .double(let d): out += Self.pythonRepr(d)
-        case .string(let s): Self.writePythonString(s, into: &out)
+        case .string(let s): Self.writeString(s, escaping: .python, into: &out)
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
             out += "["
@@ -33,7 +33,7 @@ extension JSONValue {
             for (i, key) in keys.enumerated() {
                 out += i == 0 ? "\n" : ",\n"
                 out += String(repeating: " ", count: 2 * (level + 1))
-                Self.writePythonString(key, into: &out)
+                Self.writeString(key, escaping: .python, into: &out)
                 out += ": "
                 fields[key]!.writePython(into: &out, level: level + 1)
             }
@@ -46,30 +46,5 @@ extension JSONValue {
     static func pythonRepr(_ d: Double) -> String {
         precondition(d.isFinite, "JSON has no representation for \(d)")
         return d.description
-    }
-
-    private static func writePythonString(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 || scalar.value > 0x7E {
-                    for unit in String(scalar).utf16 {
-                        out += "\\u" + String(repeating: "0", count: 4 - String(unit, radix: 16).count)
-                            + String(unit, radix: 16)
-                    }
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
     }
 }

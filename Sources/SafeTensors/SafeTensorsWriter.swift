@@ -1,6 +1,7 @@
 // Builds a safetensors file with deterministic bytes: tensors laid out in sorted-name order,
 // header keys sorted, header padded with spaces to a multiple of 8 bytes (as the format allows).
 import Foundation
+import JSON
 
 public struct SafeTensorsWriter {
     private struct Entry {
@@ -51,14 +52,14 @@ public struct SafeTensorsWriter {
         let names = entries.keys.sorted()
         var fields: [String] = []
         if !metadata.isEmpty {
-            let pairs = metadata.keys.sorted().map { "\(Self.jsonString($0)):\(Self.jsonString(metadata[$0]!))" }
+            let pairs = metadata.keys.sorted().map { "\(JSONValue.quoted($0)):\(JSONValue.quoted(metadata[$0]!))" }
             fields.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
         }
         var offset = 0
         for name in names {
             let entry = entries[name]!
             let shape = entry.shape.map(String.init).joined(separator: ",")
-            fields.append("\(Self.jsonString(name)):{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + entry.bytes.count)]}")
+            fields.append("\(JSONValue.quoted(name)):{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + entry.bytes.count)]}")
             offset += entry.bytes.count
         }
         var header = Array("{\(fields.joined(separator: ","))}".utf8)
@@ -78,25 +79,5 @@ public struct SafeTensorsWriter {
         } catch {
             throw SafeTensorsError(file: path, "cannot write (\(error.localizedDescription))")
         }
-    }
-
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }

@@ -4,6 +4,15 @@ import XCTest
 
 final class AdapterConfigTests: XCTestCase {
     /// A new config with the reference settings is byte-identical to PEFT 0.21.2's file.
+    /// The one string escaper, both styles: Python's json.dumps (ensure_ascii) gives
+    /// json.dumps("é😀\x7f\x08\x01\"") == '"\\u00e9\\ud83d\\ude00\\u007f\\b\\u0001\\""'.
+    func testStringEscapingMatchesPythonAndRFC8259() {
+        let text = "é😀\u{7F}\u{08}\u{01}\""
+        XCTAssertEqual(JSONValue.string(text).pythonJSON(), #""\u00e9\ud83d\ude00\u007f\b\u0001\"""#)
+        XCTAssertEqual(JSONValue.quoted(text), "\"é😀\u{7F}\\u0008\\u0001\\\"\"")
+        XCTAssertEqual(JSONValue.string(text).canonical, JSONValue.quoted(text))
+    }
+
     func testNewConfigWritesPEFTsBytes() throws {
         let reference = try AdapterConfig(rank: 32, alpha: 32, dropout: 0.05, targetModules: ["v", "q"],
                                           baseModelNameOrPath: "google/flan-t5-base")
