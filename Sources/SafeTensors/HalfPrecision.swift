@@ -1,7 +1,7 @@
 // Conversions between Float and the 16-bit formats, written out so they behave the same on
 // every platform (Swift's Float16 is missing on some).
 
-@inline(__always)
+@inlinable @inline(__always)
 public func bf16ToFloat(_ bits: UInt16) -> Float {
     Float(bitPattern: UInt32(bits) << 16)
 }

@@ -5,6 +5,7 @@
 // weight are widened to fp32 and handed to sgemm.
 import CPUHints
 import Kernels
+import SafeTensors
 
 enum WeightKernels {
     /// Rows of x at or below which the streaming kernels beat sgemm.
@@ -141,17 +142,21 @@ enum WeightKernels {
             let count = min(tileRows, rows - start)
             let source = weight + start * cols
             let target = tile.pointer
-            Parallel.forRanges(count * cols, costPerItem: 1) { range in
-                for i in range { target[i] = bf16ToFloatInline(source[i]) }
+            Parallel.forRanges((count * cols + 7) / 8, costPerItem: 8) { blocks in
+                for block in blocks {
+                    let i = 8 * block
+                    if i + 8 <= count * cols {
+                        UnsafeMutableRawPointer(target + i).storeBytes(of: UInt16.load8(source + i), as: SIMD8<Float>.self)
+                    } else {
+                        for t in i..<(count * cols) { target[t] = bf16ToFloat(source[t]) }
+                    }
+                }
             }
             GEMM.matmul(x, lda: cols, tile.pointer, ldb: cols, y + start, ldc: rows, m: m, k: cols, n: count,
                         transposeB: true, alpha: scale, beta: accumulate ? 1 : 0)
             start += count
         }
     }
-
-    @inline(__always)
-    static func bf16ToFloatInline(_ bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
 }
 
 /// A weight element the streaming kernels read 8 at a time as fp32: Float itself, or UInt16 holding
@@ -171,5 +176,5 @@ extension UInt16: StreamedWeight {
         let half = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<UInt16>.self)
         return unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: half) &<< 16, to: SIMD8<Float>.self)
     }
-    @inline(__always) var float: Float { WeightKernels.bf16ToFloatInline(self) }
+    @inline(__always) var float: Float { bf16ToFloat(self) }
 }

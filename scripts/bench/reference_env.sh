@@ -5,3 +5,6 @@ cd "$ROOT"
 PY="${PY:-$HOME/.cache/reference-venv/bin/python}"
 REF="${REF:-$ROOT/../shared/reference}"
 [[ -d "$REF" ]] || REF=/work/shared/reference
+
+# make_base_model DIR: a random flan-t5-base-size model (make_t5.py) in DIR, unless one is there already.
+make_base_model() { [[ -f "$1/model.safetensors" ]] || "$PY" "$REF/make_t5.py" --size base --out "$1"; }

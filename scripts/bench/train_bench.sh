@@ -13,7 +13,7 @@ THREADS="${THREADS:-2}"
 OUT="${OUT:-/tmp/train_bench}"
 mkdir -p "$OUT"
 
-[[ -f "$MODEL/model.safetensors" ]] || "$PY" "$REF/make_t5.py" --size base --out "$MODEL"
+make_base_model "$MODEL"
 
 echo "== building (release, tests enabled)" >&2
 swift build -c release $(bash scripts/swift_cpu_flags.sh) --build-tests -Xswiftc -enable-testing --build-path .build-release 2>&1 | tail -1 >&2

@@ -19,7 +19,7 @@ OUT="${OUT:-/tmp/train_bench_real}"
 mkdir -p "$OUT"
 rm -f "$OUT/batches.json" "$OUT/swift.json" "$OUT/torch.json"
 
-[[ -f "$MODEL/model.safetensors" ]] || "$PY" "$REF/make_t5.py" --size base --out "$MODEL"
+make_base_model "$MODEL"
 
 echo "== batches" >&2
 "$PY" scripts/bench/make_real_length_batches.py --batches "${BATCHES:-8}" --out "$OUT/batches.json" \
