@@ -10,7 +10,7 @@ let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuratio
 
 let package = Package(
     name: "FlanLoRA",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
@@ -24,7 +24,7 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive",
                        providers: [.apt(["libarchive-dev"])]),
-        // Cache prefetch for the streaming kernels (a C builtin Swift has no spelling for).
+        // Cache prefetch and spin-wait pause (C builtins Swift has no spelling for).
         .target(name: "CPUHints"),
 
         // One JSON value type: canonical, pretty and PEFT-style printing, a bounded parser.
@@ -41,7 +41,7 @@ let package = Package(
 
         // Libraries that do the work (one concept per file inside each).
         .target(name: "SafeTensors", dependencies: ["JSON"]),
-        .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "CPUHints"], swiftSettings: fastMath),
         .target(name: "SentencePiece", swiftSettings: fastMath),
         .target(name: "T5", dependencies: ["Kernels", "SafeTensors", "CPUHints"], swiftSettings: fastMath),
         .target(name: "LoRA", dependencies: ["T5", "Kernels", "SafeTensors", "JSON"], swiftSettings: fastMath),

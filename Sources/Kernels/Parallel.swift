@@ -2,9 +2,10 @@
 // splits big products across these workers. With OpenBLAS threaded, its idle workers spin in
 // sched_yield whenever Swift code runs (norms, softmax, GELU), taking a core from our own loop: that was
 // 10-13% of an encoder forward or a training step on 2 cores. A loop nested inside a worker runs serially.
-import Dispatch
+// The helper threads are WorkerPool's.
 import Foundation
 import COpenBLAS
+import Synchronization
 
 public enum Parallel {
     /// Worker count (default: the active processor count); `setThreads` changes it.
@@ -65,31 +66,26 @@ public enum Parallel {
     }
 
     private static func run(workers: Int, _ body: (Int) -> Void) {
-        withoutActuallyEscaping(body) { escapable in
-            // Workers write disjoint outputs; the caller owns the buffers for the call's duration.
-            let task = UncheckedTask(run: escapable)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let wasInside = isInsideWorker
-                if !wasInside { pthread_setspecific(workerKey.key, UnsafeRawPointer(bitPattern: 1)) }
-                task.run(worker)
-                if !wasInside { pthread_setspecific(workerKey.key, nil) }
-            }
+        // Workers write disjoint outputs; the caller owns the buffers for the call's duration.
+        let wasInside = isInsideWorker
+        if !wasInside { pthread_setspecific(workerKey.key, UnsafeRawPointer(bitPattern: 1)) }
+        defer { if !wasInside { pthread_setspecific(workerKey.key, nil) } }
+        if !pool.run(workers: workers, body) {
+            for worker in 0..<workers { body(worker) }  // another thread's loop holds the helpers
         }
     }
 
+    /// Marks a pool helper thread for good: loops it runs nest serially.
+    static func markWorkerThread() { pthread_setspecific(workerKey.key, UnsafeRawPointer(bitPattern: 1)) }
+
     private static let workerKey = ThreadKey()
+    private static let pool = WorkerPool()
 }
 
 /// Hands out chunk indices 0, 1, 2, … to whichever worker asks first.
 private final class ChunkCounter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
-    func next() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        value += 1
-        return value - 1
-    }
+    private let value = Atomic<Int>(0)
+    func next() -> Int { value.add(1, ordering: .relaxed).oldValue }
 }
 
 private final class ThreadKey: @unchecked Sendable {
@@ -97,6 +93,3 @@ private final class ThreadKey: @unchecked Sendable {
     init() { pthread_key_create(&key, nil) }
 }
 
-private struct UncheckedTask: @unchecked Sendable {
-    let run: (Int) -> Void
-}
