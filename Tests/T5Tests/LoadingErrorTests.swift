@@ -83,7 +83,7 @@ final class LoadingErrorTests: XCTestCase {
         }
         // the fp32 streaming kernel against sgemm, including accumulation and scaling
         let w = widened.floats()
-        for m in [1, 3, 4, 9] {
+        for m in [1, 3, 4, 8, 9, 16] {
             let x = (0..<(m * cols)).map { _ in next() }
             var expected = [Float](repeating: 0.5, count: m * rows), got = expected
             Linear.forward(x, weight: w, &expected, rows: m, inFeatures: cols, outFeatures: rows, accumulate: true, scale: 2)
@@ -94,12 +94,13 @@ final class LoadingErrorTests: XCTestCase {
         // x gets the same bits whatever the rows around it (a sequence's logits do not depend on its batch)
         guard case .bf16(let bitsPointer) = bf16.storage else { return XCTFail("not bf16") }
         let bits = Array(UnsafeBufferPointer(start: bitsPointer, count: rows * cols))
-        let x = (0..<(9 * cols)).map { _ in next() }
-        var fromF32 = [Float](repeating: 0, count: 9 * rows), fromBF16 = fromF32
-        WeightKernels.smallBatchProduct(x, m: 9, weight: w, rows: rows, cols: cols, y: &fromF32, accumulate: false, scale: 1)
-        WeightKernels.smallBatchProduct(x, m: 9, weight: bits, rows: rows, cols: cols, y: &fromBF16, accumulate: false, scale: 1)
+        // (13 rows: a block of eight, one of four, one single row)
+        let x = (0..<(13 * cols)).map { _ in next() }
+        var fromF32 = [Float](repeating: 0, count: 13 * rows), fromBF16 = fromF32
+        WeightKernels.smallBatchProduct(x, m: 13, weight: w, rows: rows, cols: cols, y: &fromF32, accumulate: false, scale: 1)
+        WeightKernels.smallBatchProduct(x, m: 13, weight: bits, rows: rows, cols: cols, y: &fromBF16, accumulate: false, scale: 1)
         XCTAssertEqual(fromF32.map(\.bitPattern), fromBF16.map(\.bitPattern))
-        for row in [0, 5, 8] {
+        for row in [0, 5, 8, 11, 12] {
             var alone = [Float](repeating: 0, count: rows)
             WeightKernels.smallBatchProduct(Array(x[(row * cols)..<((row + 1) * cols)]), m: 1, weight: w, rows: rows, cols: cols,
                                             y: &alone, accumulate: false, scale: 1)
