@@ -8,8 +8,8 @@ import Foundation
 import Synchronization
 
 final class WorkerPool: @unchecked Sendable {
-    /// How long a helper spins for the next loop before it sleeps, and the caller for the helpers
-    /// before it starts yielding its core (a helper may have been descheduled).
+    /// How long a helper spins for the next loop before it sleeps, and how long the caller spins for
+    /// the helpers between yields of its core (a helper may have been descheduled).
     static let spinNanoseconds: UInt64 = 200_000
 
     private let generation = Atomic<Int>(0)  // bumped once per loop, after `job` is set
