@@ -73,7 +73,7 @@ extension Attention {
             let row = kt + c * ldk, qc = q[c], lanes = SIMD8<Float>(repeating: qc)
             var j = 0
             while j < vectorKeys {
-                store(load(scores + j) + lanes * load(row + j), scores + j)
+                VectorMath.store(VectorMath.load(scores + j) + lanes * VectorMath.load(row + j), scores + j)
                 j += 8
             }
             for t in vectorKeys..<keys { scores[t] += qc * row[t] }
@@ -124,21 +124,13 @@ extension Attention {
         var o0 = SIMD8<Float>.zero, o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0
         for j in 0..<keys {
             let p = SIMD8<Float>(repeating: probs[j]), r = v + j * ldv
-            o0 += p * load(r); o1 += p * load(r + 8); o2 += p * load(r + 16); o3 += p * load(r + 24)
-            o4 += p * load(r + 32); o5 += p * load(r + 40); o6 += p * load(r + 48); o7 += p * load(r + 56)
+            o0 += p * VectorMath.load(r); o1 += p * VectorMath.load(r + 8)
+            o2 += p * VectorMath.load(r + 16); o3 += p * VectorMath.load(r + 24)
+            o4 += p * VectorMath.load(r + 32); o5 += p * VectorMath.load(r + 40)
+            o6 += p * VectorMath.load(r + 48); o7 += p * VectorMath.load(r + 56)
         }
-        store(o0, out); store(o1, out + 8); store(o2, out + 16); store(o3, out + 24)
-        store(o4, out + 32); store(o5, out + 40); store(o6, out + 48); store(o7, out + 56)
+        VectorMath.store(o0, out); VectorMath.store(o1, out + 8); VectorMath.store(o2, out + 16)
+        VectorMath.store(o3, out + 24); VectorMath.store(o4, out + 32); VectorMath.store(o5, out + 40)
+        VectorMath.store(o6, out + 48); VectorMath.store(o7, out + 56)
     }
-
-    @inline(__always)
-    static func store(_ value: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: value, as: SIMD8<Float>.self)
-    }
-
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-
-    @inline(__always)
-    static func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { load(UnsafePointer(p)) }
 }

@@ -26,6 +26,17 @@ public enum VectorMath {
         return p * unsafeBitCast((shifted &+ 127) &<< 23, to: V.self)
     }
 
+    /// Lanes 0..<8 of p, all in bounds (inlinable: the T5 decoding kernels load through it too).
+    @inlinable @inline(__always)
+    public static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+
+    @inlinable @inline(__always)
+    public static func load(_ p: UnsafeMutablePointer<Float>) -> V { load(UnsafePointer(p)) }
+
+    /// Stores all eight lanes of v at p.
+    @inlinable @inline(__always)
+    public static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+
     /// Lanes i..<i+8 of p, zero past `count`.
     @inline(__always)
     public static func load(_ p: UnsafePointer<Float>, _ i: Int, _ count: Int) -> V {

@@ -82,7 +82,7 @@ enum WeightKernels {
         while c < vectorCols {
             if prefetch { prefetchAhead(w, w1, c) }
             let v = Element.load8(w + c), u = Element.load8(w1 + c)
-            let p0 = load8(x + c), p1 = load8(x1 + c), p2 = load8(x2 + c), p3 = load8(x3 + c)
+            let p0 = VectorMath.load(x + c), p1 = VectorMath.load(x1 + c), p2 = VectorMath.load(x2 + c), p3 = VectorMath.load(x3 + c)
             a0.addProduct(p0, v); a1.addProduct(p1, v); a2.addProduct(p2, v); a3.addProduct(p3, v)
             b0.addProduct(p0, u); b1.addProduct(p1, u); b2.addProduct(p2, u); b3.addProduct(p3, u)
             c += 8
@@ -101,7 +101,8 @@ enum WeightKernels {
     /// Dot products of x rows 0..<8 with one weight row. Each weight vector feeds eight fused
     /// multiply-adds with x straight from L1: 10 vector operations per 64 products, against 20 for two
     /// weight rows by four x rows (bf16 decoder matrix at m = 8: 0.38 → 0.25 ms, streaming from memory).
-    /// The `other` row of the pair is prefetched along (only by the first block of x rows).
+    /// `other` is prefetched along with `w` (only by the first block of x rows): the pair's second row
+    /// while w0 streams, the next pair's first row while w1 does.
     @inline(__always)
     static func rowTimesEight<Element: StreamedWeight>(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Element>,
                                                        cols: Int, prefetch other: UnsafePointer<Element>?) -> SIMD8<Float> {
@@ -112,14 +113,14 @@ enum WeightKernels {
             if let other { prefetchAhead(w, other, c) }
             let v = Element.load8(w + c)
             let p = x + c
-            a0.addProduct(load8(p), v)
-            a1.addProduct(load8(p + cols), v)
-            a2.addProduct(load8(p + 2 * cols), v)
-            a3.addProduct(load8(p + 3 * cols), v)
-            a4.addProduct(load8(p + 4 * cols), v)
-            a5.addProduct(load8(p + 5 * cols), v)
-            a6.addProduct(load8(p + 6 * cols), v)
-            a7.addProduct(load8(p + 7 * cols), v)
+            a0.addProduct(VectorMath.load(p), v)
+            a1.addProduct(VectorMath.load(p + cols), v)
+            a2.addProduct(VectorMath.load(p + 2 * cols), v)
+            a3.addProduct(VectorMath.load(p + 3 * cols), v)
+            a4.addProduct(VectorMath.load(p + 4 * cols), v)
+            a5.addProduct(VectorMath.load(p + 5 * cols), v)
+            a6.addProduct(VectorMath.load(p + 6 * cols), v)
+            a7.addProduct(VectorMath.load(p + 7 * cols), v)
             c += 8
         }
         var out = SIMD8<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum(), a4.sum(), a5.sum(), a6.sum(), a7.sum())
@@ -139,7 +140,7 @@ enum WeightKernels {
         var c = 0
         while c < vectorCols {
             if prefetch { prefetchAhead(w, w1, c) }
-            let p0 = load8(x + c)
+            let p0 = VectorMath.load(x + c)
             a0.addProduct(p0, Element.load8(w + c))
             b0.addProduct(p0, Element.load8(w1 + c))
             c += 8
@@ -162,11 +163,6 @@ enum WeightKernels {
         guard offset & 63 == 0 else { return }
         cpu_prefetch_stream(UnsafeRawPointer(w) + offset + prefetchDistance)
         cpu_prefetch_stream(UnsafeRawPointer(w1) + offset + prefetchDistance)
-    }
-
-    @inline(__always)
-    static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
 
     @inline(__always)
@@ -210,7 +206,7 @@ protocol StreamedWeight {
 }
 
 extension Float: StreamedWeight {
-    @inline(__always) static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { WeightKernels.load8(p) }
+    @inline(__always) static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { VectorMath.load(p) }
     @inline(__always) var float: Float { self }
 }
 
