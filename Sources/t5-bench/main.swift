@@ -111,6 +111,7 @@ do {
             for m in [1, 8] {
                 let x = FloatBuffer(count: m * cols), y = FloatBuffer(count: m * rows)
                 let reps = 10
+                for matrix in matrices { matrix.apply(x.pointer, m: m, into: y.pointer) }  // untimed: page-in, helpers awake
                 let t = time { for _ in 0..<reps { for matrix in matrices { matrix.apply(x.pointer, m: m, into: y.pointer) } } }
                 let name = matrices[0].precision.rawValue
                 let bytes = Double(rows * cols * (name == "f32" ? 4 : 2) * reps * count)
