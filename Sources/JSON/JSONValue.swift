@@ -2,8 +2,9 @@ import Foundation
 
 /// A JSON document as a tree that keeps integers apart from floats. One type for the whole
 /// project: the pipeline's canonical and pretty forms (JSONValue+Canonical), PEFT's Python-style
-/// form (JSONValue+Python) and a bounded parser for untrusted files (JSONParser).
-public enum JSONValue: Equatable, Sendable, Codable {
+/// form (JSONValue+Python) and a bounded parser for untrusted files (JSONParser), the only reader:
+/// not Codable, because JSONDecoder reads `32.0` as an Int.
+public enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case int(Int)
@@ -11,30 +12,6 @@ public enum JSONValue: Equatable, Sendable, Codable {
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int.self) { self = .int(i) }
-        else if let d = try? c.decode(Double.self) { self = .double(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .null: try c.encodeNil()
-        case .bool(let b): try c.encode(b)
-        case .int(let i): try c.encode(i)
-        case .double(let d): try c.encode(d)
-        case .string(let s): try c.encode(s)
-        case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(o)
-        }
-    }
 
     public subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }
