@@ -7,7 +7,7 @@ public func bf16ToFloat(_ bits: UInt16) -> Float {
 }
 
 /// Round to nearest even, as torch's `.to(torch.bfloat16)`; NaN stays NaN.
-@inline(__always)
+@inlinable @inline(__always)
 public func floatToBF16(_ value: Float) -> UInt16 {
     let bits = value.bitPattern
     if value.isNaN { return UInt16(truncatingIfNeeded: (bits >> 16) | 0x40) }

@@ -69,7 +69,13 @@ public struct T5Weights: Sendable {
                     return WeightMatrix(rows: rows, cols: cols, storage: .bf16(view.baseAddress!), owner: file)
                 }
                 return WeightMatrix(rows: rows, cols: cols, values: try file.floats(name)).converted(to: .bf16)
-            case (.f32, .bf16), (.f16, _), (.bf16, .f32):
+            case (.f32, .bf16):
+                // rounded straight from the mapping (no fp32 copy first)
+                if let view = try file.float32View(name) {
+                    return WeightMatrix(rows: rows, cols: cols, storage: .f32(view.baseAddress!), owner: file).converted(to: .bf16)
+                }
+                return WeightMatrix(rows: rows, cols: cols, values: try file.floats(name)).converted(to: .bf16)
+            case (.f16, _), (.bf16, .f32):
                 return WeightMatrix(rows: rows, cols: cols, values: try file.floats(name)).converted(to: precision)
             default:
                 throw T5Error(file: file.file, "tensor '\(name)' has dtype \(info.dtype.rawValue), expected a float type")

@@ -52,8 +52,10 @@ public final class WeightMatrix: @unchecked Sendable {
             for i in 0..<(rows * cols) { buffer.pointer[i] = bf16ToFloat(p[i]) }
             return WeightMatrix(rows: rows, cols: cols, storage: .f32(UnsafePointer(buffer.pointer)), owner: buffer)
         case .f32(let p):
-            let owned = BF16Storage(count: rows * cols)
-            for i in 0..<(rows * cols) { owned.pointer[i] = floatToBF16(p[i]) }
+            let owned = BF16Storage(count: rows * cols), target = owned.pointer
+            Parallel.forRanges(rows * cols, costPerItem: 4) { range in
+                for i in range { target[i] = floatToBF16(p[i]) }
+            }
             return WeightMatrix(rows: rows, cols: cols, storage: .bf16(UnsafePointer(owned.pointer)), owner: owned)
         }
     }

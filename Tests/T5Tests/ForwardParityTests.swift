@@ -1,6 +1,7 @@
 import XCTest
 import Kernels
-@testable import T5
+@testable import SafeTensors
+import T5
 
 /// Encoder output and decoder logits against transformers on a padded batch of lengths 23/140/6.
 final class ForwardParityTests: XCTestCase {
@@ -43,6 +44,14 @@ final class ForwardParityTests: XCTestCase {
     func testBF16WeightsMatchRoundedReference() throws {
         let model = try T5Model.load(directory: Fixtures.path("tiny"), weightPrecision: .bf16)
         XCTAssertEqual(model.weights.lmHead.precision, .bf16)
+        // every matrix is the file's fp32 values rounded once to nearest even, bit for bit
+        let f32 = try T5Model.load(directory: Fixtures.path("tiny"), weightPrecision: .f32)
+        var pairs = [("lm_head", model.weights.lmHead, f32.weights.lmHead), ("shared", model.weights.embedding, f32.weights.embedding)]
+        for (name, projection) in model.weights.projections { pairs.append((name, projection.weight, f32.weights.projections[name]!.weight)) }
+        for (name, rounded, original) in pairs {
+            XCTAssertEqual(rounded.precision, .bf16, name)
+            XCTAssertEqual(rounded.floats().map(\.bitPattern), original.floats().map { bf16ToFloat(floatToBF16($0)).bitPattern }, name)
+        }
         let batch = Fixtures.section("batch")
         try check(model: model, sources: Fixtures.ids(batch["sources"]), decoderInput: Fixtures.ids(batch["decoder_input"]),
                   encoderKey: "bf16.encoder", logitsKey: "bf16.logits", tolerance: 1e-4)
