@@ -1,7 +1,7 @@
 import XCTest
 import Kernels
-@testable import SafeTensors
-import T5
+import SafeTensors
+@testable import T5
 
 /// Encoder output and decoder logits against transformers on a padded batch of lengths 23/140/6.
 final class ForwardParityTests: XCTestCase {
