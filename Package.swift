@@ -68,6 +68,8 @@ let package = Package(
         .executableTarget(name: "score-rouge", dependencies: ["Rouge", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Benchmark of the T5 engine against PyTorch (scripts/bench/t5_bench.sh), not a product.
         .executableTarget(name: "t5-bench", dependencies: ["T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
+        // Benchmark of the LoRA library's per-step pieces against PyTorch (scripts/bench/lora_bench.sh), not a product.
+        .executableTarget(name: "lora-bench", dependencies: ["LoRA"], swiftSettings: fastMath),
 
         .testTarget(name: "PipelineTests", dependencies: ["JSON", "Pipeline"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),

@@ -1,6 +1,7 @@
-// Micro-benchmarks of the LoRA library's per-step work at flan-t5-base scale
-// (built with swiftc -Ounchecked by scripts/bench/lora_bench.sh, not part of the package).
+// Micro-benchmarks of the LoRA library's per-step work at flan-t5-base scale: AdamW, gradient
+// clipping and dropout masks (scripts/bench/lora_bench.sh runs it beside the PyTorch equivalents).
 import Foundation
+import LoRA
 
 @main
 struct LoRABench {

@@ -4,9 +4,10 @@
 set -e
 out=${TMPDIR:-/tmp}/lora_bench
 mkdir -p "$out"
-swiftc -Ounchecked -wmo ${SWIFT_CPU_FLAGS:-} -parse-as-library -module-name LoRABench Sources/LoRA/*.swift scripts/bench/lora_bench_main.swift -o "$out/lora_bench"
+swift build -c release $(bash scripts/swift_cpu_flags.sh) --product lora-bench > "$out/build.log" 2>&1 || { tail -20 "$out/build.log"; exit 1; }
+bench="$(swift build -c release --show-bin-path)/lora-bench"
 PY=${PY:-$HOME/.cache/reference-venv/bin/python}
-echo "== Swift"; "$out/lora_bench" | tee "$out/swift.txt"
+echo "== Swift"; "$bench" | tee "$out/swift.txt"
 echo "== PyTorch"; "$PY" scripts/bench/lora_bench_torch.py | tee "$out/torch.txt"
 echo "== ratio (PyTorch time / Swift time; > 1 means Swift is faster)"
 awk -F': ' 'NR==FNR { gsub(/ ms/, "", $2); t[$1] = $2; next } ($1 in t) { gsub(/ ms/, "", $2); printf "%s: %.2fx\n", $1, t[$1] / $2 }' "$out/torch.txt" "$out/swift.txt"
