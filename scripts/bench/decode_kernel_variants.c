@@ -5,7 +5,9 @@
 //   1. streaming, one thread: the current 1×8 block against 3 weight rows × 4 x rows (two passes),
 //      the same with the three rows widened once into an L1 buffer, and 2 rows × 6 + 2 × 2;
 //   2. the 1×8 block on data in L1/L2 (no memory traffic): FMA instructions per cycle, its ceiling;
-//   3. two threads streaming at m = 1 and m = 8, with software prefetch 0-8 KiB ahead (T0 / NTA).
+//   3. two threads streaming at m = 1 and m = 8, with software prefetch 0-8 KiB ahead (T0 / NTA);
+//   4. two threads at m = 8 on 6 matrices (19 MB, within the L3) against all 32, with a second,
+//      far prefetch 16-768 KiB ahead into L2 (T1), L3 (T2) or non-temporally.
 // Every variant sums each output in the same order; section 1 checks the bits against 1×8.
 // Run: gcc -O3 -funroll-loops -mavx2 -mfma -fopenmp scripts/bench/decode_kernel_variants.c -o /tmp/kv && /tmp/kv
 #include <immintrin.h>
@@ -30,6 +32,9 @@ static inline float hsum(__m256 v) {
 
 // The project's kernel: one weight row, eight x rows, 8 FMAs per widened weight vector.
 // m is 1 or 8; prefetch `distance` bytes ahead with `hint` (0: none).
+static long far_distance = 0;  // section 4: a second prefetch this many bytes ahead, with far_hint
+static int far_hint = _MM_HINT_T1;
+
 static void one_by_eight(const float *x, const uint16_t *w, float *y, int r0, int r1, int m, int distance, int hint) {
     for (int j = r0; j < r1; j++) {
         const uint16_t *row = w + (long)j * COLS;
@@ -39,6 +44,12 @@ static void one_by_eight(const float *x, const uint16_t *w, float *y, int r0, in
             if (distance && (c & 31) == 0) {
                 if (hint == _MM_HINT_T0) _mm_prefetch((const char *)(row + c) + distance, _MM_HINT_T0);
                 else _mm_prefetch((const char *)(row + c) + distance, _MM_HINT_NTA);
+                if (far_distance) {
+                    const char *ahead = (const char *)(row + c) + far_distance;
+                    if (far_hint == _MM_HINT_T1) _mm_prefetch(ahead, _MM_HINT_T1);
+                    else if (far_hint == _MM_HINT_T2) _mm_prefetch(ahead, _MM_HINT_T2);
+                    else _mm_prefetch(ahead, _MM_HINT_NTA);
+                }
             }
             __m256 v = widen(row + c);
             if (m == 8) for (int r = 0; r < 8; r++) a[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x + r * COLS + c), v, a[r]);
@@ -106,9 +117,10 @@ static void two_by_six(const float *x, const uint16_t *w, float *y) {
 }
 
 int main(void) {
-    uint16_t *w = aligned_alloc(64, (long)MATRICES * ROWS * COLS * 2);
+    long slack = 1 << 20;  // the far prefetch reads past the last matrix
+    uint16_t *w = aligned_alloc(64, (long)MATRICES * ROWS * COLS * 2 + 2 * slack);
     float *x = aligned_alloc(64, M * COLS * 4), *y = aligned_alloc(64, M * ROWS * 4), *expected = aligned_alloc(64, M * ROWS * 4);
-    for (long i = 0; i < (long)MATRICES * ROWS * COLS; i++) w[i] = (uint16_t)(0x3c00 + (i * 7919) % 1000);
+    for (long i = 0; i < (long)MATRICES * ROWS * COLS + slack; i++) w[i] = (uint16_t)(0x3c00 + (i * 7919) % 1000);
     for (int i = 0; i < M * COLS; i++) x[i] = (i % 13) * 0.01f;
     printf("1. streaming, one thread, ms per 2048x768 bf16 matrix at m = 8 (best of 5 passes over %d matrices)\n", MATRICES);
     typedef void (*Kernel)(const float *, const uint16_t *, float *);
@@ -161,5 +173,34 @@ int main(void) {
                 }
                 printf("   m = %d, prefetch %-3s %5d B ahead: %.3f ms\n", m, d == 0 ? "off" : (hint ? "T0" : "NTA"), distances[d], best * 1e3);
             }
+    printf("4. two threads at m = 8, ms per matrix: 6 matrices (within the L3) against 32, far prefetch into L2/L3/NTA\n");
+    long fars[] = {0, 16384, 65536, 262144, 786432};
+    int hints[] = {_MM_HINT_T1, _MM_HINT_T2, _MM_HINT_NTA};
+    const char *hint_names[] = {"T1", "T2", "NTA"};
+    for (int set = 0; set < 2; set++) {
+        int count = set == 0 ? 6 : MATRICES;
+        for (int h = 0; h < 3; h++)
+            for (int f = 0; f < 5; f++) {
+                if (f == 0 && h) continue;
+                far_distance = fars[f];
+                far_hint = hints[h];
+                double best = 1e9;
+                for (int t = 0; t < 5; t++) {
+                    double start = now();
+                    for (int n = 0; n < count; n++) {
+                        const uint16_t *matrix = w + (long)n * ROWS * COLS;
+#pragma omp parallel num_threads(2)
+                        {
+                            int id = omp_get_thread_num();
+                            one_by_eight(x, matrix, y, id * ROWS / 2, (id + 1) * ROWS / 2, 8, 1024, _MM_HINT_T0);
+                        }
+                    }
+                    double each = (now() - start) / count;
+                    if (each < best) best = each;
+                }
+                printf("   %2d matrices, far prefetch %-3s %6ld B ahead: %.3f ms\n", count, f == 0 ? "off" : hint_names[h], fars[f], best * 1e3);
+            }
+    }
+    far_distance = 0;
     return 0;
 }
