@@ -74,7 +74,7 @@ public struct T5Weights: Sendable {
                 if let view = try file.float32View(name) {
                     return WeightMatrix(rows: rows, cols: cols, storage: .f32(view.baseAddress!), owner: file).converted(to: .bf16)
                 }
-                return WeightMatrix(rows: rows, cols: cols, values: try file.floats(name)).converted(to: .bf16)
+                fallthrough
             case (.f16, _), (.bf16, .f32):
                 return WeightMatrix(rows: rows, cols: cols, values: try file.floats(name)).converted(to: precision)
             default:

@@ -58,6 +58,25 @@ static void one_by_eight(const float *x, const uint16_t *w, float *y, int r0, in
         for (int r = 0; r < m; r++) y[r * ROWS + j] = hsum(a[r]);
     }
 }
+// Best of 5 passes over `count` matrices, rows split in halves between two threads: ms per matrix.
+static double two_threads_ms(const float *x, const uint16_t *w, float *y, int count, int m, int distance, int hint) {
+    double best = 1e9;
+    for (int t = 0; t < 5; t++) {
+        double start = now();
+        for (int n = 0; n < count; n++) {
+            const uint16_t *matrix = w + (long)n * ROWS * COLS;
+#pragma omp parallel num_threads(2)
+            {
+                int id = omp_get_thread_num();
+                one_by_eight(x, matrix, y, id * ROWS / 2, (id + 1) * ROWS / 2, m, distance, hint);
+            }
+        }
+        double each = (now() - start) / count;
+        if (each < best) best = each;
+    }
+    return best * 1e3;
+}
+
 static void current(const float *x, const uint16_t *w, float *y) { one_by_eight(x, w, y, 0, ROWS, 8, 1024, _MM_HINT_NTA); }
 
 // 3 weight rows × 4 x rows (12 accumulators), x rows 0-3 then 4-7; `staged` widens the three rows
@@ -156,22 +175,8 @@ int main(void) {
         for (int hint = 0; hint < 2; hint++)
             for (int d = 0; d < 5; d++) {
                 if (d == 0 && hint) continue;
-                double best = 1e9;
-                for (int t = 0; t < 5; t++) {
-                    double start = now();
-                    for (int n = 0; n < MATRICES; n++) {
-                        const uint16_t *matrix = w + (long)n * ROWS * COLS;
-#pragma omp parallel num_threads(2)
-                        {
-                            int id = omp_get_thread_num();
-                            one_by_eight(x, matrix, y, id * ROWS / 2, (id + 1) * ROWS / 2, m, distances[d],
-                                         hint ? _MM_HINT_T0 : _MM_HINT_NTA);
-                        }
-                    }
-                    double each = (now() - start) / MATRICES;
-                    if (each < best) best = each;
-                }
-                printf("   m = %d, prefetch %-3s %5d B ahead: %.3f ms\n", m, d == 0 ? "off" : (hint ? "T0" : "NTA"), distances[d], best * 1e3);
+                double ms = two_threads_ms(x, w, y, MATRICES, m, distances[d], hint ? _MM_HINT_T0 : _MM_HINT_NTA);
+                printf("   m = %d, prefetch %-3s %5d B ahead: %.3f ms\n", m, d == 0 ? "off" : (hint ? "T0" : "NTA"), distances[d], ms);
             }
     printf("4. two threads at m = 8, ms per matrix: 6 matrices (within the L3) against 32, far prefetch into L2/L3/NTA\n");
     long fars[] = {0, 16384, 65536, 262144, 786432};
@@ -184,21 +189,8 @@ int main(void) {
                 if (f == 0 && h) continue;
                 far_distance = fars[f];
                 far_hint = hints[h];
-                double best = 1e9;
-                for (int t = 0; t < 5; t++) {
-                    double start = now();
-                    for (int n = 0; n < count; n++) {
-                        const uint16_t *matrix = w + (long)n * ROWS * COLS;
-#pragma omp parallel num_threads(2)
-                        {
-                            int id = omp_get_thread_num();
-                            one_by_eight(x, matrix, y, id * ROWS / 2, (id + 1) * ROWS / 2, 8, 1024, _MM_HINT_T0);
-                        }
-                    }
-                    double each = (now() - start) / count;
-                    if (each < best) best = each;
-                }
-                printf("   %2d matrices, far prefetch %-3s %6ld B ahead: %.3f ms\n", count, f == 0 ? "off" : hint_names[h], fars[f], best * 1e3);
+                double ms = two_threads_ms(x, w, y, count, 8, 1024, _MM_HINT_T0);
+                printf("   %2d matrices, far prefetch %-3s %6ld B ahead: %.3f ms\n", count, f == 0 ? "off" : hint_names[h], fars[f], ms);
             }
     }
     far_distance = 0;
