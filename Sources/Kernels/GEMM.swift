@@ -1,8 +1,9 @@
 // Row-major matrix products over cblas_sgemm, with shapes spelled out at each call.
 // OpenBLAS runs single-threaded (see Parallel); a big product is cut into one block of C per worker,
 // along the longer of its two dimensions, at fixed multiples of 16 so each block is a whole number of
-// micro-kernel tiles. Every element of C is summed over k in the same order whatever the cut, and the
-// cut depends only on the shape and the thread count, so results are reproducible.
+// micro-kernel tiles. OpenBLAS's bits do depend on the cut (a 2048×768×768 product computed in 16- to
+// 512-row pieces differs from the whole in up to a quarter of its elements, by a rounding), so the
+// cut is a function of the shape and the thread count alone, and results are reproducible for both.
 import COpenBLAS
 
 public enum GEMM {

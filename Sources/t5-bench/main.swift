@@ -1,6 +1,7 @@
 // Times the T5 engine on a full-size model with the inputs bench_torch.py uses: encoder forward at
 // batch 1 and 8, greedy generation of exactly 64 tokens at batch 1 and 8, peak RSS. Prints JSON.
 // Usage: t5-bench --model DIR --sources SOURCES.json [--threads 2] [--precision f32|bf16] [--parts enc,gen]
+//                 [--batches 1,8] [--reps N]   (N timed runs after one warm-up; default 5 encoder, 3 generation)
 //        t5-bench --model DIR --parity GOLDEN_DIR   (full-size parity report, see scripts/bench/t5_parity.sh)
 import Foundation
 #if canImport(Glibc)
@@ -84,12 +85,14 @@ if let directory = argument("--parity"), let modelPath = argument("--model") {
 }
 
 guard let modelPath = argument("--model"), let sourcesPath = argument("--sources") else {
-    fail("usage: t5-bench --model DIR --sources SOURCES.json [--threads N] [--precision f32|bf16] [--parts enc,gen] [--batches 1,8]")
+    fail("usage: t5-bench --model DIR --sources SOURCES.json [--threads N] [--precision f32|bf16] [--parts enc,gen] [--batches 1,8] [--reps N]")
 }
 let threads = Int(argument("--threads", default: "2")!) ?? 2
 let precision = WeightMatrix.Precision(rawValue: argument("--precision", default: "f32")!) ?? .f32
 let parts = Set(argument("--parts", default: "enc,gen")!.split(separator: ",").map(String.init))
 let batches = argument("--batches", default: "1,8")!.split(separator: ",").compactMap { Int($0) }
+let reps = argument("--reps").map { Int($0) ?? 0 }
+if let reps, reps < 1 { fail("--reps needs a positive count") }
 Parallel.setThreads(threads)
 
 guard let data = FileManager.default.contents(atPath: sourcesPath),
@@ -124,7 +127,7 @@ do {
         for batch in batches {
             let chunk = Array(sources.prefix(batch))
             var times: [Double] = []
-            for _ in 0..<6 { times.append(try time { _ = try model.encode(chunk) }) }
+            for _ in 0...(reps ?? 5) { times.append(try time { _ = try model.encode(chunk) }) }
             result["encoder_forward_b\(batch)"] = ["median_s": median(Array(times.dropFirst())), "all_s": Array(times.dropFirst())]
         }
     }
@@ -135,7 +138,7 @@ do {
             let chunk = Array(sources.prefix(batch))
             var times: [Double] = []
             var lengths: [Int] = []
-            for _ in 0..<4 {
+            for _ in 0...(reps ?? 3) {
                 times.append(try time { lengths = try generator.generate(chunk, settings: settings).map(\.count) })
             }
             guard lengths.allSatisfy({ $0 == newTokens }) else { fail("generated lengths \(lengths), expected \(newTokens)") }
