@@ -77,17 +77,6 @@ public final class WeightMatrix: @unchecked Sendable {
             }
         }
     }
-
-    /// dx[m, cols] (+)= dy[m, rows] · W (the input gradient; frozen weights get no weight gradient).
-    public func applyTransposed(_ dy: UnsafePointer<Float>, m: Int, into dx: UnsafeMutablePointer<Float>, accumulate: Bool = true) {
-        switch storage {
-        case .f32(let w):
-            Linear.backwardInput(dy, weight: w, dx, rows: m, inFeatures: cols, outFeatures: rows, accumulate: accumulate)
-        case .bf16:
-            let widened = converted(to: .f32)
-            widened.applyTransposed(dy, m: m, into: dx, accumulate: accumulate)
-        }
-    }
 }
 
 /// Owned bf16 values.

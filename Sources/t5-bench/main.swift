@@ -113,12 +113,12 @@ do {
         for matrices in [base, base.map { $0.converted(to: .bf16) }] {
             for m in [1, 8] {
                 let x = FloatBuffer(count: m * cols), y = FloatBuffer(count: m * rows)
-                let reps = 10
+                let passes = 10
                 for matrix in matrices { matrix.apply(x.pointer, m: m, into: y.pointer) }  // untimed: page-in, helpers awake
-                let t = time { for _ in 0..<reps { for matrix in matrices { matrix.apply(x.pointer, m: m, into: y.pointer) } } }
+                let t = time { for _ in 0..<passes { for matrix in matrices { matrix.apply(x.pointer, m: m, into: y.pointer) } } }
                 let name = matrices[0].precision.rawValue
-                let bytes = Double(rows * cols * (name == "f32" ? 4 : 2) * reps * count)
-                result["micro_\(name)_m\(m)_ms"] = t / Double(reps * count) * 1000
+                let bytes = Double(rows * cols * (name == "f32" ? 4 : 2) * passes * count)
+                result["micro_\(name)_m\(m)_ms"] = t / Double(passes * count) * 1000
                 result["micro_\(name)_m\(m)_GBps"] = bytes / t / 1e9
             }
         }
