@@ -19,9 +19,9 @@ let package = Package(
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.20.0"),
     ],
     targets: [
-        // System libraries (Debian: libopenblas-dev, libarchive-dev).
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
+        // OpenBLAS, opened at program start with kernels chosen from the CPU's features (Debian:
+        // libopenblas-dev; not linked, see Sources/COpenBLAS/include/COpenBLAS.h), and libarchive.
+        .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive",
                        providers: [.apt(["libarchive-dev"])]),
         // Cache prefetch and spin-wait pause (C builtins Swift has no spelling for).
@@ -32,7 +32,7 @@ let package = Package(
 
         // The stage contract: parameters, keys, store, manifests, lock, errors.
         .target(name: "Pipeline", dependencies: [
-            "JSON",
+            "JSON", "COpenBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),

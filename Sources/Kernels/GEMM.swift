@@ -57,7 +57,7 @@ public enum GEMM {
     static func serial(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
                        _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, k: Int, n: Int,
                        transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float) {
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        blas_sgemm(Int32(BLAS_ROW_MAJOR), Int32(transposeA ? BLAS_TRANS : BLAS_NO_TRANS), Int32(transposeB ? BLAS_TRANS : BLAS_NO_TRANS),
+                   Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }

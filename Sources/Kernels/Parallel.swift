@@ -12,7 +12,7 @@ public enum Parallel {
     nonisolated(unsafe) public private(set) static var threads = ProcessInfo.processInfo.activeProcessorCount
 
     /// OpenBLAS is made single-threaded once, before its first use (GEMM.matmul reads this).
-    static let blasSingleThreaded: Void = openblas_set_num_threads(1)
+    static let blasSingleThreaded: Void = blas_set_num_threads(1)
 
     public static func setThreads(_ count: Int) {
         _ = blasSingleThreaded

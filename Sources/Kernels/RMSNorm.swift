@@ -9,7 +9,7 @@ public enum RMSNorm {
             for row in range {
                 let xr = x + row * dim
                 let yr = y + row * dim
-                let variance = cblas_sdot(Int32(dim), xr, 1, xr, 1) / Float(dim)
+                let variance = blas_sdot(Int32(dim), xr, 1, xr, 1) / Float(dim)
                 let inverse = 1 / (variance + eps).squareRoot()
                 rstd?[row] = inverse
                 for i in 0..<dim { yr[i] = weight[i] * (xr[i] * inverse) }

@@ -1,3 +1,4 @@
+import COpenBLAS
 import Foundation
 import JSON
 
@@ -9,7 +10,14 @@ public enum Provenance {
         let info = ProcessInfo.processInfo
         return ["hostname": .string(info.hostName), "cpus": .int(info.activeProcessorCount),
                 "os": .string(info.operatingSystemVersionString),
-                "memory_bytes": .int(Int(clamping: info.physicalMemory))]
+                "memory_bytes": .int(Int(clamping: info.physicalMemory)), "blas": blas]
+    }
+
+    /// Which OpenBLAS and which of its kernels did the dense math: results are reproducible for the same
+    /// kernels and thread count (docs/ARCHITECTURE.md).
+    public static var blas: JSONValue {
+        ["config": .string(String(cString: blas_config())), "core": .string(String(cString: blas_core_name())),
+         "core_choice": .string(String(cString: blas_core_choice()))]
     }
 
     /// `git rev-parse HEAD`, with "-dirty" when the work tree has changes; nil outside git.
