@@ -2,17 +2,16 @@
 // an additive bias, and a valid-prefix mask per query row. Q, K, V, O are head slices inside
 // wider rows (leading dimension `ld*`), as they sit in [tokens, heads·dKV] projections.
 public enum Attention {
-    /// probs[q, k] receives the softmax (saved for backward); `bias` is [queries, keys] or nil.
+    /// probs[q, k] receives the softmax (saved for backward); `bias` gives one row per query, or nil.
     public static func forward(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
                                v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int,
-                               bias: UnsafePointer<Float>?, probs: UnsafeMutablePointer<Float>,
+                               bias: BiasRows?, probs: UnsafeMutablePointer<Float>,
                                queries: Int, keys: Int, headDim: Int, keysTransposed: Bool = false,
                                validKeys: (Int) -> Int) {
         // keys are rows [keys, ldk], or with `keysTransposed` columns [headDim, ldk]
-        if let bias { probs.update(from: bias, count: queries * keys) }
         GEMM.matmul(q, lda: ldq, k, ldb: ldk, probs, ldc: keys, m: queries, k: headDim, n: keys,
-                    transposeB: !keysTransposed, beta: bias == nil ? 0 : 1)
-        Softmax.forward(probs, rows: queries, cols: keys, validColumns: validKeys)
+                    transposeB: !keysTransposed)
+        Softmax.forward(probs, rows: queries, cols: keys, bias: bias, validColumns: validKeys)
         GEMM.matmul(probs, lda: keys, v, ldb: ldv, out, ldc: ldo, m: queries, k: keys, n: headDim)
     }
 

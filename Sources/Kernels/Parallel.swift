@@ -65,6 +65,28 @@ public enum Parallel {
         }
     }
 
+    /// Runs `body(task, worker)` for every task in `order`, each claimed by whichever worker is free first:
+    /// for tasks of very different sizes (ragged sequences), given costliest first. Each task must write
+    /// only its own outputs and use `worker` only to pick scratch it fully rewrites, so results never
+    /// depend on which worker ran it.
+    public static func forEachClaimedTask(_ order: [Int], _ body: (_ task: Int, _ worker: Int) -> Void) {
+        let workers = min(threads, order.count)
+        if workers <= 1 || isInsideWorker {
+            for task in order { body(task, 0) }
+            return
+        }
+        let claims = ChunkCounter()
+        order.withUnsafeBufferPointer { order in
+            run(workers: workers) { worker in
+                while true {
+                    let i = claims.next()
+                    if i >= order.count { break }
+                    body(order[i], worker)
+                }
+            }
+        }
+    }
+
     private static func run(workers: Int, _ body: (Int) -> Void) {
         // Workers write disjoint outputs; the caller owns the buffers for the call's duration.
         let wasInside = isInsideWorker

@@ -41,4 +41,39 @@ public enum RelativePosition {
             }
         }
     }
+
+    /// The bias by relative distance, for sequences of up to `length` tokens: one row of 2·length − 1 values
+    /// per head, out[h·(2·length − 1) + (k − q) + length − 1] = table[bucket(k − q), h]. A sequence's
+    /// [queries, keys] bias is then a window of it (`BiasRows(byDistance:…)`), whatever the sequence's
+    /// own length, so sequences of a ragged batch share one small table.
+    public static func biasByDistance(table: UnsafePointer<Float>, heads: Int, length: Int, bidirectional: Bool,
+                                      numBuckets: Int, maxDistance: Int, into out: UnsafeMutablePointer<Float>) {
+        let width = 2 * length - 1
+        for r in -(length - 1)..<length {
+            let bucket = bucket(relative: r, bidirectional: bidirectional, numBuckets: numBuckets, maxDistance: maxDistance)
+            for h in 0..<heads { out[h * width + r + length - 1] = table[bucket * heads + h] }
+        }
+    }
+}
+
+/// One head's additive attention bias, one row per query: `row(q)[k]` is the bias of key k.
+public struct BiasRows {
+    public let base: UnsafePointer<Float>
+    /// How far apart consecutive rows start (−1 for a table by distance: row q + 1 is row q shifted by one).
+    public let rowStride: Int
+
+    /// A [queries, keys] matrix.
+    public init(matrix: UnsafePointer<Float>, keys: Int) {
+        base = matrix
+        rowStride = keys
+    }
+
+    /// Head `head` of `RelativePosition.biasByDistance(…, length:)`, for queries and keys counted from 0.
+    public init(byDistance table: UnsafePointer<Float>, head: Int, length: Int) {
+        base = table + head * (2 * length - 1) + length - 1
+        rowStride = -1
+    }
+
+    @inline(__always)
+    public func row(_ query: Int) -> UnsafePointer<Float> { base + query * rowStride }
 }

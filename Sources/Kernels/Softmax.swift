@@ -7,9 +7,10 @@ public enum Softmax {
     typealias V = SIMD8<Float>
 
     /// In place on `scores[rows, cols]` (row stride `stride`, default `cols`); `validColumns(row)` gives the prefix length.
+    /// With `bias`, softmax(scores + bias) (added in the same pass as the maximum).
     @inline(__always)
     public static func forward(_ scores: UnsafeMutablePointer<Float>, rows: Int, cols: Int, stride: Int? = nil,
-                               validColumns: (Int) -> Int) {
+                               bias: BiasRows? = nil, validColumns: (Int) -> Int) {
         let stride = stride ?? cols
         for row in 0..<rows {
             let s = scores + row * stride
@@ -19,17 +20,21 @@ public enum Softmax {
                 for j in 0..<cols { s[j] = 1 / Float(cols) }
                 continue
             }
-            forwardRow(s, valid: valid)
+            forwardRow(s, valid: valid, bias: bias?.row(row))
             for j in valid..<cols { s[j] = 0 }
         }
     }
 
     @inline(__always)
-    static func forwardRow(_ s: UnsafeMutablePointer<Float>, valid: Int) {
+    static func forwardRow(_ s: UnsafeMutablePointer<Float>, valid: Int, bias: UnsafePointer<Float>? = nil) {
         var maxima = V(repeating: -.infinity)
         var j = 0
         while j < valid {
-            let lanes = VectorMath.load(s, j, valid)
+            var lanes = VectorMath.load(s, j, valid)
+            if let bias {
+                lanes += VectorMath.load(bias, j, valid)
+                VectorMath.store(lanes, s, j, valid)
+            }
             let candidate = j + 8 <= valid ? lanes : masked(lanes, count: valid - j)
             maxima.replace(with: candidate, where: candidate .> maxima)
             j += 8

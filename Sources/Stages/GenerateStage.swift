@@ -13,7 +13,7 @@ public enum GenerateStage {
 
     @discardableResult
     public static func run(_ options: StageOptions, variant: Variant, root: URL? = nil) throws -> StageResult {
-        let run = try StageRun(stage: "generate", instance: "generate-\(variant.rawValue)", formatVersion: 1,
+        let run = try StageRun(stage: "generate", instance: "generate-\(variant.rawValue)", formatVersion: 2,
                                options: options, root: root)
         let settings = try generationSettings(run.params)
         let threads = run.params.int("runtime.threads")

@@ -14,7 +14,7 @@ import T5Training
 public enum TrainLoRAStage {
     @discardableResult
     public static func run(_ options: StageOptions, resume: Bool = false, root: URL? = nil) throws -> StageResult {
-        let run = try StageRun(stage: "train-lora", formatVersion: 1, options: options, root: root)
+        let run = try StageRun(stage: "train-lora", formatVersion: 2, options: options, root: root)
         let p = run.params
         let full = p.string("train.mode") == "full"
         var lora: LoRASettings?
@@ -98,7 +98,7 @@ public enum TrainLoRAStage {
     }
 
     /// PEFT's initialisation from the run's seed: lora_A Kaiming-uniform, lora_B zero.
-    static func initializeAdapters(_ model: T5TrainingModel, settings: LoRASettings, seed: UInt64) throws {
+    public static func initializeAdapters(_ model: T5TrainingModel, settings: LoRASettings, seed: UInt64) throws {
         var generator = PhiloxGenerator(seed: seed, stream: RandomStream.loraInitialization)
         var values: [String: [Float]] = [:]
         for layer in model.loraLayers {

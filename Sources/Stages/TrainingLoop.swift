@@ -149,11 +149,19 @@ public final class TrainingLoop {
                                      resumedFromStep: resumedFrom))
     }
 
-    /// Token-weighted mean loss over a split, eval mode (no dropout).
+    /// The validation pass's batches: example indices sorted by source length (ties by position) in groups
+    /// of `batchSize`, so a batch holds similar lengths; the order is fixed, so the loss is too.
+    public static func validationBatches(sourceLengths: [Int], batchSize: Int) -> [[Int]] {
+        let byLength = sourceLengths.indices.sorted { (sourceLengths[$0], $0) < (sourceLengths[$1], $1) }
+        return stride(from: 0, to: byLength.count, by: max(1, batchSize)).map {
+            Array(byLength[$0..<min(byLength.count, $0 + max(1, batchSize))])
+        }
+    }
+
+    /// Token-weighted mean loss over a split, eval mode (no dropout), in `validationBatches`.
     func validationLoss(_ split: TokenFile) throws -> Float {
         var total = 0.0, tokens = 0
-        for start in stride(from: 0, to: split.count, by: settings.batchSize) {
-            let idx = Array(start..<min(split.count, start + settings.batchSize))
+        for idx in Self.validationBatches(sourceLengths: split.sources.map(\.count), batchSize: settings.batchSize) {
             let b = try TrainingBatch(sources: idx.map { split.sources[$0] }, targets: idx.map { split.labels[$0] },
                                       vocabSize: model.config.vocabSize, label: "validation batch")
             let n = idx.reduce(0) { $0 + split.labels[$1].count }

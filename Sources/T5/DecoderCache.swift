@@ -17,8 +17,8 @@ public final class DecoderCache: @unchecked Sendable {
     public internal(set) var sourceOf: [Int]
     let encoder: EncoderOutput
     let selfKeys, selfValues: [FloatBuffer]       // per layer [slots, heads, capacity, dKV]
-    let crossKeys: [FloatBuffer]                  // per layer [batch, heads, dKV, sourceLength] (transposed)
-    let crossValues: [FloatBuffer]                // per layer [batch, heads, sourceLength, dKV]
+    let crossKeys: [FloatBuffer]                  // per layer, per source b: [heads, dKV, length_b] (transposed)
+    let crossValues: [FloatBuffer]                // per layer, per source b: [heads, length_b, dKV]
     let hidden, normed, q, k, v, context: FloatBuffer
     let bias: FloatBuffer
     let feedForward: FeedForwardScratch
@@ -35,21 +35,22 @@ public final class DecoderCache: @unchecked Sendable {
         self.encoder = encoder
         selfKeys = (0..<config.numDecoderLayers).map { _ in FloatBuffer(count: sourceOf.count * capacity * inner, zeroed: false) }
         selfValues = (0..<config.numDecoderLayers).map { _ in FloatBuffer(count: sourceOf.count * capacity * inner, zeroed: false) }
-        let sourceRows = encoder.batch * encoder.length
+        let sourceRows = encoder.rows
         var keys: [FloatBuffer] = [], values: [FloatBuffer] = []
         let projected = FloatBuffer(count: sourceRows * inner, zeroed: false)
         for layer in model.weights.decoder {
             let kb = FloatBuffer(count: sourceRows * inner, zeroed: false), vb = FloatBuffer(count: sourceRows * inner, zeroed: false)
-            let (heads, dKV, length) = (config.numHeads, config.dKV, encoder.length)
+            let (heads, dKV) = (config.numHeads, config.dKV)
             layer.crossAttention.k.apply(encoder.hidden.pointer, m: sourceRows, into: projected.pointer)
             for b in 0..<encoder.batch {
-                Self.transposeHeads(from: projected.pointer + b * length * inner, rows: length, heads: heads, dKV: dKV,
-                                    into: kb.pointer + b * length * inner)
+                let start = encoder.offsets[b] * inner, length = encoder.lengths[b]
+                Self.transposeHeads(from: projected.pointer + start, rows: length, heads: heads, dKV: dKV, into: kb.pointer + start)
             }
             layer.crossAttention.v.apply(encoder.hidden.pointer, m: sourceRows, into: projected.pointer)
             for b in 0..<encoder.batch {
-                Self.scatterHeads(from: projected.pointer + b * length * inner, rows: length, heads: heads, dKV: dKV,
-                                  into: vb.pointer + b * length * inner, capacity: length, at: 0)
+                let start = encoder.offsets[b] * inner, length = encoder.lengths[b]
+                Self.scatterHeads(from: projected.pointer + start, rows: length, heads: heads, dKV: dKV,
+                                  into: vb.pointer + start, capacity: length, at: 0)
             }
             keys.append(kb)
             values.append(vb)

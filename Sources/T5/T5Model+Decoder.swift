@@ -25,8 +25,7 @@ extension T5Model {
                               maxDistance: config.relativeAttentionMaxDistance, into: cache.bias.pointer)
         let bias = cache.bias.pointer
         let stride = cache.capacity * inner
-        let sourceLength = cache.encoder.length
-        let sourceLengths = cache.encoder.lengths, sourceOf = cache.sourceOf
+        let sourceOffsets = cache.encoder.offsets, sourceLengths = cache.encoder.lengths, sourceOf = cache.sourceOf
 
         for (index, layer) in weights.decoder.enumerated() {
             // causal self-attention
@@ -52,9 +51,9 @@ extension T5Model {
             let crossK = cache.crossKeys[index].pointer, crossV = cache.crossValues[index].pointer
             attend(slots: slots, heads: heads, positions: positions, dKV: dKV, inner: inner, q: q, context: context,
                    keys: { slot in
-                       let source = sourceOf[slot]
-                       return (crossK + source * sourceLength * inner, crossV + source * sourceLength * inner, sourceLengths[source],
-                               sourceLength)
+                       // each source's blocks hold exactly its own positions (no padding)
+                       let source = sourceOf[slot], start = sourceOffsets[source] * inner
+                       return (crossK + start, crossV + start, sourceLengths[source], sourceLengths[source])
                    }, keysTransposed: true, bias: nil, biasKeys: 0, causalOffset: nil)
             layer.crossAttention.o.apply(context, m: rows, into: h, accumulate: true)
 
@@ -103,7 +102,7 @@ extension T5Model {
             let rowOffset = slot * positions * inner + head * dKV
             Attention.forward(q: q + rowOffset, ldq: inner, k: k + head * capacity * dKV, ldk: keysTransposed ? capacity : dKV,
                               v: v + head * capacity * dKV, ldv: dKV, out: context + rowOffset, ldo: inner,
-                              bias: bias.map { UnsafePointer($0 + head * positions * biasKeys) },
+                              bias: bias.map { BiasRows(matrix: $0 + head * positions * biasKeys, keys: biasKeys) },
                               probs: probs.pointer + worker * probsPerPair, queries: positions, keys: count, headDim: dKV,
                               keysTransposed: keysTransposed, validKeys: { query in causalOffset.map { $0 + query + 1 } ?? count })
         }

@@ -1,5 +1,9 @@
 // Bump allocator for activations and backward scratch: rewound every step, so after the first step at the
-// largest batch shape a training step allocates nothing.
+// largest batch shape a training step allocates nothing. Unpadded batches change shape every step, and a
+// step whose requests came in another order would not fit the chunks an earlier one left (a large request
+// skips past a chunk's free tail), so the arena grew step after step. Instead, a reset after a step that
+// needed a new chunk replaces all chunks by one of their total size: any later step that needs no more
+// than that fits it, in any order.
 
 final class Arena: @unchecked Sendable {
     private var chunks: [FloatStorage] = []
@@ -20,7 +24,7 @@ final class Arena: @unchecked Sendable {
             chunk += 1
             used = 0
         }
-        let storage = FloatStorage(count: max(rounded, minimumChunk))
+        let storage = FloatStorage(uninitializedCount: max(rounded, minimumChunk))
         chunks.append(storage)
         used = rounded
         return storage.pointer
@@ -33,6 +37,11 @@ final class Arena: @unchecked Sendable {
     }
 
     func reset() {
+        if chunks.count > 1 {
+            let total = chunks.reduce(0) { $0 + $1.count }
+            chunks = []  // freed before the merged chunk is allocated
+            chunks = [FloatStorage(uninitializedCount: total)]
+        }
         chunk = 0
         used = 0
     }

@@ -1,27 +1,68 @@
-// T5 multi-head attention for training: projections (with LoRA), scores = q·kᵀ + position bias (no 1/√d),
-// masked softmax, dropout on the probabilities, context = probs·v, output projection. Forward saves the
-// pre-dropout probabilities; backward regenerates the dropout mask. Heads of all rows run in parallel.
+// T5 multi-head attention for training on an unpadded batch: the projections (with LoRA) run on the
+// concatenated rows, then each (sequence, head) attends over that sequence's own keys only:
+// scores = q·kᵀ + position bias (no 1/√d), softmax (causal in the decoder), dropout on the
+// probabilities, context = probs·v, output projection. Forward saves the pre-dropout probabilities;
+// backward regenerates the dropout mask. (sequence, head) tasks run in parallel, costliest first.
 import Kernels
 
-enum AttentionMask {
-    /// Keys past each row's valid length are masked (encoder self-attention, cross-attention).
-    case keyPrefix([Int])
-    /// Query i sees keys 0...i (decoder self-attention).
-    case causal
+/// Where each sequence's queries and keys sit in the concatenated rows.
+struct AttentionSpans {
+    let heads, headDim: Int
+    /// Sequence b's queries are rows queryOffsets[b] ..< queryOffsets[b + 1]; its keys likewise.
+    let queryOffsets, keyOffsets: [Int]
+    /// Query i sees keys 0...i (decoder self-attention); otherwise every key of its sequence.
+    let causal: Bool
+    /// Sequence b's probabilities [heads, queries, keys] start at probsOffsets[b] (batch + 1 entries).
+    let probsOffsets: [Int]
+    /// Task b·heads + h for every (sequence, head), largest score matrix first, ties by task number.
+    let order: [Int]
 
-    @inline(__always)
-    func validKeys(batch: Int, query: Int, keys: Int) -> Int {
-        switch self {
-        case .keyPrefix(let lengths): return min(lengths[batch], keys)
-        case .causal: return min(query + 1, keys)
+    init(queryOffsets: [Int], keyOffsets: [Int], heads: Int, headDim: Int, causal: Bool) {
+        precondition(queryOffsets.count == keyOffsets.count && queryOffsets.count >= 2)
+        self.queryOffsets = queryOffsets
+        self.keyOffsets = keyOffsets
+        self.heads = heads
+        self.headDim = headDim
+        self.causal = causal
+        let batch = queryOffsets.count - 1
+        var sizes: [Int] = []
+        var offsets = [0]
+        for b in 0..<batch {
+            let size: Int = (queryOffsets[b + 1] - queryOffsets[b]) * (keyOffsets[b + 1] - keyOffsets[b])
+            sizes.append(size)
+            offsets.append(offsets[b] + heads * size)
         }
+        probsOffsets = offsets
+        order = (0..<(batch * heads)).sorted { (x: Int, y: Int) -> Bool in
+            let (sx, sy) = (sizes[x / heads], sizes[y / heads])
+            return sx != sy ? sx > sy : x < y
+        }
+    }
+
+    var batch: Int { queryOffsets.count - 1 }
+    var inner: Int { heads * headDim }
+    var queryRows: Int { queryOffsets.last! }
+    var keyRows: Int { keyOffsets.last! }
+    var totalProbs: Int { probsOffsets.last! }
+    func queries(_ b: Int) -> Int { queryOffsets[b + 1] - queryOffsets[b] }
+    func keys(_ b: Int) -> Int { keyOffsets[b + 1] - keyOffsets[b] }
+    var largestProbsPerHead: Int { (0..<batch).map { queries($0) * keys($0) }.max()! }
+    var longestSequence: Int { (0..<batch).map { max(queries($0), keys($0)) }.max()! }
+
+    /// One task's sequence, head and where its [queries, keys] probabilities start.
+    func task(_ task: Int) -> (b: Int, h: Int, queries: Int, keys: Int, region: Int) {
+        let b = task / heads, h = task % heads
+        let q = queries(b), k = keys(b)
+        return (b, h, q, k, probsOffsets[b] + h * q * k)
     }
 }
 
-struct AttentionShape {
-    let batch, queries, keys, heads, headDim: Int
-    var inner: Int { heads * headDim }
-    var probsPerHead: Int { queries * keys }
+/// The position bias by relative distance for sequences up to `length` tokens
+/// (`RelativePosition.biasByDistance`), or none (cross-attention).
+struct DistanceBias {
+    let table: UnsafePointer<Float>
+    let length: Int
+    func rows(head: Int) -> BiasRows { BiasRows(byDistance: table, head: head, length: length) }
 }
 
 struct AttentionActivations {
@@ -32,43 +73,39 @@ struct AttentionActivations {
 }
 
 enum AttentionBlock {
-    /// output[B·Tq, d] = attention over `queryInput` (and `keyValueInput`, the same pointer for self-attention).
+    /// output[query rows, d] = attention over `queryInput` (and `keyValueInput`, the same pointer for self-attention).
     static func forward(_ p: AttentionParameters, queryInput: UnsafePointer<Float>, keyValueInput: UnsafePointer<Float>,
-                        shape: AttentionShape, bias: UnsafePointer<Float>?, mask: AttentionMask, probsSite: UInt64,
+                        spans: AttentionSpans, bias: DistanceBias?, probsSite: UInt64,
                         output: UnsafeMutablePointer<Float>, arena: Arena, context: StepContext) -> AttentionActivations {
         context.scratch.reset()
-        let qRows = shape.batch * shape.queries, kRows = shape.batch * shape.keys, inner = shape.inner
+        let qRows = spans.queryRows, kRows = spans.keyRows, inner = spans.inner, dh = spans.headDim
         let q = arena.floats(qRows * inner), k = arena.floats(kRows * inner), v = arena.floats(kRows * inner)
         let savedQ = p.q.forward(queryInput, rows: qRows, into: q, arena: arena, context: context)
         let savedK = p.k.forward(keyValueInput, rows: kRows, into: k, arena: arena, context: context)
         let savedV = p.v.forward(keyValueInput, rows: kRows, into: v, arena: arena, context: context)
-        let probs = arena.floats(shape.batch * shape.heads * shape.probsPerHead)
+        let probs = arena.floats(spans.totalProbs)
         let ctx = arena.floats(qRows * inner)
         let dropout = context.dropout(site: probsSite)
-        let workerScratch = context.scratch.floats(Parallel.threads * shape.probsPerHead)
-        Parallel.forEachTask(shape.batch * shape.heads) { task, worker in
-            let b = task / shape.heads, h = task % shape.heads
-            let region = task * shape.probsPerHead
-            let scores = probs + region
-            let qh = q + b * shape.queries * inner + h * shape.headDim
-            let kh = k + b * shape.keys * inner + h * shape.headDim
-            let vh = v + b * shape.keys * inner + h * shape.headDim
-            if let bias {
-                scores.update(from: bias + h * shape.probsPerHead, count: shape.probsPerHead)
+        let largest = spans.largestProbsPerHead
+        let workerScratch = context.scratch.floats(Parallel.threads * largest)
+        context.attention += ContinuousClock().measure {
+            Parallel.forEachClaimedTask(spans.order) { task, worker in
+                let (b, h, nq, nk, region) = spans.task(task)
+                let scores = probs + region
+                let qh = q + spans.queryOffsets[b] * inner + h * dh
+                let kh = k + spans.keyOffsets[b] * inner + h * dh
+                let vh = v + spans.keyOffsets[b] * inner + h * dh
+                GEMM.matmul(qh, lda: inner, kh, ldb: inner, scores, ldc: nk, m: nq, k: dh, n: nk, transposeB: true)
+                Softmax.forward(scores, rows: nq, cols: nk, bias: bias?.rows(head: h)) { spans.causal ? min($0 + 1, nk) : nk }
+                var weights = UnsafePointer(scores)
+                if let dropout {
+                    let dropped = workerScratch + worker * largest
+                    dropout.apply(scores, into: dropped, count: nq * nk, offset: region, parallel: false)
+                    weights = UnsafePointer(dropped)
+                }
+                GEMM.matmul(weights, lda: nk, vh, ldb: inner, ctx + spans.queryOffsets[b] * inner + h * dh, ldc: inner,
+                            m: nq, k: nk, n: dh)
             }
-            GEMM.matmul(qh, lda: inner, kh, ldb: inner, scores, ldc: shape.keys, m: shape.queries, k: shape.headDim,
-                        n: shape.keys, transposeB: true, beta: bias == nil ? 0 : 1)
-            Softmax.forward(scores, rows: shape.queries, cols: shape.keys) {
-                mask.validKeys(batch: b, query: $0, keys: shape.keys)
-            }
-            var weights = UnsafePointer(scores)
-            if let dropout {
-                let dropped = workerScratch + worker * shape.probsPerHead
-                dropout.apply(scores, into: dropped, count: shape.probsPerHead, offset: region, parallel: false)
-                weights = UnsafePointer(dropped)
-            }
-            GEMM.matmul(weights, lda: shape.keys, vh, ldb: inner, ctx + b * shape.queries * inner + h * shape.headDim,
-                        ldc: inner, m: shape.queries, k: shape.keys, n: shape.headDim)
         }
         let savedO = p.o.forward(ctx, rows: qRows, into: output, arena: arena, context: context)
         return AttentionActivations(queryInput: queryInput, keyValueInput: keyValueInput, q: q, k: k, v: v, probs: probs,
@@ -76,54 +113,61 @@ enum AttentionBlock {
     }
 
     /// Accumulates parameter gradients, dQueryInput += ∂/∂queryInput and dKeyValueInput += ∂/∂keyValueInput
-    /// (either may be nil when not needed; the same buffer for self-attention), and
-    /// biasGradient[h, q, k] += Σ_b ∂loss/∂scores when the position bias is trained.
-    static func backward(_ p: AttentionParameters, _ acts: AttentionActivations, shape: AttentionShape,
+    /// (either may be nil when not needed; the same buffer for self-attention), and, when the position bias
+    /// is trained, biasGradient[h·(2L − 1) + (k − q) + L − 1] += Σ ∂loss/∂scores over every sequence's
+    /// (q, k) at that distance (L = `biasLength`), summed in sequence order.
+    static func backward(_ p: AttentionParameters, _ acts: AttentionActivations, spans: AttentionSpans,
                          dOutput: UnsafePointer<Float>, dQueryInput: UnsafeMutablePointer<Float>?,
                          dKeyValueInput: UnsafeMutablePointer<Float>?, biasGradient: UnsafeMutablePointer<Float>?,
-                         probsSite: UInt64, context: StepContext) {
+                         biasLength: Int, probsSite: UInt64, context: StepContext) {
         context.scratch.reset()
-        let qRows = shape.batch * shape.queries, kRows = shape.batch * shape.keys, inner = shape.inner
+        let qRows = spans.queryRows, kRows = spans.keyRows, inner = spans.inner, dh = spans.headDim
         let dctx = context.scratch.floats(qRows * inner)
         p.o.backward(dOutput, input: acts.context, saved: acts.savedO, rows: qRows, dx: dctx, accumulateInput: false,
                      context: context)
         let dq = context.scratch.floats(qRows * inner)
         let dk = context.scratch.floats(kRows * inner), dv = context.scratch.floats(kRows * inner)
         let dropout = context.dropout(site: probsSite)
-        let workers = Parallel.threads
-        let workerScratch = context.scratch.floats(2 * workers * shape.probsPerHead)
-        let dScores = biasGradient.map { _ in context.scratch.floats(shape.batch * shape.heads * shape.probsPerHead) }
-        Parallel.forEachTask(shape.batch * shape.heads) { task, worker in
-            let b = task / shape.heads, h = task % shape.heads
-            let region = task * shape.probsPerHead
-            let probs = UnsafePointer(acts.probs + region)
-            let headOffsetQ = b * shape.queries * inner + h * shape.headDim
-            let headOffsetK = b * shape.keys * inner + h * shape.headDim
-            let dP = workerScratch + (2 * worker) * shape.probsPerHead
-            var weights = probs
-            if let dropout {
-                let dropped = workerScratch + (2 * worker + 1) * shape.probsPerHead
-                dropout.apply(probs, into: dropped, count: shape.probsPerHead, offset: region, parallel: false)
-                weights = UnsafePointer(dropped)
+        let largest = spans.largestProbsPerHead
+        let workerScratch = context.scratch.floats(2 * Parallel.threads * largest)
+        let dScores = biasGradient.map { _ in context.scratch.floats(spans.totalProbs) }
+        context.attention += ContinuousClock().measure {
+            Parallel.forEachClaimedTask(spans.order) { task, worker in
+                let (b, h, nq, nk, region) = spans.task(task)
+                let probs = UnsafePointer(acts.probs + region)
+                let offsetQ = spans.queryOffsets[b] * inner + h * dh, offsetK = spans.keyOffsets[b] * inner + h * dh
+                let dP = workerScratch + (2 * worker) * largest
+                var weights = probs
+                if let dropout {
+                    let dropped = workerScratch + (2 * worker + 1) * largest
+                    dropout.apply(probs, into: dropped, count: nq * nk, offset: region, parallel: false)
+                    weights = UnsafePointer(dropped)
+                }
+                // dWeights = dctx·vᵀ ; dv = weightsᵀ·dctx
+                GEMM.matmul(dctx + offsetQ, lda: inner, acts.v + offsetK, ldb: inner, dP, ldc: nk, m: nq, k: dh, n: nk,
+                            transposeB: true)
+                GEMM.matmul(weights, lda: nk, dctx + offsetQ, ldb: inner, dv + offsetK, ldc: inner, m: nk, k: nq, n: dh,
+                            transposeA: true)
+                dropout?.apply(dP, count: nq * nk, offset: region, parallel: false)
+                Softmax.backward(dP, probs: probs, rows: nq, cols: nk)
+                if let dScores { (dScores + region).update(from: dP, count: nq * nk) }
+                // dq = dS·k ; dk = dSᵀ·q
+                GEMM.matmul(dP, lda: nk, acts.k + offsetK, ldb: inner, dq + offsetQ, ldc: inner, m: nq, k: nk, n: dh)
+                GEMM.matmul(dP, lda: nk, acts.q + offsetQ, ldb: inner, dk + offsetK, ldc: inner, m: nk, k: nq, n: dh,
+                            transposeA: true)
             }
-            // dWeights = dctx·vᵀ ; dv = weightsᵀ·dctx
-            GEMM.matmul(dctx + headOffsetQ, lda: inner, acts.v + headOffsetK, ldb: inner, dP, ldc: shape.keys,
-                        m: shape.queries, k: shape.headDim, n: shape.keys, transposeB: true)
-            GEMM.matmul(weights, lda: shape.keys, dctx + headOffsetQ, ldb: inner, dv + headOffsetK, ldc: inner,
-                        m: shape.keys, k: shape.queries, n: shape.headDim, transposeA: true)
-            dropout?.apply(dP, count: shape.probsPerHead, offset: region, parallel: false)
-            Softmax.backward(dP, probs: probs, rows: shape.queries, cols: shape.keys)
-            if let dScores { (dScores + region).update(from: dP, count: shape.probsPerHead) }
-            // dq = dS·k ; dk = dSᵀ·q
-            GEMM.matmul(dP, lda: shape.keys, acts.k + headOffsetK, ldb: inner, dq + headOffsetQ, ldc: inner,
-                        m: shape.queries, k: shape.keys, n: shape.headDim)
-            GEMM.matmul(dP, lda: shape.keys, acts.q + headOffsetQ, ldb: inner, dk + headOffsetK, ldc: inner,
-                        m: shape.keys, k: shape.queries, n: shape.headDim, transposeA: true)
-        }
-        if let biasGradient, let dScores {
-            for b in 0..<shape.batch {
-                Elementwise.add(dScores + b * shape.heads * shape.probsPerHead, into: biasGradient,
-                                count: shape.heads * shape.probsPerHead)
+            if let biasGradient, let dScores {
+                let width = 2 * biasLength - 1
+                for b in 0..<spans.batch {
+                    for h in 0..<spans.heads {
+                        let (_, _, nq, nk, region) = spans.task(b * spans.heads + h)
+                        let byDistance = biasGradient + h * width + biasLength - 1
+                        for i in 0..<nq {
+                            let row = dScores + region + i * nk
+                            for j in 0..<nk { byDistance[j - i] += row[j] }
+                        }
+                    }
+                }
             }
         }
         p.q.backward(dq, input: acts.queryInput, saved: acts.savedQ, rows: qRows, dx: dQueryInput, accumulateInput: true,

@@ -8,6 +8,9 @@ final class StepContext: @unchecked Sendable {
     var step: UInt64 = 0
     /// Temporaries that live for one block's forward or backward.
     let scratch = Arena()
+    /// Time spent in the per-(sequence, head) attention products, softmax and bias gradient since the
+    /// step began (the q/k/v/o projections not included): what `T5TrainingModel.lastAttentionSeconds` reports.
+    var attention: Duration = .zero
 
     /// T5's own dropout at `site`, or nil when off (eval mode or rate 0).
     func dropout(site: UInt64) -> DropoutMask? {

@@ -81,6 +81,7 @@ public final class T5TrainingModel: @unchecked Sendable {
         context.dropoutRate = dropoutRate
         context.seed = dropoutSeed
         context.step = step
+        context.attention = .zero
         defer { step += 1 }
         let saved = forward(batch)
         backward(batch, saved, lossScale: lossScale)
@@ -91,7 +92,15 @@ public final class T5TrainingModel: @unchecked Sendable {
     public func loss(_ batch: TrainingBatch) throws -> Float {
         try validate(batch)
         context.training = false
+        context.attention = .zero
         return forward(batch).loss
+    }
+
+    /// Seconds the last `forwardBackward` or `loss` spent in the per-head attention products, softmax and
+    /// position-bias gradient (not the projections): a benchmark's measure of attention's share of a step.
+    public var lastAttentionSeconds: Double {
+        let (seconds, attoseconds) = context.attention.components
+        return Double(seconds) + Double(attoseconds) * 1e-18
     }
 
     /// The loss of the forward that `forwardBackward` would run now (same dropout masks), without backward
@@ -151,7 +160,7 @@ public final class T5TrainingModel: @unchecked Sendable {
         var logits: UnsafeMutablePointer<Float>
         var logSumExp: UnsafeMutablePointer<Float>
         var loss: Float
-        var encoderBias, decoderBias: UnsafeMutablePointer<Float>
+        var encoderBias, decoderBias: DistanceBias
     }
 
     var outputScale: Float { config.tieWordEmbeddings ? 1 / Float(config.dModel).squareRoot() : 1 }
@@ -162,35 +171,46 @@ public final class T5TrainingModel: @unchecked Sendable {
         Elementwise.add(input, into: sublayer, count: count)
     }
 
-    private func positionBias(table: Parameter, queries: Int, keys: Int, bidirectional: Bool) -> UnsafeMutablePointer<Float> {
-        let bias = arena.floats(config.numHeads * queries * keys)
-        RelativePosition.bias(table: table.value, heads: config.numHeads, queries: queries, keys: keys,
-                              bidirectional: bidirectional, numBuckets: config.relativeAttentionNumBuckets,
-                              maxDistance: config.relativeAttentionMaxDistance, into: bias)
-        return bias
+    /// The position bias by distance for sequences of up to `length` tokens: [heads, 2·length − 1].
+    private func positionBias(table: Parameter, length: Int, bidirectional: Bool) -> DistanceBias {
+        let bias = arena.floats(config.numHeads * (2 * length - 1))
+        RelativePosition.biasByDistance(table: table.value, heads: config.numHeads, length: length,
+                                        bidirectional: bidirectional, numBuckets: config.relativeAttentionNumBuckets,
+                                        maxDistance: config.relativeAttentionMaxDistance, into: bias)
+        return DistanceBias(table: bias, length: length)
+    }
+
+    /// Encoder self-attention, decoder self-attention and cross-attention spans of a batch.
+    private func spans(_ batch: TrainingBatch) -> (encoder: AttentionSpans, decoder: AttentionSpans, cross: AttentionSpans) {
+        let heads = config.numHeads, dh = config.dKV
+        return (AttentionSpans(queryOffsets: batch.sourceOffsets, keyOffsets: batch.sourceOffsets, heads: heads, headDim: dh,
+                               causal: false),
+                AttentionSpans(queryOffsets: batch.targetOffsets, keyOffsets: batch.targetOffsets, heads: heads, headDim: dh,
+                               causal: true),
+                AttentionSpans(queryOffsets: batch.targetOffsets, keyOffsets: batch.sourceOffsets, heads: heads, headDim: dh,
+                               causal: false))
     }
 
     func forward(_ batch: TrainingBatch) -> Activations {
         arena.reset()
-        let d = config.dModel, eps = config.layerNormEpsilon, heads = config.numHeads
-        let B = batch.batchSize, S = batch.sourceLength, T = batch.targetLength
-        let encRows = B * S, decRows = B * T
+        let d = config.dModel, eps = config.layerNormEpsilon
+        let encRows = batch.sourceTokens, decRows = batch.targetTokens
+        let (encSpans, selfSpans, crossSpans) = spans(batch)
 
         // encoder
         var x = arena.floats(encRows * d)
         Embedding.forward(ids: batch.inputIds, table: weights.embedding.value, dim: d, x)
         context.dropout(site: DropoutSite.of(decoder: false, layer: -1, .embedding))?.apply(x, count: encRows * d)
-        let encoderBias = positionBias(table: weights.encoder[0].attention.relativeBias!, queries: S, keys: S, bidirectional: true)
-        let sourceMask = AttentionMask.keyPrefix(batch.sourceLengths)
-        let encShape = AttentionShape(batch: B, queries: S, keys: S, heads: heads, headDim: config.dKV)
+        let encoderBias = positionBias(table: weights.encoder[0].attention.relativeBias!, length: encSpans.longestSequence,
+                                       bidirectional: true)
         var encoderActs: [EncoderLayerActivations] = []
         for (l, layer) in weights.encoder.enumerated() {
             let rstd1 = arena.floats(encRows), normed1 = arena.floats(encRows * d)
             RMSNorm.forward(x, weight: layer.attentionNorm.value, normed1, rstd: rstd1, rows: encRows, dim: d, eps: eps)
             let middle = arena.floats(encRows * d)
             let attention = AttentionBlock.forward(
-                layer.attention, queryInput: normed1, keyValueInput: normed1, shape: encShape, bias: encoderBias,
-                mask: sourceMask, probsSite: DropoutSite.of(decoder: false, layer: l, .attentionProbs), output: middle,
+                layer.attention, queryInput: normed1, keyValueInput: normed1, spans: encSpans, bias: encoderBias,
+                probsSite: DropoutSite.of(decoder: false, layer: l, .attentionProbs), output: middle,
                 arena: arena, context: context)
             residual(x, plus: middle, count: encRows * d, site: DropoutSite.of(decoder: false, layer: l, .attentionOutput))
             let rstd2 = arena.floats(encRows), normed2 = arena.floats(encRows * d)
@@ -214,26 +234,24 @@ public final class T5TrainingModel: @unchecked Sendable {
         var y = arena.floats(decRows * d)
         Embedding.forward(ids: batch.decoderInputIds, table: weights.embedding.value, dim: d, y)
         context.dropout(site: DropoutSite.of(decoder: true, layer: -1, .embedding))?.apply(y, count: decRows * d)
-        let decoderBias = positionBias(table: weights.decoder[0].selfAttention.relativeBias!, queries: T, keys: T,
+        let decoderBias = positionBias(table: weights.decoder[0].selfAttention.relativeBias!, length: selfSpans.longestSequence,
                                        bidirectional: false)
-        let selfShape = AttentionShape(batch: B, queries: T, keys: T, heads: heads, headDim: config.dKV)
-        let crossShape = AttentionShape(batch: B, queries: T, keys: S, heads: heads, headDim: config.dKV)
         var decoderActs: [DecoderLayerActivations] = []
         for (l, layer) in weights.decoder.enumerated() {
             let rstd1 = arena.floats(decRows), normed1 = arena.floats(decRows * d)
             RMSNorm.forward(y, weight: layer.selfAttentionNorm.value, normed1, rstd: rstd1, rows: decRows, dim: d, eps: eps)
             let afterSelf = arena.floats(decRows * d)
             let selfAttention = AttentionBlock.forward(
-                layer.selfAttention, queryInput: normed1, keyValueInput: normed1, shape: selfShape, bias: decoderBias,
-                mask: .causal, probsSite: DropoutSite.of(decoder: true, layer: l, .attentionProbs), output: afterSelf,
+                layer.selfAttention, queryInput: normed1, keyValueInput: normed1, spans: selfSpans, bias: decoderBias,
+                probsSite: DropoutSite.of(decoder: true, layer: l, .attentionProbs), output: afterSelf,
                 arena: arena, context: context)
             residual(y, plus: afterSelf, count: decRows * d, site: DropoutSite.of(decoder: true, layer: l, .attentionOutput))
             let rstd2 = arena.floats(decRows), normed2 = arena.floats(decRows * d)
             RMSNorm.forward(afterSelf, weight: layer.crossAttentionNorm.value, normed2, rstd: rstd2, rows: decRows, dim: d, eps: eps)
             let afterCross = arena.floats(decRows * d)
             let crossAttention = AttentionBlock.forward(
-                layer.crossAttention, queryInput: normed2, keyValueInput: encoderOutput, shape: crossShape, bias: nil,
-                mask: sourceMask, probsSite: DropoutSite.of(decoder: true, layer: l, .crossProbs), output: afterCross,
+                layer.crossAttention, queryInput: normed2, keyValueInput: encoderOutput, spans: crossSpans, bias: nil,
+                probsSite: DropoutSite.of(decoder: true, layer: l, .crossProbs), output: afterCross,
                 arena: arena, context: context)
             residual(afterSelf, plus: afterCross, count: decRows * d, site: DropoutSite.of(decoder: true, layer: l, .crossOutput))
             let rstd3 = arena.floats(decRows), normed3 = arena.floats(decRows * d)
@@ -271,8 +289,8 @@ public final class T5TrainingModel: @unchecked Sendable {
 
     func backward(_ batch: TrainingBatch, _ acts: Activations, lossScale: Float) {
         let d = config.dModel, heads = config.numHeads, vocab = config.vocabSize
-        let B = batch.batchSize, S = batch.sourceLength, T = batch.targetLength
-        let encRows = B * S, decRows = B * T
+        let encRows = batch.sourceTokens, decRows = batch.targetTokens
+        let (encSpans, selfSpans, crossSpans) = spans(batch)
         let embeddingTrainable = weights.embedding.isTrainable
 
         // loss → logits (in place) → lm_head
@@ -293,9 +311,8 @@ public final class T5TrainingModel: @unchecked Sendable {
         let dSub = arena.floats(decRows * d), dNormed = arena.floats(decRows * d)
         let dEncoderOutput = arena.zeros(encRows * d)
         let decoderBiasTable = weights.decoder[0].selfAttention.relativeBias!
-        let dDecoderBias = decoderBiasTable.isTrainable ? arena.zeros(heads * T * T) : nil
-        let selfShape = AttentionShape(batch: B, queries: T, keys: T, heads: heads, headDim: config.dKV)
-        let crossShape = AttentionShape(batch: B, queries: T, keys: S, heads: heads, headDim: config.dKV)
+        let decoderBiasLength = selfSpans.longestSequence
+        let dDecoderBias = decoderBiasTable.isTrainable ? arena.zeros(heads * (2 * decoderBiasLength - 1)) : nil
         for l in stride(from: weights.decoder.count - 1, through: 0, by: -1) {
             let layer = weights.decoder[l], a = acts.decoder[l]
             // feed-forward sublayer
@@ -305,18 +322,20 @@ public final class T5TrainingModel: @unchecked Sendable {
             // cross-attention sublayer
             sublayerGradient(dY, into: dSub, count: decRows * d, site: DropoutSite.of(decoder: true, layer: l, .crossOutput))
             dNormed.update(repeating: 0, count: decRows * d)
-            AttentionBlock.backward(layer.crossAttention, a.crossAttention, shape: crossShape, dOutput: dSub,
-                                    dQueryInput: dNormed, dKeyValueInput: dEncoderOutput, biasGradient: nil,
+            AttentionBlock.backward(layer.crossAttention, a.crossAttention, spans: crossSpans, dOutput: dSub,
+                                    dQueryInput: dNormed, dKeyValueInput: dEncoderOutput, biasGradient: nil, biasLength: 0,
                                     probsSite: DropoutSite.of(decoder: true, layer: l, .crossProbs), context: context)
             RMSNorm.backward(dNormed, x: a.afterSelf, weight: layer.crossAttentionNorm.value, rstd: a.rstd2, dx: dY,
                              dweight: layer.crossAttentionNorm.gradient, rows: decRows, dim: d)
             // self-attention sublayer: below layer 0 only the embedding can use the input gradient
             selfAttentionSublayerBackward(layer.selfAttention, a.selfAttention, norm: layer.selfAttentionNorm, input: a.input,
-                                          rstd: a.rstd1, shape: selfShape, dResidual: dY, dSub: dSub, dNormed: dNormed,
-                                          biasGradient: dDecoderBias, needsInput: l > 0 || embeddingTrainable,
+                                          rstd: a.rstd1, spans: selfSpans, dResidual: dY, dSub: dSub, dNormed: dNormed,
+                                          biasGradient: dDecoderBias, biasLength: decoderBiasLength, needsInput: l > 0 || embeddingTrainable,
                                           decoder: true, layer: l)
         }
-        if let dDecoderBias { scatterBias(dDecoderBias, into: decoderBiasTable, queries: T, keys: T, bidirectional: false) }
+        if let dDecoderBias {
+            scatterBias(dDecoderBias, into: decoderBiasTable, length: decoderBiasLength, bidirectional: false)
+        }
         if let dTable = weights.embedding.gradient {
             context.dropout(site: DropoutSite.of(decoder: true, layer: -1, .embedding))?.apply(dY, count: decRows * d)
             Embedding.backward(ids: batch.decoderInputIds, dout: dY, dim: d, dtable: dTable)
@@ -329,19 +348,21 @@ public final class T5TrainingModel: @unchecked Sendable {
                          rstd: acts.encoderFinalRstd, dx: dX, dweight: weights.encoderFinalNorm.gradient, rows: encRows, dim: d)
         let dEncSub = arena.floats(encRows * d), dEncNormed = arena.floats(encRows * d)
         let encoderBiasTable = weights.encoder[0].attention.relativeBias!
-        let dEncoderBias = encoderBiasTable.isTrainable ? arena.zeros(heads * S * S) : nil
-        let encShape = AttentionShape(batch: B, queries: S, keys: S, heads: heads, headDim: config.dKV)
+        let encoderBiasLength = encSpans.longestSequence
+        let dEncoderBias = encoderBiasTable.isTrainable ? arena.zeros(heads * (2 * encoderBiasLength - 1)) : nil
         for l in stride(from: weights.encoder.count - 1, through: 0, by: -1) {
             let layer = weights.encoder[l], a = acts.encoder[l]
             feedForwardSublayerBackward(layer.feedForward, a.feedForward, norm: layer.feedForwardNorm, input: a.middle,
                                         rstd: a.rstd2, dResidual: dX, dSub: dEncSub, dNormed: dEncNormed, rows: encRows,
                                         decoder: false, layer: l)
             selfAttentionSublayerBackward(layer.attention, a.attention, norm: layer.attentionNorm, input: a.input,
-                                          rstd: a.rstd1, shape: encShape, dResidual: dX, dSub: dEncSub, dNormed: dEncNormed,
-                                          biasGradient: dEncoderBias, needsInput: l > 0 || embeddingTrainable,
+                                          rstd: a.rstd1, spans: encSpans, dResidual: dX, dSub: dEncSub, dNormed: dEncNormed,
+                                          biasGradient: dEncoderBias, biasLength: encoderBiasLength, needsInput: l > 0 || embeddingTrainable,
                                           decoder: false, layer: l)
         }
-        if let dEncoderBias { scatterBias(dEncoderBias, into: encoderBiasTable, queries: S, keys: S, bidirectional: true) }
+        if let dEncoderBias {
+            scatterBias(dEncoderBias, into: encoderBiasTable, length: encoderBiasLength, bidirectional: true)
+        }
         if let dTable = weights.embedding.gradient {
             context.dropout(site: DropoutSite.of(decoder: false, layer: -1, .embedding))?.apply(dX, count: encRows * d)
             Embedding.backward(ids: batch.inputIds, dout: dX, dim: d, dtable: dTable)
@@ -367,16 +388,16 @@ public final class T5TrainingModel: @unchecked Sendable {
     /// Backward of a pre-norm self-attention sublayer, like `feedForwardSublayerBackward`. Without
     /// `needsInput` (layer 0 under a frozen embedding) no input gradient is computed at all.
     private func selfAttentionSublayerBackward(_ attention: AttentionParameters, _ saved: AttentionActivations, norm: Parameter,
-                                               input: UnsafePointer<Float>, rstd: UnsafePointer<Float>, shape: AttentionShape,
+                                               input: UnsafePointer<Float>, rstd: UnsafePointer<Float>, spans: AttentionSpans,
                                                dResidual: UnsafeMutablePointer<Float>, dSub: UnsafeMutablePointer<Float>,
                                                dNormed: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
-                                               needsInput: Bool, decoder: Bool, layer l: Int) {
-        let rows = shape.batch * shape.queries, count = rows * config.dModel
+                                               biasLength: Int, needsInput: Bool, decoder: Bool, layer l: Int) {
+        let rows = spans.queryRows, count = rows * config.dModel
         sublayerGradient(dResidual, into: dSub, count: count, site: DropoutSite.of(decoder: decoder, layer: l, .attentionOutput))
         dNormed.update(repeating: 0, count: count)
-        AttentionBlock.backward(attention, saved, shape: shape, dOutput: dSub,
+        AttentionBlock.backward(attention, saved, spans: spans, dOutput: dSub,
                                 dQueryInput: needsInput ? dNormed : nil, dKeyValueInput: needsInput ? dNormed : nil,
-                                biasGradient: biasGradient,
+                                biasGradient: biasGradient, biasLength: biasLength,
                                 probsSite: DropoutSite.of(decoder: decoder, layer: l, .attentionProbs), context: context)
         if needsInput || norm.isTrainable {
             RMSNorm.backward(dNormed, x: input, weight: norm.value, rstd: rstd, dx: dResidual, dweight: norm.gradient,
@@ -389,20 +410,15 @@ public final class T5TrainingModel: @unchecked Sendable {
         context.dropout(site: site)?.apply(out, count: count)
     }
 
-    /// table.gradient[bucket(k − q), h] += dBias[h, q, k].
-    private func scatterBias(_ dBias: UnsafePointer<Float>, into table: Parameter, queries: Int, keys: Int, bidirectional: Bool) {
+    /// table.gradient[bucket(r), h] += dBias[h, r + length − 1] for every distance r = k − q.
+    private func scatterBias(_ dBias: UnsafePointer<Float>, into table: Parameter, length: Int, bidirectional: Bool) {
         guard let gradient = table.gradient else { return }
-        let heads = config.numHeads
-        let lowest = -(queries - 1)
-        let buckets = (lowest..<keys).map {
-            RelativePosition.bucket(relative: $0, bidirectional: bidirectional, numBuckets: config.relativeAttentionNumBuckets,
-                                    maxDistance: config.relativeAttentionMaxDistance)
-        }
-        for h in 0..<heads {
-            for q in 0..<queries {
-                let row = dBias + (h * queries + q) * keys
-                for k in 0..<keys { gradient[buckets[k - q - lowest] * heads + h] += row[k] }
-            }
+        let heads = config.numHeads, width = 2 * length - 1
+        for r in -(length - 1)..<length {
+            let bucket = RelativePosition.bucket(relative: r, bidirectional: bidirectional,
+                                                 numBuckets: config.relativeAttentionNumBuckets,
+                                                 maxDistance: config.relativeAttentionMaxDistance)
+            for h in 0..<heads { gradient[bucket * heads + h] += dBias[h * width + r + length - 1] }
         }
     }
 }

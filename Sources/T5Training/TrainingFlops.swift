@@ -9,14 +9,23 @@ public enum TrainingFlops {
         public var backwardInput: Double
         /// Weight-gradient GEMMs of trainable base weights (full mode) and all LoRA backward work.
         public var backwardParameters: Double
+        /// Of the above, the per-head attention products (q·kᵀ, probs·v and their backward), forward + backward.
+        public var attention: Double = 0
         public var total: Double { forward + backwardInput + backwardParameters }
     }
 
+    /// A padded batch: `batchSize` sequences of `sourceLength` and `targetLength` tokens.
     public static func perStep(config c: T5Config, batchSize b: Int, sourceLength s: Int, targetLength t: Int,
                                mode: TrainingMode) -> Breakdown {
+        perStep(config: c, sourceLengths: Array(repeating: s, count: b), targetLengths: Array(repeating: t, count: b), mode: mode)
+    }
+
+    /// An unpadded batch: per-token work on Σ lengths rows, attention per sequence at its own lengths.
+    public static func perStep(config c: T5Config, sourceLengths: [Int], targetLengths: [Int], mode: TrainingMode) -> Breakdown {
         let d = Double(c.dModel), inner = Double(c.innerDim), ff = Double(c.dFF), dk = Double(c.dKV)
         let heads = Double(c.numHeads), vocab = Double(c.vocabSize)
-        let enc = Double(b * s), dec = Double(b * t)
+        let enc = Double(sourceLengths.reduce(0, +)), dec = Double(targetLengths.reduce(0, +))
+        let pairs = zip(sourceLengths, targetLengths).map { (Double($0.0), Double($0.1)) }
         let ffMatrices: Double = c.feedForward == .gatedGelu ? 3 : 2
         let full: Bool = mode == .full
         var settings: LoRASettings?
@@ -35,10 +44,12 @@ public enum TrainingFlops {
                 result.backwardParameters += 2 * lora
             }
         }
-        func attention(queries: Double, keys: Double) {
-            let products = 2 * Double(b) * heads * queries * keys * dk * 2
+        /// Σ over sequences of queries · keys (from a sequence's source and target lengths).
+        func attention(_ scores: (Double, Double) -> Double) {
+            let products = 2 * heads * pairs.reduce(0) { $0 + scores($1.0, $1.1) } * dk * 2
             result.forward += products
             result.backwardInput += 2 * products
+            result.attention += 3 * products
         }
         func feedForward(_ prefix: String, rows: Double) {
             let names = c.feedForward == .gatedGelu ? ["wi_0", "wi_1"] : ["wi"]
@@ -52,7 +63,7 @@ public enum TrainingFlops {
                 linear("\(p).0.SelfAttention.\(n)", rows: enc, inF: d, outF: inner, inputGradient: full || l > 0)
             }
             linear("\(p).0.SelfAttention.o", rows: enc, inF: inner, outF: d)
-            attention(queries: Double(s), keys: Double(s))
+            attention { s, _ in s * s }
             feedForward("\(p).1.DenseReluDense", rows: enc)
         }
         for l in 0..<c.numDecoderLayers {
@@ -61,12 +72,12 @@ public enum TrainingFlops {
                 linear("\(p).0.SelfAttention.\(n)", rows: dec, inF: d, outF: inner, inputGradient: full || l > 0)
             }
             linear("\(p).0.SelfAttention.o", rows: dec, inF: inner, outF: d)
-            attention(queries: Double(t), keys: Double(t))
+            attention { _, t in t * t }
             linear("\(p).1.EncDecAttention.q", rows: dec, inF: d, outF: inner)
             linear("\(p).1.EncDecAttention.k", rows: enc, inF: d, outF: inner)
             linear("\(p).1.EncDecAttention.v", rows: enc, inF: d, outF: inner)
             linear("\(p).1.EncDecAttention.o", rows: dec, inF: inner, outF: d)
-            attention(queries: Double(t), keys: Double(s))
+            attention { s, t in t * s }
             feedForward("\(p).2.DenseReluDense", rows: dec)
         }
         linear("lm_head", rows: dec, inF: d, outF: vocab)

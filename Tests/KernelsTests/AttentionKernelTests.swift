@@ -32,8 +32,11 @@ final class AttentionKernelTests: XCTestCase {
         let valid: (Int) -> Int = { min(keys, $0 + 2) }
         func forward(_ q: [Float], _ k: [Float], _ v: [Float], probs: inout [Float]) -> [Float] {
             var out = [Float](repeating: 0, count: queries * dim)
-            Attention.forward(q: q, ldq: dim, k: k, ldk: dim, v: v, ldv: dim, out: &out, ldo: dim, bias: bias, probs: &probs,
-                              queries: queries, keys: keys, headDim: dim, validKeys: valid)
+            bias.withUnsafeBufferPointer { b in
+                Attention.forward(q: q, ldq: dim, k: k, ldk: dim, v: v, ldv: dim, out: &out, ldo: dim,
+                                  bias: BiasRows(matrix: b.baseAddress!, keys: keys), probs: &probs,
+                                  queries: queries, keys: keys, headDim: dim, validKeys: valid)
+            }
             return out
         }
         var probs = [Float](repeating: 0, count: queries * keys)
@@ -70,8 +73,10 @@ final class AttentionKernelTests: XCTestCase {
             XCTAssertEqual(scoresFast.map(\.bitPattern), scores.map(\.bitPattern), "keys \(keys)")
 
             var viaGEMM = [Float](repeating: 0, count: dim), probs = [Float](repeating: 0, count: keys)
-            Attention.forward(q: q, ldq: dim, k: k, ldk: ld, v: v, ldv: ld, out: &viaGEMM, ldo: dim, bias: bias, probs: &probs,
-                              queries: 1, keys: keys, headDim: dim, validKeys: { _ in keys })
+            (bias ?? []).withUnsafeBufferPointer { b in
+                Attention.forward(q: q, ldq: dim, k: k, ldk: ld, v: v, ldv: ld, out: &viaGEMM, ldo: dim, bias: matrixBias(b, keys: keys), probs: &probs,
+                                  queries: 1, keys: keys, headDim: dim, validKeys: { _ in keys })
+            }
             for c in 0..<dim { XCTAssertEqual(fast[c], viaGEMM[c], accuracy: 1e-5, "keys \(keys) lane \(c)") }
         }
     }
@@ -86,14 +91,18 @@ final class AttentionKernelTests: XCTestCase {
             Attention.forwardSingleQuery(q: q, k: kt, ldk: ld, keysTransposed: true, v: v, ldv: dim, out: &out, bias: bias,
                                          scores: &scores, keys: keys, headDim: dim)
             var viaGEMM = [Float](repeating: 0, count: dim), probs = [Float](repeating: 0, count: keys)
-            Attention.forward(q: q, ldq: dim, k: kt, ldk: ld, v: v, ldv: dim, out: &viaGEMM, ldo: dim, bias: bias, probs: &probs,
-                              queries: 1, keys: keys, headDim: dim, keysTransposed: true, validKeys: { _ in keys })
+            (bias ?? []).withUnsafeBufferPointer { b in
+                Attention.forward(q: q, ldq: dim, k: kt, ldk: ld, v: v, ldv: dim, out: &viaGEMM, ldo: dim, bias: matrixBias(b, keys: keys), probs: &probs,
+                                  queries: 1, keys: keys, headDim: dim, keysTransposed: true, validKeys: { _ in keys })
+            }
             // and the GEMM path with transposed keys against rows: kt's columns as rows
             var rows = [Float](repeating: 0, count: keys * dim)
             for j in 0..<keys { for c in 0..<dim { rows[j * dim + c] = kt[c * ld + j] } }
             var viaRows = [Float](repeating: 0, count: dim)
-            Attention.forward(q: q, ldq: dim, k: rows, ldk: dim, v: v, ldv: dim, out: &viaRows, ldo: dim, bias: bias, probs: &probs,
-                              queries: 1, keys: keys, headDim: dim, validKeys: { _ in keys })
+            (bias ?? []).withUnsafeBufferPointer { b in
+                Attention.forward(q: q, ldq: dim, k: rows, ldk: dim, v: v, ldv: dim, out: &viaRows, ldo: dim, bias: matrixBias(b, keys: keys), probs: &probs,
+                                  queries: 1, keys: keys, headDim: dim, validKeys: { _ in keys })
+            }
             for c in 0..<dim {
                 XCTAssertEqual(out[c], viaGEMM[c], accuracy: 1e-5, "keys \(keys) lane \(c)")
                 XCTAssertEqual(viaRows[c], viaGEMM[c], accuracy: 1e-5, "keys \(keys) lane \(c)")
@@ -126,4 +135,46 @@ final class AttentionKernelTests: XCTestCase {
         // head 0, query position 1, key 2: relative +1, causal → bucket 0
         XCTAssertEqual(out[0 * 3 + 2], 0)
     }
+
+    func testBiasByDistanceIsEveryLengthsBiasMatrix() {
+        let heads = 3, buckets = 8, longest = 11
+        var random = TestRandom(seed: 13)
+        let table = random.array(buckets * heads)
+        var byDistance = [Float](repeating: .nan, count: heads * (2 * longest - 1))
+        RelativePosition.biasByDistance(table: table, heads: heads, length: longest, bidirectional: true, numBuckets: buckets,
+                                        maxDistance: 9, into: &byDistance)
+        for length in [1, 4, longest] {
+            var matrix = [Float](repeating: .nan, count: heads * length * length)
+            RelativePosition.bias(table: table, heads: heads, queries: length, keys: length, bidirectional: true,
+                                  numBuckets: buckets, maxDistance: 9, into: &matrix)
+            byDistance.withUnsafeBufferPointer { t in
+                for h in 0..<heads {
+                    let rows = BiasRows(byDistance: t.baseAddress!, head: h, length: longest)
+                    for q in 0..<length {
+                        for k in 0..<length {
+                            XCTAssertEqual(rows.row(q)[k].bitPattern, matrix[(h * length + q) * length + k].bitPattern,
+                                           "length \(length) head \(h) q \(q) k \(k)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testSoftmaxWithBiasIsSoftmaxOfTheSum() {
+        var random = TestRandom(seed: 14)
+        let (rows, cols) = (3, 19)
+        let scores = random.array(rows * cols), bias = random.array(rows * cols)
+        var fused = scores, summed = zip(scores, bias).map { $0 + $1 }
+        bias.withUnsafeBufferPointer { b in
+            Softmax.forward(&fused, rows: rows, cols: cols, bias: BiasRows(matrix: b.baseAddress!, keys: cols)) { $0 + 17 }
+        }
+        Softmax.forward(&summed, rows: rows, cols: cols) { $0 + 17 }
+        XCTAssertEqual(fused.map(\.bitPattern), summed.map(\.bitPattern))
+    }
+}
+
+/// A [queries, keys] bias matrix as BiasRows, or none for an empty buffer.
+private func matrixBias(_ b: UnsafeBufferPointer<Float>, keys: Int) -> BiasRows? {
+    b.isEmpty ? nil : BiasRows(matrix: b.baseAddress!, keys: keys)
 }

@@ -5,8 +5,12 @@ import LoRA
 @testable import T5Training
 
 final class AdamWTrajectoryTests: XCTestCase {
-    func testGatedLoRAAfterThreeAdamWStepsMatchesPEFT() throws {
-        let golden = try Fixture.load("gated")
+    func testGatedLoRAAfterThreeAdamWStepsMatchesPEFT() throws { try checkThreeSteps(golden: "golden") }
+
+    func testRaggedBatchAfterThreeAdamWStepsMatchesPaddedPEFT() throws { try checkThreeSteps(golden: "ragged") }
+
+    func checkThreeSteps(golden batch: String) throws {
+        let golden = try Fixture.load("gated", golden: batch)
         let model = try golden.makeLoRAModel()
         let params = model.trainableParameters
         var optimizer = AdamW(hyper: AdamWHyperparameters(), tensorSizes: params.map(\.count))

@@ -49,37 +49,40 @@ final class BlockGradientCheckTests: XCTestCase {
     func checkAttention(cross: Bool) throws {
         let w = try weights(lora: ["q", "v", "o"])
         let p = cross ? w.decoder[0].crossAttention : w.decoder[0].selfAttention
-        let (b, tq) = (2, 3)
-        let tk = cross ? 5 : tq
-        let shape = AttentionShape(batch: b, queries: tq, keys: tk, heads: config.numHeads, headDim: config.dKV)
+        // Two sequences of different lengths: 3 and 2 queries; cross-attention keys 5 and 2.
+        let queryOffsets = [0, 3, 5], keyOffsets = cross ? [0, 5, 7] : queryOffsets
+        let spans = AttentionSpans(queryOffsets: queryOffsets, keyOffsets: keyOffsets, heads: config.numHeads,
+                                   headDim: config.dKV, causal: !cross)
+        let qRows = 5, kRows = keyOffsets.last!, biasLength = 3
         let d = config.dModel
         var rng = SplitMix(state: cross ? 1 : 2)
-        var query = random(b * tq * d, &rng), keyValue = cross ? random(b * tk * d, &rng) : []
-        var bias = cross ? [] : random(config.numHeads * tq * tk, &rng)
-        let r = random(b * tq * d, &rng)
-        let mask: AttentionMask = cross ? .keyPrefix([5, 2]) : .causal
+        var query = random(qRows * d, &rng), keyValue = cross ? random(kRows * d, &rng) : []
+        var bias = cross ? [] : random(config.numHeads * (2 * biasLength - 1), &rng)
+        let r = random(qRows * d, &rng)
         let ctx = context()
         func run(backward: Bool) -> (Double, [Float], [Float], [Float]) {
             let arena = Arena()
-            let out = arena.floats(b * tq * d)
+            let out = arena.floats(qRows * d)
             return query.withUnsafeBufferPointer { q in
                 keyValue.withUnsafeBufferPointer { kv in
                     bias.withUnsafeBufferPointer { bp in
                         let kvPointer = cross ? kv.baseAddress! : q.baseAddress!
-                        let acts = AttentionBlock.forward(p, queryInput: q.baseAddress!, keyValueInput: kvPointer, shape: shape,
-                                                          bias: cross ? nil : bp.baseAddress!, mask: mask, probsSite: 77,
+                        let acts = AttentionBlock.forward(p, queryInput: q.baseAddress!, keyValueInput: kvPointer, spans: spans,
+                                                          bias: cross ? nil : DistanceBias(table: bp.baseAddress!, length: biasLength),
+                                                          probsSite: 77,
                                                           output: out, arena: arena, context: ctx)
                         var loss = 0.0
-                        for i in 0..<(b * tq * d) { loss += Double(out[i]) * Double(r[i]) }
+                        for i in 0..<(qRows * d) { loss += Double(out[i]) * Double(r[i]) }
                         guard backward else { return (loss, [], [], []) }
                         var dq = [Float](repeating: 0, count: query.count), dkv = [Float](repeating: 0, count: keyValue.count)
                         var dBias = [Float](repeating: 0, count: bias.count)
                         dq.withUnsafeMutableBufferPointer { dqp in
                             dkv.withUnsafeMutableBufferPointer { dkvp in
                                 dBias.withUnsafeMutableBufferPointer { dbp in
-                                    AttentionBlock.backward(p, acts, shape: shape, dOutput: r, dQueryInput: dqp.baseAddress!,
+                                    AttentionBlock.backward(p, acts, spans: spans, dOutput: r, dQueryInput: dqp.baseAddress!,
                                                             dKeyValueInput: cross ? dkvp.baseAddress! : dqp.baseAddress!,
-                                                            biasGradient: cross ? nil : dbp.baseAddress!, probsSite: 77,
+                                                            biasGradient: cross ? nil : dbp.baseAddress!, biasLength: biasLength,
+                                                            probsSite: 77,
                                                             context: ctx)
                                 }
                             }
@@ -100,9 +103,9 @@ final class BlockGradientCheckTests: XCTestCase {
         }
     }
 
-    func testCausalSelfAttentionWithBiasDropoutAndLoRA() throws { try checkAttention(cross: false) }
+    func testRaggedCausalSelfAttentionWithBiasDropoutAndLoRA() throws { try checkAttention(cross: false) }
 
-    func testCrossAttentionWithKeyMaskDropoutAndLoRA() throws { try checkAttention(cross: true) }
+    func testRaggedCrossAttentionWithDropoutAndLoRA() throws { try checkAttention(cross: true) }
 
     func checkFeedForward(gated: Bool) throws {
         let cfg = TinyModel.config(gated: gated, tied: false)

@@ -19,12 +19,12 @@ enum Fixture {
         func floats(_ name: String) throws -> [Float] { try tensors.floats(name) }
 
         /// The LoRA model of json's settings with the fixture's initial A/B values.
-        func makeLoRAModel() throws -> T5TrainingModel {
+        func makeLoRAModel(threads: Int = 1) throws -> T5TrainingModel {
         let lora = json["lora"] as! [String: Any]
         let cfg = lora["config"] as! [String: Any]
         let settings = LoRASettings(rank: cfg["r"] as! Int, alpha: Float(cfg["lora_alpha"] as! Int), dropout: 0,
                                     targetModules: cfg["target_modules"] as! [String])
-        let model = try makeModel(.lora(settings))
+        let model = try makeModel(.lora(settings), threads: threads)
         var initial: [String: [Float]] = [:]
         for name in tensors.names where name.hasPrefix("init.") {
             initial[String(name.dropFirst(5))] = try floats(name)
@@ -39,11 +39,13 @@ enum Fixture {
         }
     }
 
-    static func load(_ name: String) throws -> Golden {
+    /// Model `name` with the reference outputs of `golden` (golden: t5_golden.py's batch; ragged: lengths
+    /// 31/509/3/170/88, gated model only), its batch padded as Hugging Face collates it.
+    static func load(_ name: String, golden: String = "golden") throws -> Golden {
         let dir = root.appendingPathComponent(name).path
         let config = try T5Config.load(path: dir + "/config.json")
-        let tensors = try SafeTensorsFile(path: dir + "/golden.safetensors")
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/golden.json"))) as! [String: Any]
+        let tensors = try SafeTensorsFile(path: dir + "/\(golden).safetensors")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/\(golden).json"))) as! [String: Any]
         let ids = try tensors.int64s("input_ids").map { Int32($0) }
         let mask = try tensors.int64s("attention_mask").map { Int32($0) }
         let labels = try tensors.int64s("labels").map { Int32($0) }

@@ -4,9 +4,9 @@ import SafeTensors
 @testable import T5Training
 
 final class PEFTParityTests: XCTestCase {
-    func checkLoRAGradients(_ name: String) throws {
-        let golden = try Fixture.load(name)
-        let model = try golden.makeLoRAModel()
+    func checkLoRAGradients(_ name: String, golden batch: String = "golden", threads: Int = 1) throws {
+        let golden = try Fixture.load(name, golden: batch)
+        let model = try golden.makeLoRAModel(threads: threads)
         XCTAssertEqual(model.trainableParameters.count, (golden.json["lora"] as! [String: Any])["n_tensors"] as? Int)
         model.zeroGradients()
         let loss = try model.forwardBackward(golden.batch)
@@ -25,8 +25,15 @@ final class PEFTParityTests: XCTestCase {
 
     func testTiedReLULoRAOnAllLinearsMatchesPEFT() throws { try checkLoRAGradients("tied") }
 
-    func checkFullGradients(_ name: String) throws {
-        let golden = try Fixture.load(name)
+    /// Lengths 31/509/3/170/88 padded to 509 by PyTorch, unpadded here; 2 threads claim the ragged heads.
+    func testRaggedBatchLoRALossAndGradientsMatchPaddedPEFT() throws {
+        try checkLoRAGradients("gated", golden: "ragged", threads: 2)
+    }
+
+    func testRaggedBatchFullFineTuneGradientsMatchPaddedTorch() throws { try checkFullGradients("gated", golden: "ragged") }
+
+    func checkFullGradients(_ name: String, golden batch: String = "golden") throws {
+        let golden = try Fixture.load(name, golden: batch)
         let model = try golden.makeModel(.full)
         model.zeroGradients()
         let loss = try model.forwardBackward(golden.batch)

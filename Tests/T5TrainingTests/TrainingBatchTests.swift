@@ -1,20 +1,36 @@
-// Padding, shift-right of labels into decoder inputs, and rejection of malformed batches.
+// Ragged layout, dropping of padding, shift-right of labels into decoder inputs, and rejection of malformed batches.
 import XCTest
 @testable import T5Training
 
 final class TrainingBatchTests: XCTestCase {
-    func testPadsAndShiftsLabelsRight() throws {
+    func testConcatenatesAndShiftsLabelsRight() throws {
         let batch = try TrainingBatch(sources: [[5, 6, 1], [7, 1]], targets: [[8, 1], [9, 10, 11, 1]], vocabSize: 20)
-        XCTAssertEqual(batch.inputIds, [5, 6, 1, 7, 1, 0])
+        XCTAssertEqual(batch.inputIds, [5, 6, 1, 7, 1])
+        XCTAssertEqual(batch.sourceOffsets, [0, 3, 5])
         XCTAssertEqual(batch.sourceLengths, [3, 2])
-        XCTAssertEqual(batch.labels, [8, 1, -100, -100, 9, 10, 11, 1])
-        XCTAssertEqual(batch.decoderInputIds, [0, 8, 1, 0, 0, 9, 10, 11])
+        XCTAssertEqual(batch.labels, [8, 1, 9, 10, 11, 1])
+        XCTAssertEqual(batch.targetOffsets, [0, 2, 6])
+        XCTAssertEqual(batch.decoderInputIds, [0, 8, 0, 9, 10, 11])
         XCTAssertEqual(batch.labelledTokens, 6)
+    }
+
+    func testDropsPaddingOfAHuggingFaceBatch() throws {
+        // Row 0: 2 source tokens, labels with an ignored position inside; row 1: full rows.
+        let batch = try TrainingBatch(inputIds: [5, 6, 0, 7, 8, 9], attentionMask: [1, 1, 0, 1, 1, 1],
+                                      labels: [3, -100, 4, -100, 2, 3, 4, 1], batchSize: 2, vocabSize: 20)
+        XCTAssertEqual(batch.inputIds, [5, 6, 7, 8, 9])
+        XCTAssertEqual(batch.labels, [3, -100, 4, 2, 3, 4, 1])
+        XCTAssertEqual(batch.targetLengths, [3, 4])
+        XCTAssertEqual(batch.decoderInputIds, [0, 3, 0, 0, 2, 3, 4])
     }
 
     func testMatchesTheFixtureDecoderInputs() throws {
         let golden = try Fixture.load("gated")
-        XCTAssertEqual(golden.batch.decoderInputIds, try golden.tensors.int64s("decoder_input_ids").map { Int32($0) })
+        let padded = try golden.tensors.int64s("decoder_input_ids").map { Int32($0) }
+        let width = padded.count / golden.batch.batchSize
+        var valid: [Int32] = []
+        for b in 0..<golden.batch.batchSize { valid += padded[(b * width)..<(b * width + golden.batch.targetLength(b))] }
+        XCTAssertEqual(golden.batch.decoderInputIds, valid)
     }
 
     func testRejectsBadBatches() {

@@ -1,7 +1,6 @@
 // One full-size LoRA training step timed in-process (run by scripts/bench/train_bench.sh in a release build).
 // Skipped unless T5TRAINING_BENCH_MODEL names a model directory; it asserts nothing about time.
-// The second test times one step per real-length batch (scripts/bench/train_bench_real.sh); it also needs
-// T5TRAINING_BENCH_BATCHES, the JSON of scripts/bench/make_real_length_batches.py.
+// Real SAMSum shapes are timed by the train-bench executable (scripts/bench/train_bench_samsum.sh).
 import Foundation
 import XCTest
 import LoRA
@@ -49,79 +48,6 @@ final class TrainingStepBenchmark: XCTestCase {
         print("T5TRAINING_BENCH " + String(decoding: json, as: UTF8.self))
         if let out = env["T5TRAINING_BENCH_JSON"] { try json.write(to: URL(fileURLWithPath: out)) }
         XCTAssertTrue(losses.allSatisfy(\.isFinite))
-    }
-
-    /// The batches file of scripts/bench/make_real_length_batches.py (other keys are ignored).
-    private struct RealLengthBatches: Decodable {
-        struct Batch: Decodable {
-            let sources: [[Int32]]
-            let targets: [[Int32]]
-        }
-        let batches: [Batch]
-    }
-
-    /// The same model, LoRA setup and step as the test above, on ragged batches padded on the right by
-    /// TrainingBatch(sources:targets:): one warm-up step on the first batch, then one timed step per batch.
-    func testLoRATrainingStepOnRealLengthBatches() throws {
-        let env = ProcessInfo.processInfo.environment
-        guard let directory = env["T5TRAINING_BENCH_MODEL"], let batchesPath = env["T5TRAINING_BENCH_BATCHES"] else {
-            throw XCTSkip("set T5TRAINING_BENCH_MODEL to a model directory and T5TRAINING_BENCH_BATCHES to the JSON of "
-                          + "scripts/bench/make_real_length_batches.py to run the benchmark")
-        }
-        let threads = Int(env["T5TRAINING_BENCH_THREADS"] ?? "") ?? 2
-        let bench = try BenchModel(directory: directory, threads: threads)
-        let config = bench.config
-        let spec = try JSONDecoder().decode(RealLengthBatches.self, from: Data(contentsOf: URL(fileURLWithPath: batchesPath)))
-        let batches = try spec.batches.enumerated().map { i, b in
-            try TrainingBatch(sources: b.sources, targets: b.targets, vocabSize: config.vocabSize,
-                              padTokenId: config.padTokenId, decoderStartTokenId: config.decoderStartTokenId,
-                              label: "batch \(i)")
-        }
-        guard let first = batches.first else { throw XCTSkip("\(batchesPath) holds no batches") }
-        func step(_ batch: TrainingBatch) throws -> (Float, Double) { try bench.step(batch) }
-        let (warmupLoss, warmupSeconds) = try step(first)  // warm-up: sizes the activation arena for batch 0's shapes
-        var times: [Double] = []
-        var losses: [Float] = []
-        for batch in batches {
-            let (loss, seconds) = try step(batch)
-            times.append(seconds)
-            losses.append(loss)
-        }
-        let sorted = times.sorted()
-        let median = (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
-        let total = times.reduce(0, +)
-        let flops = batches.map {
-            TrainingFlops.perStep(config: config, batchSize: $0.batchSize, sourceLength: $0.sourceLength,
-                                  targetLength: $0.targetLength, mode: .lora(bench.settings))
-        }
-        let gflop = flops.map { $0.total / 1e9 }
-        let examples = batches.reduce(0) { $0 + $1.batchSize }
-        let sourceTokens = batches.reduce(0) { $0 + $1.sourceLengths.reduce(0, +) }
-        let targetTokens = batches.reduce(0) { $0 + $1.labelledTokens }
-        let paddedSource = batches.reduce(0) { $0 + $1.batchSize * $1.sourceLength }
-        let paddedTarget = batches.reduce(0) { $0 + $1.batchSize * $1.targetLength }
-        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM") }.map(String.init) ?? "VmHWM: ?"
-        let report: [String: Any] = [
-            "median_s": median, "all_s": times, "total_s": total, "warmup_s": [warmupSeconds],
-            "losses": losses.map(Double.init), "warmup_losses": [Double(warmupLoss)], "threads": threads,
-            "examples": examples, "samples_per_s": Double(examples) / total, "examples_per_s": Double(examples) / total,
-            "tokens_source": sourceTokens, "tokens_target": targetTokens,
-            "tokens_source_padded": paddedSource, "tokens_target_padded": paddedTarget,
-            "tokens_per_s": Double(sourceTokens + targetTokens) / total,
-            "padded_tokens_per_s": Double(paddedSource + paddedTarget) / total,
-            "shapes": batches.map { [$0.batchSize, $0.sourceLength, $0.targetLength] },
-            "gflop_per_batch": gflop, "gflop_total": gflop.reduce(0, +),
-            "gflop_forward": flops.reduce(0) { $0 + $1.forward } / 1e9,
-            "gflop_backward_input": flops.reduce(0) { $0 + $1.backwardInput } / 1e9,
-            "gflop_backward_parameters": flops.reduce(0) { $0 + $1.backwardParameters } / 1e9,
-            "gflops_achieved": gflop.reduce(0, +) / total,
-            "trainable_params": bench.params.reduce(0) { $0 + $1.count }, "peak_rss": peak,
-        ]
-        let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
-        print("T5TRAINING_BENCH " + String(decoding: json, as: UTF8.self))
-        if let out = env["T5TRAINING_BENCH_JSON"] { try json.write(to: URL(fileURLWithPath: out)) }
-        XCTAssertTrue(losses.allSatisfy(\.isFinite) && warmupLoss.isFinite)
     }
 }
 
