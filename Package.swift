@@ -68,6 +68,9 @@ let package = Package(
         .executableTarget(name: "score-rouge", dependencies: ["Rouge", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Benchmark of the T5 engine against PyTorch (scripts/bench/t5_bench.sh), not a product.
         .executableTarget(name: "t5-bench", dependencies: ["T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
+        // Training steps on the reference run's real-length batches against PyTorch + PEFT
+        // (scripts/bench/train_bench_samsum.sh), not a product.
+        .executableTarget(name: "train-bench", dependencies: ["Stages", "Pipeline", "T5Training", "T5", "LoRA", "SafeTensors", "JSON"]),
         // Benchmark of the LoRA library's per-step pieces against PyTorch (scripts/bench/lora_bench.sh), not a product.
         .executableTarget(name: "lora-bench", dependencies: ["LoRA"], swiftSettings: fastMath),
 

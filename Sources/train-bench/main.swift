@@ -1,0 +1,215 @@
+// The Swift side of scripts/bench/train_bench_samsum.sh: training steps on the reference run's batches.
+//
+//   train-bench plan --lengths TSV --model DIR [--config pipeline.yaml] [--steps 20] [--group-by-length] --out PLAN.json
+//       The reference run's batches as train-lora forms them: the tokenize subset of lengths.tsv's train split
+//       (index % subset_every == subset_offset), TrainingPlan with train.* of the config (seed, batch size,
+//       accumulation, epochs, grouping), `--steps` optimiser steps spread evenly over the whole run, and the
+//       validation pass's batches (TrainingLoop.validationBatches). Token ids are random (seed 42) at the
+//       real lengths, </s> last. Also prints the whole run's FLOPs on the real tokens and padded to each
+//       batch's longest, at the sizes of the model in DIR.
+//   train-bench serve --model DIR --plan PLAN.json [--config pipeline.yaml] [--threads 2]
+//       Loads the model with LoRA as train-lora does, then answers stdin lines with one JSON line each:
+//       `step I` (forward, backward, clipping and an AdamW update on the plan's batch I: seconds, loss, GFLOP,
+//       and the seconds and GFLOP of the per-head attention part), `validate` (the validation pass), `quit`
+//       (peak RSS). The driver times the other side between commands.
+import Foundation
+import LoRA
+import Pipeline
+import SafeTensors
+import Stages
+import T5
+import T5Training
+
+struct Plan: Codable {
+    struct Batch: Codable {
+        var step: Int
+        var sources: [[Int32]]
+        var targets: [[Int32]]
+        /// GFLOP by the count (TrainingFlops) on the real tokens, and padded to the batch's longest.
+        var gflop = 0.0, gflopPadded = 0.0
+    }
+    var totalSteps: Int
+    var stepsPerEpoch: Int
+    var validationPasses: Int
+    var trainExamples: Int
+    var groupByLength: Bool
+    var seed: Int
+    var batches: [Batch]
+    var validation: [Batch]
+    /// The whole run's GFLOP (every step), on the real tokens and padded.
+    var runGFLOP = 0.0, runGFLOPPadded = 0.0
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("train-bench: error: \(message)\n".utf8))
+    exit(64)
+}
+
+func option(_ name: String, in args: [String]) -> String? {
+    guard let i = args.firstIndex(of: name) else { return nil }
+    guard i + 1 < args.count else { fail("\(name) needs a value") }
+    return args[i + 1]
+}
+
+/// lengths.tsv rows of one split: (example_index, source tokens, label tokens).
+func readLengths(_ path: String, split: String) -> [(index: Int, source: Int, label: Int)] {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { fail("\(path): cannot read") }
+    var rows: [(Int, Int, Int)] = []
+    for line in text.split(separator: "\n") where !line.hasPrefix("#") && !line.hasPrefix("split\t") {
+        let f = line.split(separator: "\t")
+        guard f.count == 4, let i = Int(f[1]), let s = Int(f[2]), let l = Int(f[3]), s > 0, l > 0 else {
+            fail("\(path): bad line '\(line)'")
+        }
+        if f[0] == split { rows.append((i, s, l)) }
+    }
+    return rows
+}
+
+func makePlan(_ args: [String]) throws {
+    guard let lengthsPath = option("--lengths", in: args), let modelDirectory = option("--model", in: args),
+          let out = option("--out", in: args) else {
+        fail("plan needs --lengths TSV, --model DIR and --out FILE")
+    }
+    let p = ParameterReader(try PipelineConfig.load(path: option("--config", in: args) ?? "pipeline.yaml"))
+    let every = p.int("tokenize.subset_every"), offset = p.int("tokenize.subset_offset")
+    let groupByLength = args.contains("--group-by-length") || p.bool("train.group_by_length")
+    let wanted = Int(option("--steps", in: args) ?? "20") ?? 20
+    func subset(_ split: String) -> [(index: Int, source: Int, label: Int)] {
+        readLengths(lengthsPath, split: split).filter { $0.index % every == offset }.sorted { $0.index < $1.index }
+    }
+    let train = subset("train"), validation = subset("validation")
+    guard !train.isEmpty, !validation.isEmpty else { fail("\(lengthsPath): no train or validation rows in the subset") }
+    let plan = try TrainingPlan(lengths: train.map(\.source), batchSize: p.int("train.batch_size"),
+                                gradAccum: p.int("train.grad_accum"), epochs: p.int("train.epochs"),
+                                maxSteps: p.int("train.max_steps"), seed: UInt64(p.int("train.seed")),
+                                groupByLength: groupByLength)
+    let model = try T5Config.load(path: modelDirectory + "/config.json")
+    let settings = LoRASettings(rank: p.int("lora.r"), alpha: Float(p.double("lora.alpha")), dropout: Float(p.double("lora.dropout")),
+                                targetModules: p.strings("lora.target_modules"), useRSLoRA: p.bool("lora.use_rslora"))
+    /// GFLOP of one micro-batch by the count, at the model's sizes: on the real tokens, and padded to its longest.
+    func gflop(_ examples: [Int]) -> (real: Double, padded: Double) {
+        let s = examples.map { train[$0].source }, t = examples.map { train[$0].label }
+        let real = TrainingFlops.perStep(config: model, sourceLengths: s, targetLengths: t, mode: .lora(settings)).total
+        let padded = TrainingFlops.perStep(config: model, batchSize: examples.count, sourceLength: s.max()!,
+                                           targetLength: t.max()!, mode: .lora(settings)).total
+        return (real / 1e9, padded / 1e9)
+    }
+    var random = PhiloxGenerator(seed: 42)
+    func ids(_ count: Int) -> [Int32] { (0..<count).map { $0 == count - 1 ? 1 : Int32.random(in: 3..<32000, using: &random) } }
+    let sampled = min(wanted, plan.totalSteps)
+    let steps = (0..<sampled).map { $0 * plan.totalSteps / sampled }
+    let batches = steps.map { step in
+        let micro = plan.microBatches(ofStep: step)
+        let examples = Array(micro.joined())
+        let work = micro.map(gflop)
+        return Plan.Batch(step: step, sources: examples.map { ids(train[$0].source) }, targets: examples.map { ids(train[$0].label) },
+                          gflop: work.reduce(0) { $0 + $1.real }, gflopPadded: work.reduce(0) { $0 + $1.padded })
+    }
+    let validationBatches = TrainingLoop.validationBatches(sourceLengths: validation.map(\.source), batchSize: p.int("train.batch_size"))
+        .map { Plan.Batch(step: -1, sources: $0.map { ids(validation[$0].source) }, targets: $0.map { ids(validation[$0].label) }) }
+    let epochs = (plan.totalSteps + plan.stepsPerEpoch - 1) / plan.stepsPerEpoch
+    var result = Plan(totalSteps: plan.totalSteps, stepsPerEpoch: plan.stepsPerEpoch, validationPasses: epochs,
+                      trainExamples: train.count, groupByLength: groupByLength, seed: p.int("train.seed"),
+                      batches: batches, validation: validationBatches)
+    for step in 0..<plan.totalSteps {
+        for micro in plan.microBatches(ofStep: step) {
+            let work = gflop(micro)
+            result.runGFLOP += work.real
+            result.runGFLOPPadded += work.padded
+        }
+    }
+    try JSONEncoder().encode(result).write(to: URL(fileURLWithPath: out))
+    print("train-bench: \(batches.count) of \(plan.totalSteps) steps, \(validationBatches.count) validation batches -> \(out)")
+    print(String(format: "train-bench: the whole run (group_by_length %@): %.0f TFLOP on the real tokens, %.0f TFLOP padded "
+                 + "to each batch's longest (%.2fx)", groupByLength ? "true" : "false", result.runGFLOP / 1e3,
+                 result.runGFLOPPadded / 1e3, result.runGFLOPPadded / result.runGFLOP))
+}
+
+func reply(_ object: [String: Any]) {
+    let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    FileHandle.standardOutput.write(data + Data("\n".utf8))  // unbuffered: the driver waits for each line
+}
+
+func peakRSSMiB() -> Double {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM") }),
+          let kb = Double(line.split(separator: " ").dropFirst().first { !$0.isEmpty && Double($0) != nil } ?? "") else { return .nan }
+    return kb / 1024
+}
+
+func serve(_ args: [String]) throws {
+    guard let directory = option("--model", in: args), let planPath = option("--plan", in: args) else {
+        fail("serve needs --model DIR and --plan FILE")
+    }
+    let p = ParameterReader(try PipelineConfig.load(path: option("--config", in: args) ?? "pipeline.yaml"))
+    let threads = Int(option("--threads", in: args) ?? "2") ?? 2
+    let plan = try JSONDecoder().decode(Plan.self, from: Data(contentsOf: URL(fileURLWithPath: planPath)))
+    let config = try T5Config.load(path: directory + "/config.json")
+    let file = try SafeTensorsFile(path: directory + "/model.safetensors")
+    let settings = LoRASettings(rank: p.int("lora.r"), alpha: Float(p.double("lora.alpha")), dropout: Float(p.double("lora.dropout")),
+                                targetModules: p.strings("lora.target_modules"), useRSLoRA: p.bool("lora.use_rslora"))
+    let model = try T5TrainingModel(config: config, file: file, mode: .lora(settings),
+                                    dropoutRate: Float(p.double("train.dropout_rate")),
+                                    dropoutSeed: UInt64(plan.seed), threads: threads)
+    try TrainLoRAStage.initializeAdapters(model, settings: settings, seed: UInt64(plan.seed))
+    let params = model.trainableParameters
+    var optimizer = AdamW(hyper: AdamWHyperparameters(beta1: p.double("train.beta1"), beta2: p.double("train.beta2"),
+                                                      epsilon: p.double("train.eps"), weightDecay: p.double("train.weight_decay")),
+                          tensorSizes: params.map(\.count))
+    let maxNorm = Float(p.double("train.max_grad_norm")), lr = p.double("train.lr")
+    func batch(_ b: Plan.Batch) throws -> TrainingBatch {
+        try TrainingBatch(sources: b.sources, targets: b.targets, vocabSize: config.vocabSize, padTokenId: config.padTokenId,
+                          decoderStartTokenId: config.decoderStartTokenId, label: "plan batch")
+    }
+    let batches = try plan.batches.map(batch), validation = try plan.validation.map(batch)
+    reply(["ready": true, "threads": threads, "trainable_parameters": params.reduce(0) { $0 + $1.count }])
+    while let line = readLine() {
+        let words = line.split(separator: " ")
+        switch words.first {
+        case "step":
+            guard words.count == 2, let i = Int(words[1]), batches.indices.contains(i) else { fail("bad command '\(line)'") }
+            let start = Date()
+            model.zeroGradients()
+            let loss = try model.forwardBackward(batches[i])
+            _ = clipGradientNorm(params.map { UnsafeMutableBufferPointer(start: $0.gradient!, count: $0.count) }, maxNorm: maxNorm)
+            let c = optimizer.beginStep(learningRate: lr)
+            for (t, param) in params.enumerated() {
+                optimizer.update(tensor: t, parameter: UnsafeMutableBufferPointer(start: param.value, count: param.count),
+                                 gradient: UnsafeBufferPointer(start: param.gradient!, count: param.count), coefficients: c)
+            }
+            let flops = TrainingFlops.perStep(config: config, sourceLengths: batches[i].sourceLengths,
+                                              targetLengths: batches[i].targetLengths, mode: .lora(settings))
+            let seconds = Date().timeIntervalSince(start)
+            reply(["step": i, "seconds": seconds, "loss": Double(loss), "gflop": flops.total / 1e9,
+                   "attention_s": model.lastAttentionSeconds, "attention_gflop": flops.attention / 1e9])
+        case "validate":
+            let start = Date()
+            var total = 0.0, tokens = 0, attention = 0.0, perBatch: [Double] = []
+            for b in validation {
+                let batchStart = Date()
+                total += Double(try model.loss(b)) * Double(b.labelledTokens)
+                perBatch.append(Date().timeIntervalSince(batchStart))
+                tokens += b.labelledTokens
+                attention += model.lastAttentionSeconds
+            }
+            reply(["validate": true, "seconds": Date().timeIntervalSince(start), "loss": total / Double(max(tokens, 1)),
+                   "attention_s": attention, "batch_s": perBatch])
+        case "quit":
+            reply(["peak_rss_mib": peakRSSMiB()])
+            return
+        default:
+            fail("unknown command '\(line)'")
+        }
+    }
+}
+
+let args = Array(CommandLine.arguments.dropFirst())
+do {
+    switch args.first {
+    case "plan": try makePlan(args)
+    case "serve": try serve(args)
+    default: fail("usage: train-bench plan --lengths TSV --model DIR --out FILE [--steps N] | serve --model DIR --plan FILE [--threads N]")
+    }
+} catch {
+    fail("\(error)")
+}

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""LoRA training steps of the reference run on SAMSum's real shapes: PyTorch + PEFT against train-lora's engine,
+in alternating rounds, on one random flan-t5-base-size model.
+
+The plan (`train-bench plan`, from ../shared/data/samsum/lengths.tsv) holds optimiser steps of the reference run's
+batches exactly as train-lora draws them (tokenize's subset, TrainingPlan with pipeline.yaml's seed, batch size,
+accumulation, epochs and grouping), spread evenly over the run, with random token ids at the real lengths, and the
+validation pass's batches (sorted by source length, as train-lora forms them).
+
+PyTorch side (the user's alternative, Hugging Face's way): T5ForConditionalGeneration (sdpa) + PEFT LoraConfig from
+pipeline.yaml's lora.* (r, alpha, dropout, target_modules, rslora), model.train() with T5's dropout at
+train.dropout_rate, fused AdamW (lr, weight decay, betas, eps from train.*), one step = zero_grad + forward + backward
++ clip_grad_norm_(max_grad_norm) + step; each batch right-padded to its longest row (input_ids 0 + attention mask,
+labels -100, decoder inputs shifted from the labels by the model). Validation: model.eval(), no_grad, the same
+length-sorted batches, each padded to its longest (fewer pad tokens than Seq2SeqTrainer's dataset order: PyTorch's
+best case).
+
+Swift side: `train-bench serve` keeps the model loaded (LoRA initialised as train-lora does) and answers one command
+per line; it times each step (forward on the real tokens only, backward, clipping, AdamW) itself.
+
+Each side first runs, untimed, the plan's batch with the most real tokens and the one with the largest padded
+shape. Then for each planned batch both sides run it, PyTorch first
+in even rounds and Swift first in odd ones, so the machine's drift over minutes cancels in the paired ratio. Then one
+validation pass each. Projected run = total steps x mean step + validation passes x validation pass.
+"""
+import argparse, json, os, resource, statistics, subprocess, sys, time
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", required=True, help="a flan-t5-base-size model directory (make_t5.py --size base)")
+    ap.add_argument("--plan", required=True, help="JSON from `train-bench plan`")
+    ap.add_argument("--swift-bench", required=True, help="the train-bench executable")
+    ap.add_argument("--config", default="pipeline.yaml")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+
+    import torch, transformers, peft, yaml
+    from transformers import T5ForConditionalGeneration
+    from peft import LoraConfig, TaskType, get_peft_model
+
+    transformers.logging.set_verbosity_error()
+    torch.set_num_threads(args.threads)
+    cfg = yaml.safe_load(open(args.config, encoding="utf-8"))
+    if "base" in cfg:
+        sys.exit(f"{args.config}: a config with base: is not supported here; give the full pipeline.yaml")
+    lora, train = cfg["lora"], cfg["train"]
+    torch.manual_seed(train["seed"])
+    plan = json.load(open(args.plan, encoding="utf-8"))
+
+    def pad(rows, value):
+        width = max(len(r) for r in rows)
+        return torch.tensor([r + [value] * (width - len(r)) for r in rows], dtype=torch.long)
+
+    def tensors(b):
+        return pad(b["sources"], 0), pad([[1] * len(s) for s in b["sources"]], 0), pad(b["targets"], -100)
+
+    batches = [tensors(b) for b in plan["batches"]]
+    validation = [tensors(b) for b in plan["validation"]]
+
+    model = T5ForConditionalGeneration.from_pretrained(args.model, attn_implementation="sdpa",
+                                                       dropout_rate=train["dropout_rate"])
+    pm = get_peft_model(model, LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], target_modules=lora["target_modules"],
+                                          lora_dropout=lora["dropout"], use_rslora=lora["use_rslora"], bias="none",
+                                          task_type=TaskType.SEQ_2_SEQ_LM))
+    params = [p for p in pm.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=train["lr"], weight_decay=train["weight_decay"],
+                            betas=(train["beta1"], train["beta2"]), eps=train["eps"], fused=True)
+
+    def torch_step(ids, mask, labels):
+        pm.train()
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss = pm(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, train["max_grad_norm"])
+        opt.step()
+        return time.perf_counter() - t0, loss.item()
+
+    def torch_validate():
+        pm.eval()
+        t0 = time.perf_counter()
+        total, tokens = 0.0, 0
+        with torch.no_grad():
+            for ids, mask, labels in validation:
+                n = int((labels != -100).sum())
+                total += pm(input_ids=ids, attention_mask=mask, labels=labels).loss.item() * n
+                tokens += n
+        return time.perf_counter() - t0, total / max(tokens, 1)
+
+    swift = subprocess.Popen([args.swift_bench, "serve", "--model", args.model, "--plan", args.plan, "--config", args.config,
+                              "--threads", str(args.threads)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def ask(command):
+        swift.stdin.write(command + "\n")
+        swift.stdin.flush()
+        line = swift.stdout.readline()
+        if not line:
+            sys.exit(f"train-bench serve stopped (exit {swift.wait()}) on '{command}'")
+        return json.loads(line)
+
+    ready = json.loads(swift.stdout.readline() or "{}")
+    if not ready.get("ready"):
+        sys.exit(f"train-bench serve did not start (exit {swift.wait()})")
+    torch_trainable = sum(p.numel() for p in params)
+    if ready["trainable_parameters"] != torch_trainable:
+        sys.exit(f"trainable parameters differ: Swift {ready['trainable_parameters']}, PyTorch {torch_trainable}")
+
+    # Warm-up on the batch with the most real tokens and the one with the largest padded shape: each side's
+    # buffers (Swift's activation arena, PyTorch's allocator cache) reach their peak before any timed step.
+    largest = sorted({max(range(len(batches)), key=lambda i: int(batches[i][1].sum())),
+                      max(range(len(batches)), key=lambda i: batches[i][0].numel())})
+    warm_torch = sum(torch_step(*batches[i])[0] for i in largest)
+    warm_swift = sum(ask(f"step {i}")["seconds"] for i in largest)
+    print(f"{len(batches)} of {plan['totalSteps']} steps of the reference run ({plan['trainExamples']} examples, "
+          f"{plan['stepsPerEpoch']} steps/epoch, group_by_length {str(plan['groupByLength']).lower()}, seed {plan['seed']}), "
+          f"threads {args.threads}; warm-up on batches {largest}: PyTorch {warm_torch:.2f} s, Swift {warm_swift:.2f} s",
+          flush=True)
+    print(f"{'step':>5s} {'B':>2s} {'src max':>7s} {'src real':>8s} {'tgt max':>7s} {'GFLOP':>6s} "
+          f"{'PyTorch s':>9s} {'Swift s':>8s} {'ratio':>6s}", flush=True)
+    rows = []
+    for i, (b, (ids, mask, labels)) in enumerate(zip(plan["batches"], batches)):
+        if i % 2 == 0:
+            t, tl = torch_step(ids, mask, labels)
+            s = ask(f"step {i}")
+        else:
+            s = ask(f"step {i}")
+            t, tl = torch_step(ids, mask, labels)
+        row = dict(step=b["step"], batch=len(b["sources"]), source_max=int(ids.shape[1]), target_max=int(labels.shape[1]),
+                   source_tokens=int(mask.sum()), target_tokens=int((labels != -100).sum()),
+                   source_padded=int(ids.numel()), target_padded=int(labels.numel()),
+                   gflop=s["gflop"], attention_gflop=s["attention_gflop"], attention_s=s["attention_s"], torch_s=t,
+                   swift_s=s["seconds"], torch_loss=tl, swift_loss=s["loss"], ratio=t / s["seconds"])
+        rows.append(row)
+        print(f"{row['step']:5d} {row['batch']:2d} {row['source_max']:7d} {row['source_tokens']:8d} {row['target_max']:7d} "
+              f"{row['gflop']:6.0f} {t:9.2f} {s['seconds']:8.2f} {row['ratio']:6.2f}", flush=True)
+
+    torch_val, torch_val_loss = torch_validate()
+    sv = ask("validate")
+    swift_val, swift_val_loss = sv["seconds"], sv["loss"]
+    swift_rss = ask("quit")["peak_rss_mib"]
+    swift.wait()
+    torch_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    ratios = [r["ratio"] for r in rows]
+    mean_torch = statistics.mean(r["torch_s"] for r in rows)
+    mean_swift = statistics.mean(r["swift_s"] for r in rows)
+    total, passes = plan["totalSteps"], plan["validationPasses"]
+    run_torch = total * mean_torch + passes * torch_val
+    run_swift = total * mean_swift + passes * swift_val
+    src_real = sum(r["source_tokens"] for r in rows)
+    src_padded = sum(r["source_padded"] for r in rows)
+    gflop = sum(r["gflop"] for r in rows)
+    val_examples = sum(len(b["sources"]) for b in plan["validation"])
+    attention_s = sum(r["attention_s"] for r in rows)
+    attention_gflop = sum(r["attention_gflop"] for r in rows)
+    swift_total = sum(r["swift_s"] for r in rows)
+    print()
+    print(f"Swift's per-head attention (products, softmax, dropout, forward + backward): {100 * attention_s / swift_total:.0f}% "
+          f"of step time for {100 * attention_gflop / gflop:.0f}% of the FLOPs; attention {attention_gflop / attention_s:.0f} GFLOP/s, "
+          f"the rest {(gflop - attention_gflop) / (swift_total - attention_s):.0f} GFLOP/s; "
+          f"validation: {100 * sv['attention_s'] / swift_val:.0f}% attention")
+    print(f"padding: {100 * (1 - src_real / src_padded):.0f}% of PyTorch's source positions are padding; "
+          f"Swift computes real tokens only ({gflop / sum(r['swift_s'] for r in rows):.0f} GFLOP/s of real-token work)")
+    print(f"{'':34s} {'PyTorch':>10s} {'Swift':>10s}")
+    print(f"{'mean step (s)':34s} {mean_torch:10.2f} {mean_swift:10.2f}")
+    print(f"{'median step (s)':34s} {statistics.median(r['torch_s'] for r in rows):10.2f} "
+          f"{statistics.median(r['swift_s'] for r in rows):10.2f}")
+    print(f"{f'validation pass, {val_examples} examples (s)':34s} {torch_val:10.2f} {swift_val:10.2f}")
+    print(f"{f'projected run: {total} steps + {passes} passes':34s} {run_torch / 3600:9.2f}h {run_swift / 3600:9.2f}h")
+    # The sampled steps' mean is a noisy estimate when batch sizes vary a lot (grouped batches): the same projection
+    # by the FLOP count, the whole run's work at each side's measured rate (PyTorch computes the padded shapes).
+    rate_swift = gflop / sum(r["swift_s"] for r in rows)
+    rate_torch = sum(b["gflopPadded"] for b in plan["batches"]) / sum(r["torch_s"] for r in rows)
+    flops_torch = plan["runGFLOPPadded"] / rate_torch + passes * torch_val
+    flops_swift = plan["runGFLOP"] / rate_swift + passes * swift_val
+    print(f"{'  by the FLOP count at those rates':34s} {flops_torch / 3600:9.2f}h {flops_swift / 3600:9.2f}h")
+    print(f"{'peak RSS (MiB)':34s} {torch_rss:10.0f} {swift_rss:10.0f}")
+    print(f"validation loss: PyTorch {torch_val_loss:.4f}, Swift {swift_val_loss:.4f} (different random LoRA A and dropout)")
+    print(f"per-step ratio PyTorch/Swift: median of {len(ratios)} paired ratios {statistics.median(ratios):.2f}x "
+          f"(range {min(ratios):.2f}-{max(ratios):.2f}x); mean-step ratio {mean_torch / mean_swift:.2f}x; "
+          f"projected-run ratio {run_torch / run_swift:.2f}x   (>1: Swift faster)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(rows=rows, threads=args.threads, total_steps=total, validation_passes=passes,
+                           warmup_torch_s=warm_torch, warmup_swift_s=warm_swift,
+                           validation_torch_s=torch_val, validation_swift_s=swift_val,
+                           projected_torch_s=run_torch, projected_swift_s=run_swift,
+                           projected_by_flops_torch_s=flops_torch, projected_by_flops_swift_s=flops_swift,
+                           median_paired_ratio=statistics.median(ratios), attention_s=attention_s, attention_gflop=attention_gflop,
+                           peak_rss_torch_mib=torch_rss,
+                           peak_rss_swift_mib=swift_rss, group_by_length=plan["groupByLength"],
+                           torch=torch.__version__, transformers=transformers.__version__, peft=peft.__version__,
+                           load_average=os.getloadavg()[0]), f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
