@@ -22,7 +22,7 @@ force = $(if $(FORCE),$(if $(filter $(1),$(MAKECMDGOALS)),--force))
 STAGE_ARGS = --config $(CONFIG) $(foreach s,$(SET),--set $(s)) $(if $(VERIFY),--verify) $(if $(QUIET),--quiet)
 
 .DEFAULT_GOAL := help
-.PHONY: help build all demo test bench clean verify report demo-model demo-assets \
+.PHONY: help deps build all demo test bench clean verify report demo-model demo-assets \
         fetch-samsum fetch-model tokenize train-lora generate generate-base generate-lora score-rouge
 
 help:
@@ -36,8 +36,12 @@ help:
 	@echo "make bench        benchmarks against the reference implementations (needs ../shared/reference venv)"
 	@echo "make clean        remove build products and pipeline outputs (data/, reports/)"
 
+# The system libraries the build links (OpenBLAS, libarchive), installed when missing; silent otherwise.
+deps:
+	@bash scripts/deps.sh
+
 # Every executable (swift build's --product takes one product, so build them all).
-build:
+build: deps
 	$(SWIFT_BUILD)
 
 fetch-samsum: build
@@ -89,7 +93,7 @@ demo-assets: build
 	$(BIN)/demo-assets corpus --out demo/corpus.7z
 	$(BIN)/demo-assets corpus --pretraining --out demo/pretraining-corpus.7z
 
-test:
+test: deps
 	swift build --build-tests $(CPU_FLAGS)
 	swift test --skip-build --disable-swift-testing  # every test is XCTest
 
