@@ -4,21 +4,69 @@ import Yams
 
 /// `pipeline.yaml` after loading: a flat, validated map from dotted key to value.
 ///
-/// A config file may start with `base: other.yaml` (relative to itself); its keys then
-/// override the base file's. The demo configuration is written that way, so the real
-/// defaults live in one file only.
+/// A config file may start with `base: other.yaml`; its keys then override the base file's.
+/// The demo configuration is written that way, so the real defaults live in one file only.
+///
+/// Paths inside a configuration (`paths.*`, `samsum.archive`, `model.local_dir`, also when given
+/// with `--set`) are used as they are when absolute; relative ones are relative to `folder`: the
+/// folder of the configuration file the tool was given (`resolve`). `base:` is relative to the
+/// file that names it. With no configuration file (`BuiltInConfiguration`), `folder` is the
+/// current one. The values themselves stay as written: outputs that record a path (an adapter's
+/// `base_model_name_or_path`) do not change with the folder a project is cloned into.
 public struct PipelineConfig: Sendable {
+    /// The configuration file, or "" for the built-in defaults.
     public let path: String
+    /// The folder relative paths in the configuration are relative to.
+    public let folder: URL
     public private(set) var values: [String: JSONValue]
 
-    public init(path: String, values: [String: JSONValue]) {
+    public init(path: String, folder: URL, values: [String: JSONValue]) {
         self.path = path
+        self.folder = folder.standardizedFileURL
         self.values = values
     }
 
+    public var isBuiltIn: Bool { path.isEmpty }
+    /// What error messages call this configuration.
+    public var name: String { isBuiltIn ? "the built-in defaults" : path }
+
+    /// The lock file beside the configuration (`pipeline.yaml` → `pipeline.lock`).
+    public var lockURL: URL {
+        folder.appendingPathComponent(LockFile.path(forConfig: isBuiltIn ? BuiltInConfiguration.fileName
+                                                                          : URL(fileURLWithPath: path).lastPathComponent))
+    }
+
+    /// A path from the configuration, resolved by the rule above.
+    public func resolve(_ path: String) -> URL { StageRun.resolve(path, in: folder) }
+
     /// Loads, merges the `base:` chain, applies `--set key=value` overrides, validates.
     public static func load(path: String, overrides: [String] = []) throws -> PipelineConfig {
-        var flat = try loadFlat(path: path, depth: 0)
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let flat = try loadFlat(path: url.path, depth: 0)
+        return try finish(flat, overrides: overrides, path: url.path, folder: url.deletingLastPathComponent())
+    }
+
+    /// `pipeline.yaml`'s values compiled in (`BuiltInConfiguration`), for tools run outside a project.
+    public static func builtIn(overrides: [String] = [], folder: URL) throws -> PipelineConfig {
+        let flat = try parseFlat(text: BuiltInConfiguration.yaml, origin: "the built-in defaults", folder: folder, depth: 0)
+        return try finish(flat, overrides: overrides, path: "", folder: folder)
+    }
+
+    /// The configuration a tool uses: `--config` when given (it must exist), else `pipeline.yaml` in
+    /// `folder` when there is one, else the built-in defaults (relative paths then from `folder`).
+    public static func load(file: String?, overrides: [String] = [], in folder: URL) throws -> PipelineConfig {
+        if let file { return try load(path: StageRun.resolve(file, in: folder).path, overrides: overrides) }
+        let local = folder.appendingPathComponent(BuiltInConfiguration.fileName)
+        if FileManager.default.fileExists(atPath: local.path) { return try load(path: local.path, overrides: overrides) }
+        return try builtIn(overrides: overrides, folder: folder)
+    }
+
+    public static func load(_ options: StageOptions, in folder: URL) throws -> PipelineConfig {
+        try load(file: options.configFile, overrides: options.overrides, in: folder)
+    }
+
+    private static func finish(_ loaded: [String: JSONValue], overrides: [String], path: String, folder: URL) throws -> PipelineConfig {
+        var flat = loaded
         for o in overrides {
             guard let eq = o.firstIndex(of: "=") else {
                 throw PipelineError.usage("--set expects key=value, got '\(o)'")
@@ -32,39 +80,43 @@ public struct PipelineConfig: Sendable {
             flat[key] = try coerce(value, to: spec, origin: "--set \(key)")
         }
         for spec in ParameterSchema.all where flat[spec.key] == nil {
-            throw PipelineError.usage("missing parameter '\(spec.key)' (\(spec.type.name))", path: path)
+            throw PipelineError.usage("missing parameter '\(spec.key)' (\(spec.type.name))", path: path.isEmpty ? nil : path)
         }
-        return PipelineConfig(path: path, values: flat)
+        return PipelineConfig(path: path, folder: folder, values: flat)
     }
 
     private static func loadFlat(path: String, depth: Int) throws -> [String: JSONValue] {
-        guard depth < 8 else { throw PipelineError.usage("'base:' chain is too deep (a cycle?)", path: path) }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw PipelineError.missingInput("cannot read the pipeline configuration", path: path)
         }
+        return try parseFlat(text: text, origin: path, folder: URL(fileURLWithPath: path).deletingLastPathComponent(), depth: depth)
+    }
+
+    /// One file's keys over its `base:` chain's (`base:` relative to `folder`, the file's own).
+    private static func parseFlat(text: String, origin: String, folder: URL, depth: Int) throws -> [String: JSONValue] {
+        guard depth < 8 else { throw PipelineError.usage("'base:' chain is too deep (a cycle?)", path: origin) }
         let root: Any?
         do { root = try Yams.load(yaml: text) } catch {
-            throw PipelineError.usage("invalid YAML: \(String(describing: error).split(separator: "\n").first ?? "")", path: path)
+            throw PipelineError.usage("invalid YAML: \(String(describing: error).split(separator: "\n").first ?? "")", path: origin)
         }
         guard var map = root as? [String: Any] else {
-            throw PipelineError.usage("the top level must be a mapping of sections", path: path)
+            throw PipelineError.usage("the top level must be a mapping of sections", path: origin)
         }
         var flat: [String: JSONValue] = [:]
         if let base = map.removeValue(forKey: "base") {
-            guard let baseName = base as? String else { throw PipelineError.usage("'base' must be a file name", path: path) }
-            let basePath = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(baseName).path
-            flat = try loadFlat(path: basePath, depth: depth + 1)
+            guard let baseName = base as? String else { throw PipelineError.usage("'base' must be a file name", path: origin) }
+            flat = try loadFlat(path: StageRun.resolve(baseName, in: folder).path, depth: depth + 1)
         }
         for (section, body) in map {
             guard let entries = body as? [String: Any] else {
-                throw PipelineError.usage("section '\(section)' must be a mapping", path: path)
+                throw PipelineError.usage("section '\(section)' must be a mapping", path: origin)
             }
             for (name, value) in entries {
                 let key = "\(section).\(name)"
                 guard let spec = ParameterSchema.spec(for: key) else {
-                    throw PipelineError.usage("unknown parameter '\(key)'\(suggestion(for: key))", path: path)
+                    throw PipelineError.usage("unknown parameter '\(key)'\(suggestion(for: key))", path: origin)
                 }
-                flat[key] = try coerce(fromYAML(value), to: spec, origin: path)
+                flat[key] = try coerce(fromYAML(value), to: spec, origin: origin)
             }
         }
         return flat

@@ -3,8 +3,12 @@ import Foundation
 
 /// The options every stage executable takes (`@OptionGroup var stage: StageOptions`).
 public struct StageOptions: ParsableArguments, Sendable {
-    @Option(name: .long, help: "The pipeline configuration file.")
-    public var config: String = "pipeline.yaml"
+    @Option(name: .customLong("config"),
+            help: "The pipeline configuration file (default: pipeline.yaml here, else the built-in defaults).")
+    public var configFile: String?
+
+    /// The configuration file's name as given, or the default one's (messages, the manifest).
+    public var config: String { configFile ?? BuiltInConfiguration.fileName }
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter (repeatable).", valueName: "section.key=value"))
     public var overrides: [String] = []

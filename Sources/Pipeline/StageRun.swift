@@ -63,21 +63,25 @@ public final class StageRun {
     private var context: [String: JSONValue] = [:]
     private let started = Date()
 
-    /// `root` is the project directory (default: the current one); the config path and
-    /// every stable path are relative to it.
+    /// `--config` is relative to `directory` (default: the current folder); then every relative path
+    /// of the run is relative to the configuration's folder, `root` (PipelineConfig's rule).
     public init(stage: String, instance: String? = nil, formatVersion: Int, options: StageOptions,
-                root: URL? = nil) throws {
+                root directory: URL? = nil) throws {
         self.stage = stage
         self.instance = instance ?? stage
         self.formatVersion = formatVersion
         self.options = options
         Progress.quietByDefault = options.quiet
-        self.root = (root ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
-        config = try PipelineConfig.load(path: StageRun.resolve(options.config, in: self.root).path,
-                                         overrides: options.overrides)
+        config = try PipelineConfig.load(options, in: (directory ?? StageRun.currentDirectory).standardizedFileURL)
+        root = config.folder
         params = ParameterReader(config)
-        store = Store(root: self.root.appendingPathComponent(config.value("paths.data").stringValue! + "/store"))
+        store = Store(root: StageRun.resolve(config.value("paths.data").stringValue! + "/store", in: root))
     }
+
+    public static var currentDirectory: URL { URL(fileURLWithPath: FileManager.default.currentDirectoryPath) }
+
+    /// A path given on a command line: absolute as is, otherwise relative to the current folder.
+    public static func commandLinePath(_ path: String) -> String { resolve(path, in: currentDirectory).path }
 
     /// A path under `paths.data` (e.g. "samsum/train.jsonl").
     public func dataPath(_ relative: String) -> String { config.value("paths.data").stringValue! + "/" + relative }
@@ -152,7 +156,7 @@ public final class StageRun {
                 }
                 throw PipelineError.internal("stage \(instance) did not write its output '\(o.name)'")
             }
-            try store.expose(key: key, name: o.name, at: root.appendingPathComponent(o.stablePath))
+            try store.expose(key: key, name: o.name, at: resolve(o.stablePath))
             exposed[o.stablePath] = sha
             // A timing log changes with every run: the lock records only what must reproduce.
             if o.isReproducible { locked[o.stablePath] = .string(sha) }
@@ -160,7 +164,7 @@ public final class StageRun {
         let seconds = Date().timeIntervalSince(started)
         try writeManifest(key: key, desc: desc, outputs: exposed, hit: hit, seconds: seconds, summary: summary,
                           firstOutput: outputs.first?.stablePath)
-        try LockFile(url: resolve(LockFile.path(forConfig: options.config))).update(
+        try LockFile(url: config.lockURL).update(
             instance: instance,
             record: ["stage": .string(stage), "key": .string(key), "params": params.readJSON,
                      "outputs": .object(locked)])
@@ -234,7 +238,7 @@ public final class StageRun {
         m["tool_version"] = .string(Provenance.toolVersion)
         m["git_commit"] = Provenance.gitCommit(root: root).map(JSONValue.string) ?? .null
         m["host"] = Provenance.host
-        m["config"] = .string(options.config)
+        m["config"] = .string(config.isBuiltIn ? "(built-in defaults)" : options.config)
         if let computed = store.manifest(key) {
             m["computed"] = ["at": computed["computed_at"] ?? .null, "seconds": computed["compute_seconds"] ?? .null,
                              "git_commit": computed["git_commit"] ?? .null]
@@ -243,11 +247,11 @@ public final class StageRun {
         for (role, url) in inputs { inputPaths[role] = .string(relativePath(url)) }
         m["input_paths"] = .object(inputPaths)
         let dir = firstOutput.map { StageRun.resolve($0, in: root).deletingLastPathComponent() }
-            ?? root.appendingPathComponent(config.value("paths.data").stringValue!)
+            ?? resolve(config.value("paths.data").stringValue!)
         try AtomicFile.write(JSONValue.object(m).pretty, to: dir.appendingPathComponent("\(instance).manifest.json"))
     }
 
-    /// A user-given path: absolute as is, otherwise relative to the project root.
+    /// A path: absolute as is, otherwise relative to `root`.
     public static func resolve(_ path: String, in root: URL) -> URL {
         (path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)).standardizedFileURL
     }

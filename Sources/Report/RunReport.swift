@@ -12,20 +12,23 @@ public enum RunReport {
 
     /// Writes the report and returns its path.
     @discardableResult
-    public static func write(configPath: String, root: URL, examples: Int = 5) throws -> URL {
-        let config = try PipelineConfig.load(path: StageRun.resolve(configPath, in: root).path)
+    /// `configFile` as `--config` gives it, relative to `directory` (nil: PipelineConfig's default); the
+    /// run's files are then relative to the configuration's folder.
+    public static func write(configFile: String?, directory: URL, examples: Int = 5) throws -> URL {
+        let config = try PipelineConfig.load(file: configFile, in: directory)
+        let root = config.folder
         let data = config.value("paths.data").stringValue!, metrics = config.value("paths.metrics").stringValue!
-        let lock = LockFile(url: StageRun.resolve(LockFile.path(forConfig: configPath), in: root)).read()
+        let lock = LockFile(url: config.lockURL).read()
         guard let scoreKey = lock["score-rouge"]?["key"]?.stringValue else {
-            throw PipelineError.missingInput("no score-rouge run recorded for \(configPath); run the pipeline first",
-                                             path: LockFile.path(forConfig: configPath))
+            throw PipelineError.missingInput("no score-rouge run recorded for \(config.name); run the pipeline first",
+                                             path: config.lockURL.path)
         }
         let runName = String(scoreKey.prefix(12))
         let dir = StageRun.resolve(config.value("paths.reports").stringValue! + "/" + runName, in: root)
         try AtomicFile.createDirectory(dir)
 
         var md = "# Run report \(runName)\n\n"
-        md += "Configuration `\(configPath)`; written \(Provenance.timestamp(Date())) by flan-lora \(Provenance.toolVersion)"
+        md += "Configuration `\(configFile ?? config.name)`; written \(Provenance.timestamp(Date())) by flan-lora \(Provenance.toolVersion)"
         md += Provenance.gitCommit(root: root).map { " at commit `\($0)`" } ?? ""
         md += ".\n\n## Stages\n\n| stage | key | time (s) | cache | computed in (s) |\n| --- | --- | ---: | --- | ---: |\n"
         for instance in instances {

@@ -21,7 +21,7 @@ public enum ScoreRougeStage {
         let lora = try run.input("lora.jsonl", path: run.dataPath("predictions/lora.jsonl"))
         let references = try run.input("test.jsonl", path: run.dataPath("samsum/test.jsonl"))
         // Which runs produced the predictions: recorded in rouge.json so a diff can name them.
-        let lock = LockFile(url: run.resolve(LockFile.path(forConfig: options.config))).read()
+        let lock = LockFile(url: run.config.lockURL).read()
         var producers: [String: String] = [:]
         for instance in ["generate-base", "generate-lora", "train-lora", "tokenize", "fetch-model", "fetch-samsum"] {
             if let key = lock[instance]?["key"]?.stringValue { producers["\(instance).key"] = key }

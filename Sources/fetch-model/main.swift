@@ -15,7 +15,7 @@ struct FetchModel: ParsableCommand {
     @OptionGroup var stage: StageOptions
 
     func run() throws {
-        try runReportingErrors { try FetchModelStage.run(stage, localDirectory: localDir) }
+        try runReportingErrors { try FetchModelStage.run(stage, localDirectory: localDir.map(StageRun.commandLinePath)) }
     }
 }
 

@@ -15,7 +15,7 @@ struct FetchSamsum: ParsableCommand {
     @OptionGroup var stage: StageOptions
 
     func run() throws {
-        try runReportingErrors { try FetchSamsumStage.run(stage, archive: archive) }
+        try runReportingErrors { try FetchSamsumStage.run(stage, archive: archive.map(StageRun.commandLinePath)) }
     }
 }
 

@@ -47,7 +47,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             if let input, let output, let model {
-                let c = try PipelineConfig.load(path: stage.config, overrides: stage.overrides)
+                let c = try PipelineConfig.load(stage, in: StageRun.currentDirectory)
                 Progress.quietByDefault = stage.quiet
                 try GenerateStage.standalone(config: c, model: model, adapter: adapter, input: input, output: output, limit: limit)
             } else {

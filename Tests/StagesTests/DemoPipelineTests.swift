@@ -40,7 +40,7 @@ final class DemoPipelineTests: XCTestCase {
         XCTAssertTrue(second.allSatisfy(\.cacheHit), "\(second.map(\.cacheHit))")
         XCTAssertEqual(first.map(\.key), second.map(\.key))
 
-        let report = try RunReport.write(configPath: "pipeline.demo.yaml", root: p.root)
+        let report = try RunReport.write(configFile: "pipeline.demo.yaml", directory: p.root)
         let text = try String(contentsOf: report, encoding: .utf8)
         XCTAssertTrue(text.contains("| train-lora |") && text.contains("hit"), text)
         XCTAssertTrue(FileManager.default.fileExists(atPath: report.deletingLastPathComponent().appendingPathComponent("loss.svg").path))

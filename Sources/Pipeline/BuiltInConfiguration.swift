@@ -1,0 +1,90 @@
+// pipeline.yaml's values, compiled in: what a tool uses when it is run with no `--config` in a folder
+// that has no pipeline.yaml (e.g. `generate --model DIR --input F --output P` anywhere). The text is
+// the repository's pipeline.yaml; BuiltInConfigurationTests fails when the two hold different values.
+
+public enum BuiltInConfiguration {
+    /// The configuration file a folder may hold instead.
+    public static let fileName = "pipeline.yaml"
+
+    public static let yaml = #"""
+# Every parameter of the experiment. Stages hash exactly the keys they read, so changing
+# a generation setting reruns only generate and score-rouge. Override any key for one run
+# with `--set section.key=value` (or `make all SET="section.key=value"`).
+#
+# Reference: LoRA fine-tuning of google/flan-t5-base on SAMSum (HF Transformers + PEFT).
+
+paths:                       # where stable outputs appear (not part of any stage key)
+  data: data
+  metrics: metrics
+  reports: reports
+
+runtime:
+  threads: 2                 # results are byte-identical for the same thread count
+
+samsum:
+  archive: ""                # a local corpus.7z for offline use; "" downloads from urls
+  urls:
+    - https://arxiv.org/src/1911.12237v2/anc/corpus.7z
+    - https://huggingface.co/datasets/samsum/resolve/main/data/corpus.7z
+  sha256: a97674c66726f66b98a08ca5e8868fb8af9d4843f2b05c4f839bc5cfe91e8899
+  size: 2944100
+  invalid_records: error     # error | skip (skipped records are counted in the manifest)
+
+model:
+  repo: google/flan-t5-base
+  revision: 7bcac572ce56db69c1ea7c8af255c5d7c9672fc2
+  local_dir: ""              # a local directory with config.json, spiece.model, model.safetensors
+  endpoint: https://huggingface.co
+
+tokenize:
+  prompt: "Summarize the following conversation.\n\n{dialogue}\n\nSummary: "
+  subset_every: 12           # keep examples with index % subset_every == subset_offset
+  subset_offset: 0
+  max_source_length: 512
+  max_target_length: 128
+
+lora:
+  r: 32
+  alpha: 32
+  dropout: 0.05
+  target_modules: [q, v]
+  use_rslora: false
+
+train:
+  mode: lora                 # lora | full (full fine-tune, the demo's baseline-making mode)
+  epochs: 10
+  max_steps: 0               # 0 = epochs * steps per epoch
+  batch_size: 8
+  grad_accum: 1
+  lr: 0.001
+  weight_decay: 0.01
+  beta1: 0.9
+  beta2: 0.999
+  eps: 1.0e-8
+  warmup_steps: 0
+  max_grad_norm: 1.0
+  dropout_rate: 0.1          # T5's own dropout while training
+  group_by_length: false
+  seed: 42
+  checkpoint_every: 100      # steps; also at the end of every epoch
+  weights_dtype: f32         # frozen base weights: f32 | bf16
+  merge: false               # also write data/merged/: the base with the adapter folded in
+
+generation:
+  num_beams: 1
+  max_new_tokens: 200
+  min_new_tokens: 0
+  length_penalty: 1.0
+  early_stopping: false
+  no_repeat_ngram_size: 0
+  batch_size: 8
+  limit: 0                   # 0 = the whole test split
+  weights_dtype: f32
+
+rouge:
+  bootstrap_samples: 1000
+  confidence: 0.95
+  seed: 42
+
+"""#
+}
