@@ -22,7 +22,7 @@ if ! command -v apt-get >/dev/null 2>&1 || [[ "${SUDO[*]}" == none ]]; then
 fi
 echo "deps: installing $PACKAGES (apt-get)" >&2
 export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq >&2
+"${SUDO[@]}" apt-get update -qq >/dev/null
 # shellcheck disable=SC2086
-"${SUDO[@]}" apt-get install -y -qq $PACKAGES >&2
+"${SUDO[@]}" apt-get install -y -qq $PACKAGES >/dev/null  # its errors still go to stderr
 have || { echo "deps: apt-get installed $PACKAGES but pkg-config still finds no openblas and libarchive" >&2; exit 1; }
