@@ -124,53 +124,55 @@ public final class StageRun {
         store.sweepDeadTemps()
         try AtomicFile.createDirectory(store.tmpRoot)
 
-        if options.verify {
-            if !FileManager.default.fileExists(atPath: store.entry(key).appendingPathComponent("entry.json").path) {
-                _ = try computeAndPublish(key: key, desc: desc, outputs: outputs, compute: compute)
-            }
-            try verifyEntry(key: key, outputs: outputs, compute: compute)
-        }
-
-        var hit = false
-        var hashes: [String: String]
-        var summary: JSONValue
-        if !options.force, let cached = store.verifiedEntry(key) {
-            hit = true
-            hashes = cached
-            summary = store.manifest(key)?["summary"] ?? .null
-        } else {
-            if !options.force, FileManager.default.fileExists(atPath: store.entry(key).path) {
-                report("\(instance): cached entry \(key.prefix(12)) failed verification; recomputing")
-                store.discard(key)
-            }
-            (hashes, summary) = try computeAndPublish(key: key, desc: desc, outputs: outputs, compute: compute)
-        }
-
-        var exposed: [String: String] = [:]
-        var locked: [String: JSONValue] = [:]
-        for o in outputs {
-            guard let sha = hashes[o.name] else {
-                if o.isOptional {
-                    try? FileManager.default.removeItem(at: resolve(o.stablePath))  // stale from another key
-                    continue
+        return try store.withKeyLock(key, waiting: { report("\(instance): waiting for another run of \(key.prefix(12))") }) {
+            if options.verify {
+                if !FileManager.default.fileExists(atPath: store.entry(key).appendingPathComponent("entry.json").path) {
+                    _ = try computeAndPublish(key: key, desc: desc, outputs: outputs, compute: compute)
                 }
-                throw PipelineError.internal("stage \(instance) did not write its output '\(o.name)'")
+                try verifyEntry(key: key, outputs: outputs, compute: compute)
             }
-            try store.expose(key: key, name: o.name, at: resolve(o.stablePath))
-            exposed[o.stablePath] = sha
-            // A timing log changes with every run: the lock records only what must reproduce.
-            if o.isReproducible { locked[o.stablePath] = .string(sha) }
+
+            var hit = false
+            var hashes: [String: String]
+            var summary: JSONValue
+            if !options.force, let cached = store.verifiedEntry(key) {
+                hit = true
+                hashes = cached
+                summary = store.manifest(key)?["summary"] ?? .null
+            } else {
+                if !options.force, FileManager.default.fileExists(atPath: store.entry(key).path) {
+                    report("\(instance): cached entry \(key.prefix(12)) failed verification; recomputing")
+                    store.discard(key)
+                }
+                (hashes, summary) = try computeAndPublish(key: key, desc: desc, outputs: outputs, compute: compute)
+            }
+
+            var exposed: [String: String] = [:]
+            var locked: [String: JSONValue] = [:]
+            for o in outputs {
+                guard let sha = hashes[o.name] else {
+                    if o.isOptional {
+                        try? FileManager.default.removeItem(at: resolve(o.stablePath))  // stale from another key
+                        continue
+                    }
+                    throw PipelineError.internal("stage \(instance) did not write its output '\(o.name)'")
+                }
+                try store.expose(key: key, name: o.name, at: resolve(o.stablePath))
+                exposed[o.stablePath] = sha
+                // A timing log changes with every run: the lock records only what must reproduce.
+                if o.isReproducible { locked[o.stablePath] = .string(sha) }
+            }
+            let seconds = Date().timeIntervalSince(started)
+            try writeManifest(key: key, desc: desc, outputs: exposed, hit: hit, seconds: seconds, summary: summary,
+                              firstOutput: outputs.first?.stablePath)
+            try LockFile(url: config.lockURL).update(
+                instance: instance,
+                record: ["stage": .string(stage), "key": .string(key), "params": params.readJSON,
+                         "outputs": .object(locked)])
+            report(String(format: "%@: %@ %@ in %.2f s", instance, hit ? "cache hit" : "computed",
+                          String(key.prefix(12)), seconds))
+            return StageResult(key: key, cacheHit: hit, seconds: seconds, outputs: exposed, summary: summary)
         }
-        let seconds = Date().timeIntervalSince(started)
-        try writeManifest(key: key, desc: desc, outputs: exposed, hit: hit, seconds: seconds, summary: summary,
-                          firstOutput: outputs.first?.stablePath)
-        try LockFile(url: config.lockURL).update(
-            instance: instance,
-            record: ["stage": .string(stage), "key": .string(key), "params": params.readJSON,
-                     "outputs": .object(locked)])
-        report(String(format: "%@: %@ %@ in %.2f s", instance, hit ? "cache hit" : "computed",
-                      String(key.prefix(12)), seconds))
-        return StageResult(key: key, cacheHit: hit, seconds: seconds, outputs: exposed, summary: summary)
     }
 
     private func computeAndPublish(key: String, desc: JSONValue, outputs: [StageOutput],

@@ -20,6 +20,28 @@ public struct Store: Sendable {
     public func entry(_ key: String) -> URL { root.appendingPathComponent(key) }
     public func outputs(_ key: String) -> URL { entry(key).appendingPathComponent("outputs") }
 
+    /// Runs `body` holding the key's exclusive lock (`.locks/<key>`, flock(2): released when the
+    /// process dies). Every run of a key looks up, computes, publishes and exposes under it, so two
+    /// processes of one stage (make -j, two terminals, a shared store) never race: the second
+    /// waits, then finds the first one's entry (a cache hit), and `--force` swaps an entry while
+    /// no other run of the key is between its look-up and its exposure.
+    func withKeyLock<T>(_ key: String, waiting: () -> Void = {}, _ body: () throws -> T) throws -> T {
+        let dir = root.appendingPathComponent(".locks")
+        try AtomicFile.createDirectory(dir)
+        let path = dir.appendingPathComponent(key).path
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw PipelineError.io("cannot open the key's lock: \(String(cString: strerror(errno)))", path: path) }
+        defer { close(fd) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            waiting()
+            while flock(fd, LOCK_EX) != 0 {
+                guard errno == EINTR else { throw PipelineError.io("cannot lock: \(String(cString: strerror(errno)))", path: path) }
+            }
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+
     /// Persistent scratch space for one key (training checkpoints), kept across kills.
     public func workDirectory(_ key: String) -> URL { root.appendingPathComponent(".work/\(key)") }
 
