@@ -57,7 +57,10 @@ public enum FetchModelStage {
             for f in files + optionalFiles {
                 let from = source.appendingPathComponent(f)
                 guard FileManager.default.fileExists(atPath: from.path) else { continue }
-                try linkOrCopy(from, to: ws.url(for: f))
+                // A download under data/ is the store's own and may be linked; the user's own folder is
+                // copied: publishing makes store files read-only, and a link would also let an in-place
+                // edit of the user's file rewrite the cached entry.
+                if repository != nil { try linkOrCopy(from, to: ws.url(for: f)) } else { try copy(from, to: ws.url(for: f)) }
             }
             return try validate(directory: ws.outputDirectory)
         }
@@ -81,6 +84,10 @@ public enum FetchModelStage {
 
     static func linkOrCopy(_ from: URL, to: URL) throws {
         if link(from.path, to.path) == 0 { return }
+        try copy(from, to: to)
+    }
+
+    static func copy(_ from: URL, to: URL) throws {
         do { try FileManager.default.copyItem(at: from, to: to) } catch {
             throw PipelineError.io("cannot copy \(from.path): \(error.localizedDescription)", path: to.path)
         }

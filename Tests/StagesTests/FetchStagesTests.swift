@@ -65,6 +65,31 @@ final class FetchStagesTests: XCTestCase {
         XCTAssertTrue(try FetchModelStage.run(try p.options([]), localDirectory: "m", root: p.root).cacheHit)
     }
 
+    /// The user's own model folder is read, never linked into the store or made read-only.
+    func testALocalModelFolderIsLeftAsItWas() throws {
+        let p = try StageTestProject()
+        try DemoModelRecipe().writeInitialModel(to: p.url("m"), spiece: StageTestProject.repoRoot.appendingPathComponent("demo/spiece.model"))
+        let names = ["config.json", "model.safetensors", "spiece.model"]
+        func state() throws -> [[String]] {
+            try names.map { name in
+                let path = p.url("m/\(name)").path
+                var st = stat()
+                XCTAssertEqual(stat(path, &st), 0)
+                return [String(st.st_mode & 0o7777, radix: 8), String(st.st_nlink), try Digest.sha256(fileAt: URL(fileURLWithPath: path))]
+            }
+        }
+        let before = try state()
+        XCTAssertEqual(before.map { $0[1] }, ["1", "1", "1"])
+        try FetchModelStage.run(try p.options([]), localDirectory: "m", root: p.root)
+        XCTAssertTrue(try FetchModelStage.run(try p.options([]), localDirectory: "m", root: p.root).cacheHit)
+        XCTAssertEqual(try state(), before)
+        // Rewriting the user's file in place leaves the published copy alone.
+        let handle = try FileHandle(forWritingTo: p.url("m/config.json"))
+        try handle.write(contentsOf: Data("{}".utf8))
+        try handle.close()
+        XCTAssertNotEqual(try Data(contentsOf: p.url("data/model/config.json")), try Data(contentsOf: p.url("m/config.json")))
+    }
+
     func testModelOfAnotherArchitectureIsRejected() throws {
         let p = try StageTestProject()
         try DemoModelRecipe().writeInitialModel(to: p.url("m"), spiece: StageTestProject.repoRoot.appendingPathComponent("demo/spiece.model"))
