@@ -5,11 +5,13 @@ import Pipeline
 /// Reading JSON Lines files strictly: every line must be valid UTF-8 and a JSON object with
 /// the required string fields; the first bad line is an error naming file and line number.
 public enum JSONLines {
-    public static func readObjects(path: String, required: [String]) throws -> [[String: String]] {
+    /// `unique`: a field whose value must not repeat (an id); a repeat is an error naming both lines.
+    public static func readObjects(path: String, required: [String], unique: String? = nil) throws -> [[String: String]] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PipelineError.missingInput("cannot read file", path: path)
         }
         var rows: [[String: String]] = []
+        var seen: [String: Int] = [:]
         var lineNumber = 0
         for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
@@ -24,6 +26,12 @@ public enum JSONLines {
             for (k, v) in obj { if let s = v as? String { row[k] = s } }
             for field in required where row[field] == nil {
                 throw PipelineError.badInput("line \(lineNumber): field '\(field)' is missing or not a string", path: path)
+            }
+            if let unique, let value = row[unique] {
+                if let first = seen[value] {
+                    throw PipelineError.badInput("line \(lineNumber): duplicate \(unique) \"\(value)\" (first on line \(first))", path: path)
+                }
+                seen[value] = lineNumber
             }
             rows.append(row)
         }

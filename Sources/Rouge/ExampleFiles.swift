@@ -42,6 +42,8 @@ public struct ReferencesFile: Sendable {
     public let path: String
     /// id -> reference summary.
     public let summaries: [String: String]
+    /// The ids in file order, with their line numbers.
+    public let order: [(id: String, line: Int)]
 
     public init(url: URL) throws(RougeError) {
         try self.init(file: JSONLinesFile(url: url))
@@ -55,6 +57,7 @@ public struct ReferencesFile: Sendable {
         path = file.path
         var summaries: [String: String] = [:]
         var lines: [String: Int] = [:]
+        var order: [(id: String, line: Int)] = []
         for row in file.rows {
             let id = try file.string("id", in: row, allowInteger: true)
             let summary = try file.string("summary", in: row)
@@ -63,7 +66,9 @@ public struct ReferencesFile: Sendable {
             }
             lines[id] = row.line
             summaries[id] = summary
+            order.append((id, row.line))
         }
         self.summaries = summaries
+        self.order = order
     }
 }

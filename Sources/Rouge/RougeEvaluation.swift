@@ -28,13 +28,14 @@ public enum RougeEvaluation {
     /// Scores every system, checks they cover the same ids, and summarizes with bootstrap
     /// intervals and paired differences of each later system against the first.
     /// `inputs` is recorded verbatim in the metrics (e.g. the keys of the producing stages).
+    /// The predictions must cover every reference id unless `allowSubset` (then only theirs are scored).
     public static func evaluate(systems: [SystemInput], references: URL, inputs: [String: String] = [:],
                                 bootstrap: BootstrapConfiguration = BootstrapConfiguration(),
-                                usesStemmer: Bool = true) throws(RougeError) -> RougeReport {
+                                usesStemmer: Bool = true, allowSubset: Bool = false) throws(RougeError) -> RougeReport {
         let referencesFile = try ReferencesFile(url: references)
         let files = try systems.map { (s) throws(RougeError) in try PredictionsFile(url: s.predictions) }
         return try evaluate(names: systems.map(\.name), predictions: files, references: referencesFile,
-                            inputs: inputs, bootstrap: bootstrap, usesStemmer: usesStemmer)
+                            inputs: inputs, bootstrap: bootstrap, usesStemmer: usesStemmer, allowSubset: allowSubset)
     }
 
     /// The score-rouge stage in one call: base and LoRA predictions against the references,
@@ -44,10 +45,11 @@ public enum RougeEvaluation {
     @discardableResult
     public static func compareBaseAndLoRA(base: URL, lora: URL, references: URL, outputDirectory: URL,
                                           inputs: [String: String] = [:],
-                                          bootstrap: BootstrapConfiguration = BootstrapConfiguration()) throws(RougeError) -> RougeReport {
+                                          bootstrap: BootstrapConfiguration = BootstrapConfiguration(),
+                                          allowSubset: Bool = false) throws(RougeError) -> RougeReport {
         let report = try evaluate(systems: [SystemInput(name: "base", predictions: base),
                                             SystemInput(name: "lora", predictions: lora)],
-                                  references: references, inputs: inputs, bootstrap: bootstrap)
+                                  references: references, inputs: inputs, bootstrap: bootstrap, allowSubset: allowSubset)
         try report.write(to: outputDirectory)
         return report
     }
@@ -56,7 +58,7 @@ public enum RougeEvaluation {
     public static func evaluate(names: [String], predictions: [PredictionsFile], references: ReferencesFile,
                                 inputs: [String: String] = [:],
                                 bootstrap: BootstrapConfiguration = BootstrapConfiguration(),
-                                usesStemmer: Bool = true) throws(RougeError) -> RougeReport {
+                                usesStemmer: Bool = true, allowSubset: Bool = false) throws(RougeError) -> RougeReport {
         let bootstrap = try bootstrap.validated()
         guard !predictions.isEmpty, names.count == predictions.count else {
             throw RougeError(.usage, "need one name per predictions file and at least one system")
@@ -65,6 +67,7 @@ public enum RougeEvaluation {
             throw RougeError(.usage, "system names must be distinct: \(names.joined(separator: ", "))")
         }
         try checkSameIDs(predictions)
+        if !allowSubset, !predictions[0].rows.isEmpty { try checkCoverage(predictions[0], references) }
         let scorer = RougeScorer(usesStemmer: usesStemmer)
         var scored: [[ScoredExample]] = []
         for file in predictions {
@@ -101,6 +104,16 @@ public enum RougeEvaluation {
             }
         }
         return out
+    }
+
+    /// Fewer predictions than references is an error unless asked for: a silently partial score
+    /// would read as the whole split's.
+    static func checkCoverage(_ predictions: PredictionsFile, _ references: ReferencesFile) throws(RougeError) {
+        let predicted = Set(predictions.rows.map(\.id))
+        guard let missing = references.order.first(where: { !predicted.contains($0.id) }) else { return }
+        throw RougeError(.badInput, "\(predictions.rows.count) predictions for \(references.order.count) references: "
+                         + "the first without a prediction is id \"\(missing.id)\" (line \(missing.line) of \(references.path)); "
+                         + "--allow-subset scores only the predicted ids", path: predictions.path)
     }
 
     /// The scored subset is the first system's ids; every other system must have exactly those.

@@ -20,6 +20,9 @@ public enum ScoreRougeStage {
         let base = try run.input("base.jsonl", path: run.dataPath("predictions/base.jsonl"))
         let lora = try run.input("lora.jsonl", path: run.dataPath("predictions/lora.jsonl"))
         let references = try run.input("test.jsonl", path: run.dataPath("samsum/test.jsonl"))
+        // generate scored only the first generation.limit examples: then a subset is what was asked for.
+        // The predictions' hash already carries the limit, so it need not be in this stage's key.
+        let limit = p.unhashed("generation.limit").intValue ?? 0
         // Which runs produced the predictions: recorded in rouge.json so a diff can name them.
         let lock = LockFile(url: run.config.lockURL).read()
         var producers: [String: String] = [:]
@@ -34,7 +37,8 @@ public enum ScoreRougeStage {
             do {
                 report = try RougeEvaluation.evaluate(
                     systems: [SystemInput(name: "base", predictions: base), SystemInput(name: "lora", predictions: lora)],
-                    references: references, inputs: producers, bootstrap: try bootstrap.validated())
+                    references: references, inputs: producers, bootstrap: try bootstrap.validated(),
+                    allowSubset: limit > 0)
             } catch let error as RougeError {
                 throw PipelineError(error.kind == .usage ? .usage : error.kind == .missingInput ? .missingInput : .badInput,
                                     error.description)

@@ -17,13 +17,23 @@ struct ReportOptions: ParsableArguments {
     @Option(help: "Bootstrap resamples.")
     var resamples: Int = 1000
 
+    @Flag(help: "Score only the predicted ids when the predictions cover fewer than the references (else an error).")
+    var allowSubset = false
+
     var bootstrap: BootstrapConfiguration { BootstrapConfiguration(resamples: resamples, seed: seed) }
+
+    /// With --allow-subset, says on stderr how many of the references were scored.
+    func noteSubset(_ report: RougeReport, references: URL) {
+        guard allowSubset, let n = report.metrics.systems.values.first?.n,
+              let total = try? ReferencesFile(url: references).order.count, n < total else { return }
+        FileHandle.standardError.write(Data("score-rouge: --allow-subset: scored \(n) of \(total) references\n".utf8))
+    }
 }
 
 /// Runs `body`, turning a library error into its one-line message on stderr and exit code.
 func reportingErrors(_ body: () throws(RougeError) -> Void) throws {
     do { try body() } catch {
-        FileHandle.standardError.write(Data("score-rouge: \(error.description)\n".utf8))
+        printError(error.description)
         throw ExitCode(error.exitCode)
     }
 }
@@ -63,7 +73,8 @@ struct ScoreFile: ParsableCommand {
                 systems: [SystemInput(name: name, predictions: URL(fileURLWithPath: predictions))],
                 references: URL(fileURLWithPath: references),
                 inputs: ["predictions": predictions, "references": references],
-                bootstrap: try options.bootstrap.validated())
+                bootstrap: try options.bootstrap.validated(), allowSubset: options.allowSubset)
+            options.noteSubset(report, references: URL(fileURLWithPath: references))
             print(ComparisonTable.render(report.metrics, format: options.format), terminator: "")
         }
     }
@@ -122,14 +133,15 @@ struct Compare: ParsableCommand {
                 report = try RougeEvaluation.compareBaseAndLoRA(
                     base: URL(fileURLWithPath: base), lora: URL(fileURLWithPath: lora),
                     references: URL(fileURLWithPath: references), outputDirectory: URL(fileURLWithPath: outDir),
-                    inputs: recorded, bootstrap: try options.bootstrap.validated())
+                    inputs: recorded, bootstrap: try options.bootstrap.validated(), allowSubset: options.allowSubset)
             } else {
                 report = try RougeEvaluation.evaluate(
                     systems: [SystemInput(name: "base", predictions: URL(fileURLWithPath: base)),
                               SystemInput(name: "lora", predictions: URL(fileURLWithPath: lora))],
                     references: URL(fileURLWithPath: references), inputs: recorded,
-                    bootstrap: try options.bootstrap.validated())
+                    bootstrap: try options.bootstrap.validated(), allowSubset: options.allowSubset)
             }
+            options.noteSubset(report, references: URL(fileURLWithPath: references))
             print(ComparisonTable.render(report.metrics, format: options.format), terminator: "")
         }
     }

@@ -65,13 +65,35 @@ final class ScoreRougeCommandTests: XCTestCase {
         XCTAssertEqual(metrics.systemOrder, ["pred"])
     }
 
+    /// Fewer predictions than references: an error naming both counts and the first missing id,
+    /// unless --allow-subset, which says how many were scored.
+    func testPredictionsMustCoverTheReferencesUnlessASubsetIsAllowed() throws {
+        let dir = try TemporaryDirectory()
+        let r = try dir.writeRows("refs.jsonl", field: "summary", SampleData.references)
+        let partial = Array(SampleData.lora.prefix(2)) + Array(SampleData.lora.suffix(1))
+        let p = try dir.writeRows("pred.jsonl", field: "prediction", partial)
+        let refused = try run(["--predictions", p.path, "--references", r.path])
+        XCTAssertEqual(refused.status, 65, refused.stderr)
+        XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("3 predictions for 6 references"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("id \"3\" (line 3 of"), refused.stderr)
+        let allowed = try run(["--predictions", p.path, "--references", r.path, "--allow-subset", "--format", "json"])
+        XCTAssertEqual(allowed.status, 0, allowed.stderr)
+        XCTAssertEqual(allowed.stderr, "score-rouge: --allow-subset: scored 3 of 6 references\n")
+        let metrics = try RougeReport.decodeMetrics(Data(allowed.stdout.utf8), path: "stdout")
+        XCTAssertEqual(metrics.systems["pred"]?.n, 3)
+        let b = try dir.writeRows("base.jsonl", field: "prediction", Array(SampleData.base.prefix(2)) + Array(SampleData.base.suffix(1)))
+        XCTAssertEqual(try run(["compare", "--base", b.path, "--lora", p.path, "--references", r.path]).status, 65)
+        XCTAssertEqual(try run(["compare", "--base", b.path, "--lora", p.path, "--references", r.path, "--allow-subset"]).status, 0)
+    }
+
     func testExitCodes() throws {
         let dir = try TemporaryDirectory()
         let r = try dir.writeRows("refs.jsonl", field: "summary", SampleData.references)
         let bad = try dir.write("bad.jsonl", "{\"id\": \"1\", \"prediction\": \"x\"}\n{oops\n")
         let badInput = try run(["--predictions", bad.path, "--references", r.path])
         XCTAssertEqual(badInput.status, 65)
-        XCTAssertEqual(badInput.stderr, "score-rouge: \(bad.path): line 2: not valid JSON\n")
+        XCTAssertEqual(badInput.stderr, "score-rouge: error: \(bad.path): line 2: not valid JSON\n")
         let missing = try run(["--predictions", dir.url.appendingPathComponent("none.jsonl").path, "--references", r.path])
         XCTAssertEqual(missing.status, 66)
         XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1)

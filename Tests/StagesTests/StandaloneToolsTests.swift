@@ -85,6 +85,18 @@ final class StandaloneToolsTests: XCTestCase {
                        try Data(contentsOf: other.appendingPathComponent("metrics/rouge-per-example.jsonl")))
     }
 
+    func testDuplicateIdsInTheInputAreAnErrorNamingBothLines() throws {
+        let generate = try tool("generate")
+        let outside = try outsideFolder()
+        try (Self.dialogues + #"{"id":"a","dialogue":"Anna: again"}"# + "\n")
+            .write(to: outside.appendingPathComponent("dialogues.jsonl"), atomically: true, encoding: .utf8)
+        let r = try run(generate, ["--model", StageTestProject.repoRoot.appendingPathComponent("demo/model").path,
+                                   "--input", "dialogues.jsonl", "--output", "o.jsonl", "--quiet"], in: outside)
+        XCTAssertEqual(r.status, 65, r.stderr)
+        XCTAssertTrue(r.stderr.contains("line 3: duplicate id \"a\" (first on line 1)"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: outside.appendingPathComponent("o.jsonl").path))
+    }
+
     func testANamedConfigThatDoesNotExistExits66() throws {
         let generate = try tool("generate")
         let outside = try outsideFolder()
