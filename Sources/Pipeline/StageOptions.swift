@@ -45,7 +45,24 @@ public func runReportingErrors(_ body: () throws -> Void) throws {
     }
 }
 
+/// `<program>: error: <message>` on stderr, on one line, with control characters escaped.
 public func printError(_ line: String) {
     let prog = URL(fileURLWithPath: CommandLine.arguments.first ?? "stage").lastPathComponent
-    FileHandle.standardError.write(Data("\(prog): error: \(line.replacingOccurrences(of: "\n", with: " "))\n".utf8))
+    FileHandle.standardError.write(Data("\(prog): error: \(printable(line))\n".utf8))
+}
+
+/// A message safe to print on one line: a newline becomes a space, and any other control or
+/// invisible formatting character (e.g. a NUL read from a malformed file) is written as \u{XX}.
+public func printable(_ message: String) -> String {
+    var out = ""
+    for scalar in message.unicodeScalars {
+        switch scalar {
+        case "\n": out += " "
+        case "\r": continue
+        case _ where scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format:
+            out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
 }

@@ -3,6 +3,14 @@ import JSON
 import XCTest
 @testable import Pipeline
 
+/// Error lines: one line, control bytes from a malformed input escaped.
+final class ErrorLineTests: XCTestCase {
+    func testMessagesArePrintableOnOneLine() {
+        XCTAssertEqual(printable("dtype \"F\u{0}32\"\r\nnext\u{1B}[2J"), "dtype \"F\\u{0}32\" next\\u{1B}[2J")
+        XCTAssertEqual(printable("plain: ünïcode ✓"), "plain: ünïcode ✓")
+    }
+}
+
 /// Which configuration a tool uses when none is named, and where relative and absolute paths lead.
 final class ConfigLocationTests: XCTestCase {
     func testBuiltInTextIsTheRepositoryPipelineYAML() throws {
