@@ -22,7 +22,7 @@ force = $(if $(FORCE),$(if $(filter $(1),$(MAKECMDGOALS)),--force))
 STAGE_ARGS = --config $(CONFIG) $(foreach s,$(SET),--set $(s)) $(if $(VERIFY),--verify) $(if $(QUIET),--quiet)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build all demo test bench clean verify report demo-model demo-assets \
+.PHONY: help deps build fuzz all demo test bench clean verify report demo-model demo-assets \
         fetch-samsum fetch-model tokenize train-lora generate generate-base generate-lora score-rouge
 
 help:
@@ -34,6 +34,7 @@ help:
 	@echo "make verify       recompute every stage, check byte-identical results (CONFIG=pipeline.demo.yaml for the demo)"
 	@echo "make report       reports/<run>/report.md from the last run"
 	@echo "make bench        benchmarks against the reference implementations (needs ../shared/reference venv)"
+	@echo "make fuzz         fuzz the parsers of untrusted input (libFuzzer + ASan), FUZZ_SECONDS=60 each"
 	@echo "make clean        remove build products and pipeline outputs (data/, reports/)"
 
 # The system libraries the build links (OpenBLAS, libarchive), installed when missing; silent otherwise.
@@ -99,6 +100,11 @@ test: deps
 
 bench: build
 	bash scripts/bench/run_all.sh
+
+# libFuzzer + AddressSanitizer on the parsers of untrusted input, FUZZ_SECONDS each (scripts/fuzz/run.sh).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	SECONDS_EACH=$(FUZZ_SECONDS) bash scripts/fuzz/run.sh
 
 clean:
 	rm -rf .build data reports

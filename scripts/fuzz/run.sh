@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `make fuzz`: builds each libFuzzer harness here with the sources of the parser it drives (swiftc
+# -sanitize=fuzzer,address, one module per harness, so internal entry points are reachable), seeds it
+# from the fixtures, and runs it for SECONDS (default 60) each. A crash leaves its input in
+# .build/fuzz/<harness>/crash-* and fails the run: make it a regression test.
+# Usage: scripts/fuzz/run.sh [harness ...]   (default: all)   Env: SECONDS_EACH (60), JOBS (1).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+OUT=.build/fuzz
+EACH="${SECONDS_EACH:-60}"
+
+# harness -> "module name|source globs|seed files" (JSON for parsers that import JSON: its own import is then ignored)
+declare -A SPEC=(
+  [json]="JSON|Sources/JSON/*.swift|Tests/Fixtures/T5/tiny/config.json Tests/Fixtures/LoRA/adapter_config_reference.json Tests/Fixtures/Corpus/records.json"
+  [safetensors]="JSON|Sources/SafeTensors/*.swift Sources/JSON/*.swift|Tests/Fixtures/T5/adapter/adapter_model.safetensors Tests/Fixtures/T5/python_written.safetensors"
+  [spiece]="SentencePiece|Sources/SentencePiece/*.swift|demo/spiece.model"
+  [corpus]="Corpus|Sources/Corpus/CorpusJSONParser.swift Sources/Corpus/DialogueRecord.swift Sources/Corpus/UTF8Validation.swift|Tests/Fixtures/Corpus/records.json"
+  [adapter_config]="JSON|Sources/LoRA/AdapterConfig.swift Sources/LoRA/LoRAError.swift Sources/LoRA/TargetModules.swift Sources/LoRA/LoRAInitialization.swift Sources/LoRA/PhiloxGenerator.swift Sources/JSON/*.swift|Tests/Fixtures/LoRA/adapter_config_reference.json Tests/Fixtures/LoRA/adapter_config_rslora.json Tests/Fixtures/T5/adapter/adapter_config.json"
+)
+HARNESSES=("$@")
+[[ ${#HARNESSES[@]} -gt 0 ]] || HARNESSES=(json safetensors spiece corpus adapter_config)
+
+status=0
+for h in "${HARNESSES[@]}"; do
+  [[ -n "${SPEC[$h]:-}" ]] || { echo "fuzz: no harness '$h' (have: ${!SPEC[*]})" >&2; exit 64; }
+  IFS='|' read -r module sources seeds <<< "${SPEC[$h]}"
+  dir="$OUT/$h"
+  mkdir -p "$dir/corpus"
+  # shellcheck disable=SC2086
+  swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name "$module" $sources "scripts/fuzz/$h.swift" \
+    -o "$dir/fuzz-$h" 2> >(grep -v "warning: Cannot export local symbol\|ignoring import\|^import\|^ *|\|^ *[0-9]* *|" >&2)
+  # shellcheck disable=SC2086
+  cp $seeds "$dir/corpus/" 2>/dev/null || true
+  rm -f "$dir"/crash-* "$dir"/leak-* "$dir"/timeout-*
+  log="$dir/fuzz.log"
+  if (cd "$dir" && "./fuzz-$h" -max_total_time="$EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus > fuzz.log 2>&1); then
+    runs=$(grep -o "stat::number_of_executed_units: *[0-9]*" "$log" | grep -o "[0-9]*$" || echo "?")
+    echo "fuzz $h: $runs executions in ${EACH} s, no crash"
+  else
+    echo "fuzz $h: FAILED, see $log and $(ls "$dir"/crash-* "$dir"/timeout-* "$dir"/leak-* 2>/dev/null | tr '\n' ' ')" >&2
+    tail -20 "$log" >&2
+    status=1
+  fi
+done
+exit $status
