@@ -65,6 +65,12 @@ public enum Parallel {
         }
     }
 
+    /// Tasks 0..<count ordered for `forEachClaimedTask`: costliest first, ties by task number (a fixed order).
+    public static func costliestFirst(_ count: Int, cost: (Int) -> Int) -> [Int] {
+        let costs = (0..<count).map(cost)
+        return (0..<count).sorted { costs[$0] != costs[$1] ? costs[$0] > costs[$1] : $0 < $1 }
+    }
+
     /// Runs `body(task, worker)` for every task in `order`, each claimed by whichever worker is free first:
     /// for tasks of very different sizes (ragged sequences), given costliest first. Each task must write
     /// only its own outputs and use `worker` only to pick scratch it fully rewrites, so results never

@@ -21,18 +21,10 @@ public enum TrainLoRAStage {
         var merge = false
         if !full {
             merge = p.bool("train.merge")
-            lora = LoRASettings(rank: p.int("lora.r"), alpha: Float(p.double("lora.alpha")), dropout: Float(p.double("lora.dropout")),
-                                targetModules: p.strings("lora.target_modules"), useRSLoRA: p.bool("lora.use_rslora"))
+            lora = loraSettings(p)
             do { try validateTargets(lora!.targetModules) } catch { throw PipelineError.usage("\(error)", path: options.config) }
         }
-        var s = TrainingSettings()
-        s.epochs = p.int("train.epochs"); s.maxSteps = p.int("train.max_steps")
-        s.batchSize = p.int("train.batch_size"); s.gradAccum = p.int("train.grad_accum")
-        s.learningRate = p.double("train.lr"); s.weightDecay = p.double("train.weight_decay")
-        s.beta1 = p.double("train.beta1"); s.beta2 = p.double("train.beta2"); s.eps = p.double("train.eps")
-        s.warmupSteps = p.int("train.warmup_steps"); s.maxGradNorm = p.double("train.max_grad_norm")
-        s.groupByLength = p.bool("train.group_by_length"); s.seed = UInt64(truncatingIfNeeded: p.int("train.seed"))
-        s.checkpointEvery = p.int("train.checkpoint_every")
+        let s = trainingSettings(p)
         let dropoutRate = Float(p.double("train.dropout_rate"))
         let threads = p.int("runtime.threads")
         let weightsDType = p.string("train.weights_dtype")
@@ -111,6 +103,25 @@ public enum TrainLoRAStage {
     }
 
     /// What adapter_config.json names as the base: the hub id, or the local directory.
+    /// `lora.*` as the trainer takes it.
+    public static func loraSettings(_ p: ParameterReader) -> LoRASettings {
+        LoRASettings(rank: p.int("lora.r"), alpha: Float(p.double("lora.alpha")), dropout: Float(p.double("lora.dropout")),
+                     targetModules: p.strings("lora.target_modules"), useRSLoRA: p.bool("lora.use_rslora"))
+    }
+
+    /// `train.*` as the training loop takes it.
+    public static func trainingSettings(_ p: ParameterReader) -> TrainingSettings {
+        var s = TrainingSettings()
+        s.epochs = p.int("train.epochs"); s.maxSteps = p.int("train.max_steps")
+        s.batchSize = p.int("train.batch_size"); s.gradAccum = p.int("train.grad_accum")
+        s.learningRate = p.double("train.lr"); s.weightDecay = p.double("train.weight_decay")
+        s.beta1 = p.double("train.beta1"); s.beta2 = p.double("train.beta2"); s.eps = p.double("train.eps")
+        s.warmupSteps = p.int("train.warmup_steps"); s.maxGradNorm = p.double("train.max_grad_norm")
+        s.groupByLength = p.bool("train.group_by_length"); s.seed = UInt64(truncatingIfNeeded: p.int("train.seed"))
+        s.checkpointEvery = p.int("train.checkpoint_every")
+        return s
+    }
+
     static func modelName(_ run: StageRun) -> String {
         let local = run.params.unhashed("model.local_dir").stringValue!
         return local.isEmpty ? run.params.unhashed("model.repo").stringValue! : local

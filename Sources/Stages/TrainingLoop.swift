@@ -25,8 +25,8 @@ public struct TrainingSummary: Sendable {
     public var resumedFromStep: Int?
 }
 
-/// The training loop of train-lora: AdamW (PyTorch semantics) on the model's trainable
-/// parameters, HF's linear schedule, global gradient-norm clipping, validation loss at
+/// The training loop of train-lora: `TrainingOptimizer`'s update on the model's trainable
+/// parameters (AdamW, HF's linear schedule, gradient-norm clipping), validation loss at
 /// every epoch end, a checkpoint every `checkpointEvery` steps and at every epoch end,
 /// and a log line per step. A NaN or infinite loss or gradient stops the run with the step
 /// named; the last good checkpoint stays in `workDirectory`.
@@ -59,30 +59,14 @@ public final class TrainingLoop {
     /// returns the log lines and summary; the trained values are left in the model.
     public func run(resume: Bool) throws -> (log: [String], summary: TrainingSummary) {
         let params = model.trainableParameters
-        // As HF Trainer: no weight decay on norm weights and biases (T5's relative_attention_bias).
-        let decays = params.map { !$0.name.contains("layer_norm") && !$0.name.contains("bias") }
-        let hyper = { (wd: Double) in AdamWHyperparameters(beta1: self.settings.beta1, beta2: self.settings.beta2,
-                                                            epsilon: self.settings.eps, weightDecay: wd) }
-        var groups = [AdamW(hyper: hyper(settings.weightDecay), tensorSizes: params.indices.filter { decays[$0] }.map { params[$0].count }),
-                      AdamW(hyper: hyper(0), tensorSizes: params.indices.filter { !decays[$0] }.map { params[$0].count })]
-        let groupOf = params.indices.map { decays[$0] ? 0 : 1 }
-        var indexInGroup = [Int](repeating: 0, count: params.count)
-        var counters = [0, 0]
-        for i in params.indices { indexInGroup[i] = counters[groupOf[i]]; counters[groupOf[i]] += 1 }
-        let schedule = try LinearSchedule(baseLearningRate: settings.learningRate, warmupSteps: settings.warmupSteps,
-                                          totalSteps: plan.totalSteps)
+        let optimizer = try TrainingOptimizer(params: params, settings: settings, totalSteps: plan.totalSteps)
 
         var log: [String] = []
         var startStep = 0
         var resumedFrom: Int?
         if resume, let c = try TrainingCheckpoint.read(from: workDirectory, names: params.map(\.name)) {
             for p in params { c.values[p.name]!.withUnsafeBufferPointer { p.value.update(from: $0.baseAddress!, count: p.count) } }
-            for g in 0..<2 {
-                let members = params.indices.filter { groupOf[$0] == g }
-                groups[g] = try AdamW(hyper: hyper(g == 0 ? settings.weightDecay : 0), step: c.step,
-                                      firstMoments: members.map { c.firstMoments[params[$0].name]! },
-                                      secondMoments: members.map { c.secondMoments[params[$0].name]! })
-            }
+            try optimizer.restore(step: c.step, firstMoments: c.firstMoments, secondMoments: c.secondMoments)
             model.step = c.forwardPasses
             startStep = c.step
             log = c.log
@@ -109,19 +93,12 @@ public final class TrainingLoop {
                 examplesSeen += batch.count
             }
             let loss = lossSum / Float(micro.count)
-            let grads = params.map { UnsafeMutableBufferPointer(start: $0.gradient!, count: $0.count) }
-            let norm = clipGradientNorm(grads, maxNorm: Float(settings.maxGradNorm))
+            let norm = optimizer.clipGradients()
             guard loss.isFinite, norm.isFinite else {
                 throw PipelineError(.trainingDiverged, "training diverged at step \(step + 1): loss \(loss), gradient norm \(norm); "
                                     + "the last good checkpoint is kept in \(workDirectory.path)")
             }
-            let lr = schedule.learningRate(atStep: step)
-            let coefficients = [groups[0].beginStep(learningRate: lr), groups[1].beginStep(learningRate: lr)]
-            for (i, p) in params.enumerated() {
-                groups[groupOf[i]].update(tensor: indexInGroup[i], parameter: UnsafeMutableBufferPointer(start: p.value, count: p.count),
-                                          gradient: UnsafeBufferPointer(start: p.gradient!, count: p.count),
-                                          coefficients: coefficients[groupOf[i]])
-            }
+            let lr = optimizer.update(step: step)
             lastLoss = loss
             let elapsed = Date().timeIntervalSince(started)
             let line: JSONValue = ["step": .int(step + 1), "epoch": .double(Double(step + 1) / Double(plan.stepsPerEpoch)),
@@ -141,7 +118,7 @@ public final class TrainingLoop {
             }
             let due = settings.checkpointEvery > 0 && (step + 1) % settings.checkpointEvery == 0
             if (due || endOfEpoch) && step + 1 < plan.totalSteps {
-                try checkpoint(step: step + 1, params: params, groups: groups, groupOf: groupOf, indexInGroup: indexInGroup, log: log)
+                try checkpoint(step: step + 1, params: params, optimizer: optimizer, log: log)
             }
         }
         progress.finish()
@@ -171,14 +148,12 @@ public final class TrainingLoop {
         return Float(total / Double(max(tokens, 1)))
     }
 
-    private func checkpoint(step: Int, params: [Parameter], groups: [AdamW], groupOf: [Int], indexInGroup: [Int],
-                            log: [String]) throws {
+    private func checkpoint(step: Int, params: [Parameter], optimizer: TrainingOptimizer, log: [String]) throws {
         var c = TrainingCheckpoint(step: step, forwardPasses: model.step, values: [:], firstMoments: [:],
                                    secondMoments: [:], log: log)
         for (i, p) in params.enumerated() {
             c.values[p.name] = p.values
-            c.firstMoments[p.name] = groups[groupOf[i]].firstMoments[indexInGroup[i]]
-            c.secondMoments[p.name] = groups[groupOf[i]].secondMoments[indexInGroup[i]]
+            (c.firstMoments[p.name], c.secondMoments[p.name]) = optimizer.moments(i)
         }
         try c.write(to: workDirectory)
     }

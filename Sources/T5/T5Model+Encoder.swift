@@ -54,10 +54,7 @@ extension T5Model {
         let probs = FloatBuffer(count: Parallel.threads * length * length, zeroed: false)  // one [length, length] per worker
         let feedForwardScratch = FeedForwardScratch(rows: rows, config: config)
         // (source, head) tasks, longest source first, so ragged lengths balance over the workers
-        let order = (0..<(batch * heads)).sorted { (x: Int, y: Int) -> Bool in
-            let (lx, ly) = (lengths[x / heads], lengths[y / heads])
-            return lx != ly ? lx > ly : x < y
-        }
+        let order = Parallel.costliestFirst(batch * heads) { lengths[$0 / heads] }
         for layer in weights.encoder {
             RMSNorm.forward(h.pointer, weight: layer.attentionNorm, normed.pointer, rows: rows, dim: d, eps: config.layerNormEpsilon)
             layer.attention.q.apply(normed.pointer, m: rows, into: q.pointer)

@@ -25,18 +25,12 @@ struct AttentionSpans {
         self.headDim = headDim
         self.causal = causal
         let batch = queryOffsets.count - 1
-        var sizes: [Int] = []
-        var offsets = [0]
-        for b in 0..<batch {
-            let size: Int = (queryOffsets[b + 1] - queryOffsets[b]) * (keyOffsets[b + 1] - keyOffsets[b])
-            sizes.append(size)
-            offsets.append(offsets[b] + heads * size)
+        let sizes = (0..<batch).map { (b: Int) -> Int in
+            let queries: Int = queryOffsets[b + 1] - queryOffsets[b], keys: Int = keyOffsets[b + 1] - keyOffsets[b]
+            return queries * keys
         }
-        probsOffsets = offsets
-        order = (0..<(batch * heads)).sorted { (x: Int, y: Int) -> Bool in
-            let (sx, sy) = (sizes[x / heads], sizes[y / heads])
-            return sx != sy ? sx > sy : x < y
-        }
+        probsOffsets = sizes.reduce(into: [0]) { $0.append($0.last! + heads * $1) }
+        order = Parallel.costliestFirst(batch * heads) { sizes[$0 / heads] }
     }
 
     var batch: Int { queryOffsets.count - 1 }

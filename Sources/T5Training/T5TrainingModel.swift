@@ -161,6 +161,22 @@ public final class T5TrainingModel: @unchecked Sendable {
         var logSumExp: UnsafeMutablePointer<Float>
         var loss: Float
         var encoderBias, decoderBias: DistanceBias
+        /// Where each sequence's rows are, for forward and backward alike.
+        var spans: BatchSpans
+    }
+
+    /// Encoder self-attention, decoder self-attention and cross-attention spans of a batch.
+    struct BatchSpans {
+        let encoder, decoder, cross: AttentionSpans
+
+        init(_ batch: TrainingBatch, heads: Int, headDim dh: Int) {
+            encoder = AttentionSpans(queryOffsets: batch.sourceOffsets, keyOffsets: batch.sourceOffsets, heads: heads,
+                                     headDim: dh, causal: false)
+            decoder = AttentionSpans(queryOffsets: batch.targetOffsets, keyOffsets: batch.targetOffsets, heads: heads,
+                                     headDim: dh, causal: true)
+            cross = AttentionSpans(queryOffsets: batch.targetOffsets, keyOffsets: batch.sourceOffsets, heads: heads,
+                                   headDim: dh, causal: false)
+        }
     }
 
     var outputScale: Float { config.tieWordEmbeddings ? 1 / Float(config.dModel).squareRoot() : 1 }
@@ -180,22 +196,12 @@ public final class T5TrainingModel: @unchecked Sendable {
         return DistanceBias(table: bias, length: length)
     }
 
-    /// Encoder self-attention, decoder self-attention and cross-attention spans of a batch.
-    private func spans(_ batch: TrainingBatch) -> (encoder: AttentionSpans, decoder: AttentionSpans, cross: AttentionSpans) {
-        let heads = config.numHeads, dh = config.dKV
-        return (AttentionSpans(queryOffsets: batch.sourceOffsets, keyOffsets: batch.sourceOffsets, heads: heads, headDim: dh,
-                               causal: false),
-                AttentionSpans(queryOffsets: batch.targetOffsets, keyOffsets: batch.targetOffsets, heads: heads, headDim: dh,
-                               causal: true),
-                AttentionSpans(queryOffsets: batch.targetOffsets, keyOffsets: batch.sourceOffsets, heads: heads, headDim: dh,
-                               causal: false))
-    }
-
     func forward(_ batch: TrainingBatch) -> Activations {
         arena.reset()
         let d = config.dModel, eps = config.layerNormEpsilon
         let encRows = batch.sourceTokens, decRows = batch.targetTokens
-        let (encSpans, selfSpans, crossSpans) = spans(batch)
+        let spans = BatchSpans(batch, heads: config.numHeads, headDim: config.dKV)
+        let (encSpans, selfSpans, crossSpans) = (spans.encoder, spans.decoder, spans.cross)
 
         // encoder
         var x = arena.floats(encRows * d)
@@ -282,7 +288,7 @@ public final class T5TrainingModel: @unchecked Sendable {
         return Activations(encoder: encoderActs, encoderLast: encoderLast, encoderFinalRstd: encoderFinalRstd,
                            encoderOutput: encoderOutput, decoder: decoderActs, decoderLast: decoderLast,
                            decoderFinalRstd: decoderFinalRstd, lmInput: lmInput, logits: logits, logSumExp: logSumExp,
-                           loss: loss, encoderBias: encoderBias, decoderBias: decoderBias)
+                           loss: loss, encoderBias: encoderBias, decoderBias: decoderBias, spans: spans)
     }
 
     // MARK: backward
@@ -290,7 +296,7 @@ public final class T5TrainingModel: @unchecked Sendable {
     func backward(_ batch: TrainingBatch, _ acts: Activations, lossScale: Float) {
         let d = config.dModel, heads = config.numHeads, vocab = config.vocabSize
         let encRows = batch.sourceTokens, decRows = batch.targetTokens
-        let (encSpans, selfSpans, crossSpans) = spans(batch)
+        let (encSpans, selfSpans, crossSpans) = (acts.spans.encoder, acts.spans.decoder, acts.spans.cross)
         let embeddingTrainable = weights.embedding.isTrainable
 
         // loss → logits (in place) → lm_head

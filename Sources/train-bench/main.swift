@@ -79,13 +79,11 @@ func makePlan(_ args: [String]) throws {
     }
     let train = subset("train"), validation = subset("validation")
     guard !train.isEmpty, !validation.isEmpty else { fail("\(lengthsPath): no train or validation rows in the subset") }
-    let plan = try TrainingPlan(lengths: train.map(\.source), batchSize: p.int("train.batch_size"),
-                                gradAccum: p.int("train.grad_accum"), epochs: p.int("train.epochs"),
-                                maxSteps: p.int("train.max_steps"), seed: UInt64(p.int("train.seed")),
-                                groupByLength: groupByLength)
+    let s = TrainLoRAStage.trainingSettings(p)
+    let plan = try TrainingPlan(lengths: train.map(\.source), batchSize: s.batchSize, gradAccum: s.gradAccum,
+                                epochs: s.epochs, maxSteps: s.maxSteps, seed: s.seed, groupByLength: groupByLength)
     let model = try T5Config.load(path: modelDirectory + "/config.json")
-    let settings = LoRASettings(rank: p.int("lora.r"), alpha: Float(p.double("lora.alpha")), dropout: Float(p.double("lora.dropout")),
-                                targetModules: p.strings("lora.target_modules"), useRSLoRA: p.bool("lora.use_rslora"))
+    let settings = TrainLoRAStage.loraSettings(p)
     /// GFLOP of one micro-batch by the count, at the model's sizes: on the real tokens, and padded to its longest.
     func gflop(_ examples: [Int]) -> (real: Double, padded: Double) {
         let s = examples.map { train[$0].source }, t = examples.map { train[$0].label }
@@ -146,17 +144,13 @@ func serve(_ args: [String]) throws {
     let plan = try JSONDecoder().decode(Plan.self, from: Data(contentsOf: URL(fileURLWithPath: planPath)))
     let config = try T5Config.load(path: directory + "/config.json")
     let file = try SafeTensorsFile(path: directory + "/model.safetensors")
-    let settings = LoRASettings(rank: p.int("lora.r"), alpha: Float(p.double("lora.alpha")), dropout: Float(p.double("lora.dropout")),
-                                targetModules: p.strings("lora.target_modules"), useRSLoRA: p.bool("lora.use_rslora"))
+    let settings = TrainLoRAStage.loraSettings(p), training = TrainLoRAStage.trainingSettings(p)
     let model = try T5TrainingModel(config: config, file: file, mode: .lora(settings),
                                     dropoutRate: Float(p.double("train.dropout_rate")),
                                     dropoutSeed: UInt64(plan.seed), threads: threads)
     try TrainLoRAStage.initializeAdapters(model, settings: settings, seed: UInt64(plan.seed))
     let params = model.trainableParameters
-    var optimizer = AdamW(hyper: AdamWHyperparameters(beta1: p.double("train.beta1"), beta2: p.double("train.beta2"),
-                                                      epsilon: p.double("train.eps"), weightDecay: p.double("train.weight_decay")),
-                          tensorSizes: params.map(\.count))
-    let maxNorm = Float(p.double("train.max_grad_norm")), lr = p.double("train.lr")
+    let optimizer = try TrainingOptimizer(params: params, settings: training, totalSteps: plan.totalSteps)
     func batch(_ b: Plan.Batch) throws -> TrainingBatch {
         try TrainingBatch(sources: b.sources, targets: b.targets, vocabSize: config.vocabSize, padTokenId: config.padTokenId,
                           decoderStartTokenId: config.decoderStartTokenId, label: "plan batch")
@@ -171,15 +165,11 @@ func serve(_ args: [String]) throws {
             let start = Date()
             model.zeroGradients()
             let loss = try model.forwardBackward(batches[i])
-            _ = clipGradientNorm(params.map { UnsafeMutableBufferPointer(start: $0.gradient!, count: $0.count) }, maxNorm: maxNorm)
-            let c = optimizer.beginStep(learningRate: lr)
-            for (t, param) in params.enumerated() {
-                optimizer.update(tensor: t, parameter: UnsafeMutableBufferPointer(start: param.value, count: param.count),
-                                 gradient: UnsafeBufferPointer(start: param.gradient!, count: param.count), coefficients: c)
-            }
+            _ = optimizer.clipGradients()
+            optimizer.update(step: plan.batches[i].step)
+            let seconds = Date().timeIntervalSince(start)
             let flops = TrainingFlops.perStep(config: config, sourceLengths: batches[i].sourceLengths,
                                               targetLengths: batches[i].targetLengths, mode: .lora(settings))
-            let seconds = Date().timeIntervalSince(start)
             reply(["step": i, "seconds": seconds, "loss": Double(loss), "gflop": flops.total / 1e9,
                    "attention_s": model.lastAttentionSeconds, "attention_gflop": flops.attention / 1e9])
         case "validate":
