@@ -8,7 +8,8 @@ public enum JSONLines {
     /// `unique`: a field whose value must not repeat (an id); a repeat is an error naming both lines.
     public static func readObjects(path: String, required: [String], unique: String? = nil) throws -> [[String: String]] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw PipelineError.missingInput("cannot read file", path: path)
+            if !FileManager.default.fileExists(atPath: path) { throw PipelineError.missingInput("no such file", path: path) }
+            throw PipelineError.io("cannot read", path: path)
         }
         var rows: [[String: String]] = []
         var seen: [String: Int] = [:]

@@ -35,8 +35,9 @@ public func runReportingErrors(_ body: () throws -> Void) throws {
         throw e
     } catch let e as CocoaError {
         let path = (e.userInfo[NSFilePathErrorKey] as? String) ?? (e.userInfo["NSURL"] as? URL)?.path
-        let status: ExitStatus = e.code == .fileReadNoSuchFile || e.code == .fileNoSuchFile ? .missingInput : .io
-        printError(PipelineError(status, e.localizedDescription, path: path).description)
+        let missing = e.code == .fileReadNoSuchFile || e.code == .fileNoSuchFile
+        let status: ExitStatus = missing ? .missingInput : .io
+        printError(PipelineError(status, missing && path != nil ? "no such file" : e.localizedDescription, path: path).description)
         throw ExitCode(status.rawValue)
     } catch {
         // Library errors (tokenizer, safetensors, corpus, …) describe a bad input in one line.

@@ -32,7 +32,14 @@ public enum FetchModelStage {
         } else {
             // Local: the files' own hashes are the identity.
             let dir = run.resolve(local)
-            for f in files { try run.input(f, path: dir.appendingPathComponent(f).path) }
+            for f in files {
+                let path = dir.appendingPathComponent(f).path
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw PipelineError.missingInput("no such file (model.local_dir must hold \(files.joined(separator: ", ")))",
+                                                     path: path)
+                }
+                try run.input(f, path: path)
+            }
             for f in optionalFiles where FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path) {
                 try run.input(f, path: dir.appendingPathComponent(f).path)
             }
@@ -62,7 +69,17 @@ public enum FetchModelStage {
                 // edit of the user's file rewrite the cached entry.
                 if repository != nil { try linkOrCopy(from, to: ws.url(for: f)) } else { try copy(from, to: ws.url(for: f)) }
             }
-            return try validate(directory: ws.outputDirectory)
+            return try validate(directory: ws.outputDirectory, reportedAs: source)
+        }
+    }
+
+    /// `validate` on the copy in the workspace, with errors naming the file the user has (`source`),
+    /// not the temporary copy that disappears with the failed run.
+    static func validate(directory: URL, reportedAs source: URL) throws -> JSONValue {
+        do { return try validate(directory: directory) } catch {
+            let status = (error as? PipelineError)?.status ?? .badInput
+            let message = String(describing: error).replacingOccurrences(of: directory.path, with: source.path)
+            throw PipelineError(status, message)
         }
     }
 

@@ -37,7 +37,8 @@ public struct LoRAAdapter: Sendable {
     /// Reads a PEFT adapter directory; unsupported options or inconsistent tensors are errors.
     public static func load(directory: String) throws -> LoRAAdapter {
         let configPath = (directory as NSString).appendingPathComponent("adapter_config.json")
-        guard let data = FileManager.default.contents(atPath: configPath) else { throw T5Error(file: configPath, "cannot read") }
+        // A missing or unreadable file is Foundation's error (the stages map it to exit 66 or 74), not bad content.
+        let data = try Data(contentsOf: URL(fileURLWithPath: configPath))
         guard data.count < 1 << 20, let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw T5Error(file: configPath, "not a JSON object")
         }

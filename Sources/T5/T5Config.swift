@@ -43,7 +43,8 @@ public struct T5Config: Sendable, Equatable {
 
     /// Reads `config.json`; another architecture or a missing/implausible field is an error.
     public static func load(path: String) throws -> T5Config {
-        guard let data = FileManager.default.contents(atPath: path) else { throw T5Error(file: path, "cannot read") }
+        // A missing or unreadable file is Foundation's error (the stages map it to exit 66 or 74), not bad content.
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
         guard data.count < 1 << 20 else { throw T5Error(file: path, "config larger than 1 MB") }
         return try parse(data, file: path)
     }
