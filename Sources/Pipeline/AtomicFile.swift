@@ -6,6 +6,7 @@ public enum AtomicFile {
     public static func write(_ data: Data, to url: URL) throws {
         let dir = url.deletingLastPathComponent()
         try createDirectory(dir)
+        sweepDeadTemporaries(beside: url)
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
             throw PipelineError.io("cannot create file", path: tmp.path)
@@ -27,6 +28,20 @@ public enum AtomicFile {
     }
 
     public static func write(_ text: String, to url: URL) throws { try write(Data(text.utf8), to: url) }
+
+    /// Removes the temporaries a killed process left beside `url` (`.<name>.tmp-<pid>-…` from `write`,
+    /// `.<name>.link-<pid>` from the store's exposure): those whose process no longer exists.
+    static func sweepDeadTemporaries(beside url: URL) {
+        let dir = url.deletingLastPathComponent()
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
+        for marker in [".\(url.lastPathComponent).tmp-", ".\(url.lastPathComponent).link-"] {
+            for name in names where name.hasPrefix(marker) {
+                guard let pid = Int32(name.dropFirst(marker.count).prefix(while: \.isNumber)), pid != getpid(),
+                      kill(pid, 0) != 0, errno == ESRCH else { continue }
+                try? FileManager.default.removeItem(at: dir.appendingPathComponent(name))
+            }
+        }
+    }
 
     /// rename(2): atomic within one file system, replaces an existing file.
     public static func rename(_ from: URL, to: URL) throws {

@@ -148,6 +148,7 @@ public struct Store: Sendable {
             return  // already this entry's file (rename(2) between two links of one inode is a no-op)
         }
         try AtomicFile.createDirectory(stable.deletingLastPathComponent())
+        AtomicFile.sweepDeadTemporaries(beside: stable)
         let tmp = stable.deletingLastPathComponent().appendingPathComponent(".\(stable.lastPathComponent).link-\(getpid())")
         try? FileManager.default.removeItem(at: tmp)
         if link(src.path, tmp.path) != 0 {
