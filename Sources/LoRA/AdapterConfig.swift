@@ -13,6 +13,9 @@ public struct AdapterConfig: Equatable, Sendable {
     public var dropout: Double
     /// `target_modules`, written sorted (PEFT holds a set; its order on disk is arbitrary).
     public var targetModules: [String]
+    /// `target_modules` given as one string: a regular expression PEFT full-matches against each
+    /// module's name (`re.fullmatch`); `targetModules` is then empty.
+    public var targetPattern: String?
     /// `use_rslora`: scaling alpha/sqrt(r) instead of alpha/r.
     public var useRSLoRA: Bool
     /// `base_model_name_or_path`: the model the adapter belongs to (e.g. `google/flan-t5-base`).
@@ -46,20 +49,13 @@ public struct AdapterConfig: Equatable, Sendable {
 
     // MARK: Reading
 
+    /// A missing or unreadable file is Foundation's error (the stages map it to exit 66 or 74).
     public static func read(from url: URL) throws -> AdapterConfig {
-        let data: Data
-        do {
-            let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
-            guard size <= maxFileSize else {
-                throw LoRAError.badInput("adapter config is \(size) bytes, more than the \(maxFileSize) allowed", path: url.path)
-            }
-            data = try Data(contentsOf: url)
-        } catch let e as LoRAError {
-            throw e
-        } catch {
-            throw LoRAError.io("cannot read adapter config: \(error.localizedDescription)", path: url.path)
+        let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
+        guard size <= maxFileSize else {
+            throw LoRAError.badInput("adapter config is \(size) bytes, more than the \(maxFileSize) allowed", path: url.path)
         }
-        return try AdapterConfig(jsonData: data, path: url.path)
+        return try AdapterConfig(jsonData: try Data(contentsOf: url), path: url.path)
     }
 
     /// Parses and validates a config; `path` names the file in errors.
@@ -93,7 +89,11 @@ public struct AdapterConfig: Equatable, Sendable {
                 return s
             }
         case .string(let pattern)?:
-            throw bad("target_modules is the regular expression \"\(pattern)\"; only a list of module names is supported")
+            guard (try? NSRegularExpression(pattern: pattern)) != nil else {
+                throw bad("target_modules \"\(pattern)\" is not a regular expression")
+            }
+            targetModules = []
+            targetPattern = pattern
         default: throw bad("target_modules is missing or not a list")
         }
         useRSLoRA = try Self.bool(take("use_rslora"), default: false, name: "use_rslora", path: path)
@@ -133,7 +133,15 @@ public struct AdapterConfig: Equatable, Sendable {
         guard dropout.isFinite, dropout >= 0, dropout < 1 else {
             throw LoRAError.invalidConfiguration("lora_dropout = \(dropout) must be in [0, 1)")
         }
-        try validateTargets(targetModules)
+        if targetPattern == nil { try validateTargets(targetModules) }
+    }
+
+    /// PEFT's rule for whether the module `name` (e.g. `encoder.block.0.layer.0.SelfAttention.q`)
+    /// is adapted: a full match of the pattern, or a list entry equal to the name or a "."-suffix of it.
+    public func targets(module name: String) -> Bool {
+        guard let targetPattern else { return peftTargetMatches(moduleName: name, targets: targetModules) }
+        guard let regex = try? NSRegularExpression(pattern: "^(?:\(targetPattern))$") else { return false }
+        return regex.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
     }
 
     /// Fails unless the adapter was made for `baseModel` (its `base_model_name_or_path`).
@@ -154,7 +162,7 @@ public struct AdapterConfig: Equatable, Sendable {
         fields["r"] = .int(rank)
         fields["lora_alpha"] = alpha.rounded() == alpha && abs(alpha) < 1e15 ? .int(Int(alpha)) : .double(alpha)
         fields["lora_dropout"] = .double(dropout)
-        fields["target_modules"] = .array(targetModules.sorted().map { .string($0) })
+        fields["target_modules"] = targetPattern.map { .string($0) } ?? .array(targetModules.sorted().map { .string($0) })
         fields["use_rslora"] = .bool(useRSLoRA)
         fields["inference_mode"] = .bool(inferenceMode)
         fields["base_model_name_or_path"] = baseModelNameOrPath.map { .string($0) } ?? .null

@@ -58,10 +58,13 @@ public func adaptedModules(weightShapes: [(name: String, shape: [Int])], targets
     }
 }
 
-/// Throws unless `targets` is a non-empty list of `T5LinearModule` names.
+/// Throws unless `targets` is a non-empty list of T5 linear layers: each a `T5LinearModule` name, or a
+/// dotted suffix of a module name ending in one (PEFT's suffix rule, e.g. `SelfAttention.q`).
 public func validateTargets(_ targets: [String]) throws {
     guard !targets.isEmpty else { throw LoRAError.invalidConfiguration("target_modules is empty") }
-    for t in targets where T5LinearModule(rawValue: t) == nil {
+    for t in targets {
+        let leaf = t.split(separator: ".", omittingEmptySubsequences: false).last.map(String.init) ?? t
+        guard T5LinearModule(rawValue: leaf) == nil else { continue }
         let known = T5LinearModule.allCases.map(\.rawValue).joined(separator: " ")
         throw LoRAError.invalidConfiguration("target module \"\(t)\" is not a T5 linear layer (known: \(known))")
     }

@@ -2,6 +2,7 @@
 // T5Model either unmerged (y += scale·(x·Aᵀ)·Bᵀ beside the frozen weight) or merged (W += scale·B·A).
 import Foundation
 import Kernels
+import LoRA
 import SafeTensors
 
 public struct LoRAAdapter: Sendable {
@@ -35,28 +36,13 @@ public struct LoRAAdapter: Sendable {
     static let keyPrefix = "base_model.model."
 
     /// Reads a PEFT adapter directory; unsupported options or inconsistent tensors are errors.
+    /// The config is read by `AdapterConfig` (strict, bounded, fuzzed: docs/ARCHITECTURE.md), with PEFT's
+    /// target rule.
     public static func load(directory: String) throws -> LoRAAdapter {
         let configPath = (directory as NSString).appendingPathComponent("adapter_config.json")
-        // A missing or unreadable file is Foundation's error (the stages map it to exit 66 or 74), not bad content.
-        let data = try Data(contentsOf: URL(fileURLWithPath: configPath))
-        guard data.count < 1 << 20, let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw T5Error(file: configPath, "not a JSON object")
-        }
-        func fail(_ problem: String) -> T5Error { T5Error(file: configPath, problem) }
-        guard (json["peft_type"] as? String ?? "LORA") == "LORA" else { throw fail("peft_type is not LORA") }
-        guard let rank = (json["r"] as? NSNumber)?.intValue, rank > 0, rank <= 65_536 else { throw fail("'r' must be a positive integer") }
-        guard let alpha = (json["lora_alpha"] as? NSNumber)?.floatValue, alpha.isFinite else { throw fail("'lora_alpha' must be a number") }
-        let useRSLoRA = json["use_rslora"] as? Bool ?? false
-        if json["use_dora"] as? Bool == true { throw fail("DoRA adapters are not supported") }
-        if json["fan_in_fan_out"] as? Bool == true { throw fail("fan_in_fan_out adapters are not supported") }
-        if let bias = json["bias"] as? String, bias != "none" { throw fail("bias '\(bias)' is not supported (only 'none')") }
-        if let pattern = json["rank_pattern"] as? [String: Any], !pattern.isEmpty { throw fail("rank_pattern is not supported") }
-        if let pattern = json["alpha_pattern"] as? [String: Any], !pattern.isEmpty { throw fail("alpha_pattern is not supported") }
-        if let saved = json["modules_to_save"] as? [Any], !saved.isEmpty { throw fail("modules_to_save is not supported") }
-        let targets: [String]
-        if let list = json["target_modules"] as? [String] { targets = list.sorted() }
-        else if let single = json["target_modules"] as? String { targets = [single] }
-        else { throw fail("'target_modules' is missing") }
+        let config = try AdapterConfig.read(from: URL(fileURLWithPath: configPath))
+        let rank = config.rank
+        let targets = config.targetPattern.map { [$0] } ?? config.targetModules.sorted()
 
         let weightsPath = (directory as NSString).appendingPathComponent("adapter_model.safetensors")
         let file: SafeTensorsFile
@@ -81,16 +67,14 @@ public struct LoRAAdapter: Sendable {
                   a.dtype.isFloatingPoint, b.dtype.isFloatingPoint else {
                 throw T5Error(file: weightsPath, "module '\(module)' has lora_A \(a.shape) / lora_B \(b.shape), expected [\(rank), in] / [out, \(rank)]")
             }
-            if targets.count > 1 || !(targets.first?.contains(where: { "^$*+?()[]|\\".contains($0) }) ?? false) {
-                let leaf = module.split(separator: ".").last.map(String.init) ?? module
-                guard targets.contains(leaf) || targets.contains(module) else {
-                    throw T5Error(file: weightsPath, "module '\(module)' is not among target_modules \(targets)")
-                }
+            guard config.targets(module: module) else {
+                throw T5Error(file: weightsPath, "module '\(module)' is not among target_modules \(targets)")
             }
             updates[module] = Update(a: try file.floats(aName), b: try file.floats(bName), rank: rank,
                                      inFeatures: a.shape[1], outFeatures: b.shape[0])
         }
-        return LoRAAdapter(rank: rank, alpha: alpha, useRSLoRA: useRSLoRA, targetModules: targets, updates: updates)
+        return LoRAAdapter(rank: rank, alpha: Float(config.alpha), useRSLoRA: config.useRSLoRA, targetModules: targets,
+                           updates: updates)
     }
 }
 

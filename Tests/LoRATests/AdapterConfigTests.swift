@@ -74,6 +74,7 @@ final class AdapterConfigTests: XCTestCase {
             ("\"task_type\": \"SEQ_2_SEQ_LM\"", "\"task_type\": \"CAUSAL_LM\"", "task_type"),
             ("\"bias\": \"none\"", "\"bias\": \"all\"", "bias"),
             ("}", "", "invalid JSON"),
+            ("\"v\"", "\"SelfAttention.lm_head\"", "SelfAttention.lm_head"),
         ]
         for (from, to, expected) in cases {
             guard let range = good.range(of: from, options: .backwards) else { return XCTFail("fixture lacks \(from)") }
@@ -87,6 +88,31 @@ final class AdapterConfigTests: XCTestCase {
         }
         XCTAssertThrowsError(try AdapterConfig(jsonData: Data("[1]".utf8)))
         XCTAssertThrowsError(try AdapterConfig(rank: 8, alpha: 8, dropout: 0, targetModules: [], baseModelNameOrPath: nil))
+    }
+
+    /// PEFT's target rule: a list entry is a module name or a "."-suffix of one; one string is a regex
+    /// full-matched against the whole name.
+    func testTargetRuleIsPEFTs() throws {
+        let good = String(decoding: try loadFixture("adapter_config_reference.json"), as: UTF8.self)
+        func config(targets: String) throws -> AdapterConfig {
+            let start = try XCTUnwrap(good.range(of: "\"target_modules\": ["))
+            let end = try XCTUnwrap(good.range(of: "]", range: start.upperBound..<good.endIndex))
+            return try AdapterConfig(jsonData: Data(good.replacingCharacters(in: start.lowerBound..<end.upperBound,
+                                                                              with: "\"target_modules\": \(targets)").utf8))
+        }
+        let q = "encoder.block.0.layer.0.SelfAttention.q", crossQ = "decoder.block.1.layer.1.EncDecAttention.q"
+        let suffix = try config(targets: #"["SelfAttention.q", "wo"]"#)
+        XCTAssertTrue(suffix.targets(module: q))
+        XCTAssertFalse(suffix.targets(module: crossQ))
+        XCTAssertTrue(suffix.targets(module: "decoder.block.0.layer.2.DenseReluDense.wo"))
+        XCTAssertFalse(suffix.targets(module: "encoder.block.0.layer.0.SelfAttention.qq"))
+        let regex = try config(targets: #"".*decoder.*\\.q""#)
+        XCTAssertEqual(regex.targetPattern, #".*decoder.*\.q"#)
+        XCTAssertTrue(regex.targets(module: crossQ))
+        XCTAssertFalse(regex.targets(module: q))
+        XCTAssertFalse(regex.targets(module: crossQ + "x"), "a full match, not a search")
+        XCTAssertEqual(try AdapterConfig(jsonData: regex.jsonData()), regex, "the pattern is written back as a string")
+        XCTAssertThrowsError(try config(targets: #""(q""#)) { XCTAssertTrue("\($0)".contains("not a regular expression"), "\($0)") }
     }
 
     func testJSONParserIsStrictAndBounded() {

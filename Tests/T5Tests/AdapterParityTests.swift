@@ -1,5 +1,6 @@
 import XCTest
 import Kernels
+import SafeTensors
 @testable import T5
 
 /// A PEFT adapter (r 8, alpha 16, q and v) applied unmerged and merged, against PEFT's logits and greedy output.
@@ -71,6 +72,35 @@ final class AdapterParityTests: XCTestCase {
         try weights.prefix(weights.count / 2).write(to: directory.appendingPathComponent("adapter_model.safetensors"))
         XCTAssertThrowsError(try LoRAAdapter.load(directory: directory.path)) { error in
             XCTAssertTrue(String(describing: error).contains("adapter_model.safetensors: tensor"), String(describing: error))
+        }
+    }
+
+    /// PEFT's other two target_modules forms, made by PEFT (scripts/fixtures/t5_target_rule_adapters.py): dotted
+    /// suffixes with rsLoRA, and one regular expression that PEFT full-matches; the same modules and logits.
+    func testSuffixAndRegexTargetAdaptersMatchPEFT() throws {
+        let batch = Fixtures.section("batch")
+        let expected = try SafeTensorsFile(path: Fixtures.path("target_rule_logits.safetensors"))
+        for (name, modules, scale) in [("suffix", 10, Float(4)), ("regex", 6, Float(1))] {
+            let model = try T5Model.load(directory: Fixtures.path("tiny"))
+            let adapter = try LoRAAdapter.load(directory: Fixtures.path("adapter_\(name)"))
+            XCTAssertEqual(adapter.updates.count, modules, name)
+            XCTAssertEqual(adapter.scale, scale, name)
+            try model.apply(adapter, mode: .unmerged)
+            let encoder = try model.encode(Fixtures.ids(batch["sources"]))
+            let logits = try model.logits(encoder: encoder, decoderInput: Fixtures.ids(batch["decoder_input"]))
+            let diff = maxAbsDifference(logits.pointer, try expected.floats("\(name).logits"))
+            XCTAssertLessThan(diff.value, 1e-4, "\(name): max |diff| at \(diff.index)")
+        }
+        // A module the regex does not full-match is refused (PEFT would not have made it).
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("t5-regex-adapter-\(UUID())")
+        try FileManager.default.copyItem(atPath: Fixtures.path("adapter_regex"), toPath: directory.path)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("adapter_config.json")
+        let text = try String(contentsOf: config, encoding: .utf8)
+        try text.replacingOccurrences(of: #"".*decoder.*\\.(k|wi_0)""#, with: #"".*decoder.*\\.k""#)
+            .write(to: config, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try LoRAAdapter.load(directory: directory.path)) { error in
+            XCTAssertTrue(String(describing: error).contains("DenseReluDense.wi_0' is not among target_modules"), "\(error)")
         }
     }
 }

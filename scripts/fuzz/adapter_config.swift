@@ -1,8 +1,13 @@
-// libFuzzer harness: adapter_config.json through LoRA/AdapterConfig.swift's strict reader.
+// libFuzzer harness: adapter_config.json through LoRA/AdapterConfig.swift's strict reader (the one
+// `generate` loads adapters with), then PEFT's target rule on T5 module names (a list, or a regex).
 import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzAdapterConfig(_ data: UnsafeRawPointer, _ size: Int) -> CInt {
-    _ = try? AdapterConfig(jsonData: Data(bytes: data, count: size), path: "fuzz")
+    guard let config = try? AdapterConfig(jsonData: Data(bytes: data, count: size), path: "fuzz") else { return 0 }
+    for module in ["encoder.block.0.layer.0.SelfAttention.q", "decoder.block.11.layer.2.DenseReluDense.wo", "lm_head"] {
+        _ = config.targets(module: module)
+    }
+    _ = config.jsonData()
     return 0
 }
