@@ -55,7 +55,7 @@ train:
   epochs: 10
   max_steps: 0               # 0 = epochs * steps per epoch
   batch_size: 8
-  grad_accum: 1
+  grad_accum: 1               # micro-batches per step; loss over the step's label tokens (HF >= 4.46)
   lr: 0.001
   weight_decay: 0.01
   beta1: 0.9

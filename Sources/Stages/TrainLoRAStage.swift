@@ -14,7 +14,8 @@ import T5Training
 public enum TrainLoRAStage {
     @discardableResult
     public static func run(_ options: StageOptions, resume: Bool = false, root: URL? = nil) throws -> StageResult {
-        let run = try StageRun(stage: "train-lora", formatVersion: 2, options: options, root: root)
+        // Format 3: gradient accumulation normalised by the step's labelled tokens (Hugging Face ≥ 4.46).
+        let run = try StageRun(stage: "train-lora", formatVersion: 3, options: options, root: root)
         let p = run.params
         let full = p.string("train.mode") == "full"
         var lora: LoRASettings?

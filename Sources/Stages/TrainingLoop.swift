@@ -84,15 +84,19 @@ public final class TrainingLoop {
         var validationLosses: [Float] = []
         for step in startStep..<plan.totalSteps {
             model.zeroGradients()
-            let micro = plan.microBatches(ofStep: step)
-            var lossSum: Float = 0
-            for batch in micro {
-                let b = try TrainingBatch(sources: batch.map { train.sources[$0] }, targets: batch.map { train.labels[$0] },
-                                          vocabSize: model.config.vocabSize, label: "train batch")
-                lossSum += try model.forwardBackward(b, lossScale: 1 / Float(micro.count))
-                examplesSeen += batch.count
+            let micro = try plan.microBatches(ofStep: step).map { batch in
+                try TrainingBatch(sources: batch.map { train.sources[$0] }, targets: batch.map { train.labels[$0] },
+                                  vocabSize: model.config.vocabSize, label: "train batch")
             }
-            let loss = lossSum / Float(micro.count)
+            // Hugging Face ≥ 4.46: every micro-batch's summed token loss over the labelled tokens of the whole step.
+            let labelTokens = micro.reduce(0) { $0 + $1.labelledTokens }
+            var weightedLoss: Double = 0, loss: Float = 0
+            for b in micro {
+                loss = try model.forwardBackward(b, labelTokensInStep: labelTokens)
+                weightedLoss += Double(loss) * Double(b.labelledTokens)
+                examplesSeen += b.batchSize
+            }
+            if micro.count > 1 { loss = labelTokens == 0 ? 0 : Float(weightedLoss / Double(labelTokens)) }
             let norm = optimizer.clipGradients()
             guard loss.isFinite, norm.isFinite else {
                 throw PipelineError(.trainingDiverged, "training diverged at step \(step + 1): loss \(loss), gradient norm \(norm); "

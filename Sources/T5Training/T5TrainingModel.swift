@@ -72,10 +72,13 @@ public final class T5TrainingModel: @unchecked Sendable {
         return Float(total.squareRoot())
     }
 
-    /// Training step's forward + backward: dropout on, gradients ACCUMULATED (call `zeroGradients` first),
-    /// scaled by `lossScale` (1/accumulation steps). Returns the mean token loss; advances `step`.
+    /// Training step's forward + backward: dropout on, gradients ACCUMULATED (call `zeroGradients` first).
+    /// The gradient is that of (sum of this batch's token losses) / `labelTokensInStep`: by default this
+    /// batch's labelled tokens (the mean); with gradient accumulation, the labelled tokens of all the step's
+    /// micro-batches, as Hugging Face ≥ 4.46 normalises (`num_items_in_batch`), so that accumulated
+    /// micro-batches give the gradient of the whole batch. Returns this batch's mean token loss; advances `step`.
     @discardableResult
-    public func forwardBackward(_ batch: TrainingBatch, lossScale: Float = 1) throws -> Float {
+    public func forwardBackward(_ batch: TrainingBatch, labelTokensInStep: Int? = nil) throws -> Float {
         try validate(batch)
         context.training = true
         context.dropoutRate = dropoutRate
@@ -84,7 +87,7 @@ public final class T5TrainingModel: @unchecked Sendable {
         context.attention = .zero
         defer { step += 1 }
         let saved = forward(batch)
-        backward(batch, saved, lossScale: lossScale)
+        backward(batch, saved, labelTokens: labelTokensInStep ?? batch.labelledTokens)
         return saved.loss
     }
 
@@ -293,7 +296,7 @@ public final class T5TrainingModel: @unchecked Sendable {
 
     // MARK: backward
 
-    func backward(_ batch: TrainingBatch, _ acts: Activations, lossScale: Float) {
+    func backward(_ batch: TrainingBatch, _ acts: Activations, labelTokens: Int) {
         let d = config.dModel, heads = config.numHeads, vocab = config.vocabSize
         let encRows = batch.sourceTokens, decRows = batch.targetTokens
         let (encSpans, selfSpans, crossSpans) = (acts.spans.encoder, acts.spans.decoder, acts.spans.cross)
@@ -301,7 +304,7 @@ public final class T5TrainingModel: @unchecked Sendable {
 
         // loss → logits (in place) → lm_head
         TokenCrossEntropy.backward(logits: acts.logits, logSumExp: acts.logSumExp, targets: batch.labels, vocab: vocab,
-                                   dloss: lossScale, threads: threads)
+                                   normalizer: labelTokens, threads: threads)
         if let dw = weights.lmHead.gradient {
             Linear.backwardWeight(acts.logits, input: acts.lmInput, dw, rows: decRows, inFeatures: d, outFeatures: vocab)
         }

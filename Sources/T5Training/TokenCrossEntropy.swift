@@ -25,11 +25,11 @@ enum TokenCrossEntropy {
         return counted == 0 ? 0 : Float(total / Double(counted))
     }
 
-    /// logits ← dloss · (softmax − onehot) / count on counted rows, 0 on ignored rows.
+    /// logits ← (softmax − onehot) / normalizer on counted rows, 0 on ignored rows: the gradient of the
+    /// summed token loss divided by `normalizer` (this batch's counted rows for the mean).
     static func backward(logits: UnsafeMutablePointer<Float>, logSumExp: UnsafePointer<Float>, targets: [Int32], vocab: Int,
-                         dloss: Float, threads: Int) {
-        let counted = targets.lazy.filter { $0 != TrainingBatch.ignoreIndex }.count
-        let scale = counted == 0 ? 0 : dloss / Float(counted)
+                         normalizer: Int, threads: Int) {
+        let scale = normalizer == 0 ? 0 : 1 / Float(normalizer)
         targets.withUnsafeBufferPointer { targets in
             Parallel.forRanges(targets.count, costPerItem: 3 * vocab) { rows in
                 for row in rows {

@@ -30,6 +30,36 @@ final class PEFTParityTests: XCTestCase {
         try checkLoRAGradients("gated", golden: "ragged", threads: 2)
     }
 
+    /// Gradient accumulation as Hugging Face ≥ 4.46 normalises it: micro-batches {0, 1, 2} and {3, 4} of the
+    /// ragged batch, each's summed token loss over the labelled tokens of both, give PEFT's whole-batch
+    /// gradient (batch_size 5, grad_accum 1 = batch_size 3 + 2, grad_accum 2), and the step's mean loss.
+    func testAccumulatedMicroBatchesGiveTheWholeBatchGradient() throws {
+        let golden = try Fixture.load("gated", golden: "ragged")
+        let whole = golden.batch
+        func slice(_ examples: Range<Int>) throws -> TrainingBatch {
+            try TrainingBatch(sources: examples.map { Array(whole.inputIds[whole.sourceOffsets[$0]..<whole.sourceOffsets[$0 + 1]]) },
+                              targets: examples.map { Array(whole.labels[whole.targetOffsets[$0]..<whole.targetOffsets[$0 + 1]]) },
+                              vocabSize: golden.config.vocabSize)
+        }
+        let micro = [try slice(0..<3), try slice(3..<5)]
+        let tokens = micro.reduce(0) { $0 + $1.labelledTokens }
+        XCTAssertEqual(tokens, whole.labelledTokens)
+        XCTAssertNotEqual(micro[0].labelledTokens, micro[1].labelledTokens, "unequal halves tell the two normalisations apart")
+
+        let accumulated = try golden.makeLoRAModel(threads: 2), single = try golden.makeLoRAModel(threads: 2)
+        accumulated.zeroGradients()
+        var weighted: Double = 0
+        for b in micro { weighted += Double(try accumulated.forwardBackward(b, labelTokensInStep: tokens)) * Double(b.labelledTokens) }
+        single.zeroGradients()
+        try single.forwardBackward(whole)
+        let reference = (golden.json["lora"] as! [String: Any])["loss"] as! Double
+        XCTAssertEqual(weighted / Double(tokens), reference, accuracy: 1e-5 * abs(reference))
+        for (p, q) in zip(accumulated.trainableParameters, single.trainableParameters) {
+            XCTAssertLessThan(Fixture.relativeError(p.gradients!, try golden.floats("grad." + p.name)), 1e-4, p.name)
+            XCTAssertLessThan(Fixture.relativeError(p.gradients!, q.gradients!), 1e-5, "\(p.name): accumulated vs one batch")
+        }
+    }
+
     func testRaggedBatchFullFineTuneGradientsMatchPaddedTorch() throws { try checkFullGradients("gated", golden: "ragged") }
 
     func checkFullGradients(_ name: String, golden batch: String = "golden") throws {

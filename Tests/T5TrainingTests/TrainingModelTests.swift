@@ -48,7 +48,7 @@ final class TrainingModelTests: XCTestCase {
         model.zeroGradients()
         try model.forwardBackward(batch)
         let once = model.trainableParameters.flatMap { $0.gradients! }
-        try model.forwardBackward(batch, lossScale: 1)
+        try model.forwardBackward(batch)
         let twice = model.trainableParameters.flatMap { $0.gradients! }
         XCTAssertLessThan(Fixture.relativeError(twice, once.map { 2 * $0 }), 1e-6)
         XCTAssertEqual(model.step, 2)
