@@ -64,6 +64,7 @@ train:
   warmup_steps: 0
   max_grad_norm: 1.0
   dropout_rate: 0.1          # T5's own dropout while training
+  label_smoothing: 0.0       # HF label_smoothing_factor (training and validation loss); 0 = off
   group_by_length: false
   seed: 42
   checkpoint_every: 100      # steps; also at the end of every epoch

@@ -70,6 +70,7 @@ public enum ParameterSchema {
         .init(key: "train.warmup_steps", type: .int),
         .init(key: "train.max_grad_norm", type: .double),
         .init(key: "train.dropout_rate", type: .double),
+        .init(key: "train.label_smoothing", type: .double),
         .init(key: "train.group_by_length", type: .bool),
         .init(key: "train.seed", type: .int),
         .init(key: "train.checkpoint_every", type: .int),

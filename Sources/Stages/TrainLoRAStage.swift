@@ -27,6 +27,10 @@ public enum TrainLoRAStage {
         }
         let s = trainingSettings(p)
         let dropoutRate = Float(p.double("train.dropout_rate"))
+        let labelSmoothing = p.double("train.label_smoothing")
+        guard labelSmoothing >= 0, labelSmoothing < 1 else {
+            throw PipelineError.usage("train.label_smoothing = \(labelSmoothing) must be in [0, 1)", path: options.config)
+        }
         let threads = p.int("runtime.threads")
         let weightsDType = p.string("train.weights_dtype")
         guard threads > 0 else { throw PipelineError.usage("runtime.threads must be > 0", path: options.config) }
@@ -54,6 +58,7 @@ public enum TrainLoRAStage {
             let validation = try TokenFile.read(path: validationTokens.path, vocabularySize: config.vocabSize)
             let model = try T5TrainingModel(config: config, file: weights, mode: lora.map { .lora($0) } ?? .full,
                                             dropoutRate: dropoutRate, dropoutSeed: s.seed, threads: threads)
+            model.labelSmoothing = Float(labelSmoothing)
             if let lora { try initializeAdapters(model, settings: lora, seed: s.seed) }
             report("train-lora: \(full ? "full fine-tune" : "LoRA") on \(train.count) examples, "
                    + "\(model.trainableParameters.reduce(0) { $0 + $1.count }) trainable parameters"

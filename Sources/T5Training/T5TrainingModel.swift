@@ -15,6 +15,9 @@ public final class T5TrainingModel: @unchecked Sendable {
     public let loraLayers: [LinearLayer]
     /// T5's dropout_rate, applied while training (0 turns it off).
     public var dropoutRate: Float
+    /// Hugging Face's `label_smoothing_factor` ε, in training and evaluation losses alike (as the Trainer's
+    /// `compute_loss` applies its LabelSmoother to both); 0 = plain cross-entropy.
+    public var labelSmoothing: Float = 0
     /// Seed of every dropout mask; with `step` it fixes the masks of a training step.
     public var dropoutSeed: UInt64
     /// Counts training forward passes: advanced by each `forwardBackward` (save it in checkpoints).
@@ -287,7 +290,7 @@ public final class T5TrainingModel: @unchecked Sendable {
         let logits = arena.floats(decRows * vocab), logSumExp = arena.floats(decRows)
         Linear.forward(lmInput, weight: weights.lmHead.value, logits, rows: decRows, inFeatures: d, outFeatures: vocab)
         let loss = TokenCrossEntropy.forward(logits: logits, targets: batch.labels, vocab: vocab, logSumExp: logSumExp,
-                                             threads: threads)
+                                             labelSmoothing: labelSmoothing, threads: threads)
         return Activations(encoder: encoderActs, encoderLast: encoderLast, encoderFinalRstd: encoderFinalRstd,
                            encoderOutput: encoderOutput, decoder: decoderActs, decoderLast: decoderLast,
                            decoderFinalRstd: decoderFinalRstd, lmInput: lmInput, logits: logits, logSumExp: logSumExp,
@@ -304,7 +307,7 @@ public final class T5TrainingModel: @unchecked Sendable {
 
         // loss → logits (in place) → lm_head
         TokenCrossEntropy.backward(logits: acts.logits, logSumExp: acts.logSumExp, targets: batch.labels, vocab: vocab,
-                                   normalizer: labelTokens, threads: threads)
+                                   normalizer: labelTokens, labelSmoothing: labelSmoothing, threads: threads)
         if let dw = weights.lmHead.gradient {
             Linear.backwardWeight(acts.logits, input: acts.lmInput, dw, rows: decRows, inFeatures: d, outFeatures: vocab)
         }

@@ -148,6 +148,7 @@ func serve(_ args: [String]) throws {
     let model = try T5TrainingModel(config: config, file: file, mode: .lora(settings),
                                     dropoutRate: Float(p.double("train.dropout_rate")),
                                     dropoutSeed: UInt64(plan.seed), threads: threads)
+    model.labelSmoothing = Float(p.double("train.label_smoothing"))
     try TrainLoRAStage.initializeAdapters(model, settings: settings, seed: UInt64(plan.seed))
     let params = model.trainableParameters
     let optimizer = try TrainingOptimizer(params: params, settings: training, totalSteps: plan.totalSteps)

@@ -26,6 +26,10 @@ final class TrainLoRAStageTests: XCTestCase {
         // A LoRA setting reruns training; a generation setting does not.
         XCTAssertTrue(try TrainLoRAStage.run(try p.options(args + ["--set", "generation.num_beams=2"]), root: p.root).cacheHit)
         XCTAssertFalse(try TrainLoRAStage.run(try p.options(args + ["--set", "lora.alpha=8"]), root: p.root).cacheHit)
+        XCTAssertFalse(try TrainLoRAStage.run(try p.options(args + ["--set", "train.label_smoothing=0.1"]), root: p.root).cacheHit)
+        XCTAssertThrowsError(try TrainLoRAStage.run(try p.options(args + ["--set", "train.label_smoothing=1"]), root: p.root)) {
+            XCTAssertTrue("\($0)".contains("train.label_smoothing = 1.0 must be in [0, 1)"), "\($0)")
+        }
     }
 
     /// Hugging Face ≥ 4.46's accumulation: batch_size 8 with grad_accum 1 and batch_size 4 with grad_accum 2

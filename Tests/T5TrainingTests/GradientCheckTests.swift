@@ -38,6 +38,15 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertTrue(model.weights.linears.allSatisfy { !$0.weight.isTrainable }, "LoRA mode must freeze base weights")
         try checkGradients(model, try TinyModel.batch(vocab: config.vocabSize), seed: 13, epsilon: 3e-3)
     }
+
+    /// The label-smoothed loss's backward (ε 0.2), through the whole model.
+    func testFullFineTuneWithLabelSmoothing() throws {
+        let config = TinyModel.config(gated: true, tied: false)
+        let model = try T5TrainingModel(config: config, file: try TinyModel.file(config, seed: 7), mode: .full,
+                                        dropoutRate: 0.1, dropoutSeed: 8)
+        model.labelSmoothing = 0.2
+        try checkGradients(model, try TinyModel.batch(vocab: config.vocabSize), seed: 14)
+    }
 }
 
 extension XCTestCase {

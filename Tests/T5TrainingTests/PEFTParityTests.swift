@@ -60,6 +60,35 @@ final class PEFTParityTests: XCTestCase {
         }
     }
 
+    /// Hugging Face's LabelSmoother (ε 0.1, padding masked) on the ragged batch, PEFT's LoRA gradients
+    /// (scripts/fixtures/train_label_smoothing_fixture.py): normalised by the batch's labelled tokens, and by
+    /// twice as many (`num_items_in_batch`, as under gradient accumulation).
+    func testLabelSmoothedLossAndGradientsMatchHuggingFace() throws {
+        let golden = try Fixture.load("gated", golden: "ragged")
+        let directory = URL(fileURLWithPath: golden.directory)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("label_smoothing.json")))
+            as! [String: Any]
+        let expected = try SafeTensorsFile(path: directory.appendingPathComponent("label_smoothing.safetensors").path)
+        for (name, items) in [("grad", nil), ("grad_items", 2 * golden.batch.labelledTokens)] as [(String, Int?)] {
+            let model = try golden.makeLoRAModel(threads: 2)
+            model.labelSmoothing = Float(json["epsilon"] as! Double)
+            model.zeroGradients()
+            let loss = try model.forwardBackward(golden.batch, labelTokensInStep: items)
+            let reference = (json[name] as! [String: Any])["loss"] as! Double
+            // forwardBackward returns the batch's mean; HF's loss with num_items_in_batch is the sum over `items`.
+            let scaled = Double(loss) * Double(golden.batch.labelledTokens) / Double(items ?? golden.batch.labelledTokens)
+            XCTAssertEqual(scaled, reference, accuracy: 1e-5 * abs(reference), name)
+            for p in model.trainableParameters {
+                XCTAssertLessThan(Fixture.relativeError(p.gradients!, try expected.floats("\(name).\(p.name)")), 1e-4,
+                                  "\(name) \(p.name)")
+            }
+        }
+        // ε = 0 is the plain loss, bit for bit.
+        let plain = try golden.makeLoRAModel(threads: 2), zero = try golden.makeLoRAModel(threads: 2)
+        zero.labelSmoothing = 0
+        XCTAssertEqual(try plain.loss(golden.batch), try zero.loss(golden.batch))
+    }
+
     func testRaggedBatchFullFineTuneGradientsMatchPaddedTorch() throws { try checkFullGradients("gated", golden: "ragged") }
 
     func checkFullGradients(_ name: String, golden batch: String = "golden") throws {
