@@ -47,7 +47,7 @@ lora:
   r: 32
   alpha: 32
   dropout: 0.05
-  target_modules: [q, v]
+  target_modules: [q, v]     # PEFT names or dotted suffixes; [all-linear]: every linear layer but lm_head
   use_rslora: false
 
 train:

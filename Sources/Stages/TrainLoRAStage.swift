@@ -69,7 +69,7 @@ public enum TrainLoRAStage {
             try Data(log.joined().utf8).write(to: ws.url(for: "log.jsonl"))
             if let lora {
                 let adapterConfig = try AdapterConfig(rank: lora.rank, alpha: p.double("lora.alpha"), dropout: p.double("lora.dropout"),
-                                                      targetModules: lora.targetModules, useRSLoRA: lora.useRSLoRA,
+                                                      targetModules: writtenTargets(p, lora, model: model), useRSLoRA: lora.useRSLoRA,
                                                       baseModelNameOrPath: modelName(run))
                 try adapterConfig.write(to: ws.url(for: "adapter_config.json"))
                 try Data(model.loraSafeTensors()).write(to: ws.url(for: "adapter_model.safetensors"))
@@ -108,11 +108,23 @@ public enum TrainLoRAStage {
         try model.setLoRA(values, source: "LoRA initialisation")
     }
 
+    /// target_modules as adapter_config.json records them: the names the user gave, or for "all-linear"
+    /// the leaf names of the layers it expanded to in this model (q, k, v, o, wi_0, wi_1, wo for flan-t5).
+    static func writtenTargets(_ p: ParameterReader, _ lora: LoRASettings, model: T5TrainingModel) -> [String] {
+        guard p.strings("lora.target_modules") == [allLinear] else { return lora.targetModules }
+        return Set(model.loraLayers.map { $0.path.split(separator: ".").last.map(String.init) ?? $0.path }).sorted()
+    }
+
     /// What adapter_config.json names as the base: the hub id, or the local directory.
     /// `lora.*` as the trainer takes it.
+    public static let allLinear = "all-linear"
+
     public static func loraSettings(_ p: ParameterReader) -> LoRASettings {
-        LoRASettings(rank: p.int("lora.r"), alpha: Float(p.double("lora.alpha")), dropout: Float(p.double("lora.dropout")),
-                     targetModules: p.strings("lora.target_modules"), useRSLoRA: p.bool("lora.use_rslora"))
+        var targets = p.strings("lora.target_modules")
+        // PEFT's "all-linear": every linear layer of the blocks (those the model has), never the output layer.
+        if targets == [allLinear] { targets = T5LinearModule.allCases.map(\.rawValue) }
+        return LoRASettings(rank: p.int("lora.r"), alpha: Float(p.double("lora.alpha")), dropout: Float(p.double("lora.dropout")),
+                            targetModules: targets, useRSLoRA: p.bool("lora.use_rslora"))
     }
 
     /// `train.*` as the training loop takes it.

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import LoRA
 import Pipeline
 import SafeTensors
 import XCTest
@@ -54,6 +55,21 @@ final class TrainLoRAStageTests: XCTestCase {
             XCTAssertEqual(a.loss, b.loss, accuracy: 1e-5 * a.loss)
             XCTAssertEqual(a.norm, b.norm, accuracy: 1e-4 * a.norm)
         }
+    }
+
+    /// `lora.target_modules: [all-linear]` adapts every linear layer of the blocks and never lm_head; the
+    /// expanded leaf names are what adapter_config.json records, and generate loads the adapter.
+    func testAllLinearTargetsEveryBlockLinearAndWritesTheExpandedList() throws {
+        let p = try StageTestProject()
+        let args = try p.prepareForTraining(examples: 8, extra: ["--set", "lora.target_modules=[all-linear]", "--set", "train.max_steps=2"])
+        try TrainLoRAStage.run(try p.options(args), root: p.root)
+        let adapter = try SafeTensorsFile(path: p.url("data/adapter/adapter_model.safetensors").path)
+        // 1 encoder layer x (q, k, v, o, wi_0, wi_1, wo) + 1 decoder layer x (4 self + 4 cross + 3 FFN), A and B each.
+        XCTAssertEqual(adapter.tensors.count, 2 * (7 + 11))
+        XCTAssertFalse(adapter.tensors.keys.contains { $0.contains("lm_head") })
+        let config = try AdapterConfig.read(from: p.url("data/adapter/adapter_config.json"))
+        XCTAssertEqual(config.targetModules, ["k", "o", "q", "v", "wi_0", "wi_1", "wo"])
+        XCTAssertNoThrow(try GenerateStage.run(try p.options(args), variant: .lora, root: p.root))
     }
 
     func testVerifyRecomputesTheSameBytes() throws {
