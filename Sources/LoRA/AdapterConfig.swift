@@ -22,6 +22,18 @@ public struct AdapterConfig: Equatable, Sendable {
     public var baseModelNameOrPath: String?
     /// `inference_mode`: PEFT sets it when saving a model for inference.
     public var inferenceMode: Bool
+    /// `rank_pattern` / `alpha_pattern`: per-module r and lora_alpha, by PEFT's pattern rule (`rank(module:)`).
+    /// Read from and written back through `otherFields`, where they are kept as read.
+    public var rankPattern: [String: Int] {
+        guard case .object(let o)? = otherFields["rank_pattern"] else { return [:] }
+        return o.compactMapValues { if case .int(let r) = $0 { return r } else { return nil } }
+    }
+    public var alphaPattern: [String: Double] {
+        guard case .object(let o)? = otherFields["alpha_pattern"] else { return [:] }
+        return o.compactMapValues { v -> Double? in
+            switch v { case .int(let a): return Double(a); case .double(let a): return a; default: return nil }
+        }
+    }
     /// Every other field, by its JSON name.
     public var otherFields: [String: JSONValue]
 
@@ -110,6 +122,27 @@ public struct AdapterConfig: Equatable, Sendable {
                 throw bad("\(key) = \(value.pythonJSON().replacingOccurrences(of: "\n", with: "")) is not supported (only plain LoRA on linear layers)")
             }
         }
+        for (field, integral) in [("rank_pattern", true), ("alpha_pattern", false)] {
+            switch fields[field] {
+            case nil, .null?: continue
+            case .object(let o)?:
+                for (pattern, value) in o {
+                    guard (try? NSRegularExpression(pattern: Self.patternRegex(pattern))) != nil else {
+                        throw bad("\(field) key \"\(pattern)\" is not a regular expression")
+                    }
+                    switch value {
+                    case .int(let v) where v > 0 && (!integral || v <= 65_536): continue
+                    case .double(let v) where !integral && v.isFinite && v > 0: continue
+                    default: throw bad("\(field)[\"\(pattern)\"] must be a positive \(integral ? "integer" : "number")")
+                    }
+                }
+            default: throw bad("\(field) is not an object")
+            }
+        }
+        if useRSLoRA, !rankPattern.isEmpty || !alphaPattern.isEmpty {
+            // PEFT refuses this combination when it saves; an adapter that has it was not made by PEFT.
+            throw bad("use_rslora with rank_pattern or alpha_pattern is not supported")
+        }
         if let task = fields["task_type"], task != .null, task != .string("SEQ_2_SEQ_LM") {
             throw bad("task_type is \(task.pythonJSON()), not SEQ_2_SEQ_LM")
         }
@@ -134,6 +167,29 @@ public struct AdapterConfig: Equatable, Sendable {
             throw LoRAError.invalidConfiguration("lora_dropout = \(dropout) must be in [0, 1)")
         }
         if targetPattern == nil { try validateTargets(targetModules) }
+    }
+
+    /// PEFT's `get_pattern_key`: the first pattern (in sorted order, the order of a saved config) that matches
+    /// the end of the module's name after a "." (`re.match(rf"(.*\.)?({key})$", name)`).
+    static func patternRegex(_ key: String) -> String { "^(.*\\.)?(\(key))$" }
+
+    static func matchingKey(_ keys: [String], module name: String) -> String? {
+        keys.sorted().first { key in
+            guard let regex = try? NSRegularExpression(pattern: patternRegex(key)) else { return false }
+            return regex.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
+        }
+    }
+
+    /// r of the module `name`: its rank_pattern entry, else `r`.
+    public func rank(module name: String) -> Int {
+        let pattern = rankPattern
+        return Self.matchingKey(Array(pattern.keys), module: name).flatMap { pattern[$0] } ?? rank
+    }
+
+    /// lora_alpha of the module `name`: its alpha_pattern entry, else `lora_alpha`.
+    public func alpha(module name: String) -> Double {
+        let pattern = alphaPattern
+        return Self.matchingKey(Array(pattern.keys), module: name).flatMap { pattern[$0] } ?? alpha
     }
 
     /// PEFT's rule for whether the module `name` (e.g. `encoder.block.0.layer.0.SelfAttention.q`)
@@ -186,7 +242,7 @@ public struct AdapterConfig: Equatable, Sendable {
 
     /// Fields that change the adapter's math or layout: accepted only at their neutral value.
     static let unsupportedUnlessNeutral: [String: JSONValue] = [
-        "alpha_pattern": .object([:]), "rank_pattern": .object([:]), "bias": .string("none"),
+        "bias": .string("none"),
         "use_dora": .bool(false), "lora_bias": .bool(false), "fan_in_fan_out": .bool(false),
         "layers_to_transform": .null, "layers_pattern": .null, "layer_replication": .null,
         "modules_to_save": .null, "exclude_modules": .null, "target_parameters": .null,

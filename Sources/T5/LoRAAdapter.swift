@@ -13,13 +13,15 @@ public struct LoRAAdapter: Sendable {
         public let rank: Int
         public let inFeatures: Int
         public let outFeatures: Int
+        /// alpha/r (or alpha/√r) with this module's r and alpha (rank_pattern / alpha_pattern).
+        public let scale: Float
     }
 
     public let rank: Int
     public let alpha: Float
     public let useRSLoRA: Bool
     public let targetModules: [String]
-    /// alpha / r, or alpha / sqrt(r) with rsLoRA.
+    /// alpha / r, or alpha / sqrt(r) with rsLoRA, for the modules no rank_pattern / alpha_pattern names.
     public let scale: Float
     /// By module path, e.g. "encoder.block.0.layer.0.SelfAttention.q".
     public let updates: [String: Update]
@@ -29,8 +31,12 @@ public struct LoRAAdapter: Sendable {
         self.alpha = alpha
         self.useRSLoRA = useRSLoRA
         self.targetModules = targetModules
-        self.scale = useRSLoRA ? alpha / Float(rank).squareRoot() : alpha / Float(rank)
+        self.scale = Self.scale(rank: rank, alpha: alpha, useRSLoRA: useRSLoRA)
         self.updates = updates
+    }
+
+    static func scale(rank: Int, alpha: Float, useRSLoRA: Bool) -> Float {
+        useRSLoRA ? alpha / Float(rank).squareRoot() : alpha / Float(rank)
     }
 
     static let keyPrefix = "base_model.model."
@@ -41,7 +47,6 @@ public struct LoRAAdapter: Sendable {
     public static func load(directory: String) throws -> LoRAAdapter {
         let configPath = (directory as NSString).appendingPathComponent("adapter_config.json")
         let config = try AdapterConfig.read(from: URL(fileURLWithPath: configPath))
-        let rank = config.rank
         let targets = config.targetPattern.map { [$0] } ?? config.targetModules.sorted()
 
         let weightsPath = (directory as NSString).appendingPathComponent("adapter_model.safetensors")
@@ -63,6 +68,7 @@ public struct LoRAAdapter: Sendable {
             guard let a = file.tensors[aName], let b = file.tensors[bName] else {
                 throw T5Error(file: weightsPath, "module '\(module)' lacks its lora_A or lora_B tensor")
             }
+            let rank = config.rank(module: module)
             guard a.shape.count == 2, b.shape.count == 2, a.shape[0] == rank, b.shape[1] == rank,
                   a.dtype.isFloatingPoint, b.dtype.isFloatingPoint else {
                 throw T5Error(file: weightsPath, "module '\(module)' has lora_A \(a.shape) / lora_B \(b.shape), expected [\(rank), in] / [out, \(rank)]")
@@ -71,9 +77,10 @@ public struct LoRAAdapter: Sendable {
                 throw T5Error(file: weightsPath, "module '\(module)' is not among target_modules \(targets)")
             }
             updates[module] = Update(a: try file.floats(aName), b: try file.floats(bName), rank: rank,
-                                     inFeatures: a.shape[1], outFeatures: b.shape[0])
+                                     inFeatures: a.shape[1], outFeatures: b.shape[0],
+                                     scale: scale(rank: rank, alpha: Float(config.alpha(module: module)), useRSLoRA: config.useRSLoRA))
         }
-        return LoRAAdapter(rank: rank, alpha: Float(config.alpha), useRSLoRA: config.useRSLoRA, targetModules: targets,
+        return LoRAAdapter(rank: config.rank, alpha: Float(config.alpha), useRSLoRA: config.useRSLoRA, targetModules: targets,
                            updates: updates)
     }
 }
@@ -98,13 +105,13 @@ extension T5Model {
             let projection = projections[module]!
             switch mode {
             case .unmerged:
-                projection.lora = LowRankUpdate(a: FloatBuffer(update.a), b: FloatBuffer(update.b), rank: update.rank, scale: adapter.scale)
+                projection.lora = LowRankUpdate(a: FloatBuffer(update.a), b: FloatBuffer(update.b), rank: update.rank, scale: update.scale)
             case .merged:
                 // W + scale · B·A in fp32, then back to the model's weight precision
                 var merged = projection.weight.converted(to: .f32).floats()
                 merged.withUnsafeMutableBufferPointer { w in
                     GEMM.matmul(update.b, update.a, w.baseAddress!, m: update.outFeatures, k: update.rank, n: update.inFeatures,
-                                alpha: adapter.scale, beta: 1)
+                                alpha: update.scale, beta: 1)
                 }
                 let precision = projection.weight.precision
                 projection.weight = WeightMatrix(rows: update.outFeatures, cols: update.inFeatures, values: merged).converted(to: precision)

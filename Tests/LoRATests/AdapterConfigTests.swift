@@ -69,7 +69,7 @@ final class AdapterConfigTests: XCTestCase {
             ("\"peft_type\": \"LORA\"", "\"peft_type\": \"IA3\"", "peft_type"),
             ("\"v\"", "\"layer_norm\"", "layer_norm"),
             ("\"use_dora\": false", "\"use_dora\": true", "use_dora"),
-            ("\"rank_pattern\": {}", "\"rank_pattern\": {\"q\": 4}", "rank_pattern"),
+            ("\"rank_pattern\": {}", "\"rank_pattern\": {\"q\": 0}", "rank_pattern[\"q\"] must be a positive integer"),
             ("\"lora_dropout\": 0.05", "\"lora_dropout\": 1.5", "lora_dropout"),
             ("\"task_type\": \"SEQ_2_SEQ_LM\"", "\"task_type\": \"CAUSAL_LM\"", "task_type"),
             ("\"bias\": \"none\"", "\"bias\": \"all\"", "bias"),

@@ -59,7 +59,7 @@ final class AdapterParityTests: XCTestCase {
     }
 
     func testRSLoRAScaleAndCorruptAdapterDirectory() throws {
-        let update = LoRAAdapter.Update(a: [1], b: [1], rank: 4, inFeatures: 1, outFeatures: 1)
+        let update = LoRAAdapter.Update(a: [1], b: [1], rank: 4, inFeatures: 1, outFeatures: 1, scale: 2)
         XCTAssertEqual(LoRAAdapter(rank: 4, alpha: 8, useRSLoRA: true, targetModules: ["q"], updates: ["q": update]).scale, 4)
         XCTAssertEqual(LoRAAdapter(rank: 4, alpha: 8, useRSLoRA: false, targetModules: ["q"], updates: ["q": update]).scale, 2)
 
@@ -76,15 +76,26 @@ final class AdapterParityTests: XCTestCase {
     }
 
     /// PEFT's other two target_modules forms, made by PEFT (scripts/fixtures/t5_target_rule_adapters.py): dotted
-    /// suffixes with rsLoRA, and one regular expression that PEFT full-matches; the same modules and logits.
+    /// suffixes with rsLoRA, and one regular expression that PEFT full-matches; and per-module r and alpha
+    /// (rank_pattern, alpha_pattern): the same modules, ranks, scales and logits.
     func testSuffixAndRegexTargetAdaptersMatchPEFT() throws {
         let batch = Fixtures.section("batch")
         let expected = try SafeTensorsFile(path: Fixtures.path("target_rule_logits.safetensors"))
-        for (name, modules, scale) in [("suffix", 10, Float(4)), ("regex", 6, Float(1))] {
+        for (name, modules, scale) in [("suffix", 10, Float(4)), ("regex", 6, Float(1)), ("pattern", 16, Float(2))] {
             let model = try T5Model.load(directory: Fixtures.path("tiny"))
             let adapter = try LoRAAdapter.load(directory: Fixtures.path("adapter_\(name)"))
             XCTAssertEqual(adapter.updates.count, modules, name)
             XCTAssertEqual(adapter.scale, scale, name)
+            if name == "pattern" {
+                let crossQ = try XCTUnwrap(adapter.updates["decoder.block.1.layer.1.EncDecAttention.q"])
+                XCTAssertEqual([crossQ.rank, Int(crossQ.scale)], [2, 4], "rank_pattern decoder.*\\.q: r 2, alpha 8")
+                let crossV = try XCTUnwrap(adapter.updates["decoder.block.0.layer.1.EncDecAttention.v"])
+                XCTAssertEqual([crossV.rank, Int(crossV.scale)], [4, 4], "alpha_pattern EncDecAttention.v: r 4, alpha 16")
+                let wo = try XCTUnwrap(adapter.updates["encoder.block.0.layer.1.DenseReluDense.wo"])
+                XCTAssertEqual(wo.rank, 6)
+                XCTAssertEqual(wo.scale, 8 / 6)
+                XCTAssertEqual(adapter.updates["encoder.block.0.layer.0.SelfAttention.q"]?.rank, 4, "encoder q: no pattern")
+            }
             try model.apply(adapter, mode: .unmerged)
             let encoder = try model.encode(Fixtures.ids(batch["sources"]))
             let logits = try model.logits(encoder: encoder, decoderInput: Fixtures.ids(batch["decoder_input"]))
