@@ -174,10 +174,13 @@ public struct AdapterConfig: Equatable, Sendable {
     static func patternRegex(_ key: String) -> String { "^(.*\\.)?(\(key))$" }
 
     static func matchingKey(_ keys: [String], module name: String) -> String? {
-        keys.sorted().first { key in
-            guard let regex = try? NSRegularExpression(pattern: patternRegex(key)) else { return false }
-            return regex.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
-        }
+        keys.sorted().first { matches(patternRegex($0), name) }
+    }
+
+    /// Whether the anchored regular expression `regex` matches `name` (false if it does not compile).
+    static func matches(_ regex: String, _ name: String) -> Bool {
+        guard let compiled = try? NSRegularExpression(pattern: regex) else { return false }
+        return compiled.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
     }
 
     /// r of the module `name`: its rank_pattern entry, else `r`.
@@ -196,8 +199,7 @@ public struct AdapterConfig: Equatable, Sendable {
     /// is adapted: a full match of the pattern, or a list entry equal to the name or a "."-suffix of it.
     public func targets(module name: String) -> Bool {
         guard let targetPattern else { return peftTargetMatches(moduleName: name, targets: targetModules) }
-        guard let regex = try? NSRegularExpression(pattern: "^(?:\(targetPattern))$") else { return false }
-        return regex.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
+        return Self.matches("^(?:\(targetPattern))$", name)
     }
 
     /// Fails unless the adapter was made for `baseModel` (its `base_model_name_or_path`).

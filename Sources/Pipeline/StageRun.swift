@@ -87,12 +87,14 @@ public final class StageRun {
     public func dataPath(_ relative: String) -> String { config.value("paths.data").stringValue! + "/" + relative }
     public func metricsPath(_ relative: String) -> String { config.value("paths.metrics").stringValue! + "/" + relative }
 
-    /// Declares an input file: its SHA-256 becomes part of the key under `role`.
+    /// Declares an input file: its SHA-256 becomes part of the key under `role`. `whenMissing` is the error
+    /// message if it does not exist (default: one for a file an earlier stage makes).
     @discardableResult
-    public func input(_ role: String, path: String) throws -> URL {
+    public func input(_ role: String, path: String, whenMissing: String? = nil) throws -> URL {
         let url = StageRun.resolve(path, in: root)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw PipelineError.missingInput("input of \(instance) does not exist (run the stage that makes it first)", path: path)
+            throw PipelineError.missingInput(whenMissing ?? "input of \(instance) does not exist (run the stage that makes it first)",
+                                             path: path)
         }
         inputs.append((role, url))
         return url

@@ -33,12 +33,8 @@ public enum FetchModelStage {
             // Local: the files' own hashes are the identity.
             let dir = run.resolve(local)
             for f in files {
-                let path = dir.appendingPathComponent(f).path
-                guard FileManager.default.fileExists(atPath: path) else {
-                    throw PipelineError.missingInput("no such file (model.local_dir must hold \(files.joined(separator: ", ")))",
-                                                     path: path)
-                }
-                try run.input(f, path: path)
+                try run.input(f, path: dir.appendingPathComponent(f).path,
+                              whenMissing: "no such file (model.local_dir must hold \(files.joined(separator: ", ")))")
             }
             for f in optionalFiles where FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path) {
                 try run.input(f, path: dir.appendingPathComponent(f).path)

@@ -96,6 +96,7 @@ public final class TrainingLoop {
                 weightedLoss += Double(loss) * Double(b.labelledTokens)
                 examplesSeen += b.batchSize
             }
+            // One micro-batch: its own mean, as returned (the bytes of every log without accumulation unchanged).
             if micro.count > 1 { loss = labelTokens == 0 ? 0 : Float(weightedLoss / Double(labelTokens)) }
             let norm = optimizer.clipGradients()
             guard loss.isFinite, norm.isFinite else {

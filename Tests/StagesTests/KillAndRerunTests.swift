@@ -43,16 +43,7 @@ final class KillAndRerunTests: XCTestCase {
     }
 
     func start(_ stage: Stage, in p: StageTestProject, force: Bool = false) throws -> Process {
-        let exe = StageTestProject.repoRoot.appendingPathComponent(".build/debug/\(stage.program)")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: exe.path), "build \(stage.program) first (make test does)")
-        let process = Process()
-        process.executableURL = exe
-        process.arguments = stage.arguments + (force ? ["--force"] : [])
-        process.currentDirectoryURL = p.root
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return process
+        try StageTestProject.start(stage.program, stage.arguments + (force ? ["--force"] : []), in: p.root)
     }
 
     /// Every entry in the store is complete and still has its recorded content.

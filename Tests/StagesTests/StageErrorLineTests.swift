@@ -19,20 +19,9 @@ final class StageErrorLineTests: XCTestCase {
     }
 
     func check(_ f: Failure, in project: StageTestProject, file: StaticString = #filePath, line: UInt = #line) throws {
-        let exe = StageTestProject.repoRoot.appendingPathComponent(".build/debug/\(f.program)")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: exe.path), "build \(f.program) first (make test does)")
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = f.arguments
-        p.currentDirectoryURL = project.root
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let (status, stderr) = try StageTestProject.run(f.program, f.arguments, in: project.root)
         let what = "\(f.program) \(f.arguments.joined(separator: " ")) -> \(stderr)"
-        XCTAssertEqual(p.terminationStatus, f.status, what, file: file, line: line)
+        XCTAssertEqual(status, f.status, what, file: file, line: line)
         let lines = stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
         XCTAssertEqual(lines.count, 1, what, file: file, line: line)
         XCTAssertTrue(stderr.hasSuffix("\n"), what, file: file, line: line)

@@ -49,6 +49,39 @@ struct StageTestProject {
     }
 }
 
+import XCTest
+
+/// The package's built executables, run as a user runs them.
+extension StageTestProject {
+    /// `.build/debug/<name>` (make test builds every product); skips the calling test when it is not built.
+    static func executable(_ name: String) throws -> URL {
+        let exe = repoRoot.appendingPathComponent(".build/debug/\(name)")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: exe.path), "build \(name) first (make test does)")
+        return exe
+    }
+
+    /// Starts `program` in `folder`; stdout is discarded, stderr goes to `stderr` (or is discarded).
+    static func start(_ program: String, _ arguments: [String], in folder: URL, stderr: Pipe? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = try executable(program)
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        process.standardError = stderr ?? FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Runs `program` in `folder` to its end: its exit status and what it wrote on stderr.
+    static func run(_ program: String, _ arguments: [String], in folder: URL) throws -> (status: Int32, stderr: String) {
+        let err = Pipe()
+        let process = try start(program, arguments, in: folder, stderr: err)
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+}
+
 import DemoAssets
 import Stages
 

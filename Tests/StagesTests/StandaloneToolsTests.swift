@@ -4,24 +4,13 @@ import XCTest
 /// The tools for people, run as built from a folder outside the repository with no configuration:
 /// they use the built-in defaults and give the same bytes as run from the repository root.
 final class StandaloneToolsTests: XCTestCase {
-    func tool(_ name: String) throws -> URL {
-        let exe = StageTestProject.repoRoot.appendingPathComponent(".build/debug/\(name)")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: exe.path), "build \(name) first (make test does)")
-        return exe
+    func tool(_ name: String) throws -> String {
+        _ = try StageTestProject.executable(name)
+        return name
     }
 
-    func run(_ exe: URL, _ arguments: [String], in folder: URL) throws -> (status: Int32, stderr: String) {
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = arguments
-        p.currentDirectoryURL = folder
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: e, as: UTF8.self))
+    func run(_ program: String, _ arguments: [String], in folder: URL) throws -> (status: Int32, stderr: String) {
+        try StageTestProject.run(program, arguments, in: folder)
     }
 
     /// A fresh folder under the system's temp directory (outside the repository), with no pipeline.yaml.
