@@ -44,6 +44,7 @@ public struct AdapterConfig: Equatable, Sendable {
 
     /// A new config in PEFT 0.21.2's format, for a seq2seq LM, bias "none".
     public init(rank: Int, alpha: Double, dropout: Double, targetModules: [String], useRSLoRA: Bool = false,
+                rankPattern: [String: Int] = [:], alphaPattern: [String: Double] = [:],
                 baseModelNameOrPath: String?, inferenceMode: Bool = false) throws {
         self.rank = rank
         self.alpha = alpha
@@ -53,8 +54,13 @@ public struct AdapterConfig: Equatable, Sendable {
         self.baseModelNameOrPath = baseModelNameOrPath
         self.inferenceMode = inferenceMode
         self.otherFields = Self.peftDefaults
+        otherFields["rank_pattern"] = .object(rankPattern.mapValues { .int($0) })
+        otherFields["alpha_pattern"] = .object(alphaPattern.mapValues(Self.number))
         try validate()
     }
+
+    /// A number as PEFT users write it: an integer when it is one.
+    static func number(_ x: Double) -> JSONValue { x.rounded() == x && abs(x) < 1e15 ? .int(Int(x)) : .double(x) }
 
     /// alpha/r or alpha/sqrt(r), as PEFT applies it to the adapter's output.
     public var scaling: Double { loraScaling(rank: rank, alpha: alpha, useRSLoRA: useRSLoRA) }
@@ -101,7 +107,7 @@ public struct AdapterConfig: Equatable, Sendable {
                 return s
             }
         case .string(let pattern)?:
-            guard (try? NSRegularExpression(pattern: pattern)) != nil else {
+            guard isValidRegularExpression(pattern) else {
                 throw bad("target_modules \"\(pattern)\" is not a regular expression")
             }
             targetModules = []
@@ -127,7 +133,7 @@ public struct AdapterConfig: Equatable, Sendable {
             case nil, .null?: continue
             case .object(let o)?:
                 for (pattern, value) in o {
-                    guard (try? NSRegularExpression(pattern: Self.patternRegex(pattern))) != nil else {
+                    guard isValidPatternKey(pattern) else {
                         throw bad("\(field) key \"\(pattern)\" is not a regular expression")
                     }
                     switch value {
@@ -169,37 +175,23 @@ public struct AdapterConfig: Equatable, Sendable {
         if targetPattern == nil { try validateTargets(targetModules) }
     }
 
-    /// PEFT's `get_pattern_key`: the first pattern (in sorted order, the order of a saved config) that matches
-    /// the end of the module's name after a "." (`re.match(rf"(.*\.)?({key})$", name)`).
-    static func patternRegex(_ key: String) -> String { "^(.*\\.)?(\(key))$" }
-
-    static func matchingKey(_ keys: [String], module name: String) -> String? {
-        keys.sorted().first { matches(patternRegex($0), name) }
-    }
-
-    /// Whether the anchored regular expression `regex` matches `name` (false if it does not compile).
-    static func matches(_ regex: String, _ name: String) -> Bool {
-        guard let compiled = try? NSRegularExpression(pattern: regex) else { return false }
-        return compiled.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
-    }
-
     /// r of the module `name`: its rank_pattern entry, else `r`.
     public func rank(module name: String) -> Int {
         let pattern = rankPattern
-        return Self.matchingKey(Array(pattern.keys), module: name).flatMap { pattern[$0] } ?? rank
+        return peftPatternKey(pattern.keys, moduleName: name).flatMap { pattern[$0] } ?? rank
     }
 
     /// lora_alpha of the module `name`: its alpha_pattern entry, else `lora_alpha`.
     public func alpha(module name: String) -> Double {
         let pattern = alphaPattern
-        return Self.matchingKey(Array(pattern.keys), module: name).flatMap { pattern[$0] } ?? alpha
+        return peftPatternKey(pattern.keys, moduleName: name).flatMap { pattern[$0] } ?? alpha
     }
 
     /// PEFT's rule for whether the module `name` (e.g. `encoder.block.0.layer.0.SelfAttention.q`)
     /// is adapted: a full match of the pattern, or a list entry equal to the name or a "."-suffix of it.
     public func targets(module name: String) -> Bool {
         guard let targetPattern else { return peftTargetMatches(moduleName: name, targets: targetModules) }
-        return Self.matches("^(?:\(targetPattern))$", name)
+        return peftTargetPatternMatches(targetPattern, moduleName: name)
     }
 
     /// Fails unless the adapter was made for `baseModel` (its `base_model_name_or_path`).
@@ -218,7 +210,7 @@ public struct AdapterConfig: Equatable, Sendable {
     public var json: JSONValue {
         var fields = otherFields
         fields["r"] = .int(rank)
-        fields["lora_alpha"] = alpha.rounded() == alpha && abs(alpha) < 1e15 ? .int(Int(alpha)) : .double(alpha)
+        fields["lora_alpha"] = Self.number(alpha)
         fields["lora_dropout"] = .double(dropout)
         fields["target_modules"] = targetPattern.map { .string($0) } ?? .array(targetModules.sorted().map { .string($0) })
         fields["use_rslora"] = .bool(useRSLoRA)

@@ -49,6 +49,8 @@ lora:
   dropout: 0.05
   target_modules: [q, v]     # PEFT names or dotted suffixes; [all-linear]: every linear layer but lm_head
   use_rslora: false
+  rank_pattern: {}           # PEFT's per-module r, {regex: r}, e.g. {"decoder.*\\.q": 8}; a key adapting nothing is an error
+  alpha_pattern: {}          # PEFT's per-module lora_alpha, {regex: alpha}, the same rule
 
 train:
   mode: lora                 # lora | full (full fine-tune, the demo's baseline-making mode)
@@ -68,6 +70,10 @@ train:
   group_by_length: false
   seed: 42
   checkpoint_every: 100      # steps; also at the end of every epoch
+  eval_every: 0              # validation loss every N steps and at the last; 0 = at every epoch end
+  eval_limit: 0              # validation examples used (a hashed, seeded subset); 0 = all
+  keep: last                 # last | best: publish the state of the lowest validation loss (ties: earlier step)
+  early_stopping_patience: 0 # stop after N evaluations without a lower validation loss (needs keep: best); 0 = off
   weights_dtype: f32         # frozen base weights: f32 | bf16
   merge: false               # also write data/merged/: the base with the adapter folded in
 

@@ -4,6 +4,8 @@
 public enum ParameterType: Equatable, Sendable {
     case string, int, double, bool, stringList
     case choice([String])
+    /// A mapping of names (e.g. PEFT's module patterns) to positive numbers, integers only when `integers`.
+    case positiveNumbers(integers: Bool)
 
     var name: String {
         switch self {
@@ -13,6 +15,7 @@ public enum ParameterType: Equatable, Sendable {
         case .bool: "true or false"
         case .stringList: "a list of strings"
         case .choice(let c): "one of " + c.joined(separator: ", ")
+        case .positiveNumbers(let integers): "a mapping of names to positive \(integers ? "integers" : "numbers")"
         }
     }
 }
@@ -56,6 +59,8 @@ public enum ParameterSchema {
         .init(key: "lora.dropout", type: .double),
         .init(key: "lora.target_modules", type: .stringList),
         .init(key: "lora.use_rslora", type: .bool),
+        .init(key: "lora.rank_pattern", type: .positiveNumbers(integers: true)),
+        .init(key: "lora.alpha_pattern", type: .positiveNumbers(integers: false)),
 
         .init(key: "train.mode", type: .choice(["lora", "full"])),
         .init(key: "train.epochs", type: .int),
@@ -74,6 +79,10 @@ public enum ParameterSchema {
         .init(key: "train.group_by_length", type: .bool),
         .init(key: "train.seed", type: .int),
         .init(key: "train.checkpoint_every", type: .int),
+        .init(key: "train.eval_every", type: .int),
+        .init(key: "train.eval_limit", type: .int),
+        .init(key: "train.keep", type: .choice(["last", "best"])),
+        .init(key: "train.early_stopping_patience", type: .int),
         .init(key: "train.weights_dtype", type: .choice(["f32", "bf16"])),
         .init(key: "train.merge", type: .bool),
 

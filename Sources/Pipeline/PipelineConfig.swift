@@ -159,6 +159,16 @@ public struct PipelineConfig: Sendable {
         case (.choice(let options), .string(let s)):
             guard options.contains(s) else { throw bad }
             return v
+        case (.positiveNumbers(let integers), .object(let o)):
+            return .object(try o.mapValues { value in
+                switch value {
+                case .int(let i) where i > 0: return integers ? value : .double(Double(i))
+                case .double(let d) where !integers && d.isFinite && d > 0: return value
+                default: throw bad
+                }
+            })
+        case (.positiveNumbers, .null):  // `rank_pattern:` with nothing after it
+            return .object([:])
         default: throw bad
         }
     }
@@ -196,6 +206,7 @@ public final class ParameterReader: @unchecked Sendable {
     public func double(_ key: String) -> Double { get(key).doubleValue! }
     public func bool(_ key: String) -> Bool { get(key).boolValue! }
     public func strings(_ key: String) -> [String] { get(key).arrayValue!.map { $0.stringValue! } }
+    public func numbers(_ key: String) -> [String: Double] { get(key).objectValue!.mapValues { $0.doubleValue! } }
 
     /// A value that selects where to get bytes whose content another, hashed parameter
     /// pins (a mirror list, a local copy of a pinned archive): it is not part of the key,

@@ -57,6 +57,9 @@ public final class StageRun {
     public let options: StageOptions
     public let config: PipelineConfig
     public let params: ParameterReader
+    /// Fields of the stage's summary that the lock file records beside the key (e.g. train-lora's
+    /// kept step): results a user diffs across commits, as deterministic as the outputs.
+    public var lockedSummaryFields: [String] = []
     public let root: URL
     public let store: Store
     private var inputs: [(role: String, url: URL)] = []
@@ -167,10 +170,11 @@ public final class StageRun {
             let seconds = Date().timeIntervalSince(started)
             try writeManifest(key: key, desc: desc, outputs: exposed, hit: hit, seconds: seconds, summary: summary,
                               firstOutput: outputs.first?.stablePath)
-            try LockFile(url: config.lockURL).update(
-                instance: instance,
-                record: ["stage": .string(stage), "key": .string(key), "params": params.readJSON,
-                         "outputs": .object(locked)])
+            var record: [String: JSONValue] = ["stage": .string(stage), "key": .string(key), "params": params.readJSON,
+                                               "outputs": .object(locked)]
+            let lockedSummary = lockedSummaryFields.compactMap { f in summary[f].map { (f, $0) } }
+            if !lockedSummary.isEmpty { record["summary"] = .object(Dictionary(uniqueKeysWithValues: lockedSummary)) }
+            try LockFile(url: config.lockURL).update(instance: instance, record: .object(record))
             report(String(format: "%@: %@ %@ in %.2f s", instance, hit ? "cache hit" : "computed",
                           String(key.prefix(12)), seconds))
             return StageResult(key: key, cacheHit: hit, seconds: seconds, outputs: exposed, summary: summary)

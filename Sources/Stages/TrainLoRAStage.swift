@@ -16,6 +16,7 @@ public enum TrainLoRAStage {
     public static func run(_ options: StageOptions, resume: Bool = false, root: URL? = nil) throws -> StageResult {
         // Format 3: gradient accumulation normalised by the step's labelled tokens (Hugging Face ≥ 4.46).
         let run = try StageRun(stage: "train-lora", formatVersion: 3, options: options, root: root)
+        run.lockedSummaryFields = ["kept"]
         let p = run.params
         let full = p.string("train.mode") == "full"
         var lora: LoRASettings?
@@ -24,6 +25,7 @@ public enum TrainLoRAStage {
             merge = p.bool("train.merge")
             lora = loraSettings(p)
             do { try validateTargets(lora!.targetModules) } catch { throw PipelineError.usage("\(error)", path: options.config) }
+            try validatePatterns(lora!, config: options.config)
         }
         let s = trainingSettings(p)
         let dropoutRate = Float(p.double("train.dropout_rate"))
@@ -59,7 +61,13 @@ public enum TrainLoRAStage {
             let model = try T5TrainingModel(config: config, file: weights, mode: lora.map { .lora($0) } ?? .full,
                                             dropoutRate: dropoutRate, dropoutSeed: s.seed, threads: threads)
             model.labelSmoothing = Float(labelSmoothing)
-            if let lora { try initializeAdapters(model, settings: lora, seed: s.seed) }
+            if let lora {
+                if let key = lora.unusedPatternKey(adaptedPaths: model.loraLayers.map(\.path)) {
+                    throw PipelineError.usage("lora.\(key) matches none of the adapted modules (lora.target_modules "
+                                              + "\(lora.targetModules.joined(separator: ", ")) in every block)", path: options.config)
+                }
+                try initializeAdapters(model, settings: lora, seed: s.seed)
+            }
             report("train-lora: \(full ? "full fine-tune" : "LoRA") on \(train.count) examples, "
                    + "\(model.trainableParameters.reduce(0) { $0 + $1.count }) trainable parameters"
                    + (full ? "" : " in \(model.loraLayers.count) modules"))
@@ -70,6 +78,7 @@ public enum TrainLoRAStage {
             if let lora {
                 let adapterConfig = try AdapterConfig(rank: lora.rank, alpha: p.double("lora.alpha"), dropout: p.double("lora.dropout"),
                                                       targetModules: writtenTargets(p, lora, model: model), useRSLoRA: lora.useRSLoRA,
+                                                      rankPattern: lora.rankPattern, alphaPattern: p.numbers("lora.alpha_pattern"),
                                                       baseModelNameOrPath: modelName(run))
                 try adapterConfig.write(to: ws.url(for: "adapter_config.json"))
                 try Data(model.loraSafeTensors()).write(to: ws.url(for: "adapter_model.safetensors"))
@@ -91,6 +100,7 @@ public enum TrainLoRAStage {
                                                "trainable_parameters": .int(model.trainableParameters.reduce(0) { $0 + $1.count }),
                                                "examples": .int(train.count)]
             if let r = summary.resumedFromStep { result["resumed_from_step"] = .int(r) }
+            result["kept"] = keptRecord(summary, keep: p.string("train.keep"))
             return .object(result)
         }
     }
@@ -100,7 +110,7 @@ public enum TrainLoRAStage {
         var generator = PhiloxGenerator(seed: seed, stream: RandomStream.loraInitialization)
         var values: [String: [Float]] = [:]
         for layer in model.loraLayers {
-            let (a, b) = initializeLoRAWeights(rank: settings.rank, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures,
+            let (a, b) = initializeLoRAWeights(rank: layer.lora!.rank, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures,
                                                generator: &generator)
             values[layer.lora!.a.name] = a
             values[layer.lora!.b.name] = b
@@ -124,7 +134,33 @@ public enum TrainLoRAStage {
         // PEFT's "all-linear": every linear layer of the blocks (those the model has), never the output layer.
         if targets == [allLinear] { targets = T5LinearModule.allCases.map(\.rawValue) }
         return LoRASettings(rank: p.int("lora.r"), alpha: Float(p.double("lora.alpha")), dropout: Float(p.double("lora.dropout")),
-                            targetModules: targets, useRSLoRA: p.bool("lora.use_rslora"))
+                            targetModules: targets, useRSLoRA: p.bool("lora.use_rslora"),
+                            rankPattern: p.numbers("lora.rank_pattern").mapValues { Int($0) },
+                            alphaPattern: p.numbers("lora.alpha_pattern").mapValues { Float($0) })
+    }
+
+    /// rank_pattern / alpha_pattern keys are PEFT's regular expressions; PEFT refuses them with rsLoRA.
+    static func validatePatterns(_ lora: LoRASettings, config: String?) throws {
+        for (field, keys) in [("rank_pattern", lora.rankPattern.keys.sorted()), ("alpha_pattern", lora.alphaPattern.keys.sorted())] {
+            for key in keys where !isValidPatternKey(key) {
+                throw PipelineError.usage("lora.\(field) key \"\(key)\" is not a regular expression", path: config)
+            }
+        }
+        guard !lora.useRSLoRA || (lora.rankPattern.isEmpty && lora.alphaPattern.isEmpty) else {
+            throw PipelineError.usage("lora.use_rslora cannot be combined with lora.rank_pattern or lora.alpha_pattern "
+                                      + "(PEFT refuses it too)", path: config)
+        }
+        guard lora.rankPattern.values.allSatisfy({ $0 <= 4096 }) else {
+            throw PipelineError.usage("lora.rank_pattern values must be in 1...4096", path: config)
+        }
+    }
+
+    /// Which step's state was published and its validation loss (recorded in the manifest and the lock).
+    static func keptRecord(_ summary: TrainingSummary, keep: String) -> JSONValue {
+        var kept: [String: JSONValue] = ["rule": .string(keep), "step": .int(summary.keptStep),
+                                         "validation_loss": summary.keptValidationLoss.map { .double(Double($0)) } ?? .null]
+        if let stop = summary.stoppedEarlyAtStep { kept["stopped_early_at_step"] = .int(stop) }
+        return .object(kept)
     }
 
     /// `train.*` as the training loop takes it.
@@ -137,6 +173,8 @@ public enum TrainLoRAStage {
         s.warmupSteps = p.int("train.warmup_steps"); s.maxGradNorm = p.double("train.max_grad_norm")
         s.groupByLength = p.bool("train.group_by_length"); s.seed = UInt64(truncatingIfNeeded: p.int("train.seed"))
         s.checkpointEvery = p.int("train.checkpoint_every")
+        s.evalEvery = p.int("train.eval_every"); s.evalLimit = p.int("train.eval_limit")
+        s.keepBest = p.string("train.keep") == "best"; s.earlyStoppingPatience = p.int("train.early_stopping_patience")
         return s
     }
 

@@ -6,13 +6,14 @@ import T5Training
 
 /// A resumable snapshot of a training run: the trainable tensors, the optimiser's moments,
 /// the step counters and the log so far. Dropout masks and batch order are functions of
-/// (seed, step), so nothing else is needed to continue to the same bytes.
+/// (seed, step), so nothing else is needed to continue to the same bytes. With `train.keep: best`
+/// the best state so far is saved too.
 ///
-///     checkpoint/state.json            step, forward passes, optimiser steps
-///     checkpoint/tensors.safetensors   <name>, <name>.adam_m, <name>.adam_v
+///     checkpoint/state.json            step, forward passes; best step, its validation loss, evaluations since
+///     checkpoint/tensors.safetensors   <name>, <name>.adam_m, <name>.adam_v (and <name>.best)
 ///     checkpoint/log.jsonl             the deterministic log lines so far
 struct TrainingCheckpoint {
-    static let format = "flan-lora-checkpoint/1"
+    static let format = "flan-lora-checkpoint/2"
 
     var step: Int
     var forwardPasses: UInt64
@@ -20,6 +21,7 @@ struct TrainingCheckpoint {
     var firstMoments: [String: [Float]]
     var secondMoments: [String: [Float]]
     var log: [String]
+    var best: BestSoFar?
 
     /// Writes into a temp dir and swaps it in with renames: a kill leaves the old or the new one.
     func write(to directory: URL) throws {
@@ -33,11 +35,16 @@ struct TrainingCheckpoint {
             try w.add(name, shape: [values[name]!.count], floats: values[name]!)
             try w.add(name + ".adam_m", shape: [firstMoments[name]!.count], floats: firstMoments[name]!)
             try w.add(name + ".adam_v", shape: [secondMoments[name]!.count], floats: secondMoments[name]!)
+            if let best { try w.add(name + ".best", shape: [best.values[name]!.count], floats: best.values[name]!) }
         }
         try w.write(to: tmp.appendingPathComponent("tensors.safetensors").path)
-        let state: JSONValue = ["format": .string(TrainingCheckpoint.format), "step": .int(step),
-                                "forward_passes": .int(Int(forwardPasses))]
-        try AtomicFile.write(state.pretty, to: tmp.appendingPathComponent("state.json"))
+        var state: [String: JSONValue] = ["format": .string(TrainingCheckpoint.format), "step": .int(step),
+                                          "forward_passes": .int(Int(forwardPasses))]
+        if let best {
+            state["best"] = ["step": .int(best.step), "validation_loss": .double(Double(best.validationLoss)),
+                             "evaluations_without_improvement": .int(best.evaluationsWithoutImprovement)]
+        }
+        try AtomicFile.write(JSONValue.object(state).pretty, to: tmp.appendingPathComponent("state.json"))
         try AtomicFile.write(log.joined(), to: tmp.appendingPathComponent("log.jsonl"))
         AtomicFile.fsyncDirectory(tmp)
         try? FileManager.default.removeItem(at: old)
@@ -69,6 +76,15 @@ struct TrainingCheckpoint {
             c.values[n] = try file.floats(n)
             c.firstMoments[n] = try file.floats(n + ".adam_m")
             c.secondMoments[n] = try file.floats(n + ".adam_v")
+        }
+        if let best = state["best"] {
+            guard let bestStep = best["step"]?.intValue, let loss = best["validation_loss"]?.doubleValue,
+                  let since = best["evaluations_without_improvement"]?.intValue else {
+                throw PipelineError.badInput("the checkpoint's best state is incomplete", path: statePath)
+            }
+            var values: [String: [Float]] = [:]
+            for n in names { values[n] = try file.floats(n + ".best") }
+            c.best = BestSoFar(step: bestStep, validationLoss: Float(loss), values: values, evaluationsWithoutImprovement: since)
         }
         let logText = (try? String(contentsOf: dir.appendingPathComponent("log.jsonl"), encoding: .utf8)) ?? ""
         c.log = logText.split(separator: "\n", omittingEmptySubsequences: true).map { $0 + "\n" }

@@ -14,6 +14,13 @@ public struct TrainingSettings: Sendable {
     public var groupByLength = false
     public var seed: UInt64 = 42
     public var checkpointEvery = 100
+    /// Validation loss every `evalEvery` steps and at the last (0: at every epoch end), on `evalLimit`
+    /// examples of the split (0: all; else `ValidationSubset`'s hashed choice).
+    public var evalEvery = 0, evalLimit = 0
+    /// `train.keep: best`: publish the state of the lowest validation loss, not the last.
+    public var keepBest = false
+    /// Evaluations without a lower validation loss after which training stops (0: never); needs `keepBest`.
+    public var earlyStoppingPatience = 0
     public init() {}
 }
 
@@ -23,13 +30,21 @@ public struct TrainingSummary: Sendable {
     public var finalLoss: Float
     public var validationLoss: [Float]
     public var resumedFromStep: Int?
+    /// The step whose trainable values the model holds at the end (the best one with `keepBest`), and
+    /// its validation loss (nil if that step was not evaluated).
+    public var keptStep: Int
+    public var keptValidationLoss: Float?
+    /// Set when early stopping ended the run before the plan's last step.
+    public var stoppedEarlyAtStep: Int?
 }
 
 /// The training loop of train-lora: `TrainingOptimizer`'s update on the model's trainable
 /// parameters (AdamW, HF's linear schedule, gradient-norm clipping), validation loss at
-/// every epoch end, a checkpoint every `checkpointEvery` steps and at every epoch end,
-/// and a log line per step. A NaN or infinite loss or gradient stops the run with the step
-/// named; the last good checkpoint stays in `workDirectory`.
+/// every epoch end or every `evalEvery` steps, optionally keeping the best state and stopping
+/// early (as Hugging Face's `load_best_model_at_end` and `EarlyStoppingCallback`), a checkpoint
+/// every `checkpointEvery` steps and at every epoch end, and a log line per step. A NaN or
+/// infinite loss or gradient stops the run with the step named; the last good checkpoint stays
+/// in `workDirectory`.
 public final class TrainingLoop {
     let model: T5TrainingModel
     let train: TokenFile
@@ -37,6 +52,8 @@ public final class TrainingLoop {
     let settings: TrainingSettings
     let workDirectory: URL
     public let plan: TrainingPlan
+    /// The validation examples the loss is measured on (`train.eval_limit`).
+    public let validationIndices: [Int]
 
     public init(model: T5TrainingModel, train: TokenFile, validation: TokenFile?, settings: TrainingSettings,
                 workDirectory: URL) throws {
@@ -45,18 +62,32 @@ public final class TrainingLoop {
               settings.checkpointEvery >= 0 else {
             throw PipelineError.usage("train.batch_size and train.grad_accum must be > 0, and epochs or max_steps > 0")
         }
+        guard settings.evalEvery >= 0, settings.evalLimit >= 0, settings.earlyStoppingPatience >= 0 else {
+            throw PipelineError.usage("train.eval_every, train.eval_limit and train.early_stopping_patience must be >= 0")
+        }
+        guard settings.earlyStoppingPatience == 0 || settings.keepBest else {
+            // Hugging Face's EarlyStoppingCallback likewise needs load_best_model_at_end.
+            throw PipelineError.usage("train.early_stopping_patience needs train.keep: best")
+        }
+        guard !settings.keepBest || (validation?.count ?? 0) > 0 else {
+            throw PipelineError.badInput("train.keep: best needs validation examples, and the validation split is empty")
+        }
         self.model = model
         self.train = train
         self.validation = validation
         self.settings = settings
         self.workDirectory = workDirectory
+        validationIndices = validation.map {
+            ValidationSubset.indices(sources: $0.sources, labels: $0.labels, limit: settings.evalLimit, seed: settings.seed)
+        } ?? []
         plan = try TrainingPlan(lengths: train.sources.map(\.count), batchSize: settings.batchSize,
                                 gradAccum: settings.gradAccum, epochs: settings.epochs, maxSteps: settings.maxSteps,
                                 seed: settings.seed, groupByLength: settings.groupByLength)
     }
 
     /// Runs to the end (continuing from the checkpoint in `workDirectory` when `resume`) and
-    /// returns the log lines and summary; the trained values are left in the model.
+    /// returns the log lines and summary; the kept values (the last, or with `keepBest` the best)
+    /// are left in the model.
     public func run(resume: Bool) throws -> (log: [String], summary: TrainingSummary) {
         let params = model.trainableParameters
         let optimizer = try TrainingOptimizer(params: params, settings: settings, totalSteps: plan.totalSteps)
@@ -64,12 +95,14 @@ public final class TrainingLoop {
         var log: [String] = []
         var startStep = 0
         var resumedFrom: Int?
+        var best: BestSoFar?
         if resume, let c = try TrainingCheckpoint.read(from: workDirectory, names: params.map(\.name)) {
             for p in params { c.values[p.name]!.withUnsafeBufferPointer { p.value.update(from: $0.baseAddress!, count: p.count) } }
             try optimizer.restore(step: c.step, firstMoments: c.firstMoments, secondMoments: c.secondMoments)
             model.step = c.forwardPasses
             startStep = c.step
             log = c.log
+            best = c.best
             resumedFrom = c.step
             report("train-lora: resuming from the checkpoint at step \(c.step) of \(plan.totalSteps)")
         } else {
@@ -81,7 +114,8 @@ public final class TrainingLoop {
         let started = Date()
         var examplesSeen = 0
         var lastLoss: Float = .nan
-        var validationLosses: [Float] = []
+        var evaluations = Self.evaluations(inLog: log)
+        var stoppedEarly: Int?
         for step in startStep..<plan.totalSteps {
             model.zeroGradients()
             let micro = try plan.microBatches(ofStep: step).map { batch in
@@ -106,7 +140,7 @@ public final class TrainingLoop {
             let lr = optimizer.update(step: step)
             lastLoss = loss
             let elapsed = Date().timeIntervalSince(started)
-            let line: JSONValue = ["step": .int(step + 1), "epoch": .double(Double(step + 1) / Double(plan.stepsPerEpoch)),
+            let line: JSONValue = ["step": .int(step + 1), "epoch": .double(epochs(afterStep: step)),
                                    "loss": .double(Double(loss)), "lr": .double(lr), "grad_norm": .double(Double(norm)),
                                    "examples_per_s": .double((Double(examplesSeen) / max(elapsed, 1e-9) * 100).rounded() / 100),
                                    "elapsed_s": .double((elapsed * 100).rounded() / 100)]
@@ -114,21 +148,69 @@ public final class TrainingLoop {
             progress.advance(note: String(format: "loss %.4f lr %.2e %.1f ex/s", loss, lr, Double(examplesSeen) / max(elapsed, 1e-9)))
 
             let endOfEpoch = (step + 1) % plan.stepsPerEpoch == 0 || step + 1 == plan.totalSteps
-            if endOfEpoch, let validation {
+            if isEvaluation(afterStep: step), let validation {
                 let v = try validationLoss(validation)
-                validationLosses.append(v)
-                log.append(JSONValue.object(["epoch": .int(plan.epoch(ofStep: step) + 1), "step": .int(step + 1),
+                guard v.isFinite else {
+                    throw PipelineError(.trainingDiverged, "the validation loss after step \(step + 1) is \(v); "
+                                        + "the last good checkpoint is kept in \(workDirectory.path)")
+                }
+                evaluations.append((step + 1, v))
+                // Per-epoch evaluation logs the epoch number, as before eval_every existed.
+                let epoch: JSONValue = settings.evalEvery > 0 ? .double(epochs(afterStep: step)) : .int(plan.epoch(ofStep: step) + 1)
+                log.append(JSONValue.object(["epoch": epoch, "step": .int(step + 1),
                                              "validation_loss": .double(Double(v))]).canonical + "\n")
-                report(String(format: "train-lora: epoch %d validation loss %.4f", plan.epoch(ofStep: step) + 1, v))
+                report(String(format: "train-lora: step %d validation loss %.4f", step + 1, v))
+                if settings.keepBest {
+                    BestSoFar.update(&best, step: step + 1, validationLoss: v) {
+                        Dictionary(uniqueKeysWithValues: params.map { ($0.name, $0.values) })
+                    }
+                    if settings.earlyStoppingPatience > 0, best!.evaluationsWithoutImprovement >= settings.earlyStoppingPatience,
+                       step + 1 < plan.totalSteps {
+                        stoppedEarly = step + 1
+                        log.append(JSONValue.object(["step": .int(step + 1), "early_stopping": .bool(true), "best_step": .int(best!.step),
+                                                     "evaluations_without_improvement": .int(best!.evaluationsWithoutImprovement)])
+                            .canonical + "\n")
+                        report("train-lora: early stopping after step \(step + 1): \(best!.evaluationsWithoutImprovement) "
+                               + "evaluations without a lower validation loss than step \(best!.step)'s")
+                        break
+                    }
+                }
             }
             let due = settings.checkpointEvery > 0 && (step + 1) % settings.checkpointEvery == 0
             if (due || endOfEpoch) && step + 1 < plan.totalSteps {
-                try checkpoint(step: step + 1, params: params, optimizer: optimizer, log: log)
+                try checkpoint(step: step + 1, params: params, optimizer: optimizer, log: log, best: best)
             }
         }
         progress.finish()
-        return (log, TrainingSummary(steps: plan.totalSteps, finalLoss: lastLoss, validationLoss: validationLosses,
-                                     resumedFromStep: resumedFrom))
+        let lastStep = stoppedEarly ?? plan.totalSteps
+        var kept = (step: lastStep, loss: evaluations.last { $0.step == lastStep }?.loss)
+        if settings.keepBest, let best {
+            for p in params { best.values[p.name]!.withUnsafeBufferPointer { p.value.update(from: $0.baseAddress!, count: p.count) } }
+            kept = (best.step, best.validationLoss)
+            report(String(format: "train-lora: keeping step %d (validation loss %.4f)", best.step, best.validationLoss))
+        }
+        return (log, TrainingSummary(steps: lastStep, finalLoss: lastLoss, validationLoss: evaluations.map(\.loss),
+                                     resumedFromStep: resumedFrom, keptStep: kept.step, keptValidationLoss: kept.loss,
+                                     stoppedEarlyAtStep: stoppedEarly))
+    }
+
+    /// Epochs done after 0-based step `step` (a fraction inside an epoch).
+    func epochs(afterStep step: Int) -> Double { Double(step + 1) / Double(plan.stepsPerEpoch) }
+
+    /// Whether the validation loss is measured after 0-based step `step`: every `evalEvery` steps and
+    /// after the last, or (evalEvery 0) at every epoch end.
+    func isEvaluation(afterStep step: Int) -> Bool {
+        if step + 1 == plan.totalSteps { return true }
+        return settings.evalEvery > 0 ? (step + 1) % settings.evalEvery == 0 : (step + 1) % plan.stepsPerEpoch == 0
+    }
+
+    /// The (step, validation loss) lines of a log, as a resumed run continues them.
+    static func evaluations(inLog log: [String]) -> [(step: Int, loss: Float)] {
+        log.compactMap { line in
+            guard let v = try? JSONValue.parse(Data(line.utf8)), let step = v["step"]?.intValue,
+                  let loss = v["validation_loss"]?.doubleValue else { return nil }
+            return (step, Float(loss))
+        }
     }
 
     /// The validation pass's batches: example indices sorted by source length (ties by position) in groups
@@ -140,10 +222,12 @@ public final class TrainingLoop {
         }
     }
 
-    /// Token-weighted mean loss over a split, eval mode (no dropout), in `validationBatches`.
+    /// Token-weighted mean loss over the split's `validationIndices`, eval mode (no dropout), in `validationBatches`.
     func validationLoss(_ split: TokenFile) throws -> Float {
         var total = 0.0, tokens = 0
-        for idx in Self.validationBatches(sourceLengths: split.sources.map(\.count), batchSize: settings.batchSize) {
+        let lengths = validationIndices.map { split.sources[$0].count }
+        for positions in Self.validationBatches(sourceLengths: lengths, batchSize: settings.batchSize) {
+            let idx = positions.map { validationIndices[$0] }
             let b = try TrainingBatch(sources: idx.map { split.sources[$0] }, targets: idx.map { split.labels[$0] },
                                       vocabSize: model.config.vocabSize, label: "validation batch")
             let n = idx.reduce(0) { $0 + split.labels[$1].count }
@@ -153,9 +237,9 @@ public final class TrainingLoop {
         return Float(total / Double(max(tokens, 1)))
     }
 
-    private func checkpoint(step: Int, params: [Parameter], optimizer: TrainingOptimizer, log: [String]) throws {
+    private func checkpoint(step: Int, params: [Parameter], optimizer: TrainingOptimizer, log: [String], best: BestSoFar?) throws {
         var c = TrainingCheckpoint(step: step, forwardPasses: model.step, values: [:], firstMoments: [:],
-                                   secondMoments: [:], log: log)
+                                   secondMoments: [:], log: log, best: best)
         for (i, p) in params.enumerated() {
             c.values[p.name] = p.values
             (c.firstMoments[p.name], c.secondMoments[p.name]) = optimizer.moments(i)

@@ -31,7 +31,8 @@ public final class T5TrainingModel: @unchecked Sendable {
     public init(config: T5Config, file: SafeTensorsFile, mode: TrainingMode, dropoutRate: Float = 0.1,
                 dropoutSeed: UInt64 = 42, threads: Int = 1) throws {
         if case .lora(let settings) = mode {
-            guard settings.rank > 0, settings.rank <= 4096, settings.dropout >= 0, settings.dropout < 1 else {
+            let ranks = [settings.rank] + settings.rankPattern.values
+            guard ranks.allSatisfy({ $0 > 0 && $0 <= 4096 }), settings.dropout >= 0, settings.dropout < 1 else {
                 throw TrainingError(file: file.file, "LoRA rank must be in 1...4096 and dropout in [0, 1)")
             }
         }

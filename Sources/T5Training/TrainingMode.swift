@@ -1,4 +1,5 @@
 // What a training run updates: LoRA adapters on matched linears (everything else frozen), or every weight.
+import LoRA
 
 public struct LoRASettings: Sendable, Equatable {
     public var rank: Int
@@ -8,21 +9,51 @@ public struct LoRASettings: Sendable, Equatable {
     public var targetModules: [String]
     /// rsLoRA scaling alpha/√r instead of alpha/r.
     public var useRSLoRA: Bool
+    /// PEFT's per-module r and lora_alpha: pattern key → value, by PEFT's pattern rule (`peftPatternKey`).
+    public var rankPattern: [String: Int]
+    public var alphaPattern: [String: Float]
 
     public init(rank: Int = 32, alpha: Float = 32, dropout: Float = 0.05, targetModules: [String] = ["q", "v"],
-                useRSLoRA: Bool = false) {
+                useRSLoRA: Bool = false, rankPattern: [String: Int] = [:], alphaPattern: [String: Float] = [:]) {
         self.rank = rank
         self.alpha = alpha
         self.dropout = dropout
         self.targetModules = targetModules
         self.useRSLoRA = useRSLoRA
+        self.rankPattern = rankPattern
+        self.alphaPattern = alphaPattern
     }
 
-    public var scale: Float { useRSLoRA ? alpha / Float(rank).squareRoot() : alpha / Float(rank) }
+    /// r of the module at `modulePath`: its rank_pattern entry, else `rank`.
+    public func rank(of modulePath: String) -> Int {
+        peftPatternKey(rankPattern.keys, moduleName: modulePath).flatMap { rankPattern[$0] } ?? rank
+    }
+
+    /// lora_alpha of the module at `modulePath`: its alpha_pattern entry, else `alpha`.
+    public func alpha(of modulePath: String) -> Float {
+        peftPatternKey(alphaPattern.keys, moduleName: modulePath).flatMap { alphaPattern[$0] } ?? alpha
+    }
+
+    /// The factor on the module's LoRA output: alpha/r, or alpha/√r with rsLoRA.
+    public func scale(of modulePath: String) -> Float {
+        let r = Float(rank(of: modulePath)), a = alpha(of: modulePath)
+        return useRSLoRA ? a / r.squareRoot() : a / r
+    }
+
+    /// The first rank_pattern / alpha_pattern key that matches none of `adaptedPaths`, as "rank_pattern key \"x\"":
+    /// such a key is a typo, not a choice (PEFT ignores it silently).
+    public func unusedPatternKey(adaptedPaths: [String]) -> String? {
+        for (field, keys) in [("rank_pattern", rankPattern.keys.sorted()), ("alpha_pattern", alphaPattern.keys.sorted())] {
+            for key in keys where !adaptedPaths.contains(where: { peftPatternKey([key], moduleName: $0) != nil }) {
+                return "\(field) key \"\(key)\""
+            }
+        }
+        return nil
+    }
 
     /// PEFT's rule: the module path equals a target or ends with "." + target.
     public func matches(_ modulePath: String) -> Bool {
-        targetModules.contains { modulePath == $0 || modulePath.hasSuffix("." + $0) }
+        peftTargetMatches(moduleName: modulePath, targets: targetModules)
     }
 }
 

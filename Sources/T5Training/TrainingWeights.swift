@@ -139,11 +139,12 @@ public final class TrainingWeights: @unchecked Sendable {
     func attachLoRA(_ settings: LoRASettings) -> [LinearLayer] {
         var adapted: [LinearLayer] = []
         for layer in linears where settings.matches(layer.path) {
-            let a = Parameter(name: "base_model.model.\(layer.path).lora_A.weight", shape: [settings.rank, layer.inFeatures],
-                              values: [Float](repeating: 0, count: settings.rank * layer.inFeatures), trainable: true)
-            let b = Parameter(name: "base_model.model.\(layer.path).lora_B.weight", shape: [layer.outFeatures, settings.rank],
-                              values: [Float](repeating: 0, count: settings.rank * layer.outFeatures), trainable: true)
-            layer.lora = LoRAAdapter(a: a, b: b, rank: settings.rank, scale: settings.scale, dropout: settings.dropout)
+            let rank = settings.rank(of: layer.path)
+            let a = Parameter(name: "base_model.model.\(layer.path).lora_A.weight", shape: [rank, layer.inFeatures],
+                              values: [Float](repeating: 0, count: rank * layer.inFeatures), trainable: true)
+            let b = Parameter(name: "base_model.model.\(layer.path).lora_B.weight", shape: [layer.outFeatures, rank],
+                              values: [Float](repeating: 0, count: rank * layer.outFeatures), trainable: true)
+            layer.lora = LoRAAdapter(a: a, b: b, rank: rank, scale: settings.scale(of: layer.path), dropout: settings.dropout)
             adapted.append(layer)
         }
         return adapted

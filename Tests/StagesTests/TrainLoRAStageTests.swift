@@ -72,6 +72,39 @@ final class TrainLoRAStageTests: XCTestCase {
         XCTAssertNoThrow(try GenerateStage.run(try p.options(args), variant: .lora, root: p.root))
     }
 
+    /// `lora.rank_pattern` / `lora.alpha_pattern` (PEFT's semantics, parity-tested in PEFTParityTests): each module's
+    /// tensors have its own rank, adapter_config.json records the patterns so that generate (and PEFT) give each
+    /// module its r and alpha back, and a key that adapts nothing, a bad expression or rsLoRA with patterns is an error.
+    func testRankAndAlphaPatternsShapeTheAdapterAndAreRecorded() throws {
+        let p = try StageTestProject()
+        let patterns = ["--set", "lora.rank_pattern={'decoder.*EncDecAttention\\.q': 2, v: 6}", "--set", "lora.alpha_pattern={q: 12}"]
+        let args = try p.prepareForTraining(examples: 8, extra: ["--set", "train.max_steps=2"] + patterns)
+        try TrainLoRAStage.run(try p.options(args), root: p.root)
+        let adapter = try SafeTensorsFile(path: p.url("data/adapter/adapter_model.safetensors").path)
+        func rank(_ module: String) throws -> Int { try adapter.info("base_model.model.\(module).lora_A.weight").shape[0] }
+        XCTAssertEqual(try rank("decoder.block.0.layer.1.EncDecAttention.q"), 2)
+        XCTAssertEqual(try rank("decoder.block.0.layer.0.SelfAttention.q"), 4, "lora.r")
+        XCTAssertEqual(try rank("encoder.block.0.layer.0.SelfAttention.v"), 6)
+        let config = try AdapterConfig.read(from: p.url("data/adapter/adapter_config.json"))
+        XCTAssertEqual(config.rankPattern, ["decoder.*EncDecAttention\\.q": 2, "v": 6])
+        XCTAssertEqual(config.alphaPattern, ["q": 12])
+        XCTAssertEqual(config.rank(module: "decoder.block.0.layer.1.EncDecAttention.q"), 2)
+        XCTAssertEqual(config.alpha(module: "decoder.block.0.layer.1.EncDecAttention.q"), 12)
+        XCTAssertNoThrow(try GenerateStage.run(try p.options(args), variant: .lora, root: p.root))
+        XCTAssertFalse(try TrainLoRAStage.run(try p.options(args + ["--set", "lora.alpha_pattern={q: 16}"]), root: p.root).cacheHit)
+
+        for (setting, message) in [
+            ("lora.rank_pattern={wo: 2}", "lora.rank_pattern key \"wo\" matches none of the adapted modules"),
+            ("lora.alpha_pattern={'(': 2}", "lora.alpha_pattern key \"(\" is not a regular expression"),
+            ("lora.rank_pattern={q: 0}", "parameter 'lora.rank_pattern' must be a mapping of names to positive integers"),
+            ("lora.use_rslora=true", "lora.use_rslora cannot be combined with lora.rank_pattern"),
+        ] {
+            XCTAssertThrowsError(try TrainLoRAStage.run(try p.options(args + ["--set", setting]), root: p.root), setting) {
+                XCTAssertTrue("\($0)".contains(message), "\(setting): \($0)")
+            }
+        }
+    }
+
     func testVerifyRecomputesTheSameBytes() throws {
         let p = try StageTestProject()
         let args = try p.prepareForTraining(examples: 8)

@@ -89,6 +89,41 @@ final class PEFTParityTests: XCTestCase {
         XCTAssertEqual(try plain.loss(golden.batch), try zero.loss(golden.batch))
     }
 
+    /// PEFT's per-module rank and alpha (scripts/fixtures/train_rank_pattern_fixture.py): rank_pattern
+    /// {"decoder.*\\.q": 4, "wo": 2} and alpha_pattern {"EncDecAttention.v": 32} over r 8, alpha 16 on q, v, wo.
+    /// Every module gets PEFT's rank (the fixture's tensors fit) and scale, and the loss and every LoRA gradient match.
+    func testRankAndAlphaPatternsGivePEFTsModulesLossAndGradients() throws {
+        let golden = try Fixture.load("gated", golden: "ragged")
+        let directory = URL(fileURLWithPath: golden.directory)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("rank_pattern.json")))
+            as! [String: Any]
+        let expected = try SafeTensorsFile(path: directory.appendingPathComponent("rank_pattern.safetensors").path)
+        let config = json["config"] as! [String: Any]
+        let settings = LoRASettings(rank: config["r"] as! Int, alpha: Float(config["lora_alpha"] as! Int), dropout: 0,
+                                    targetModules: config["target_modules"] as! [String],
+                                    rankPattern: config["rank_pattern"] as! [String: Int],
+                                    alphaPattern: (config["alpha_pattern"] as! [String: Int]).mapValues { Float($0) })
+        let model = try golden.makeModel(.lora(settings), threads: 2)
+        let scales = json["scales"] as! [String: Double], ranks = json["ranks"] as! [String: Int]
+        XCTAssertEqual(model.loraLayers.count, scales.count)
+        for layer in model.loraLayers {
+            XCTAssertEqual(layer.lora!.rank, ranks["base_model.model." + layer.path], layer.path)
+            XCTAssertEqual(Double(layer.lora!.scale), scales[layer.path], layer.path)
+        }
+        XCTAssertEqual(Set(model.loraLayers.map { $0.lora!.rank }), [2, 4, 8])
+        var initial: [String: [Float]] = [:]
+        for name in expected.names where name.hasPrefix("init.") { initial[String(name.dropFirst(5))] = try expected.floats(name) }
+        try model.setLoRA(initial, source: "rank_pattern.safetensors")
+        model.zeroGradients()
+        let loss = try model.forwardBackward(golden.batch)
+        let reference = json["loss"] as! Double
+        XCTAssertEqual(Double(loss), reference, accuracy: 1e-5 * abs(reference))
+        XCTAssertEqual(model.trainableParameters.count, json["n_tensors"] as? Int)
+        for p in model.trainableParameters {
+            XCTAssertLessThan(Fixture.relativeError(p.gradients!, try expected.floats("grad." + p.name)), 1e-4, p.name)
+        }
+    }
+
     func testRaggedBatchFullFineTuneGradientsMatchPaddedTorch() throws { try checkFullGradients("gated", golden: "ragged") }
 
     func checkFullGradients(_ name: String, golden batch: String = "golden") throws {

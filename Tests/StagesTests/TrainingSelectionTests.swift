@@ -1,0 +1,183 @@
+import Dataset
+import Foundation
+import JSON
+import Pipeline
+import SafeTensors
+import T5
+import T5Training
+import XCTest
+@testable import Stages
+
+/// `train.eval_every`, `train.eval_limit`, `train.keep: best` and `train.early_stopping_patience`: when the
+/// validation loss is measured, on which examples, which step's state is published, when training stops, and
+/// that a resumed run makes the same choices as an uninterrupted one.
+final class TrainingSelectionTests: XCTestCase {
+    /// The tiny model and token files of a prepared StageTestProject, to drive TrainingLoop directly.
+    struct Run {
+        let config: T5Config, weights: SafeTensorsFile, train: TokenFile, validation: TokenFile
+        static let lora = LoRASettings(rank: 4, alpha: 8, dropout: 0.05)
+
+        init(_ p: StageTestProject) throws {
+            config = try T5Config.load(path: p.url("data/model/config.json").path)
+            weights = try SafeTensorsFile(path: p.url("data/model/model.safetensors").path)
+            train = try TokenFile.read(path: p.url("data/tokens/train.safetensors").path)
+            validation = try TokenFile.read(path: p.url("data/tokens/validation.safetensors").path)
+        }
+
+        func loop(_ s: TrainingSettings, work: URL, lora: LoRASettings = Self.lora) throws -> (loop: TrainingLoop, model: T5TrainingModel) {
+            let model = try T5TrainingModel(config: config, file: weights, mode: .lora(lora), dropoutRate: 0.1,
+                                            dropoutSeed: s.seed, threads: 1)
+            try TrainLoRAStage.initializeAdapters(model, settings: lora, seed: s.seed)
+            return (try TrainingLoop(model: model, train: train, validation: validation, settings: s, workDirectory: work), model)
+        }
+    }
+
+    /// 8 examples, batch 4, 6 epochs: 12 steps; a learning rate high enough that the validation loss turns up.
+    static func settings(evalEvery: Int = 1, keepBest: Bool = true, patience: Int = 0, checkpointEvery: Int = 0) -> TrainingSettings {
+        var s = TrainingSettings()
+        s.epochs = 6; s.batchSize = 4; s.learningRate = 0.3
+        s.evalEvery = evalEvery; s.keepBest = keepBest; s.earlyStoppingPatience = patience; s.checkpointEvery = checkpointEvery
+        return s
+    }
+
+    func temporaryDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("selection-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        return dir
+    }
+
+    func testKeepBestPublishesTheLowestValidationLossAndTiesKeepTheEarlierStep() throws {
+        let p = try StageTestProject()
+        _ = try p.prepareForTraining(examples: 8)
+        let run = try Run(p)
+        let (loop, _) = try run.loop(Self.settings(), work: try temporaryDirectory())
+        let (log, summary) = try loop.run(resume: false)
+        let evaluations = TrainingLoop.evaluations(inLog: log)
+        XCTAssertEqual(evaluations.map(\.step), Array(1...12))
+        let lowest = evaluations.min { ($0.loss, $0.step) < ($1.loss, $1.step) }!
+        XCTAssertEqual(summary.keptStep, lowest.step)
+        XCTAssertEqual(summary.keptValidationLoss, lowest.loss)
+        XCTAssertNotEqual(lowest.step, 12, "these settings should overfit, so that best and last differ")
+        // The model holds the kept state: its validation loss is the recorded one, bit for bit.
+        XCTAssertEqual(try loop.validationLoss(run.validation), lowest.loss)
+    }
+
+    /// Patience 2 after the best step 6: evaluations 7 and 8 do not beat it, so training stops after step 8
+    /// and publishes step 6; the log's last line says so.
+    func testEarlyStoppingStopsAfterPatienceEvaluationsWithoutImprovement() throws {
+        let p = try StageTestProject()
+        _ = try p.prepareForTraining(examples: 8)
+        let run = try Run(p)
+        let (full, _) = try run.loop(Self.settings(), work: try temporaryDirectory())
+        let curve = TrainingLoop.evaluations(inLog: try full.run(resume: false).log)
+        let best = curve.min { ($0.loss, $0.step) < ($1.loss, $1.step) }!
+        let (loop, _) = try run.loop(Self.settings(patience: 2), work: try temporaryDirectory())
+        let (log, summary) = try loop.run(resume: false)
+        XCTAssertEqual(summary.stoppedEarlyAtStep, best.step + 2)
+        XCTAssertEqual(summary.steps, best.step + 2)
+        XCTAssertEqual(summary.keptStep, best.step)
+        XCTAssertEqual(TrainingLoop.evaluations(inLog: log).map(\.loss), Array(curve.prefix(best.step + 2).map(\.loss)),
+                       "the same curve up to the stop")
+        let last = try JSONValue.parse(Data(log.last!.utf8))
+        XCTAssertEqual(last["early_stopping"], .bool(true))
+        XCTAssertEqual(last["best_step"], .int(best.step))
+        XCTAssertEqual(try loop.validationLoss(run.validation), best.loss)
+    }
+
+    /// A run resumed from its last checkpoint (wherever that falls: before a later best, after the best while
+    /// early stopping counts) makes the same choices as the uninterrupted run and ends with the same values,
+    /// summary and log (timings aside). Curve (24 examples, lr 0.5): best at step 2, worse until step 9.
+    func testResumedRunKeepsAndStopsAsTheUninterruptedOne() throws {
+        let p = try StageTestProject()
+        _ = try p.prepareForTraining(examples: 24)
+        let run = try Run(p)
+        // (checkpoint_every, patience, the last checkpoint's step): checkpoints also at the epoch end (step 6).
+        for (every, patience, resumeStep) in [(0, 0, 6), (5, 0, 10), (7, 6, 7)] {
+            var s = Self.settings(patience: patience, checkpointEvery: every)
+            s.epochs = 2; s.learningRate = 0.5
+            let work = try temporaryDirectory()
+            let (a, modelA) = try run.loop(s, work: work)
+            let (logA, summaryA) = try a.run(resume: false)
+            let (b, modelB) = try run.loop(s, work: work)  // the same work directory: A's last checkpoint
+            let (logB, summaryB) = try b.run(resume: true)
+            let label = "checkpoint_every \(every), patience \(patience)"
+            XCTAssertEqual(summaryB.resumedFromStep, resumeStep, label)
+            XCTAssertEqual([summaryA.keptStep, summaryA.steps], [summaryB.keptStep, summaryB.steps], label)
+            XCTAssertEqual(summaryA.keptValidationLoss, summaryB.keptValidationLoss, label)
+            XCTAssertEqual(summaryA.stoppedEarlyAtStep, summaryB.stoppedEarlyAtStep, label)
+            XCTAssertEqual(summaryA.validationLoss, summaryB.validationLoss, label)
+            for (pa, pb) in zip(modelA.trainableParameters, modelB.trainableParameters) {
+                XCTAssertTrue(pa.values == pb.values, "\(label): \(pa.name) differs")
+            }
+            XCTAssertEqual(logA.map(Self.withoutTimings), logB.map(Self.withoutTimings), label)
+        }
+    }
+
+    static func withoutTimings(_ line: String) -> String {
+        guard case .object(var o)? = try? JSONValue.parse(Data(line.utf8)) else { return line }
+        o["elapsed_s"] = nil
+        o["examples_per_s"] = nil
+        return JSONValue.object(o).canonical
+    }
+
+    /// Ties keep the earlier step, and only a lower loss resets the count early stopping uses.
+    func testBestSoFarKeepsTheEarlierStepOnATie() {
+        var best: BestSoFar?
+        BestSoFar.update(&best, step: 2, validationLoss: 1.5) { ["a": [1]] }
+        BestSoFar.update(&best, step: 4, validationLoss: 1.5) { ["a": [2]] }
+        XCTAssertEqual(best, BestSoFar(step: 2, validationLoss: 1.5, values: ["a": [1]], evaluationsWithoutImprovement: 1))
+        BestSoFar.update(&best, step: 6, validationLoss: 1.25) { ["a": [3]] }
+        XCTAssertEqual(best, BestSoFar(step: 6, validationLoss: 1.25, values: ["a": [3]], evaluationsWithoutImprovement: 0))
+    }
+
+    /// eval_limit's subset: the requested size, in split order, chosen by content and seed (the same dialogues
+    /// when the split is reordered), a different choice for another seed, and all of a split no larger.
+    func testValidationSubsetIsAHashedChoiceOfTheRequestedSize() {
+        let sources: [[Int32]] = (0..<50).map { [Int32($0), 7, Int32($0 % 3)] }
+        let labels: [[Int32]] = (0..<50).map { [Int32($0 * 2), 1] }
+        let chosen = ValidationSubset.indices(sources: sources, labels: labels, limit: 10, seed: 42)
+        XCTAssertEqual(chosen.count, 10)
+        XCTAssertEqual(chosen, chosen.sorted())
+        let reversed = ValidationSubset.indices(sources: sources.reversed(), labels: labels.reversed(), limit: 10, seed: 42)
+        XCTAssertEqual(Set(reversed.map { 49 - $0 }), Set(chosen))
+        XCTAssertNotEqual(ValidationSubset.indices(sources: sources, labels: labels, limit: 10, seed: 43), chosen)
+        XCTAssertEqual(ValidationSubset.indices(sources: sources, labels: labels, limit: 0, seed: 42), Array(0..<50))
+        XCTAssertEqual(ValidationSubset.indices(sources: sources, labels: labels, limit: 50, seed: 42), Array(0..<50))
+    }
+
+    /// Through the stage: eval_every logs a validation loss every N steps and after the last; keep: best
+    /// publishes the best step's adapter and records it in the manifest and the lock; eval_limit changes the key
+    /// and measures fewer examples; early stopping without keep: best is refused.
+    func testStageLogsEveryNStepsAndRecordsTheKeptStep() throws {
+        let p = try StageTestProject()
+        let args = try p.prepareForTraining(examples: 8, extra: [
+            "--set", "train.epochs=6", "--set", "train.lr=0.3", "--set", "lora.alpha=8", "--set", "train.eval_every=3",
+            "--set", "train.keep=best"])
+        let r = try TrainLoRAStage.run(try p.options(args), root: p.root)
+        let log = try String(contentsOf: p.url("data/adapter/log.jsonl"), encoding: .utf8).split(separator: "\n").map { String($0) + "\n" }
+        let evaluations = TrainingLoop.evaluations(inLog: log)
+        XCTAssertEqual(evaluations.map(\.step), [3, 6, 9, 12])
+        XCTAssertEqual(try JSONValue.parse(Data(log.first { $0.contains("validation_loss") }!.utf8))["epoch"], .double(1.5))
+        let best = evaluations.min { ($0.loss, $0.step) < ($1.loss, $1.step) }!
+        let kept: JSONValue = ["rule": "best", "step": .int(best.step), "validation_loss": .double(Double(best.loss))]
+        XCTAssertNotEqual(best.step, 12, "best and last should differ here")
+        XCTAssertEqual(r.summary["kept"], kept)
+        let lock = try JSONValue.parse(Data(contentsOf: p.url("pipeline.lock")))
+        XCTAssertEqual(lock["stages"]?["train-lora"]?["summary"]?["kept"], kept)
+        // The published adapter is the kept state: loaded into a model, it gives the recorded validation loss.
+        let run = try Run(p)
+        let (loop, model) = try run.loop(Self.settings(), work: try temporaryDirectory())
+        let adapter = try SafeTensorsFile(path: p.url("data/adapter/adapter_model.safetensors").path)
+        try model.setLoRA(Dictionary(uniqueKeysWithValues: try adapter.names.map { ($0, try adapter.floats($0)) }), source: "adapter")
+        XCTAssertEqual(try loop.validationLoss(run.validation), best.loss)
+
+        let limited = try TrainLoRAStage.run(try p.options(args + ["--set", "train.eval_limit=2"]), root: p.root)
+        XCTAssertFalse(limited.cacheHit)
+        XCTAssertNotEqual(limited.summary["validation_loss"], r.summary["validation_loss"])
+        XCTAssertThrowsError(try TrainLoRAStage.run(try p.options(args + ["--set", "train.keep=last",
+                                                                          "--set", "train.early_stopping_patience=2"]), root: p.root)) {
+            XCTAssertTrue("\($0)".contains("train.early_stopping_patience needs train.keep: best"), "\($0)")
+        }
+    }
+}
