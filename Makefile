@@ -7,6 +7,7 @@
 #   make train-lora FORCE=1       recompute one stage (what it needs is reused from the cache)
 #   make all SET="generation.num_beams=4 generation.max_new_tokens=64"
 #   make verify                   recompute every stage and check it is byte-identical to the cache
+#   make all MPI="-np 4 --hostfile hosts"   train-lora and generate under Open MPI's mpirun (README)
 
 SHELL := /bin/bash
 CONFIG ?= pipeline.yaml
@@ -19,6 +20,8 @@ SWIFT_BUILD := swift build -c $(BUILD) $(CPU_FLAGS)
 
 # --force only for the stage named on the command line, not for what it depends on.
 force = $(if $(FORCE),$(if $(filter $(1),$(MAKECMDGOALS)),--force))
+# MPI="<mpirun options>": train-lora and generate run as `mpirun <options> <tool>` (their ranks share each batch).
+MPIRUN = $(if $(MPI),mpirun $(MPI) ,)
 STAGE_ARGS = --config $(CONFIG) $(foreach s,$(SET),--set $(s)) $(if $(VERIFY),--verify) $(if $(QUIET),--quiet)
 
 .DEFAULT_GOAL := help
@@ -31,6 +34,7 @@ help:
 	@echo "make all          the real experiment: SAMSum + google/flan-t5-base (network for the first fetch)"
 	@echo "make <stage>      one stage and what it needs: fetch-samsum fetch-model tokenize train-lora"
 	@echo "                  generate-base generate-lora score-rouge   (FORCE=1 recomputes it)"
+	@echo "make all MPI=\"-np 2\"  train-lora and generate under mpirun (README: several processes or machines)"
 	@echo "make verify       recompute every stage, check byte-identical results (CONFIG=pipeline.demo.yaml for the demo)"
 	@echo "make report       reports/<run>/report.md from the last run"
 	@echo "make bench        benchmarks against the reference implementations (needs ../shared/reference venv)"
@@ -55,13 +59,13 @@ tokenize: fetch-samsum fetch-model
 	$(BIN)/tokenize run $(STAGE_ARGS) $(call force,tokenize)
 
 train-lora: tokenize
-	$(BIN)/train-lora --resume $(STAGE_ARGS) $(call force,train-lora)
+	$(MPIRUN)$(BIN)/train-lora --resume $(STAGE_ARGS) $(call force,train-lora)
 
 generate-base: tokenize
-	$(BIN)/generate --variant base $(STAGE_ARGS) $(call force,generate-base)
+	$(MPIRUN)$(BIN)/generate --variant base $(STAGE_ARGS) $(call force,generate-base)
 
 generate-lora: train-lora
-	$(BIN)/generate --variant lora $(STAGE_ARGS) $(call force,generate-lora)
+	$(MPIRUN)$(BIN)/generate --variant lora $(STAGE_ARGS) $(call force,generate-lora)
 
 generate: generate-base generate-lora
 

@@ -24,6 +24,9 @@ let package = Package(
         .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive",
                        providers: [.apt(["libarchive-dev"])]),
+        // Open MPI (Debian: libopenmpi-dev), for train-lora and generate under mpirun; its handles come
+        // through Sources/CMPI/shim.h. MPI wraps it as a Pipeline.ProcessGroup.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         // Cache prefetch and spin-wait pause (C builtins Swift has no spelling for).
         .target(name: "CPUHints"),
 
@@ -52,13 +55,14 @@ let package = Package(
         .target(name: "DemoAssets", dependencies: ["JSON", "Corpus", "SafeTensors", "Pipeline"]),
         .target(name: "Dataset", dependencies: ["JSON", "SafeTensors", "Pipeline"]),
         .target(name: "Report", dependencies: ["JSON", "Pipeline", "Dataset", "Rouge"]),
+        .target(name: "MPI", dependencies: ["CMPI", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // One function per pipeline stage, called by the thin executables (and by tests).
         .target(name: "Stages", dependencies: ["JSON", "Pipeline", "Dataset", "SentencePiece", "Fetch", "Corpus", "SafeTensors", "T5", "Kernels", "Rouge", "LoRA", "T5Training"]),
 
         // Stage executables: parse arguments, call one library function.
         .executableTarget(name: "fetch-samsum", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "generate", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "train-lora", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "generate", dependencies: ["Stages", "Pipeline", "MPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "train-lora", dependencies: ["Stages", "Pipeline", "MPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "pipeline-report", dependencies: ["Report", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "fetch-model", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "demo-assets", dependencies: [
@@ -70,7 +74,7 @@ let package = Package(
         .executableTarget(name: "t5-bench", dependencies: ["T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
         // Training steps on the reference run's real-length batches against PyTorch + PEFT
         // (scripts/bench/train_bench_samsum.sh), not a product.
-        .executableTarget(name: "train-bench", dependencies: ["Stages", "Pipeline", "T5Training", "T5", "LoRA", "SafeTensors", "JSON"]),
+        .executableTarget(name: "train-bench", dependencies: ["Stages", "Pipeline", "Dataset", "T5Training", "T5", "LoRA", "SafeTensors", "JSON"]),
         // Benchmark of the LoRA library's per-step pieces against PyTorch (scripts/bench/lora_bench.sh), not a product.
         .executableTarget(name: "lora-bench", dependencies: ["LoRA"], swiftSettings: fastMath),
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The system libraries the build links (OpenBLAS, libarchive, and pkg-config to find them), installed when
+# The system libraries the build links (OpenBLAS, libarchive, Open MPI with its mpirun, and pkg-config to
+# find them), installed when
 # missing: `make build` (hence demo, test, all) and .ci/run call this first. Silent when they are all there.
 # Installs with apt-get, as root directly or through sudo (non-interactive); where neither is possible it
 # prints the one command to run and fails.
 set -euo pipefail
-PACKAGES="libopenblas-dev libarchive-dev pkg-config"
-have() { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists openblas libarchive; }
+PACKAGES="libopenblas-dev libarchive-dev libopenmpi-dev openmpi-bin pkg-config"
+have() { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists openblas libarchive ompi-c && command -v mpirun >/dev/null 2>&1; }
 have && exit 0
 
 if [[ "$EUID" == 0 ]]; then
@@ -16,7 +17,7 @@ else
     SUDO=(none)
 fi
 if ! command -v apt-get >/dev/null 2>&1 || [[ "${SUDO[*]}" == none ]]; then
-    echo "deps: OpenBLAS, libarchive or pkg-config is missing; install them with:" \
+    echo "deps: OpenBLAS, libarchive, Open MPI or pkg-config is missing; install them with:" \
          "sudo apt-get update && sudo apt-get install -y $PACKAGES" >&2
     exit 1
 fi
@@ -25,4 +26,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -qq >/dev/null
 # shellcheck disable=SC2086
 "${SUDO[@]}" apt-get install -y -qq $PACKAGES >/dev/null  # its errors still go to stderr
-have || { echo "deps: apt-get installed $PACKAGES but pkg-config still finds no openblas and libarchive" >&2; exit 1; }
+have || { echo "deps: apt-get installed $PACKAGES but pkg-config still finds no openblas, libarchive or ompi-c (or no mpirun)" >&2; exit 1; }

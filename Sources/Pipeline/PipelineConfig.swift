@@ -208,6 +208,10 @@ public final class ParameterReader: @unchecked Sendable {
     public func strings(_ key: String) -> [String] { get(key).arrayValue!.map { $0.stringValue! } }
     public func numbers(_ key: String) -> [String: Double] { get(key).objectValue!.mapValues { $0.doubleValue! } }
 
+    /// Records a setting that does not come from the configuration but changes the outputs (train-lora's
+    /// `runtime.world_size` under mpirun), so that the key and the lock carry it like a parameter.
+    public func record(_ key: String, _ value: JSONValue) { read[key] = value }
+
     /// A value that selects where to get bytes whose content another, hashed parameter
     /// pins (a mirror list, a local copy of a pinned archive): it is not part of the key,
     /// so fetching the same content from elsewhere is still a cache hit.

@@ -60,6 +60,9 @@ public final class StageRun {
     /// Fields of the stage's summary that the lock file records beside the key (e.g. train-lora's
     /// kept step): results a user diffs across commits, as deterministic as the outputs.
     public var lockedSummaryFields: [String] = []
+    /// The processes computing this run (mpirun's ranks, or this one): rank 0 looks up, publishes and
+    /// records; the others follow its decision and compute their share (`followLeader`).
+    public var group: ProcessGroup = SingleProcess()
     public let root: URL
     public let store: Store
     private var inputs: [(role: String, url: URL)] = []
@@ -126,6 +129,10 @@ public final class StageRun {
     @discardableResult
     public func execute(outputs: [StageOutput], compute: (StageWorkspace) throws -> JSONValue) throws -> StageResult {
         let (key, desc) = try key()
+        if group.size > 1 {
+            guard !options.verify else { throw PipelineError.usage("--verify runs in one process, not under mpirun") }
+            if !group.isLeader { return try followLeader(key: key, compute: compute) }
+        }
         store.sweepDeadTemps()
         try AtomicFile.createDirectory(store.tmpRoot)
 
@@ -140,7 +147,9 @@ public final class StageRun {
             var hit = false
             var hashes: [String: String]
             var summary: JSONValue
-            if !options.force, let cached = store.verifiedEntry(key) {
+            let verified = options.force ? nil : store.verifiedEntry(key)
+            if group.size > 1 { _ = try group.broadcast(["cache_hit": .bool(verified != nil)]) }
+            if let cached = verified {
                 hit = true
                 hashes = cached
                 summary = store.manifest(key)?["summary"] ?? .null
@@ -179,6 +188,23 @@ public final class StageRun {
                           String(key.prefix(12)), seconds))
             return StageResult(key: key, cacheHit: hit, seconds: seconds, outputs: exposed, summary: summary)
         }
+    }
+
+    /// A rank other than 0: the leader's cache decision, then (when it computes) the same computation into a
+    /// private temp directory that is deleted afterwards. Only the leader's outputs are published. The work
+    /// directory is the leader's (read for --resume: the store must be shared or copied between machines).
+    private func followLeader(key: String, compute: (StageWorkspace) throws -> JSONValue) throws -> StageResult {
+        let hit = try group.broadcast(.null)["cache_hit"]?.boolValue ?? false
+        var summary: JSONValue = .null
+        if !hit {
+            let temp = FileManager.default.temporaryDirectory
+                .appendingPathComponent("flan-lora-rank\(group.rank)-\(getpid())-\(UUID().uuidString)")
+            try AtomicFile.createDirectory(temp.appendingPathComponent("outputs"))
+            defer { try? FileManager.default.removeItem(at: temp) }
+            summary = try compute(StageWorkspace(outputDirectory: temp.appendingPathComponent("outputs"),
+                                                 workDirectory: store.workDirectory(key), key: key, isVerification: false))
+        }
+        return StageResult(key: key, cacheHit: hit, seconds: Date().timeIntervalSince(started), outputs: [:], summary: summary)
     }
 
     private func computeAndPublish(key: String, desc: JSONValue, outputs: [StageOutput],

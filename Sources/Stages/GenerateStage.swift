@@ -1,5 +1,6 @@
 import Dataset
 import Foundation
+import JSON
 import Kernels
 import Pipeline
 import SentencePiece
@@ -11,10 +12,14 @@ import T5
 public enum GenerateStage {
     public enum Variant: String, CaseIterable, Sendable { case base, lora }
 
+    /// Under mpirun the length-sorted batches are shared out among the ranks and rank 0 writes all the
+    /// predictions in the split's order: the bytes of one process, so the key does not name the ranks.
     @discardableResult
-    public static func run(_ options: StageOptions, variant: Variant, root: URL? = nil) throws -> StageResult {
+    public static func run(_ options: StageOptions, variant: Variant, root: URL? = nil,
+                           group: ProcessGroup = SingleProcess()) throws -> StageResult {
         let run = try StageRun(stage: "generate", instance: "generate-\(variant.rawValue)", formatVersion: 2,
                                options: options, root: root)
+        run.group = group
         let settings = try generationSettings(run.params)
         let threads = run.params.int("runtime.threads")
         let batchSize = run.params.int("generation.batch_size")
@@ -48,7 +53,8 @@ public enum GenerateStage {
             }
             let tokenizer = try T5Tokenizer(path: modelDir.appendingPathComponent("spiece.model").path)
             let predictions = try summarize(file.sources, model: model, tokenizer: tokenizer, settings: settings,
-                                            batchSize: batchSize, label: "generate \(variant.rawValue)")
+                                            batchSize: batchSize, label: "generate \(variant.rawValue)", group: group)
+            guard group.isLeader else { return .null }  // rank 0 writes the predictions
             var out = ""
             for (id, text) in zip(file.ids, predictions) { out += JSONLines.line([("id", id), ("prediction", text)]) }
             try Data(out.utf8).write(to: ws.url(for: name))
@@ -59,15 +65,19 @@ public enum GenerateStage {
     }
 
     /// Generates for every source, in batches of similar length (less padding), and returns
-    /// the decoded texts in the sources' order.
+    /// the decoded texts in the sources' order. In a group of W ranks, rank r generates batches r, r + W, …
+    /// (a batch's output depends on that batch alone); rank 0 gets every text, the others an empty list.
     public static func summarize(_ sources: [[Int32]], model: T5Model, tokenizer: T5Tokenizer,
-                                 settings: GenerationSettings, batchSize: Int, label: String) throws -> [String] {
+                                 settings: GenerationSettings, batchSize: Int, label: String,
+                                 group: ProcessGroup = SingleProcess()) throws -> [String] {
         let generator = Generator(model: model)
         let order = sources.indices.sorted { (sources[$0].count, $0) < (sources[$1].count, $1) }
+        let batches = stride(from: 0, to: order.count, by: batchSize).map { Array(order[$0..<min(order.count, $0 + batchSize)]) }
         var texts = [String](repeating: "", count: sources.count)
-        let progress = Progress(label, total: sources.count, unit: "summaries")
-        for start in stride(from: 0, to: order.count, by: batchSize) {
-            let batch = Array(order[start..<min(order.count, start + batchSize)])
+        let mine = batches.indices.filter { $0 % group.size == group.rank }
+        let progress = Progress(label, total: mine.reduce(0) { $0 + batches[$1].count }, unit: "summaries")
+        for number in mine {
+            let batch = batches[number]
             let outputs = try generator.generate(batch.map { sources[$0] }, settings: settings)
             // Ids past the tokenizer's pieces and sentinels are the embedding's padding rows
             // (T5 rounds vocab_size up); like special tokens they have no text.
@@ -75,6 +85,18 @@ public enum GenerateStage {
             progress.advance(by: batch.count)
         }
         progress.finish()
+        guard group.size > 1 else { return texts }
+        // Each rank sends its texts (in its batches' order) as one JSON array; rank 0 puts them in place.
+        let sent = JSONValue.array(mine.flatMap { batches[$0] }.map { .string(texts[$0]) }).canonical
+        let received = try group.gather(Array(sent.utf8))
+        guard group.isLeader else { return [] }
+        for (rank, bytes) in received.enumerated() {
+            let indices = batches.indices.filter { $0 % group.size == rank }.flatMap { batches[$0] }
+            guard case .array(let items) = try JSONValue.parse(Data(bytes)), items.count == indices.count else {
+                throw PipelineError.internal("rank \(rank) sent \(bytes.count) bytes that are not its \(indices.count) summaries")
+            }
+            for (i, item) in zip(indices, items) { texts[i] = item.stringValue ?? "" }
+        }
         return texts
     }
 

@@ -13,10 +13,15 @@ import T5Training
 /// base model gets its starting ability.
 public enum TrainLoRAStage {
     @discardableResult
-    public static func run(_ options: StageOptions, resume: Bool = false, root: URL? = nil) throws -> StageResult {
+    /// Under mpirun (`group` of W ranks) each rank computes one of every step's W micro-batches of
+    /// `train.batch_size / W` examples: the bytes of one process at that batch size with `grad_accum W`.
+    public static func run(_ options: StageOptions, resume: Bool = false, root: URL? = nil,
+                           group: ProcessGroup = SingleProcess()) throws -> StageResult {
         // Format 3: gradient accumulation normalised by the step's labelled tokens (Hugging Face ≥ 4.46).
-        let run = try StageRun(stage: "train-lora", formatVersion: 3, options: options, root: root)
+        // Format 4: accumulated micro-batch gradients added in a fixed order (as across mpirun's ranks).
+        let run = try StageRun(stage: "train-lora", formatVersion: 4, options: options, root: root)
         run.lockedSummaryFields = ["kept"]
+        run.group = group
         let p = run.params
         let full = p.string("train.mode") == "full"
         var lora: LoRASettings?
@@ -27,7 +32,20 @@ public enum TrainLoRAStage {
             do { try validateTargets(lora!.targetModules) } catch { throw PipelineError.usage("\(error)", path: options.config) }
             try validatePatterns(lora!, config: options.config)
         }
-        let s = trainingSettings(p)
+        var s = trainingSettings(p)
+        if group.size > 1 {
+            guard s.gradAccum == 1 else {
+                throw PipelineError.usage("train.grad_accum must be 1 under mpirun: each of the \(group.size) ranks computes "
+                                          + "one micro-batch of every step", path: options.config)
+            }
+            guard s.batchSize % group.size == 0 else {
+                throw PipelineError.usage("train.batch_size \(s.batchSize) is not a multiple of the \(group.size) ranks",
+                                          path: options.config)
+            }
+            s.batchSize /= group.size
+            s.gradAccum = group.size
+            p.record("runtime.world_size", .int(group.size))
+        }
         let dropoutRate = Float(p.double("train.dropout_rate"))
         let labelSmoothing = p.double("train.label_smoothing")
         guard labelSmoothing >= 0, labelSmoothing < 1 else {
@@ -72,8 +90,9 @@ public enum TrainLoRAStage {
                    + "\(model.trainableParameters.reduce(0) { $0 + $1.count }) trainable parameters"
                    + (full ? "" : " in \(model.loraLayers.count) modules"))
             let loop = try TrainingLoop(model: model, train: train, validation: validation, settings: s,
-                                        workDirectory: ws.workDirectory)
+                                        workDirectory: ws.workDirectory, group: group)
             let (log, summary) = try loop.run(resume: resume && !ws.isVerification)
+            guard group.isLeader else { return .null }  // rank 0 writes the outputs
             try Data(log.joined().utf8).write(to: ws.url(for: "log.jsonl"))
             if let lora {
                 let adapterConfig = try AdapterConfig(rank: lora.rank, alpha: p.double("lora.alpha"), dropout: p.double("lora.dropout"),

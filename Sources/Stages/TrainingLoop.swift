@@ -51,12 +51,16 @@ public final class TrainingLoop {
     let validation: TokenFile?
     let settings: TrainingSettings
     let workDirectory: URL
+    /// The ranks sharing every step (one micro-batch each) and the validation pass; rank 0 writes the checkpoints.
+    let group: ProcessGroup
     public let plan: TrainingPlan
     /// The validation examples the loss is measured on (`train.eval_limit`).
     public let validationIndices: [Int]
+    /// Wall time in the ranks' collectives during the current step (logged under mpirun).
+    var communicationSeconds: TimeInterval = 0
 
     public init(model: T5TrainingModel, train: TokenFile, validation: TokenFile?, settings: TrainingSettings,
-                workDirectory: URL) throws {
+                workDirectory: URL, group: ProcessGroup = SingleProcess()) throws {
         guard train.count > 0 else { throw PipelineError.badInput("the training split is empty") }
         guard settings.batchSize > 0, settings.gradAccum > 0, settings.epochs > 0 || settings.maxSteps > 0,
               settings.checkpointEvery >= 0 else {
@@ -77,6 +81,10 @@ public final class TrainingLoop {
         self.validation = validation
         self.settings = settings
         self.workDirectory = workDirectory
+        self.group = group
+        guard group.size == 1 || settings.gradAccum == group.size else {
+            throw PipelineError.internal("under \(group.size) ranks a step must have \(group.size) micro-batches")
+        }
         validationIndices = validation.map {
             ValidationSubset.indices(sources: $0.sources, labels: $0.labels, limit: settings.evalLimit, seed: settings.seed)
         } ?? []
@@ -105,9 +113,10 @@ public final class TrainingLoop {
             best = c.best
             resumedFrom = c.step
             report("train-lora: resuming from the checkpoint at step \(c.step) of \(plan.totalSteps)")
-        } else {
+        } else if group.isLeader {
             try? FileManager.default.removeItem(at: workDirectory.appendingPathComponent("checkpoint"))
         }
+        try checkRanksStartAtTheSameStep(startStep)
 
         let progress = Progress("train-lora", total: plan.totalSteps, unit: "steps")
         if startStep > 0 { progress.update(done: startStep) }
@@ -118,20 +127,13 @@ public final class TrainingLoop {
         var stoppedEarly: Int?
         for step in startStep..<plan.totalSteps {
             model.zeroGradients()
+            communicationSeconds = 0
             let micro = try plan.microBatches(ofStep: step).map { batch in
                 try TrainingBatch(sources: batch.map { train.sources[$0] }, targets: batch.map { train.labels[$0] },
                                   vocabSize: model.config.vocabSize, label: "train batch")
             }
-            // Hugging Face ≥ 4.46: every micro-batch's summed token loss over the labelled tokens of the whole step.
-            let labelTokens = micro.reduce(0) { $0 + $1.labelledTokens }
-            var weightedLoss: Double = 0, loss: Float = 0
-            for b in micro {
-                loss = try model.forwardBackward(b, labelTokensInStep: labelTokens)
-                weightedLoss += Double(loss) * Double(b.labelledTokens)
-                examplesSeen += b.batchSize
-            }
-            // One micro-batch: its own mean, as returned (the bytes of every log without accumulation unchanged).
-            if micro.count > 1 { loss = labelTokens == 0 ? 0 : Float(weightedLoss / Double(labelTokens)) }
+            examplesSeen += micro.reduce(0) { $0 + $1.batchSize }
+            let loss = try forwardBackward(micro)
             let norm = optimizer.clipGradients()
             guard loss.isFinite, norm.isFinite else {
                 throw PipelineError(.trainingDiverged, "training diverged at step \(step + 1): loss \(loss), gradient norm \(norm); "
@@ -140,11 +142,12 @@ public final class TrainingLoop {
             let lr = optimizer.update(step: step)
             lastLoss = loss
             let elapsed = Date().timeIntervalSince(started)
-            let line: JSONValue = ["step": .int(step + 1), "epoch": .double(epochs(afterStep: step)),
-                                   "loss": .double(Double(loss)), "lr": .double(lr), "grad_norm": .double(Double(norm)),
-                                   "examples_per_s": .double((Double(examplesSeen) / max(elapsed, 1e-9) * 100).rounded() / 100),
-                                   "elapsed_s": .double((elapsed * 100).rounded() / 100)]
-            log.append(line.canonical + "\n")
+            var line: [String: JSONValue] = ["step": .int(step + 1), "epoch": .double(epochs(afterStep: step)),
+                                             "loss": .double(Double(loss)), "lr": .double(lr), "grad_norm": .double(Double(norm)),
+                                             "examples_per_s": .double((Double(examplesSeen) / max(elapsed, 1e-9) * 100).rounded() / 100),
+                                             "elapsed_s": .double((elapsed * 100).rounded() / 100)]
+            if group.size > 1 { line["communication_s"] = .double((communicationSeconds * 10_000).rounded() / 10_000) }
+            log.append(JSONValue.object(line).canonical + "\n")
             progress.advance(note: String(format: "loss %.4f lr %.2e %.1f ex/s", loss, lr, Double(examplesSeen) / max(elapsed, 1e-9)))
 
             let endOfEpoch = (step + 1) % plan.stepsPerEpoch == 0 || step + 1 == plan.totalSteps
@@ -177,7 +180,7 @@ public final class TrainingLoop {
                 }
             }
             let due = settings.checkpointEvery > 0 && (step + 1) % settings.checkpointEvery == 0
-            if (due || endOfEpoch) && step + 1 < plan.totalSteps {
+            if (due || endOfEpoch) && step + 1 < plan.totalSteps && group.isLeader {
                 try checkpoint(step: step + 1, params: params, optimizer: optimizer, log: log, best: best)
             }
         }
@@ -192,6 +195,78 @@ public final class TrainingLoop {
         return (log, TrainingSummary(steps: lastStep, finalLoss: lastLoss, validationLoss: evaluations.map(\.loss),
                                      resumedFromStep: resumedFrom, keptStep: kept.step, keptValidationLoss: kept.loss,
                                      stoppedEarlyAtStep: stoppedEarly))
+    }
+
+    /// One optimiser step's forward and backward over its micro-batches; returns the step's loss. Hugging
+    /// Face ≥ 4.46: each micro-batch's summed token loss is divided by the labelled tokens of the whole step.
+    /// Each micro-batch's gradient is computed on its own and the gradients are added in micro-batch order,
+    /// ((g₀ + g₁) + g₂) …, whether one process runs them one after another or rank r runs micro-batch r
+    /// (`ProcessGroup.orderedSum`): so W ranks at batch B give the bytes of one process at batch B/W,
+    /// grad_accum W. Micro-batch k's dropout masks are those of forward pass `first + k` either way.
+    func forwardBackward(_ micro: [TrainingBatch]) throws -> Float {
+        let labelTokens = micro.reduce(0) { $0 + $1.labelledTokens }
+        let first = model.step
+        var parts: [(loss: Float, tokens: Int)] = []
+        if group.size == 1 {
+            var sum: [Float]?
+            for (k, b) in micro.enumerated() {
+                if k > 0 { model.zeroGradients() }
+                parts.append((try model.forwardBackward(b, labelTokensInStep: labelTokens), b.labelledTokens))
+                if micro.count > 1 {
+                    let g = model.flatGradients()
+                    if sum == nil { sum = g } else { addInPlace(&sum!, g) }
+                }
+            }
+            if let sum { model.setGradients(sum) }
+            return Self.stepLoss(parts, labelTokens: labelTokens)
+        }
+        var mine: [UInt8] = []
+        if group.rank < micro.count {
+            model.step = first + UInt64(group.rank)
+            let b = micro[group.rank]
+            let loss = try model.forwardBackward(b, labelTokensInStep: labelTokens)
+            mine = Self.bytes(loss.bitPattern) + Self.bytes(UInt64(b.labelledTokens))
+        }
+        model.step = first + UInt64(micro.count)
+        let communicationStarted = Date()
+        defer { communicationSeconds += Date().timeIntervalSince(communicationStarted) }
+        var flat = model.flatGradients()
+        try group.orderedSum(&flat, contributors: micro.count)
+        model.setGradients(flat)
+        let gathered = try group.gather(mine)
+        var loss: Float = 0
+        if group.isLeader {
+            parts = gathered.prefix(micro.count).map { (Float(bitPattern: Self.value($0, at: 0)), Int(Self.value($0, at: 4) as UInt64)) }
+            loss = Self.stepLoss(parts, labelTokens: labelTokens)
+        }
+        return Float(bitPattern: Self.value(try group.broadcast(Self.bytes(loss.bitPattern)), at: 0))
+    }
+
+    /// The step's mean token loss from its micro-batches' means; one micro-batch: its own, as returned.
+    static func stepLoss(_ parts: [(loss: Float, tokens: Int)], labelTokens: Int) -> Float {
+        guard parts.count > 1 else { return parts.first?.loss ?? 0 }
+        var weighted: Double = 0
+        for p in parts { weighted += Double(p.loss) * Double(p.tokens) }
+        return labelTokens == 0 ? 0 : Float(weighted / Double(labelTokens))
+    }
+
+    static func bytes<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+    static func value<T: FixedWidthInteger>(_ bytes: [UInt8], at offset: Int) -> T {
+        var v: T = 0
+        withUnsafeMutableBytes(of: &v) { $0.copyBytes(from: bytes[offset..<offset + MemoryLayout<T>.size]) }
+        return T(littleEndian: v)
+    }
+
+    /// Every rank must continue from the same step: under mpirun a rank that cannot see rank 0's checkpoint
+    /// (an unshared store on another machine) would train something else.
+    func checkRanksStartAtTheSameStep(_ step: Int) throws {
+        guard group.size > 1 else { return }
+        let steps = try group.gather(Self.bytes(UInt64(step))).map { Int(Self.value($0, at: 0) as UInt64) }
+        if group.isLeader, let other = steps.firstIndex(where: { $0 != step }) {
+            throw PipelineError.badInput("rank \(other) would start at step \(steps[other]), rank 0 at step \(step): every rank "
+                                         + "must see rank 0's checkpoint (share or copy data/store between the machines)",
+                                         path: workDirectory.path)
+        }
     }
 
     /// Epochs done after 0-based step `step` (a fraction inside an epoch).
@@ -223,18 +298,33 @@ public final class TrainingLoop {
     }
 
     /// Token-weighted mean loss over the split's `validationIndices`, eval mode (no dropout), in `validationBatches`.
+    /// Under mpirun, rank r takes batches r, r + W, …; rank 0 adds the batches' losses in batch order,
+    /// as one process does, and every rank gets the result.
     func validationLoss(_ split: TokenFile) throws -> Float {
-        var total = 0.0, tokens = 0
         let lengths = validationIndices.map { split.sources[$0].count }
-        for positions in Self.validationBatches(sourceLengths: lengths, batchSize: settings.batchSize) {
+        let batches = Self.validationBatches(sourceLengths: lengths, batchSize: settings.batchSize)
+        var mine: [Float] = []
+        for (number, positions) in batches.enumerated() where number % group.size == group.rank {
             let idx = positions.map { validationIndices[$0] }
             let b = try TrainingBatch(sources: idx.map { split.sources[$0] }, targets: idx.map { split.labels[$0] },
                                       vocabSize: model.config.vocabSize, label: "validation batch")
-            let n = idx.reduce(0) { $0 + split.labels[$1].count }
-            total += Double(try model.loss(b)) * Double(n)
+            mine.append(try model.loss(b))
+        }
+        var losses = mine
+        if group.size > 1 {
+            let gathered = try group.gather(mine.flatMap { Self.bytes($0.bitPattern) }).map { part in
+                stride(from: 0, to: part.count, by: 4).map { Float(bitPattern: Self.value(part, at: $0)) }
+            }
+            losses = group.isLeader ? batches.indices.map { gathered[$0 % group.size][$0 / group.size] } : []
+        }
+        var total = 0.0, tokens = 0
+        for (positions, loss) in zip(batches, losses) {
+            let n = positions.reduce(0) { $0 + split.labels[validationIndices[$1]].count }
+            total += Double(loss) * Double(n)
             tokens += n
         }
-        return Float(total / Double(max(tokens, 1)))
+        let v = Float(total / Double(max(tokens, 1)))
+        return group.size > 1 ? Float(bitPattern: Self.value(try group.broadcast(Self.bytes(v.bitPattern)), at: 0)) : v
     }
 
     private func checkpoint(step: Int, params: [Parameter], optimizer: TrainingOptimizer, log: [String], best: BestSoFar?) throws {

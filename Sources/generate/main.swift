@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MPI
 import Pipeline
 import Stages
 
@@ -45,16 +46,22 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
-            if let input, let output, let model {
-                let c = try PipelineConfig.load(stage, in: StageRun.currentDirectory)
-                Progress.quietByDefault = stage.quiet
-                try GenerateStage.standalone(config: c, model: model, adapter: adapter, input: input, output: output, limit: limit)
-            } else {
-                // --limit is generation.limit: part of the stage key like any parameter.
-                var options = stage
-                if let limit { options.overrides.append("generation.limit=\(limit)") }
-                try GenerateStage.run(options, variant: variant)
+        var group: ProcessGroup = SingleProcess()
+        try runReportingErrors { group = try ProcessGroups.start() }
+        if !group.isLeader { Progress.quietByDefault = true }
+        try ProcessGroups.run(group) {
+            try runReportingErrors {
+                if let input, let output, let model {
+                    guard group.size == 1 else { throw PipelineError.usage("standalone generate runs in one process, not under mpirun") }
+                    let c = try PipelineConfig.load(stage, in: StageRun.currentDirectory)
+                    Progress.quietByDefault = stage.quiet
+                    try GenerateStage.standalone(config: c, model: model, adapter: adapter, input: input, output: output, limit: limit)
+                } else {
+                    // --limit is generation.limit: part of the stage key like any parameter.
+                    var options = stage
+                    if let limit { options.overrides.append("generation.limit=\(limit)") }
+                    try GenerateStage.run(options, variant: variant, group: group)
+                }
             }
         }
     }

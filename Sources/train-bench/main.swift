@@ -7,12 +7,17 @@
 //       validation pass's batches (TrainingLoop.validationBatches). Token ids are random (seed 42) at the
 //       real lengths, </s> last. Also prints the whole run's FLOPs on the real tokens and padded to each
 //       batch's longest, at the sizes of the model in DIR.
+//   train-bench tokens --lengths TSV [--config pipeline.yaml] --out DIR
+//       DIR/{train,validation}.safetensors: token files of the tokenize subset of lengths.tsv at the real lengths,
+//       random ids (seed 42), </s> last: what train-lora reads, for timing the product itself
+//       (scripts/bench/mpi_scaling.sh).
 //   train-bench serve --model DIR --plan PLAN.json [--config pipeline.yaml] [--threads 2]
 //       Loads the model with LoRA as train-lora does, then answers stdin lines with one JSON line each:
 //       `step I` (forward, backward, clipping and an AdamW update on the plan's batch I: seconds, loss, GFLOP,
 //       and the seconds and GFLOP of the per-head attention part), `validate` (the validation pass), `quit`
 //       (peak RSS). The driver times the other side between commands.
 import Foundation
+import Dataset
 import LoRA
 import Pipeline
 import SafeTensors
@@ -194,12 +199,32 @@ func serve(_ args: [String]) throws {
     }
 }
 
+func makeTokens(_ args: [String]) throws {
+    guard let lengthsPath = option("--lengths", in: args), let out = option("--out", in: args) else {
+        fail("tokens needs --lengths TSV and --out DIR")
+    }
+    let p = ParameterReader(try PipelineConfig.load(path: option("--config", in: args) ?? "pipeline.yaml"))
+    let every = p.int("tokenize.subset_every"), offset = p.int("tokenize.subset_offset")
+    var random = PhiloxGenerator(seed: 42)
+    func ids(_ count: Int) -> [Int32] { (0..<count).map { $0 == count - 1 ? 1 : Int32.random(in: 3..<32000, using: &random) } }
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    for split in ["train", "validation"] {
+        let rows = readLengths(lengthsPath, split: split).filter { $0.index % every == offset }.sorted { $0.index < $1.index }
+        let file = TokenFile(ids: rows.map { "\(split)-\($0.index)" }, exampleIndex: rows.map { Int32($0.index) },
+                             sources: rows.map { ids($0.source) }, labels: rows.map { ids($0.label) },
+                             metadata: ["source": "train-bench tokens (random ids at lengths.tsv's lengths)"])
+        try file.write(to: URL(fileURLWithPath: out).appendingPathComponent("\(split).safetensors"))
+        print("train-bench: \(rows.count) \(split) examples -> \(out)/\(split).safetensors")
+    }
+}
+
 let args = Array(CommandLine.arguments.dropFirst())
 do {
     switch args.first {
     case "plan": try makePlan(args)
+    case "tokens": try makeTokens(args)
     case "serve": try serve(args)
-    default: fail("usage: train-bench plan --lengths TSV --model DIR --out FILE [--steps N] | serve --model DIR --plan FILE [--threads N]")
+    default: fail("usage: train-bench plan --lengths TSV --model DIR --out FILE [--steps N] | tokens --lengths TSV --out DIR | serve --model DIR --plan FILE [--threads N]")
     }
 } catch {
     fail("\(error)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MPI
 import Pipeline
 import Stages
 
@@ -9,7 +10,8 @@ struct TrainLoRA: ParsableCommand {
         abstract: "Train a PEFT-compatible LoRA adapter: data/tokens + data/model -> data/adapter/.",
         discussion: """
             Checkpoints every train.checkpoint_every steps and at each epoch end; --resume continues a killed run \
-            of the same key to the same bytes. Exit codes: see README (75: training diverged).
+            of the same key to the same bytes. Under `mpirun -np W` each rank computes 1/W of every batch \
+            (README: "Several processes or machines"). Exit codes: see README (75: training diverged).
             """)
 
     @Flag(help: "Continue from the last checkpoint of an interrupted run with the same key.")
@@ -23,7 +25,12 @@ struct TrainLoRA: ParsableCommand {
     func run() throws {
         var options = stage
         if merge { options.overrides.append("train.merge=true") }
-        try runReportingErrors { try TrainLoRAStage.run(options, resume: resume) }
+        var group: ProcessGroup = SingleProcess()
+        try runReportingErrors { group = try ProcessGroups.start() }
+        if !group.isLeader { Progress.quietByDefault = true }
+        try ProcessGroups.run(group) {
+            try runReportingErrors { try TrainLoRAStage.run(options, resume: resume, group: group) }
+        }
     }
 }
 

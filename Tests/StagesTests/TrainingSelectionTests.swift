@@ -118,6 +118,7 @@ final class TrainingSelectionTests: XCTestCase {
         guard case .object(var o)? = try? JSONValue.parse(Data(line.utf8)) else { return line }
         o["elapsed_s"] = nil
         o["examples_per_s"] = nil
+        o["communication_s"] = nil
         return JSONValue.object(o).canonical
     }
 

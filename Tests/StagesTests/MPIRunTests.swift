@@ -1,0 +1,143 @@
+import Foundation
+import JSON
+import Pipeline
+import XCTest
+@testable import Stages
+
+/// train-lora and generate under `mpirun -np 2` (Open MPI, 1 thread per rank), against one process:
+/// the byte-equalities the README promises, and a killed rank that leaves nothing published.
+final class MPIRunTests: XCTestCase {
+    static let mpirun = "/usr/bin/mpirun"
+
+    /// `mpirun -np <ranks> <program> <arguments>` in `folder`: its exit status and stderr.
+    static func mpirun(_ ranks: Int, _ program: String, _ arguments: [String], in folder: URL) throws -> (status: Int32, stderr: String) {
+        let process = try start(ranks, program, arguments, in: folder)
+        let text = String(decoding: (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    static func start(_ ranks: Int, _ program: String, _ arguments: [String], in folder: URL) throws -> Process {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: mpirun), "Open MPI's mpirun is not installed (make deps)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mpirun)
+        // Root in CI containers; more ranks than cores is fine for a correctness test.
+        process.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)",
+                             try StageTestProject.executable(program).path] + arguments
+        process.currentDirectoryURL = folder
+        process.standardError = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    static let training = ["--set", "runtime.threads=1", "--set", "train.epochs=3", "--set", "train.checkpoint_every=2",
+                           "--set", "train.eval_every=3", "--set", "train.keep=best"]
+
+    /// Two ranks at batch_size 4 give the bytes of one process at batch_size 2 with grad_accum 2 (every step
+    /// has 2 micro-batches; 22 examples make the last step of each epoch a single one), and the lock records
+    /// runtime.world_size.
+    func testTwoRanksTrainTheBytesOfOneProcessWithTwoMicroBatches() throws {
+        let ranks = try StageTestProject(), single = try StageTestProject()
+        let args = try ranks.prepareForTraining(examples: 22, extra: Self.training)
+        _ = try single.prepareForTraining(examples: 22, extra: Self.training)
+        let r = try Self.mpirun(2, "train-lora", ["--quiet"] + args, in: ranks.root)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        try TrainLoRAStage.run(try single.options(args + ["--set", "train.batch_size=2", "--set", "train.grad_accum=2"]),
+                               root: single.root)
+        for f in ["adapter_model.safetensors", "adapter_config.json"] {
+            XCTAssertEqual(try Data(contentsOf: ranks.url("data/adapter/\(f)")), try Data(contentsOf: single.url("data/adapter/\(f)")), f)
+        }
+        let logs = try [ranks, single].map { p in
+            try String(contentsOf: p.url("data/adapter/log.jsonl"), encoding: .utf8).split(separator: "\n")
+                .map { TrainingSelectionTests.withoutTimings(String($0)) }
+        }
+        XCTAssertEqual(logs[0], logs[1], "the same losses, norms and validation losses")
+        let lock = try JSONValue.parse(Data(contentsOf: ranks.url("pipeline.lock")))["stages"]?["train-lora"]
+        XCTAssertEqual(lock?["params"]?["runtime.world_size"], .int(2))
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: ranks.url("data/store/.tmp").path)) ?? []
+        XCTAssertEqual(leftovers, [], "no temporaries left")
+        // A second run is a cache hit on every rank.
+        let again = try Self.mpirun(2, "train-lora", args, in: ranks.root)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stderr.contains("cache hit"), again.stderr)
+    }
+
+    /// SIGKILL of rank 1 once rank 0 has a checkpoint: the job fails, nothing is published, and
+    /// `--resume` under mpirun finishes with the bytes of an uninterrupted run.
+    func testKilledRankPublishesNothingAndResumeGivesTheSameBytes() throws {
+        let killed = try StageTestProject(), whole = try StageTestProject()
+        let args = try killed.prepareForTraining(examples: 22, extra: Self.training + ["--set", "train.epochs=6"])
+        _ = try whole.prepareForTraining(examples: 22, extra: Self.training + ["--set", "train.epochs=6"])
+        XCTAssertEqual(try Self.mpirun(2, "train-lora", ["--quiet"] + args, in: whole.root).status, 0)
+
+        let job = try Self.start(2, "train-lora", ["--quiet"] + args, in: killed.root)
+        let work = killed.url("data/store/.work")
+        var victim: pid_t?
+        for _ in 0..<1500 where victim == nil && job.isRunning {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? []
+            if entries.contains(where: { FileManager.default.fileExists(atPath: work.appendingPathComponent("\($0)/checkpoint/state.json").path) }) {
+                victim = Self.rankProcess(1, under: job.processIdentifier)
+            } else {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+        }
+        try XCTSkipUnless(victim != nil, "the job finished before rank 1 could be killed")
+        kill(victim!, SIGKILL)
+        job.waitUntilExit()
+        XCTAssertNotEqual(job.terminationStatus, 0, "a job with a killed rank must fail")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: killed.url("data/adapter/adapter_model.safetensors").path),
+                       "nothing is published")
+        let resumed = try Self.mpirun(2, "train-lora", ["--resume"] + args, in: killed.root)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming from the checkpoint"), resumed.stderr)
+        for f in ["adapter_model.safetensors", "adapter_config.json"] {
+            XCTAssertEqual(try Data(contentsOf: killed.url("data/adapter/\(f)")), try Data(contentsOf: whole.url("data/adapter/\(f)")), f)
+        }
+    }
+
+    /// Two ranks share generate's batches: the predictions are the bytes of one process (and so the key, a cache
+    /// hit for a single-process run afterwards). Batch size 2 over the 6 test dialogues: ranks take 2 and 1 batches.
+    func testTwoRanksGenerateTheBytesOfOneProcess() throws {
+        let p = try StageTestProject()
+        let args = try p.prepareForTraining(examples: 8, extra: ["--set", "runtime.threads=1", "--set", "generation.batch_size=2",
+                                                                 "--set", "train.max_steps=2"])
+        try TrainLoRAStage.run(try p.options(args), root: p.root)
+        for variant in ["base", "lora"] {
+            let r = try Self.mpirun(2, "generate", ["--quiet", "--variant", variant] + args, in: p.root)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let ranks = try Data(contentsOf: p.url("data/predictions/\(variant).jsonl"))
+            XCTAssertEqual(String(decoding: ranks, as: UTF8.self).split(separator: "\n").count, 6)
+            let single = try GenerateStage.run(try p.options(args + ["--force"]), variant: variant == "base" ? .base : .lora, root: p.root)
+            XCTAssertFalse(single.cacheHit)
+            XCTAssertEqual(try Data(contentsOf: p.url("data/predictions/\(variant).jsonl")), ranks, variant)
+        }
+    }
+
+    /// The pid of the child of `launcher` whose environment says OMPI_COMM_WORLD_RANK=`rank`.
+    static func rankProcess(_ rank: Int, under launcher: pid_t) -> pid_t? {
+        let procs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for name in procs {
+            guard let pid = pid_t(name), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
+            // stat: "pid (comm) state ppid …"; ranks are children of mpirun (or of its orted).
+            let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+            guard fields.count > 1, let parent = pid_t(fields[1]), parent == launcher || isDescendant(parent, of: launcher) else { continue }
+            let vars = environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if vars.contains("OMPI_COMM_WORLD_RANK=\(rank)") { return pid }
+        }
+        return nil
+    }
+
+    static func isDescendant(_ pid: pid_t, of ancestor: pid_t) -> Bool {
+        var current = pid
+        for _ in 0..<8 {
+            guard current > 1, let stat = try? String(contentsOfFile: "/proc/\(current)/stat", encoding: .utf8),
+                  let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 1,
+                  let parent = pid_t(fields[1]) else { return false }
+            if parent == ancestor { return true }
+            current = parent
+        }
+        return false
+    }
+}
