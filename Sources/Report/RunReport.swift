@@ -64,6 +64,12 @@ public enum RunReport {
             runs += compared.map { LossCurves.Run(name: $0.label, curves: LossCurves(log: $0.log), dashed: true) }
             try AtomicFile.write(LossCurves.chart(runs).render(), to: dir.appendingPathComponent("loss.svg"))
             md += "## Training\n\n![training and validation loss](loss.svg)\n\n"
+            if let kept = lock["train-lora"]?["summary"]?["kept"], let step = kept["step"]?.intValue {
+                // train.keep: which step's state the adapter is (the lock records it).
+                let loss = kept["validation_loss"]?.doubleValue.map { String(format: ", validation loss %.4f", $0) } ?? ""
+                let stop = kept["stopped_early_at_step"]?.intValue.map { "; early stopping ended training after step \($0)" } ?? ""
+                md += "Published adapter: step \(step)\(loss) (`train.keep: \(kept["rule"]?.stringValue ?? "last")`)\(stop).\n\n"
+            }
             if !compared.isEmpty {
                 let key = lock["train-lora"]?["key"]?.stringValue.map { " (train-lora `\($0.prefix(12))`)" } ?? ""
                 md += ownLog == nil ? "This run has no training log (`\(data)/adapter/log.jsonl`); dashed: "
