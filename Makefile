@@ -12,6 +12,7 @@
 SHELL := /bin/bash
 CONFIG ?= pipeline.yaml
 SET ?=
+COMPARE ?=
 BUILD ?= release
 BIN := .build/$(BUILD)
 # Code generation for this machine's CPU (AVX2/FMA when present): scripts/swift_cpu_flags.sh.
@@ -36,7 +37,7 @@ help:
 	@echo "                  generate-base generate-lora score-rouge   (FORCE=1 recomputes it)"
 	@echo "make all MPI=\"-np 2\"  train-lora and generate under mpirun (README: several processes or machines)"
 	@echo "make verify       recompute every stage, check byte-identical results (CONFIG=pipeline.demo.yaml for the demo)"
-	@echo "make report       reports/<run>/report.md from the last run"
+	@echo "make report       reports/<run>/report.md from the last run (COMPARE=REV overlays that revision's loss curves)"
 	@echo "make bench        benchmarks against the reference implementations (needs ../shared/reference venv)"
 	@echo "make fuzz         fuzz the parsers of untrusted input (libFuzzer + ASan), FUZZ_SECONDS=60 each"
 	@echo "make clean        remove build products and pipeline outputs (data/, reports/)"
@@ -72,8 +73,9 @@ generate: generate-base generate-lora
 score-rouge: generate
 	$(BIN)/score-rouge run $(STAGE_ARGS) $(call force,score-rouge)
 
+# COMPARE="HEAD~1 …": overlay those revisions' training curves in the report's loss chart.
 report: build
-	$(BIN)/pipeline-report --config $(CONFIG)
+	$(BIN)/pipeline-report --config $(CONFIG) $(foreach r,$(COMPARE),--compare $(r))
 
 all: score-rouge
 	@$(MAKE) --no-print-directory report CONFIG=$(CONFIG)

@@ -7,11 +7,13 @@ public struct LineChartSVG {
         public var color: String
         public var points: [(x: Double, y: Double)]
         public var markers: Bool
-        public init(name: String, color: String, points: [(x: Double, y: Double)], markers: Bool = false) {
+        public var dashed: Bool
+        public init(name: String, color: String, points: [(x: Double, y: Double)], markers: Bool = false, dashed: Bool = false) {
             self.name = name
             self.color = color
             self.points = points
             self.markers = markers
+            self.dashed = dashed
         }
     }
 
@@ -59,20 +61,32 @@ public struct LineChartSVG {
         s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#888\"/>\n"
         s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
         s += "<text transform=\"translate(14 \(f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
-        for (i, ser) in series.enumerated() {
+        let shown = series.filter { $0.points.contains { $0.y.isFinite } }
+        for ser in shown {
             let pts = ser.points.filter { $0.y.isFinite }
-            guard !pts.isEmpty else { continue }
             let path = pts.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
-            s += "<polyline fill=\"none\" stroke=\"\(ser.color)\" stroke-width=\"1.5\" points=\"\(path)\"/>\n"
+            s += "<polyline fill=\"none\" stroke=\"\(ser.color)\" stroke-width=\"1.5\"\(dash(ser)) points=\"\(path)\"/>\n"
             if ser.markers {
                 for p in pts { s += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3\" fill=\"\(ser.color)\"/>\n" }
             }
+        }
+        // The legend in the top right corner, as wide as its longest name (about 7 px a character at 12 px),
+        // on white so that curves under it do not hide it.
+        let legendWidth = 38 + 7 * Double(shown.map(\.name.count).max() ?? 0)
+        let lx = left + pw - legendWidth
+        if !shown.isEmpty {
+            s += "<rect x=\"\(f(lx - 4))\" y=\"\(f(top + 2))\" width=\"\(f(legendWidth))\" height=\"\(f(Double(shown.count) * 16 + 6))\" "
+                + "fill=\"white\" fill-opacity=\"0.85\"/>\n"
+        }
+        for (i, ser) in shown.enumerated() {
             let ly = top + 14 + Double(i) * 16
-            s += "<line x1=\"\(f(left + pw - 150))\" y1=\"\(f(ly - 4))\" x2=\"\(f(left + pw - 130))\" y2=\"\(f(ly - 4))\" stroke=\"\(ser.color)\" stroke-width=\"2\"/>\n"
-            s += "<text x=\"\(f(left + pw - 124))\" y=\"\(f(ly))\">\(escape(ser.name))</text>\n"
+            s += "<line x1=\"\(f(lx))\" y1=\"\(f(ly - 4))\" x2=\"\(f(lx + 20))\" y2=\"\(f(ly - 4))\" stroke=\"\(ser.color)\" stroke-width=\"2\"\(dash(ser))/>\n"
+            s += "<text x=\"\(f(lx + 26))\" y=\"\(f(ly))\">\(escape(ser.name))</text>\n"
         }
         return s + "</svg>\n"
     }
+
+    func dash(_ series: Series) -> String { series.dashed ? " stroke-dasharray=\"6 3\"" : "" }
 
     func escape(_ t: String) -> String {
         t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")

@@ -5,16 +5,18 @@ import Pipeline
 import Rouge
 
 /// `reports/<run>/report.md`: what a run of the pipeline did and what it measured —
-/// parameters, each stage's key, time and cache status, the training curves as SVG, the
-/// ROUGE comparison with confidence intervals, and test dialogues side by side.
+/// parameters, each stage's key, time and cache status, the training curves as SVG (with those
+/// of other revisions' runs overlaid, `--compare`), the ROUGE comparison with confidence
+/// intervals, and test dialogues side by side.
 public enum RunReport {
     static let instances = ["fetch-samsum", "fetch-model", "tokenize", "train-lora", "generate-base", "generate-lora", "score-rouge"]
 
     /// Writes the report and returns its path.
-    @discardableResult
     /// `configFile` as `--config` gives it, relative to `directory` (nil: PipelineConfig's default); the
-    /// run's files are then relative to the configuration's folder.
-    public static func write(configFile: String?, directory: URL, examples: Int = 5) throws -> URL {
+    /// run's files are then relative to the configuration's folder. `compare`: git revisions whose
+    /// train-lora loss curves the chart overlays (`ComparedRun`).
+    @discardableResult
+    public static func write(configFile: String?, directory: URL, examples: Int = 5, compare: [String] = []) throws -> URL {
         let config = try PipelineConfig.load(file: configFile, in: directory)
         let root = config.folder
         let data = config.value("paths.data").stringValue!, metrics = config.value("paths.metrics").stringValue!
@@ -23,6 +25,8 @@ public enum RunReport {
             throw PipelineError.missingInput("no score-rouge run recorded for \(config.name); run the pipeline first",
                                              path: config.lockURL.path)
         }
+        // Every compared run is found before anything is written: one that cannot be leaves no report.
+        let compared = try compare.map { try ComparedRun.load($0, config: config) }
         let runName = String(scoreKey.prefix(12))
         let dir = StageRun.resolve(config.value("paths.reports").stringValue! + "/" + runName, in: root)
         try AtomicFile.createDirectory(dir)
@@ -30,7 +34,12 @@ public enum RunReport {
         var md = "# Run report \(runName)\n\n"
         md += "Configuration `\(configFile ?? config.name)`; written \(Provenance.timestamp(Date())) by flan-lora \(Provenance.toolVersion)"
         md += Provenance.gitCommit(root: root).map { " at commit `\($0)`" } ?? ""
-        md += ".\n\n## Stages\n\n| stage | key | time (s) | cache | computed in (s) |\n| --- | --- | ---: | --- | ---: |\n"
+        md += ".\n\n"
+        if !compared.isEmpty {
+            md += "Compared with " + compared.map { "`\($0.revision)` (commit `\($0.commit.prefix(12))`, train-lora `\($0.key.prefix(12))`)" }
+                .joined(separator: ", ") + ": their training curves are overlaid, dashed, in the loss chart.\n\n"
+        }
+        md += "## Stages\n\n| stage | key | time (s) | cache | computed in (s) |\n| --- | --- | ---: | --- | ---: |\n"
         for instance in instances {
             guard let record = lock[instance], let key = record["key"]?.stringValue else { continue }
             let firstOutput = record["outputs"]?.objectValue?.keys.sorted().first ?? ""
@@ -49,9 +58,24 @@ public enum RunReport {
         md += ComparisonTable.render(rouge, format: .markdown) + "\n"
 
         let log = StageRun.resolve(data + "/adapter/log.jsonl", in: root)
-        if let text = try? String(contentsOf: log, encoding: .utf8) {
-            try AtomicFile.write(lossChart(text), to: dir.appendingPathComponent("loss.svg"))
+        let ownLog = try? String(contentsOf: log, encoding: .utf8)
+        if ownLog != nil || !compared.isEmpty {
+            var runs = ownLog.map { [LossCurves.Run(name: compared.isEmpty ? nil : "this run", curves: LossCurves(log: $0))] } ?? []
+            runs += compared.map { LossCurves.Run(name: $0.label, curves: LossCurves(log: $0.log), dashed: true) }
+            try AtomicFile.write(LossCurves.chart(runs).render(), to: dir.appendingPathComponent("loss.svg"))
             md += "## Training\n\n![training and validation loss](loss.svg)\n\n"
+            if let kept = lock["train-lora"]?["summary"]?["kept"], let step = kept["step"]?.intValue {
+                // train.keep: which step's state the adapter is (the lock records it).
+                let loss = kept["validation_loss"]?.doubleValue.map { String(format: ", validation loss %.4f", $0) } ?? ""
+                let stop = kept["stopped_early_at_step"]?.intValue.map { "; early stopping ended training after step \($0)" } ?? ""
+                md += "Published adapter: step \(step)\(loss) (`train.keep: \(kept["rule"]?.stringValue ?? "last")`)\(stop).\n\n"
+            }
+            if !compared.isEmpty {
+                let key = lock["train-lora"]?["key"]?.stringValue.map { " (train-lora `\($0.prefix(12))`)" } ?? ""
+                md += ownLog == nil ? "This run has no training log (`\(data)/adapter/log.jsonl`); dashed: "
+                                    : "Solid: this run\(key); dashed: "
+                md += compared.map { "`\($0.label)`" }.joined(separator: ", ") + ".\n\n"
+            }
         }
 
         md += "## Examples\n\n"
@@ -79,18 +103,5 @@ public enum RunReport {
 
     static func cell(_ s: String) -> String {
         s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
-    }
-
-    /// Training loss per step and validation loss per epoch from train-lora's log.jsonl.
-    static func lossChart(_ log: String) -> String {
-        var train: [(x: Double, y: Double)] = [], validation: [(x: Double, y: Double)] = []
-        for line in log.split(separator: "\n") {
-            guard let v = try? JSONValue.parse(Data(line.utf8)), let step = v["step"]?.doubleValue else { continue }
-            if let l = v["loss"]?.doubleValue { train.append((step, l)) }
-            if let l = v["validation_loss"]?.doubleValue { validation.append((step, l)) }
-        }
-        return LineChartSVG(title: "train-lora loss", xLabel: "optimiser step", yLabel: "cross-entropy (nats/token)",
-                            series: [.init(name: "training (per step)", color: "#1f77b4", points: train),
-                                     .init(name: "validation (per epoch)", color: "#d62728", points: validation, markers: true)]).render()
     }
 }

@@ -7,18 +7,29 @@ public struct RevisionSnapshot: Sendable {
     public var metrics: RougeMetrics
     /// System -> per-example scores in file order, when `rouge-per-example.jsonl` exists.
     public var perExample: [String: [ScoredExample]]?
-    public var pipelineYAML: String?
-    public var pipelineLock: String?
+    /// The pipeline config's parameters, flattened, its `base:` chain merged; nil when the file is absent.
+    public var configParameters: [String: String]?
+    /// The lock's records, flattened; nil when the file is absent.
+    public var lockParameters: [String: String]?
     /// The names those two were read from (shown as the source of a changed parameter).
     public var configName = "pipeline.yaml", lockName = "pipeline.lock"
+    /// The revision as given and its commit; nil for the working tree.
+    public var revision: String?, commit: String?
+
+    public static let inputsSource = "rouge.json inputs"
 
     public init(label: String, metrics: RougeMetrics, perExample: [String: [ScoredExample]]? = nil,
-                pipelineYAML: String? = nil, pipelineLock: String? = nil) {
+                configParameters: [String: String]? = nil, lockParameters: [String: String]? = nil) {
         self.label = label
         self.metrics = metrics
         self.perExample = perExample
-        self.pipelineYAML = pipelineYAML
-        self.pipelineLock = pipelineLock
+        self.configParameters = configParameters
+        self.lockParameters = lockParameters
+    }
+
+    /// The parameters that can explain a change, by source, in the order a diff lists them.
+    public var parameterSources: [(source: String, values: [String: String])] {
+        [(configName, configParameters ?? [:]), (lockName, lockParameters ?? [:]), (Self.inputsSource, metrics.inputs)]
     }
 }
 
@@ -106,15 +117,9 @@ public struct RougeDiff: Codable, Equatable, Sendable {
         self.rows = rows
         self.notes = notes
         var changes: [ParameterChange] = []
-        for (source, textA, textB) in [(a.configName, a.pipelineYAML, b.pipelineYAML),
-                                       (a.lockName, a.pipelineLock, b.pipelineLock)] {
-            let flatA = try textA.map { (t) throws(RougeError) in
-                try ParameterFlattening.flatten(yaml: t, path: "\(source) at \(a.label)") } ?? [:]
-            let flatB = try textB.map { (t) throws(RougeError) in
-                try ParameterFlattening.flatten(yaml: t, path: "\(source) at \(b.label)") } ?? [:]
-            changes += Self.changes(source: source, flatA, flatB)
+        for (sourceA, sourceB) in zip(a.parameterSources, b.parameterSources) {
+            changes += Self.changes(source: sourceA.source, sourceA.values, sourceB.values)
         }
-        changes += Self.changes(source: "rouge.json inputs", a.metrics.inputs, b.metrics.inputs)
         if a.metrics.scorer != b.metrics.scorer {
             notes.append("the scorer settings differ between the revisions (see rouge.json \"scorer\")")
         }
@@ -186,12 +191,8 @@ extension RougeDiff {
     /// (nil: the working tree). A revision without metrics is an error naming it.
     public static func snapshot(of repository: GitRepository, at revision: String?,
                                 files: DiffFiles = DiffFiles()) throws(RougeError) -> RevisionSnapshot {
-        let label: String
-        if let revision {
-            label = "\(revision) (\(try repository.commit(revision).prefix(12)))"
-        } else {
-            label = "working tree"
-        }
+        let commit = try revision.map { (r) throws(RougeError) in try repository.commit(r) }
+        let label = revision.map { "\($0) (\(commit!.prefix(12)))" } ?? "working tree"
         guard let metricsData = try repository.file(files.metrics, at: revision) else {
             throw RougeError(.missingInput, "\(label) has no \(files.metrics)", path: repository.root.path)
         }
@@ -202,10 +203,18 @@ extension RougeDiff {
         func text(_ path: String) throws(RougeError) -> String? {
             try repository.file(path, at: revision).map { String(decoding: $0, as: UTF8.self) }
         }
+        let config = try text(files.pipeline).map { (t) throws(RougeError) in
+            try ParameterFlattening.flattenConfig(yaml: t, path: files.pipeline, revision: label, read: text)
+        }
+        let lock = try text(files.lock).map { (t) throws(RougeError) in
+            try ParameterFlattening.flatten(yaml: t, path: "\(files.lock) at \(label)")
+        }
         var snapshot = RevisionSnapshot(label: label, metrics: metrics, perExample: perExample,
-                                        pipelineYAML: try text(files.pipeline), pipelineLock: try text(files.lock))
+                                        configParameters: config, lockParameters: lock)
         snapshot.configName = files.pipeline
         snapshot.lockName = files.lock
+        snapshot.revision = revision
+        snapshot.commit = commit
         return snapshot
     }
 

@@ -7,7 +7,7 @@ import Report
 struct PipelineReport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline-report",
-        abstract: "Write reports/<run>/report.md: parameters, stage keys and times, loss curves, ROUGE, examples.")
+        abstract: "Write reports/<run>/report.md: parameters, stage keys and times, loss curves (other revisions' overlaid with --compare), ROUGE, examples.")
 
     @Option(help: "The pipeline configuration file (default: pipeline.yaml here, else the built-in defaults).")
     var config: String?
@@ -15,9 +15,14 @@ struct PipelineReport: ParsableCommand {
     @Option(help: "How many test dialogues to show side by side.")
     var examples = 5
 
+    @Option(help: ArgumentHelp("Overlay the training curves of this git revision's run (repeatable): its train-lora key from the lock at that revision, its log from the store.",
+                               valueName: "revision"))
+    var compare: [String] = []
+
     func run() throws {
         try runReportingErrors {
-            let url = try RunReport.write(configFile: config, directory: StageRun.currentDirectory, examples: examples)
+            let url = try RunReport.write(configFile: config, directory: StageRun.currentDirectory, examples: examples,
+                                          compare: compare)
             print("report: \(url.path)")
         }
     }

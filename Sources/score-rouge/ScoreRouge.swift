@@ -5,22 +5,30 @@ import Rouge
 import Stages
 
 extension OutputFormat: ExpressibleByArgument {}
+extension RougeSweep.Format: ExpressibleByArgument {}
 
-/// Options shared by every form: output format and bootstrap settings.
-struct ReportOptions: ParsableArguments {
-    @Option(help: "Output: table, markdown or json.")
-    var format: OutputFormat = .table
-
+/// The bootstrap's settings, for every form that computes intervals.
+struct BootstrapOptions: ParsableArguments {
     @Option(help: "Seed of the bootstrap generator (NumPy-compatible MT19937).")
     var seed: UInt32 = 0
 
     @Option(help: "Bootstrap resamples.")
     var resamples: Int = 1000
 
+    var bootstrap: BootstrapConfiguration { BootstrapConfiguration(resamples: resamples, seed: seed) }
+}
+
+/// Options shared by the scoring forms: output format, bootstrap settings, subsets.
+struct ReportOptions: ParsableArguments {
+    @Option(help: "Output: table, markdown or json.")
+    var format: OutputFormat = .table
+
+    @OptionGroup var bootstrapOptions: BootstrapOptions
+
     @Flag(help: "Score only the predicted ids when the predictions cover fewer than the references (else an error).")
     var allowSubset = false
 
-    var bootstrap: BootstrapConfiguration { BootstrapConfiguration(resamples: resamples, seed: seed) }
+    var bootstrap: BootstrapConfiguration { bootstrapOptions.bootstrap }
 
     /// With --allow-subset, says on stderr how many of the references were scored.
     func noteSubset(_ report: RougeReport, references: URL) {
@@ -149,17 +157,36 @@ struct Compare: ParsableCommand {
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "ROUGE at two git revisions (default HEAD against the working tree), with the parameters that differ.",
+        abstract: "ROUGE at git revisions: two side by side (default HEAD against the working tree), or a sweep table.",
         discussion: """
-            Reads the config (pipeline.yaml), its lock (pipeline.lock) and <metrics>/rouge.json and \
-            rouge-per-example.jsonl at each revision. For the demo: --config pipeline.demo.yaml --metrics metrics/demo.
+            Reads the config (pipeline.yaml, its base: chain merged), its lock (pipeline.lock) and \
+            <metrics>/rouge.json and rouge-per-example.jsonl at each revision. For the demo: \
+            --config pipeline.demo.yaml --metrics metrics/demo.
+            Zero to two revisions: A against B with paired-bootstrap intervals and the parameters that differ. \
+            Three or more, or a sweep option (--sweep, --sort-by, --working-tree, --keys, --format csv): the sweep table, one row per \
+            revision with each system's mean F1 per ROUGE type and one column per parameter that differs \
+            between any of them (stage keys and output hashes only with --keys).
             """)
 
-    @Argument(help: "Revision A (default HEAD).")
-    var revisionA: String?
+    @Argument(help: ArgumentHelp("Revisions: none (HEAD against the working tree), one (it against the working tree), two (A against B), or more (the sweep table).",
+                                 valueName: "revision"))
+    var revisions: [String] = []
 
-    @Argument(help: "Revision B (default: the working tree).")
-    var revisionB: String?
+    @Flag(help: "The sweep table, one row per revision, also for one or two revisions.")
+    var sweep = false
+
+    @Option(help: ArgumentHelp("Sort the sweep table by this column (ROUGE columns highest first, the others ascending; numbers as numbers).",
+                               valueName: "column"))
+    var sortBy: String?
+
+    @Flag(help: "Add the working tree as the sweep table's last row.")
+    var workingTree = false
+
+    @Flag(help: "Also the stage keys and output hashes as sweep columns.")
+    var keys = false
+
+    @Option(help: "Output: table, markdown, csv (the sweep table) or json.")
+    var format: RougeSweep.Format = .table
 
     @Option(help: "A directory inside the repository (default: the current directory).")
     var repository: String = "."
@@ -170,14 +197,25 @@ struct Diff: ParsableCommand {
     @Option(help: "That config's metrics directory (paths.metrics), relative to the repository root.")
     var metrics: String = "metrics"
 
-    @OptionGroup var options: ReportOptions
+    @OptionGroup var bootstrapOptions: BootstrapOptions
+
+    /// The sweep table when asked for, or when the two-revision layout cannot show what was asked.
+    var isSweep: Bool { sweep || revisions.count > 2 || sortBy != nil || workingTree || keys || format == .csv }
 
     func run() throws {
         try reportingErrors { () throws(RougeError) in
-            let diff = try RougeDiff.between(revisionA, revisionB, in: URL(fileURLWithPath: repository),
-                                             files: DiffFiles(config: config, metricsDirectory: metrics),
-                                             bootstrap: try options.bootstrap.validated())
-            print(diff.render(format: options.format), terminator: "")
+            let files = DiffFiles(config: config, metricsDirectory: metrics)
+            let directory = URL(fileURLWithPath: repository)
+            if isSweep {
+                var table = try RougeSweep.across(RougeSweep.revisions(revisions, workingTree: workingTree), in: directory,
+                                                  files: files, includeRunIdentities: keys)
+                if let sortBy { table = try table.sorted(by: sortBy) }
+                print(table.render(format: format), terminator: "")
+            } else {
+                let diff = try RougeDiff.between(revisions.first, revisions.count > 1 ? revisions[1] : nil, in: directory,
+                                                 files: files, bootstrap: try bootstrapOptions.bootstrap.validated())
+                print(diff.render(format: OutputFormat(rawValue: format.rawValue)!), terminator: "")
+            }
         }
     }
 }

@@ -3,65 +3,35 @@ import XCTest
 
 /// `score-rouge diff` on a temporary git repository with real commits.
 final class RougeDiffTests: XCTestCase {
-    var dir: TemporaryDirectory!
-    var repo: URL { dir.url.appendingPathComponent("repo") }
+    var fixture: TemporaryGitRepository!
+    var dir: TemporaryDirectory { fixture.directory }
+    var repo: URL { fixture.url }
     /// Commit without metrics, then two commits with different settings and LoRA predictions.
     var commits: [String] = []
     var metrics: [RougeMetrics] = []
 
-    @discardableResult
-    func git(_ arguments: String...) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "-C", repo.path, "-c", "user.name=Test", "-c", "user.email=test@example.com",
-                       "-c", "commit.gpgsign=false"] + arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, "git \(arguments)")
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     func writeMetrics(lora: [(String, String)], generateKey: String) throws -> RougeMetrics {
-        let r = try dir.writeRows("in/refs.jsonl", field: "summary", SampleData.references)
-        let b = try dir.writeRows("in/base.jsonl", field: "prediction", SampleData.base)
-        let l = try dir.writeRows("in/lora.jsonl", field: "prediction", lora)
-        let report = try RougeEvaluation.evaluate(systems: [SystemInput(name: "base", predictions: b),
-                                                            SystemInput(name: "lora", predictions: l)],
-                                                  references: r, inputs: ["generate": generateKey])
-        try report.write(to: repo.appendingPathComponent("metrics"))
-        return report.metrics
+        try fixture.writeMetrics(lora: lora, inputs: ["generate": generateKey])
     }
 
     override func setUpWithError() throws {
-        dir = try TemporaryDirectory()
-        try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
-        try git("init", "-q")
+        fixture = try TemporaryGitRepository()
         try dir.write("repo/README.md", "test\n")
-        try git("add", "-A")
-        try git("commit", "-q", "-m", "no metrics yet")
-        commits.append(try git("rev-parse", "HEAD"))
+        commits.append(try fixture.commitAll("no metrics yet"))
 
         try dir.write("repo/pipeline.yaml", "train:\n  lr: 1e-3\n  epochs: 10\nlora:\n  r: 32\n  targets: [q, v]\n")
         try dir.write("repo/pipeline.lock", "stages:\n  train-lora:\n    key: aaa111\n")
         metrics.append(try writeMetrics(lora: SampleData.lora, generateKey: "gen-1"))
-        try git("add", "-A")
-        try git("commit", "-q", "-m", "first run")
-        commits.append(try git("rev-parse", "HEAD"))
+        commits.append(try fixture.commitAll("first run"))
 
         try dir.write("repo/pipeline.yaml", "train:\n  lr: 5e-4\n  epochs: 10\nlora:\n  r: 32\n  targets: [q, v, k]\n")
         try dir.write("repo/pipeline.lock", "stages:\n  train-lora:\n    key: bbb222\n")
         let worse = SampleData.lora.enumerated().map { $0.offset % 2 == 0 ? SampleData.base[$0.offset] : $0.element }
         metrics.append(try writeMetrics(lora: worse, generateKey: "gen-2"))
-        try git("add", "-A")
-        try git("commit", "-q", "-m", "second run")
-        commits.append(try git("rev-parse", "HEAD"))
+        commits.append(try fixture.commitAll("second run"))
     }
 
-    override func tearDown() { dir = nil }
+    override func tearDown() { fixture = nil }
 
     func testDiffBetweenCommitsShowsDeltasPairedIntervalsAndParameters() throws {
         let diff = try RougeDiff.between(commits[1], commits[2], in: repo)
@@ -119,8 +89,7 @@ final class RougeDiffTests: XCTestCase {
         }
         try dir.write("repo/pipeline.demo.yaml", "base: pipeline.yaml\ntrain:\n  epochs: 1\n")
         try dir.write("repo/pipeline.demo.lock", "stages:\n  train-lora:\n    key: demo1\n")
-        try git("add", "-A")
-        try git("commit", "-q", "-m", "demo run")
+        try fixture.commitAll("demo run")
         try dir.write("repo/pipeline.demo.yaml", "base: pipeline.yaml\ntrain:\n  epochs: 2\n")
         try dir.write("repo/pipeline.demo.lock", "stages:\n  train-lora:\n    key: demo2\n")
         let files = DiffFiles(config: "pipeline.demo.yaml", metricsDirectory: "metrics/demo")
@@ -168,5 +137,49 @@ final class RougeDiffTests: XCTestCase {
             XCTAssertEqual(error.kind, .badInput)
             XCTAssertTrue(error.description.contains("metrics/rouge.json at working tree"), error.description)
         }
+    }
+
+    /// A config with `base:` is compared with its base's values merged as PipelineConfig merges them, not as `base = …`.
+    func testConfigBaseChainIsMergedAtEachRevision() throws {
+        try fixture.write("conf/demo.yaml", "base: ../pipeline.yaml\ntrain:\n  epochs: 1\nlora:\n  targets: [q]\n")
+        try fixture.commitAll("demo config")
+        let files = DiffFiles(config: "conf/demo.yaml", metricsDirectory: "metrics")
+        let head = try RougeDiff.snapshot(of: GitRepository(containing: repo), at: "HEAD", files: files)
+        // every key of the base, the demo's own over it, a list replaced as a whole, no `base` entry
+        XCTAssertEqual(head.configParameters, ["train.lr": "5e-4", "train.epochs": "1", "lora.r": "32", "lora.targets[0]": "q"])
+
+        // Only the base changes: the demo config's diff shows the change, under the demo config's name.
+        try fixture.write("pipeline.yaml", "train:\n  lr: 2e-3\n  epochs: 10\nlora:\n  r: 32\n  targets: [q, v, k]\n")
+        let diff = try RougeDiff.between(nil, nil, in: repo, files: files)
+        XCTAssertEqual(diff.parameterChanges.map { "\($0.source) \($0.key) \($0.a ?? "-") \($0.b ?? "-")" },
+                       ["conf/demo.yaml train.lr 5e-4 2e-3"])
+    }
+
+    func testBaseThatCannotBeReadIsListedAsWrittenAndACycleIsAnError() throws {
+        try fixture.write("pipeline.demo.yaml", "base: missing.yaml\ntrain:\n  epochs: 1\n")
+        let repository = try GitRepository(containing: repo)
+        let files = DiffFiles(config: "pipeline.demo.yaml")
+        XCTAssertEqual(try RougeDiff.snapshot(of: repository, at: nil, files: files).configParameters,
+                       ["base": "missing.yaml", "train.epochs": "1"])
+        try fixture.write("pipeline.demo.yaml", "base: /etc/pipeline.yaml\n")
+        XCTAssertEqual(try RougeDiff.snapshot(of: repository, at: nil, files: files).configParameters, ["base": "/etc/pipeline.yaml"])
+
+        try fixture.write("pipeline.demo.yaml", "base: other.yaml\n")
+        try fixture.write("other.yaml", "base: pipeline.demo.yaml\n")
+        do {
+            _ = try RougeDiff.snapshot(of: repository, at: nil, files: files)
+            XCTFail("expected an error")
+        } catch {
+            XCTAssertEqual(error.kind, .badInput)
+            XCTAssertTrue(error.description.contains("'base:' chain is too deep"), error.description)
+        }
+    }
+
+    func testBasePathsAreResolvedBesideTheFileThatNamesThem() {
+        XCTAssertEqual(ParameterFlattening.repositoryPath("pipeline.yaml", besides: "pipeline.demo.yaml"), "pipeline.yaml")
+        XCTAssertEqual(ParameterFlattening.repositoryPath("base.yaml", besides: "conf/demo.yaml"), "conf/base.yaml")
+        XCTAssertEqual(ParameterFlattening.repositoryPath("./../x/./y.yaml", besides: "conf/demo.yaml"), "x/y.yaml")
+        XCTAssertNil(ParameterFlattening.repositoryPath("../y.yaml", besides: "demo.yaml"))
+        XCTAssertNil(ParameterFlattening.repositoryPath("/abs/y.yaml", besides: "demo.yaml"))
     }
 }

@@ -101,4 +101,47 @@ final class ScoreRougeCommandTests: XCTestCase {
         XCTAssertEqual(try run(["--predictions", bad.path, "--references", r.path, "--format", "html"]).status, 64)
         XCTAssertEqual(try run(["--predictions", bad.path, "--references", r.path, "--resamples", "0"]).status, 64)
     }
+
+    /// Three revisions: one table; --sort-by and --format csv; an unknown column is a usage error (64) on one line.
+    func testDiffOverThreeRevisionsIsTheSweepTable() throws {
+        let sweep = try SweepRepository()
+        let table = try run(["diff"] + sweep.commits + ["--repository", sweep.repo.path])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertEqual(table.stdout, try RougeSweep.across(sweep.commits, in: sweep.repo).render(format: .table))
+
+        let csv = try run(["diff"] + sweep.commits + ["--repository", sweep.repo.path, "--format", "csv", "--sort-by", "train.lr"])
+        XCTAssertEqual(csv.status, 0, csv.stderr)
+        let records = RougeSweepTests.parseCSV(csv.stdout)
+        XCTAssertEqual(records.count, 4)
+        let lr = try XCTUnwrap(records[0].firstIndex(of: "train.lr"))
+        XCTAssertEqual(records.dropFirst().map { $0[lr] }, ["5e-4", "1e-3", "2e-3"])
+
+        let unknown = try run(["diff"] + sweep.commits + ["--repository", sweep.repo.path, "--sort-by", "lr"])
+        XCTAssertEqual(unknown.status, 64)
+        XCTAssertEqual(unknown.stdout, "")
+        XCTAssertEqual(unknown.stderr.split(separator: "\n").count, 1, unknown.stderr)
+        XCTAssertTrue(unknown.stderr.hasPrefix("score-rouge: error: --sort-by: no column \"lr\"; the columns are \"revision\", "),
+                      unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("\"train.lr\""), unknown.stderr)
+    }
+
+    /// Two revisions print the two-revision diff as before; a sweep option makes them a sweep table.
+    func testDiffOfTwoRevisionsIsUnchangedUnlessASweepOptionIsGiven() throws {
+        let sweep = try SweepRepository()
+        let pair = Array(sweep.commits.prefix(2))
+        for format in ["table", "markdown", "json"] {
+            let result = try run(["diff"] + pair + ["--repository", sweep.repo.path, "--format", format])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(result.stdout, try RougeDiff.between(pair[0], pair[1], in: sweep.repo)
+                .render(format: OutputFormat(rawValue: format)!))
+        }
+        let expected = try RougeSweep.across(pair, in: sweep.repo)
+        for options in [["--sweep"], ["--format", "csv"], ["--sort-by", "revision"]] {
+            let result = try run(["diff"] + pair + ["--repository", sweep.repo.path] + options)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let format: RougeSweep.Format = options.contains("csv") ? .csv : .table
+            let table = options.contains("--sort-by") ? try expected.sorted(by: "revision") : expected
+            XCTAssertEqual(result.stdout, table.render(format: format), "\(options)")
+        }
+    }
 }

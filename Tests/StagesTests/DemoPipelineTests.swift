@@ -43,6 +43,8 @@ final class DemoPipelineTests: XCTestCase {
         let report = try RunReport.write(configFile: "pipeline.demo.yaml", directory: p.root)
         let text = try String(contentsOf: report, encoding: .utf8)
         XCTAssertTrue(text.contains("| train-lora |") && text.contains("hit"), text)
+        // pipeline.demo.yaml keeps the best evaluation; with 4 steps that is the only one, after the last step.
+        XCTAssertTrue(text.contains("Published adapter: step 4, validation loss ") && text.contains("`train.keep: best`"), text)
         XCTAssertTrue(FileManager.default.fileExists(atPath: report.deletingLastPathComponent().appendingPathComponent("loss.svg").path))
     }
 }

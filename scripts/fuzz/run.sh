@@ -16,7 +16,7 @@ declare -A SPEC=(
   [safetensors]="JSON|Sources/SafeTensors/*.swift Sources/JSON/*.swift|Tests/Fixtures/T5/adapter/adapter_model.safetensors Tests/Fixtures/T5/python_written.safetensors"
   [spiece]="SentencePiece|Sources/SentencePiece/*.swift|demo/spiece.model"
   [corpus]="Corpus|Sources/Corpus/CorpusJSONParser.swift Sources/Corpus/DialogueRecord.swift Sources/Corpus/UTF8Validation.swift|Tests/Fixtures/Corpus/records.json"
-  [adapter_config]="JSON|Sources/LoRA/AdapterConfig.swift Sources/LoRA/LoRAError.swift Sources/LoRA/TargetModules.swift Sources/LoRA/LoRAInitialization.swift Sources/LoRA/PhiloxGenerator.swift Sources/JSON/*.swift|Tests/Fixtures/LoRA/adapter_config_reference.json Tests/Fixtures/LoRA/adapter_config_rslora.json Tests/Fixtures/T5/adapter/adapter_config.json"
+  [adapter_config]="JSON|Sources/LoRA/AdapterConfig.swift Sources/LoRA/LoRAError.swift Sources/LoRA/TargetModules.swift Sources/LoRA/ModulePatterns.swift Sources/LoRA/LoRAInitialization.swift Sources/LoRA/PhiloxGenerator.swift Sources/JSON/*.swift|Tests/Fixtures/LoRA/adapter_config_reference.json Tests/Fixtures/LoRA/adapter_config_rslora.json Tests/Fixtures/T5/adapter/adapter_config.json"
 )
 HARNESSES=("$@")
 [[ ${#HARNESSES[@]} -gt 0 ]] || HARNESSES=(json safetensors spiece corpus adapter_config)

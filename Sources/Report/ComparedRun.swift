@@ -1,0 +1,72 @@
+import Foundation
+import JSON
+import Pipeline
+import Rouge
+
+/// The training run of another git revision, for overlaying its loss curves on this run's: the
+/// configuration's lock at that revision names its train-lora key (read from git as `score-rouge diff`
+/// reads a lock), and this project's store holds that key's `log.jsonl`. The log is not among the
+/// lock's outputs (it records wall-clock times, so it is not reproducible), but it is in the store entry.
+public struct ComparedRun: Sendable {
+    /// The revision as given, e.g. "HEAD~1".
+    public var revision: String
+    public var commit: String
+    /// Its train-lora key.
+    public var key: String
+    /// Its log.jsonl.
+    public var log: String
+
+    /// How the chart and the report name it, e.g. "HEAD~1 1a2b3c4d".
+    public var label: String { "\(revision) \(commit.prefix(8))" }
+
+    /// The log's name in a train-lora store entry (TrainLoRAStage's output).
+    static let logName = "log.jsonl"
+
+    /// Finds `revision`'s train-lora log, or fails naming the revision and what is missing: the lock at
+    /// that revision, its train-lora record, or (naming the key) the log in this store.
+    public static func load(_ revision: String, config: PipelineConfig) throws -> ComparedRun {
+        let repository = try git { () throws(RougeError) in try GitRepository(containing: config.folder) }
+        let commit = try git { () throws(RougeError) in try repository.commit(revision) }
+        let name = "\(revision) (\(commit.prefix(12)))"
+        // git names the top level with symbolic links resolved; so must the lock's path inside it be.
+        let top = repository.root.resolvingSymlinksInPath().path + "/"
+        let lockURL = config.folder.resolvingSymlinksInPath().appendingPathComponent(config.lockURL.lastPathComponent)
+        guard lockURL.path.hasPrefix(top) else {
+            throw PipelineError.usage("the lock is not inside the git repository \(repository.root.path)", path: config.lockURL.path)
+        }
+        let lockPath = String(lockURL.path.dropFirst(top.count))
+        guard let data = try git({ () throws(RougeError) in try repository.file(lockPath, at: commit) }) else {
+            throw PipelineError.missingInput("\(name) has no \(lockPath), so no train-lora run to compare with", path: lockPath)
+        }
+        guard let lock = try? JSONValue.parse(data) else {
+            throw PipelineError.badInput("not valid JSON at \(name)", path: lockPath)
+        }
+        guard let key = lock["stages"]?["train-lora"]?["key"]?.stringValue else {
+            throw PipelineError.missingInput("\(name) records no train-lora run (no stages.train-lora.key)", path: lockPath)
+        }
+        // The key becomes a path in the store: only a SHA-256 in hex, never "../…".
+        guard key.utf8.count == 64, key.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+            throw PipelineError.badInput("the train-lora key at \(name) is not a SHA-256: \"\(key)\"", path: lockPath)
+        }
+        let store = Store(root: config.resolve(config.value("paths.data").stringValue! + "/store"))
+        let url = store.outputs(key).appendingPathComponent(logName)
+        guard let log = try? String(contentsOf: url, encoding: .utf8) else {
+            throw PipelineError.missingInput("no training log for train-lora key \(key) of \(name) in the store "
+                                             + "(run that revision's train-lora here to make it)", path: url.path)
+        }
+        return ComparedRun(revision: revision, commit: commit, key: key, log: log)
+    }
+
+    /// A git read, its failure as the PipelineError of the same exit status.
+    private static func git<T>(_ body: () throws(RougeError) -> T) throws -> T {
+        do { return try body() } catch {
+            let status: ExitStatus = switch error.kind {
+            case .usage: .usage
+            case .badInput: .badInput
+            case .missingInput: .missingInput
+            case .io: .io
+            }
+            throw PipelineError(status, error.message, path: error.path)
+        }
+    }
+}
