@@ -91,6 +91,8 @@ public final class MPIProcessGroup: ProcessGroup {
         }
     }
 
+    public func barrier() throws { try Self.check(MPI_Barrier(world), "MPI_Barrier") }
+
     public func abort(status: Int32) -> Never {
         MPI_Abort(world, status)
         exit(status)

@@ -16,6 +16,8 @@ public protocol ProcessGroup: AnyObject {
     /// `contributors` ranks' values, added in rank order ((v₀ + v₁) + v₂ …): the bytes a single process gets
     /// when it adds the same terms in the same order. Not MPI_Allreduce, whose order is not fixed.
     func orderedSum(_ values: inout [Float], contributors: Int) throws
+    /// Returns when every rank has called it.
+    func barrier() throws
     /// Ends every process of the group with `status` (a failed rank must not leave the others waiting).
     func abort(status: Int32) -> Never
 }
@@ -28,6 +30,7 @@ public final class SingleProcess: ProcessGroup {
     public func gather(_ bytes: [UInt8]) throws -> [[UInt8]] { [bytes] }
     public func broadcast(_ bytes: [UInt8]) throws -> [UInt8] { bytes }
     public func orderedSum(_ values: inout [Float], contributors: Int) throws {}
+    public func barrier() throws {}
     public func abort(status: Int32) -> Never { exit(status) }
 }
 

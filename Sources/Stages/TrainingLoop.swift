@@ -56,8 +56,9 @@ public final class TrainingLoop {
     public let plan: TrainingPlan
     /// The validation examples the loss is measured on (`train.eval_limit`).
     public let validationIndices: [Int]
-    /// Wall time in the ranks' collectives during the current step (logged under mpirun).
-    var communicationSeconds: TimeInterval = 0
+    /// Under mpirun, this step's wall time spent waiting for the other ranks to finish their micro-batch, and
+    /// then in the gradient and loss collectives (logged as waiting_s and communication_s).
+    var waitingSeconds: TimeInterval = 0, communicationSeconds: TimeInterval = 0
 
     public init(model: T5TrainingModel, train: TokenFile, validation: TokenFile?, settings: TrainingSettings,
                 workDirectory: URL, group: ProcessGroup = SingleProcess()) throws {
@@ -128,6 +129,7 @@ public final class TrainingLoop {
         for step in startStep..<plan.totalSteps {
             model.zeroGradients()
             communicationSeconds = 0
+            waitingSeconds = 0
             let micro = try plan.microBatches(ofStep: step).map { batch in
                 try TrainingBatch(sources: batch.map { train.sources[$0] }, targets: batch.map { train.labels[$0] },
                                   vocabSize: model.config.vocabSize, label: "train batch")
@@ -146,7 +148,10 @@ public final class TrainingLoop {
                                              "loss": .double(Double(loss)), "lr": .double(lr), "grad_norm": .double(Double(norm)),
                                              "examples_per_s": .double((Double(examplesSeen) / max(elapsed, 1e-9) * 100).rounded() / 100),
                                              "elapsed_s": .double((elapsed * 100).rounded() / 100)]
-            if group.size > 1 { line["communication_s"] = .double((communicationSeconds * 10_000).rounded() / 10_000) }
+            if group.size > 1 {
+                line["waiting_s"] = .double((waitingSeconds * 10_000).rounded() / 10_000)
+                line["communication_s"] = .double((communicationSeconds * 10_000).rounded() / 10_000)
+            }
             log.append(JSONValue.object(line).canonical + "\n")
             progress.advance(note: String(format: "loss %.4f lr %.2e %.1f ex/s", loss, lr, Double(examplesSeen) / max(elapsed, 1e-9)))
 
@@ -228,6 +233,10 @@ public final class TrainingLoop {
             mine = Self.bytes(loss.bitPattern) + Self.bytes(UInt64(b.labelledTokens))
         }
         model.step = first + UInt64(micro.count)
+        // Timed apart: waiting for the slowest rank's micro-batch, then moving the gradients.
+        let waitStarted = Date()
+        try group.barrier()
+        waitingSeconds += Date().timeIntervalSince(waitStarted)
         let communicationStarted = Date()
         defer { communicationSeconds += Date().timeIntervalSince(communicationStarted) }
         var flat = model.flatGradients()

@@ -63,6 +63,39 @@ final class MPIRunTests: XCTestCase {
         XCTAssertTrue(again.stderr.contains("cache hit"), again.stderr)
     }
 
+    /// The demo (pipeline.demo.yaml, shortened as DemoPipelineTests shortens it) under `mpirun -np 2`, 1 thread per
+    /// rank: train-lora at batch 16 gives one process's bytes at batch 8, grad_accum 2, and generate (base and LoRA)
+    /// gives one process's predictions.
+    func testTheDemoUnderTwoRanksGivesOneProcesssBytes() throws {
+        let ranks = try StageTestProject(), single = try StageTestProject()
+        let args = ["--config", "pipeline.demo.yaml", "--set", "tokenize.subset_every=25", "--set", "train.max_steps=4",
+                    "--set", "generation.limit=6", "--set", "generation.max_new_tokens=12", "--set", "runtime.threads=1"]
+        for p in [ranks, single] {
+            for f in ["pipeline.demo.yaml", "demo/corpus.7z", "demo/model/config.json", "demo/model/model.safetensors",
+                      "demo/model/spiece.model"] {
+                try p.copy(repoFile: f, to: f)
+            }
+            try FetchSamsumStage.run(try p.options(args), root: p.root)
+            try FetchModelStage.run(try p.options(args), root: p.root)
+            try TokenizeStage.run(try p.options(args), root: p.root)
+        }
+        let trained = try Self.mpirun(2, "train-lora", ["--quiet"] + args, in: ranks.root)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        try TrainLoRAStage.run(try single.options(args + ["--set", "train.batch_size=8", "--set", "train.grad_accum=2"]),
+                               root: single.root)
+        for f in ["adapter/adapter_model.safetensors", "adapter/adapter_config.json"] {
+            XCTAssertEqual(try Data(contentsOf: ranks.url("data/demo/\(f)")), try Data(contentsOf: single.url("data/demo/\(f)")), f)
+        }
+        for variant in ["base", "lora"] {
+            let r = try Self.mpirun(2, "generate", ["--quiet", "--variant", variant] + args, in: ranks.root)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            // The same adapter bytes, so one process's run on `single` is the reference.
+            try GenerateStage.run(try single.options(args), variant: variant == "base" ? .base : .lora, root: single.root)
+            let name = "data/demo/predictions/\(variant).jsonl"
+            XCTAssertEqual(try Data(contentsOf: ranks.url(name)), try Data(contentsOf: single.url(name)), variant)
+        }
+    }
+
     /// SIGKILL of rank 1 once rank 0 has a checkpoint: the job fails, nothing is published, and
     /// `--resume` under mpirun finishes with the bytes of an uninterrupted run.
     func testKilledRankPublishesNothingAndResumeGivesTheSameBytes() throws {

@@ -119,6 +119,7 @@ final class TrainingSelectionTests: XCTestCase {
         o["elapsed_s"] = nil
         o["examples_per_s"] = nil
         o["communication_s"] = nil
+        o["waiting_s"] = nil
         return JSONValue.object(o).canonical
     }
 
