@@ -58,6 +58,9 @@ public enum TrainLoRAStage {
             throw PipelineError.usage("train.weights_dtype bf16 is not implemented for training yet; use f32", path: options.config)
         }
 
+        // adapter_config.json names the base model (the hub id or model.local_dir); the key covers it,
+        // so the same weights under another folder are not a cache hit that names the old one.
+        run.addToKey("base_model_name_or_path", .string(modelName(run)))
         let trainTokens = try run.input("train.safetensors", path: run.dataPath("tokens/train.safetensors"))
         let validationTokens = try run.input("validation.safetensors", path: run.dataPath("tokens/validation.safetensors"))
         let modelDir = run.resolve(run.dataPath("model"))

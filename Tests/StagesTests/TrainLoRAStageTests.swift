@@ -105,6 +105,18 @@ final class TrainLoRAStageTests: XCTestCase {
         }
     }
 
+    /// adapter_config.json records model.local_dir (or the hub id) as base_model_name_or_path; the key covers it,
+    /// so the same model under another folder trains again and names the new folder, not the cached one.
+    func testTheRecordedBaseModelNameIsInTheKey() throws {
+        let p = try StageTestProject()
+        let args = try p.prepareForTraining(examples: 8, extra: ["--set", "train.max_steps=1"])
+        for folder in ["models/a", "models/b"] {
+            let r = try TrainLoRAStage.run(try p.options(args + ["--set", "model.local_dir=\(folder)"]), root: p.root)
+            XCTAssertFalse(r.cacheHit, folder)
+            XCTAssertEqual(try AdapterConfig.read(from: p.url("data/adapter/adapter_config.json")).baseModelNameOrPath, folder)
+        }
+    }
+
     func testVerifyRecomputesTheSameBytes() throws {
         let p = try StageTestProject()
         let args = try p.prepareForTraining(examples: 8)
