@@ -70,6 +70,8 @@ let package = Package(
         .executableTarget(name: "tokenize", dependencies: ["SentencePiece", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // (each stage's issue adds its executableTarget here)
         .executableTarget(name: "score-rouge", dependencies: ["Rouge", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // The tokenizer's encode timing next to the sentencepiece library (scripts/bench/spm_bench.sh), not a product.
+        .executableTarget(name: "spm-bench", dependencies: ["SentencePiece", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Benchmark of the T5 engine against PyTorch (scripts/bench/t5_bench.sh), not a product.
         .executableTarget(name: "t5-bench", dependencies: ["T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
         // Training steps on the reference run's real-length batches against PyTorch + PEFT

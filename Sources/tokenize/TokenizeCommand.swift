@@ -11,7 +11,7 @@ struct TokenizeCommand: ParsableCommand {
             Exit codes: 0 success, 64 bad command line, 65 bad input (corrupt model, \
             malformed id line), 66 model file missing or unreadable.
             """,
-        subcommands: [RunCommand.self, EncodeCommand.self, DecodeCommand.self, BenchCommand.self],
+        subcommands: [RunCommand.self, EncodeCommand.self, DecodeCommand.self],
         defaultSubcommand: RunCommand.self)
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Encode-only benchmark: this package's tokenizer (release build, `tokenize bench`)
+# Encode-only benchmark: this package's tokenizer (release build, the `spm-bench` tool)
 # against the `sentencepiece` library on the same corpus and model, one thread each,
 # then both batch APIs on THREADS threads. Prints both JSON reports and the ratios.
 #
@@ -12,11 +12,11 @@ CORPUS=${2:-Tests/Fixtures/SentencePiece/corpus.txt}
 THREADS=${3:-2}
 PY=${PY:-${REFERENCE_VENV:-$HOME/.cache/reference-venv}/bin/python}
 
-swift build -c release $(bash scripts/swift_cpu_flags.sh) --product tokenize >/dev/null
-BIN=$(swift build -c release --show-bin-path)/tokenize
+swift build -c release $(bash scripts/swift_cpu_flags.sh) --product spm-bench >/dev/null
+BIN=$(swift build -c release $(bash scripts/swift_cpu_flags.sh) --show-bin-path)/spm-bench
 
 ref=$("$PY" scripts/bench/spm_bench.py --model "$MODEL" --input "$CORPUS" --threads "$THREADS")
-ours=$("$BIN" bench --model "$MODEL" --input "$CORPUS" --threads "$THREADS")
+ours=$("$BIN" --model "$MODEL" --input "$CORPUS" --threads "$THREADS")
 echo "reference: $ref"
 echo "swift:     $ours"
 "$PY" - "$ref" "$ours" <<'PYEOF'

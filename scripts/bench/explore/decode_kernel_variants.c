@@ -9,7 +9,7 @@
 //   4. two threads at m = 8 on 6 matrices (19 MB, within the L3) against all 32, with a second,
 //      far prefetch 16-768 KiB ahead into L2 (T1), L3 (T2) or non-temporally.
 // Every variant sums each output in the same order; section 1 checks the bits against 1×8.
-// Run: gcc -O3 -funroll-loops -mavx2 -mfma -fopenmp scripts/bench/decode_kernel_variants.c -o /tmp/kv && /tmp/kv
+// Run: gcc -O3 -funroll-loops -mavx2 -mfma -fopenmp scripts/bench/explore/decode_kernel_variants.c -o /tmp/kv && /tmp/kv
 #include <immintrin.h>
 #include <omp.h>
 #include <stdint.h>

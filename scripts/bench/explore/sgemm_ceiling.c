@@ -7,7 +7,7 @@
 //   3. the same product cut into 16- to 512-row pieces: how many elements differ from the whole;
 //   4. a plain 6×16 AVX2 micro-kernel (12 accumulators, A broadcast, B two vectors) on packed blocks
 //      that stay in cache: what the inner loop of a hand-written GEMM could reach, packing aside.
-// Run: gcc -O3 -mavx2 -mfma -fopenmp scripts/bench/sgemm_ceiling.c -o /tmp/sgemm_ceiling \
+// Run: gcc -O3 -mavx2 -mfma -fopenmp scripts/bench/explore/sgemm_ceiling.c -o /tmp/sgemm_ceiling \
 //        $(pkg-config --cflags --libs openblas) && OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=active /tmp/sgemm_ceiling
 #include <cblas.h>
 #include <immintrin.h>
