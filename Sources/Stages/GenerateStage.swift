@@ -17,7 +17,9 @@ public enum GenerateStage {
     @discardableResult
     public static func run(_ options: StageOptions, variant: Variant, root: URL? = nil,
                            group: ProcessGroup = SingleProcess()) throws -> StageResult {
-        let run = try StageRun(stage: "generate", instance: "generate-\(variant.rawValue)", formatVersion: 2,
+        // Format 3: the LoRA scale is PEFT's Double alpha/r (alpha/√r) rounded once (LoRA's `loraScale`); it
+        // changes bits only for rsLoRA or an alpha that is not a Float.
+        let run = try StageRun(stage: "generate", instance: "generate-\(variant.rawValue)", formatVersion: 3,
                                options: options, root: root)
         run.group = group
         let settings = try generationSettings(run.params)

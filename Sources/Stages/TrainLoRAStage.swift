@@ -19,7 +19,8 @@ public enum TrainLoRAStage {
                            group: ProcessGroup = SingleProcess()) throws -> StageResult {
         // Format 3: gradient accumulation normalised by the step's labelled tokens (Hugging Face ≥ 4.46).
         // Format 4: accumulated micro-batch gradients added in a fixed order (as across mpirun's ranks).
-        let run = try StageRun(stage: "train-lora", formatVersion: 4, options: options, root: root)
+        // Format 5: the LoRA scale is PEFT's Double alpha/r (alpha/√r) rounded once (`loraScale`).
+        let run = try StageRun(stage: "train-lora", formatVersion: 5, options: options, root: root)
         run.lockedSummaryFields = ["kept"]
         run.group = group
         let p = run.params
@@ -155,10 +156,10 @@ public enum TrainLoRAStage {
         var targets = p.strings("lora.target_modules")
         // PEFT's "all-linear": every linear layer of the blocks (those the model has), never the output layer.
         if targets == [allLinear] { targets = T5LinearModule.allCases.map(\.rawValue) }
-        return LoRASettings(rank: p.int("lora.r"), alpha: Float(p.double("lora.alpha")), dropout: Float(p.double("lora.dropout")),
+        return LoRASettings(rank: p.int("lora.r"), alpha: p.double("lora.alpha"), dropout: Float(p.double("lora.dropout")),
                             targetModules: targets, useRSLoRA: p.bool("lora.use_rslora"),
                             rankPattern: p.numbers("lora.rank_pattern").mapValues { Int($0) },
-                            alphaPattern: p.numbers("lora.alpha_pattern").mapValues { Float($0) })
+                            alphaPattern: p.numbers("lora.alpha_pattern"))
     }
 
     /// rank_pattern / alpha_pattern keys are PEFT's regular expressions; PEFT refuses them with rsLoRA.

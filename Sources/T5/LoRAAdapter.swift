@@ -18,7 +18,7 @@ public struct LoRAAdapter: Sendable {
     }
 
     public let rank: Int
-    public let alpha: Float
+    public let alpha: Double
     public let useRSLoRA: Bool
     public let targetModules: [String]
     /// alpha / r, or alpha / sqrt(r) with rsLoRA, for the modules no rank_pattern / alpha_pattern names.
@@ -26,17 +26,13 @@ public struct LoRAAdapter: Sendable {
     /// By module path, e.g. "encoder.block.0.layer.0.SelfAttention.q".
     public let updates: [String: Update]
 
-    public init(rank: Int, alpha: Float, useRSLoRA: Bool, targetModules: [String], updates: [String: Update]) {
+    public init(rank: Int, alpha: Double, useRSLoRA: Bool, targetModules: [String], updates: [String: Update]) {
         self.rank = rank
         self.alpha = alpha
         self.useRSLoRA = useRSLoRA
         self.targetModules = targetModules
-        self.scale = Self.scale(rank: rank, alpha: alpha, useRSLoRA: useRSLoRA)
+        self.scale = loraScale(rank: rank, alpha: alpha, useRSLoRA: useRSLoRA)
         self.updates = updates
-    }
-
-    static func scale(rank: Int, alpha: Float, useRSLoRA: Bool) -> Float {
-        useRSLoRA ? alpha / Float(rank).squareRoot() : alpha / Float(rank)
     }
 
     static let keyPrefix = "base_model.model."
@@ -78,9 +74,9 @@ public struct LoRAAdapter: Sendable {
             }
             updates[module] = Update(a: try file.floats(aName), b: try file.floats(bName), rank: rank,
                                      inFeatures: a.shape[1], outFeatures: b.shape[0],
-                                     scale: scale(rank: rank, alpha: Float(config.alpha(module: module)), useRSLoRA: config.useRSLoRA))
+                                     scale: loraScale(rank: rank, alpha: config.alpha(module: module), useRSLoRA: config.useRSLoRA))
         }
-        return LoRAAdapter(rank: config.rank, alpha: Float(config.alpha), useRSLoRA: config.useRSLoRA, targetModules: targets,
+        return LoRAAdapter(rank: config.rank, alpha: config.alpha, useRSLoRA: config.useRSLoRA, targetModules: targets,
                            updates: updates)
     }
 }

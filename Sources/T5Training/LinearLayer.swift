@@ -3,7 +3,9 @@
 // The same code serves frozen and trainable weights: the weight-gradient GEMM runs only when W has a gradient.
 import Kernels
 
-public final class LoRAAdapter: @unchecked Sendable {
+/// One layer's trainable LoRA branch (A and B as Parameters with gradients); a loaded adapter for inference
+/// is T5.LoRAAdapter.
+public final class TrainableLoRA: @unchecked Sendable {
     public let a: Parameter
     public let b: Parameter
     public let rank: Int
@@ -25,7 +27,7 @@ public final class LinearLayer: @unchecked Sendable {
     public let weight: Parameter
     public let inFeatures: Int
     public let outFeatures: Int
-    public internal(set) var lora: LoRAAdapter?
+    public internal(set) var lora: TrainableLoRA?
     /// Distinguishes this layer's LoRA-dropout masks from every other dropout site.
     let site: UInt64
 

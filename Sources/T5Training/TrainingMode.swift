@@ -3,7 +3,7 @@ import LoRA
 
 public struct LoRASettings: Sendable, Equatable {
     public var rank: Int
-    public var alpha: Float
+    public var alpha: Double
     public var dropout: Float
     /// Module-name suffixes as PEFT's target_modules: "q" matches "…SelfAttention.q" and "…EncDecAttention.q".
     public var targetModules: [String]
@@ -11,10 +11,10 @@ public struct LoRASettings: Sendable, Equatable {
     public var useRSLoRA: Bool
     /// PEFT's per-module r and lora_alpha: pattern key → value, by PEFT's pattern rule (`peftPatternKey`).
     public var rankPattern: [String: Int]
-    public var alphaPattern: [String: Float]
+    public var alphaPattern: [String: Double]
 
-    public init(rank: Int = 32, alpha: Float = 32, dropout: Float = 0.05, targetModules: [String] = ["q", "v"],
-                useRSLoRA: Bool = false, rankPattern: [String: Int] = [:], alphaPattern: [String: Float] = [:]) {
+    public init(rank: Int = 32, alpha: Double = 32, dropout: Float = 0.05, targetModules: [String] = ["q", "v"],
+                useRSLoRA: Bool = false, rankPattern: [String: Int] = [:], alphaPattern: [String: Double] = [:]) {
         self.rank = rank
         self.alpha = alpha
         self.dropout = dropout
@@ -30,14 +30,13 @@ public struct LoRASettings: Sendable, Equatable {
     }
 
     /// lora_alpha of the module at `modulePath`: its alpha_pattern entry, else `alpha`.
-    public func alpha(of modulePath: String) -> Float {
+    public func alpha(of modulePath: String) -> Double {
         peftPatternKey(alphaPattern.keys, moduleName: modulePath).flatMap { alphaPattern[$0] } ?? alpha
     }
 
-    /// The factor on the module's LoRA output: alpha/r, or alpha/√r with rsLoRA.
+    /// The factor on the module's LoRA output: alpha/r, or alpha/√r with rsLoRA (LoRA's `loraScale`).
     public func scale(of modulePath: String) -> Float {
-        let r = Float(rank(of: modulePath)), a = alpha(of: modulePath)
-        return useRSLoRA ? a / r.squareRoot() : a / r
+        loraScale(rank: rank(of: modulePath), alpha: alpha(of: modulePath), useRSLoRA: useRSLoRA)
     }
 
     /// The first rank_pattern / alpha_pattern key that matches none of `adaptedPaths`, as "rank_pattern key \"x\"":

@@ -144,7 +144,7 @@ public final class TrainingWeights: @unchecked Sendable {
                               values: [Float](repeating: 0, count: rank * layer.inFeatures), trainable: true)
             let b = Parameter(name: "base_model.model.\(layer.path).lora_B.weight", shape: [layer.outFeatures, rank],
                               values: [Float](repeating: 0, count: rank * layer.outFeatures), trainable: true)
-            layer.lora = LoRAAdapter(a: a, b: b, rank: rank, scale: settings.scale(of: layer.path), dropout: settings.dropout)
+            layer.lora = TrainableLoRA(a: a, b: b, rank: rank, scale: settings.scale(of: layer.path), dropout: settings.dropout)
             adapted.append(layer)
         }
         return adapted

@@ -22,7 +22,7 @@ enum Fixture {
         func makeLoRAModel(threads: Int = 1) throws -> T5TrainingModel {
         let lora = json["lora"] as! [String: Any]
         let cfg = lora["config"] as! [String: Any]
-        let settings = LoRASettings(rank: cfg["r"] as! Int, alpha: Float(cfg["lora_alpha"] as! Int), dropout: 0,
+        let settings = LoRASettings(rank: cfg["r"] as! Int, alpha: Double(cfg["lora_alpha"] as! Int), dropout: 0,
                                     targetModules: cfg["target_modules"] as! [String])
         let model = try makeModel(.lora(settings), threads: threads)
         var initial: [String: [Float]] = [:]

@@ -99,10 +99,10 @@ final class PEFTParityTests: XCTestCase {
             as! [String: Any]
         let expected = try SafeTensorsFile(path: directory.appendingPathComponent("rank_pattern.safetensors").path)
         let config = json["config"] as! [String: Any]
-        let settings = LoRASettings(rank: config["r"] as! Int, alpha: Float(config["lora_alpha"] as! Int), dropout: 0,
+        let settings = LoRASettings(rank: config["r"] as! Int, alpha: Double(config["lora_alpha"] as! Int), dropout: 0,
                                     targetModules: config["target_modules"] as! [String],
                                     rankPattern: config["rank_pattern"] as! [String: Int],
-                                    alphaPattern: (config["alpha_pattern"] as! [String: Int]).mapValues { Float($0) })
+                                    alphaPattern: (config["alpha_pattern"] as! [String: Int]).mapValues { Double($0) })
         let model = try golden.makeModel(.lora(settings), threads: 2)
         let scales = json["scales"] as! [String: Double], ranks = json["ranks"] as! [String: Int]
         XCTAssertEqual(model.loraLayers.count, scales.count)
