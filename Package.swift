@@ -15,7 +15,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.20.0"),
     ],
     targets: [
@@ -39,16 +38,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Libraries that do the work (one concept per file inside each).
         .target(name: "SafeTensors", dependencies: ["JSON"]),
         .target(name: "Kernels", dependencies: ["COpenBLAS", "CPUHints"], swiftSettings: fastMath),
         .target(name: "SentencePiece", swiftSettings: fastMath),
-        .target(name: "LoRA", dependencies: ["JSON"], swiftSettings: fastMath),
+        .target(name: "LoRA", dependencies: ["JSON", "Kernels"], swiftSettings: fastMath),
         .target(name: "T5", dependencies: ["Kernels", "SafeTensors", "CPUHints", "LoRA"], swiftSettings: fastMath),
-        .target(name: "T5Training", dependencies: ["T5", "LoRA", "Kernels", "SafeTensors", "COpenBLAS"], swiftSettings: fastMath),
+        .target(name: "T5Training", dependencies: ["T5", "LoRA", "Kernels", "SafeTensors"], swiftSettings: fastMath),
         .target(name: "Rouge", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: fastMath),
         .target(name: "Fetch", dependencies: ["Pipeline"]),
         .target(name: "Corpus", dependencies: ["Pipeline", "CArchive"]),
@@ -76,7 +74,7 @@ let package = Package(
         .executableTarget(name: "t5-bench", dependencies: ["T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
         // Training steps on the reference run's real-length batches against PyTorch + PEFT
         // (scripts/bench/train_bench_samsum.sh), not a product.
-        .executableTarget(name: "train-bench", dependencies: ["Stages", "Pipeline", "Dataset", "T5Training", "T5", "LoRA", "SafeTensors", "JSON"]),
+        .executableTarget(name: "train-bench", dependencies: ["Stages", "Pipeline", "Dataset", "T5Training", "T5", "LoRA", "SafeTensors"]),
         // Benchmark of the LoRA library's per-step pieces against PyTorch (scripts/bench/lora_bench.sh), not a product.
         .executableTarget(name: "lora-bench", dependencies: ["LoRA"], swiftSettings: fastMath),
 
@@ -92,6 +90,6 @@ let package = Package(
         .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
         .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset"]),
-        .testTarget(name: "StagesTests", dependencies: ["Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report"]),
+        .testTarget(name: "StagesTests", dependencies: ["Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "T5", "T5Training", "LoRA", "Pipeline", "JSON"]),
     ]
 )

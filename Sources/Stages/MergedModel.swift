@@ -1,5 +1,5 @@
 import Foundation
-import Kernels
+import LoRA
 import SafeTensors
 import T5Training
 
@@ -16,8 +16,8 @@ enum MergedModel {
             var values = try base.floats(name)
             if let layer = adapted[name], let lora = layer.lora {
                 values.withUnsafeMutableBufferPointer { w in
-                    GEMM.matmul(lora.b.value, lora.a.value, w.baseAddress!, m: layer.outFeatures, k: lora.rank,
-                                n: layer.inFeatures, alpha: lora.scale, beta: 1)
+                    mergeLoRA(into: w.baseAddress!, a: lora.a.value, b: lora.b.value, rank: lora.rank,
+                              inFeatures: layer.inFeatures, outFeatures: layer.outFeatures, scale: lora.scale)
                 }
             }
             try writer.add(name, shape: info.shape, floats: values)

@@ -106,8 +106,8 @@ extension T5Model {
                 // W + scale · B·A in fp32, then back to the model's weight precision
                 var merged = projection.weight.converted(to: .f32).floats()
                 merged.withUnsafeMutableBufferPointer { w in
-                    GEMM.matmul(update.b, update.a, w.baseAddress!, m: update.outFeatures, k: update.rank, n: update.inFeatures,
-                                alpha: update.scale, beta: 1)
+                    mergeLoRA(into: w.baseAddress!, a: update.a, b: update.b, rank: update.rank, inFeatures: update.inFeatures,
+                              outFeatures: update.outFeatures, scale: update.scale)
                 }
                 let precision = projection.weight.precision
                 projection.weight = WeightMatrix(rows: update.outFeatures, cols: update.inFeatures, values: merged).converted(to: precision)
