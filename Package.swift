@@ -47,12 +47,15 @@ let package = Package(
         .target(name: "LoRA", dependencies: ["JSON", "Kernels"], swiftSettings: fastMath),
         .target(name: "T5", dependencies: ["Kernels", "SafeTensors", "CPUHints", "LoRA"], swiftSettings: fastMath),
         .target(name: "T5Training", dependencies: ["T5", "LoRA", "Kernels", "SafeTensors"], swiftSettings: fastMath),
-        .target(name: "Rouge", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: fastMath),
+        .target(name: "Rouge", swiftSettings: fastMath),
+        // The experiment side: git revisions, the config (with base:), lock and metrics at a revision, ROUGE diffs
+        // and sweep tables across revisions; used by score-rouge diff and pipeline-report --compare.
+        .target(name: "Experiments", dependencies: ["Rouge", .product(name: "Yams", package: "Yams")]),
         .target(name: "Fetch", dependencies: ["Pipeline"]),
         .target(name: "Corpus", dependencies: ["Pipeline", "CArchive"]),
         .target(name: "DemoAssets", dependencies: ["JSON", "Corpus", "SafeTensors", "Pipeline"]),
         .target(name: "Dataset", dependencies: ["JSON", "SafeTensors", "Pipeline"]),
-        .target(name: "Report", dependencies: ["JSON", "Pipeline", "Dataset", "Rouge"]),
+        .target(name: "Report", dependencies: ["JSON", "Pipeline", "Dataset", "Rouge", "Experiments"]),
         .target(name: "MPI", dependencies: ["CMPI", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // One function per pipeline stage, called by the thin executables (and by tests).
         .target(name: "Stages", dependencies: ["JSON", "Pipeline", "Dataset", "SentencePiece", "Fetch", "Corpus", "SafeTensors", "T5", "Kernels", "Rouge", "LoRA", "T5Training"]),
@@ -67,7 +70,7 @@ let package = Package(
             "DemoAssets", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "tokenize", dependencies: ["SentencePiece", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // (each stage's issue adds its executableTarget here)
-        .executableTarget(name: "score-rouge", dependencies: ["Rouge", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "score-rouge", dependencies: ["Rouge", "Experiments", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The tokenizer's encode timing next to the sentencepiece library (scripts/bench/spm_bench.sh), not a product.
         .executableTarget(name: "spm-bench", dependencies: ["SentencePiece", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Benchmark of the T5 engine against PyTorch (scripts/bench/t5_bench.sh), not a product.
@@ -82,12 +85,12 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "SentencePieceTests", dependencies: ["SentencePiece"]),
-        .testTarget(name: "T5Tests", dependencies: ["T5"]),
+        .testTarget(name: "T5Tests", dependencies: ["T5", "Kernels", "SafeTensors"]),
         .testTarget(name: "LoRATests", dependencies: ["JSON", "LoRA"]),
         .testTarget(name: "T5TrainingTests", dependencies: ["T5Training", "T5", "LoRA", "SafeTensors", "Kernels"]),
-        .testTarget(name: "RougeTests", dependencies: ["Rouge"]),
-        .testTarget(name: "FetchTests", dependencies: ["Fetch", .product(name: "FlyingFox", package: "FlyingFox")]),
-        .testTarget(name: "CorpusTests", dependencies: ["Corpus"]),
+        .testTarget(name: "RougeTests", dependencies: ["Rouge", "Experiments"]),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", "Pipeline", .product(name: "FlyingFox", package: "FlyingFox")]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Pipeline"]),
         .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset"]),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "T5", "T5Training", "LoRA", "Pipeline", "JSON"]),

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Pipeline
+import Experiments
 import Rouge
 
 /// The training run of another git revision, for overlaying its loss curves on this run's: the

@@ -2,7 +2,7 @@ import Foundation
 
 /// A JSONL file read with bounds: a size limit before reading, one JSON object per
 /// non-blank line, and errors that name the file and line.
-struct JSONLinesFile {
+public struct JSONLinesFile {
     /// Larger inputs are refused rather than read: ROUGE inputs are a few megabytes.
     static let maximumBytes = 256 << 20
 
@@ -39,7 +39,7 @@ struct JSONLinesFile {
         self.rows = rows
     }
 
-    static func readBounded(url: URL) throws(RougeError) -> Data {
+    public static func readBounded(url: URL) throws(RougeError) -> Data {
         let path = url.path
         let attributes: [FileAttributeKey: Any]
         do { attributes = try FileManager.default.attributesOfItem(atPath: path) } catch {

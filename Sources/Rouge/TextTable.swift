@@ -9,17 +9,17 @@ public enum OutputFormat: String, CaseIterable, Sendable {
 }
 
 /// Rows of cells laid out as aligned text or as a Markdown table.
-struct TextTable {
-    var header: [String]
-    var rows: [[String]] = []
+public struct TextTable {
+    public var header: [String]
+    public var rows: [[String]] = []
 
-    init(header: [String]) {
+    public init(header: [String]) {
         self.header = header
     }
 
-    mutating func append(_ row: [String]) { rows.append(row) }
+    public mutating func append(_ row: [String]) { rows.append(row) }
 
-    func render(markdown: Bool) -> String {
+    public func render(markdown: Bool) -> String {
         let all = [header] + rows
         let columns = all.map(\.count).max() ?? 0
         if markdown {
@@ -47,12 +47,12 @@ struct TextTable {
 }
 
 /// Number formatting shared by the printed tables.
-enum Figures {
-    static func value(_ x: Double) -> String { fixed(x, signed: false) }
-    static func signed(_ x: Double) -> String { fixed(x, signed: true) }
+public enum Figures {
+    public static func value(_ x: Double) -> String { fixed(x, signed: false) }
+    public static func signed(_ x: Double) -> String { fixed(x, signed: true) }
 
     /// Four decimals, like the reference's reported figures.
-    static func fixed(_ x: Double, signed: Bool) -> String {
+    public static func fixed(_ x: Double, signed: Bool) -> String {
         let scaled = (abs(x) * 10_000).rounded()
         let whole = Int(scaled) / 10_000
         let fraction = Int(scaled) % 10_000
@@ -61,11 +61,11 @@ enum Figures {
         return "\(sign)\(whole).\(String(repeating: "0", count: 4 - digits.count))\(digits)"
     }
 
-    static func interval(_ low: Double, _ high: Double, signed: Bool) -> String {
+    public static func interval(_ low: Double, _ high: Double, signed: Bool) -> String {
         "[\(fixed(low, signed: signed)), \(fixed(high, signed: signed))]"
     }
 
-    static func share(_ x: Double) -> String {
+    public static func share(_ x: Double) -> String {
         let scaled = Int((x * 1000).rounded())
         let digits = String(scaled % 1000)
         return "\(scaled / 1000).\(String(repeating: "0", count: 3 - digits.count))\(digits)"

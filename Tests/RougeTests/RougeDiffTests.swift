@@ -1,4 +1,5 @@
 import XCTest
+@testable import Experiments
 @testable import Rouge
 
 /// `score-rouge diff` on a temporary git repository with real commits.

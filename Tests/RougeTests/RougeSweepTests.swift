@@ -1,4 +1,5 @@
 import XCTest
+@testable import Experiments
 @testable import Rouge
 
 /// Three runs of a sweep, one commit each: the learning rate, a label and the target list change, and

@@ -1,4 +1,5 @@
 import XCTest
+import Experiments
 import Rouge
 
 struct ExecutableNotBuilt: Error {

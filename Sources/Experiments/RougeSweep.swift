@@ -1,4 +1,5 @@
 import Foundation
+import Rouge
 
 /// `score-rouge diff` over several revisions as one table, one row per revision, the way `dvc exp show`
 /// lays out a sweep: each system's mean F1 for each ROUGE type, then one column per parameter that differs

@@ -1,3 +1,4 @@
+import Rouge
 import Yams
 
 /// Flattens a YAML (or JSON, which YAML includes) document into dotted key paths and

@@ -1,4 +1,5 @@
 import Foundation
+import Rouge
 
 /// Reads files of a git repository at a revision (`git show REV:path`) or in the working
 /// tree, through the `git` executable.

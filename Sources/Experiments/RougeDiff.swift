@@ -1,4 +1,5 @@
 import Foundation
+import Rouge
 
 /// What `score-rouge diff` reads at one revision.
 public struct RevisionSnapshot: Sendable {
