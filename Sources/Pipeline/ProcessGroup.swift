@@ -37,6 +37,30 @@ public final class SingleProcess: ProcessGroup {
 extension ProcessGroup {
     public var isLeader: Bool { rank == 0 }
 
+    /// Rank 0 receives every rank's floats (any count each, bit for bit), in rank order; the others receive [].
+    public func gather(floats: [Float]) throws -> [[Float]] {
+        try gather(floats.flatMap { bytes(of: $0.bitPattern) }).map { part in
+            stride(from: 0, to: part.count, by: 4).map { Float(bitPattern: value(in: part, at: $0)) }
+        }
+    }
+
+    /// Rank 0 receives every rank's integer, in rank order; the others receive [].
+    public func gather(_ value: Int) throws -> [Int] {
+        try gather(bytes(of: Int64(value))).map { Int(self.value(in: $0, at: 0) as Int64) }
+    }
+
+    /// Rank 0's float, bit for bit, on every rank.
+    public func broadcast(_ value: Float) throws -> Float {
+        Float(bitPattern: self.value(in: try broadcast(bytes(of: value.bitPattern)), at: 0))
+    }
+
+    private func bytes<T: FixedWidthInteger>(of v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+    private func value<T: FixedWidthInteger>(in bytes: [UInt8], at offset: Int) -> T {
+        var v: T = 0
+        withUnsafeMutableBytes(of: &v) { $0.copyBytes(from: bytes[offset..<offset + MemoryLayout<T>.size]) }
+        return T(littleEndian: v)
+    }
+
     /// Rank 0's value of a small codable-as-JSON decision, on every rank.
     public func broadcast(_ value: JSONValue) throws -> JSONValue {
         let bytes = try broadcast(Array(value.canonical.utf8))

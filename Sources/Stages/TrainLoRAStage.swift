@@ -99,9 +99,9 @@ public enum TrainLoRAStage {
             guard group.isLeader else { return .null }  // rank 0 writes the outputs
             try Data(log.joined().utf8).write(to: ws.url(for: "log.jsonl"))
             if let lora {
-                let adapterConfig = try AdapterConfig(rank: lora.rank, alpha: p.double("lora.alpha"), dropout: p.double("lora.dropout"),
+                let adapterConfig = try AdapterConfig(rank: lora.rank, alpha: lora.alpha, dropout: p.double("lora.dropout"),
                                                       targetModules: writtenTargets(p, lora, model: model), useRSLoRA: lora.useRSLoRA,
-                                                      rankPattern: lora.rankPattern, alphaPattern: p.numbers("lora.alpha_pattern"),
+                                                      rankPattern: lora.rankPattern, alphaPattern: lora.alphaPattern,
                                                       baseModelNameOrPath: modelName(run))
                 try adapterConfig.write(to: ws.url(for: "adapter_config.json"))
                 try Data(model.loraSafeTensors()).write(to: ws.url(for: "adapter_model.safetensors"))

@@ -106,7 +106,7 @@ public final class TrainingLoop {
         var resumedFrom: Int?
         var best: BestSoFar?
         if resume, let c = try TrainingCheckpoint.read(from: workDirectory, names: params.map(\.name)) {
-            for p in params { c.values[p.name]!.withUnsafeBufferPointer { p.value.update(from: $0.baseAddress!, count: p.count) } }
+            Self.set(params, to: c.values)
             try optimizer.restore(step: c.step, firstMoments: c.firstMoments, secondMoments: c.secondMoments)
             model.step = c.forwardPasses
             startStep = c.step
@@ -193,7 +193,7 @@ public final class TrainingLoop {
         let lastStep = stoppedEarly ?? plan.totalSteps
         var kept = (step: lastStep, loss: evaluations.last { $0.step == lastStep }?.loss)
         if settings.keepBest, let best {
-            for p in params { best.values[p.name]!.withUnsafeBufferPointer { p.value.update(from: $0.baseAddress!, count: p.count) } }
+            Self.set(params, to: best.values)
             kept = (best.step, best.validationLoss)
             report(String(format: "train-lora: keeping step %d (validation loss %.4f)", best.step, best.validationLoss))
         }
@@ -225,12 +225,10 @@ public final class TrainingLoop {
             if let sum { model.setGradients(sum) }
             return Self.stepLoss(parts, labelTokens: labelTokens)
         }
-        var mine: [UInt8] = []
+        var mine: [Float] = []
         if group.rank < micro.count {
             model.step = first + UInt64(group.rank)
-            let b = micro[group.rank]
-            let loss = try model.forwardBackward(b, labelTokensInStep: labelTokens)
-            mine = Self.bytes(loss.bitPattern) + Self.bytes(UInt64(b.labelledTokens))
+            mine = [try model.forwardBackward(micro[group.rank], labelTokensInStep: labelTokens)]
         }
         model.step = first + UInt64(micro.count)
         // Timed apart: waiting for the slowest rank's micro-batch, then moving the gradients.
@@ -242,13 +240,14 @@ public final class TrainingLoop {
         var flat = model.flatGradients()
         try group.orderedSum(&flat, contributors: micro.count)
         model.setGradients(flat)
-        let gathered = try group.gather(mine)
+        // Every rank knows each micro-batch's tokens; only the losses travel.
+        let losses = try group.gather(floats: mine)
         var loss: Float = 0
         if group.isLeader {
-            parts = gathered.prefix(micro.count).map { (Float(bitPattern: Self.value($0, at: 0)), Int(Self.value($0, at: 4) as UInt64)) }
+            parts = zip(losses.prefix(micro.count), micro).map { ($0[0], $1.labelledTokens) }
             loss = Self.stepLoss(parts, labelTokens: labelTokens)
         }
-        return Float(bitPattern: Self.value(try group.broadcast(Self.bytes(loss.bitPattern)), at: 0))
+        return try group.broadcast(loss)
     }
 
     /// The step's mean token loss from its micro-batches' means; one micro-batch: its own, as returned.
@@ -259,23 +258,21 @@ public final class TrainingLoop {
         return labelTokens == 0 ? 0 : Float(weighted / Double(labelTokens))
     }
 
-    static func bytes<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
-    static func value<T: FixedWidthInteger>(_ bytes: [UInt8], at offset: Int) -> T {
-        var v: T = 0
-        withUnsafeMutableBytes(of: &v) { $0.copyBytes(from: bytes[offset..<offset + MemoryLayout<T>.size]) }
-        return T(littleEndian: v)
-    }
-
     /// Every rank must continue from the same step: under mpirun a rank that cannot see rank 0's checkpoint
     /// (an unshared store on another machine) would train something else.
     func checkRanksStartAtTheSameStep(_ step: Int) throws {
         guard group.size > 1 else { return }
-        let steps = try group.gather(Self.bytes(UInt64(step))).map { Int(Self.value($0, at: 0) as UInt64) }
+        let steps = try group.gather(step)
         if group.isLeader, let other = steps.firstIndex(where: { $0 != step }) {
             throw PipelineError.badInput("rank \(other) would start at step \(steps[other]), rank 0 at step \(step): every rank "
                                          + "must see rank 0's checkpoint (share or copy data/store between the machines)",
                                          path: workDirectory.path)
         }
+    }
+
+    /// Copies saved values (a checkpoint's, the best state's) into the trainable parameters.
+    static func set(_ params: [Parameter], to values: [String: [Float]]) {
+        for p in params { values[p.name]!.withUnsafeBufferPointer { p.value.update(from: $0.baseAddress!, count: p.count) } }
     }
 
     /// Epochs done after 0-based step `step` (a fraction inside an epoch).
@@ -319,21 +316,15 @@ public final class TrainingLoop {
                                       vocabSize: model.config.vocabSize, label: "validation batch")
             mine.append(try model.loss(b))
         }
-        var losses = mine
-        if group.size > 1 {
-            let gathered = try group.gather(mine.flatMap { Self.bytes($0.bitPattern) }).map { part in
-                stride(from: 0, to: part.count, by: 4).map { Float(bitPattern: Self.value(part, at: $0)) }
-            }
-            losses = group.isLeader ? batches.indices.map { gathered[$0 % group.size][$0 / group.size] } : []
-        }
+        let gathered = try group.gather(floats: mine)
+        let losses = group.isLeader ? batches.indices.map { gathered[$0 % group.size][$0 / group.size] } : []
         var total = 0.0, tokens = 0
         for (positions, loss) in zip(batches, losses) {
             let n = positions.reduce(0) { $0 + split.labels[validationIndices[$1]].count }
             total += Double(loss) * Double(n)
             tokens += n
         }
-        let v = Float(total / Double(max(tokens, 1)))
-        return group.size > 1 ? Float(bitPattern: Self.value(try group.broadcast(Self.bytes(v.bitPattern)), at: 0)) : v
+        return try group.broadcast(Float(total / Double(max(tokens, 1))))
     }
 
     private func checkpoint(step: Int, params: [Parameter], optimizer: TrainingOptimizer, log: [String], best: BestSoFar?) throws {

@@ -31,6 +31,14 @@ final class MPIRunTests: XCTestCase {
         return process
     }
 
+    /// The files at `paths` are byte-identical in projects `a` and `b`.
+    static func assertSameFiles(_ paths: [String], _ a: StageTestProject, _ b: StageTestProject,
+                                file: StaticString = #filePath, line: UInt = #line) throws {
+        for path in paths {
+            XCTAssertEqual(try Data(contentsOf: a.url(path)), try Data(contentsOf: b.url(path)), path, file: file, line: line)
+        }
+    }
+
     static let training = ["--set", "runtime.threads=1", "--set", "train.epochs=3", "--set", "train.checkpoint_every=2",
                            "--set", "train.eval_every=3", "--set", "train.keep=best"]
 
@@ -45,9 +53,7 @@ final class MPIRunTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         try TrainLoRAStage.run(try single.options(args + ["--set", "train.batch_size=2", "--set", "train.grad_accum=2"]),
                                root: single.root)
-        for f in ["adapter_model.safetensors", "adapter_config.json"] {
-            XCTAssertEqual(try Data(contentsOf: ranks.url("data/adapter/\(f)")), try Data(contentsOf: single.url("data/adapter/\(f)")), f)
-        }
+        try Self.assertSameFiles(["data/adapter/adapter_model.safetensors", "data/adapter/adapter_config.json"], ranks, single)
         let logs = try [ranks, single].map { p in
             try String(contentsOf: p.url("data/adapter/log.jsonl"), encoding: .utf8).split(separator: "\n")
                 .map { TrainingSelectionTests.withoutTimings(String($0)) }
@@ -83,9 +89,8 @@ final class MPIRunTests: XCTestCase {
         XCTAssertEqual(trained.status, 0, trained.stderr)
         try TrainLoRAStage.run(try single.options(args + ["--set", "train.batch_size=8", "--set", "train.grad_accum=2"]),
                                root: single.root)
-        for f in ["adapter/adapter_model.safetensors", "adapter/adapter_config.json"] {
-            XCTAssertEqual(try Data(contentsOf: ranks.url("data/demo/\(f)")), try Data(contentsOf: single.url("data/demo/\(f)")), f)
-        }
+        try Self.assertSameFiles(["data/demo/adapter/adapter_model.safetensors", "data/demo/adapter/adapter_config.json"],
+                                 ranks, single)
         for variant in ["base", "lora"] {
             let r = try Self.mpirun(2, "generate", ["--quiet", "--variant", variant] + args, in: ranks.root)
             XCTAssertEqual(r.status, 0, r.stderr)
@@ -124,9 +129,7 @@ final class MPIRunTests: XCTestCase {
         let resumed = try Self.mpirun(2, "train-lora", ["--resume"] + args, in: killed.root)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(resumed.stderr.contains("resuming from the checkpoint"), resumed.stderr)
-        for f in ["adapter_model.safetensors", "adapter_config.json"] {
-            XCTAssertEqual(try Data(contentsOf: killed.url("data/adapter/\(f)")), try Data(contentsOf: whole.url("data/adapter/\(f)")), f)
-        }
+        try Self.assertSameFiles(["data/adapter/adapter_model.safetensors", "data/adapter/adapter_config.json"], killed, whole)
     }
 
     /// Two ranks share generate's batches: the predictions are the bytes of one process (and so the key, a cache

@@ -18,6 +18,13 @@ enum Fixture {
 
         func floats(_ name: String) throws -> [Float] { try tensors.floats(name) }
 
+        /// Another script's outputs beside this fixture: `<name>.json` and `<name>.safetensors`.
+        func companion(_ name: String) throws -> (json: [String: Any], tensors: SafeTensorsFile) {
+            let dir = URL(fileURLWithPath: directory)
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("\(name).json"))) as! [String: Any]
+            return (json, try SafeTensorsFile(path: dir.appendingPathComponent("\(name).safetensors").path))
+        }
+
         /// The LoRA model of json's settings with the fixture's initial A/B values.
         func makeLoRAModel(threads: Int = 1) throws -> T5TrainingModel {
         let lora = json["lora"] as! [String: Any]

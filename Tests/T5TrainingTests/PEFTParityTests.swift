@@ -65,10 +65,7 @@ final class PEFTParityTests: XCTestCase {
     /// twice as many (`num_items_in_batch`, as under gradient accumulation).
     func testLabelSmoothedLossAndGradientsMatchHuggingFace() throws {
         let golden = try Fixture.load("gated", golden: "ragged")
-        let directory = URL(fileURLWithPath: golden.directory)
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("label_smoothing.json")))
-            as! [String: Any]
-        let expected = try SafeTensorsFile(path: directory.appendingPathComponent("label_smoothing.safetensors").path)
+        let (json, expected) = try golden.companion("label_smoothing")
         for (name, items) in [("grad", nil), ("grad_items", 2 * golden.batch.labelledTokens)] as [(String, Int?)] {
             let model = try golden.makeLoRAModel(threads: 2)
             model.labelSmoothing = Float(json["epsilon"] as! Double)
@@ -94,10 +91,7 @@ final class PEFTParityTests: XCTestCase {
     /// Every module gets PEFT's rank (the fixture's tensors fit) and scale, and the loss and every LoRA gradient match.
     func testRankAndAlphaPatternsGivePEFTsModulesLossAndGradients() throws {
         let golden = try Fixture.load("gated", golden: "ragged")
-        let directory = URL(fileURLWithPath: golden.directory)
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("rank_pattern.json")))
-            as! [String: Any]
-        let expected = try SafeTensorsFile(path: directory.appendingPathComponent("rank_pattern.safetensors").path)
+        let (json, expected) = try golden.companion("rank_pattern")
         let config = json["config"] as! [String: Any]
         let settings = LoRASettings(rank: config["r"] as! Int, alpha: Double(config["lora_alpha"] as! Int), dropout: 0,
                                     targetModules: config["target_modules"] as! [String],

@@ -12,9 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/reference_env.sh"
 MODEL="${1:-/tmp/t5base}"
 STEPS="${STEPS:-8}"
 OUT="${OUT:-/tmp/mpi_scaling}"
-LENGTHS="${LENGTHS:-$ROOT/../shared/data/samsum/lengths.tsv}"
-[[ -f "$LENGTHS" ]] || LENGTHS=/work/shared/data/samsum/lengths.tsv
-[[ -f "$LENGTHS" ]] || { echo "mpi_scaling: no lengths.tsv (set LENGTHS)" >&2; exit 1; }
+samsum_lengths mpi_scaling
 command -v mpirun >/dev/null || { echo "mpi_scaling: no mpirun (make deps installs Open MPI)" >&2; exit 1; }
 
 make_base_model "$MODEL"

@@ -6,5 +6,12 @@ PY="${PY:-$HOME/.cache/reference-venv/bin/python}"
 REF="${REF:-$ROOT/../shared/reference}"
 [[ -d "$REF" ]] || REF=/work/shared/reference
 
+# samsum_lengths NAME: LENGTHS (default ../shared/data/samsum/lengths.tsv), or NAME's one error line and exit.
+samsum_lengths() {
+    LENGTHS="${LENGTHS:-$ROOT/../shared/data/samsum/lengths.tsv}"
+    [[ -f "$LENGTHS" ]] || LENGTHS=/work/shared/data/samsum/lengths.tsv
+    [[ -f "$LENGTHS" ]] || { echo "$1: no lengths.tsv (set LENGTHS)" >&2; exit 1; }
+}
+
 # make_base_model DIR: a random flan-t5-base-size model (make_t5.py) in DIR, unless one is there already.
 make_base_model() { [[ -f "$1/model.safetensors" ]] || "$PY" "$REF/make_t5.py" --size base --out "$1"; }

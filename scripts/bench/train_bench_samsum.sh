@@ -12,9 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/reference_env.sh"
 MODEL="${1:-/tmp/t5base}"
 THREADS="${THREADS:-2}"
 OUT="${OUT:-/tmp/train_bench_samsum}"
-LENGTHS="${LENGTHS:-$ROOT/../shared/data/samsum/lengths.tsv}"
-[[ -f "$LENGTHS" ]] || LENGTHS=/work/shared/data/samsum/lengths.tsv
-[[ -f "$LENGTHS" ]] || { echo "train_bench_samsum: no lengths.tsv (set LENGTHS)" >&2; exit 1; }
+samsum_lengths train_bench_samsum
 mkdir -p "$OUT"
 rm -f "$OUT/plan.json" "$OUT/result.json"
 
