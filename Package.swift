@@ -29,11 +29,13 @@ let package = Package(
         // Cache prefetch and spin-wait pause (C builtins Swift has no spelling for).
         .target(name: "CPUHints"),
 
+        // The project's one error type and its exit statuses (a leaf: every library throws it).
+        .target(name: "Failures"),
         // One JSON value type: canonical, pretty and PEFT-style printing, a bounded parser.
         .target(name: "JSON"),
 
         // The stage contract: parameters, keys, store, manifests, lock, errors.
-        .target(name: "Pipeline", dependencies: [
+        .target(name: "Pipeline", dependencies: ["Failures", 
             "JSON", "COpenBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
@@ -41,38 +43,38 @@ let package = Package(
         ]),
 
         // Libraries that do the work (one concept per file inside each).
-        .target(name: "SafeTensors", dependencies: ["JSON"]),
+        .target(name: "SafeTensors", dependencies: ["Failures", "JSON"]),
         .target(name: "Kernels", dependencies: ["COpenBLAS", "CPUHints"], swiftSettings: fastMath),
-        .target(name: "SentencePiece", swiftSettings: fastMath),
-        .target(name: "LoRA", dependencies: ["JSON", "Kernels"], swiftSettings: fastMath),
-        .target(name: "T5", dependencies: ["Kernels", "SafeTensors", "CPUHints", "LoRA"], swiftSettings: fastMath),
-        .target(name: "T5Training", dependencies: ["T5", "LoRA", "Kernels", "SafeTensors"], swiftSettings: fastMath),
-        .target(name: "Rouge", swiftSettings: fastMath),
+        .target(name: "SentencePiece", dependencies: ["Failures"], swiftSettings: fastMath),
+        .target(name: "LoRA", dependencies: ["Failures", "JSON", "Kernels"], swiftSettings: fastMath),
+        .target(name: "T5", dependencies: ["Failures", "Kernels", "SafeTensors", "CPUHints", "LoRA"], swiftSettings: fastMath),
+        .target(name: "T5Training", dependencies: ["Failures", "T5", "LoRA", "Kernels", "SafeTensors"], swiftSettings: fastMath),
+        .target(name: "Rouge", dependencies: ["Failures"], swiftSettings: fastMath),
         // The experiment side: git revisions, the config (with base:), lock and metrics at a revision, ROUGE diffs
         // and sweep tables across revisions; used by score-rouge diff and pipeline-report --compare.
-        .target(name: "Experiments", dependencies: ["Rouge", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Fetch", dependencies: ["Pipeline"]),
-        .target(name: "Corpus", dependencies: ["Pipeline", "CArchive"]),
+        .target(name: "Experiments", dependencies: ["Failures", "Rouge", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Fetch", dependencies: ["Failures", "Pipeline"]),
+        .target(name: "Corpus", dependencies: ["Failures", "Pipeline", "CArchive"]),
         .target(name: "DemoAssets", dependencies: ["JSON", "Corpus", "SafeTensors", "Pipeline"]),
-        .target(name: "Dataset", dependencies: ["JSON", "SafeTensors", "Pipeline"]),
-        .target(name: "Report", dependencies: ["JSON", "Pipeline", "Dataset", "Rouge", "Experiments"]),
-        .target(name: "MPI", dependencies: ["CMPI", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "Dataset", dependencies: ["Failures", "JSON", "SafeTensors", "Pipeline"]),
+        .target(name: "Report", dependencies: ["Failures", "JSON", "Pipeline", "Dataset", "Rouge", "Experiments"]),
+        .target(name: "MPI", dependencies: ["Failures", "CMPI", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // One function per pipeline stage, called by the thin executables (and by tests).
-        .target(name: "Stages", dependencies: ["JSON", "Pipeline", "Dataset", "SentencePiece", "Fetch", "Corpus", "SafeTensors", "T5", "Kernels", "Rouge", "LoRA", "T5Training"]),
+        .target(name: "Stages", dependencies: ["Failures", "JSON", "Pipeline", "Dataset", "SentencePiece", "Fetch", "Corpus", "SafeTensors", "T5", "Kernels", "Rouge", "LoRA", "T5Training"]),
 
         // Stage executables: parse arguments, call one library function.
         .executableTarget(name: "fetch-samsum", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "generate", dependencies: ["Stages", "Pipeline", "MPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "generate", dependencies: ["Failures", "Stages", "Pipeline", "MPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "train-lora", dependencies: ["Stages", "Pipeline", "MPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "pipeline-report", dependencies: ["Report", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "fetch-model", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "demo-assets", dependencies: [
             "DemoAssets", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "tokenize", dependencies: ["SentencePiece", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "tokenize", dependencies: ["Failures", "SentencePiece", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // (each stage's issue adds its executableTarget here)
-        .executableTarget(name: "score-rouge", dependencies: ["Rouge", "Experiments", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "score-rouge", dependencies: ["Failures", "Rouge", "Experiments", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The tokenizer's encode timing next to the sentencepiece library (scripts/bench/spm_bench.sh), not a product.
-        .executableTarget(name: "spm-bench", dependencies: ["SentencePiece", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "spm-bench", dependencies: ["Failures", "SentencePiece", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Benchmark of the T5 engine against PyTorch (scripts/bench/t5_bench.sh), not a product.
         .executableTarget(name: "t5-bench", dependencies: ["T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
         // Training steps on the reference run's real-length batches against PyTorch + PEFT
@@ -81,18 +83,18 @@ let package = Package(
         // Benchmark of the LoRA library's per-step pieces against PyTorch (scripts/bench/lora_bench.sh), not a product.
         .executableTarget(name: "lora-bench", dependencies: ["LoRA"], swiftSettings: fastMath),
 
-        .testTarget(name: "PipelineTests", dependencies: ["JSON", "Pipeline"]),
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Failures", "JSON", "Pipeline"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["Failures", "SafeTensors"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "SentencePieceTests", dependencies: ["SentencePiece"]),
+        .testTarget(name: "SentencePieceTests", dependencies: ["Failures", "SentencePiece"]),
         .testTarget(name: "T5Tests", dependencies: ["T5", "Kernels", "SafeTensors"]),
         .testTarget(name: "LoRATests", dependencies: ["JSON", "LoRA"]),
-        .testTarget(name: "T5TrainingTests", dependencies: ["T5Training", "T5", "LoRA", "SafeTensors", "Kernels"]),
-        .testTarget(name: "RougeTests", dependencies: ["Rouge", "Experiments"]),
-        .testTarget(name: "FetchTests", dependencies: ["Fetch", "Pipeline", .product(name: "FlyingFox", package: "FlyingFox")]),
-        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Pipeline"]),
+        .testTarget(name: "T5TrainingTests", dependencies: ["Failures", "T5Training", "T5", "LoRA", "SafeTensors", "Kernels"]),
+        .testTarget(name: "RougeTests", dependencies: ["Failures", "Rouge", "Experiments"]),
+        .testTarget(name: "FetchTests", dependencies: ["Failures", "Fetch", "Pipeline", .product(name: "FlyingFox", package: "FlyingFox")]),
+        .testTarget(name: "CorpusTests", dependencies: ["Failures", "Corpus", "Pipeline"]),
         .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset"]),
-        .testTarget(name: "StagesTests", dependencies: ["Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "T5", "T5Training", "LoRA", "Pipeline", "JSON"]),
+        .testTarget(name: "StagesTests", dependencies: ["Failures", "Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "T5", "T5Training", "LoRA", "Pipeline", "JSON"]),
     ]
 )

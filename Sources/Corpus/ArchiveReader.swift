@@ -1,4 +1,5 @@
 import CArchive
+import Failures
 import Foundation
 import Pipeline
 

@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 import Rouge
 
@@ -10,29 +11,29 @@ public struct GitRepository: Sendable {
     public static let maximumFileBytes = 256 << 20
 
     /// The repository containing `directory`.
-    public init(containing directory: URL) throws(RougeError) {
+    public init(containing directory: URL) throws(PipelineError) {
         let result = try Self.git(["rev-parse", "--show-toplevel"], in: directory)
-        guard result.status != 127 else { throw RougeError(.io, "git is not installed (needed to read revisions)") }
+        guard result.status != 127 else { throw PipelineError(.io, "git is not installed (needed to read revisions)") }
         guard result.status == 0 else {
-            throw RougeError(.usage, "not inside a git repository", path: directory.path)
+            throw PipelineError(.usage, "not inside a git repository", path: directory.path)
         }
         let top = String(decoding: result.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         root = URL(fileURLWithPath: top)
     }
 
     /// The full commit hash of `revision`, or an error naming it.
-    public func commit(_ revision: String) throws(RougeError) -> String {
-        guard !revision.hasPrefix("-") else { throw RougeError(.usage, "invalid revision \"\(revision)\"") }
+    public func commit(_ revision: String) throws(PipelineError) -> String {
+        guard !revision.hasPrefix("-") else { throw PipelineError(.usage, "invalid revision \"\(revision)\"") }
         let result = try Self.git(["rev-parse", "--verify", "--quiet", "\(revision)^{commit}"], in: root)
         guard result.status == 0 else {
-            throw RougeError(.usage, "unknown revision \"\(revision)\"", path: root.path)
+            throw PipelineError(.usage, "unknown revision \"\(revision)\"", path: root.path)
         }
         return String(decoding: result.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The content of `path` (relative to the top level) at `revision`, or in the working
     /// tree when `revision` is nil; nil when the file does not exist there.
-    public func file(_ path: String, at revision: String?) throws(RougeError) -> Data? {
+    public func file(_ path: String, at revision: String?) throws(PipelineError) -> Data? {
         guard let revision else {
             let url = root.appendingPathComponent(path)
             guard FileManager.default.fileExists(atPath: url.path) else { return nil }
@@ -43,17 +44,17 @@ public struct GitRepository: Sendable {
         guard size.status == 0 else { return nil }
         let bytes = Int(String(decoding: size.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? Int.max
         guard bytes <= Self.maximumFileBytes else {
-            throw RougeError(.badInput, "\(path) is \(bytes) bytes at \(revision), more than the limit", path: root.path)
+            throw PipelineError(.badInput, "\(path) is \(bytes) bytes at \(revision), more than the limit", path: root.path)
         }
         let content = try Self.git(["cat-file", "blob", object], in: root)
         guard content.status == 0 else {
-            throw RougeError(.io, "git cat-file failed for \(object)", path: root.path)
+            throw PipelineError(.io, "git cat-file failed for \(object)", path: root.path)
         }
         return content.output
     }
 
     /// Runs git with stdout captured and stderr discarded (failures are reported from the exit status).
-    static func git(_ arguments: [String], in directory: URL) throws(RougeError) -> (status: Int32, output: Data) {
+    static func git(_ arguments: [String], in directory: URL) throws(PipelineError) -> (status: Int32, output: Data) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["git", "-C", directory.path] + arguments
@@ -62,7 +63,7 @@ public struct GitRepository: Sendable {
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         do { try process.run() } catch {
-            throw RougeError(.io, "cannot run git: \(error.localizedDescription)")
+            throw PipelineError(.io, "cannot run git: \(error.localizedDescription)")
         }
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -1,3 +1,4 @@
+import Failures
 import Rouge
 import Yams
 
@@ -6,7 +7,7 @@ import Yams
 /// `layers[0] = q`, `layers[1] = v`. Scalars keep their spelling in the file, so a diff shows
 /// what the user wrote. Used to explain a ROUGE change by the settings that changed.
 public enum ParameterFlattening {
-    public static func flatten(yaml text: String, path: String) throws(RougeError) -> [String: String] {
+    public static func flatten(yaml text: String, path: String) throws(PipelineError) -> [String: String] {
         var out: [String: String] = [:]
         if let root = try compose(text, path: path) { flatten(root, prefix: "", into: &out, depth: 0) }
         return out
@@ -22,7 +23,7 @@ public enum ParameterFlattening {
     /// Not PipelineConfig itself: it checks values against today's schema and retypes them, which would
     /// refuse an old revision's keys and lose the spelling a diff should show.
     public static func flattenConfig(yaml text: String, path: String, revision: String,
-                                     read: (String) throws(RougeError) -> String?) throws(RougeError) -> [String: String] {
+                                     read: (String) throws(PipelineError) -> String?) throws(PipelineError) -> [String: String] {
         var out: [String: String] = [:]
         for entries in try configEntries(text, path: path, revision: revision, read: read, depth: 0).values {
             out.merge(entries) { _, own in own }
@@ -35,8 +36,8 @@ public enum ParameterFlattening {
 
     /// The flattened values of one config file, grouped by the `section.key` that sets them.
     private static func configEntries(_ text: String, path: String, revision: String,
-                                      read: (String) throws(RougeError) -> String?,
-                                      depth: Int) throws(RougeError) -> [String: [String: String]] {
+                                      read: (String) throws(PipelineError) -> String?,
+                                      depth: Int) throws(PipelineError) -> [String: [String: String]] {
         let origin = "\(path) at \(revision)"
         guard let root = try compose(text, path: origin) else { return [:] }
         guard let mapping = root.mapping else {
@@ -50,7 +51,7 @@ public enum ParameterFlattening {
             if section == "base", let name = value.scalar?.string {
                 if let basePath = repositoryPath(name, besides: path), let baseText = try read(basePath) {
                     guard depth + 1 < maximumBaseDepth else {
-                        throw RougeError(.badInput, "'base:' chain is too deep (a cycle?)", path: origin)
+                        throw PipelineError(.badInput, "'base:' chain is too deep (a cycle?)", path: origin)
                     }
                     let base = try configEntries(baseText, path: basePath, revision: revision, read: read, depth: depth + 1)
                     groups.merge(base) { own, _ in own }
@@ -90,9 +91,9 @@ public enum ParameterFlattening {
         return parts.isEmpty ? nil : parts.joined(separator: "/")
     }
 
-    private static func compose(_ text: String, path: String) throws(RougeError) -> Node? {
+    private static func compose(_ text: String, path: String) throws(PipelineError) -> Node? {
         do { return try Yams.compose(yaml: text) } catch {
-            throw RougeError(.badInput, "not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")", path: path)
+            throw PipelineError(.badInput, "not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")", path: path)
         }
     }
 

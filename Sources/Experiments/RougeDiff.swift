@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 import Rouge
 
@@ -80,7 +81,7 @@ public struct RougeDiff: Codable, Equatable, Sendable {
     }
 
     public init(a: RevisionSnapshot, b: RevisionSnapshot,
-                bootstrap: BootstrapConfiguration = BootstrapConfiguration()) throws(RougeError) {
+                bootstrap: BootstrapConfiguration = BootstrapConfiguration()) throws(PipelineError) {
         let bootstrap = try bootstrap.validated()
         revisionA = a.label
         revisionB = b.label
@@ -191,23 +192,23 @@ extension RougeDiff {
     /// Reads the metrics, per-example scores, pipeline config and lock of `revision`
     /// (nil: the working tree). A revision without metrics is an error naming it.
     public static func snapshot(of repository: GitRepository, at revision: String?,
-                                files: DiffFiles = DiffFiles()) throws(RougeError) -> RevisionSnapshot {
-        let commit = try revision.map { (r) throws(RougeError) in try repository.commit(r) }
+                                files: DiffFiles = DiffFiles()) throws(PipelineError) -> RevisionSnapshot {
+        let commit = try revision.map { (r) throws(PipelineError) in try repository.commit(r) }
         let label = revision.map { "\($0) (\(commit!.prefix(12)))" } ?? "working tree"
         guard let metricsData = try repository.file(files.metrics, at: revision) else {
-            throw RougeError(.missingInput, "\(label) has no \(files.metrics)", path: repository.root.path)
+            throw PipelineError(.missingInput, "\(label) has no \(files.metrics)", path: repository.root.path)
         }
         let metrics = try RougeReport.decodeMetrics(metricsData, path: "\(files.metrics) at \(label)")
-        let perExample = try repository.file(files.perExample, at: revision).map { (d) throws(RougeError) in
+        let perExample = try repository.file(files.perExample, at: revision).map { (d) throws(PipelineError) in
             try RougeReport.decodePerExample(d, path: "\(files.perExample) at \(label)")
         }
-        func text(_ path: String) throws(RougeError) -> String? {
+        func text(_ path: String) throws(PipelineError) -> String? {
             try repository.file(path, at: revision).map { String(decoding: $0, as: UTF8.self) }
         }
-        let config = try text(files.pipeline).map { (t) throws(RougeError) in
+        let config = try text(files.pipeline).map { (t) throws(PipelineError) in
             try ParameterFlattening.flattenConfig(yaml: t, path: files.pipeline, revision: label, read: text)
         }
-        let lock = try text(files.lock).map { (t) throws(RougeError) in
+        let lock = try text(files.lock).map { (t) throws(PipelineError) in
             try ParameterFlattening.flatten(yaml: t, path: "\(files.lock) at \(label)")
         }
         var snapshot = RevisionSnapshot(label: label, metrics: metrics, perExample: perExample,
@@ -221,7 +222,7 @@ extension RougeDiff {
 
     /// `score-rouge diff [A [B]]`: A defaults to HEAD, B to the working tree.
     public static func between(_ revisionA: String?, _ revisionB: String?, in directory: URL, files: DiffFiles = DiffFiles(),
-                               bootstrap: BootstrapConfiguration = BootstrapConfiguration()) throws(RougeError) -> RougeDiff {
+                               bootstrap: BootstrapConfiguration = BootstrapConfiguration()) throws(PipelineError) -> RougeDiff {
         let repository = try GitRepository(containing: directory)
         let a = try snapshot(of: repository, at: revisionA ?? "HEAD", files: files)
         let b = try snapshot(of: repository, at: revisionB, files: files)

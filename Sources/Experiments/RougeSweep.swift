@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 import Rouge
 
@@ -117,9 +118,9 @@ public struct RougeSweep: Sendable, Equatable {
     /// The rows sorted by the column named `name`: numerically when every value in it is a number,
     /// else as text; ROUGE columns highest first, the others ascending; rows without a value last,
     /// ties in the given order. An unknown name is a usage error listing the columns.
-    public func sorted(by name: String) throws(RougeError) -> RougeSweep {
+    public func sorted(by name: String) throws(PipelineError) -> RougeSweep {
         guard let index = columns.firstIndex(where: { $0.name == name }) else {
-            throw RougeError(.usage, "--sort-by: no column \"\(name)\"; the columns are "
+            throw PipelineError(.usage, "--sort-by: no column \"\(name)\"; the columns are "
                              + columns.map { "\"\($0.name)\"" }.joined(separator: ", "))
         }
         let numbers: [Double?] = rows.map {
@@ -241,7 +242,7 @@ extension RougeSweep {
 
     /// The sweep over `revisions` (nil: the working tree), each read as `RougeDiff.snapshot` reads it.
     public static func across(_ revisions: [String?], in directory: URL, files: DiffFiles = DiffFiles(),
-                              includeRunIdentities: Bool = false) throws(RougeError) -> RougeSweep {
+                              includeRunIdentities: Bool = false) throws(PipelineError) -> RougeSweep {
         let repository = try GitRepository(containing: directory)
         var snapshots: [RevisionSnapshot] = []
         for revision in revisions { snapshots.append(try RougeDiff.snapshot(of: repository, at: revision, files: files)) }

@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// AdamW's hyperparameters (PyTorch names and defaults, weight decay as HF Trainer's 0.01 in the reference).
@@ -113,7 +114,7 @@ public struct AdamW: Sendable {
     public init(hyper: AdamWHyperparameters, step: Int, firstMoments: [[Float]], secondMoments: [[Float]]) throws {
         guard step >= 0, firstMoments.count == secondMoments.count,
               zip(firstMoments, secondMoments).allSatisfy({ $0.count == $1.count }) else {
-            throw LoRAError.badInput("AdamW state has mismatched moment tensors or a negative step")
+            throw PipelineError.badInput("AdamW state has mismatched moment tensors or a negative step")
         }
         self.hyper = hyper
         self.step = step

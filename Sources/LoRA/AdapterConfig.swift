@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 import JSON
 
@@ -71,14 +72,14 @@ public struct AdapterConfig: Equatable, Sendable {
     public static func read(from url: URL) throws -> AdapterConfig {
         let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
         guard size <= maxFileSize else {
-            throw LoRAError.badInput("adapter config is \(size) bytes, more than the \(maxFileSize) allowed", path: url.path)
+            throw PipelineError.badInput("adapter config is \(size) bytes, more than the \(maxFileSize) allowed", path: url.path)
         }
         return try AdapterConfig(jsonData: try Data(contentsOf: url), path: url.path)
     }
 
     /// Parses and validates a config; `path` names the file in errors.
     public init(jsonData data: Data, path: String? = nil) throws {
-        func bad(_ m: String) -> LoRAError { .badInput(m, path: path) }
+        func bad(_ m: String) -> PipelineError { .badInput(m, path: path) }
         guard data.count <= Self.maxFileSize else { throw bad("adapter config larger than \(Self.maxFileSize) bytes") }
         let root: JSONValue
         do { root = try JSONValue(parsing: data) } catch { throw bad("\(error)") }
@@ -152,14 +153,14 @@ public struct AdapterConfig: Equatable, Sendable {
         if let task = fields["task_type"], task != .null, task != .string("SEQ_2_SEQ_LM") {
             throw bad("task_type is \(task.pythonJSON()), not SEQ_2_SEQ_LM")
         }
-        do { try validate() } catch let e as LoRAError { throw LoRAError(e.kind, e.message, path: path) }
+        do { try validate() } catch let e as PipelineError { throw PipelineError(e.status, e.message, path: path) }
     }
 
     private static func bool(_ v: JSONValue?, default d: Bool, name: String, path: String?) throws -> Bool {
         switch v {
         case .bool(let b)?: return b
         case nil, .null?: return d
-        default: throw LoRAError.badInput("\(name) is not true or false", path: path)
+        default: throw PipelineError.badInput("\(name) is not true or false", path: path)
         }
     }
 
@@ -167,10 +168,10 @@ public struct AdapterConfig: Equatable, Sendable {
 
     /// Range checks on the typed fields, and that the targets are T5 linear layers.
     public func validate() throws {
-        guard rank > 0, rank <= 65_536 else { throw LoRAError.invalidConfiguration("r = \(rank) must be in 1...65536") }
-        guard alpha.isFinite, alpha > 0 else { throw LoRAError.invalidConfiguration("lora_alpha = \(alpha) must be positive") }
+        guard rank > 0, rank <= 65_536 else { throw PipelineError.usage("r = \(rank) must be in 1...65536") }
+        guard alpha.isFinite, alpha > 0 else { throw PipelineError.usage("lora_alpha = \(alpha) must be positive") }
         guard dropout.isFinite, dropout >= 0, dropout < 1 else {
-            throw LoRAError.invalidConfiguration("lora_dropout = \(dropout) must be in [0, 1)")
+            throw PipelineError.usage("lora_dropout = \(dropout) must be in [0, 1)")
         }
         if targetPattern == nil { try validateTargets(targetModules) }
     }
@@ -197,10 +198,10 @@ public struct AdapterConfig: Equatable, Sendable {
     /// Fails unless the adapter was made for `baseModel` (its `base_model_name_or_path`).
     public func validate(forBaseModel baseModel: String, path: String? = nil) throws {
         guard let own = baseModelNameOrPath else {
-            throw LoRAError.badInput("adapter config names no base model (expected \(baseModel))", path: path)
+            throw PipelineError.badInput("adapter config names no base model (expected \(baseModel))", path: path)
         }
         guard own == baseModel else {
-            throw LoRAError.badInput("adapter is for base model \(own), not \(baseModel)", path: path)
+            throw PipelineError.badInput("adapter is for base model \(own), not \(baseModel)", path: path)
         }
     }
 
@@ -228,7 +229,7 @@ public struct AdapterConfig: Equatable, Sendable {
         do {
             try jsonData().write(to: url, options: .atomic)
         } catch {
-            throw LoRAError.io("cannot write adapter config: \(error.localizedDescription)", path: url.path)
+            throw PipelineError.io("cannot write adapter config: \(error.localizedDescription)", path: url.path)
         }
     }
 

@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// HF `get_linear_schedule_with_warmup`: the multiplier rises linearly from 0 over the
@@ -11,10 +12,10 @@ public struct LinearSchedule: Codable, Equatable, Sendable {
 
     public init(baseLearningRate: Double, warmupSteps: Int = 0, totalSteps: Int) throws {
         guard baseLearningRate >= 0, baseLearningRate.isFinite else {
-            throw LoRAError.invalidConfiguration("learning rate \(baseLearningRate) must be finite and non-negative")
+            throw PipelineError.usage("learning rate \(baseLearningRate) must be finite and non-negative")
         }
         guard warmupSteps >= 0, totalSteps > 0 else {
-            throw LoRAError.invalidConfiguration("schedule needs warm-up ≥ 0 and total steps > 0 (got \(warmupSteps), \(totalSteps))")
+            throw PipelineError.usage("schedule needs warm-up ≥ 0 and total steps > 0 (got \(warmupSteps), \(totalSteps))")
         }
         self.baseLearningRate = baseLearningRate
         self.warmupSteps = warmupSteps

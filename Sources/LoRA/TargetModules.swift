@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// The T5 linear layers an adapter may target, by their module name's last component.
@@ -14,11 +15,11 @@ public func peftTargetMatches(moduleName: String, targets: [String]) -> Bool {
 /// Throws unless `targets` is a non-empty list of T5 linear layers: each a `T5LinearModule` name, or a
 /// dotted suffix of a module name ending in one (PEFT's suffix rule, e.g. `SelfAttention.q`).
 public func validateTargets(_ targets: [String]) throws {
-    guard !targets.isEmpty else { throw LoRAError.invalidConfiguration("target_modules is empty") }
+    guard !targets.isEmpty else { throw PipelineError.usage("target_modules is empty") }
     for t in targets {
         let leaf = t.split(separator: ".", omittingEmptySubsequences: false).last.map(String.init) ?? t
         guard T5LinearModule(rawValue: leaf) == nil else { continue }
         let known = T5LinearModule.allCases.map(\.rawValue).joined(separator: " ")
-        throw LoRAError.invalidConfiguration("target module \"\(t)\" is not a T5 linear layer (known: \(known))")
+        throw PipelineError.usage("target module \"\(t)\" is not a T5 linear layer (known: \(known))")
     }
 }

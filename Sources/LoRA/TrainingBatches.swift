@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// How training examples become batches and optimiser steps.
@@ -84,17 +85,17 @@ public struct TrainingBatcher: Sendable {
     public let epochs: Int
 
     public init(exampleLengths: [Int], options: BatchingOptions, seed: UInt64, epochs: Int) throws {
-        guard !exampleLengths.isEmpty else { throw LoRAError.invalidConfiguration("the training set is empty") }
-        guard options.batchSize > 0 else { throw LoRAError.invalidConfiguration("batch size \(options.batchSize) must be positive") }
+        guard !exampleLengths.isEmpty else { throw PipelineError.usage("the training set is empty") }
+        guard options.batchSize > 0 else { throw PipelineError.usage("batch size \(options.batchSize) must be positive") }
         guard options.megaBatchFactor > 0 else {
-            throw LoRAError.invalidConfiguration("mega-batch factor \(options.megaBatchFactor) must be positive")
+            throw PipelineError.usage("mega-batch factor \(options.megaBatchFactor) must be positive")
         }
         guard options.gradientAccumulationSteps > 0 else {
-            throw LoRAError.invalidConfiguration("gradient accumulation steps \(options.gradientAccumulationSteps) must be positive")
+            throw PipelineError.usage("gradient accumulation steps \(options.gradientAccumulationSteps) must be positive")
         }
-        guard epochs > 0 else { throw LoRAError.invalidConfiguration("epochs \(epochs) must be positive") }
+        guard epochs > 0 else { throw PipelineError.usage("epochs \(epochs) must be positive") }
         guard !options.dropLast || exampleLengths.count >= options.batchSize else {
-            throw LoRAError.invalidConfiguration("\(exampleLengths.count) examples make no full batch of \(options.batchSize)")
+            throw PipelineError.usage("\(exampleLengths.count) examples make no full batch of \(options.batchSize)")
         }
         self.exampleLengths = exampleLengths
         self.options = options
@@ -168,7 +169,7 @@ public struct TrainingBatcher: Sendable {
             && position.optimizerStep == position.epoch * optimizerStepsPerEpoch + position.batchInEpoch / accumulation
             && position.microStep == position.epoch * batchesPerEpoch + position.batchInEpoch
         guard valid else {
-            throw LoRAError.badInput("data position \(position) does not fit \(exampleLengths.count) examples "
+            throw PipelineError.badInput("data position \(position) does not fit \(exampleLengths.count) examples "
                 + "in batches of \(options.batchSize) over \(epochs) epochs")
         }
     }

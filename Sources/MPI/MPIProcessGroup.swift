@@ -1,5 +1,6 @@
 import ArgumentParser
 import CMPI
+import Failures
 import Foundation
 import Pipeline
 

@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// Writing files so that a reader never sees half of one: write a temp file in the same

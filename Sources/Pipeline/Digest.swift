@@ -1,4 +1,5 @@
 import Crypto
+import Failures
 import Foundation
 
 /// SHA-256 helpers: every stage key and every output hash in the project is one of these,

@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// Remembers the SHA-256 of input files by (path, size, mtime, inode), so that a stage

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Failures
 import Foundation
 
 /// The options every stage executable takes (`@OptionGroup var stage: StageOptions`).
@@ -28,21 +29,12 @@ public struct StageOptions: ParsableArguments, Sendable {
 /// Runs a command body and turns any failure into one line on stderr and a documented
 /// exit status (see `ExitStatus`): no stack traces, no "Error:" noise from the parser.
 public func runReportingErrors(_ body: () throws -> Void) throws {
-    do { try body() } catch let e as PipelineError {
+    do { try body() } catch let e as ExitCode {
+        throw e
+    } catch {
+        let e = PipelineError(classifying: error)
         printError(e.description)
         throw ExitCode(e.status.rawValue)
-    } catch let e as ExitCode {
-        throw e
-    } catch let e as CocoaError {
-        let path = (e.userInfo[NSFilePathErrorKey] as? String) ?? (e.userInfo["NSURL"] as? URL)?.path
-        let missing = e.code == .fileReadNoSuchFile || e.code == .fileNoSuchFile
-        let status: ExitStatus = missing ? .missingInput : .io
-        printError(PipelineError(status, missing && path != nil ? "no such file" : e.localizedDescription, path: path).description)
-        throw ExitCode(status.rawValue)
-    } catch {
-        // Library errors (tokenizer, safetensors, corpus, …) describe a bad input in one line.
-        printError(String(describing: error))
-        throw ExitCode(ExitStatus.badInput.rawValue)
     }
 }
 

@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 import JSON
 import Pipeline
@@ -26,8 +27,8 @@ public struct ComparedRun: Sendable {
     /// Finds `revision`'s train-lora log, or fails naming the revision and what is missing: the lock at
     /// that revision, its train-lora record, or (naming the key) the log in this store.
     public static func load(_ revision: String, config: PipelineConfig) throws -> ComparedRun {
-        let repository = try git { () throws(RougeError) in try GitRepository(containing: config.folder) }
-        let commit = try git { () throws(RougeError) in try repository.commit(revision) }
+        let repository = try GitRepository(containing: config.folder)
+        let commit = try repository.commit(revision)
         let name = "\(revision) (\(commit.prefix(12)))"
         // git names the top level with symbolic links resolved; so must the lock's path inside it be.
         let top = repository.root.resolvingSymlinksInPath().path + "/"
@@ -36,7 +37,7 @@ public struct ComparedRun: Sendable {
             throw PipelineError.usage("the lock is not inside the git repository \(repository.root.path)", path: config.lockURL.path)
         }
         let lockPath = String(lockURL.path.dropFirst(top.count))
-        guard let data = try git({ () throws(RougeError) in try repository.file(lockPath, at: commit) }) else {
+        guard let data = try repository.file(lockPath, at: commit) else {
             throw PipelineError.missingInput("\(name) has no \(lockPath), so no train-lora run to compare with", path: lockPath)
         }
         guard let lock = try? JSONValue.parse(data) else {
@@ -56,18 +57,5 @@ public struct ComparedRun: Sendable {
                                              + "(run that revision's train-lora here to make it)", path: url.path)
         }
         return ComparedRun(revision: revision, commit: commit, key: key, log: log)
-    }
-
-    /// A git read, its failure as the PipelineError of the same exit status.
-    private static func git<T>(_ body: () throws(RougeError) -> T) throws -> T {
-        do { return try body() } catch {
-            let status: ExitStatus = switch error.kind {
-            case .usage: .usage
-            case .badInput: .badInput
-            case .missingInput: .missingInput
-            case .io: .io
-            }
-            throw PipelineError(status, error.message, path: error.path)
-        }
     }
 }

@@ -1,6 +1,7 @@
 /// How confidence intervals are resampled. The defaults are rouge_score's
 /// `BootstrapAggregator()` (1000 resamples, 95%) with the generator seeded like
 /// `np.random.seed(0)`, so the figures match `rouge_ref.py --bootstrap-seed 0`.
+import Failures
 public struct BootstrapConfiguration: Codable, Equatable, Sendable {
     public var resamples: Int
     public var confidence: Double
@@ -13,12 +14,12 @@ public struct BootstrapConfiguration: Codable, Equatable, Sendable {
     }
 
     /// Rejects values that would make the percentiles meaningless or the work unbounded.
-    public func validated() throws(RougeError) -> Self {
+    public func validated() throws(PipelineError) -> Self {
         guard (1...1_000_000).contains(resamples) else {
-            throw RougeError(.usage, "bootstrap resamples must be in 1...1000000, got \(resamples)")
+            throw PipelineError(.usage, "bootstrap resamples must be in 1...1000000, got \(resamples)")
         }
         guard confidence >= 0, confidence <= 1 else {
-            throw RougeError(.usage, "bootstrap confidence must be in [0, 1], got \(confidence)")
+            throw PipelineError(.usage, "bootstrap confidence must be in [0, 1], got \(confidence)")
         }
         return self
     }

@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// One system's predictions: `{"id", "prediction"}` rows, as the generate stage writes them.
@@ -11,15 +12,15 @@ public struct PredictionsFile: Sendable {
     public let path: String
     public let rows: [Row]
 
-    public init(url: URL) throws(RougeError) {
+    public init(url: URL) throws(PipelineError) {
         try self.init(file: JSONLinesFile(url: url))
     }
 
-    public init(data: Data, path: String) throws(RougeError) {
+    public init(data: Data, path: String) throws(PipelineError) {
         try self.init(file: JSONLinesFile(data: data, path: path))
     }
 
-    private init(file: JSONLinesFile) throws(RougeError) {
+    private init(file: JSONLinesFile) throws(PipelineError) {
         path = file.path
         var rows: [Row] = []
         var seen: [String: Int] = [:]
@@ -27,7 +28,7 @@ public struct PredictionsFile: Sendable {
             let id = try file.string("id", in: row, allowInteger: true)
             let prediction = try file.string("prediction", in: row)
             if let first = seen[id] {
-                throw RougeError(.badInput, "line \(row.line): duplicate id \"\(id)\" (first on line \(first))", path: path)
+                throw PipelineError(.badInput, "line \(row.line): duplicate id \"\(id)\" (first on line \(first))", path: path)
             }
             seen[id] = row.line
             rows.append(Row(id: id, prediction: prediction, line: row.line))
@@ -45,15 +46,15 @@ public struct ReferencesFile: Sendable {
     /// The ids in file order, with their line numbers.
     public let order: [(id: String, line: Int)]
 
-    public init(url: URL) throws(RougeError) {
+    public init(url: URL) throws(PipelineError) {
         try self.init(file: JSONLinesFile(url: url))
     }
 
-    public init(data: Data, path: String) throws(RougeError) {
+    public init(data: Data, path: String) throws(PipelineError) {
         try self.init(file: JSONLinesFile(data: data, path: path))
     }
 
-    private init(file: JSONLinesFile) throws(RougeError) {
+    private init(file: JSONLinesFile) throws(PipelineError) {
         path = file.path
         var summaries: [String: String] = [:]
         var lines: [String: Int] = [:]
@@ -62,7 +63,7 @@ public struct ReferencesFile: Sendable {
             let id = try file.string("id", in: row, allowInteger: true)
             let summary = try file.string("summary", in: row)
             if let first = lines[id] {
-                throw RougeError(.badInput, "line \(row.line): duplicate id \"\(id)\" (first on line \(first))", path: path)
+                throw PipelineError(.badInput, "line \(row.line): duplicate id \"\(id)\" (first on line \(first))", path: path)
             }
             lines[id] = row.line
             summaries[id] = summary

@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// A JSONL file read with bounds: a size limit before reading, one JSON object per
@@ -10,13 +11,13 @@ public struct JSONLinesFile {
     /// (1-based line number, object) for every non-blank line.
     let rows: [(line: Int, object: [String: Any])]
 
-    init(url: URL) throws(RougeError) {
+    init(url: URL) throws(PipelineError) {
         let path = url.path
         let data = try Self.readBounded(url: url)
         try self.init(data: data, path: path)
     }
 
-    init(data: Data, path: String) throws(RougeError) {
+    init(data: Data, path: String) throws(PipelineError) {
         self.path = path
         var rows: [(line: Int, object: [String: Any])] = []
         var lineNumber = 0
@@ -29,38 +30,38 @@ public struct JSONLinesFile {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             let parsed: Any
             do { parsed = try JSONSerialization.jsonObject(with: line, options: []) } catch {
-                throw RougeError(.badInput, "line \(lineNumber): not valid JSON", path: path)
+                throw PipelineError(.badInput, "line \(lineNumber): not valid JSON", path: path)
             }
             guard let object = parsed as? [String: Any] else {
-                throw RougeError(.badInput, "line \(lineNumber): expected a JSON object", path: path)
+                throw PipelineError(.badInput, "line \(lineNumber): expected a JSON object", path: path)
             }
             rows.append((lineNumber, object))
         }
         self.rows = rows
     }
 
-    public static func readBounded(url: URL) throws(RougeError) -> Data {
+    public static func readBounded(url: URL) throws(PipelineError) -> Data {
         let path = url.path
         let attributes: [FileAttributeKey: Any]
         do { attributes = try FileManager.default.attributesOfItem(atPath: path) } catch {
-            throw RougeError(.missingInput, "no such file", path: path)
+            throw PipelineError(.missingInput, "no such file", path: path)
         }
         if let size = attributes[.size] as? Int, size > maximumBytes {
-            throw RougeError(.badInput, "file is \(size) bytes, more than the \(maximumBytes)-byte limit", path: path)
+            throw PipelineError(.badInput, "file is \(size) bytes, more than the \(maximumBytes)-byte limit", path: path)
         }
         do { return try Data(contentsOf: url) } catch {
-            throw RougeError(.io, "cannot read: \(error.localizedDescription)", path: path)
+            throw PipelineError(.io, "cannot read: \(error.localizedDescription)", path: path)
         }
     }
 
     /// A string field; an integer id is accepted and written in decimal.
-    func string(_ key: String, in row: (line: Int, object: [String: Any]), allowInteger: Bool = false) throws(RougeError) -> String {
+    func string(_ key: String, in row: (line: Int, object: [String: Any]), allowInteger: Bool = false) throws(PipelineError) -> String {
         let value = row.object[key]
         if let s = value as? String { return s }
         if allowInteger, !(value is Bool), let n = value as? Int { return String(n) }
         if value == nil {
-            throw RougeError(.badInput, "line \(row.line): missing field \"\(key)\"", path: path)
+            throw PipelineError(.badInput, "line \(row.line): missing field \"\(key)\"", path: path)
         }
-        throw RougeError(.badInput, "line \(row.line): field \"\(key)\" must be a string", path: path)
+        throw PipelineError(.badInput, "line \(row.line): field \"\(key)\" must be a string", path: path)
     }
 }

@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// One example's id and scores.
@@ -31,9 +32,9 @@ public enum RougeEvaluation {
     /// The predictions must cover every reference id unless `allowSubset` (then only theirs are scored).
     public static func evaluate(systems: [SystemInput], references: URL, inputs: [String: String] = [:],
                                 bootstrap: BootstrapConfiguration = BootstrapConfiguration(),
-                                usesStemmer: Bool = true, allowSubset: Bool = false) throws(RougeError) -> RougeReport {
+                                usesStemmer: Bool = true, allowSubset: Bool = false) throws(PipelineError) -> RougeReport {
         let referencesFile = try ReferencesFile(url: references)
-        let files = try systems.map { (s) throws(RougeError) in try PredictionsFile(url: s.predictions) }
+        let files = try systems.map { (s) throws(PipelineError) in try PredictionsFile(url: s.predictions) }
         return try evaluate(names: systems.map(\.name), predictions: files, references: referencesFile,
                             inputs: inputs, bootstrap: bootstrap, usesStemmer: usesStemmer, allowSubset: allowSubset)
     }
@@ -46,7 +47,7 @@ public enum RougeEvaluation {
     public static func compareBaseAndLoRA(base: URL, lora: URL, references: URL, outputDirectory: URL,
                                           inputs: [String: String] = [:],
                                           bootstrap: BootstrapConfiguration = BootstrapConfiguration(),
-                                          allowSubset: Bool = false) throws(RougeError) -> RougeReport {
+                                          allowSubset: Bool = false) throws(PipelineError) -> RougeReport {
         let report = try evaluate(systems: [SystemInput(name: "base", predictions: base),
                                             SystemInput(name: "lora", predictions: lora)],
                                   references: references, inputs: inputs, bootstrap: bootstrap, allowSubset: allowSubset)
@@ -58,13 +59,13 @@ public enum RougeEvaluation {
     public static func evaluate(names: [String], predictions: [PredictionsFile], references: ReferencesFile,
                                 inputs: [String: String] = [:],
                                 bootstrap: BootstrapConfiguration = BootstrapConfiguration(),
-                                usesStemmer: Bool = true, allowSubset: Bool = false) throws(RougeError) -> RougeReport {
+                                usesStemmer: Bool = true, allowSubset: Bool = false) throws(PipelineError) -> RougeReport {
         let bootstrap = try bootstrap.validated()
         guard !predictions.isEmpty, names.count == predictions.count else {
-            throw RougeError(.usage, "need one name per predictions file and at least one system")
+            throw PipelineError(.usage, "need one name per predictions file and at least one system")
         }
         guard Set(names).count == names.count else {
-            throw RougeError(.usage, "system names must be distinct: \(names.joined(separator: ", "))")
+            throw PipelineError(.usage, "system names must be distinct: \(names.joined(separator: ", "))")
         }
         try checkSameIDs(predictions)
         if !allowSubset, !predictions[0].rows.isEmpty { try checkCoverage(predictions[0], references) }
@@ -86,21 +87,21 @@ public enum RougeEvaluation {
 
     /// Scores one predictions file; every prediction id must have a reference.
     public static func score(_ predictions: PredictionsFile, against references: ReferencesFile,
-                             scorer: RougeScorer) throws(RougeError) -> [ScoredExample] {
+                             scorer: RougeScorer) throws(PipelineError) -> [ScoredExample] {
         guard !predictions.rows.isEmpty else {
-            throw RougeError(.badInput, "no predictions to score", path: predictions.path)
+            throw PipelineError(.badInput, "no predictions to score", path: predictions.path)
         }
         var out: [ScoredExample] = []
         out.reserveCapacity(predictions.rows.count)
         for row in predictions.rows {
             guard let reference = references.summaries[row.id] else {
-                throw RougeError(.badInput, "line \(row.line): id \"\(row.id)\" has no reference in \(references.path)",
+                throw PipelineError(.badInput, "line \(row.line): id \"\(row.id)\" has no reference in \(references.path)",
                                  path: predictions.path)
             }
             do {
                 out.append(ScoredExample(id: row.id, scores: try scorer.score(target: reference, prediction: row.prediction)))
             } catch {
-                throw RougeError(.badInput, "line \(row.line): id \"\(row.id)\": \(error.message)", path: predictions.path)
+                throw PipelineError(.badInput, "line \(row.line): id \"\(row.id)\": \(error.message)", path: predictions.path)
             }
         }
         return out
@@ -108,25 +109,25 @@ public enum RougeEvaluation {
 
     /// Fewer predictions than references is an error unless asked for: a silently partial score
     /// would read as the whole split's.
-    static func checkCoverage(_ predictions: PredictionsFile, _ references: ReferencesFile) throws(RougeError) {
+    static func checkCoverage(_ predictions: PredictionsFile, _ references: ReferencesFile) throws(PipelineError) {
         let predicted = Set(predictions.rows.map(\.id))
         guard let missing = references.order.first(where: { !predicted.contains($0.id) }) else { return }
-        throw RougeError(.badInput, "\(predictions.rows.count) predictions for \(references.order.count) references: "
+        throw PipelineError(.badInput, "\(predictions.rows.count) predictions for \(references.order.count) references: "
                          + "the first without a prediction is id \"\(missing.id)\" (line \(missing.line) of \(references.path)); "
                          + "--allow-subset scores only the predicted ids", path: predictions.path)
     }
 
     /// The scored subset is the first system's ids; every other system must have exactly those.
-    static func checkSameIDs(_ files: [PredictionsFile]) throws(RougeError) {
+    static func checkSameIDs(_ files: [PredictionsFile]) throws(PipelineError) {
         guard let first = files.first else { return }
         let expected = Set(first.rows.map(\.id))
         for file in files.dropFirst() {
             let ids = Set(file.rows.map(\.id))
             if let extra = file.rows.first(where: { !expected.contains($0.id) }) {
-                throw RougeError(.badInput, "line \(extra.line): id \"\(extra.id)\" is not in \(first.path)", path: file.path)
+                throw PipelineError(.badInput, "line \(extra.line): id \"\(extra.id)\" is not in \(first.path)", path: file.path)
             }
             if let missing = first.rows.first(where: { !ids.contains($0.id) }) {
-                throw RougeError(.badInput, "id \"\(missing.id)\" of \(first.path) line \(missing.line) is missing", path: file.path)
+                throw PipelineError(.badInput, "id \"\(missing.id)\" of \(first.path) line \(missing.line) is missing", path: file.path)
             }
         }
     }

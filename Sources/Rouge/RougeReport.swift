@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// One line of `rouge-per-example.jsonl`.
@@ -67,36 +68,36 @@ public struct RougeReport: Sendable {
 
     /// Writes both files into `directory` (created if needed), each atomically.
     @discardableResult
-    public func write(to directory: URL) throws(RougeError) -> (metrics: URL, perExample: URL) {
+    public func write(to directory: URL) throws(PipelineError) -> (metrics: URL, perExample: URL) {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw RougeError(.io, "cannot create directory: \(error.localizedDescription)", path: directory.path)
+            throw PipelineError(.io, "cannot create directory: \(error.localizedDescription)", path: directory.path)
         }
         let metricsURL = directory.appendingPathComponent(Self.metricsFileName)
         let perExampleURL = directory.appendingPathComponent(Self.perExampleFileName)
         for (url, data) in [(metricsURL, metricsJSON()), (perExampleURL, perExampleJSONL())] {
             do { try data.write(to: url, options: .atomic) } catch {
-                throw RougeError(.io, "cannot write: \(error.localizedDescription)", path: url.path)
+                throw PipelineError(.io, "cannot write: \(error.localizedDescription)", path: url.path)
             }
         }
         return (metricsURL, perExampleURL)
     }
 
     /// Reads `rouge.json` content.
-    public static func decodeMetrics(_ data: Data, path: String) throws(RougeError) -> RougeMetrics {
+    public static func decodeMetrics(_ data: Data, path: String) throws(PipelineError) -> RougeMetrics {
         let metrics: RougeMetrics
         do { metrics = try JSONDecoder().decode(RougeMetrics.self, from: data) } catch {
-            throw RougeError(.badInput, "not a ROUGE metrics file (\(Self.describe(error)))", path: path)
+            throw PipelineError(.badInput, "not a ROUGE metrics file (\(Self.describe(error)))", path: path)
         }
         guard metrics.format == RougeMetrics.currentFormat else {
-            throw RougeError(.badInput, "unsupported metrics format \"\(metrics.format)\"", path: path)
+            throw PipelineError(.badInput, "unsupported metrics format \"\(metrics.format)\"", path: path)
         }
         return metrics
     }
 
     /// Reads `rouge-per-example.jsonl` content: system -> examples in file order.
-    public static func decodePerExample(_ data: Data, path: String) throws(RougeError) -> [String: [ScoredExample]] {
+    public static func decodePerExample(_ data: Data, path: String) throws(PipelineError) -> [String: [ScoredExample]] {
         let decoder = JSONDecoder()
         var out: [String: [ScoredExample]] = [:]
         var seen: Set<[String]> = []
@@ -106,10 +107,10 @@ public struct RougeReport: Sendable {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
             let record: PerExampleRecord
             do { record = try decoder.decode(PerExampleRecord.self, from: Data(line)) } catch {
-                throw RougeError(.badInput, "line \(lineNumber): not a per-example record (\(describe(error)))", path: path)
+                throw PipelineError(.badInput, "line \(lineNumber): not a per-example record (\(describe(error)))", path: path)
             }
             guard seen.insert([record.system, record.id]).inserted else {
-                throw RougeError(.badInput, "line \(lineNumber): duplicate id \"\(record.id)\" for system \"\(record.system)\"", path: path)
+                throw PipelineError(.badInput, "line \(lineNumber): duplicate id \"\(record.id)\" for system \"\(record.system)\"", path: path)
             }
             out[record.system, default: []].append(ScoredExample(id: record.id, scores: record.scores))
         }

@@ -2,6 +2,7 @@
 /// `RougeScorer(["rouge1", "rouge2", "rougeL", "rougeLsum"], use_stemmer=True).score(target, prediction)`.
 ///
 /// Not thread-safe: it memoizes stems and reuses DP buffers across calls.
+import Failures
 public final class RougeScorer {
     private var interner: TokenInterner
     private var lcs = LongestCommonSubsequence()
@@ -12,7 +13,7 @@ public final class RougeScorer {
 
     /// The four scores of one example. Throws only when a text is so long that its LCS
     /// table would exceed the documented bounds of `LongestCommonSubsequence`.
-    public func score(target: String, prediction: String) throws(RougeError) -> ExampleScores {
+    public func score(target: String, prediction: String) throws(PipelineError) -> ExampleScores {
         let t = TokenizedText(target, interner: &interner)
         let p = TokenizedText(prediction, interner: &interner)
         do {
@@ -23,7 +24,7 @@ public final class RougeScorer {
                 rougeLsum: try lcs.scoreLsum(target: t.sentences, prediction: p.sentences,
                                              vocabularySize: interner.vocabularySize))
         } catch {
-            throw RougeError(.badInput, "texts too long to score: an LCS problem of \(error.cells) cells exceeds the limit")
+            throw PipelineError(.badInput, "texts too long to score: an LCS problem of \(error.cells) cells exceeds the limit")
         }
     }
 }

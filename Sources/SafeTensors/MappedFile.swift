@@ -1,4 +1,5 @@
 // Read-only bytes of a file, memory-mapped so large weight files cost address space, not RAM.
+import Failures
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -14,14 +15,15 @@ final class MappedFile: @unchecked Sendable {
     init(path: String) throws {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else {
-            throw SafeTensorsError(file: path, "cannot open (\(String(cString: strerror(errno))))")
+            let missing = errno == ENOENT
+            throw PipelineError(missing ? .missingInput : .io, missing ? "no such file" : "cannot open (\(String(cString: strerror(errno))))", path: path)
         }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
-            throw SafeTensorsError(file: path, "cannot stat (\(String(cString: strerror(errno))))")
+            throw PipelineError.io("cannot stat (\(String(cString: strerror(errno))))", path: path)
         }
-        guard (status.st_mode & S_IFMT) == S_IFREG else { throw SafeTensorsError(file: path, "not a regular file") }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { throw PipelineError.badInput("not a regular file", path: path) }
         count = Int(status.st_size)
         if count == 0 {
             base = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 16))
@@ -29,7 +31,7 @@ final class MappedFile: @unchecked Sendable {
             return
         }
         guard let mapped = mmap(nil, count, PROT_READ, MAP_PRIVATE, descriptor, 0), mapped != MAP_FAILED else {
-            throw SafeTensorsError(file: path, "cannot memory-map (\(String(cString: strerror(errno))))")
+            throw PipelineError.io("cannot memory-map (\(String(cString: strerror(errno))))", path: path)
         }
         base = UnsafeRawPointer(mapped)
         ownsMapping = true

@@ -1,4 +1,5 @@
 // A validated, memory-mapped safetensors file with typed access to its tensors.
+import Failures
 import Foundation
 
 public final class SafeTensorsFile: @unchecked Sendable {
@@ -12,7 +13,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
     private let storage: MappedFile
     private let dataStart: Int
 
-    /// Maps `path` and validates its header; a bad file throws `SafeTensorsError`.
+    /// Maps `path` and validates its header; a bad file throws a bad-input `PipelineError`.
     public convenience init(path: String) throws {
         try self.init(storage: MappedFile(path: path), file: path)
     }
@@ -26,18 +27,18 @@ public final class SafeTensorsFile: @unchecked Sendable {
         self.storage = storage
         self.file = file
         guard storage.count >= 8 else {
-            throw SafeTensorsError(file: file, "file is \(storage.count) bytes, shorter than the 8-byte header length")
+            throw PipelineError.badInput("file is \(storage.count) bytes, shorter than the 8-byte header length", path: file)
         }
         let headerLength = UInt64(littleEndian: storage.base.loadUnaligned(as: UInt64.self))
         guard headerLength <= UInt64(storage.count - 8) else {
-            throw SafeTensorsError(file: file, "header length \(headerLength) exceeds the file size \(storage.count)")
+            throw PipelineError.badInput("header length \(headerLength) exceeds the file size \(storage.count)", path: file)
         }
         guard headerLength <= UInt64(SafeTensorsHeader.maxHeaderBytes) else {
-            throw SafeTensorsError(file: file, "header length \(headerLength) exceeds the 100 MB limit")
+            throw PipelineError.badInput("header length \(headerLength) exceeds the 100 MB limit", path: file)
         }
         let length = Int(headerLength)
         guard length >= 2, storage.base.load(fromByteOffset: 8, as: UInt8.self) == UInt8(ascii: "{") else {
-            throw SafeTensorsError(file: file, "header does not start with '{'")
+            throw PipelineError.badInput("header does not start with '{'", path: file)
         }
         dataStart = 8 + length
         let header = try SafeTensorsHeader.parse(
@@ -51,7 +52,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
     public var names: [String] { tensors.keys.sorted() }
 
     public func info(_ name: String) throws -> TensorInfo {
-        guard let info = tensors[name] else { throw SafeTensorsError(file: file, "no tensor named '\(name)'") }
+        guard let info = tensors[name] else { throw PipelineError.badInput("no tensor named '\(name)'", path: file) }
         return info
     }
 
@@ -88,7 +89,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
                 initialized = count
             }
         case .i32, .i64:
-            throw SafeTensorsError(file: file, "tensor '\(name)' is \(info.dtype.rawValue), not floating point")
+            throw PipelineError.badInput("tensor '\(name)' is \(info.dtype.rawValue), not floating point", path: file)
         }
     }
 
@@ -103,12 +104,12 @@ public final class SafeTensorsFile: @unchecked Sendable {
             return try (0..<info.elementCount).map {
                 let value = bytes.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)
                 guard let narrow = Int32(exactly: value) else {
-                    throw SafeTensorsError(file: file, "tensor '\(name)' value \(value) does not fit in Int32")
+                    throw PipelineError.badInput("tensor '\(name)' value \(value) does not fit in Int32", path: file)
                 }
                 return narrow
             }
         default:
-            throw SafeTensorsError(file: file, "tensor '\(name)' is \(info.dtype.rawValue), not an integer type")
+            throw PipelineError.badInput("tensor '\(name)' is \(info.dtype.rawValue), not an integer type", path: file)
         }
     }
 
@@ -120,7 +121,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         case .i64: return (0..<info.elementCount).map { bytes.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self) }
         case .i32: return (0..<info.elementCount).map { Int64(bytes.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) }
         default:
-            throw SafeTensorsError(file: file, "tensor '\(name)' is \(info.dtype.rawValue), not an integer type")
+            throw PipelineError.badInput("tensor '\(name)' is \(info.dtype.rawValue), not an integer type", path: file)
         }
     }
 
@@ -128,7 +129,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
     public func float32View(_ name: String) throws -> UnsafeBufferPointer<Float>? {
         let info = try info(name)
         guard info.dtype == .f32 else {
-            throw SafeTensorsError(file: file, "tensor '\(name)' is \(info.dtype.rawValue), not F32")
+            throw PipelineError.badInput("tensor '\(name)' is \(info.dtype.rawValue), not F32", path: file)
         }
         let bytes = try rawBytes(name)
         guard Int(bitPattern: bytes.baseAddress) % MemoryLayout<Float>.alignment == 0 else { return nil }
@@ -139,7 +140,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
     public func bf16View(_ name: String) throws -> UnsafeBufferPointer<UInt16>? {
         let info = try info(name)
         guard info.dtype == .bf16 else {
-            throw SafeTensorsError(file: file, "tensor '\(name)' is \(info.dtype.rawValue), not BF16")
+            throw PipelineError.badInput("tensor '\(name)' is \(info.dtype.rawValue), not BF16", path: file)
         }
         let bytes = try rawBytes(name)
         guard Int(bitPattern: bytes.baseAddress) % 2 == 0 else { return nil }

@@ -1,4 +1,5 @@
 // Parses and validates the JSON header of a safetensors file before any tensor byte is trusted.
+import Failures
 import Foundation
 
 struct SafeTensorsHeader {
@@ -10,7 +11,7 @@ struct SafeTensorsHeader {
 
     /// `header` is the JSON text; `dataSize` the number of bytes after it.
     static func parse(_ header: UnsafeRawBufferPointer, dataSize: Int, file: String) throws -> SafeTensorsHeader {
-        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: file, problem) }
+        func fail(_ problem: String) -> PipelineError { PipelineError.badInput(problem, path: file) }
         let json: Any
         do {
             json = try JSONSerialization.jsonObject(with: Data(header), options: [])

@@ -1,5 +1,6 @@
 // Builds a safetensors file with deterministic bytes: tensors laid out in sorted-name order,
 // header keys sorted, header padded with spaces to a multiple of 8 bytes (as the format allows).
+import Failures
 import Foundation
 import JSON
 
@@ -20,10 +21,10 @@ public struct SafeTensorsWriter {
     /// Adds raw little-endian bytes; the byte count must match dtype and shape.
     public mutating func add(_ name: String, dtype: DType, shape: [Int], bytes: [UInt8]) throws {
         guard name != "__metadata__", !name.isEmpty else {
-            throw SafeTensorsError(file: name, "reserved or empty tensor name")
+            throw PipelineError.badInput("reserved or empty tensor name", path: name)
         }
         guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) * dtype.size == bytes.count else {
-            throw SafeTensorsError(file: name, "\(bytes.count) bytes do not fit \(dtype.rawValue)\(shape)")
+            throw PipelineError.badInput("\(bytes.count) bytes do not fit \(dtype.rawValue)\(shape)", path: name)
         }
         entries[name] = Entry(dtype: dtype, shape: shape, bytes: bytes)
     }
@@ -34,7 +35,7 @@ public struct SafeTensorsWriter {
         case .f32: bytes = floats.withUnsafeBytes { Array($0) }
         case .bf16: bytes = floats.map(floatToBF16).withUnsafeBytes { Array($0) }
         case .f16: bytes = floats.map(floatToF16).withUnsafeBytes { Array($0) }
-        case .i32, .i64: throw SafeTensorsError(file: name, "cannot store floats as \(dtype.rawValue)")
+        case .i32, .i64: throw PipelineError.badInput("cannot store floats as \(dtype.rawValue)", path: name)
         }
         try add(name, dtype: dtype, shape: shape, bytes: bytes)
     }
@@ -77,7 +78,7 @@ public struct SafeTensorsWriter {
         do {
             try Data(serialized()).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw SafeTensorsError(file: path, "cannot write (\(error.localizedDescription))")
+            throw PipelineError.io("cannot write (\(error.localizedDescription))", path: path)
         }
     }
 }

@@ -1,5 +1,6 @@
 /// The parts of SentencePiece's `ModelProto` (sentencepiece_model.proto) that
 /// encoding and decoding depend on, read with `ProtobufReader`.
+import Failures
 public struct ModelProto: Sendable {
     public enum PieceType: Int32, Sendable {
         case normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
@@ -120,7 +121,7 @@ public struct ModelProto: Sendable {
             case (47, .lengthDelimited): spec.eosPiece = try reader.readString()
             case (48, .lengthDelimited): spec.padPiece = try reader.readString()
             case (3, _), (4, _), (24, _), (30, _), (31, _), (35, _), (40...48, _):
-                throw SentencePieceError(.malformedModel, "corrupt protobuf: trainer_spec field \(field) has wire type \(wire.rawValue)")
+                throw PipelineError(.badInput, "corrupt protobuf: trainer_spec field \(field) has wire type \(wire.rawValue)")
             default:
                 try reader.skip(wire)
             }
@@ -138,7 +139,7 @@ public struct ModelProto: Sendable {
             case (4, .varint): spec.removeExtraWhitespaces = try reader.readBool()
             case (5, .varint): spec.escapeWhitespaces = try reader.readBool()
             case (1...5, _):
-                throw SentencePieceError(.malformedModel, "corrupt protobuf: normalizer_spec field \(field) has wire type \(wire.rawValue)")
+                throw PipelineError(.badInput, "corrupt protobuf: normalizer_spec field \(field) has wire type \(wire.rawValue)")
             default:
                 try reader.skip(wire)
             }

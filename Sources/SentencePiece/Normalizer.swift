@@ -3,6 +3,7 @@
 /// matching prefix, malformed UTF-8 becomes U+FFFD one byte at a time, whitespace
 /// is trimmed and collapsed, a dummy prefix is added and spaces become U+2581.
 /// Optionally records, for every normalised byte, the original byte offset.
+import Failures
 struct Normalizer: Sendable {
     /// darts' results buffer in normalizer.cc holds this many matches.
     private static let maxTrieResults = 32
@@ -39,11 +40,11 @@ struct Normalizer: Sendable {
     private static func decodeCharsmap(_ blob: [UInt8]) throws -> (DoubleArrayTrie, [UInt8]) {
         if blob.isEmpty { return (DoubleArrayTrie(units: []), []) }
         guard blob.count > 4 else {
-            throw SentencePieceError(.malformedModel, "precompiled_charsmap is broken (\(blob.count) bytes)")
+            throw PipelineError(.badInput, "precompiled_charsmap is broken (\(blob.count) bytes)")
         }
         let trieSize = Int(blob[0]) | Int(blob[1]) << 8 | Int(blob[2]) << 16 | Int(blob[3]) << 24
         guard trieSize <= blob.count - 4 else {
-            throw SentencePieceError(.malformedModel, "precompiled_charsmap trie size \(trieSize) exceeds the blob (\(blob.count) bytes)")
+            throw PipelineError(.badInput, "precompiled_charsmap trie size \(trieSize) exceeds the blob (\(blob.count) bytes)")
         }
         let unitCount = trieSize / 4
         var units = [UInt32](repeating: 0, count: unitCount)

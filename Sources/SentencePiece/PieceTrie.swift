@@ -5,6 +5,7 @@
 /// so it never matches a label. Bases are unique, so checking the label proves
 /// the parent. The whole T5 vocabulary takes about 0.5 MB, close to a core's
 /// cache, which is what makes segmentation fast.
+import Failures
 struct PieceTrie: Sendable {
     /// A step from a node on one byte.
     struct Edge {
@@ -34,7 +35,7 @@ struct PieceTrie: Sendable {
     init(_ entries: [(bytes: [UInt8], id: Int32, score: Float, skipped: Bool)]) throws {
         let maxId = entries.map(\.id).max() ?? -1
         guard maxId < Int32(1 << 29) else {
-            throw SentencePieceError(.unsupportedModel, "too many pieces for the piece trie")
+            throw PipelineError(.badInput, "too many pieces for the piece trie")
         }
         scores = [Float](repeating: 0, count: Int(maxId) + 1)
         for entry in entries { scores[Int(entry.id)] = entry.score }
@@ -96,7 +97,7 @@ struct PieceTrie: Sendable {
                 if base >= 1 && base + 256 >= units.count { grow(to: base + 257) }
                 if base >= 1 && !usedBase[base] && labels.allSatisfy({ isFree[base + $0] }) {
                     guard base <= PieceTrie.maxBase else {
-                        throw SentencePieceError(.unsupportedModel, "the vocabulary is too large for the piece trie")
+                        throw PipelineError(.badInput, "the vocabulary is too large for the piece trie")
                     }
                     return base
                 }
@@ -120,7 +121,7 @@ struct PieceTrie: Sendable {
                 while i < hi {
                     let byte = entries[i].bytes[depth]
                     guard byte != 0 else {
-                        throw SentencePieceError(.unsupportedModel, "a piece contains a NUL byte")
+                        throw PipelineError(.badInput, "a piece contains a NUL byte")
                     }
                     var j = i + 1
                     while j < hi && entries[j].bytes[depth] == byte { j += 1 }

@@ -1,6 +1,7 @@
 /// A bounds-checked reader of the protobuf wire format, just enough for ModelProto.
 /// Every read checks the remaining length first, so a truncated or hostile file
-/// raises `SentencePieceError.malformedModel` instead of reading out of bounds.
+/// raises `a bad-input `PipelineError`` instead of reading out of bounds.
+import Failures
 struct ProtobufReader {
     enum WireType: UInt8 {
         case varint = 0, fixed64 = 1, lengthDelimited = 2, startGroup = 3, endGroup = 4, fixed32 = 5
@@ -22,8 +23,8 @@ struct ProtobufReader {
 
     var isAtEnd: Bool { position >= end }
 
-    private func fail(_ what: String) -> SentencePieceError {
-        SentencePieceError(.malformedModel, "corrupt protobuf: \(what) at byte \(position)")
+    private func fail(_ what: String) -> PipelineError {
+        PipelineError(.badInput, "corrupt protobuf: \(what) at byte \(position)")
     }
 
     mutating func readVarint() throws -> UInt64 {

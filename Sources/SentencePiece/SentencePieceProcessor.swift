@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 
 /// One piece of an encoding with where it came from in the input.
@@ -34,18 +35,24 @@ public final class SentencePieceProcessor: Sendable {
         do {
             attributes = try FileManager.default.attributesOfItem(atPath: path)
         } catch {
-            throw SentencePieceError(.unreadableFile, "cannot read the model file (\(Self.reason(error)))", path: path)
+            throw Self.unreadable(error, path: path)
         }
         if let size = attributes[.size] as? Int, size > Self.maxModelBytes {
-            throw SentencePieceError(.malformedModel, "model file is \(size) bytes, more than the \(Self.maxModelBytes) accepted", path: path)
+            throw PipelineError(.badInput, "model file is \(size) bytes, more than the \(Self.maxModelBytes) accepted", path: path)
         }
         let data: Data
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw SentencePieceError(.unreadableFile, "cannot read the model file (\(Self.reason(error)))", path: path)
+            throw Self.unreadable(error, path: path)
         }
         try self.init(serialized: [UInt8](data), path: path)
+    }
+
+    /// A model file that cannot be read: missing (66) or refused by the disk (74).
+    private static func unreadable(_ error: Error, path: String) -> PipelineError {
+        let missing = PipelineError(classifying: error).status == .missingInput
+        return PipelineError(missing ? .missingInput : .io, "cannot read the model file (\(reason(error)))", path: path)
     }
 
     private static func reason(_ error: Error) -> String {
@@ -63,14 +70,14 @@ public final class SentencePieceProcessor: Sendable {
         do {
             let model = try ModelProto(serialized: bytes)
             try self.init(model: model)
-        } catch let error as SentencePieceError {
+        } catch let error as PipelineError {
             throw path.map { error.at(path: $0) } ?? error
         }
     }
 
     /// Validates the model as `ModelInterface::InitializePieces` does and builds the tries.
     public init(model: ModelProto) throws {
-        func invalid(_ message: String) -> SentencePieceError { SentencePieceError(.unsupportedModel, message) }
+        func invalid(_ message: String) -> PipelineError { PipelineError(.badInput, message) }
         guard model.trainerSpec.modelType == .unigram else {
             throw invalid("model type \(model.trainerSpec.modelType) is not supported, only unigram")
         }
@@ -289,7 +296,7 @@ public final class SentencePieceProcessor: Sendable {
     /// added as dummy prefix is dropped.
     public func decode(_ ids: [Int32]) throws -> String {
         for id in ids where id < 0 || Int(id) >= types.count {
-            throw SentencePieceError(.invalidArgument, "invalid id \(id): the vocabulary has \(types.count) pieces")
+            throw PipelineError(.badInput, "invalid id \(id): the vocabulary has \(types.count) pieces")
         }
         var text: [UInt8] = []
         let spec = model.normalizerSpec

@@ -6,6 +6,7 @@
 /// Text is encoded exactly as the `sentencepiece` library does; like it (and
 /// unlike HF, which splits them out first), `<extra_id_N>` written inside a text
 /// is encoded as ordinary characters.
+import Failures
 public struct T5Tokenizer: Sendable {
     public static let padId: Int32 = 0
     public static let eosId: Int32 = 1
@@ -15,7 +16,7 @@ public struct T5Tokenizer: Sendable {
 
     public init(processor: SentencePieceProcessor) throws {
         guard processor.padId == Self.padId, processor.eosId == Self.eosId else {
-            throw SentencePieceError(.unsupportedModel,
+            throw PipelineError(.badInput,
                 "not a T5 tokenizer: pad id \(processor.padId) and eos id \(processor.eosId), expected 0 and 1")
         }
         self.processor = processor
@@ -24,7 +25,7 @@ public struct T5Tokenizer: Sendable {
     public init(path: String) throws {
         do {
             try self.init(processor: try SentencePieceProcessor(path: path))
-        } catch let error as SentencePieceError {
+        } catch let error as PipelineError {
             throw error.at(path: path)
         }
     }

@@ -1,3 +1,4 @@
+import Failures
 import Fetch
 import Foundation
 import JSON

@@ -1,4 +1,5 @@
 import Corpus
+import Failures
 import Fetch
 import Foundation
 import JSON

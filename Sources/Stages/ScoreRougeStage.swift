@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 import JSON
 import Pipeline
@@ -33,19 +34,11 @@ public enum ScoreRougeStage {
         let outputs = [StageOutput(RougeReport.metricsFileName, at: run.metricsPath(RougeReport.metricsFileName)),
                        StageOutput(RougeReport.perExampleFileName, at: run.metricsPath(RougeReport.perExampleFileName))]
         let result = try run.execute(outputs: outputs) { ws in
-            let report: RougeReport
-            do {
-                report = try RougeEvaluation.evaluate(
-                    systems: [SystemInput(name: "base", predictions: base), SystemInput(name: "lora", predictions: lora)],
-                    references: references, inputs: producers, bootstrap: try bootstrap.validated(),
-                    allowSubset: limit > 0)
-            } catch let error as RougeError {
-                throw PipelineError(error.kind == .usage ? .usage : error.kind == .missingInput ? .missingInput : .badInput,
-                                    error.description)
-            }
-            do { try report.write(to: ws.outputDirectory) } catch let error as RougeError {
-                throw PipelineError.io(error.description)
-            }
+            let report = try RougeEvaluation.evaluate(
+                systems: [SystemInput(name: "base", predictions: base), SystemInput(name: "lora", predictions: lora)],
+                references: references, inputs: producers, bootstrap: try bootstrap.validated(),
+                allowSubset: limit > 0)
+            try report.write(to: ws.outputDirectory)
             var means: [String: JSONValue] = [:]
             for (system, summary) in report.metrics.systems {
                 var f1: [String: JSONValue] = [:]

@@ -1,4 +1,5 @@
 import Dataset
+import Failures
 import Foundation
 import JSON
 import LoRA

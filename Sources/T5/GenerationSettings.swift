@@ -1,4 +1,5 @@
 // Decoding settings, named and defaulted as in transformers' GenerationConfig.
+import Failures
 
 public struct GenerationSettings: Sendable, Equatable {
     /// transformers' `early_stopping`: false (heuristic), true (stop when num_beams hypotheses are done), "never".
@@ -26,7 +27,7 @@ public struct GenerationSettings: Sendable, Equatable {
     }
 
     func validate() throws {
-        func fail(_ problem: String) -> T5Error { T5Error(file: "generation settings", problem) }
+        func fail(_ problem: String) -> PipelineError { .usage(problem, path: "generation settings") }
         guard (1...64).contains(numBeams) else { throw fail("num_beams must be in 1...64, got \(numBeams)") }
         guard (1...4096).contains(maxNewTokens) else { throw fail("max_new_tokens must be in 1...4096, got \(maxNewTokens)") }
         guard minNewTokens >= 0 else { throw fail("min_new_tokens must be ≥ 0, got \(minNewTokens)") }

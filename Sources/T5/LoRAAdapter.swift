@@ -1,5 +1,6 @@
 // A PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors) for inference, applied to a
 // T5Model either unmerged (y += scale·(x·Aᵀ)·Bᵀ beside the frozen weight) or merged (W += scale·B·A).
+import Failures
 import Foundation
 import Kernels
 import LoRA
@@ -46,31 +47,28 @@ public struct LoRAAdapter: Sendable {
         let targets = config.targetPattern.map { [$0] } ?? config.targetModules.sorted()
 
         let weightsPath = (directory as NSString).appendingPathComponent("adapter_model.safetensors")
-        let file: SafeTensorsFile
-        do { file = try SafeTensorsFile(path: weightsPath) } catch let error as SafeTensorsError {
-            throw T5Error(file: error.file, error.problem)
-        }
+        let file = try SafeTensorsFile(path: weightsPath)
         var modules: Set<String> = []
         for name in file.names {
             guard name.hasPrefix(keyPrefix), name.hasSuffix(".lora_A.weight") || name.hasSuffix(".lora_B.weight") else {
-                throw T5Error(file: weightsPath, "unexpected tensor '\(name)' (expected base_model.model.*.lora_A/lora_B.weight)")
+                throw PipelineError.badInput("unexpected tensor '\(name)' (expected base_model.model.*.lora_A/lora_B.weight)", path: weightsPath)
             }
             modules.insert(String(name.dropFirst(keyPrefix.count).dropLast(".lora_A.weight".count)))
         }
-        guard !modules.isEmpty else { throw T5Error(file: weightsPath, "contains no LoRA tensors") }
+        guard !modules.isEmpty else { throw PipelineError.badInput("contains no LoRA tensors", path: weightsPath) }
         var updates: [String: Update] = [:]
         for module in modules.sorted() {
             let aName = keyPrefix + module + ".lora_A.weight", bName = keyPrefix + module + ".lora_B.weight"
             guard let a = file.tensors[aName], let b = file.tensors[bName] else {
-                throw T5Error(file: weightsPath, "module '\(module)' lacks its lora_A or lora_B tensor")
+                throw PipelineError.badInput("module '\(module)' lacks its lora_A or lora_B tensor", path: weightsPath)
             }
             let rank = config.rank(module: module)
             guard a.shape.count == 2, b.shape.count == 2, a.shape[0] == rank, b.shape[1] == rank,
                   a.dtype.isFloatingPoint, b.dtype.isFloatingPoint else {
-                throw T5Error(file: weightsPath, "module '\(module)' has lora_A \(a.shape) / lora_B \(b.shape), expected [\(rank), in] / [out, \(rank)]")
+                throw PipelineError.badInput("module '\(module)' has lora_A \(a.shape) / lora_B \(b.shape), expected [\(rank), in] / [out, \(rank)]", path: weightsPath)
             }
             guard config.targets(module: module) else {
-                throw T5Error(file: weightsPath, "module '\(module)' is not among target_modules \(targets)")
+                throw PipelineError.badInput("module '\(module)' is not among target_modules \(targets)", path: weightsPath)
             }
             updates[module] = Update(a: try file.floats(aName), b: try file.floats(bName), rank: rank,
                                      inFeatures: a.shape[1], outFeatures: b.shape[0],
@@ -90,12 +88,12 @@ extension T5Model {
         let projections = weights.projections
         for (module, update) in adapter.updates {
             guard let projection = projections[module] else {
-                throw T5Error(file: "adapter", "module '\(module)' does not exist in the model at \(directory)")
+                throw PipelineError.badInput("module '\(module)' does not exist in the model at \(directory)", path: "adapter")
             }
             guard projection.inFeatures == update.inFeatures, projection.outFeatures == update.outFeatures else {
-                throw T5Error(file: "adapter", "module '\(module)' is \(update.outFeatures)x\(update.inFeatures) in the adapter but \(projection.outFeatures)x\(projection.inFeatures) in the model: the adapter was trained for another base")
+                throw PipelineError.badInput("module '\(module)' is \(update.outFeatures)x\(update.inFeatures) in the adapter but \(projection.outFeatures)x\(projection.inFeatures) in the model: the adapter was trained for another base", path: "adapter")
             }
-            guard projection.lora == nil else { throw T5Error(file: "adapter", "module '\(module)' already has an adapter") }
+            guard projection.lora == nil else { throw PipelineError.badInput("module '\(module)' already has an adapter", path: "adapter") }
         }
         for (module, update) in adapter.updates {
             let projection = projections[module]!

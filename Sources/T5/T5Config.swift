@@ -1,4 +1,5 @@
 // The subset of a Hugging Face T5 config.json this engine needs, validated on load.
+import Failures
 import Foundation
 
 public struct T5Config: Sendable, Equatable {
@@ -45,27 +46,27 @@ public struct T5Config: Sendable, Equatable {
     public static func load(path: String) throws -> T5Config {
         // A missing or unreadable file is Foundation's error (the stages map it to exit 66 or 74), not bad content.
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        guard data.count < 1 << 20 else { throw T5Error(file: path, "config larger than 1 MB") }
+        guard data.count < 1 << 20 else { throw PipelineError.badInput("config larger than 1 MB", path: path) }
         return try parse(data, file: path)
     }
 
     public static func parse(_ data: Data, file: String) throws -> T5Config {
         guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw T5Error(file: file, "not a JSON object")
+            throw PipelineError.badInput("not a JSON object", path: file)
         }
         let modelType = json["model_type"] as? String ?? ""
         let architectures = json["architectures"] as? [String] ?? []
         guard modelType == "t5" || architectures.contains("T5ForConditionalGeneration") else {
-            throw T5Error(file: file, "model_type '\(modelType)' is not a T5 encoder-decoder")
+            throw PipelineError.badInput("model_type '\(modelType)' is not a T5 encoder-decoder", path: file)
         }
         func integer(_ key: String, default fallback: Int? = nil, range: ClosedRange<Int> = 1...1_000_000) throws -> Int {
             guard let value = json[key] else {
                 if let fallback { return fallback }
-                throw T5Error(file: file, "missing '\(key)'")
+                throw PipelineError.badInput("missing '\(key)'", path: file)
             }
             guard let number = value as? NSNumber, String(cString: number.objCType) != "c",
                   number.doubleValue.rounded() == number.doubleValue, range.contains(number.intValue) else {
-                throw T5Error(file: file, "'\(key)' must be an integer in \(range)")
+                throw PipelineError.badInput("'\(key)' must be an integer in \(range)", path: file)
             }
             return number.intValue
         }
@@ -74,11 +75,11 @@ public struct T5Config: Sendable, Equatable {
         switch projection {
         case "relu": feedForward = .relu
         case "gated-gelu": feedForward = .gatedGelu
-        default: throw T5Error(file: file, "feed_forward_proj '\(projection)' is not supported (relu or gated-gelu)")
+        default: throw PipelineError.badInput("feed_forward_proj '\(projection)' is not supported (relu or gated-gelu)", path: file)
         }
         let numLayers = try integer("num_layers", range: 1...256)
         let epsilon = (json["layer_norm_epsilon"] as? NSNumber)?.doubleValue ?? 1e-6
-        guard epsilon > 0, epsilon < 1 else { throw T5Error(file: file, "'layer_norm_epsilon' must be in (0, 1)") }
+        guard epsilon > 0, epsilon < 1 else { throw PipelineError.badInput("'layer_norm_epsilon' must be in (0, 1)", path: file) }
         let vocab = try integer("vocab_size", range: 2...10_000_000)
         func token(_ key: String, _ fallback: Int) throws -> Int32 {
             if json[key] is NSNull { return Int32(fallback) }

@@ -1,5 +1,6 @@
 // The decoder stack: causal self-attention over the cache, cross-attention over the encoder output,
 // feed-forward; then the final norm and the LM head.
+import Failures
 import Foundation
 import Kernels
 
@@ -113,7 +114,7 @@ extension T5Model {
     public func logits(encoder: EncoderOutput, decoderInput: [[Int32]]) throws -> FloatBuffer {
         try checkTokens(decoderInput, what: "decoder input")
         guard decoderInput.count == encoder.batch, let width = decoderInput.map(\.count).max(), width > 0 else {
-            throw T5Error(file: "decoder input", "needs one non-empty row per source")
+            throw PipelineError.badInput("needs one non-empty row per source", path: "decoder input")
         }
         let padded = decoderInput.flatMap { $0 + [Int32](repeating: config.padTokenId, count: width - $0.count) }
         let cache = makeDecoderCache(encoder: encoder, sourceOf: Array(0..<encoder.batch), capacity: width, maxNewPositions: width)

@@ -1,5 +1,6 @@
 // The encoder stack over an unpadded batch: every source's tokens concatenated, per-token work on those
 // rows only, attention per source at its own length (no padding is computed anywhere).
+import Failures
 import Kernels
 
 public struct EncoderOutput: @unchecked Sendable {
@@ -33,11 +34,11 @@ extension T5Model {
     public func encode(_ sources: [[Int32]]) throws -> EncoderOutput {
         try checkTokens(sources, what: "encoder input")
         guard !sources.isEmpty, sources.allSatisfy({ !$0.isEmpty }) else {
-            throw T5Error(file: "encoder input", "empty batch or empty source sequence")
+            throw PipelineError.badInput("empty batch or empty source sequence", path: "encoder input")
         }
         let batch = sources.count, length = sources.map(\.count).max()!
         guard length <= Self.maxSourceLength else {
-            throw T5Error(file: "encoder input", "source of \(length) tokens exceeds the limit of \(Self.maxSourceLength)")
+            throw PipelineError.badInput("source of \(length) tokens exceeds the limit of \(Self.maxSourceLength)", path: "encoder input")
         }
         let lengths = sources.map(\.count)
         let offsets = lengths.reduce(into: [0]) { $0.append($0.last! + $1) }

@@ -1,4 +1,5 @@
 // A T5ForConditionalGeneration: config + weights, loaded from a Hugging Face model directory.
+import Failures
 import Foundation
 import Kernels
 import SafeTensors
@@ -19,12 +20,7 @@ public final class T5Model: @unchecked Sendable {
     public static func load(directory: String, weightPrecision: WeightMatrix.Precision = .f32) throws -> T5Model {
         let config = try T5Config.load(path: (directory as NSString).appendingPathComponent("config.json"))
         let weightsPath = (directory as NSString).appendingPathComponent("model.safetensors")
-        let file: SafeTensorsFile
-        do {
-            file = try SafeTensorsFile(path: weightsPath)
-        } catch let error as SafeTensorsError {
-            throw T5Error(file: error.file, error.problem)
-        }
+        let file = try SafeTensorsFile(path: weightsPath)
         let weights = try T5Weights.bind(file: file, config: config, precision: weightPrecision)
         return T5Model(config: config, weights: weights, directory: directory)
     }
@@ -33,7 +29,7 @@ public final class T5Model: @unchecked Sendable {
     func checkTokens(_ sequences: [[Int32]], what: String) throws {
         for (row, ids) in sequences.enumerated() {
             if let bad = ids.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
-                throw T5Error(file: what, "row \(row) has token id \(bad) outside the vocabulary of \(config.vocabSize)")
+                throw PipelineError.badInput("row \(row) has token id \(bad) outside the vocabulary of \(config.vocabSize)", path: what)
             }
         }
     }

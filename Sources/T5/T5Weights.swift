@@ -1,4 +1,5 @@
 // The model's tensors bound by their Hugging Face names, shape-checked against the config.
+import Failures
 import Kernels
 import SafeTensors
 
@@ -54,9 +55,9 @@ public struct T5Weights: Sendable {
 
     static func bind(file: SafeTensorsFile, config: T5Config, precision: WeightMatrix.Precision) throws -> T5Weights {
         func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
-            guard let info = file.tensors[name] else { throw T5Error(file: file.file, "missing tensor '\(name)'") }
+            guard let info = file.tensors[name] else { throw PipelineError.badInput("missing tensor '\(name)'", path: file.file) }
             guard info.shape == [rows, cols] else {
-                throw T5Error(file: file.file, "tensor '\(name)' has shape \(info.shape), expected [\(rows), \(cols)]")
+                throw PipelineError.badInput("tensor '\(name)' has shape \(info.shape), expected [\(rows), \(cols)]", path: file.file)
             }
             switch (info.dtype, precision) {
             case (.f32, .f32):
@@ -78,13 +79,13 @@ public struct T5Weights: Sendable {
             case (.f16, _), (.bf16, .f32):
                 return WeightMatrix(rows: rows, cols: cols, values: try file.floats(name)).converted(to: precision)
             default:
-                throw T5Error(file: file.file, "tensor '\(name)' has dtype \(info.dtype.rawValue), expected a float type")
+                throw PipelineError.badInput("tensor '\(name)' has dtype \(info.dtype.rawValue), expected a float type", path: file.file)
             }
         }
         func vector(_ name: String, count: Int) throws -> [Float] {
-            guard let info = file.tensors[name] else { throw T5Error(file: file.file, "missing tensor '\(name)'") }
+            guard let info = file.tensors[name] else { throw PipelineError.badInput("missing tensor '\(name)'", path: file.file) }
             guard info.shape == [count], info.dtype.isFloatingPoint else {
-                throw T5Error(file: file.file, "tensor '\(name)' is \(info.dtype.rawValue)\(info.shape), expected a float vector [\(count)]")
+                throw PipelineError.badInput("tensor '\(name)' is \(info.dtype.rawValue)\(info.shape), expected a float vector [\(count)]", path: file.file)
             }
             return try file.floats(name)
         }
@@ -97,9 +98,9 @@ public struct T5Weights: Sendable {
             if hasBias {
                 // small: kept in fp32 whatever the weight precision
                 let name = prefix + ".relative_attention_bias.weight"
-                guard let info = file.tensors[name] else { throw T5Error(file: file.file, "missing tensor '\(name)'") }
+                guard let info = file.tensors[name] else { throw PipelineError.badInput("missing tensor '\(name)'", path: file.file) }
                 guard info.shape == [config.relativeAttentionNumBuckets, config.numHeads], info.dtype.isFloatingPoint else {
-                    throw T5Error(file: file.file, "tensor '\(name)' is \(info.dtype.rawValue)\(info.shape), expected [\(config.relativeAttentionNumBuckets), \(config.numHeads)]")
+                    throw PipelineError.badInput("tensor '\(name)' is \(info.dtype.rawValue)\(info.shape), expected [\(config.relativeAttentionNumBuckets), \(config.numHeads)]", path: file.file)
                 }
                 bias = try file.floats(name)
             } else {

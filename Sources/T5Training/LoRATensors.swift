@@ -1,5 +1,6 @@
 // LoRA tensors under PEFT's adapter_model.safetensors key names
 // ("base_model.model.<module path>.lora_A.weight" [r, in], ".lora_B.weight" [out, r]).
+import Failures
 import SafeTensors
 
 extension T5TrainingModel {
@@ -24,9 +25,9 @@ extension T5TrainingModel {
     public func setLoRA(_ values: [String: [Float]], source: String) throws {
         for layer in loraLayers {
             for p in [layer.lora!.a, layer.lora!.b] {
-                guard let v = values[p.name] else { throw TrainingError(file: source, "missing LoRA tensor '\(p.name)'") }
+                guard let v = values[p.name] else { throw PipelineError.badInput("missing LoRA tensor '\(p.name)'", path: source) }
                 guard v.count == p.count else {
-                    throw TrainingError(file: source, "LoRA tensor '\(p.name)' has \(v.count) values, expected \(p.shape)")
+                    throw PipelineError.badInput("LoRA tensor '\(p.name)' has \(v.count) values, expected \(p.shape)", path: source)
                 }
                 v.withUnsafeBufferPointer { p.value.update(from: $0.baseAddress!, count: p.count) }
             }

@@ -2,6 +2,7 @@
 // the activations the backward needs, the backward writes gradients of the trainable Parameters only.
 // LoRA mode and full fine-tuning run the same code; a frozen weight simply has no gradient buffer, so its
 // weight-gradient GEMM never runs and input gradients stop where nothing upstream is trainable.
+import Failures
 import Foundation
 import Kernels
 import SafeTensors
@@ -33,17 +34,17 @@ public final class T5TrainingModel: @unchecked Sendable {
         if case .lora(let settings) = mode {
             let ranks = [settings.rank] + settings.rankPattern.values
             guard ranks.allSatisfy({ $0 > 0 && $0 <= 4096 }), settings.dropout >= 0, settings.dropout < 1 else {
-                throw TrainingError(file: file.file, "LoRA rank must be in 1...4096 and dropout in [0, 1)")
+                throw PipelineError.usage("LoRA rank must be in 1...4096 and dropout in [0, 1)", path: file.file)
             }
         }
-        guard dropoutRate >= 0, dropoutRate < 1 else { throw TrainingError(file: file.file, "dropout rate must be in [0, 1)") }
+        guard dropoutRate >= 0, dropoutRate < 1 else { throw PipelineError.usage("dropout rate must be in [0, 1)", path: file.file) }
         self.config = config
         self.mode = mode
         weights = try TrainingWeights(config: config, file: file, trainAll: mode == .full)
         if case .lora(let settings) = mode {
             loraLayers = weights.attachLoRA(settings)
             guard !loraLayers.isEmpty else {
-                throw TrainingError(file: file.file, "LoRA target modules \(settings.targetModules) match no linear layer")
+                throw PipelineError.usage("LoRA target modules \(settings.targetModules) match no linear layer", path: file.file)
             }
         } else {
             loraLayers = []
@@ -126,7 +127,7 @@ public final class T5TrainingModel: @unchecked Sendable {
         guard batch.inputIds.allSatisfy({ $0 >= 0 && $0 < vocab }),
               batch.decoderInputIds.allSatisfy({ $0 >= 0 && $0 < vocab }),
               batch.labels.allSatisfy({ $0 == TrainingBatch.ignoreIndex || ($0 >= 0 && $0 < vocab) }) else {
-            throw TrainingError(file: "batch", "token id outside the model's vocabulary of \(config.vocabSize)")
+            throw PipelineError.badInput("token id outside the model's vocabulary of \(config.vocabSize)", path: "batch")
         }
     }
 

@@ -2,6 +2,7 @@
 // (−100 marks labels the loss ignores), and decoder inputs = each sequence's labels shifted right after
 // decoder_start (−100 → pad). Nothing is computed for padding: per-token work runs on the concatenated
 // rows and attention runs per sequence at its own lengths (docs/ARCHITECTURE.md, "Unpadded batches").
+import Failures
 
 public struct TrainingBatch: Sendable, Equatable {
     /// Source tokens of every sequence, concatenated [Σ source lengths].
@@ -21,10 +22,10 @@ public struct TrainingBatch: Sendable, Equatable {
     public init(sources: [[Int32]], targets: [[Int32]], vocabSize: Int, padTokenId: Int32 = 0,
                 decoderStartTokenId: Int32 = 0, label: String = "batch") throws {
         guard !sources.isEmpty, sources.count == targets.count else {
-            throw TrainingError(file: label, "needs as many targets as sources (\(sources.count) vs \(targets.count)), at least one")
+            throw PipelineError.badInput("needs as many targets as sources (\(sources.count) vs \(targets.count)), at least one", path: label)
         }
         if let b = sources.indices.first(where: { sources[$0].isEmpty || targets[$0].isEmpty }) {
-            throw TrainingError(file: label, "row \(b) has an empty source or target")
+            throw PipelineError.badInput("row \(b) has an empty source or target", path: label)
         }
         try self.init(sources: sources, labels: targets, vocabSize: vocabSize, padTokenId: padTokenId,
                       decoderStartTokenId: decoderStartTokenId, label: label)
@@ -37,7 +38,7 @@ public struct TrainingBatch: Sendable, Equatable {
                 padTokenId: Int32 = 0, decoderStartTokenId: Int32 = 0, label: String = "batch") throws {
         guard batchSize > 0, inputIds.count % batchSize == 0, labels.count % batchSize == 0,
               attentionMask.count == inputIds.count, !inputIds.isEmpty, !labels.isEmpty else {
-            throw TrainingError(file: label, "input ids, mask and labels do not form a batch of \(batchSize) rows")
+            throw PipelineError.badInput("input ids, mask and labels do not form a batch of \(batchSize) rows", path: label)
         }
         let s = inputIds.count / batchSize, t = labels.count / batchSize
         var sources: [[Int32]] = [], targets: [[Int32]] = []
@@ -45,7 +46,7 @@ public struct TrainingBatch: Sendable, Equatable {
             let mask = attentionMask[(b * s)..<((b + 1) * s)]
             let valid = mask.prefix { $0 == 1 }.count
             guard valid > 0, mask.dropFirst(valid).allSatisfy({ $0 == 0 }) else {
-                throw TrainingError(file: label, "attention mask row \(b) is not right-padded (ones then zeros)")
+                throw PipelineError.badInput("attention mask row \(b) is not right-padded (ones then zeros)", path: label)
             }
             sources.append(Array(inputIds[(b * s)..<(b * s + valid)]))
             let row = labels[(b * t)..<((b + 1) * t)]
@@ -60,13 +61,13 @@ public struct TrainingBatch: Sendable, Equatable {
                  label: String) throws {
         let vocab = Int32(clamping: vocabSize)
         guard (0..<vocab).contains(padTokenId), (0..<vocab).contains(decoderStartTokenId) else {
-            throw TrainingError(file: label, "pad or decoder-start id outside the vocabulary of \(vocabSize)")
+            throw PipelineError.badInput("pad or decoder-start id outside the vocabulary of \(vocabSize)", path: label)
         }
         if let bad = sources.joined().first(where: { !(0..<vocab).contains($0) }) {
-            throw TrainingError(file: label, "source id \(bad) outside the vocabulary of \(vocabSize)")
+            throw PipelineError.badInput("source id \(bad) outside the vocabulary of \(vocabSize)", path: label)
         }
         if let bad = rows.joined().first(where: { $0 != TrainingBatch.ignoreIndex && !(0..<vocab).contains($0) }) {
-            throw TrainingError(file: label, "label id \(bad) outside the vocabulary of \(vocabSize) (and not -100)")
+            throw PipelineError.badInput("label id \(bad) outside the vocabulary of \(vocabSize) (and not -100)", path: label)
         }
         inputIds = Array(sources.joined())
         sourceOffsets = sources.reduce(into: [0]) { $0.append($0.last! + $1.count) }

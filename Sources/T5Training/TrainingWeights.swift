@@ -1,5 +1,6 @@
 // The model's tensors as Parameters bound by their Hugging Face names, with LoRA adapters attached
 // to the linears that the LoRA targets match.
+import Failures
 import SafeTensors
 import T5
 
@@ -54,9 +55,9 @@ public final class TrainingWeights: @unchecked Sendable {
         self.config = config
         self.file = file
         func tensor(_ name: String, _ shape: [Int]) throws -> Parameter {
-            guard let info = file.tensors[name] else { throw TrainingError(file: file.file, "missing tensor '\(name)'") }
+            guard let info = file.tensors[name] else { throw PipelineError.badInput("missing tensor '\(name)'", path: file.file) }
             guard info.shape == shape, info.dtype.isFloatingPoint else {
-                throw TrainingError(file: file.file, "tensor '\(name)' is \(info.dtype.rawValue)\(info.shape), expected a float tensor \(shape)")
+                throw PipelineError.badInput("tensor '\(name)' is \(info.dtype.rawValue)\(info.shape), expected a float tensor \(shape)", path: file.file)
             }
             if !trainAll, info.dtype == .f32, let view = try file.float32View(name) {
                 return Parameter(name: name, shape: shape, value: UnsafeMutablePointer(mutating: view.baseAddress!),

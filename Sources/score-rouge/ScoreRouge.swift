@@ -1,4 +1,5 @@
 import ArgumentParser
+import Failures
 import Foundation
 import Pipeline
 import Experiments
@@ -40,10 +41,10 @@ struct ReportOptions: ParsableArguments {
 }
 
 /// Runs `body`, turning a library error into its one-line message on stderr and exit code.
-func reportingErrors(_ body: () throws(RougeError) -> Void) throws {
+func reportingErrors(_ body: () throws(PipelineError) -> Void) throws {
     do { try body() } catch {
         printError(error.description)
-        throw ExitCode(error.exitCode)
+        throw ExitCode(error.status.rawValue)
     }
 }
 
@@ -76,7 +77,7 @@ struct ScoreFile: ParsableCommand {
     @OptionGroup var options: ReportOptions
 
     func run() throws {
-        try reportingErrors { () throws(RougeError) in
+        try reportingErrors { () throws(PipelineError) in
             let name = URL(fileURLWithPath: predictions).deletingPathExtension().lastPathComponent
             let report = try RougeEvaluation.evaluate(
                 systems: [SystemInput(name: name, predictions: URL(fileURLWithPath: predictions))],
@@ -136,7 +137,7 @@ struct Compare: ParsableCommand {
             }
             recorded[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
         }
-        try reportingErrors { () throws(RougeError) in
+        try reportingErrors { () throws(PipelineError) in
             let report: RougeReport
             if let outDir {
                 report = try RougeEvaluation.compareBaseAndLoRA(
@@ -204,7 +205,7 @@ struct Diff: ParsableCommand {
     var isSweep: Bool { sweep || revisions.count > 2 || sortBy != nil || workingTree || keys || format == .csv }
 
     func run() throws {
-        try reportingErrors { () throws(RougeError) in
+        try reportingErrors { () throws(PipelineError) in
             let files = DiffFiles(config: config, metricsDirectory: metrics)
             let directory = URL(fileURLWithPath: repository)
             if isSweep {

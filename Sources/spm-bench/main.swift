@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Failures
 import Foundation
 import SentencePiece
 
@@ -25,7 +26,7 @@ struct SPMBench: ParsableCommand {
     func run() throws {
         let processor = try SentencePieceProcessor(path: model)
         guard let data = FileManager.default.contents(atPath: input) else {
-            throw SentencePieceError(.unreadableFile, "cannot read the input file", path: input)
+            throw PipelineError(.missingInput, "cannot read the input file", path: input)
         }
         // Split on the byte 0x0A: String.split would keep "\r\n" together as one Character.
         var lines = [UInt8](data).split(separator: 0x0A, omittingEmptySubsequences: false)

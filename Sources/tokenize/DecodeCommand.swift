@@ -1,4 +1,5 @@
 import ArgumentParser
+import Failures
 import SentencePiece
 
 struct DecodeCommand: ParsableCommand {
@@ -9,10 +10,6 @@ struct DecodeCommand: ParsableCommand {
     @Option(help: "The SentencePiece model (e.g. spiece.model).")
     var model: String
 
-    struct BadLine: Error, CustomStringConvertible {
-        var description: String
-    }
-
     func run() throws {
         let processor = try loadModel(model)
         var output = OutputBuffer()
@@ -20,14 +17,14 @@ struct DecodeCommand: ParsableCommand {
             var ids: [Int32] = []
             for field in line.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
                 guard let id = Int32(String(decoding: field, as: UTF8.self)) else {
-                    throw fail(BadLine(description: "stdin line \(number + 1): '\(String(decoding: field.prefix(40), as: UTF8.self))' is not an id"))
+                    throw fail(PipelineError.badInput("stdin line \(number + 1): '\(String(decoding: field.prefix(40), as: UTF8.self))' is not an id"))
                 }
                 ids.append(id)
             }
             do {
                 output.append(try processor.decode(ids).utf8)
             } catch {
-                throw fail(BadLine(description: "stdin line \(number + 1): \(error)"))
+                throw fail(PipelineError.badInput("stdin line \(number + 1): \(PipelineError(classifying: error).message)"))
             }
             output.append([0x0A])
         }

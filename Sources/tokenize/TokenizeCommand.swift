@@ -1,4 +1,6 @@
 import ArgumentParser
+import Failures
+import Pipeline
 import Foundation
 import SentencePiece
 
@@ -17,9 +19,9 @@ struct TokenizeCommand: ParsableCommand {
 
 /// Prints one line on stderr and exits with the code that fits the failure.
 func fail(_ error: Error) -> ExitCode {
-    FileHandle.standardError.write(Data("tokenize: \(error)\n".utf8))
-    if let error = error as? SentencePieceError, error.kind == .unreadableFile { return ExitCode(66) }
-    return ExitCode(65)
+    let error = PipelineError(classifying: error)
+    printError(error.description)
+    return ExitCode(error.status.rawValue)
 }
 
 func loadModel(_ path: String) throws -> SentencePieceProcessor {

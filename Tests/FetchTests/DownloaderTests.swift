@@ -1,3 +1,4 @@
+import Failures
 import FlyingFox
 import Foundation
 import Pipeline

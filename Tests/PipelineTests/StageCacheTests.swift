@@ -1,3 +1,4 @@
+import Failures
 import JSON
 import XCTest
 @testable import Pipeline

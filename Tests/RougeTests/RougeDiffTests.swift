@@ -113,7 +113,7 @@ final class RougeDiffTests: XCTestCase {
             _ = try RougeDiff.between(commits[0], commits[1], in: repo)
             XCTFail("expected an error")
         } catch {
-            XCTAssertEqual(error.kind, .missingInput)
+            XCTAssertEqual(error.status, .missingInput)
             XCTAssertTrue(error.description.contains(String(commits[0].prefix(12))), error.description)
             XCTAssertTrue(error.description.contains("has no metrics/rouge.json"), error.description)
         }
@@ -124,7 +124,7 @@ final class RougeDiffTests: XCTestCase {
             _ = try RougeDiff.between("no-such-branch", nil, in: repo)
             XCTFail("expected an error")
         } catch {
-            XCTAssertEqual(error.kind, .usage)
+            XCTAssertEqual(error.status, .usage)
             XCTAssertTrue(error.description.contains("unknown revision \"no-such-branch\""), error.description)
         }
     }
@@ -135,7 +135,7 @@ final class RougeDiffTests: XCTestCase {
             _ = try RougeDiff.between(nil, nil, in: repo)
             XCTFail("expected an error")
         } catch {
-            XCTAssertEqual(error.kind, .badInput)
+            XCTAssertEqual(error.status, .badInput)
             XCTAssertTrue(error.description.contains("metrics/rouge.json at working tree"), error.description)
         }
     }
@@ -171,7 +171,7 @@ final class RougeDiffTests: XCTestCase {
             _ = try RougeDiff.snapshot(of: repository, at: nil, files: files)
             XCTFail("expected an error")
         } catch {
-            XCTAssertEqual(error.kind, .badInput)
+            XCTAssertEqual(error.status, .badInput)
             XCTAssertTrue(error.description.contains("'base:' chain is too deep"), error.description)
         }
     }

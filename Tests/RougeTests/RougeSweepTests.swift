@@ -104,7 +104,7 @@ final class RougeSweepTests: XCTestCase {
             _ = try t.sorted(by: "rouge1")
             XCTFail("expected an error")
         } catch {
-            XCTAssertEqual(error.kind, .usage)
+            XCTAssertEqual(error.status, .usage)
             XCTAssertTrue(error.description.hasPrefix("--sort-by: no column \"rouge1\"; the columns are \"revision\", \"base rouge1\", "),
                           error.description)
             XCTAssertTrue(error.description.hasSuffix("\"train.lr\", \"stages.train-lora.params.train.lr\""), error.description)

@@ -1,4 +1,5 @@
 import XCTest
+import Failures
 @testable import SafeTensors
 
 /// Corrupt or hostile files must give one error line, never a crash or a huge allocation.
@@ -69,7 +70,8 @@ final class SafeTensorsHostileHeaderTests: XCTestCase {
     func testMissingFileIsOneLine() {
         XCTAssertThrowsError(try SafeTensorsFile(path: "/nonexistent/model.safetensors")) { error in
             XCTAssertEqual(String(describing: error).components(separatedBy: "\n").count, 1)
-            XCTAssertTrue(String(describing: error).hasPrefix("/nonexistent/model.safetensors: cannot open"))
+            XCTAssertEqual(String(describing: error), "/nonexistent/model.safetensors: no such file")
+            XCTAssertEqual((error as? PipelineError)?.status, .missingInput)
         }
     }
 }

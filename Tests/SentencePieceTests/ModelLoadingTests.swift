@@ -1,12 +1,13 @@
+import Failures
 import XCTest
 @testable import SentencePiece
 
 /// Corrupt, truncated and unsupported model files give one-line errors, never a crash.
 final class ModelLoadingTests: XCTestCase {
-    func testMissingFileIsAnUnreadableFileErrorNamingThePath() {
+    func testMissingFileIsAMissingInputErrorNamingThePath() {
         XCTAssertThrowsError(try SentencePieceProcessor(path: "/nonexistent/spiece.model")) { error in
-            let e = error as? SentencePieceError
-            XCTAssertEqual(e?.kind, .unreadableFile)
+            let e = error as? PipelineError
+            XCTAssertEqual(e?.status, .missingInput)
             XCTAssertTrue("\(error)".hasPrefix("/nonexistent/spiece.model: "), "\(error)")
             XCTAssertFalse("\(error)".contains("\n"))
         }
@@ -20,7 +21,7 @@ final class ModelLoadingTests: XCTestCase {
         for cut in cuts {
             do {
                 _ = try SentencePieceProcessor(serialized: Array(bytes[..<cut]), path: "identity.model")
-            } catch let error as SentencePieceError {
+            } catch let error as PipelineError {
                 failures += 1
                 XCTAssertTrue(error.description.hasPrefix("identity.model: "))
                 XCTAssertFalse(error.description.contains("\n"))
@@ -44,7 +45,7 @@ final class ModelLoadingTests: XCTestCase {
             do {
                 let sp = try SentencePieceProcessor(serialized: bytes)
                 _ = sp.encode("Hello world, ﬁne 😀 ｗｏｒｌｄ")
-            } catch is SentencePieceError {
+            } catch is PipelineError {
                 errors += 1
             }
         }
@@ -55,7 +56,7 @@ final class ModelLoadingTests: XCTestCase {
         // Field 1 (pieces), length 2^62: far past the end of the buffer.
         let bytes: [UInt8] = [0x0A, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40]
         XCTAssertThrowsError(try SentencePieceProcessor(serialized: bytes, path: "x.model")) { error in
-            XCTAssertEqual((error as? SentencePieceError)?.kind, .malformedModel)
+            XCTAssertEqual((error as? PipelineError)?.status, .badInput)
             XCTAssertTrue("\(error)".contains("past the end"), "\(error)")
         }
     }
@@ -64,7 +65,7 @@ final class ModelLoadingTests: XCTestCase {
         var model = try ModelProto(serialized: Fixtures.bytes("identity.model"))
         model.trainerSpec.modelType = .bpe
         XCTAssertThrowsError(try SentencePieceProcessor(model: model)) { error in
-            XCTAssertEqual((error as? SentencePieceError)?.kind, .unsupportedModel)
+            XCTAssertEqual((error as? PipelineError)?.status, .badInput)
         }
         model.trainerSpec.modelType = .unigram
         model.pieces.removeAll { $0.type == .unknown }
@@ -76,7 +77,7 @@ final class ModelLoadingTests: XCTestCase {
         var model = try ModelProto(serialized: Fixtures.bytes("t5.model"))
         model.normalizerSpec.precompiledCharsmap = [0xFF, 0xFF, 0xFF, 0x7F, 1, 2, 3]
         XCTAssertThrowsError(try SentencePieceProcessor(model: model)) { error in
-            XCTAssertEqual((error as? SentencePieceError)?.kind, .malformedModel)
+            XCTAssertEqual((error as? PipelineError)?.status, .badInput)
         }
     }
 

@@ -1,5 +1,6 @@
 import Corpus
 import DemoAssets
+import Failures
 import Foundation
 import Pipeline
 import XCTest

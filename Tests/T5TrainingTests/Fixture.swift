@@ -1,4 +1,5 @@
 // Loading the committed golden fixtures (Tests/Fixtures/T5Training, see its README).
+import Failures
 import Foundation
 import SafeTensors
 import T5
@@ -36,7 +37,7 @@ enum Fixture {
         for name in tensors.names where name.hasPrefix("init.") {
             initial[String(name.dropFirst(5))] = try floats(name)
         }
-        guard initial.count == lora["n_tensors"] as? Int else { throw TrainingError(file: directory, "init tensor count") }
+        guard initial.count == lora["n_tensors"] as? Int else { throw PipelineError.badInput("init tensor count", path: directory) }
         try model.setLoRA(initial, source: directory)
         return model
     }
