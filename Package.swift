@@ -32,7 +32,7 @@ let package = Package(
         // The project's one error type and its exit statuses (a leaf: every library throws it).
         .target(name: "Failures"),
         // One JSON value type: canonical, pretty and PEFT-style printing, a bounded parser.
-        .target(name: "JSON"),
+        .target(name: "JSON", dependencies: ["Failures"]),
 
         // The stage contract: parameters, keys, store, manifests, lock, errors.
         .target(name: "Pipeline", dependencies: ["Failures", 
@@ -47,14 +47,14 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["COpenBLAS", "CPUHints"], swiftSettings: fastMath),
         .target(name: "SentencePiece", dependencies: ["Failures"], swiftSettings: fastMath),
         .target(name: "LoRA", dependencies: ["Failures", "JSON", "Kernels"], swiftSettings: fastMath),
-        .target(name: "T5", dependencies: ["Failures", "Kernels", "SafeTensors", "CPUHints", "LoRA"], swiftSettings: fastMath),
+        .target(name: "T5", dependencies: ["Failures", "JSON", "Kernels", "SafeTensors", "CPUHints", "LoRA"], swiftSettings: fastMath),
         .target(name: "T5Training", dependencies: ["Failures", "T5", "LoRA", "Kernels", "SafeTensors"], swiftSettings: fastMath),
-        .target(name: "Rouge", dependencies: ["Failures"], swiftSettings: fastMath),
+        .target(name: "Rouge", dependencies: ["Failures", "JSON"], swiftSettings: fastMath),
         // The experiment side: git revisions, the config (with base:), lock and metrics at a revision, ROUGE diffs
         // and sweep tables across revisions; used by score-rouge diff and pipeline-report --compare.
         .target(name: "Experiments", dependencies: ["Failures", "Rouge", .product(name: "Yams", package: "Yams")]),
         .target(name: "Fetch", dependencies: ["Failures", "Pipeline"]),
-        .target(name: "Corpus", dependencies: ["Failures", "Pipeline", "CArchive"]),
+        .target(name: "Corpus", dependencies: ["Failures", "JSON", "Pipeline", "CArchive"]),
         .target(name: "DemoAssets", dependencies: ["JSON", "Corpus", "SafeTensors", "Pipeline"]),
         .target(name: "Dataset", dependencies: ["Failures", "JSON", "SafeTensors", "Pipeline"]),
         .target(name: "Report", dependencies: ["Failures", "JSON", "Pipeline", "Dataset", "Rouge", "Experiments"]),
@@ -83,6 +83,7 @@ let package = Package(
         // Benchmark of the LoRA library's per-step pieces against PyTorch (scripts/bench/lora_bench.sh), not a product.
         .executableTarget(name: "lora-bench", dependencies: ["LoRA"], swiftSettings: fastMath),
 
+        .testTarget(name: "JSONTests", dependencies: ["Failures", "JSON"]),
         .testTarget(name: "PipelineTests", dependencies: ["Failures", "JSON", "Pipeline"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["Failures", "SafeTensors"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
@@ -92,9 +93,9 @@ let package = Package(
         .testTarget(name: "T5TrainingTests", dependencies: ["Failures", "T5Training", "T5", "LoRA", "SafeTensors", "Kernels"]),
         .testTarget(name: "RougeTests", dependencies: ["Failures", "Rouge", "Experiments"]),
         .testTarget(name: "FetchTests", dependencies: ["Failures", "Fetch", "Pipeline", .product(name: "FlyingFox", package: "FlyingFox")]),
-        .testTarget(name: "CorpusTests", dependencies: ["Failures", "Corpus", "Pipeline"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Failures", "JSON", "Corpus", "Pipeline"]),
         .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets"]),
-        .testTarget(name: "DatasetTests", dependencies: ["Dataset"]),
+        .testTarget(name: "DatasetTests", dependencies: ["Dataset", "JSON"]),
         .testTarget(name: "StagesTests", dependencies: ["Failures", "Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "T5", "T5Training", "LoRA", "Pipeline", "JSON"]),
     ]
 )

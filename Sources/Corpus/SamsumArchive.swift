@@ -1,5 +1,6 @@
 import Failures
 import Foundation
+import JSON
 import Pipeline
 
 /// The SAMSum `corpus.7z`: reading its splits in memory, and writing archives of
@@ -72,23 +73,16 @@ public enum SamsumArchive {
                               path: String) throws -> ([DialogueRecord], [InvalidRecord]) {
         var records: [DialogueRecord] = []
         var invalid: [InvalidRecord] = []
-        let failure = bytes.withUnsafeBufferPointer { buffer -> PipelineError? in
-            do throws(CorpusJSONParser.Malformed) {
-                try CorpusJSONParser.parseArray(buffer) { index, result in
-                    switch result {
-                    case .success(let record): records.append(record)
-                    case .failure(let problem):
-                        invalid.append(InvalidRecord(source: entry, index: index, reason: problem.reason))
-                    }
+        do {
+            try JSONValue.forEachElement(ofArrayIn: Data(bytes)) { index, value, irregularities in
+                switch DialogueRecord.validated(value, irregularities: irregularities) {
+                case .success(let record): records.append(record)
+                case .failure(let problem): invalid.append(InvalidRecord(source: entry, index: index, reason: problem.reason))
                 }
-                return nil
-            } catch {
-                let position = CorpusJSONParser.position(of: error.offset, in: buffer)
-                return PipelineError.badInput("\(entry): malformed JSON at \(position) (byte \(error.offset)):"
-                                              + " \(error.reason)", path: path)
             }
+        } catch let error as PipelineError {
+            throw PipelineError(error.status, "\(entry): \(error.message)", path: path)
         }
-        if let failure { throw failure }
         return (records, invalid)
     }
 
@@ -99,11 +93,11 @@ public enum SamsumArchive {
         for (i, record) in records.enumerated() {
             out.append(contentsOf: (i == 0 ? "\n" : ",\n").utf8)
             out.append(contentsOf: #"{"id": "#.utf8)
-            JSONStringEncoding.append(record.id, to: &out)
+            JSONValue.appendString(record.id, to: &out)
             out.append(contentsOf: #", "summary": "#.utf8)
-            JSONStringEncoding.append(record.summary, to: &out)
+            JSONValue.appendString(record.summary, to: &out)
             out.append(contentsOf: #", "dialogue": "#.utf8)
-            JSONStringEncoding.append(record.dialogue, to: &out)
+            JSONValue.appendString(record.dialogue, to: &out)
             out.append(UInt8(ascii: "}"))
         }
         out.append(contentsOf: "\n]\n".utf8)

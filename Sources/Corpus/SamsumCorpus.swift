@@ -23,7 +23,7 @@ public struct SamsumCorpus: Sendable, Equatable {
         var urls: [SamsumSplit: URL] = [:]
         for split in SamsumSplit.allCases {
             let url = directory.appendingPathComponent(split.jsonlFileName)
-            try JSONLines.write(self[split], to: url)
+            try CorpusJSONLines.write(self[split], to: url)
             urls[split] = url
         }
         return urls

@@ -1,5 +1,6 @@
 import Failures
 import Foundation
+import JSON
 import Pipeline
 import SafeTensors
 
@@ -34,8 +35,7 @@ public struct TokenFile: Equatable, Sendable {
     public func serialized() throws -> [UInt8] {
         var meta = metadata
         meta["format"] = TokenFile.format
-        let idsJSON = try JSONSerialization.data(withJSONObject: ids, options: [.withoutEscapingSlashes])
-        meta["ids"] = String(decoding: idsJSON, as: UTF8.self)
+        meta["ids"] = JSONValue.array(ids.map { .string($0) }).canonical
         var w = SafeTensorsWriter(metadata: meta)
         let (src, srcOff) = TokenFile.flatten(sources)
         let (lab, labOff) = TokenFile.flatten(labels)
@@ -59,8 +59,8 @@ public struct TokenFile: Equatable, Sendable {
         guard f.metadata["format"] == format else {
             throw bad("not a token file of this pipeline (format \(f.metadata["format"] ?? "missing"), expected \(format))")
         }
-        guard let idsText = f.metadata["ids"],
-              let ids = try? JSONSerialization.jsonObject(with: Data(idsText.utf8)) as? [String] else {
+        guard let idsText = f.metadata["ids"], let list = (try? JSONValue.parse(Data(idsText.utf8)))?.arrayValue,
+              case let ids = list.compactMap(\.stringValue), ids.count == list.count else {
             throw bad("metadata 'ids' is not a JSON list of strings")
         }
         for name in ["source_ids", "source_offsets", "label_ids", "label_offsets", "example_index"] where f.tensors[name] == nil {

@@ -82,7 +82,7 @@ public struct AdapterConfig: Equatable, Sendable {
         func bad(_ m: String) -> PipelineError { .badInput(m, path: path) }
         guard data.count <= Self.maxFileSize else { throw bad("adapter config larger than \(Self.maxFileSize) bytes") }
         let root: JSONValue
-        do { root = try JSONValue(parsing: data) } catch { throw bad("\(error)") }
+        do { root = try JSONValue.parse(data) } catch let error as PipelineError { throw bad(error.message) }
         guard case .object(var fields) = root else { throw bad("adapter config is not a JSON object") }
 
         func take(_ key: String) -> JSONValue? { fields.removeValue(forKey: key) }

@@ -98,7 +98,7 @@ public enum RunReport {
 
     static func predictions(_ url: URL) throws -> [String: String] {
         var out: [String: String] = [:]
-        for row in try JSONLines.readObjects(path: url.path, required: ["id", "prediction"]) { out[row["id"]!] = row["prediction"]! }
+        for row in try JSONLines.readStringFields(contentsOf: url, required: ["id", "prediction"]) { out[row["id"]!] = row["prediction"]! }
         return out
     }
 

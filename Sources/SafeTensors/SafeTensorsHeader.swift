@@ -1,6 +1,7 @@
 // Parses and validates the JSON header of a safetensors file before any tensor byte is trusted.
 import Failures
 import Foundation
+import JSON
 
 struct SafeTensorsHeader {
     var tensors: [String: TensorInfo]
@@ -12,31 +13,29 @@ struct SafeTensorsHeader {
     /// `header` is the JSON text; `dataSize` the number of bytes after it.
     static func parse(_ header: UnsafeRawBufferPointer, dataSize: Int, file: String) throws -> SafeTensorsHeader {
         func fail(_ problem: String) -> PipelineError { PipelineError.badInput(problem, path: file) }
-        let json: Any
-        do {
-            json = try JSONSerialization.jsonObject(with: Data(header), options: [])
-        } catch {
-            throw fail("header is not well-formed JSON")
+        let json: JSONValue
+        do { json = try JSONValue.parse(Data(header)) } catch let error as PipelineError {
+            throw fail("header is not well-formed JSON (\(error.message))")
         }
-        guard let root = json as? [String: Any] else { throw fail("header is not a JSON object") }
+        guard case .object(let root) = json else { throw fail("header is not a JSON object") }
 
         var metadata: [String: String] = [:]
         var tensors: [String: TensorInfo] = [:]
         for (name, value) in root {
             if name == "__metadata__" {
-                guard let map = value as? [String: Any] else { throw fail("__metadata__ is not an object") }
+                guard case .object(let map) = value else { throw fail("__metadata__ is not an object") }
                 for (key, item) in map {
-                    guard let text = item as? String else { throw fail("__metadata__[\(key)] is not a string") }
+                    guard case .string(let text) = item else { throw fail("__metadata__[\(key)] is not a string") }
                     metadata[key] = text
                 }
                 continue
             }
-            guard let entry = value as? [String: Any] else { throw fail("tensor '\(name)' entry is not an object") }
-            guard let dtypeName = entry["dtype"] as? String else { throw fail("tensor '\(name)' has no dtype") }
+            guard case .object(let entry) = value else { throw fail("tensor '\(name)' entry is not an object") }
+            guard case .string(let dtypeName)? = entry["dtype"] else { throw fail("tensor '\(name)' has no dtype") }
             guard let dtype = DType(rawValue: dtypeName) else {
                 throw fail("tensor '\(name)' has unsupported dtype \(dtypeName)")
             }
-            guard let shapeValues = entry["shape"] as? [Any] else { throw fail("tensor '\(name)' has no shape") }
+            guard case .array(let shapeValues)? = entry["shape"] else { throw fail("tensor '\(name)' has no shape") }
             var shape: [Int] = []
             var count = 1
             for item in shapeValues {
@@ -46,7 +45,7 @@ struct SafeTensorsHeader {
                 shape.append(dim)
                 count = product
             }
-            guard let offsets = entry["data_offsets"] as? [Any], offsets.count == 2,
+            guard case .array(let offsets)? = entry["data_offsets"], offsets.count == 2,
                   let begin = exactInt(offsets[0]), let end = exactInt(offsets[1]) else {
                 throw fail("tensor '\(name)' has no valid data_offsets")
             }
@@ -67,12 +66,12 @@ struct SafeTensorsHeader {
         return SafeTensorsHeader(tensors: tensors, metadata: metadata)
     }
 
-    /// JSON numbers arrive as NSNumber; accept only exact integers. Booleans are NSNumber too
-    /// (objCType "c"), and `is Bool` is true for 0 and 1 on Linux, so test the type code.
-    private static func exactInt(_ value: Any) -> Int? {
-        guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
-        let double = number.doubleValue
-        guard double.rounded() == double, abs(double) < 9.0e15 else { return nil }
-        return number.intValue
+    /// An exact integer: an int, or a float with an integral value (as Python may write `2.0`), never a boolean.
+    private static func exactInt(_ value: JSONValue) -> Int? {
+        switch value {
+        case .int(let i): return i
+        case .double(let d) where d.rounded() == d && abs(d) < 9.0e15: return Int(d)
+        default: return nil
+        }
     }
 }

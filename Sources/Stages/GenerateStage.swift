@@ -118,7 +118,7 @@ public enum GenerateStage {
         let p = ParameterReader(config)
         let settings = try generationSettings(p)
         Parallel.setThreads(max(1, p.int("runtime.threads")))
-        let rows = try JSONLines.readObjects(path: input, required: ["id", "dialogue"], unique: "id")
+        let rows = try JSONLines.readStringFields(contentsOf: URL(fileURLWithPath: input), required: ["id", "dialogue"], unique: "id")
         guard !rows.isEmpty else { throw PipelineError.badInput("no rows to summarize", path: input) }
         let kept = limit.map { Array(rows.prefix($0)) } ?? rows
         let model = try T5Model.load(directory: modelDir,

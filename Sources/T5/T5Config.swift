@@ -1,6 +1,7 @@
 // The subset of a Hugging Face T5 config.json this engine needs, validated on load.
 import Failures
 import Foundation
+import JSON
 
 public struct T5Config: Sendable, Equatable {
     public enum FeedForward: Sendable, Equatable {
@@ -44,18 +45,15 @@ public struct T5Config: Sendable, Equatable {
 
     /// Reads `config.json`; another architecture or a missing/implausible field is an error.
     public static func load(path: String) throws -> T5Config {
-        // A missing or unreadable file is Foundation's error (the stages map it to exit 66 or 74), not bad content.
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        guard data.count < 1 << 20 else { throw PipelineError.badInput("config larger than 1 MB", path: path) }
-        return try parse(data, file: path)
+        try parse(BoundedFile.read(URL(fileURLWithPath: path), maxBytes: 1 << 20), file: path)
     }
 
     public static func parse(_ data: Data, file: String) throws -> T5Config {
-        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        guard case .object(let json) = try JSONValue.parse(data, path: file) else {
             throw PipelineError.badInput("not a JSON object", path: file)
         }
-        let modelType = json["model_type"] as? String ?? ""
-        let architectures = json["architectures"] as? [String] ?? []
+        let modelType = json["model_type"]?.stringValue ?? ""
+        let architectures = json["architectures"]?.arrayValue?.compactMap(\.stringValue) ?? []
         guard modelType == "t5" || architectures.contains("T5ForConditionalGeneration") else {
             throw PipelineError.badInput("model_type '\(modelType)' is not a T5 encoder-decoder", path: file)
         }
@@ -64,13 +62,13 @@ public struct T5Config: Sendable, Equatable {
                 if let fallback { return fallback }
                 throw PipelineError.badInput("missing '\(key)'", path: file)
             }
-            guard let number = value as? NSNumber, String(cString: number.objCType) != "c",
-                  number.doubleValue.rounded() == number.doubleValue, range.contains(number.intValue) else {
+            guard let number = value.doubleValue, number.rounded() == number, abs(number) < 9.0e15,
+                  range.contains(Int(number)) else {
                 throw PipelineError.badInput("'\(key)' must be an integer in \(range)", path: file)
             }
-            return number.intValue
+            return Int(number)
         }
-        let projection = json["feed_forward_proj"] as? String ?? "relu"
+        let projection = json["feed_forward_proj"]?.stringValue ?? "relu"
         let feedForward: FeedForward
         switch projection {
         case "relu": feedForward = .relu
@@ -78,11 +76,11 @@ public struct T5Config: Sendable, Equatable {
         default: throw PipelineError.badInput("feed_forward_proj '\(projection)' is not supported (relu or gated-gelu)", path: file)
         }
         let numLayers = try integer("num_layers", range: 1...256)
-        let epsilon = (json["layer_norm_epsilon"] as? NSNumber)?.doubleValue ?? 1e-6
+        let epsilon = json["layer_norm_epsilon"]?.doubleValue ?? 1e-6
         guard epsilon > 0, epsilon < 1 else { throw PipelineError.badInput("'layer_norm_epsilon' must be in (0, 1)", path: file) }
         let vocab = try integer("vocab_size", range: 2...10_000_000)
         func token(_ key: String, _ fallback: Int) throws -> Int32 {
-            if json[key] is NSNull { return Int32(fallback) }
+            if json[key] == .null { return Int32(fallback) }
             return Int32(try integer(key, default: fallback, range: 0...(vocab - 1)))
         }
         let config = T5Config(
@@ -97,7 +95,7 @@ public struct T5Config: Sendable, Equatable {
             relativeAttentionMaxDistance: try integer("relative_attention_max_distance", default: 128, range: 2...1_000_000),
             layerNormEpsilon: Float(epsilon),
             feedForward: feedForward,
-            tieWordEmbeddings: json["tie_word_embeddings"] as? Bool ?? true,
+            tieWordEmbeddings: json["tie_word_embeddings"]?.boolValue ?? true,
             padTokenId: try token("pad_token_id", 0),
             eosTokenId: try token("eos_token_id", 1),
             decoderStartTokenId: try token("decoder_start_token_id", 0))

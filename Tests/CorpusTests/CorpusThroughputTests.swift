@@ -38,19 +38,15 @@ final class CorpusThroughputTests: XCTestCase {
             return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
         var parsed: [DialogueRecord] = []
-        let parse = try seconds {
-            try [UInt8](json).withUnsafeBufferPointer { buffer in
-                try CorpusJSONParser.parseArray(buffer) { _, result in parsed.append(try! result.get()) }
-            }
-        }
+        let parse = try seconds { parsed = try decodeCorpusArray(json) }
         var jsonl = Data()
-        let write = seconds { jsonl = JSONLines.encode(parsed) }
+        let write = seconds { jsonl = CorpusJSONLines.encode(parsed) }
         var corpus: SamsumCorpus?
         let whole = try seconds { corpus = try SamsumArchive.read(archiveData: archive, path: "bench.7z") }
 
         XCTAssertEqual(parsed, records)
         XCTAssertEqual(corpus?[.train], records)
-        XCTAssertEqual(try JSONLines.decode(jsonl, path: "bench.jsonl"), records)
+        XCTAssertEqual(try decodeCorpusJSONL(jsonl, path: "bench.jsonl"), records)
         let megabytes = Double(json.count) / 1e6
         print(String(format: "corpus-bench swift records=%d json_mb=%.2f parse_s=%.4f jsonl_s=%.4f"
                      + " archive_read_s=%.4f archive_kb=%d", count, megabytes, parse, write, whole,

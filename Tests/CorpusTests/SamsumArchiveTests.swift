@@ -66,7 +66,7 @@ final class SamsumArchiveTests: XCTestCase {
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let files = try corpus.writeJSONL(to: out)
         XCTAssertEqual(files[.validation]?.lastPathComponent, "validation.jsonl")
-        XCTAssertEqual(try JSONLines.read(contentsOf: files[.train]!), Self.splits[.train])
+        XCTAssertEqual(try decodeCorpusJSONL(Data(contentsOf: files[.train]!), path: "train.jsonl"), Self.splits[.train])
     }
 
     func testDialogueLineBreaksArePreservedExactly() throws {
@@ -78,7 +78,7 @@ final class SamsumArchiveTests: XCTestCase {
 
         XCTAssertEqual(Array(read.dialogue.utf8), Array("A: hi\r\nB: yo\r\n\r\nA: \n bye\r".utf8))
         XCTAssertEqual(Array(read.summary.utf8), [0x78, 0x0D, 0x79])
-        let line = String(decoding: JSONLines.encode([read]), as: UTF8.self)
+        let line = String(decoding: CorpusJSONLines.encode([read]), as: UTF8.self)
         XCTAssertEqual(line, #"{"id":"1","dialogue":"A: hi\r\nB: yo\r\n\r\nA: \n bye\r","summary":"x\ry"}"# + "\n")
     }
 

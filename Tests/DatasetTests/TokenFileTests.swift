@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import XCTest
 @testable import Dataset
 
@@ -61,7 +62,7 @@ final class JSONLinesTests: XCTestCase {
         }
         let invalid = try write(Array(good.utf8) + [0x7B, 0xFF, 0xFE, 0x7D, 0x0A])
         XCTAssertThrowsError(try SummarizationExample.readJSONL(path: invalid)) { e in
-            XCTAssertTrue("\(e)".contains("line 2: invalid UTF-8"), "\(e)")
+            XCTAssertTrue("\(e)".contains("line 2, column 2: malformed JSON: invalid UTF-8"), "\(e)")
         }
     }
 }

@@ -68,10 +68,10 @@ final class RougeEvaluationTests: XCTestCase {
         let refs = try dir.writeRows("refs.jsonl", field: "summary", SampleData.references)
         let cases: [(String, String)] = [
             ("{\"id\": \"1\", \"prediction\": \"x\"}\n{\"id\": \"1\", \"prediction\": \"y\"}\n", "line 2: duplicate id \"1\""),
-            ("{\"id\": \"1\", \"prediction\": \"x\"}\n{not json\n", "line 2: not valid JSON"),
+            ("{\"id\": \"1\", \"prediction\": \"x\"}\n{not json\n", "line 2, column 2: malformed JSON: expected a field name in quotes"),
             ("{\"id\": \"1\"}\n", "line 1: missing field \"prediction\""),
             ("{\"id\": \"1\", \"prediction\": 5}\n", "line 1: field \"prediction\" must be a string"),
-            ("[1, 2]\n", "line 1: expected a JSON object"),
+            ("[1, 2]\n", "line 1: expected a JSON object, not an array"),
             ("\n\n", "no predictions to score"),
         ]
         for (content, message) in cases {

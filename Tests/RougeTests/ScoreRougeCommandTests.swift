@@ -94,7 +94,7 @@ final class ScoreRougeCommandTests: XCTestCase {
         let bad = try dir.write("bad.jsonl", "{\"id\": \"1\", \"prediction\": \"x\"}\n{oops\n")
         let badInput = try run(["--predictions", bad.path, "--references", r.path])
         XCTAssertEqual(badInput.status, 65)
-        XCTAssertEqual(badInput.stderr, "score-rouge: error: \(bad.path): line 2: not valid JSON\n")
+        XCTAssertEqual(badInput.stderr, "score-rouge: error: \(bad.path): line 2, column 2: malformed JSON: expected a field name in quotes\n")
         let missing = try run(["--predictions", dir.url.appendingPathComponent("none.jsonl").path, "--references", r.path])
         XCTAssertEqual(missing.status, 66)
         XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1)

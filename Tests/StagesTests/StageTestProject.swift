@@ -1,5 +1,6 @@
 import Dataset
 import Foundation
+import JSON
 import Pipeline
 
 /// A throwaway project directory with the repository's pipeline.yaml, for running stages

@@ -4,7 +4,7 @@ import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJSON(_ data: UnsafeRawPointer, _ size: Int) -> CInt {
-    if let value = try? JSONValue(parsing: Data(bytes: data, count: size)) {
+    if let value = try? JSONValue.parse(Data(bytes: data, count: size)) {
         _ = value.canonical  // what the pipeline does with a parsed value: print it again
     }
     return 0

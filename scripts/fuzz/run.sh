@@ -10,16 +10,22 @@ cd "$ROOT"
 OUT=.build/fuzz
 EACH="${SECONDS_EACH:-60}"
 
-# harness -> "module name|source globs|seed files" (JSON for parsers that import JSON: its own import is then ignored)
+# harness -> "module name|source globs|seed files" (JSON for parsers that import JSON: its own import is then ignored).
+# Failures, the leaf every library imports, is built once as its own module and linked into each harness.
 declare -A SPEC=(
   [json]="JSON|Sources/JSON/*.swift|Tests/Fixtures/T5/tiny/config.json Tests/Fixtures/LoRA/adapter_config_reference.json Tests/Fixtures/Corpus/records.json"
   [safetensors]="JSON|Sources/SafeTensors/*.swift Sources/JSON/*.swift|Tests/Fixtures/T5/adapter/adapter_model.safetensors Tests/Fixtures/T5/python_written.safetensors"
   [spiece]="SentencePiece|Sources/SentencePiece/*.swift|demo/spiece.model"
-  [corpus]="Corpus|Sources/Corpus/CorpusJSONParser.swift Sources/Corpus/DialogueRecord.swift Sources/Corpus/UTF8Validation.swift|Tests/Fixtures/Corpus/records.json"
-  [adapter_config]="JSON|Sources/LoRA/AdapterConfig.swift Sources/LoRA/LoRAError.swift Sources/LoRA/TargetModules.swift Sources/LoRA/ModulePatterns.swift Sources/LoRA/LoRAInitialization.swift Sources/LoRA/PhiloxGenerator.swift Sources/JSON/*.swift|Tests/Fixtures/LoRA/adapter_config_reference.json Tests/Fixtures/LoRA/adapter_config_rslora.json Tests/Fixtures/T5/adapter/adapter_config.json"
+  [corpus]="JSON|Sources/JSON/*.swift Sources/Corpus/DialogueRecord.swift Sources/Corpus/DialogueRecord+Validation.swift|Tests/Fixtures/Corpus/records.json Tests/Fixtures/Corpus/records.jsonl"
+  [adapter_config]="JSON|Sources/LoRA/AdapterConfig.swift Sources/LoRA/TargetModules.swift Sources/LoRA/ModulePatterns.swift Sources/LoRA/LoRAInitialization.swift Sources/LoRA/PhiloxGenerator.swift Sources/JSON/*.swift|Tests/Fixtures/LoRA/adapter_config_reference.json Tests/Fixtures/LoRA/adapter_config_rslora.json Tests/Fixtures/T5/adapter/adapter_config.json"
 )
 HARNESSES=("$@")
 [[ ${#HARNESSES[@]} -gt 0 ]] || HARNESSES=(json safetensors spiece corpus adapter_config)
+
+MODULES="$OUT/modules"
+mkdir -p "$MODULES"
+swiftc -O -parse-as-library -module-name Failures -emit-module -emit-module-path "$MODULES/Failures.swiftmodule" \
+  -emit-library -static -o "$MODULES/libFailures.a" Sources/Failures/*.swift
 
 status=0
 for h in "${HARNESSES[@]}"; do
@@ -29,6 +35,7 @@ for h in "${HARNESSES[@]}"; do
   mkdir -p "$dir/corpus"
   # shellcheck disable=SC2086
   swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name "$module" $sources "scripts/fuzz/$h.swift" \
+    -I "$MODULES" -L "$MODULES" -lFailures \
     -o "$dir/fuzz-$h" 2> >(grep -v "warning: Cannot export local symbol\|ignoring import\|^import\|^ *|\|^ *[0-9]* *|" >&2)
   # shellcheck disable=SC2086
   cp $seeds "$dir/corpus/" 2>/dev/null || true
