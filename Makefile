@@ -26,7 +26,7 @@ MPIRUN = $(if $(MPI),mpirun $(MPI) ,)
 STAGE_ARGS = --config $(CONFIG) $(foreach s,$(SET),--set $(s)) $(if $(VERIFY),--verify) $(if $(QUIET),--quiet)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build fuzz all demo test bench clean verify report demo-model demo-assets \
+.PHONY: help deps build fuzz all demo test bench clean verify report demo-model demo-assets reference-venv \
         fetch-samsum fetch-model tokenize train-lora generate generate-base generate-lora score-rouge
 
 help:
@@ -38,7 +38,8 @@ help:
 	@echo "make all MPI=\"-np 2\"  train-lora and generate under mpirun (README: several processes or machines)"
 	@echo "make verify       recompute every stage, check byte-identical results (CONFIG=pipeline.demo.yaml for the demo)"
 	@echo "make report       reports/<run>/report.md from the last run (COMPARE=REV overlays that revision's loss curves)"
-	@echo "make bench        benchmarks against the reference implementations (needs ../shared/reference venv)"
+	@echo "make bench        benchmarks against the reference implementations (needs make reference-venv)"
+	@echo "make reference-venv  the pinned Python venv of scripts/reference (fixtures, benchmarks; idempotent)"
 	@echo "make fuzz         fuzz the parsers of untrusted input (libFuzzer + ASan), FUZZ_SECONDS=60 each"
 	@echo "make clean        remove build products and pipeline outputs (data/, reports/)"
 
@@ -106,6 +107,11 @@ test: deps
 
 bench: build
 	bash scripts/bench/run_all.sh
+
+# The reference implementations' venv (PyTorch, transformers, PEFT, sentencepiece, rouge_score; pinned
+# in scripts/reference/requirements.txt) in $REFERENCE_VENV, default ~/.cache/reference-venv.
+reference-venv:
+	bash scripts/reference/setup.sh
 
 # libFuzzer + AddressSanitizer on the parsers of untrusted input, FUZZ_SECONDS each (scripts/fuzz/run.sh).
 FUZZ_SECONDS ?= 60

@@ -80,8 +80,9 @@ let package = Package(
         // Training steps on the reference run's real-length batches against PyTorch + PEFT
         // (scripts/bench/train_bench_samsum.sh), not a product.
         .executableTarget(name: "train-bench", dependencies: ["Stages", "Pipeline", "Dataset", "T5Training", "T5", "LoRA", "SafeTensors"]),
-        // Benchmark of the LoRA library's per-step pieces against PyTorch (scripts/bench/lora_bench.sh), not a product.
-        .executableTarget(name: "lora-bench", dependencies: ["LoRA"], swiftSettings: fastMath),
+        // Benchmark of the per-step pieces outside the model (LoRA's AdamW and clipping, the trainer's dropout)
+        // against PyTorch (scripts/bench/lora_bench.sh), not a product.
+        .executableTarget(name: "lora-bench", dependencies: ["Kernels", "LoRA", "T5Training"], swiftSettings: fastMath),
 
         .testTarget(name: "JSONTests", dependencies: ["Failures", "JSON"]),
         .testTarget(name: "PipelineTests", dependencies: ["Failures", "JSON", "Pipeline"]),

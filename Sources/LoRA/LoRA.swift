@@ -1,7 +1,7 @@
 // The LoRA module: see docs/ARCHITECTURE.md.
 //
 // What lives here (one concept per file):
-//   PhiloxGenerator        counter-based seeded RNG (uniform, Bernoulli/dropout masks, shuffles), Codable state
+//   PhiloxGenerator        counter-based seeded RNG (uniform fills, Bernoulli draws, shuffles), Codable state
 //   LoRAInitialization     PEFT's init (lora_A Kaiming-uniform a=sqrt(5), lora_B zero) and alpha/r scaling
 //   TargetModules          PEFT's target_modules rule for a list (names, dotted suffixes), T5's linear names
 //   ModulePatterns         PEFT's regular-expression rules: target_modules as a string, rank/alpha_pattern keys

@@ -5,8 +5,10 @@ import Foundation
 ///
 /// Output block `n` is `philox(counter: [n.lo, n.hi, stream.lo, stream.hi], key: [seed.lo, seed.hi])`,
 /// four 32-bit words. Because any block can be computed directly from its index,
-/// bulk fills (dropout masks) run in parallel and give the same values on any
+/// bulk fills (LoRA initialisation) run in parallel and give the same values on any
 /// thread count, and the whole state is three integers, so it checkpoints exactly.
+/// (The trainer's dropout masks are not drawn here: T5Training.DropoutMask hashes
+/// (seed, step, site, element) so that backward can regenerate a mask.)
 ///
 /// Streams keep the uses apart: one seed, a different `stream` per purpose (see
 /// `RandomStream`), so adding a draw in one place never shifts another's values.
@@ -151,13 +153,6 @@ public struct PhiloxGenerator: RandomNumberGenerator, Sendable {
         fillWords(out.count, UniformSink(out: out))
     }
 
-    /// Fills `out` with an inverted-dropout mask as PyTorch's `F.dropout` applies it in
-    /// train mode: 0 with probability `dropProbability`, else 1 / (1 - dropProbability).
-    public mutating func fillDropoutMask(_ out: UnsafeMutableBufferPointer<Float>, dropProbability p: Float) {
-        precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1)")
-        fillWords(out.count, DropoutSink(out: out, keep: 1 - p, scale: 1 / (1 - p)))
-    }
-
     /// Stores `sink.put(i, word)` for i in 0..<count with word i % 4 of block start + i / 4,
     /// where start is the next block boundary; chunks run on several threads when large.
     /// Then advances past those blocks. Generic so each sink's loop is specialised and inlined.
@@ -234,13 +229,6 @@ private struct UniformSink: WordSink, @unchecked Sendable {
     @inline(__always) func put(_ i: Int, _ word: UInt32) { out[i] = PhiloxGenerator.unitFloat(word) }
 }
 
-private struct DropoutSink: WordSink, @unchecked Sendable {
-    let out: UnsafeMutableBufferPointer<Float>
-    let keep: Float
-    let scale: Float
-    @inline(__always) func put(_ i: Int, _ word: UInt32) { out[i] = PhiloxGenerator.unitFloat(word) < keep ? scale : 0 }
-}
-
 /// The stream numbers that keep the training run's random uses independent.
 /// The high 32 bits name the purpose; the low 32 bits an index within it.
 public enum RandomStream {
@@ -248,6 +236,4 @@ public enum RandomStream {
     public static let loraInitialization: UInt64 = 1 << 32
     /// The order of the training examples in epoch `epoch` (0-based).
     public static func epochShuffle(_ epoch: Int) -> UInt64 { 2 << 32 | UInt64(UInt32(truncatingIfNeeded: epoch)) }
-    /// Dropout masks (T5 dropout and LoRA dropout) of optimiser micro-step `step`.
-    public static func dropout(microStep step: Int) -> UInt64 { 3 << 32 | UInt64(UInt32(truncatingIfNeeded: step)) }
 }

@@ -2,7 +2,7 @@ import XCTest
 @testable import Rouge
 
 /// Parity with rouge_score 0.1.2 (use_stemmer=True) on 3,200 assembled pairs, scored by
-/// ../shared/reference/rouge_ref.py (Tests/Fixtures/Rouge/README.md).
+/// scripts/reference/rouge_ref.py (Tests/Fixtures/Rouge/README.md).
 final class RougeParityTests: XCTestCase {
     struct Expected {
         var id: String

@@ -1,10 +1,10 @@
 # Sourced by the benchmark scripts: ROOT (the repository, also the working directory), PY (the
-# reference venv's python) and REF (../shared/reference, where bench_torch.py and make_t5.py live).
+# reference venv's python: bash scripts/reference/setup.sh makes it) and REF (scripts/reference, where
+# bench_torch.py, make_t5.py and run_sgemm.sh live).
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
-PY="${PY:-$HOME/.cache/reference-venv/bin/python}"
-REF="${REF:-$ROOT/../shared/reference}"
-[[ -d "$REF" ]] || REF=/work/shared/reference
+PY="${PY:-${REFERENCE_VENV:-$HOME/.cache/reference-venv}/bin/python}"
+REF="$ROOT/scripts/reference"
 
 # samsum_lengths NAME: LENGTHS (default ../shared/data/samsum/lengths.tsv), or NAME's one error line and exit.
 samsum_lengths() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: every benchmark that runs this project and the reference implementation in
 # one run, on the same CPU and thread count, and prints the ratio. Needs the reference venv
-# (bash ../shared/reference/setup.sh). Each script can also be run alone.
+# (bash scripts/reference/setup.sh, or make reference-venv). Each script can also be run alone.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 status=0

@@ -2,18 +2,16 @@
 # T5 engine vs PyTorch/transformers on the same full-size random flan-t5-base model, same inputs
 # (bench_torch.py's: 8 sources of 256 random ids, seed 42), same thread count. Prints a table of
 # greedy tokens/s (64 new tokens, batch 1 and 8), encoder forward time, peak RSS, and the ratios.
-# Usage: scripts/bench/t5_bench.sh            (env: PY, REFERENCE, MODEL, THREADS, OUT)
+# Usage: scripts/bench/t5_bench.sh            (env: PY, MODEL, THREADS, OUT)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-PY=${PY:-$HOME/.cache/reference-venv/bin/python}
-REFERENCE=${REFERENCE:-/work/shared/reference}
+source "$(dirname "${BASH_SOURCE[0]}")/reference_env.sh"
 MODEL=${MODEL:-/tmp/t5bench-base}
 THREADS=${THREADS:-2}
 OUT=${OUT:-/tmp/t5bench-out}
 mkdir -p "$OUT"
 
 if [ ! -f "$MODEL/model.safetensors" ]; then
-    "$PY" "$REFERENCE/make_t5.py" --size base --seed 0 --out "$MODEL"
+    "$PY" "$REF/make_t5.py" --size base --seed 0 --out "$MODEL"
 fi
 "$PY" - "$OUT/sources.json" <<'PYEOF'
 import json, sys, torch
@@ -26,7 +24,7 @@ PYEOF
 swift build -c release $(bash scripts/swift_cpu_flags.sh) --product t5-bench 2>&1 | tail -1
 BENCH=$(swift build -c release --show-bin-path)/t5-bench
 
-"$PY" "$REFERENCE/bench_torch.py" --model "$MODEL" --threads "$THREADS" --skip train --json "$OUT/torch.json" > "$OUT/torch.log"
+"$PY" "$REF/bench_torch.py" --model "$MODEL" --threads "$THREADS" --skip train --json "$OUT/torch.json" > "$OUT/torch.log"
 "$BENCH" --model "$MODEL" --sources "$OUT/sources.json" --threads "$THREADS" --precision f32 > "$OUT/swift_f32.json"
 "$BENCH" --model "$MODEL" --sources "$OUT/sources.json" --threads "$THREADS" --precision bf16 > "$OUT/swift_bf16.json"
 "$BENCH" --model "$MODEL" --sources "$OUT/sources.json" --threads "$THREADS" --precision f32 --parts gen --batches 8 > "$OUT/swift_f32_b8_rss.json"

@@ -9,7 +9,7 @@ curves are compared statistically, not step by step.
 
     $PY scripts/check/loss_curve_vs_peft.py --data data/demo --config pipeline.demo.yaml
 
-Needs the reference venv (../shared/reference/setup.sh).
+Needs the reference venv (scripts/reference/setup.sh, or make reference-venv).
 """
 import argparse, json, math
 import torch, yaml

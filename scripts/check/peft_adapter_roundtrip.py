@@ -9,7 +9,7 @@ first decoding step between PEFT and a merged-weight evaluation.
 
     $PY scripts/check/peft_adapter_roundtrip.py --data data/demo [--limit 120] [--max-new-tokens 48]
 
-Needs the reference venv (../shared/reference/setup.sh).
+Needs the reference venv (scripts/reference/setup.sh, or make reference-venv).
 """
 import argparse, json, sys
 import sentencepiece as spm

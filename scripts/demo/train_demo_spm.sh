@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trains the demo's SentencePiece vocabulary (demo/spiece.model) on the generated demo
 # corpus plus the prompt templates, with the `sentencepiece` library's trainer
-# (version in the reference venv, see ../shared/reference/requirements.lock.txt).
+# (version in the reference venv, pinned in scripts/reference/requirements.txt).
 # Same inputs, same trainer version => same model bytes (single-threaded trainer).
 #   usage: scripts/demo/train_demo_spm.sh   (run from the repository root)
 set -euo pipefail
