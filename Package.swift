@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "Experiments", dependencies: ["Failures", "Rouge", .product(name: "Yams", package: "Yams")]),
         .target(name: "Fetch", dependencies: ["Failures", "Pipeline"]),
         .target(name: "Corpus", dependencies: ["Failures", "JSON", "Pipeline", "CArchive"]),
-        .target(name: "DemoAssets", dependencies: ["JSON", "Corpus", "SafeTensors", "Pipeline"]),
+        .target(name: "DemoAssets", dependencies: ["JSON", "Corpus", "SafeTensors", "Pipeline", "T5"]),
         .target(name: "Dataset", dependencies: ["Failures", "JSON", "SafeTensors", "Pipeline"]),
         .target(name: "Report", dependencies: ["Failures", "JSON", "Pipeline", "Dataset", "Rouge", "Experiments"]),
         .target(name: "MPI", dependencies: ["Failures", "CMPI", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "RougeTests", dependencies: ["Failures", "Rouge", "Experiments"]),
         .testTarget(name: "FetchTests", dependencies: ["Failures", "Fetch", "Pipeline", .product(name: "FlyingFox", package: "FlyingFox")]),
         .testTarget(name: "CorpusTests", dependencies: ["Failures", "JSON", "Corpus", "Pipeline"]),
-        .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets"]),
+        .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets", "T5"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "JSON"]),
         .testTarget(name: "StagesTests", dependencies: ["Failures", "Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "T5", "T5Training", "LoRA", "Pipeline", "JSON"]),
     ]

@@ -2,6 +2,7 @@ import Foundation
 import JSON
 import Pipeline
 import SafeTensors
+import T5
 
 /// The demo's small model of the flan-t5 architecture (gated-gelu, untied lm_head, RMS
 /// norm, relative position buckets) and its seeded random initialisation. Its starting
@@ -38,37 +39,16 @@ public struct DemoModelRecipe: Sendable {
         return c.pretty
     }
 
-    /// Every weight with its Hugging Face name and shape, in a fixed order.
+    /// The same model as the T5 engine reads it (what configJSON says).
+    public var config: T5Config {
+        T5Config(dModel: dModel, dKV: dKV, dFF: dFF, numHeads: numHeads, numLayers: numLayers, numDecoderLayers: numDecoderLayers,
+                 vocabSize: vocabSize, relativeAttentionNumBuckets: buckets, relativeAttentionMaxDistance: maxDistance,
+                 feedForward: .gatedGelu, tieWordEmbeddings: false)
+    }
+
+    /// Every weight with its Hugging Face name and shape, in state-dict order (the order of the random draws).
     public func weightShapes() -> [(String, [Int])] {
-        let inner = numHeads * dKV
-        var w: [(String, [Int])] = [("shared.weight", [vocabSize, dModel])]
-        func attention(_ prefix: String, bias: Bool) {
-            for p in ["q", "k", "v"] { w.append(("\(prefix).\(p).weight", [inner, dModel])) }
-            w.append(("\(prefix).o.weight", [dModel, inner]))
-            if bias { w.append(("\(prefix).relative_attention_bias.weight", [buckets, numHeads])) }
-        }
-        func feedForward(_ prefix: String) {
-            w.append(("\(prefix).DenseReluDense.wi_0.weight", [dFF, dModel]))
-            w.append(("\(prefix).DenseReluDense.wi_1.weight", [dFF, dModel]))
-            w.append(("\(prefix).DenseReluDense.wo.weight", [dModel, dFF]))
-            w.append(("\(prefix).layer_norm.weight", [dModel]))
-        }
-        for i in 0..<numLayers {
-            attention("encoder.block.\(i).layer.0.SelfAttention", bias: i == 0)
-            w.append(("encoder.block.\(i).layer.0.layer_norm.weight", [dModel]))
-            feedForward("encoder.block.\(i).layer.1")
-        }
-        w.append(("encoder.final_layer_norm.weight", [dModel]))
-        for i in 0..<numDecoderLayers {
-            attention("decoder.block.\(i).layer.0.SelfAttention", bias: i == 0)
-            w.append(("decoder.block.\(i).layer.0.layer_norm.weight", [dModel]))
-            attention("decoder.block.\(i).layer.1.EncDecAttention", bias: false)
-            w.append(("decoder.block.\(i).layer.1.layer_norm.weight", [dModel]))
-            feedForward("decoder.block.\(i).layer.2")
-        }
-        w.append(("decoder.final_layer_norm.weight", [dModel]))
-        w.append(("lm_head.weight", [vocabSize, dModel]))
-        return w
+        T5TensorLayout(config: config).tensors.map { ($0.name, $0.shape) }
     }
 
     /// Initial weights: norms 1; embeddings N(0, 1); lm_head N(0, 1/d); q, k N(0, 1/(fan_in·sqrt(d_kv)))

@@ -36,8 +36,6 @@ public struct LoRAAdapter: Sendable {
         self.updates = updates
     }
 
-    static let keyPrefix = "base_model.model."
-
     /// Reads a PEFT adapter directory; unsupported options or inconsistent tensors are errors.
     /// The config is read by `AdapterConfig` (strict, bounded, fuzzed: docs/ARCHITECTURE.md), with PEFT's
     /// target rule.
@@ -50,15 +48,15 @@ public struct LoRAAdapter: Sendable {
         let file = try SafeTensorsFile(path: weightsPath)
         var modules: Set<String> = []
         for name in file.names {
-            guard name.hasPrefix(keyPrefix), name.hasSuffix(".lora_A.weight") || name.hasSuffix(".lora_B.weight") else {
+            guard let module = AdapterTensorNames.module(ofKey: name) else {
                 throw PipelineError.badInput("unexpected tensor '\(name)' (expected base_model.model.*.lora_A/lora_B.weight)", path: weightsPath)
             }
-            modules.insert(String(name.dropFirst(keyPrefix.count).dropLast(".lora_A.weight".count)))
+            modules.insert(module)
         }
         guard !modules.isEmpty else { throw PipelineError.badInput("contains no LoRA tensors", path: weightsPath) }
         var updates: [String: Update] = [:]
         for module in modules.sorted() {
-            let aName = keyPrefix + module + ".lora_A.weight", bName = keyPrefix + module + ".lora_B.weight"
+            let aName = AdapterTensorNames.a(module: module), bName = AdapterTensorNames.b(module: module)
             guard let a = file.tensors[aName], let b = file.tensors[bName] else {
                 throw PipelineError.badInput("module '\(module)' lacks its lora_A or lora_B tensor", path: weightsPath)
             }

@@ -1,4 +1,4 @@
-// The model's tensors bound by their Hugging Face names, shape-checked against the config.
+// The inference engine's weights: T5TensorLayout's tensors bound from the file, shape-checked, mapped zero-copy where they can be.
 import Failures
 import Kernels
 import SafeTensors
@@ -54,11 +54,17 @@ public struct T5Weights: Sendable {
     }
 
     static func bind(file: SafeTensorsFile, config: T5Config, precision: WeightMatrix.Precision) throws -> T5Weights {
-        func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
-            guard let info = file.tensors[name] else { throw PipelineError.badInput("missing tensor '\(name)'", path: file.file) }
-            guard info.shape == [rows, cols] else {
-                throw PipelineError.badInput("tensor '\(name)' has shape \(info.shape), expected [\(rows), \(cols)]", path: file.file)
+        /// The file's entry for `tensor`, checked to be a float tensor of the layout's shape.
+        func checked(_ tensor: T5TensorLayout.Tensor) throws -> TensorInfo {
+            guard let info = file.tensors[tensor.name] else { throw PipelineError.badInput("missing tensor '\(tensor.name)'", path: file.file) }
+            guard info.shape == tensor.shape, info.dtype.isFloatingPoint else {
+                throw PipelineError.badInput("tensor '\(tensor.name)' is \(info.dtype.rawValue)\(info.shape), expected a float tensor \(tensor.shape)", path: file.file)
             }
+            return info
+        }
+        func matrix(_ tensor: T5TensorLayout.Tensor) throws -> WeightMatrix {
+            let info = try checked(tensor)
+            let name = tensor.name, rows = tensor.shape[0], cols = tensor.shape[1]
             switch (info.dtype, precision) {
             case (.f32, .f32):
                 if let view = try file.float32View(name) {
@@ -76,74 +82,38 @@ public struct T5Weights: Sendable {
                     return WeightMatrix(rows: rows, cols: cols, storage: .f32(view.baseAddress!), owner: file).converted(to: .bf16)
                 }
                 fallthrough
-            case (.f16, _), (.bf16, .f32):
-                return WeightMatrix(rows: rows, cols: cols, values: try file.floats(name)).converted(to: precision)
             default:
-                throw PipelineError.badInput("tensor '\(name)' has dtype \(info.dtype.rawValue), expected a float type", path: file.file)
+                return WeightMatrix(rows: rows, cols: cols, values: try file.floats(name)).converted(to: precision)
             }
         }
-        func vector(_ name: String, count: Int) throws -> [Float] {
-            guard let info = file.tensors[name] else { throw PipelineError.badInput("missing tensor '\(name)'", path: file.file) }
-            guard info.shape == [count], info.dtype.isFloatingPoint else {
-                throw PipelineError.badInput("tensor '\(name)' is \(info.dtype.rawValue)\(info.shape), expected a float vector [\(count)]", path: file.file)
-            }
-            return try file.floats(name)
+        /// Norm weights and position biases: small, kept in fp32 whatever the weight precision.
+        func vector(_ tensor: T5TensorLayout.Tensor) throws -> [Float] {
+            _ = try checked(tensor)
+            return try file.floats(tensor.name)
         }
-        func projection(_ name: String, rows: Int, cols: Int) throws -> Projection {
-            Projection(name: name, weight: try matrix(name + ".weight", rows: rows, cols: cols))
+        func projection(_ linear: T5TensorLayout.Linear) throws -> Projection {
+            Projection(name: linear.module, weight: try matrix(linear.weight))
         }
-        let d = config.dModel, inner = config.innerDim
-        func attention(_ prefix: String, hasBias: Bool) throws -> AttentionWeights {
-            let bias: [Float]?
-            if hasBias {
-                // small: kept in fp32 whatever the weight precision
-                let name = prefix + ".relative_attention_bias.weight"
-                guard let info = file.tensors[name] else { throw PipelineError.badInput("missing tensor '\(name)'", path: file.file) }
-                guard info.shape == [config.relativeAttentionNumBuckets, config.numHeads], info.dtype.isFloatingPoint else {
-                    throw PipelineError.badInput("tensor '\(name)' is \(info.dtype.rawValue)\(info.shape), expected [\(config.relativeAttentionNumBuckets), \(config.numHeads)]", path: file.file)
-                }
-                bias = try file.floats(name)
-            } else {
-                bias = nil
-            }
-            return AttentionWeights(q: try projection(prefix + ".q", rows: inner, cols: d),
-                                    k: try projection(prefix + ".k", rows: inner, cols: d),
-                                    v: try projection(prefix + ".v", rows: inner, cols: d),
-                                    o: try projection(prefix + ".o", rows: d, cols: inner),
-                                    relativeBias: bias)
+        func attention(_ a: T5TensorLayout.Attention) throws -> AttentionWeights {
+            AttentionWeights(q: try projection(a.q), k: try projection(a.k), v: try projection(a.v), o: try projection(a.o),
+                             relativeBias: try a.relativeBias.map(vector))
         }
-        func feedForward(_ prefix: String) throws -> FeedForwardWeights {
-            switch config.feedForward {
-            case .gatedGelu:
-                return FeedForwardWeights(wi: try projection(prefix + ".wi_0", rows: config.dFF, cols: d),
-                                          wiGate: try projection(prefix + ".wi_1", rows: config.dFF, cols: d),
-                                          wo: try projection(prefix + ".wo", rows: d, cols: config.dFF))
-            case .relu:
-                return FeedForwardWeights(wi: try projection(prefix + ".wi", rows: config.dFF, cols: d), wiGate: nil,
-                                          wo: try projection(prefix + ".wo", rows: d, cols: config.dFF))
-            }
+        func feedForward(_ f: T5TensorLayout.FeedForward) throws -> FeedForwardWeights {
+            FeedForwardWeights(wi: try projection(f.wi), wiGate: try f.wiGate.map(projection), wo: try projection(f.wo))
         }
-        let encoder = try (0..<config.numLayers).map { i -> EncoderLayerWeights in
-            let p = "encoder.block.\(i).layer"
-            return EncoderLayerWeights(attentionNorm: try vector("\(p).0.layer_norm.weight", count: d),
-                                       attention: try attention("\(p).0.SelfAttention", hasBias: i == 0),
-                                       feedForwardNorm: try vector("\(p).1.layer_norm.weight", count: d),
-                                       feedForward: try feedForward("\(p).1.DenseReluDense"))
+        let layout = T5TensorLayout(config: config)
+        let encoder = try layout.encoder.map { layer in
+            EncoderLayerWeights(attentionNorm: try vector(layer.attentionNorm), attention: try attention(layer.attention),
+                                feedForwardNorm: try vector(layer.feedForwardNorm), feedForward: try feedForward(layer.feedForward))
         }
-        let decoder = try (0..<config.numDecoderLayers).map { i -> DecoderLayerWeights in
-            let p = "decoder.block.\(i).layer"
-            return DecoderLayerWeights(selfAttentionNorm: try vector("\(p).0.layer_norm.weight", count: d),
-                                       selfAttention: try attention("\(p).0.SelfAttention", hasBias: i == 0),
-                                       crossAttentionNorm: try vector("\(p).1.layer_norm.weight", count: d),
-                                       crossAttention: try attention("\(p).1.EncDecAttention", hasBias: false),
-                                       feedForwardNorm: try vector("\(p).2.layer_norm.weight", count: d),
-                                       feedForward: try feedForward("\(p).2.DenseReluDense"))
+        let decoder = try layout.decoder.map { layer in
+            DecoderLayerWeights(selfAttentionNorm: try vector(layer.selfAttentionNorm), selfAttention: try attention(layer.selfAttention),
+                                crossAttentionNorm: try vector(layer.crossAttentionNorm), crossAttention: try attention(layer.crossAttention),
+                                feedForwardNorm: try vector(layer.feedForwardNorm), feedForward: try feedForward(layer.feedForward))
         }
-        let embedding = try matrix("shared.weight", rows: config.vocabSize, cols: d)
-        let lmHead = config.tieWordEmbeddings ? embedding : try matrix("lm_head.weight", rows: config.vocabSize, cols: d)
-        return T5Weights(embedding: embedding, encoder: encoder,
-                         encoderFinalNorm: try vector("encoder.final_layer_norm.weight", count: d),
-                         decoder: decoder, decoderFinalNorm: try vector("decoder.final_layer_norm.weight", count: d),
-                         lmHead: lmHead)
+        let embedding = try matrix(layout.embedding)
+        return T5Weights(embedding: embedding, encoder: encoder, encoderFinalNorm: try vector(layout.encoderFinalNorm),
+                         decoder: decoder, decoderFinalNorm: try vector(layout.decoderFinalNorm),
+                         lmHead: try layout.lmHead.map(matrix) ?? embedding)
     }
 }

@@ -122,6 +122,16 @@ public final class T5TrainingModel: @unchecked Sendable {
         return forward(batch).loss
     }
 
+    /// Eval-mode logits [Σ target lengths, vocab], sequence after sequence: to compare this engine with the
+    /// inference engine (T5Model.logits) on the same weights.
+    func logits(_ batch: TrainingBatch) throws -> [Float] {
+        try validate(batch)
+        context.training = false
+        context.attention = .zero
+        let activations = forward(batch)
+        return Array(UnsafeBufferPointer(start: activations.logits, count: batch.labels.count * config.vocabSize))
+    }
+
     private func validate(_ batch: TrainingBatch) throws {
         let vocab = Int32(config.vocabSize)
         guard batch.inputIds.allSatisfy({ $0 >= 0 && $0 < vocab }),

@@ -22,27 +22,29 @@ public enum TrainingFlops {
 
     /// An unpadded batch: per-token work on Σ lengths rows, attention per sequence at its own lengths.
     public static func perStep(config c: T5Config, sourceLengths: [Int], targetLengths: [Int], mode: TrainingMode) -> Breakdown {
-        let d = Double(c.dModel), inner = Double(c.innerDim), ff = Double(c.dFF), dk = Double(c.dKV)
+        let d = Double(c.dModel), dk = Double(c.dKV)
         let heads = Double(c.numHeads), vocab = Double(c.vocabSize)
         let enc = Double(sourceLengths.reduce(0, +)), dec = Double(targetLengths.reduce(0, +))
         let pairs = zip(sourceLengths, targetLengths).map { (Double($0.0), Double($0.1)) }
-        let ffMatrices: Double = c.feedForward == .gatedGelu ? 3 : 2
         let full: Bool = mode == .full
         var settings: LoRASettings?
         if case .lora(let l) = mode { settings = l }
         var result = Breakdown(forward: 0, backwardInput: 0, backwardParameters: 0)
-        /// One linear applied to `rows` rows; `inputGradient` false where backward stops below it.
-        func linear(_ path: String, rows: Double, inF: Double, outF: Double, inputGradient: Bool = true) {
+        /// One GEMM of `rows` rows; `inputGradient` false where backward stops below it. `lora` names the module
+        /// whose adapter (if the settings target it) adds its two low-rank GEMMs.
+        func gemm(rows: Double, inF: Double, outF: Double, inputGradient: Bool = true, lora module: String? = nil) {
             let gemm = 2 * rows * inF * outF
             result.forward += gemm
             if inputGradient { result.backwardInput += gemm }
             if full { result.backwardParameters += gemm }
-            if let settings, settings.matches(path) {
-                let r = Double(settings.rank)
-                let lora = 2 * rows * r * (inF + outF)
+            if let settings, let module, settings.matches(module) {
+                let lora = 2 * rows * Double(settings.rank(of: module)) * (inF + outF)
                 result.forward += lora
                 result.backwardParameters += 2 * lora
             }
+        }
+        func linear(_ l: T5TensorLayout.Linear, rows: Double, inputGradient: Bool = true) {
+            gemm(rows: rows, inF: Double(l.inFeatures), outF: Double(l.outFeatures), inputGradient: inputGradient, lora: l.module)
         }
         /// Σ over sequences of queries · keys (from a sequence's source and target lengths).
         func attention(_ scores: (Double, Double) -> Double) {
@@ -51,36 +53,32 @@ public enum TrainingFlops {
             result.backwardInput += 2 * products
             result.attention += 3 * products
         }
-        func feedForward(_ prefix: String, rows: Double) {
-            let names = c.feedForward == .gatedGelu ? ["wi_0", "wi_1"] : ["wi"]
-            for n in names { linear("\(prefix).\(n)", rows: rows, inF: d, outF: ff) }
-            linear("\(prefix).wo", rows: rows, inF: ff, outF: d)
-            _ = ffMatrices
+        func feedForward(_ f: T5TensorLayout.FeedForward, rows: Double) {
+            for l in f.linears { linear(l, rows: rows) }
         }
-        for l in 0..<c.numLayers {
-            let p = "encoder.block.\(l).layer"
-            for n in ["q", "k", "v"] {
-                linear("\(p).0.SelfAttention.\(n)", rows: enc, inF: d, outF: inner, inputGradient: full || l > 0)
-            }
-            linear("\(p).0.SelfAttention.o", rows: enc, inF: inner, outF: d)
+        let layout = T5TensorLayout(config: c)
+        // backward stops at layer 0's q k v in LoRA mode: nothing below them is trainable
+        for (i, layer) in layout.encoder.enumerated() {
+            let a = layer.attention
+            for l in [a.q, a.k, a.v] { linear(l, rows: enc, inputGradient: full || i > 0) }
+            linear(a.o, rows: enc)
             attention { s, _ in s * s }
-            feedForward("\(p).1.DenseReluDense", rows: enc)
+            feedForward(layer.feedForward, rows: enc)
         }
-        for l in 0..<c.numDecoderLayers {
-            let p = "decoder.block.\(l).layer"
-            for n in ["q", "k", "v"] {
-                linear("\(p).0.SelfAttention.\(n)", rows: dec, inF: d, outF: inner, inputGradient: full || l > 0)
-            }
-            linear("\(p).0.SelfAttention.o", rows: dec, inF: inner, outF: d)
+        for (i, layer) in layout.decoder.enumerated() {
+            let a = layer.selfAttention, x = layer.crossAttention
+            for l in [a.q, a.k, a.v] { linear(l, rows: dec, inputGradient: full || i > 0) }
+            linear(a.o, rows: dec)
             attention { _, t in t * t }
-            linear("\(p).1.EncDecAttention.q", rows: dec, inF: d, outF: inner)
-            linear("\(p).1.EncDecAttention.k", rows: enc, inF: d, outF: inner)
-            linear("\(p).1.EncDecAttention.v", rows: enc, inF: d, outF: inner)
-            linear("\(p).1.EncDecAttention.o", rows: dec, inF: inner, outF: d)
+            linear(x.q, rows: dec)
+            linear(x.k, rows: enc)
+            linear(x.v, rows: enc)
+            linear(x.o, rows: dec)
             attention { s, t in t * s }
-            feedForward("\(p).2.DenseReluDense", rows: dec)
+            feedForward(layer.feedForward, rows: dec)
         }
-        linear("lm_head", rows: dec, inF: d, outF: vocab)
+        // lm_head (or the tied embedding): no adapter
+        gemm(rows: dec, inF: d, outF: vocab)
         return result
     }
 }

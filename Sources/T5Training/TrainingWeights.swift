@@ -1,6 +1,7 @@
-// The model's tensors as Parameters bound by their Hugging Face names, with LoRA adapters attached
+// The training engine's weights: T5TensorLayout's tensors bound as Parameters, with LoRA adapters attached
 // to the linears that the LoRA targets match.
 import Failures
+import LoRA
 import SafeTensors
 import T5
 
@@ -49,12 +50,13 @@ public final class TrainingWeights: @unchecked Sendable {
     /// Keeps the mapped file alive while frozen Parameters point into it.
     private let file: SafeTensorsFile
 
-    /// Binds `file`'s tensors. `trainAll` copies every tensor and gives it a gradient (full fine-tuning);
-    /// otherwise fp32 tensors stay zero-copy views of the mapping and get no gradient.
+    /// Binds `file`'s tensors (T5TensorLayout's names and shapes). `trainAll` copies every tensor and gives it a
+    /// gradient (full fine-tuning); otherwise fp32 tensors stay zero-copy views of the mapping and get no gradient.
     public init(config: T5Config, file: SafeTensorsFile, trainAll: Bool) throws {
         self.config = config
         self.file = file
-        func tensor(_ name: String, _ shape: [Int]) throws -> Parameter {
+        func tensor(_ tensor: T5TensorLayout.Tensor) throws -> Parameter {
+            let name = tensor.name, shape = tensor.shape
             guard let info = file.tensors[name] else { throw PipelineError.badInput("missing tensor '\(name)'", path: file.file) }
             guard info.shape == shape, info.dtype.isFloatingPoint else {
                 throw PipelineError.badInput("tensor '\(name)' is \(info.dtype.rawValue)\(info.shape), expected a float tensor \(shape)", path: file.file)
@@ -66,50 +68,33 @@ public final class TrainingWeights: @unchecked Sendable {
             return Parameter(name: name, shape: shape, values: try file.floats(name), trainable: trainAll)
         }
         var linears: [LinearLayer] = []
-        func linear(_ path: String, out: Int, in inFeatures: Int) throws -> LinearLayer {
-            let layer = LinearLayer(path: path, weight: try tensor(path + ".weight", [out, inFeatures]),
-                                    site: 10_000_000 + UInt64(linears.count))
+        func linear(_ linear: T5TensorLayout.Linear) throws -> LinearLayer {
+            // the site (a dropout-mask seed) is the layer's index in binding order, which the layout fixes
+            let layer = LinearLayer(path: linear.module, weight: try tensor(linear.weight), site: 10_000_000 + UInt64(linears.count))
             linears.append(layer)
             return layer
         }
-        let d = config.dModel, inner = config.innerDim
-        func attention(_ prefix: String, hasBias: Bool) throws -> AttentionParameters {
-            AttentionParameters(q: try linear(prefix + ".q", out: inner, in: d), k: try linear(prefix + ".k", out: inner, in: d),
-                                v: try linear(prefix + ".v", out: inner, in: d), o: try linear(prefix + ".o", out: d, in: inner),
-                                relativeBias: hasBias ? try tensor(prefix + ".relative_attention_bias.weight",
-                                                                   [config.relativeAttentionNumBuckets, config.numHeads]) : nil)
+        func attention(_ a: T5TensorLayout.Attention) throws -> AttentionParameters {
+            AttentionParameters(q: try linear(a.q), k: try linear(a.k), v: try linear(a.v), o: try linear(a.o),
+                                relativeBias: try a.relativeBias.map(tensor))
         }
-        func feedForward(_ prefix: String) throws -> FeedForwardParameters {
-            switch config.feedForward {
-            case .gatedGelu:
-                return FeedForwardParameters(wi: try linear(prefix + ".wi_0", out: config.dFF, in: d),
-                                             wiGate: try linear(prefix + ".wi_1", out: config.dFF, in: d),
-                                             wo: try linear(prefix + ".wo", out: d, in: config.dFF))
-            case .relu:
-                return FeedForwardParameters(wi: try linear(prefix + ".wi", out: config.dFF, in: d), wiGate: nil,
-                                             wo: try linear(prefix + ".wo", out: d, in: config.dFF))
-            }
+        func feedForward(_ f: T5TensorLayout.FeedForward) throws -> FeedForwardParameters {
+            FeedForwardParameters(wi: try linear(f.wi), wiGate: try f.wiGate.map(linear), wo: try linear(f.wo))
         }
-        embedding = try tensor("shared.weight", [config.vocabSize, d])
-        encoder = try (0..<config.numLayers).map { i in
-            let p = "encoder.block.\(i).layer"
-            return EncoderLayerParameters(attentionNorm: try tensor("\(p).0.layer_norm.weight", [d]),
-                                          attention: try attention("\(p).0.SelfAttention", hasBias: i == 0),
-                                          feedForwardNorm: try tensor("\(p).1.layer_norm.weight", [d]),
-                                          feedForward: try feedForward("\(p).1.DenseReluDense"))
+        let layout = T5TensorLayout(config: config)
+        embedding = try tensor(layout.embedding)
+        encoder = try layout.encoder.map { layer in
+            EncoderLayerParameters(attentionNorm: try tensor(layer.attentionNorm), attention: try attention(layer.attention),
+                                   feedForwardNorm: try tensor(layer.feedForwardNorm), feedForward: try feedForward(layer.feedForward))
         }
-        encoderFinalNorm = try tensor("encoder.final_layer_norm.weight", [d])
-        decoder = try (0..<config.numDecoderLayers).map { i in
-            let p = "decoder.block.\(i).layer"
-            return DecoderLayerParameters(selfAttentionNorm: try tensor("\(p).0.layer_norm.weight", [d]),
-                                          selfAttention: try attention("\(p).0.SelfAttention", hasBias: i == 0),
-                                          crossAttentionNorm: try tensor("\(p).1.layer_norm.weight", [d]),
-                                          crossAttention: try attention("\(p).1.EncDecAttention", hasBias: false),
-                                          feedForwardNorm: try tensor("\(p).2.layer_norm.weight", [d]),
-                                          feedForward: try feedForward("\(p).2.DenseReluDense"))
+        encoderFinalNorm = try tensor(layout.encoderFinalNorm)
+        decoder = try layout.decoder.map { layer in
+            DecoderLayerParameters(selfAttentionNorm: try tensor(layer.selfAttentionNorm), selfAttention: try attention(layer.selfAttention),
+                                   crossAttentionNorm: try tensor(layer.crossAttentionNorm), crossAttention: try attention(layer.crossAttention),
+                                   feedForwardNorm: try tensor(layer.feedForwardNorm), feedForward: try feedForward(layer.feedForward))
         }
-        decoderFinalNorm = try tensor("decoder.final_layer_norm.weight", [d])
-        lmHead = config.tieWordEmbeddings ? embedding : try tensor("lm_head.weight", [config.vocabSize, d])
+        decoderFinalNorm = try tensor(layout.decoderFinalNorm)
+        lmHead = try layout.lmHead.map(tensor) ?? embedding
         self.linears = linears
     }
 
@@ -141,9 +126,9 @@ public final class TrainingWeights: @unchecked Sendable {
         var adapted: [LinearLayer] = []
         for layer in linears where settings.matches(layer.path) {
             let rank = settings.rank(of: layer.path)
-            let a = Parameter(name: "base_model.model.\(layer.path).lora_A.weight", shape: [rank, layer.inFeatures],
+            let a = Parameter(name: AdapterTensorNames.a(module: layer.path), shape: [rank, layer.inFeatures],
                               values: [Float](repeating: 0, count: rank * layer.inFeatures), trainable: true)
-            let b = Parameter(name: "base_model.model.\(layer.path).lora_B.weight", shape: [layer.outFeatures, rank],
+            let b = Parameter(name: AdapterTensorNames.b(module: layer.path), shape: [layer.outFeatures, rank],
                               values: [Float](repeating: 0, count: rank * layer.outFeatures), trainable: true)
             layer.lora = TrainableLoRA(a: a, b: b, rank: rank, scale: settings.scale(of: layer.path), dropout: settings.dropout)
             adapted.append(layer)

@@ -54,7 +54,7 @@ final class LoadingErrorTests: XCTestCase {
 
     func testShapeMismatchBetweenConfigAndWeightsIsRejected() throws {
         try editConfig { $0["d_ff"] = 256 }
-        assertLoadFails(containing: "expected [256, 64]")
+        assertLoadFails(containing: "expected a float tensor [256, 64]")
     }
 
     func testMissingTensorIsRejected() throws {
