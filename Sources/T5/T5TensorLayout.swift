@@ -1,6 +1,8 @@
 // The tensors of a Hugging Face T5ForConditionalGeneration checkpoint (names and shapes) derived from its
 // config: the one place the weight tree is spelled out. The inference engine (T5Weights), the training
 // engine (TrainingWeights) and the FLOP count all walk this description; none writes a tensor name itself.
+import Failures
+import SafeTensors
 
 public struct T5TensorLayout: Sendable, Equatable {
     /// One tensor of the state dict.
@@ -126,5 +128,17 @@ public struct T5TensorLayout: Sendable, Equatable {
         all.append(decoderFinalNorm)
         if let lmHead { all.append(lmHead) }
         return all
+    }
+}
+
+extension SafeTensorsFile {
+    /// The entry for `tensor`, checked to be a float tensor of the layout's shape (an error names the file).
+    public func checkedInfo(_ tensor: T5TensorLayout.Tensor) throws -> TensorInfo {
+        guard let info = tensors[tensor.name] else { throw PipelineError.badInput("missing tensor '\(tensor.name)'", path: file) }
+        guard info.shape == tensor.shape, info.dtype.isFloatingPoint else {
+            throw PipelineError.badInput("tensor '\(tensor.name)' is \(info.dtype.rawValue)\(info.shape), expected a float tensor \(tensor.shape)",
+                                         path: file)
+        }
+        return info
     }
 }

@@ -1,5 +1,4 @@
 // The inference engine's weights: T5TensorLayout's tensors bound from the file, shape-checked, mapped zero-copy where they can be.
-import Failures
 import Kernels
 import SafeTensors
 
@@ -54,16 +53,8 @@ public struct T5Weights: Sendable {
     }
 
     static func bind(file: SafeTensorsFile, config: T5Config, precision: WeightMatrix.Precision) throws -> T5Weights {
-        /// The file's entry for `tensor`, checked to be a float tensor of the layout's shape.
-        func checked(_ tensor: T5TensorLayout.Tensor) throws -> TensorInfo {
-            guard let info = file.tensors[tensor.name] else { throw PipelineError.badInput("missing tensor '\(tensor.name)'", path: file.file) }
-            guard info.shape == tensor.shape, info.dtype.isFloatingPoint else {
-                throw PipelineError.badInput("tensor '\(tensor.name)' is \(info.dtype.rawValue)\(info.shape), expected a float tensor \(tensor.shape)", path: file.file)
-            }
-            return info
-        }
         func matrix(_ tensor: T5TensorLayout.Tensor) throws -> WeightMatrix {
-            let info = try checked(tensor)
+            let info = try file.checkedInfo(tensor)
             let name = tensor.name, rows = tensor.shape[0], cols = tensor.shape[1]
             switch (info.dtype, precision) {
             case (.f32, .f32):
@@ -88,7 +79,7 @@ public struct T5Weights: Sendable {
         }
         /// Norm weights and position biases: small, kept in fp32 whatever the weight precision.
         func vector(_ tensor: T5TensorLayout.Tensor) throws -> [Float] {
-            _ = try checked(tensor)
+            _ = try file.checkedInfo(tensor)
             return try file.floats(tensor.name)
         }
         func projection(_ linear: T5TensorLayout.Linear) throws -> Projection {

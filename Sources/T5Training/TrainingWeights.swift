@@ -1,6 +1,5 @@
 // The training engine's weights: T5TensorLayout's tensors bound as Parameters, with LoRA adapters attached
 // to the linears that the LoRA targets match.
-import Failures
 import LoRA
 import SafeTensors
 import T5
@@ -57,10 +56,7 @@ public final class TrainingWeights: @unchecked Sendable {
         self.file = file
         func tensor(_ tensor: T5TensorLayout.Tensor) throws -> Parameter {
             let name = tensor.name, shape = tensor.shape
-            guard let info = file.tensors[name] else { throw PipelineError.badInput("missing tensor '\(name)'", path: file.file) }
-            guard info.shape == shape, info.dtype.isFloatingPoint else {
-                throw PipelineError.badInput("tensor '\(name)' is \(info.dtype.rawValue)\(info.shape), expected a float tensor \(shape)", path: file.file)
-            }
+            let info = try file.checkedInfo(tensor)
             if !trainAll, info.dtype == .f32, let view = try file.float32View(name) {
                 return Parameter(name: name, shape: shape, value: UnsafeMutablePointer(mutating: view.baseAddress!),
                                  valueOwner: nil, trainable: false)

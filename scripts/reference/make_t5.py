@@ -40,6 +40,8 @@ import math
 import os
 import shutil
 
+from t5_checkpoint import save_t5
+
 SIZES = {
     "tiny": dict(d_model=64, d_kv=16, d_ff=128, num_heads=4, num_layers=2, num_decoder_layers=2),
     "small": dict(d_model=512, d_kv=64, d_ff=1024, num_heads=6, num_layers=8, num_decoder_layers=8),
@@ -140,16 +142,7 @@ def main():
     model.generation_config.decoder_start_token_id = DECODER_START
     model.generation_config.pad_token_id = PAD
     model.generation_config.eos_token_id = EOS
-    model.save_pretrained(args.out, safe_serialization=True)
-
-    config_path = os.path.join(args.out, "config.json")
-    with open(config_path) as f:
-        config = json.load(f)
-    config["tie_word_embeddings"] = False
-    config.pop("scale_decoder_outputs", None)
-    with open(config_path, "w") as f:
-        json.dump(config, f, indent=2, sort_keys=True)
-        f.write("\n")
+    save_t5(model, args.out, tie=False)
     if args.spiece:
         shutil.copyfile(args.spiece, os.path.join(args.out, "spiece.model"))
 
