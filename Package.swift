@@ -74,12 +74,12 @@ let package = Package(
         // (each stage's issue adds its executableTarget here)
         .executableTarget(name: "score-rouge", dependencies: ["Failures", "Rouge", "Experiments", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The tokenizer's encode timing next to the sentencepiece library (scripts/bench/spm_bench.sh), not a product.
-        .executableTarget(name: "spm-bench", dependencies: ["Failures", "SentencePiece", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "spm-bench", dependencies: ["Failures", "JSON", "SentencePiece", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Benchmark of the T5 engine against PyTorch (scripts/bench/t5_bench.sh), not a product.
-        .executableTarget(name: "t5-bench", dependencies: ["T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
+        .executableTarget(name: "t5-bench", dependencies: ["JSON", "T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
         // Training steps on the reference run's real-length batches against PyTorch + PEFT
         // (scripts/bench/train_bench_samsum.sh), not a product.
-        .executableTarget(name: "train-bench", dependencies: ["Stages", "Pipeline", "Dataset", "T5Training", "T5", "LoRA", "SafeTensors"]),
+        .executableTarget(name: "train-bench", dependencies: ["Stages", "Pipeline", "Dataset", "JSON", "T5Training", "T5", "LoRA", "SafeTensors"]),
         // Benchmark of the per-step pieces outside the model (LoRA's AdamW and clipping, the trainer's dropout)
         // against PyTorch (scripts/bench/lora_bench.sh), not a product.
         .executableTarget(name: "lora-bench", dependencies: ["Kernels", "LoRA", "T5Training"], swiftSettings: fastMath),
@@ -93,7 +93,8 @@ let package = Package(
         .testTarget(name: "LoRATests", dependencies: ["JSON", "LoRA"]),
         .testTarget(name: "T5TrainingTests", dependencies: ["Failures", "T5Training", "T5", "LoRA", "SafeTensors", "Kernels"]),
         .testTarget(name: "RougeTests", dependencies: ["Failures", "Rouge", "Experiments"]),
-        .testTarget(name: "FetchTests", dependencies: ["Failures", "Fetch", "Pipeline", .product(name: "FlyingFox", package: "FlyingFox")]),
+        .testTarget(name: "FetchTests", dependencies: ["Failures", "Fetch", "Pipeline", .product(name: "FlyingFox", package: "FlyingFox"),
+                                              .product(name: "FlyingSocks", package: "FlyingFox")]),
         .testTarget(name: "CorpusTests", dependencies: ["Failures", "JSON", "Corpus", "Pipeline"]),
         .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets", "T5"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "JSON"]),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Failures
 import Foundation
+import JSON
 import SentencePiece
 
 /// The Swift side of scripts/bench/spm_bench.sh (not a product): times encode-only over a file of lines and
@@ -51,16 +52,15 @@ struct SPMBench: ParsableCommand {
             return total
         }
         let batch = time { processor.encode(batch: lines, threads: threads).reduce(0) { $0 + $1.count } }
-        let report: [String: Any] = [
-            "implementation": "swift", "lines": lines.count, "bytes": bytes, "tokens": single.tokens,
-            "seconds_1thread": single.seconds,
-            "lines_per_s_1thread": Double(lines.count) / single.seconds,
-            "mb_per_s_1thread": Double(bytes) / 1e6 / single.seconds,
-            "threads": threads, "seconds_batch": batch.seconds,
-            "lines_per_s_batch": Double(lines.count) / batch.seconds,
+        let report: JSONValue = [
+            "implementation": "swift", "lines": .int(lines.count), "bytes": .int(bytes), "tokens": .int(single.tokens),
+            "seconds_1thread": .double(single.seconds),
+            "lines_per_s_1thread": .double(Double(lines.count) / single.seconds),
+            "mb_per_s_1thread": .double(Double(bytes) / 1e6 / single.seconds),
+            "threads": .int(threads), "seconds_batch": .double(batch.seconds),
+            "lines_per_s_batch": .double(Double(lines.count) / batch.seconds),
         ]
-        let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
-        print(String(decoding: json, as: UTF8.self))
+        print(report.canonical)
     }
 }
 

@@ -7,6 +7,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import JSON
 import Kernels
 import SafeTensors
 import T5
@@ -24,6 +25,19 @@ func fail(_ message: String) -> Never {
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
+func seconds(_ values: ArraySlice<Double>) -> JSONValue { .array(values.map(JSONValue.double)) }
+
+/// A JSON list of token-id lists (sources, decoder inputs, expected outputs); anything else ends the run.
+func ids(_ value: JSONValue?, _ what: String) -> [[Int32]] {
+    guard let rows = value?.arrayValue else { fail("\(what): not a JSON list of id lists") }
+    return rows.map { row in
+        guard let ids = row.arrayValue?.map({ $0.intValue.flatMap(Int32.init(exactly:)) }), !ids.contains(nil) else {
+            fail("\(what): not a JSON list of id lists")
+        }
+        return ids.map { $0! }
+    }
+}
+
 func time(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     try body()
@@ -37,36 +51,38 @@ func peakRSSMiB() -> Double {
 }
 
 /// Compares the engine with golden outputs from scripts/fixtures/t5_parity_golden.py and prints a report.
-func parity(model: T5Model, directory: String) throws -> [String: Any] {
-    let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/golden.json"))) as! [String: Any]
+func parity(model: T5Model, directory: String) throws -> [String: JSONValue] {
+    let golden = try JSONValue.load(contentsOf: URL(fileURLWithPath: directory + "/golden.json"), maxBytes: 1 << 28)
     let tensors = try SafeTensorsFile(path: directory + "/golden_tensors.safetensors")
-    func ids(_ value: Any?) -> [[Int32]] { (value as! [[Int]]).map { $0.map(Int32.init) } }
     func maxDiff(_ got: FloatBuffer, _ key: String, encoder: EncoderOutput? = nil) throws -> Double {
         var want = try tensors.floats(key)
         if let encoder { want = encoder.validRows(ofPadded: want, width: model.config.dModel) }  // unpadded output
         guard want.count == got.count else { fail("\(key): \(got.count) values, golden has \(want.count)") }
         return Double((0..<want.count).map { abs(got.pointer[$0] - want[$0]) }.max() ?? 0)
     }
-    let batch = golden["batch"] as! [String: Any]
-    let encoder = try model.encode(ids(batch["sources"]))
-    let logits = try model.logits(encoder: encoder, decoderInput: ids(batch["decoder_input"]))
-    var report: [String: Any] = ["encoder_max_abs_diff": try maxDiff(encoder.hidden, "base.encoder", encoder: encoder),
-                                 "logits_max_abs_diff": try maxDiff(logits, "base.logits")]
-    let generation = golden["generation"] as! [String: Any]
-    let sources = ids(generation["sources"])
+    let batch = golden["batch"]
+    let encoder = try model.encode(ids(batch?["sources"], "batch.sources"))
+    let logits = try model.logits(encoder: encoder, decoderInput: ids(batch?["decoder_input"], "batch.decoder_input"))
+    var report: [String: JSONValue] = ["encoder_max_abs_diff": .double(try maxDiff(encoder.hidden, "base.encoder", encoder: encoder)),
+                                       "logits_max_abs_diff": .double(try maxDiff(logits, "base.logits"))]
+    let generation = golden["generation"]
+    let sources = ids(generation?["sources"], "generation.sources")
     let generator = Generator(model: model)
-    for (name, value) in generation["settings"] as! [String: [String: Any]] {
-        var settings = GenerationSettings(numBeams: value["num_beams"] as? Int ?? 1, maxNewTokens: value["max_new_tokens"] as! Int)
-        settings.lengthPenalty = Float(value["length_penalty"] as? Double ?? 1)
-        settings.noRepeatNgramSize = value["no_repeat_ngram_size"] as? Int ?? 0
+    guard let allSettings = generation?["settings"]?.objectValue else { fail("golden.json: no generation.settings object") }
+    for (name, value) in allSettings {
+        guard let maxNewTokens = value["max_new_tokens"]?.intValue else { fail("golden.json: \(name) has no max_new_tokens") }
+        var settings = GenerationSettings(numBeams: value["num_beams"]?.intValue ?? 1, maxNewTokens: maxNewTokens)
+        settings.lengthPenalty = Float(value["length_penalty"]?.doubleValue ?? 1)
+        settings.noRepeatNgramSize = value["no_repeat_ngram_size"]?.intValue ?? 0
+        guard let outputs = generation?["outputs"]?[name]?.arrayValue else { fail("golden.json: no generation.outputs.\(name)") }
         var same = 0, total = 0
-        for (index, expected) in ((generation["outputs"] as! [String: Any])[name] as! [Any]).enumerated() {
+        for (index, expected) in outputs.enumerated() {
             let chunk = Array(sources[(index * 8)..<min(sources.count, index * 8 + 8)])
             let got = generator.huggingFaceLayout(try generator.generate(chunk, settings: settings), settings: settings)
-            let want = ids(expected)
+            let want = ids(expected, "generation.outputs.\(name)")
             for (a, b) in zip(got, want) { total += 1; if a == b { same += 1 } }
         }
-        report["\(name)_identical"] = "\(same)/\(total)"
+        report["\(name)_identical"] = .string("\(same)/\(total)")
     }
     return report
 }
@@ -74,11 +90,12 @@ func parity(model: T5Model, directory: String) throws -> [String: Any] {
 if let directory = argument("--parity"), let modelPath = argument("--model") {
     Parallel.setThreads(Int(argument("--threads", default: "2")!) ?? 2)
     do {
-        var result: [String: Any] = [:]
+        var result: [String: JSONValue] = [:]
         for precision in [WeightMatrix.Precision.f32, .bf16] {
-            result[precision.rawValue] = try parity(model: T5Model.load(directory: modelPath, weightPrecision: precision), directory: directory)
+            result[precision.rawValue] = .object(try parity(model: T5Model.load(directory: modelPath, weightPrecision: precision),
+                                                            directory: directory))
         }
-        print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
+        print(JSONValue.object(result).pretty, terminator: "")
     } catch {
         fail(String(describing: error))
     }
@@ -96,15 +113,16 @@ let reps = argument("--reps").map { Int($0) ?? 0 }
 if let reps, reps < 1 { fail("--reps needs a positive count") }
 Parallel.setThreads(threads)
 
-guard let data = FileManager.default.contents(atPath: sourcesPath),
-      let rows = try? JSONSerialization.jsonObject(with: data) as? [[Int]] else { fail("\(sourcesPath): not a JSON list of id lists") }
-let sources = rows.map { $0.map { Int32($0) } }
+guard let sourcesJSON = try? JSONValue.load(contentsOf: URL(fileURLWithPath: sourcesPath), maxBytes: 1 << 28) else {
+    fail("\(sourcesPath): cannot read it as JSON")
+}
+let sources = ids(sourcesJSON, sourcesPath)
 
 do {
     var loadTime = 0.0
     var model: T5Model!
     loadTime = try time { model = try T5Model.load(directory: modelPath, weightPrecision: precision) }
-    var result: [String: Any] = ["threads": threads, "precision": precision.rawValue, "load_s": loadTime]
+    var result: [String: JSONValue] = ["threads": .int(threads), "precision": .string(precision.rawValue), "load_s": .double(loadTime)]
     let newTokens = 64
     if parts.contains("micro") {
         // decoder-sized products (2048×768) at m = 1 and 8, fp32 and bf16, cycling through 32 distinct
@@ -119,8 +137,8 @@ do {
                 let t = time { for _ in 0..<passes { for matrix in matrices { matrix.apply(x.pointer, m: m, into: y.pointer) } } }
                 let name = matrices[0].precision.rawValue
                 let bytes = Double(rows * cols * (name == "f32" ? 4 : 2) * passes * count)
-                result["micro_\(name)_m\(m)_ms"] = t / Double(passes * count) * 1000
-                result["micro_\(name)_m\(m)_GBps"] = bytes / t / 1e9
+                result["micro_\(name)_m\(m)_ms"] = .double(t / Double(passes * count) * 1000)
+                result["micro_\(name)_m\(m)_GBps"] = .double(bytes / t / 1e9)
             }
         }
     }
@@ -129,7 +147,7 @@ do {
             let chunk = Array(sources.prefix(batch))
             var times: [Double] = []
             for _ in 0...(reps ?? 5) { times.append(try time { _ = try model.encode(chunk) }) }
-            result["encoder_forward_b\(batch)"] = ["median_s": median(Array(times.dropFirst())), "all_s": Array(times.dropFirst())]
+            result["encoder_forward_b\(batch)"] = ["median_s": .double(median(Array(times.dropFirst()))), "all_s": seconds(times.dropFirst())]
         }
     }
     if parts.contains("gen") {
@@ -144,12 +162,12 @@ do {
             }
             guard lengths.allSatisfy({ $0 == newTokens }) else { fail("generated lengths \(lengths), expected \(newTokens)") }
             let t = median(Array(times.dropFirst()))
-            result["greedy_generate_b\(batch)"] = ["median_s": t, "all_s": Array(times.dropFirst()), "tokens_per_s": Double(batch * newTokens) / t]
+            result["greedy_generate_b\(batch)"] = ["median_s": .double(t), "all_s": seconds(times.dropFirst()),
+                                                   "tokens_per_s": .double(Double(batch * newTokens) / t)]
         }
     }
-    result["peak_rss_mib"] = peakRSSMiB()
-    let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
-    print(String(decoding: json, as: UTF8.self))
+    result["peak_rss_mib"] = .double(peakRSSMiB())
+    print(JSONValue.object(result).pretty, terminator: "")
 } catch {
     fail(String(describing: error))
 }

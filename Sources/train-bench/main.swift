@@ -18,6 +18,7 @@
 //       (peak RSS). The driver times the other side between commands.
 import Foundation
 import Dataset
+import JSON
 import LoRA
 import Pipeline
 import SafeTensors
@@ -128,9 +129,8 @@ func makePlan(_ args: [String]) throws {
                  result.runGFLOPPadded / 1e3, result.runGFLOPPadded / result.runGFLOP))
 }
 
-func reply(_ object: [String: Any]) {
-    let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-    FileHandle.standardOutput.write(data + Data("\n".utf8))  // unbuffered: the driver waits for each line
+func reply(_ object: JSONValue) {
+    FileHandle.standardOutput.write(Data((object.canonical + "\n").utf8))  // unbuffered: the driver waits for each line
 }
 
 func peakRSSMiB() -> Double {
@@ -162,7 +162,7 @@ func serve(_ args: [String]) throws {
                           decoderStartTokenId: config.decoderStartTokenId, label: "plan batch")
     }
     let batches = try plan.batches.map(batch), validation = try plan.validation.map(batch)
-    reply(["ready": true, "threads": threads, "trainable_parameters": params.reduce(0) { $0 + $1.count }])
+    reply(["ready": true, "threads": .int(threads), "trainable_parameters": .int(params.reduce(0) { $0 + $1.count })])
     while let line = readLine() {
         let words = line.split(separator: " ")
         switch words.first {
@@ -176,8 +176,9 @@ func serve(_ args: [String]) throws {
             let seconds = Date().timeIntervalSince(start)
             let flops = TrainingFlops.perStep(config: config, sourceLengths: batches[i].sourceLengths,
                                               targetLengths: batches[i].targetLengths, mode: .lora(settings))
-            reply(["step": i, "seconds": seconds, "loss": Double(loss), "gflop": flops.total / 1e9,
-                   "attention_s": model.lastAttentionSeconds, "attention_gflop": flops.attention / 1e9])
+            reply(["step": .int(i), "seconds": .double(seconds), "loss": .double(Double(loss)),
+                   "gflop": .double(flops.total / 1e9), "attention_s": .double(model.lastAttentionSeconds),
+                   "attention_gflop": .double(flops.attention / 1e9)])
         case "validate":
             let start = Date()
             var total = 0.0, tokens = 0, attention = 0.0, perBatch: [Double] = []
@@ -188,10 +189,11 @@ func serve(_ args: [String]) throws {
                 tokens += b.labelledTokens
                 attention += model.lastAttentionSeconds
             }
-            reply(["validate": true, "seconds": Date().timeIntervalSince(start), "loss": total / Double(max(tokens, 1)),
-                   "attention_s": attention, "batch_s": perBatch])
+            reply(["validate": true, "seconds": .double(Date().timeIntervalSince(start)),
+                   "loss": .double(total / Double(max(tokens, 1))), "attention_s": .double(attention),
+                   "batch_s": .array(perBatch.map(JSONValue.double))])
         case "quit":
-            reply(["peak_rss_mib": peakRSSMiB()])
+            reply(["peak_rss_mib": .double(peakRSSMiB())])
             return
         default:
             fail("unknown command '\(line)'")
