@@ -73,11 +73,16 @@ final class KillAndRerunTests: XCTestCase {
         let reference = try project(), killed = try project()
         for stage in Self.stages {
             let what = "\(stage.program) \(stage.arguments.prefix(2).joined(separator: " "))"
-            let began = Date()
-            let uninterrupted = try start(stage, in: reference)
-            uninterrupted.waitUntilExit()
-            let seconds = Date().timeIntervalSince(began)
-            XCTAssertEqual(uninterrupted.terminationStatus, 0, what)
+            // The faster of two uninterrupted runs: the first run of a freshly built binary can take several
+            // times as long (cold pages), and kill points scaled from it would come after most attempts ended.
+            var seconds = Double.infinity
+            for force in [false, true] {
+                let began = Date()
+                let uninterrupted = try start(stage, in: reference, force: force)
+                uninterrupted.waitUntilExit()
+                seconds = min(seconds, Date().timeIntervalSince(began))
+                XCTAssertEqual(uninterrupted.terminationStatus, 0, what)
+            }
             let expected = try stage.outputs.map { try Data(contentsOf: reference.url($0)) }
 
             var killedWhileRunning = 0
