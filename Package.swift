@@ -28,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         // Cache prefetch and spin-wait pause (C builtins Swift has no spelling for).
         .target(name: "CPUHints"),
+        // oneDNN's bf16 matrix product (Debian: libdnnl-dev), one OpenMP thread per call: Kernels.BF16GEMM.
+        .target(name: "CDNNL", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
 
         // The project's one error type and its exit statuses (a leaf: every library throws it).
         .target(name: "Failures"),
@@ -35,8 +37,8 @@ let package = Package(
         .target(name: "JSON", dependencies: ["Failures"]),
 
         // The stage contract: parameters, keys, store, manifests, lock, errors.
-        .target(name: "Pipeline", dependencies: ["Failures", 
-            "JSON", "COpenBLAS",
+        .target(name: "Pipeline", dependencies: ["Failures",
+            "JSON", "COpenBLAS", "Kernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -44,7 +46,7 @@ let package = Package(
 
         // Libraries that do the work (one concept per file inside each).
         .target(name: "SafeTensors", dependencies: ["Failures", "JSON"]),
-        .target(name: "Kernels", dependencies: ["COpenBLAS", "CPUHints"], swiftSettings: fastMath),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "CDNNL", "CPUHints"], swiftSettings: fastMath),
         .target(name: "SentencePiece", dependencies: ["Failures"], swiftSettings: fastMath),
         .target(name: "LoRA", dependencies: ["Failures", "JSON", "Kernels"], swiftSettings: fastMath),
         .target(name: "T5", dependencies: ["Failures", "JSON", "Kernels", "SafeTensors", "CPUHints", "LoRA"], swiftSettings: fastMath),
@@ -79,7 +81,7 @@ let package = Package(
         .executableTarget(name: "t5-bench", dependencies: ["JSON", "T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
         // Training steps on the reference run's real-length batches against PyTorch + PEFT
         // (scripts/bench/train_bench_samsum.sh), not a product.
-        .executableTarget(name: "train-bench", dependencies: ["Stages", "Pipeline", "Dataset", "JSON", "T5Training", "T5", "LoRA", "SafeTensors"]),
+        .executableTarget(name: "train-bench", dependencies: ["Stages", "Pipeline", "Dataset", "JSON", "Kernels", "T5Training", "T5", "LoRA", "SafeTensors"]),
         // Benchmark of the per-step pieces outside the model (LoRA's AdamW and clipping, the trainer's dropout)
         // against PyTorch (scripts/bench/lora_bench.sh), not a product.
         .executableTarget(name: "lora-bench", dependencies: ["Kernels", "LoRA", "T5Training"], swiftSettings: fastMath),

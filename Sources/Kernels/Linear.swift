@@ -22,4 +22,23 @@ public enum Linear {
                                       rows: Int, inFeatures: Int, outFeatures: Int, accumulate: Bool = true, scale: Float = 1) {
         GEMM.matmul(dy, x, dw, m: outFeatures, k: rows, n: inFeatures, transposeA: true, alpha: scale, beta: accumulate ? 1 : 0)
     }
+
+    // The bf16 mode's frozen weights (bf16 bits, same layout): the input x or dy is rounded to bf16 on the
+    // way in, the sums and the output are fp32 (BF16GEMM).
+
+    /// y[rows, out] (+)= bf16(x)[rows, in] · W[out, in]ᵀ.
+    @inline(__always)
+    public static func forward(_ x: UnsafePointer<Float>, weight: UnsafePointer<UInt16>, _ y: UnsafeMutablePointer<Float>,
+                               rows: Int, inFeatures: Int, outFeatures: Int, accumulate: Bool = false, scale: Float = 1) {
+        BF16GEMM.matmul(x, lda: inFeatures, weight, ldb: inFeatures, y, ldc: outFeatures, m: rows, k: inFeatures,
+                        n: outFeatures, transposeB: true, alpha: scale, accumulate: accumulate)
+    }
+
+    /// dx[rows, in] (+)= bf16(dy)[rows, out] · W[out, in].
+    @inline(__always)
+    public static func backwardInput(_ dy: UnsafePointer<Float>, weight: UnsafePointer<UInt16>, _ dx: UnsafeMutablePointer<Float>,
+                                     rows: Int, inFeatures: Int, outFeatures: Int, accumulate: Bool = true, scale: Float = 1) {
+        BF16GEMM.matmul(dy, lda: outFeatures, weight, ldb: inFeatures, dx, ldc: inFeatures, m: rows, k: outFeatures,
+                        n: inFeatures, transposeB: false, alpha: scale, accumulate: accumulate)
+    }
 }

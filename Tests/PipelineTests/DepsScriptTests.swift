@@ -32,6 +32,6 @@ final class DepsScriptTests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.stdout, "")
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
-        XCTAssertTrue(r.stderr.contains("apt-get install -y libopenblas-dev libarchive-dev libopenmpi-dev openmpi-bin pkg-config"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("apt-get install -y libopenblas-dev libdnnl-dev libarchive-dev libopenmpi-dev openmpi-bin pkg-config"), r.stderr)
     }
 }

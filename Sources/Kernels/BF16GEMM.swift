@@ -1,0 +1,157 @@
+// Products with bf16 weights, as the bf16 mode runs every frozen weight: the fp32 input is rounded to
+// bf16, the sums are fp32 and so is the output. Where the CPU has bf16 instructions (AVX512_BF16, or
+// AMX-BF16) oneDNN's matmul does it at their rate (2.1-2.4× OpenBLAS sgemm on T5 shapes, Zen 4); elsewhere
+// the same numerics run through OpenBLAS: the rounded input times the widened weight in fp32.
+// As in GEMM, a product is cut into pieces by shape and thread count alone, each run on one of
+// Parallel's workers with one oneDNN thread, so results are reproducible for a CPU kind and thread count.
+import CDNNL
+import Foundation
+
+public enum BF16GEMM {
+    public enum Implementation: Sendable, Equatable {
+        /// oneDNN's matmul with the implementation it picked, e.g. "brg:avx512_core_bf16".
+        case oneDNN(String)
+        /// OpenBLAS sgemm on the bf16-rounded input and the widened weight (no bf16 instructions).
+        case emulated
+    }
+
+    /// The implementation the bf16 mode runs on: oneDNN when this CPU has bf16 instructions and oneDNN
+    /// picks a kernel that uses them, else the emulation. FLANLORA_BF16_PRODUCT=emulated forces the
+    /// emulation (to measure it on a bf16 CPU); tests switch with `use`.
+    nonisolated(unsafe) public private(set) static var implementation: Implementation = detected.implementation
+
+    /// Runs the bf16 products on `implementation` from now on (tests compare both on one machine).
+    public static func use(_ implementation: Implementation) { self.implementation = implementation }
+
+    /// What ran and why, for log lines and manifests, e.g.
+    /// "oneDNN 2.6.3 brg:avx512_core_bf16 (AVX512_BF16)".
+    public static var description: String {
+        switch implementation {
+        case .oneDNN(let name): return "oneDNN \(detected.version) \(name) (\(detected.features))"
+        case .emulated: return "OpenBLAS sgemm on bf16-rounded inputs (\(detected.reason))"
+        }
+    }
+
+    /// The CPU's bf16 features as CPUID reports them ("AVX512_BF16", "AVX512_BF16 AMX-BF16" or "none").
+    public static var cpuFeatures: String { detected.features }
+
+    /// The implementation oneDNN offers this CPU (nil without bf16 instructions), whatever `implementation` is.
+    public static var oneDNNImplementation: String? {
+        if case .oneDNN(let name) = detected.implementation { return name }
+        return nil
+    }
+
+    private static let detected: (implementation: Implementation, features: String, version: String, reason: String) = {
+        var buffer = [CChar](repeating: 0, count: 128)
+        let hasBF16 = dnnl_cpu_bf16_features(&buffer, Int32(buffer.count)) != 0
+        let features = hasBF16 ? String(cString: buffer) : "none"
+        dnnl_library_version(&buffer, Int32(buffer.count))
+        let version = String(cString: buffer)
+        if ProcessInfo.processInfo.environment["FLANLORA_BF16_PRODUCT"] == "emulated" {
+            return (.emulated, features, version, "FLANLORA_BF16_PRODUCT=emulated")
+        }
+        guard hasBF16 else { return (.emulated, features, version, "this CPU has no AVX512_BF16 or AMX-BF16") }
+        dnnl_bf16_implementation(&buffer, Int32(buffer.count))
+        let name = String(cString: buffer)
+        // oneDNN's reference kernels ("ref:any") would be far slower than the emulation.
+        guard !name.isEmpty, !name.hasPrefix("ref") else {
+            return (.emulated, features, version, "oneDNN \(version) offers no fast bf16 kernel here (\(name.isEmpty ? "none" : name))")
+        }
+        return (.oneDNN(name), features, version, "")
+    }()
+
+    /// Rows per piece at most: beyond this oneDNN's kernels got slower on the 2-core Zen 4 (the fp32
+    /// output block leaves the caches), measured with 128-1244-row pieces of T5-base products.
+    static let maximumPieceRows = 256
+
+    /// C[m, n] = alpha · bf16(A) · op(B) (+ C when `accumulate`), row-major with leading dimensions.
+    /// A is fp32 [m, k]; B is bf16 [k, n] or, with `transposeB`, stored [n, k] (a PyTorch weight W[out, in]
+    /// for x·Wᵀ).
+    public static func matmul(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<UInt16>, ldb: Int,
+                              _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, k: Int, n: Int, transposeB: Bool,
+                              alpha: Float = 1, accumulate: Bool = false) {
+        if m == 0 || n == 0 { return }
+        switch implementation {
+        case .oneDNN:
+            oneDNNProduct(a, lda: lda, b, ldb: ldb, c, ldc: ldc, m: m, k: k, n: n, transposeB: transposeB,
+                          alpha: alpha, accumulate: accumulate)
+        case .emulated:
+            emulatedProduct(a, lda: lda, b, ldb: ldb, c, ldc: ldc, m: m, k: k, n: n, transposeB: transposeB,
+                            alpha: alpha, accumulate: accumulate)
+        }
+    }
+
+    /// Pieces of rows (or, for a few rows, of columns), a whole number of 16-row tiles each, as many as
+    /// there are workers or a multiple of that, so the workers get equal shares.
+    static func oneDNNProduct(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<UInt16>, ldb: Int,
+                              _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, k: Int, n: Int, transposeB: Bool,
+                              alpha: Float, accumulate: Bool) {
+        let workers = Parallel.isInsideWorker || m * n * k < GEMM.parallelMinimumWork ? 1 : Parallel.threads
+        let alongRows = m >= 64 || m * 4 >= n
+        let extent = alongRows ? m : n
+        let granule = alongRows ? 16 : 64
+        var pieces = alongRows ? max(workers, (m + maximumPieceRows - 1) / maximumPieceRows) : workers
+        pieces = (pieces + workers - 1) / workers * workers
+        let step = max(granule, ((extent + pieces - 1) / pieces + granule - 1) / granule * granule)
+        let count = (extent + step - 1) / step
+        Parallel.forEachTask(count) { piece, _ in
+            let start = piece * step, size = min(step, extent - start)
+            let status: Int32
+            if alongRows {
+                status = dnnl_bf16_matmul(Int64(size), Int64(k), Int64(n), a + start * lda, Int64(lda), b, Int64(ldb),
+                                          transposeB ? 1 : 0, c + start * ldc, Int64(ldc), alpha, accumulate ? 1 : 0)
+            } else {
+                let bPiece = transposeB ? b + start * ldb : b + start
+                status = dnnl_bf16_matmul(Int64(m), Int64(k), Int64(size), a, Int64(lda), bPiece, Int64(ldb),
+                                          transposeB ? 1 : 0, c + start, Int64(ldc), alpha, accumulate ? 1 : 0)
+            }
+            if status != 0 { failed(String(cString: dnnl_last_error())) }
+        }
+    }
+
+    /// An internal failure of oneDNN (out of memory, say) inside a product: one line and exit 70, like a
+    /// missing OpenBLAS (nothing the user gave can be blamed, and a product has no way to throw).
+    static func failed(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("\(ProcessInfo.processInfo.processName): error: \(message)\n".utf8))
+        exit(70)
+    }
+
+    /// Weight tiles of up to this many values are widened to fp32 at a time (8 MB).
+    static let emulationTile = 1 << 21
+
+    static func emulatedProduct(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<UInt16>, ldb: Int,
+                                _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, k: Int, n: Int, transposeB: Bool,
+                                alpha: Float, accumulate: Bool) {
+        let input = FloatBuffer(count: m * k, zeroed: false)
+        Parallel.forRanges(m, costPerItem: 4 * k) { rows in
+            for row in rows { for t in 0..<k { input.pointer[row * k + t] = BFloat16.rounded(a[row * lda + t]) } }
+        }
+        if transposeB {
+            // B is W[n, k]: tiles of whole weight rows, each a block of C's columns.
+            let tileRows = max(1, min(n, emulationTile / max(k, 1)))
+            let tile = FloatBuffer(count: tileRows * k, zeroed: false)
+            for start in stride(from: 0, to: n, by: tileRows) {
+                let rows = min(tileRows, n - start)
+                widen(b + start * ldb, ld: ldb, rows: rows, cols: k, into: tile.pointer)
+                GEMM.matmul(input.pointer, lda: k, tile.pointer, ldb: k, c + start, ldc: ldc, m: m, k: k, n: rows,
+                            transposeB: true, alpha: alpha, beta: accumulate ? 1 : 0)
+            }
+        } else {
+            // B is [k, n]: tiles of its rows, each a slice of the sum over k.
+            let tileRows = max(1, min(k, emulationTile / max(n, 1)))
+            let tile = FloatBuffer(count: tileRows * n, zeroed: false)
+            for start in stride(from: 0, to: k, by: tileRows) {
+                let rows = min(tileRows, k - start)
+                widen(b + start * ldb, ld: ldb, rows: rows, cols: n, into: tile.pointer)
+                GEMM.matmul(input.pointer + start, lda: k, tile.pointer, ldb: n, c, ldc: ldc, m: m, k: rows, n: n,
+                            alpha: alpha, beta: accumulate || start > 0 ? 1 : 0)
+            }
+        }
+    }
+
+    private static func widen(_ b: UnsafePointer<UInt16>, ld: Int, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>) {
+        Parallel.forRanges(rows, costPerItem: 2 * cols) { range in
+            for row in range { for t in 0..<cols { out[row * cols + t] = BFloat16.float(b[row * ld + t]) } }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import XCTest
+@testable import Kernels
+
+/// The bf16 product against a scalar reference: the same bf16-rounded inputs, sums in Double. Every result
+/// must lie within fp32 accumulation's bound, k·2⁻²³·Σ|aᵢbᵢ| (plus one rounding of the output), on every
+/// shape and orientation the engines use, ragged row counts and 1-8 rows, for the oneDNN kernels (where
+/// this CPU has bf16 instructions) and for the emulation (everywhere).
+final class BF16GEMMTests: XCTestCase {
+    override func tearDown() {
+        BF16GEMM.use(BF16GEMM.oneDNNImplementation.map { .oneDNN($0) } ?? .emulated)
+        Parallel.setThreads(ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// The implementations this machine can run: the emulation always, oneDNN where the CPU has bf16 instructions.
+    var implementations: [BF16GEMM.Implementation] {
+        [.emulated] + (BF16GEMM.oneDNNImplementation.map { [.oneDNN($0)] } ?? [])
+    }
+
+    func testRoundingIsNearestEvenAsTorchAndWideningIsExact() {
+        XCTAssertEqual(BFloat16.bits(1), 0x3f80)
+        XCTAssertEqual(BFloat16.bits(Float(bitPattern: 0x3f80_8000)), 0x3f80, "a tie rounds to the even neighbour")
+        XCTAssertEqual(BFloat16.bits(Float(bitPattern: 0x3f81_8000)), 0x3f82, "a tie rounds to the even neighbour")
+        XCTAssertEqual(BFloat16.bits(Float(bitPattern: 0x3f80_8001)), 0x3f81)
+        XCTAssertEqual(BFloat16.bits(-Float(bitPattern: 0x3f80_7fff)), 0xbf80)
+        XCTAssertEqual(BFloat16.bits(.infinity), 0x7f80)
+        XCTAssertEqual(BFloat16.bits(Float(bitPattern: 0x7f7f_ffff)), 0x7f80, "the largest float rounds to infinity")
+        XCTAssertTrue(BFloat16.float(BFloat16.bits(.nan)).isNaN)
+        XCTAssertTrue(BFloat16.float(BFloat16.bits(Float(bitPattern: 0x7f80_0001))).isNaN, "a NaN with low payload stays NaN")
+        for bits: UInt16 in [0, 0x8000, 0x0001, 0x3f80, 0xc2f7, 0x7f7f] {
+            XCTAssertEqual(BFloat16.bits(BFloat16.float(bits)), bits)
+        }
+    }
+
+    func testProductsLieWithinFP32AccumulationBoundsOfTheScalarReference() {
+        var random = TestRandom(seed: 31)
+        // (m, k, n): 1-8 rows (decoding), ragged counts, T5 widths (d_model 768 → d_ff 2048 and back).
+        let shapes = [(1, 64, 96), (2, 80, 48), (3, 768, 96), (5, 96, 300), (8, 768, 2048), (8, 2048, 40), (17, 33, 65),
+                      (63, 96, 80), (255, 64, 130), (300, 100, 48), (41, 768, 2048), (37, 2048, 768)]
+        for implementation in implementations {
+            BF16GEMM.use(implementation)
+            for (m, k, n) in shapes {
+                for transposeB in [true, false] {
+                    // accumulation and scaling on the small shapes (the debug-built reference is slow)
+                    let variants: [(Bool, Float)] = m * k * n > 1 << 20 ? [(false, 1)] : [(false, 1), (true, 1), (false, 0.5)]
+                    for (accumulate, alpha) in variants {
+                        let ldc = n + 3  // output rows inside wider rows, as the attention heads are
+                        let a = random.array(m * k, scale: 3), b = random.array(k * n).map(BFloat16.bits)
+                        let initial = random.array(m * ldc)
+                        var c = initial
+                        a.withUnsafeBufferPointer { a in
+                            b.withUnsafeBufferPointer { b in
+                                c.withUnsafeMutableBufferPointer { c in
+                                    BF16GEMM.matmul(a.baseAddress!, lda: k, b.baseAddress!, ldb: transposeB ? k : n,
+                                                    c.baseAddress!, ldc: ldc, m: m, k: k, n: n, transposeB: transposeB,
+                                                    alpha: alpha, accumulate: accumulate)
+                                }
+                            }
+                        }
+                        var worst = 0.0
+                        let aRounded = a.map { Double(BFloat16.rounded($0)) }, bWide = b.map { Double(BFloat16.float($0)) }
+                        let (bRow, bColumn) = transposeB ? (1, k) : (n, 1)  // B[t, j] at t·bRow + j·bColumn
+                        for i in 0..<m {
+                            for j in 0..<n {
+                                var sum = 0.0, magnitude = 0.0
+                                aRounded.withUnsafeBufferPointer { a in
+                                    bWide.withUnsafeBufferPointer { b in
+                                        for t in 0..<k {
+                                            let product = a[i * k + t] * b[t * bRow + j * bColumn]
+                                            sum += product
+                                            magnitude += abs(product)
+                                        }
+                                    }
+                                }
+                                let expected = Double(alpha) * sum + (accumulate ? Double(initial[i * ldc + j]) : 0)
+                                let bound = Double(k + 2) * 0x1p-23 * (Double(alpha) * magnitude + abs(expected)) + 1e-30
+                                worst = max(worst, abs(Double(c[i * ldc + j]) - expected) / bound)
+                            }
+                            for j in n..<ldc { XCTAssertEqual(c[i * ldc + j], initial[i * ldc + j], "padding written") }
+                        }
+                        XCTAssertLessThanOrEqual(worst, 1, "\(implementation) m \(m) k \(k) n \(n) transposeB \(transposeB) accumulate \(accumulate) alpha \(alpha)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rounding the input is part of the product: an input between two bf16 values gives the product of the
+    /// rounded one, on every implementation (a kernel fed fp32 would not).
+    func testInputIsRoundedToBF16() {
+        for implementation in implementations {
+            BF16GEMM.use(implementation)
+            let k = 64, n = 32
+            let a = [Float](repeating: Float(bitPattern: 0x3f80_7fff), count: k)  // just below 1 + 2⁻⁸: rounds to 1
+            let b = [UInt16](repeating: 0x3f80, count: k * n)
+            var c = [Float](repeating: 0, count: n)
+            BF16GEMM.matmul(a, lda: k, b, ldb: k, &c, ldc: n, m: 1, k: k, n: n, transposeB: true)
+            XCTAssertEqual(c, [Float](repeating: Float(k), count: n), "\(implementation)")
+        }
+    }
+
+    /// Same inputs, implementation and thread count: the same bits (the pieces are a function of the shape).
+    func testRepeatedProductsAreBitIdentical() {
+        var random = TestRandom(seed: 7)
+        let (m, k, n) = (300, 768, 200)
+        let a = random.array(m * k), b = random.array(n * k).map(BFloat16.bits)
+        for implementation in implementations {
+            BF16GEMM.use(implementation)
+            for threads in [1, 2] {
+                Parallel.setThreads(threads)
+                var first = [Float](repeating: 0, count: m * n), second = first
+                BF16GEMM.matmul(a, lda: k, b, ldb: k, &first, ldc: n, m: m, k: k, n: n, transposeB: true)
+                BF16GEMM.matmul(a, lda: k, b, ldb: k, &second, ldc: n, m: m, k: k, n: n, transposeB: true)
+                XCTAssertEqual(first.map(\.bitPattern), second.map(\.bitPattern), "\(implementation), \(threads) threads")
+            }
+        }
+    }
+
+    func testImplementationFollowsTheCPUsFeatures() {
+        let features = BF16GEMM.cpuFeatures
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        if flags.contains(" avx512_bf16") || flags.contains(" amx_bf16") {
+            XCTAssertNotEqual(features, "none")
+            XCTAssertNotNil(BF16GEMM.oneDNNImplementation, "a bf16 CPU must get oneDNN's kernels")
+        } else if !flags.isEmpty {
+            XCTAssertEqual(features, "none")
+            XCTAssertNil(BF16GEMM.oneDNNImplementation)
+        }
+        XCTAssertFalse(BF16GEMM.description.isEmpty)
+    }
+}
