@@ -46,6 +46,13 @@ final class MappedFile: @unchecked Sendable {
         ownsMapping = false
     }
 
+    /// Drops the mapped pages this process has read from its resident memory (MADV_DONTNEED on a
+    /// read-only private mapping): a later read faults them in again from the file.
+    func releaseResidentPages() {
+        guard ownsMapping else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base), count, MADV_DONTNEED)
+    }
+
     deinit {
         if ownsMapping {
             munmap(UnsafeMutableRawPointer(mutating: base), count)

@@ -125,6 +125,10 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
     }
 
+    /// Lets go of the pages read so far (after copying what is needed): views stay valid, and fault the
+    /// bytes in again from the file when read.
+    public func releaseResidentPages() { storage.releaseResidentPages() }
+
     /// A zero-copy view of an F32 tensor in the mapping, or nil when its offset is not 4-byte aligned.
     public func float32View(_ name: String) throws -> UnsafeBufferPointer<Float>? {
         let info = try info(name)

@@ -77,10 +77,12 @@ public struct T5Weights: Sendable {
                 return WeightMatrix(rows: rows, cols: cols, values: try file.floats(name)).converted(to: precision)
             }
         }
-        /// Norm weights and position biases: small, kept in fp32 whatever the weight precision.
+        /// Norm weights and position biases: small, kept in fp32; in the bf16 mode their values are rounded to
+        /// bf16 like every base tensor (as `model.to(torch.bfloat16)`, and as the trainer's bf16 mode).
         func vector(_ tensor: T5TensorLayout.Tensor) throws -> [Float] {
             _ = try file.checkedInfo(tensor)
-            return try file.floats(tensor.name)
+            let values = try file.floats(tensor.name)
+            return precision == .bf16 ? values.map(BFloat16.rounded) : values
         }
         func projection(_ linear: T5TensorLayout.Linear) throws -> Projection {
             Projection(name: linear.module, weight: try matrix(linear.weight))

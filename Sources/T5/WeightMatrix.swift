@@ -1,5 +1,7 @@
 // A frozen weight matrix in PyTorch layout [out, in], stored as fp32 (usually a zero-copy view into
-// the mapped safetensors file) or as bf16 (half the memory traffic; widened to fp32 on the fly).
+// the mapped safetensors file) or as bf16: the bf16 mode, whose products round their input to bf16 and
+// sum in fp32 (oneDNN's bf16 kernels for many rows where the CPU has them; the streaming kernels, which
+// widen bf16 rows in registers, for a few rows, where memory traffic is what counts).
 import Kernels
 import SafeTensors
 
@@ -70,10 +72,19 @@ public final class WeightMatrix: @unchecked Sendable {
                 Linear.forward(x, weight: w, y, rows: m, inFeatures: cols, outFeatures: rows, accumulate: accumulate, scale: scale)
             }
         case .bf16(let w):
+            // The bf16 mode's numerics: x rounded to bf16, fp32 sums (as the trainer's frozen products).
+            if m > WeightKernels.smallBatchRows, case .oneDNN = BF16GEMM.implementation {
+                Linear.forward(x, weight: w, y, rows: m, inFeatures: cols, outFeatures: rows, accumulate: accumulate, scale: scale)
+                return
+            }
+            let rounded = FloatBuffer(count: m * cols, zeroed: false)
+            BFloat16.round(x, into: rounded.pointer, count: m * cols)
             if m <= WeightKernels.smallBatchRows {
-                WeightKernels.smallBatchProduct(x, m: m, weight: w, rows: rows, cols: cols, y: y, accumulate: accumulate, scale: scale)
+                WeightKernels.smallBatchProduct(UnsafePointer(rounded.pointer), m: m, weight: w, rows: rows, cols: cols, y: y,
+                                                accumulate: accumulate, scale: scale)
             } else {
-                WeightKernels.tiledProduct(x, m: m, weight: w, rows: rows, cols: cols, y: y, accumulate: accumulate, scale: scale)
+                WeightKernels.tiledProduct(UnsafePointer(rounded.pointer), m: m, weight: w, rows: rows, cols: cols, y: y,
+                                           accumulate: accumulate, scale: scale)
             }
         }
     }

@@ -1,6 +1,8 @@
 // A bias-free Linear (PyTorch layout W[out, in], y = x·Wᵀ) with an optional PEFT LoRA branch:
 // y = x·Wᵀ + scale · (dropout(x)·Aᵀ)·Bᵀ with A [r, in] and B [out, r].
 // The same code serves frozen and trainable weights: the weight-gradient GEMM runs only when W has a gradient.
+// A frozen W in the bf16 mode multiplies as bf16 (input and output gradient rounded on the way in, fp32 sums);
+// the LoRA branch stays fp32, as PEFT keeps adapters in fp32 on a bf16 model.
 import Kernels
 
 /// One layer's trainable LoRA branch (A and B as Parameters with gradients); a loaded adapter for inference
@@ -25,15 +27,19 @@ public final class LinearLayer: @unchecked Sendable {
     /// HF module path, e.g. "decoder.block.3.layer.1.EncDecAttention.q".
     public let path: String
     public let weight: Parameter
+    /// The frozen weight rounded to bf16 in the bf16 mode: then every product with W uses it (BF16GEMM).
+    public let bf16: BF16Buffer?
     public let inFeatures: Int
     public let outFeatures: Int
     public internal(set) var lora: TrainableLoRA?
     /// Distinguishes this layer's LoRA-dropout masks from every other dropout site.
     let site: UInt64
 
-    init(path: String, weight: Parameter, site: UInt64) {
+    init(path: String, weight: Parameter, bf16: BF16Buffer? = nil, site: UInt64) {
+        precondition(bf16 == nil || !weight.isTrainable, "a bf16 weight is frozen")
         self.path = path
         self.weight = weight
+        self.bf16 = bf16
         outFeatures = weight.shape[0]
         inFeatures = weight.shape[1]
         self.site = site
@@ -48,7 +54,11 @@ public final class LinearLayer: @unchecked Sendable {
     /// y[rows, out] = x·Wᵀ (+ LoRA). `scratch` needs rows·in floats when LoRA dropout is active.
     func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, arena: Arena,
                  context: StepContext) -> Saved {
-        Linear.forward(x, weight: weight.value, y, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+        if let bf16 {
+            Linear.forward(x, weight: UnsafePointer(bf16.pointer), y, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+        } else {
+            Linear.forward(x, weight: weight.value, y, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+        }
         guard let lora else { return Saved(loraHidden: nil) }
         let hidden = arena.floats(rows * lora.rank)
         let mask = context.loraDropout(lora.dropout, site: site)
@@ -70,7 +80,10 @@ public final class LinearLayer: @unchecked Sendable {
         if let dw = weight.gradient {
             Linear.backwardWeight(dy, input: x, dw, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
         }
-        if let dx {
+        if let dx, let bf16 {
+            Linear.backwardInput(dy, weight: UnsafePointer(bf16.pointer), dx, rows: rows, inFeatures: inFeatures,
+                                 outFeatures: outFeatures, accumulate: accumulateInput)
+        } else if let dx {
             Linear.backwardInput(dy, weight: weight.value, dx, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
                                  accumulate: accumulateInput)
         }

@@ -29,8 +29,10 @@ public final class T5TrainingModel: @unchecked Sendable {
     private let arena = Arena()
     private let context = StepContext()
 
+    /// `basePrecision` bf16: the frozen base weights rounded to bf16 and every product with them in bf16
+    /// (TrainingWeights, LinearLayer); LoRA, the optimiser, norms, softmax, residuals and the loss stay fp32.
     public init(config: T5Config, file: SafeTensorsFile, mode: TrainingMode, dropoutRate: Float = 0.1,
-                dropoutSeed: UInt64 = 42, threads: Int = 1) throws {
+                dropoutSeed: UInt64 = 42, threads: Int = 1, basePrecision: WeightMatrix.Precision = .f32) throws {
         if case .lora(let settings) = mode {
             let ranks = [settings.rank] + settings.rankPattern.values
             guard ranks.allSatisfy({ $0 > 0 && $0 <= 4096 }), settings.dropout >= 0, settings.dropout < 1 else {
@@ -40,7 +42,7 @@ public final class T5TrainingModel: @unchecked Sendable {
         guard dropoutRate >= 0, dropoutRate < 1 else { throw PipelineError.usage("dropout rate must be in [0, 1)", path: file.file) }
         self.config = config
         self.mode = mode
-        weights = try TrainingWeights(config: config, file: file, trainAll: mode == .full)
+        weights = try TrainingWeights(config: config, file: file, trainAll: mode == .full, precision: basePrecision)
         if case .lora(let settings) = mode {
             loraLayers = weights.attachLoRA(settings)
             guard !loraLayers.isEmpty else {
@@ -300,7 +302,11 @@ public final class T5TrainingModel: @unchecked Sendable {
 
         let vocab = config.vocabSize
         let logits = arena.floats(decRows * vocab), logSumExp = arena.floats(decRows)
-        Linear.forward(lmInput, weight: weights.lmHead.value, logits, rows: decRows, inFeatures: d, outFeatures: vocab)
+        if let bf16 = weights.lmHeadBF16 {
+            Linear.forward(lmInput, weight: UnsafePointer(bf16.pointer), logits, rows: decRows, inFeatures: d, outFeatures: vocab)
+        } else {
+            Linear.forward(lmInput, weight: weights.lmHead.value, logits, rows: decRows, inFeatures: d, outFeatures: vocab)
+        }
         let loss = TokenCrossEntropy.forward(logits: logits, targets: batch.labels, vocab: vocab, logSumExp: logSumExp,
                                              labelSmoothing: labelSmoothing, threads: threads)
         return Activations(encoder: encoderActs, encoderLast: encoderLast, encoderFinalRstd: encoderFinalRstd,
@@ -324,8 +330,13 @@ public final class T5TrainingModel: @unchecked Sendable {
             Linear.backwardWeight(acts.logits, input: acts.lmInput, dw, rows: decRows, inFeatures: d, outFeatures: vocab)
         }
         let dLm = arena.floats(decRows * d)
-        Linear.backwardInput(acts.logits, weight: weights.lmHead.value, dLm, rows: decRows, inFeatures: d, outFeatures: vocab,
-                             accumulate: false, scale: outputScale)
+        if let bf16 = weights.lmHeadBF16 {
+            Linear.backwardInput(acts.logits, weight: UnsafePointer(bf16.pointer), dLm, rows: decRows, inFeatures: d,
+                                 outFeatures: vocab, accumulate: false, scale: outputScale)
+        } else {
+            Linear.backwardInput(acts.logits, weight: weights.lmHead.value, dLm, rows: decRows, inFeatures: d, outFeatures: vocab,
+                                 accumulate: false, scale: outputScale)
+        }
         context.dropout(site: DropoutSite.of(decoder: true, layer: -1, .finalNorm))?.apply(dLm, count: decRows * d)
         let dY = arena.zeros(decRows * d)
         RMSNorm.backward(dLm, x: acts.decoderLast, weight: weights.decoderFinalNorm.value, rstd: acts.decoderFinalRstd,

@@ -1,5 +1,9 @@
 // The training engine's weights: T5TensorLayout's tensors bound as Parameters, with LoRA adapters attached
-// to the linears that the LoRA targets match.
+// to the linears that the LoRA targets match. In the bf16 mode every base tensor is rounded to bf16 once
+// (as `model.to(torch.bfloat16)`): the linears keep bf16 copies for their products, the other tensors
+// (embeddings, norms, relative-position tables) fp32 copies of the rounded values.
+import Failures
+import Kernels
 import LoRA
 import SafeTensors
 import T5
@@ -44,6 +48,10 @@ public final class TrainingWeights: @unchecked Sendable {
     public let decoderFinalNorm: Parameter
     /// lm_head.weight, or the same object as `embedding` when tied.
     public let lmHead: Parameter
+    /// lm_head's bf16 copy in the bf16 mode (the tied embedding's rounding when tied), else nil.
+    public let lmHeadBF16: BF16Buffer?
+    /// How the frozen base weights are stored and multiplied.
+    public let precision: WeightMatrix.Precision
     /// Every linear in a fixed order (encoder then decoder, q k v o then feed-forward).
     public let linears: [LinearLayer]
     /// Keeps the mapped file alive while frozen Parameters point into it.
@@ -51,28 +59,46 @@ public final class TrainingWeights: @unchecked Sendable {
 
     /// Binds `file`'s tensors (T5TensorLayout's names and shapes). `trainAll` copies every tensor and gives it a
     /// gradient (full fine-tuning); otherwise fp32 tensors stay zero-copy views of the mapping and get no gradient.
-    public init(config: T5Config, file: SafeTensorsFile, trainAll: Bool) throws {
+    /// `precision` bf16 rounds the frozen base to bf16 (LoRA only: a full fine-tune trains fp32 weights).
+    public init(config: T5Config, file: SafeTensorsFile, trainAll: Bool, precision: WeightMatrix.Precision = .f32) throws {
+        guard precision == .f32 || !trainAll else {
+            throw PipelineError.usage("bf16 base weights are for LoRA training only; a full fine-tune trains fp32 weights",
+                                      path: file.file)
+        }
         self.config = config
         self.file = file
-        func tensor(_ tensor: T5TensorLayout.Tensor) throws -> Parameter {
+        self.precision = precision
+        let rounded = precision == .bf16
+        func tensor(_ tensor: T5TensorLayout.Tensor, linear: Bool = false) throws -> Parameter {
             let name = tensor.name, shape = tensor.shape
             let info = try file.checkedInfo(tensor)
-            if !trainAll, info.dtype == .f32, let view = try file.float32View(name) {
+            // A linear's fp32 values serve only the merge in the bf16 mode: the view costs no memory.
+            if !trainAll, !rounded || linear, info.dtype == .f32, let view = try file.float32View(name) {
                 return Parameter(name: name, shape: shape, value: UnsafeMutablePointer(mutating: view.baseAddress!),
                                  valueOwner: nil, trainable: false)
             }
-            return Parameter(name: name, shape: shape, values: try file.floats(name), trainable: trainAll)
+            var values = try file.floats(name)
+            if rounded && !linear { values = values.map(BFloat16.rounded) }
+            return Parameter(name: name, shape: shape, values: values, trainable: trainAll)
+        }
+        func bf16Copy(_ tensor: T5TensorLayout.Tensor) throws -> BF16Buffer {
+            if try file.info(tensor.name).dtype == .bf16, let view = try file.bf16View(tensor.name) {
+                return BF16Buffer(copying: view.baseAddress!, count: view.count)
+            }
+            let values = try file.floats(tensor.name)
+            return values.withUnsafeBufferPointer { BF16Buffer(rounding: $0.baseAddress!, count: $0.count) }
         }
         var linears: [LinearLayer] = []
         func linear(_ linear: T5TensorLayout.Linear) throws -> LinearLayer {
             // the site (a dropout-mask seed) is the layer's index in binding order, which the layout fixes
-            let layer = LinearLayer(path: linear.module, weight: try tensor(linear.weight), site: 10_000_000 + UInt64(linears.count))
+            let layer = LinearLayer(path: linear.module, weight: try tensor(linear.weight, linear: true),
+                                    bf16: rounded ? try bf16Copy(linear.weight) : nil, site: 10_000_000 + UInt64(linears.count))
             linears.append(layer)
             return layer
         }
         func attention(_ a: T5TensorLayout.Attention) throws -> AttentionParameters {
             AttentionParameters(q: try linear(a.q), k: try linear(a.k), v: try linear(a.v), o: try linear(a.o),
-                                relativeBias: try a.relativeBias.map(tensor))
+                                relativeBias: try a.relativeBias.map { try tensor($0) })
         }
         func feedForward(_ f: T5TensorLayout.FeedForward) throws -> FeedForwardParameters {
             FeedForwardParameters(wi: try linear(f.wi), wiGate: try f.wiGate.map(linear), wo: try linear(f.wo))
@@ -90,8 +116,11 @@ public final class TrainingWeights: @unchecked Sendable {
                                    feedForwardNorm: try tensor(layer.feedForwardNorm), feedForward: try feedForward(layer.feedForward))
         }
         decoderFinalNorm = try tensor(layout.decoderFinalNorm)
-        lmHead = try layout.lmHead.map(tensor) ?? embedding
+        lmHead = try layout.lmHead.map { try tensor($0, linear: true) } ?? embedding
+        lmHeadBF16 = rounded ? try bf16Copy(layout.lmHead ?? layout.embedding) : nil
         self.linears = linears
+        // The fp32 pages read for the rounding are not needed again: let them go from this process's memory.
+        if rounded { file.releaseResidentPages() }
     }
 
     /// Every distinct parameter (the tied embedding once), in state-dict order of appearance.

@@ -27,12 +27,12 @@ enum Fixture {
         }
 
         /// The LoRA model of json's settings with the fixture's initial A/B values.
-        func makeLoRAModel(threads: Int = 1) throws -> T5TrainingModel {
+        func makeLoRAModel(threads: Int = 1, precision: WeightMatrix.Precision = .f32) throws -> T5TrainingModel {
         let lora = json["lora"] as! [String: Any]
         let cfg = lora["config"] as! [String: Any]
         let settings = LoRASettings(rank: cfg["r"] as! Int, alpha: Double(cfg["lora_alpha"] as! Int), dropout: 0,
                                     targetModules: cfg["target_modules"] as! [String])
-        let model = try makeModel(.lora(settings), threads: threads)
+        let model = try makeModel(.lora(settings), threads: threads, precision: precision)
         var initial: [String: [Float]] = [:]
         for name in tensors.names where name.hasPrefix("init.") {
             initial[String(name.dropFirst(5))] = try floats(name)
@@ -42,8 +42,10 @@ enum Fixture {
         return model
     }
 
-        func makeModel(_ mode: TrainingMode, dropoutRate: Float = 0, threads: Int = 1) throws -> T5TrainingModel {
-            try T5TrainingModel(config: config, file: model, mode: mode, dropoutRate: dropoutRate, threads: threads)
+        func makeModel(_ mode: TrainingMode, dropoutRate: Float = 0, threads: Int = 1,
+                       precision: WeightMatrix.Precision = .f32) throws -> T5TrainingModel {
+            try T5TrainingModel(config: config, file: model, mode: mode, dropoutRate: dropoutRate, threads: threads,
+                                basePrecision: precision)
         }
     }
 
