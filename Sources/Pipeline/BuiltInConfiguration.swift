@@ -74,7 +74,7 @@ train:
   eval_limit: 0              # validation examples used (a hashed, seeded subset); 0 = all
   keep: last                 # last | best: publish the state of the lowest validation loss (ties: earlier step)
   early_stopping_patience: 0 # stop after N evaluations without a lower validation loss (needs keep: best); 0 = off
-  weights_dtype: f32         # frozen base weights: f32 | bf16
+  weights_dtype: bf16        # frozen base weights and their products: bf16 (as the seed's torch_dtype) | f32
   merge: false               # also write data/merged/: the base with the adapter folded in
 
 generation:
@@ -86,7 +86,7 @@ generation:
   no_repeat_ngram_size: 0
   batch_size: 8
   limit: 0                   # 0 = the whole test split
-  weights_dtype: f32
+  weights_dtype: bf16        # base weights and their products: bf16 | f32 (README: bf16 mode)
 
 rouge:
   bootstrap_samples: 1000

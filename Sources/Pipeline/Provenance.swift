@@ -1,6 +1,7 @@
 import COpenBLAS
 import Foundation
 import JSON
+import Kernels
 
 /// What manifests record about where and with what a result was made.
 public enum Provenance {
@@ -10,7 +11,13 @@ public enum Provenance {
         let info = ProcessInfo.processInfo
         return ["hostname": .string(info.hostName), "cpus": .int(info.activeProcessorCount),
                 "os": .string(info.operatingSystemVersionString),
-                "memory_bytes": .int(Int(clamping: info.physicalMemory)), "blas": blas]
+                "memory_bytes": .int(Int(clamping: info.physicalMemory)), "blas": blas, "bf16": bf16]
+    }
+
+    /// The CPU's bf16 instructions and what runs the bf16 mode's products on them (oneDNN's kernel, or the
+    /// OpenBLAS emulation): bf16 results are reproducible for the same implementation and thread count.
+    public static var bf16: JSONValue {
+        ["cpu_features": .string(BF16GEMM.cpuFeatures), "product": .string(BF16GEMM.description)]
     }
 
     /// Which OpenBLAS and which of its kernels did the dense math: results are reproducible for the same

@@ -20,7 +20,7 @@ public enum GenerateStage {
                            group: ProcessGroup = SingleProcess()) throws -> StageResult {
         // Format 3: the LoRA scale is PEFT's Double alpha/r (alpha/√r) rounded once (LoRA's `loraScale`); it
         // changes bits only for rsLoRA or an alpha that is not a Float.
-        let run = try StageRun(stage: "generate", instance: "generate-\(variant.rawValue)", formatVersion: 3,
+        let run = try StageRun(stage: "generate", instance: "generate-\(variant.rawValue)", formatVersion: 4,
                                options: options, root: root)
         run.group = group
         let settings = try generationSettings(run.params)

@@ -2,6 +2,7 @@ import Dataset
 import Failures
 import Foundation
 import JSON
+import Kernels
 import LoRA
 import Pipeline
 import SafeTensors
@@ -56,8 +57,12 @@ public enum TrainLoRAStage {
         let threads = p.int("runtime.threads")
         let weightsDType = p.string("train.weights_dtype")
         guard threads > 0 else { throw PipelineError.usage("runtime.threads must be > 0", path: options.config) }
-        guard weightsDType == "f32" else {
-            throw PipelineError.usage("train.weights_dtype bf16 is not implemented for training yet; use f32", path: options.config)
+        guard let basePrecision = WeightMatrix.Precision(rawValue: weightsDType) else {
+            throw PipelineError.usage("train.weights_dtype must be f32 or bf16, not \(weightsDType)", path: options.config)
+        }
+        guard basePrecision == .f32 || !full else {
+            throw PipelineError.usage("train.weights_dtype bf16 is for LoRA (frozen base weights); a full fine-tune "
+                                      + "(train.mode full) trains fp32 weights: set train.weights_dtype f32", path: options.config)
         }
 
         // adapter_config.json names the base model (the hub id or model.local_dir); the key covers it,
@@ -82,7 +87,8 @@ public enum TrainLoRAStage {
             let train = try TokenFile.read(path: trainTokens.path, vocabularySize: config.vocabSize)
             let validation = try TokenFile.read(path: validationTokens.path, vocabularySize: config.vocabSize)
             let model = try T5TrainingModel(config: config, file: weights, mode: lora.map { .lora($0) } ?? .full,
-                                            dropoutRate: dropoutRate, dropoutSeed: s.seed, threads: threads)
+                                            dropoutRate: dropoutRate, dropoutSeed: s.seed, threads: threads,
+                                            basePrecision: basePrecision)
             model.labelSmoothing = Float(labelSmoothing)
             if let lora {
                 if let key = lora.unusedPatternKey(adaptedPaths: model.loraLayers.map(\.path)) {
@@ -91,6 +97,7 @@ public enum TrainLoRAStage {
                 }
                 try initializeAdapters(model, settings: lora, seed: s.seed)
             }
+            if basePrecision == .bf16 { report("train-lora: bf16 base weights; products by \(BF16GEMM.description)") }
             report("train-lora: \(full ? "full fine-tune" : "LoRA") on \(train.count) examples, "
                    + "\(model.trainableParameters.reduce(0) { $0 + $1.count }) trainable parameters"
                    + (full ? "" : " in \(model.loraLayers.count) modules"))

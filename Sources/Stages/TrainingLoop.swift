@@ -310,12 +310,16 @@ public final class TrainingLoop {
     func validationLoss(_ split: TokenFile) throws -> Float {
         let lengths = validationIndices.map { split.sources[$0].count }
         let batches = Self.validationBatches(sourceLengths: lengths, batchSize: settings.batchSize)
-        var mine: [Float] = []
-        for (number, positions) in batches.enumerated() where number % group.size == group.rank {
-            let idx = positions.map { validationIndices[$0] }
+        // This rank's batches, longest last (they are sorted by source length), run longest first: the
+        // activation arena then takes its size from the first batch instead of growing at every batch
+        // (each growth is fresh memory: a page fault per 4 KiB, a fifth of a bf16 validation pass).
+        let numbers = batches.indices.filter { $0 % group.size == group.rank }
+        var mine = [Float](repeating: 0, count: numbers.count)
+        for (slot, number) in numbers.enumerated().reversed() {
+            let idx = batches[number].map { validationIndices[$0] }
             let b = try TrainingBatch(sources: idx.map { split.sources[$0] }, targets: idx.map { split.labels[$0] },
                                       vocabSize: model.config.vocabSize, label: "validation batch")
-            mine.append(try model.loss(b))
+            mine[slot] = try model.loss(b)
         }
         let gathered = try group.gather(floats: mine)
         let losses = group.isLeader ? batches.indices.map { gathered[$0 % group.size][$0 / group.size] } : []

@@ -19,6 +19,7 @@
 import Foundation
 import Dataset
 import JSON
+import Kernels
 import LoRA
 import Pipeline
 import SafeTensors
@@ -150,9 +151,12 @@ func serve(_ args: [String]) throws {
     let config = try T5Config.load(path: directory + "/config.json")
     let file = try SafeTensorsFile(path: directory + "/model.safetensors")
     let settings = TrainLoRAStage.loraSettings(p), training = TrainLoRAStage.trainingSettings(p)
+    // --weights-dtype overrides the config's train.weights_dtype (the benchmark times both modes).
+    let dtype = option("--weights-dtype", in: args) ?? p.string("train.weights_dtype")
+    guard let precision = WeightMatrix.Precision(rawValue: dtype) else { fail("--weights-dtype must be f32 or bf16") }
     let model = try T5TrainingModel(config: config, file: file, mode: .lora(settings),
                                     dropoutRate: Float(p.double("train.dropout_rate")),
-                                    dropoutSeed: UInt64(plan.seed), threads: threads)
+                                    dropoutSeed: UInt64(plan.seed), threads: threads, basePrecision: precision)
     model.labelSmoothing = Float(p.double("train.label_smoothing"))
     try TrainLoRAStage.initializeAdapters(model, settings: settings, seed: UInt64(plan.seed))
     let params = model.trainableParameters
@@ -162,7 +166,9 @@ func serve(_ args: [String]) throws {
                           decoderStartTokenId: config.decoderStartTokenId, label: "plan batch")
     }
     let batches = try plan.batches.map(batch), validation = try plan.validation.map(batch)
-    reply(["ready": true, "threads": .int(threads), "trainable_parameters": .int(params.reduce(0) { $0 + $1.count })])
+    reply(["ready": true, "threads": .int(threads), "trainable_parameters": .int(params.reduce(0) { $0 + $1.count }),
+           "weights_dtype": .string(dtype), "bf16_product": .string(precision == .bf16 ? BF16GEMM.description : "none"),
+           "bf16_cpu_features": .string(BF16GEMM.cpuFeatures)])
     while let line = readLine() {
         let words = line.split(separator: " ")
         switch words.first {
@@ -182,7 +188,8 @@ func serve(_ args: [String]) throws {
         case "validate":
             let start = Date()
             var total = 0.0, tokens = 0, attention = 0.0, perBatch: [Double] = []
-            for b in validation {
+            // longest first, as train-lora's validation pass runs them (TrainingLoop.validationLoss)
+            for b in validation.reversed() {
                 let batchStart = Date()
                 total += Double(try model.loss(b)) * Double(b.labelledTokens)
                 perBatch.append(Date().timeIntervalSince(batchStart))

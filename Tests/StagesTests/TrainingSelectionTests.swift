@@ -155,7 +155,7 @@ final class TrainingSelectionTests: XCTestCase {
         let p = try StageTestProject()
         let args = try p.prepareForTraining(examples: 8, extra: [
             "--set", "train.epochs=6", "--set", "train.lr=0.3", "--set", "lora.alpha=8", "--set", "train.eval_every=3",
-            "--set", "train.keep=best"])
+            "--set", "train.keep=best", "--set", "train.weights_dtype=f32"])  // `run.loop` below rebuilds an fp32 model
         let r = try TrainLoRAStage.run(try p.options(args), root: p.root)
         let log = try String(contentsOf: p.url("data/adapter/log.jsonl"), encoding: .utf8).split(separator: "\n").map { String($0) + "\n" }
         let evaluations = TrainingLoop.evaluations(inLog: log)
