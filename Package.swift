@@ -100,6 +100,6 @@ let package = Package(
         .testTarget(name: "CorpusTests", dependencies: ["Failures", "JSON", "Corpus", "Pipeline"]),
         .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets", "T5"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "JSON"]),
-        .testTarget(name: "StagesTests", dependencies: ["Failures", "Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "T5", "T5Training", "LoRA", "Pipeline", "JSON"]),
+        .testTarget(name: "StagesTests", dependencies: ["Failures", "Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "T5", "T5Training", "LoRA", "Pipeline", "JSON", "Kernels"]),
     ]
 )
