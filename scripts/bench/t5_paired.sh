@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Greedy batch-8 generation, PyTorch against the Swift engine (bf16 and fp32 weights) in alternating
-# rounds, so each ratio compares timings from the same half minute (t5_paired.py says why).
-# Usage: scripts/bench/t5_paired.sh [ROUNDS]     (env: PY, MODEL, THREADS, OUT)
+# Greedy generation at batch 1 and 8, PyTorch against the Swift engine in alternating rounds, in bf16 (PyTorch's
+# model loaded with torch_dtype=torch.bfloat16; Swift's bf16 mode) and fp32 on both sides, so each ratio
+# compares timings from the same half minute (t5_paired.py says why).
+# Usage: scripts/bench/t5_paired.sh [ROUNDS]     (env: PY, MODEL, THREADS, OUT, BATCHES "1,8", PRECISIONS "bf16,f32")
 set -euo pipefail
 source "$(dirname "$0")/reference_env.sh"
 MODEL=${MODEL:-/tmp/t5bench-base}
@@ -11,4 +12,7 @@ mkdir -p "$OUT"
 make_base_model "$MODEL"
 swift build -c release $(bash scripts/swift_cpu_flags.sh) --product t5-bench 2>&1 | tail -1
 "$PY" scripts/bench/t5_paired.py --model "$MODEL" --swift-bench "$(swift build -c release --show-bin-path)/t5-bench" \
-    --rounds "${1:-5}" --threads "$THREADS" --json "$OUT/paired.json"
+    --rounds "${1:-5}" --threads "$THREADS" --batches "${BATCHES:-1,8}" --precisions "${PRECISIONS:-bf16,f32}" \
+    --json "$OUT/paired.json"
+echo "CPU: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1); bf16 instructions:" \
+  "$(grep -m1 '^flags' /proc/cpuinfo | grep -o -w -E 'avx512_bf16|amx_bf16' | tr '\n' ' ' | sed 's/ $//' | grep . || echo none)"

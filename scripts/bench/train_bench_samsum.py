@@ -22,6 +22,12 @@ Each side first runs, untimed, the plan's batch with the most real tokens and th
 shape. Then for each planned batch both sides run it, PyTorch first
 in even rounds and Swift first in odd ones, so the machine's drift over minutes cancels in the paired ratio. Then one
 validation pass each. Projected run = total steps x mean step + validation passes x validation pass.
+
+--dtype f32|bf16 (default f32) is PyTorch's weight type: bf16 is the seed's setting,
+from_pretrained(torch_dtype=torch.bfloat16), every base weight and activation bf16 (logits and loss too, so PyTorch's
+losses are bf16-rounded), with PEFT's default autocast_adapter_dtype=True keeping the LoRA weights (and so AdamW) fp32.
+--swift-dtype (default: --dtype) goes to `train-bench serve --weights-dtype`: the Swift trainer's bf16 mode (base
+weights rounded to bf16, fp32 arithmetic; docs/ARCHITECTURE.md).
 """
 import argparse, json, os, resource, statistics, subprocess, sys, time
 
@@ -34,7 +40,11 @@ def main():
     ap.add_argument("--config", default="pipeline.yaml")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--dtype", choices=["f32", "bf16"], default="f32", help="PyTorch's base weights (default f32)")
+    ap.add_argument("--swift-dtype", choices=["f32", "bf16"], default=None,
+                    help="train-bench serve --weights-dtype (default: --dtype)")
     args = ap.parse_args()
+    args.swift_dtype = args.swift_dtype or args.dtype
 
     import torch, transformers, peft, yaml
     from transformers import T5ForConditionalGeneration
@@ -59,12 +69,17 @@ def main():
     batches = [tensors(b) for b in plan["batches"]]
     validation = [tensors(b) for b in plan["validation"]]
 
+    torch_dtype = dict(f32=torch.float32, bf16=torch.bfloat16)[args.dtype]
     model = T5ForConditionalGeneration.from_pretrained(args.model, attn_implementation="sdpa",
-                                                       dropout_rate=train["dropout_rate"])
+                                                       dropout_rate=train["dropout_rate"], torch_dtype=torch_dtype)
     pm = get_peft_model(model, LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], target_modules=lora["target_modules"],
                                           lora_dropout=lora["dropout"], use_rslora=lora["use_rslora"], bias="none",
                                           task_type=TaskType.SEQ_2_SEQ_LM))
     params = [p for p in pm.parameters() if p.requires_grad]
+    base_dtypes = sorted({str(p.dtype) for p in pm.parameters() if not p.requires_grad})
+    lora_dtypes = sorted({str(p.dtype) for p in params})
+    if base_dtypes != [str(torch_dtype)] or lora_dtypes != ["torch.float32"]:
+        sys.exit(f"PyTorch --dtype {args.dtype}: base weights {base_dtypes}, LoRA weights {lora_dtypes}")
     opt = torch.optim.AdamW(params, lr=train["lr"], weight_decay=train["weight_decay"],
                             betas=(train["beta1"], train["beta2"]), eps=train["eps"], fused=True)
 
@@ -90,7 +105,8 @@ def main():
         return time.perf_counter() - t0, total / max(tokens, 1)
 
     swift = subprocess.Popen([args.swift_bench, "serve", "--model", args.model, "--plan", args.plan, "--config", args.config,
-                              "--threads", str(args.threads)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                              "--threads", str(args.threads), "--weights-dtype", args.swift_dtype],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def ask(command):
         swift.stdin.write(command + "\n")
@@ -113,6 +129,8 @@ def main():
                       max(range(len(batches)), key=lambda i: batches[i][0].numel())})
     warm_torch = sum(torch_step(*batches[i])[0] for i in largest)
     warm_swift = sum(ask(f"step {i}")["seconds"] for i in largest)
+    print(f"dtype: PyTorch {args.dtype} (base weights {base_dtypes[0]}, LoRA {lora_dtypes[0]}), "
+          f"Swift --weights-dtype {args.swift_dtype}", flush=True)
     print(f"{len(batches)} of {plan['totalSteps']} steps of the reference run ({plan['trainExamples']} examples, "
           f"{plan['stepsPerEpoch']} steps/epoch, group_by_length {str(plan['groupByLength']).lower()}, seed {plan['seed']}), "
           f"threads {args.threads}; warm-up on batches {largest}: PyTorch {warm_torch:.2f} s, Swift {warm_swift:.2f} s",
@@ -163,7 +181,7 @@ def main():
           f"validation: {100 * sv['attention_s'] / swift_val:.0f}% attention")
     print(f"padding: {100 * (1 - src_real / src_padded):.0f}% of PyTorch's source positions are padding; "
           f"Swift computes real tokens only ({gflop / sum(r['swift_s'] for r in rows):.0f} GFLOP/s of real-token work)")
-    print(f"{'':34s} {'PyTorch':>10s} {'Swift':>10s}")
+    print(f"{f'PyTorch {args.dtype}, Swift {args.swift_dtype}':34s} {'PyTorch':>10s} {'Swift':>10s}")
     print(f"{'mean step (s)':34s} {mean_torch:10.2f} {mean_swift:10.2f}")
     print(f"{'median step (s)':34s} {statistics.median(r['torch_s'] for r in rows):10.2f} "
           f"{statistics.median(r['swift_s'] for r in rows):10.2f}")
@@ -177,13 +195,16 @@ def main():
     flops_swift = plan["runGFLOP"] / rate_swift + passes * swift_val
     print(f"{'  by the FLOP count at those rates':34s} {flops_torch / 3600:9.2f}h {flops_swift / 3600:9.2f}h")
     print(f"{'peak RSS (MiB)':34s} {torch_rss:10.0f} {swift_rss:10.0f}")
-    print(f"validation loss: PyTorch {torch_val_loss:.4f}, Swift {swift_val_loss:.4f} (different random LoRA A and dropout)")
-    print(f"per-step ratio PyTorch/Swift: median of {len(ratios)} paired ratios {statistics.median(ratios):.2f}x "
+    print(f"validation loss: PyTorch {args.dtype} {torch_val_loss:.4f}, Swift {args.swift_dtype} {swift_val_loss:.4f} "
+          f"(different random LoRA A and dropout{'; PyTorch bf16 losses are bf16-rounded' if args.dtype == 'bf16' else ''})")
+    print(f"per-step ratio PyTorch {args.dtype}/Swift {args.swift_dtype}: median of {len(ratios)} paired ratios {statistics.median(ratios):.2f}x "
           f"(range {min(ratios):.2f}-{max(ratios):.2f}x); mean-step ratio {mean_torch / mean_swift:.2f}x; "
           f"projected-run ratio {run_torch / run_swift:.2f}x   (>1: Swift faster)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(rows=rows, threads=args.threads, total_steps=total, validation_passes=passes,
+            json.dump(dict(rows=rows, dtype=args.dtype, swift_dtype=args.swift_dtype, torch_base_dtype=base_dtypes[0],
+                           torch_lora_dtype=lora_dtypes[0], threads=args.threads, total_steps=total, validation_passes=passes,
+                           mean_step_torch_s=mean_torch, mean_step_swift_s=mean_swift,
                            warmup_torch_s=warm_torch, warmup_swift_s=warm_swift,
                            validation_torch_s=torch_val, validation_swift_s=swift_val,
                            projected_torch_s=run_torch, projected_swift_s=run_swift,

@@ -5,16 +5,24 @@
 # (tokenize's subset, pipeline.yaml's seed, batch size and epochs), random token ids at the real lengths;
 # train_bench_samsum.py runs them and prints the per-step ratio, the median of the paired ratios and the projected
 # wall time of the whole run (all steps + every validation pass) for both.
+# Once per mode of MODES, the same plan: Swift --weights-dtype X against PyTorch --dtype X (bf16: the seed's
+# from_pretrained(torch_dtype=torch.bfloat16) with PEFT's fp32 LoRA weights), each into $OUT/result-X.json; then a
+# summary table of the modes, the CPU's model name and its bf16 instructions (avx512_bf16, amx_bf16).
 # Usage: scripts/bench/train_bench_samsum.sh [MODEL_DIR]   (default /tmp/t5base, made by make_t5.py if absent)
-# Env: THREADS (2), STEPS (20), GROUPED=1 (train.group_by_length true), LENGTHS (lengths.tsv), OUT (/tmp/train_bench_samsum).
+# Env: THREADS (2), STEPS (20), MODES ("f32 bf16"), GROUPED=1 (train.group_by_length true), LENGTHS (lengths.tsv),
+#      OUT (/tmp/train_bench_samsum).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/reference_env.sh"
 MODEL="${1:-/tmp/t5base}"
 THREADS="${THREADS:-2}"
 OUT="${OUT:-/tmp/train_bench_samsum}"
+MODES="${MODES:-f32 bf16}"
+for mode in $MODES; do
+    [[ "$mode" == f32 || "$mode" == bf16 ]] || { echo "train_bench_samsum: MODES: '$mode' is not f32 or bf16" >&2; exit 1; }
+done
 samsum_lengths train_bench_samsum
 mkdir -p "$OUT"
-rm -f "$OUT/plan.json" "$OUT/result.json"
+rm -f "$OUT/plan.json" "$OUT/result.json" "$OUT"/result-*.json
 
 make_base_model "$MODEL"
 echo "== building train-bench (release)" >&2
@@ -22,5 +30,27 @@ swift build -c release $(bash scripts/swift_cpu_flags.sh) --product train-bench 
 BENCH="$(swift build -c release $(bash scripts/swift_cpu_flags.sh) --show-bin-path)/train-bench"
 "$BENCH" plan --lengths "$LENGTHS" --model "$MODEL" --config pipeline.yaml --steps "${STEPS:-20}" ${GROUPED:+--group-by-length} \
   --out "$OUT/plan.json"
-"$PY" scripts/bench/train_bench_samsum.py --model "$MODEL" --plan "$OUT/plan.json" --swift-bench "$BENCH" \
-  --config pipeline.yaml --threads "$THREADS" --json "$OUT/result.json"
+for mode in $MODES; do
+    echo "== mode $mode: Swift --weights-dtype $mode, PyTorch --dtype $mode" >&2
+    "$PY" scripts/bench/train_bench_samsum.py --model "$MODEL" --plan "$OUT/plan.json" --swift-bench "$BENCH" \
+      --config pipeline.yaml --threads "$THREADS" --dtype "$mode" --json "$OUT/result-$mode.json"
+done
+
+echo
+echo "== summary ($OUT/result-<mode>.json; ratio > 1: Swift faster)"
+"$PY" - "$OUT" $MODES <<'PY'
+import json, os, sys
+out, modes = sys.argv[1], sys.argv[2:]
+print(f"{'mode':5s} {'Swift step s':>12s} {'PyTorch step s':>14s} {'median ratio':>12s} "
+      f"{'val pass s Swift/PyTorch':>24s} {'projected h Swift/PyTorch':>25s}")
+for mode in modes:
+    r = json.load(open(os.path.join(out, f"result-{mode}.json")))
+    passes = f"{r['validation_passes']} x {r['validation_swift_s']:.1f}/{r['validation_torch_s']:.1f}"
+    hours = f"{r['projected_swift_s'] / 3600:.2f}/{r['projected_torch_s'] / 3600:.2f}"
+    print(f"{mode:5s} {r['mean_step_swift_s']:12.2f} {r['mean_step_torch_s']:14.2f} {r['median_paired_ratio']:11.2f}x "
+          f"{passes:>24s} {hours:>25s}")
+print(f"({r['total_steps']} steps + {r['validation_passes']} validation passes projected; mean of the {len(r['rows'])} "
+      f"planned steps, threads {r['threads']})")
+PY
+echo "CPU: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1); bf16 instructions:" \
+  "$(grep -m1 '^flags' /proc/cpuinfo | grep -o -w -E 'avx512_bf16|amx_bf16' | tr '\n' ' ' | sed 's/ $//' | grep . || echo none)"

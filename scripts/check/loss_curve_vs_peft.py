@@ -7,7 +7,11 @@ linear decay, clipping), then prints both loss curves as windowed means side by 
 The two runs draw different batches and dropout masks (different generators), so the
 curves are compared statistically, not step by step.
 
-    $PY scripts/check/loss_curve_vs_peft.py --data data/demo --config pipeline.demo.yaml
+    $PY scripts/check/loss_curve_vs_peft.py --data data/demo --config pipeline.demo.yaml [--first 50]
+
+The PyTorch model is loaded in the config's train.weights_dtype (--dtype overrides): bf16 as the tutorial does it,
+`from_pretrained(torch_dtype=torch.bfloat16)` with PEFT's adapters in fp32, against train-lora's bf16 mode;
+--first N also prints the first N losses of each side step by step.
 
 Needs the reference venv (scripts/reference/setup.sh, or make reference-venv).
 """
@@ -37,14 +41,18 @@ def main():
     ap.add_argument("--data", default="data/demo")
     ap.add_argument("--config", default="pipeline.demo.yaml")
     ap.add_argument("--window", type=int, default=20)
+    ap.add_argument("--dtype", choices=["f32", "bf16"], default=None, help="default: the config's train.weights_dtype")
+    ap.add_argument("--first", type=int, default=0, help="also print the first N losses of both runs")
     a = ap.parse_args()
     c = load_config(a.config)
+    dtype = a.dtype or c["train"].get("weights_dtype", "f32")
     t, l = c["train"], c["lora"]
     torch.manual_seed(int(t["seed"]))
     torch.set_num_threads(int(c["runtime"]["threads"]))
     with safe_open(f"{a.data}/tokens/train.safetensors", "pt") as f:
         sources, labels = ragged(f, "source"), ragged(f, "label")
-    model = T5ForConditionalGeneration.from_pretrained(f"{a.data}/model", dropout_rate=float(t["dropout_rate"]))
+    model = T5ForConditionalGeneration.from_pretrained(f"{a.data}/model", dropout_rate=float(t["dropout_rate"]),
+                                                       torch_dtype=torch.bfloat16 if dtype == "bf16" else torch.float32)
     model = get_peft_model(model, LoraConfig(r=int(l["r"]), lora_alpha=float(l["alpha"]), lora_dropout=float(l["dropout"]),
                                              target_modules=list(l["target_modules"]), bias="none", task_type="SEQ_2_SEQ_LM"))
     model.train()
@@ -71,6 +79,13 @@ def main():
         opt.step(); sched.step(); opt.zero_grad()
         torch_losses.append(loss.item())
     ours = [json.loads(line)["loss"] for line in open(f"{a.data}/adapter/log.jsonl") if '"loss"' in line]
+    assert all(p.dtype == torch.float32 for p in params), "PEFT keeps the adapters in fp32"
+    print(f"PyTorch + PEFT with the base model in {dtype} ({next(model.parameters()).dtype} base weights, fp32 LoRA);"
+          f" train-lora's log from {a.data}/adapter/log.jsonl")
+    if a.first:
+        print(f"{'step':>5}  {'train-lora':>10}  {'PyTorch+PEFT':>12}")
+        for i in range(min(a.first, len(ours), len(torch_losses))):
+            print(f"{i + 1:>5}  {ours[i]:>10.4f}  {torch_losses[i]:>12.4f}")
     w = a.window
     print(f"{'steps':>11}  {'train-lora':>10}  {'PyTorch+PEFT':>12}")
     for start in range(0, min(len(ours), len(torch_losses)), w):
