@@ -98,6 +98,25 @@ final class BF16GEMMTests: XCTestCase {
         }
     }
 
+    /// Each implementation rounds its input exactly as BFloat16.bits does (oneDNN's path rounds 16 lanes at a
+    /// time in C): times an identity weight, every output is its input's rounding, ties included.
+    func testEveryImplementationRoundsLikeBFloat16Bits() {
+        var random = TestRandom(seed: 3)
+        let k = 40  // two 16-lane blocks and a scalar tail
+        var a = random.array(k, scale: 100)
+        for (i, bits) in [UInt32(0x3f80_8000), 0x3f81_8000, 0xbf80_8000, 0x4049_0fdb, 0x7f7f_0000, 0x0080_0000].enumerated() {
+            a[5 * i + 3] = Float(bitPattern: bits)
+        }
+        var identity = [UInt16](repeating: 0, count: k * k)
+        for i in 0..<k { identity[i * k + i] = 0x3f80 }
+        for implementation in implementations {
+            BF16GEMM.use(implementation)
+            var c = [Float](repeating: .nan, count: k)
+            BF16GEMM.matmul(a, lda: k, identity, ldb: k, &c, ldc: k, m: 1, k: k, n: k, transposeB: true)
+            XCTAssertEqual(c.map(\.bitPattern), a.map { BFloat16.rounded($0).bitPattern }, "\(implementation)")
+        }
+    }
+
     /// Same inputs, implementation and thread count: the same bits (the pieces are a function of the shape).
     func testRepeatedProductsAreBitIdentical() {
         var random = TestRandom(seed: 7)

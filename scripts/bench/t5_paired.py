@@ -61,9 +61,12 @@ def main():
                              capture_output=True, text=True)
         if run.returncode != 0:
             sys.exit(f"t5-bench failed: {run.stderr.strip()}")
-        return json.loads(run.stdout)[f"greedy_generate_b{batch}"]["median_s"]
+        result = json.loads(run.stdout)
+        products.setdefault(precision, result.get("bf16_product", "?"))
+        return result[f"greedy_generate_b{batch}"]["median_s"]
 
     cases = [(p, b) for p in precisions for b in batches]
+    products = {}
     try:
         for p, b in cases:
             torch_generate(p, b)  # warm-up
@@ -93,7 +96,9 @@ def main():
         print(f"greedy b={b}, {p} (PyTorch {p} model): PyTorch {summary[f'median_torch_{name}_s']:.2f} s, Swift "
               f"{summary[f'median_swift_{name}_s']:.2f} s; median of {len(ratios)} paired ratios "
               f"{statistics.median(ratios):.2f}x (range {min(ratios):.2f}-{max(ratios):.2f}x)")
-    print(f"threads={args.threads}; ratios > 1 mean the Swift engine is faster; load average {os.getloadavg()[0]:.1f}")
+    print(f"threads={args.threads}; ratios > 1 mean the Swift engine is faster; load average {os.getloadavg()[0]:.1f}; "
+          f"Swift's bf16 products: {products.get('bf16', 'not run')}")
+    summary["bf16_product"] = products.get("bf16")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(summary, f, indent=1)
