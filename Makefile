@@ -76,10 +76,10 @@ score-rouge: generate
 
 # COMPARE="HEAD~1 …": overlay those revisions' training curves in the report's loss chart.
 report: build
-	$(BIN)/pipeline-report --config $(CONFIG) $(foreach r,$(COMPARE),--compare $(r))
+	$(BIN)/pipeline-report --config $(CONFIG) $(foreach s,$(SET),--set $(s)) $(foreach r,$(COMPARE),--compare $(r))
 
 all: score-rouge
-	@$(MAKE) --no-print-directory report CONFIG=$(CONFIG)
+	@$(MAKE) --no-print-directory report CONFIG=$(CONFIG) SET="$(SET)"
 
 demo:
 	@$(MAKE) --no-print-directory all CONFIG=pipeline.demo.yaml

@@ -17,8 +17,10 @@ public enum RunReport {
     /// run's files are then relative to the configuration's folder. `compare`: git revisions whose
     /// train-lora loss curves the chart overlays (`ComparedRun`).
     @discardableResult
-    public static func write(configFile: String?, directory: URL, examples: Int = 5, compare: [String] = []) throws -> URL {
-        let config = try PipelineConfig.load(file: configFile, in: directory)
+    public static func write(configFile: String?, overrides: [String] = [], directory: URL, examples: Int = 5,
+                             compare: [String] = []) throws -> URL {
+        let config = try PipelineConfig.load(file: configFile, overrides: overrides, in: directory)
+        let file = try PipelineConfig.load(file: configFile, in: directory)
         let root = config.folder
         let data = config.value("paths.data").stringValue!, metrics = config.value("paths.metrics").stringValue!
         let lock = LockFile(url: config.lockURL).read()
@@ -89,11 +91,50 @@ public enum RunReport {
             md += "| LoRA | \(cell(lora[r.id] ?? "")) |\n\n"
         }
 
-        md += "## Parameters\n\n| parameter | value |\n| --- | --- |\n"
-        for key in config.values.keys.sorted() { md += "| `\(key)` | `\(config.values[key]!.canonical)` |\n" }
+        md += parameters(lock: lock, config: config, file: file, fileName: configFile ?? config.name, overrides: overrides)
         let out = dir.appendingPathComponent("report.md")
         try AtomicFile.write(md, to: out)
         return out
+    }
+
+    /// The parameters each stage of this run read, as the lock recorded them (not the configuration file's values,
+    /// which a `--set` or a later edit can have changed), with the stages that read each, the file's value where
+    /// it differs, and the parameters no stage read.
+    static func parameters(lock: [String: JSONValue], config: PipelineConfig, file: PipelineConfig, fileName: String,
+                           overrides: [String]) -> String {
+        var ran: [String: [(stage: String, value: JSONValue)]] = [:]
+        for instance in instances {
+            for (key, value) in lock[instance]?["params"]?.objectValue ?? [:] { ran[key, default: []].append((instance, value)) }
+        }
+        var md = "## Parameters\n\nThe values each stage ran with, as `\(config.lockURL.lastPathComponent)` records them. "
+        md += "A value that differs from `\(fileName)` is marked ≠ and the file's value given"
+        md += overrides.isEmpty ? ".\n\n" : " (this report was made with " + overrides.map { "`--set \($0)`" }.joined(separator: " ") + ").\n\n"
+        md += "| parameter | value | stages | in \(fileName) |\n| --- | --- | --- | --- |\n"
+        var mixed: [String] = []
+        for key in ran.keys.sorted() {
+            // one row per distinct value: stages recorded at different times can disagree (one stage rerun with --set)
+            var byValue: [(value: JSONValue, stages: [String])] = []
+            for (stage, value) in ran[key]! {
+                if let i = byValue.firstIndex(where: { $0.value == value }) { byValue[i].stages.append(stage) } else { byValue.append((value, [stage])) }
+            }
+            if byValue.count > 1 { mixed.append(key) }
+            let inFile = file.values[key]
+            for (value, stages) in byValue {
+                let differs = inFile.map { $0 != value } ?? false
+                md += "| `\(key)` | `\(value.canonical)`\(differs ? " ≠" : "") | \(stages.joined(separator: ", ")) | "
+                md += differs ? "`\(inFile!.canonical)` |\n" : "same |\n"
+            }
+        }
+        if !mixed.isEmpty {
+            md += "\n**Mixed run:** the stages recorded different values of " + mixed.map { "`\($0)`" }.joined(separator: ", ")
+            md += ": some stages were rerun with other settings since the others ran; rerun the pipeline with one setting.\n"
+        }
+        let unread = config.values.keys.filter { ran[$0] == nil }.sorted()
+        if !unread.isEmpty {
+            md += "\nRead by no stage of this run (paths and settings of other modes): "
+            md += unread.map { "`\($0)` = `\(config.values[$0]!.canonical)`" }.joined(separator: ", ") + ".\n"
+        }
+        return md
     }
 
     static func predictions(_ url: URL) throws -> [String: String] {

@@ -12,6 +12,9 @@ struct PipelineReport: ParsableCommand {
     @Option(help: "The pipeline configuration file (default: pipeline.yaml here, else the built-in defaults).")
     var config: String?
 
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter as the stages were given it (repeatable): the report's paths and its comparison with the file follow it.", valueName: "section.key=value"))
+    var overrides: [String] = []
+
     @Option(help: "How many test dialogues to show side by side.")
     var examples = 5
 
@@ -21,8 +24,8 @@ struct PipelineReport: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let url = try RunReport.write(configFile: config, directory: StageRun.currentDirectory, examples: examples,
-                                          compare: compare)
+            let url = try RunReport.write(configFile: config, overrides: overrides, directory: StageRun.currentDirectory,
+                                          examples: examples, compare: compare)
             print("report: \(url.path)")
         }
     }

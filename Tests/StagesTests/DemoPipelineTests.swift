@@ -46,5 +46,17 @@ final class DemoPipelineTests: XCTestCase {
         // pipeline.demo.yaml keeps the best evaluation; with 4 steps that is the only one, after the last step.
         XCTAssertTrue(text.contains("Published adapter: step 4, validation loss ") && text.contains("`train.keep: best`"), text)
         XCTAssertTrue(FileManager.default.fileExists(atPath: report.deletingLastPathComponent().appendingPathComponent("loss.svg").path))
+        // The parameters are what the stages ran with (the lock), not the file's: the --set values, marked.
+        XCTAssertTrue(text.contains("| `train.max_steps` | `4` ≠ | train-lora | `0` |"), text)
+        XCTAssertTrue(text.contains("| `lora.r` | `32` | train-lora | same |"), text)
+        XCTAssertFalse(text.contains("Mixed run"), text)
+
+        // One stage rerun with another setting: the report says the run is mixed, and names the --set it was given.
+        _ = try TrainLoRAStage.run(try p.options(args + ["--set", "runtime.threads=2"]), resume: true, root: p.root)
+        let mixed = try String(contentsOf: try RunReport.write(configFile: "pipeline.demo.yaml", overrides: ["train.max_steps=4"],
+                                                               directory: p.root), encoding: .utf8)
+        XCTAssertTrue(mixed.contains("**Mixed run:**") && mixed.contains("`runtime.threads`"), mixed)
+        XCTAssertTrue(mixed.contains("| `runtime.threads` | `2` | train-lora | same |") && mixed.contains("| `runtime.threads` | `1` ≠ |"), mixed)
+        XCTAssertTrue(mixed.contains("(this report was made with `--set train.max_steps=4`)"), mixed)
     }
 }
