@@ -2,12 +2,15 @@ import Foundation
 
 /// Progress on stderr: on a terminal a live bar with rate and ETA, redrawn at most
 /// ten times a second; otherwise (CI, logs) a plain line every `plainInterval` seconds.
+/// The line is testable: `Progress.line` formats it.
 /// Thread-safe, so batch workers can report from several threads.
 public final class Progress: @unchecked Sendable {
     public let label: String
     public let unit: String
     public private(set) var total: Int?
     private var done = 0
+    /// Units done before this process started (a resumed run): the rate and ETA count only this process's.
+    private var baseline = 0
     private var note = ""
     private let start = Date()
     private var lastDraw = Date.distantPast
@@ -43,6 +46,15 @@ public final class Progress: @unchecked Sendable {
         }
     }
 
+    /// Starts the count at `done` units that an earlier process did (a resumed run): they count towards the
+    /// total, not towards this process's rate.
+    public func resume(at done: Int) {
+        lock.withLock {
+            self.done = done
+            baseline = done
+        }
+    }
+
     /// Sets the absolute count (for byte counters that restart, e.g. a resumed download).
     public func update(done: Int, note: String? = nil) {
         lock.withLock { self.done = done }
@@ -61,8 +73,19 @@ public final class Progress: @unchecked Sendable {
         lastDraw = now
         lastDrawnDone = done
         guard !quiet else { return }
-        let elapsed = now.timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let line = Progress.line(label: label, done: done, baseline: baseline, total: total, unit: unit,
+                                 elapsed: now.timeIntervalSince(start), note: note, live: live, final: final)
+        if live {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line + (final ? "\n" : "")).utf8))
+        } else {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+    }
+
+    /// One progress line: count, rate and ETA over the units this process did (`done - baseline`), elapsed time.
+    static func line(label: String, done: Int, baseline: Int, total: Int?, unit: String, elapsed: TimeInterval,
+                     note: String, live: Bool, final: Bool) -> String {
+        let rate = elapsed > 0 ? Double(done - baseline) / elapsed : 0
         var line = "\(label): \(done)"
         if let total { line += "/\(total)" }
         line += " \(unit)"
@@ -76,13 +99,9 @@ public final class Progress: @unchecked Sendable {
         if let total, rate > 0, done < total, !final {
             line += " ETA " + Progress.clock(Double(total - done) / rate)
         }
-        line += " " + Progress.clock(elapsed)
+        line += " elapsed " + Progress.clock(elapsed)
         if !note.isEmpty { line += " " + note }
-        if live {
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line + (final ? "\n" : "")).utf8))
-        } else {
-            FileHandle.standardError.write(Data((line + "\n").utf8))
-        }
+        return line
     }
 
     static func clock(_ seconds: Double) -> String {

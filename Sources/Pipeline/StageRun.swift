@@ -300,6 +300,23 @@ public final class StageRun {
     }
 }
 
+/// What SIGINT or SIGTERM prints: the tool's name, that nothing was published, and what a rerun can reuse.
+public enum Interruption {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var current: String?
+
+    /// What survives the interruption, e.g. "the checkpoint of step 50 is kept; rerun with --resume …".
+    public static var note: String? {
+        get { lock.withLock { current } }
+        set { lock.withLock { current = newValue } }
+    }
+
+    /// "train-lora: interrupted; no output was published; the checkpoint of step 50 is kept; …\n".
+    public static var message: String {
+        "\(ProcessInfo.processInfo.processName): interrupted; no output was published" + (note.map { "; " + $0 } ?? "") + "\n"
+    }
+}
+
 /// Removes a temp directory on scope exit and on SIGINT/SIGTERM, unless it was published.
 final class TempDirectoryGuard: @unchecked Sendable {
     private let url: URL
@@ -334,7 +351,7 @@ final class TempDirectoryGuard: @unchecked Sendable {
                 s.setEventHandler {
                     let paths = lock.withLock { live }
                     for p in paths { try? FileManager.default.removeItem(atPath: p) }
-                    FileHandle.standardError.write(Data("interrupted; no output was published\n".utf8))
+                    FileHandle.standardError.write(Data(Interruption.message.utf8))
                     exit(ExitStatus.interrupted.rawValue)
                 }
                 s.resume()

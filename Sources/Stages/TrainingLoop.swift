@@ -121,7 +121,7 @@ public final class TrainingLoop {
         try checkRanksStartAtTheSameStep(startStep)
 
         let progress = Progress("train-lora", total: plan.totalSteps, unit: "steps")
-        if startStep > 0 { progress.update(done: startStep) }
+        if startStep > 0 { progress.resume(at: startStep) }
         let started = Date()
         var examplesSeen = 0
         var lastLoss: Float = .nan
@@ -188,6 +188,7 @@ public final class TrainingLoop {
             let due = settings.checkpointEvery > 0 && (step + 1) % settings.checkpointEvery == 0
             if (due || endOfEpoch) && step + 1 < plan.totalSteps && group.isLeader {
                 try checkpoint(step: step + 1, params: params, optimizer: optimizer, log: log, best: best)
+                Interruption.note = "the checkpoint of step \(step + 1) is kept; rerun with --resume (make reruns with it) to continue from there"
             }
         }
         progress.finish()
