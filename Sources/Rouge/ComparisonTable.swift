@@ -10,8 +10,15 @@ public enum ComparisonTable {
             return String(decoding: RougeReport.encodeMetrics(metrics), as: UTF8.self)
         case .table, .markdown:
             return caption(metrics) + "\n\n" + table(metrics).render(markdown: format == .markdown) + "\n"
+                + (metrics.comparisons.isEmpty ? "" : (format == .markdown ? "\n" : "") + legend + "\n")
         }
     }
+
+    /// What the less familiar columns mean, under every comparison table.
+    static let legend = "share <= 0: the fraction of paired bootstrap resamples in which the difference is at most 0 "
+        + "(a one-sided bootstrap p-value: near 0 when the second system is reliably better, 1.000 when it is worse). "
+        + "rougeLsum splits summaries at newlines only, as rouge_score does by default; Hugging Face's scripts split "
+        + "sentences with nltk first, so their rougeLsum is not comparable with this one (on one-line summaries it equals rougeL)."
 
     static func caption(_ metrics: RougeMetrics) -> String {
         let b = metrics.scorer.bootstrap

@@ -107,6 +107,7 @@ final class RougeEvaluationTests: XCTestCase {
         XCTAssertTrue(table.contains("lora - base"), table)
         XCTAssertTrue(table.contains(expected), table)
         XCTAssertTrue(table.contains("rougeLsum"), table)
+        XCTAssertTrue(table.contains("share <= 0: the fraction of paired bootstrap resamples"), "the column is explained")
         let markdown = ComparisonTable.render(m, format: .markdown)
         XCTAssertTrue(markdown.contains("| rouge1 |"), markdown)
         XCTAssertTrue(markdown.contains("| --- |"), markdown)
