@@ -31,6 +31,29 @@ public struct LineChartSVG {
         self.series = series
     }
 
+    /// Round tick values inside [low, high]: multiples of 1, 2 or 5 times a power of ten, about five of them
+    /// (a step of 50 optimiser steps or 0.5 nats, not 47.75 and 0.791).
+    static func ticks(from low: Double, to high: Double, about count: Double = 5) -> [Double] {
+        guard high > low, low.isFinite, high.isFinite else { return [low] }
+        let raw = (high - low) / count, power = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 5, 10].map { $0 * power }.first { $0 >= raw } ?? 10 * power
+        var values: [Double] = []
+        var v = (low / step).rounded(.up) * step
+        while v <= high + step * 1e-9 {
+            values.append(abs(v) < step * 1e-9 ? 0 : v)
+            v += step
+        }
+        return values
+    }
+
+    /// A tick's label: as few digits as the value needs (50, 2.5, 0.25).
+    static func label(_ value: Double) -> String {
+        var text = String(format: "%.6f", value)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text == "-0" ? "0" : text
+    }
+
     public func render() -> String {
         let all = series.flatMap(\.points).filter { $0.y.isFinite }
         let (left, right, top, bottom) = (64.0, 16.0, 36.0, 48.0)
@@ -49,14 +72,12 @@ public struct LineChartSVG {
             + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         s += "<text x=\"\(f(width / 2))\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">\(escape(title))</text>\n"
-        for i in 0...4 {  // horizontal grid with y ticks
-            let y = y0 + (y1 - y0) * Double(i) / 4
+        for y in Self.ticks(from: y0, to: y1) {  // horizontal grid with y ticks at round values
             s += "<line x1=\"\(f(left))\" y1=\"\(f(py(y)))\" x2=\"\(f(left + pw))\" y2=\"\(f(py(y)))\" stroke=\"#ddd\"/>\n"
-            s += "<text x=\"\(f(left - 6))\" y=\"\(f(py(y) + 4))\" text-anchor=\"end\">\(String(format: "%.3g", y))</text>\n"
+            s += "<text x=\"\(f(left - 6))\" y=\"\(f(py(y) + 4))\" text-anchor=\"end\">\(Self.label(y))</text>\n"
         }
-        for i in 0...4 {
-            let x = x0 + (x1 - x0) * Double(i) / 4
-            s += "<text x=\"\(f(px(x)))\" y=\"\(f(top + ph + 16))\" text-anchor=\"middle\">\(String(format: "%.4g", x))</text>\n"
+        for x in Self.ticks(from: x0, to: x1) {
+            s += "<text x=\"\(f(px(x)))\" y=\"\(f(top + ph + 16))\" text-anchor=\"middle\">\(Self.label(x))</text>\n"
         }
         s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#888\"/>\n"
         s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
@@ -64,8 +85,12 @@ public struct LineChartSVG {
         let shown = series.filter { $0.points.contains { $0.y.isFinite } }
         for ser in shown {
             let pts = ser.points.filter { $0.y.isFinite }
-            let path = pts.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
-            s += "<polyline fill=\"none\" stroke=\"\(ser.color)\" stroke-width=\"1.5\"\(dash(ser)) points=\"\(path)\"/>\n"
+            // A <path>, not a <polyline>: ImageMagick's own SVG renderer closed polylines with a diagonal.
+            let path = pts.enumerated().map { "\($0.offset == 0 ? "M" : "L")\(f(px($0.element.x))),\(f(py($0.element.y)))" }
+                .joined(separator: " ")
+            if !path.isEmpty {
+                s += "<path fill=\"none\" stroke=\"\(ser.color)\" stroke-width=\"1.5\"\(dash(ser)) d=\"\(path)\"/>\n"
+            }
             if ser.markers {
                 for p in pts { s += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3\" fill=\"\(ser.color)\"/>\n" }
             }
