@@ -59,6 +59,7 @@ public enum RunReport {
         let metricsURL = StageRun.resolve(metrics + "/" + RougeReport.metricsFileName, in: root)
         let rouge = try RougeReport.decodeMetrics(try Data(contentsOf: metricsURL), path: metricsURL.path)
         md += ComparisonTable.render(rouge, format: .markdown) + "\n"
+        md += staleness(metrics: rouge.inputs, lock: lock)
 
         let log = StageRun.resolve(data + "/adapter/log.jsonl", in: root)
         let ownLog = try? String(contentsOf: log, encoding: .utf8)
@@ -135,6 +136,20 @@ public enum RunReport {
             md += unread.map { "`\($0)` = `\(config.values[$0]!.canonical)`" }.joined(separator: ", ") + ".\n"
         }
         return md
+    }
+
+    /// A warning when the scores were computed from other stage results than the lock now records (a stage
+    /// rerun alone since, e.g. with `--set`): the ROUGE above does not belong to the parameters below.
+    static func staleness(metrics inputs: [String: String], lock: [String: JSONValue]) -> String {
+        var stale: [String] = []
+        for (name, key) in inputs.sorted(by: { $0.key < $1.key }) where name.hasSuffix(".key") {
+            let stage = String(name.dropLast(4))
+            guard let now = lock[stage]?["key"]?.stringValue, now != key else { continue }
+            stale.append("\(stage) `\(key.prefix(12))`, the lock now records `\(now.prefix(12))`")
+        }
+        guard !stale.isEmpty else { return "" }
+        return "**Stale scores:** these metrics were computed from " + stale.joined(separator: "; ")
+            + ". Rerun score-rouge (and the stages between) to score this configuration: `make score-rouge`.\n\n"
     }
 
     static func predictions(_ url: URL) throws -> [String: String] {

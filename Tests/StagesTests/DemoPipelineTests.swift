@@ -58,5 +58,8 @@ final class DemoPipelineTests: XCTestCase {
         XCTAssertTrue(mixed.contains("**Mixed run:**") && mixed.contains("`runtime.threads`"), mixed)
         XCTAssertTrue(mixed.contains("| `runtime.threads` | `2` | train-lora | same |") && mixed.contains("| `runtime.threads` | `1` ≠ |"), mixed)
         XCTAssertTrue(mixed.contains("(this report was made with `--set train.max_steps=4`)"), mixed)
+        // ... and that the scores came from the adapter before that rerun.
+        XCTAssertTrue(mixed.contains("**Stale scores:** these metrics were computed from train-lora `"), mixed)
+        XCTAssertFalse(text.contains("Stale scores"), text)
     }
 }
