@@ -184,6 +184,26 @@ public struct DiffFiles: Sendable {
     }
 }
 
+extension DiffFiles {
+    /// The `paths.metrics` that `config` sets in the working tree (its `base:` chain merged, read as the diff
+    /// reads configs: without today's schema), relative to the repository root; "metrics" when the working
+    /// tree has no such file or it sets none. `score-rouge diff --config` uses it when `--metrics` is not given.
+    public static func configuredMetrics(config: String, in repository: GitRepository) throws(PipelineError) -> String {
+        func text(_ path: String) throws(PipelineError) -> String? {
+            try repository.file(path, at: nil).map { String(decoding: $0, as: UTF8.self) }
+        }
+        guard let yaml = try text(config) else { return "metrics" }
+        let values = try ParameterFlattening.flattenConfig(yaml: yaml, path: config, revision: "the working tree", read: text)
+        guard var metrics = values["paths.metrics"], !metrics.isEmpty else { return "metrics" }
+        if metrics.count >= 2, let quote = metrics.first, "\"'".contains(quote), metrics.last == quote {
+            metrics = String(metrics.dropFirst().dropLast())
+        }
+        // relative to the config's folder, as PipelineConfig resolves it
+        let folder = (config as NSString).deletingLastPathComponent
+        return metrics.hasPrefix("/") || folder.isEmpty ? metrics : folder + "/" + metrics
+    }
+}
+
 /// Loading both sides of a diff from git.
 extension RougeDiff {
     public static let metricsPath = DiffFiles().metrics

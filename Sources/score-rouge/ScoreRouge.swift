@@ -162,8 +162,8 @@ struct Diff: ParsableCommand {
         abstract: "ROUGE at git revisions: two side by side (default HEAD against the working tree), or a sweep table.",
         discussion: """
             Reads the config (pipeline.yaml, its base: chain merged), its lock (pipeline.lock) and \
-            <metrics>/rouge.json and rouge-per-example.jsonl at each revision. For the demo: \
-            --config pipeline.demo.yaml --metrics metrics/demo.
+            <metrics>/rouge.json and rouge-per-example.jsonl at each revision (<metrics>: the config's paths.metrics). \
+            For the demo: --config pipeline.demo.yaml.
             Zero to two revisions: A against B with paired-bootstrap intervals and the parameters that differ. \
             Three or more, or a sweep option (--sweep, --sort-by, --working-tree, --keys, --format csv): the sweep table, one row per \
             revision with each system's mean F1 per ROUGE type and one column per parameter that differs \
@@ -196,8 +196,8 @@ struct Diff: ParsableCommand {
     @Option(help: "The pipeline config to compare, relative to the repository root; its lock is <name>.lock.")
     var config: String = "pipeline.yaml"
 
-    @Option(help: "That config's metrics directory (paths.metrics), relative to the repository root.")
-    var metrics: String = "metrics"
+    @Option(help: "That config's metrics directory, relative to the repository root (default: the config's paths.metrics in the working tree, else metrics).")
+    var metrics: String?
 
     @OptionGroup var bootstrapOptions: BootstrapOptions
 
@@ -206,8 +206,12 @@ struct Diff: ParsableCommand {
 
     func run() throws {
         try reportingErrors { () throws(PipelineError) in
-            let files = DiffFiles(config: config, metricsDirectory: metrics)
             let directory = URL(fileURLWithPath: repository)
+            var metricsDirectory = metrics ?? ""
+            if metrics == nil {
+                metricsDirectory = try DiffFiles.configuredMetrics(config: config, in: try GitRepository(containing: directory))
+            }
+            let files = DiffFiles(config: config, metricsDirectory: metricsDirectory)
             if isSweep {
                 var table = try RougeSweep.across(RougeSweep.revisions(revisions, workingTree: workingTree), in: directory,
                                                   files: files, includeRunIdentities: keys)

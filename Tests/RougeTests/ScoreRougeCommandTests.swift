@@ -145,4 +145,23 @@ final class ScoreRougeCommandTests: XCTestCase {
             XCTAssertEqual(result.stdout, table.render(format: format), "\(options)")
         }
     }
+
+    /// `--config` alone finds the metrics where that config puts them (paths.metrics, through its base: chain);
+    /// it was "metrics" whatever the config said, and the demo's diff failed with exit 66.
+    func testDiffReadsTheMetricsWhereTheConfigPutsThem() throws {
+        let fixture = try TemporaryGitRepository()
+        try fixture.write("pipeline.yaml", "train:\n  lr: 1e-3\n")
+        try fixture.write("pipeline.demo.yaml", "base: pipeline.yaml\npaths:\n  metrics: metrics/demo\ntrain:\n  lr: 5e-3\n")
+        try fixture.write("pipeline.demo.lock", "{\"stages\": {}}\n")
+        _ = try fixture.writeMetrics(lora: SampleData.lora, inputs: [:], metrics: "metrics/demo")
+        let first = try fixture.commitAll("demo run")
+        _ = try fixture.writeMetrics(lora: SampleData.base, inputs: [:], metrics: "metrics/demo")
+        let second = try fixture.commitAll("demo run 2")
+        let result = try run(["diff", first, second, "--repository", fixture.url.path, "--config", "pipeline.demo.yaml"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("ROUGE F1: A = \(first)"), result.stdout)
+        XCTAssertEqual(try DiffFiles.configuredMetrics(config: "pipeline.demo.yaml", in: GitRepository(containing: fixture.url)),
+                       "metrics/demo")
+        XCTAssertEqual(try DiffFiles.configuredMetrics(config: "pipeline.yaml", in: GitRepository(containing: fixture.url)), "metrics")
+    }
 }
