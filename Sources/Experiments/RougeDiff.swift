@@ -134,6 +134,19 @@ public struct RougeDiff: Codable, Equatable, Sendable {
         }
     }
 
+    /// Table and Markdown list changed stage keys and output hashes only when this is set (`score-rouge diff
+    /// --keys`), as the sweep table does: they change with every setting and hid the one that did. JSON has all.
+    public var showsRunIdentities = false
+
+    /// A change that names a run rather than a setting: a stage's key or output hash in the lock, or a key in
+    /// rouge.json's inputs.
+    static func isRunIdentity(_ change: ParameterChange) -> Bool {
+        if change.source == RevisionSnapshot.inputsSource { return change.key.hasSuffix(".key") }
+        guard change.source.hasSuffix(".lock") else { return false }
+        let parts = change.key.split(separator: ".", maxSplits: 2)
+        return parts.count == 3 && parts[0] == "stages" && (parts[2] == "key" || parts[2].hasPrefix("outputs."))
+    }
+
     public func render(format: OutputFormat) -> String {
         switch format {
         case .json:
@@ -154,13 +167,16 @@ public struct RougeDiff: Codable, Equatable, Sendable {
             for note in notes { out += "\nnote: \(note)" }
             if !notes.isEmpty { out += "\n" }
             out += "\n"
-            if parameterChanges.isEmpty {
+            let shown = showsRunIdentities ? parameterChanges : parameterChanges.filter { !Self.isRunIdentity($0) }
+            let hidden = parameterChanges.count - shown.count
+            if shown.isEmpty {
                 out += "No parameter differs between the revisions.\n"
             } else {
                 var p = TextTable(header: ["source", "parameter", "A", "B"])
-                for c in parameterChanges { p.append([c.source, c.key, c.a ?? "(absent)", c.b ?? "(absent)"]) }
+                for c in shown { p.append([c.source, c.key, c.a ?? "(absent)", c.b ?? "(absent)"]) }
                 out += "Parameters that differ:\n\n" + p.render(markdown: markdown) + "\n"
             }
+            if hidden > 0 { out += "(\(hidden) stage keys and output hashes differ too: --keys lists them)\n" }
             return out
         }
     }

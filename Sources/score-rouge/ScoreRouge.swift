@@ -165,9 +165,9 @@ struct Diff: ParsableCommand {
             <metrics>/rouge.json and rouge-per-example.jsonl at each revision (<metrics>: the config's paths.metrics). \
             For the demo: --config pipeline.demo.yaml.
             Zero to two revisions: A against B with paired-bootstrap intervals and the parameters that differ. \
-            Three or more, or a sweep option (--sweep, --sort-by, --working-tree, --keys, --format csv): the sweep table, one row per \
+            Three or more, or a sweep option (--sweep, --sort-by, --working-tree, --format csv): the sweep table, one row per \
             revision with each system's mean F1 per ROUGE type and one column per parameter that differs \
-            between any of them (stage keys and output hashes only with --keys).
+            between any of them. Stage keys and output hashes are listed only with --keys, in both layouts.
             """)
 
     @Argument(help: ArgumentHelp("Revisions: none (HEAD against the working tree), one (it against the working tree), two (A against B), or more (the sweep table).",
@@ -184,7 +184,7 @@ struct Diff: ParsableCommand {
     @Flag(help: "Add the working tree as the sweep table's last row.")
     var workingTree = false
 
-    @Flag(help: "Also the stage keys and output hashes as sweep columns.")
+    @Flag(help: "Also list the stage keys and output hashes that differ (sweep columns, or rows of the two-revision diff).")
     var keys = false
 
     @Option(help: "Output: table, markdown, csv (the sweep table) or json.")
@@ -202,7 +202,7 @@ struct Diff: ParsableCommand {
     @OptionGroup var bootstrapOptions: BootstrapOptions
 
     /// The sweep table when asked for, or when the two-revision layout cannot show what was asked.
-    var isSweep: Bool { sweep || revisions.count > 2 || sortBy != nil || workingTree || keys || format == .csv }
+    var isSweep: Bool { sweep || revisions.count > 2 || sortBy != nil || workingTree || format == .csv }
 
     func run() throws {
         try reportingErrors { () throws(PipelineError) in
@@ -218,8 +218,9 @@ struct Diff: ParsableCommand {
                 if let sortBy { table = try table.sorted(by: sortBy) }
                 print(table.render(format: format), terminator: "")
             } else {
-                let diff = try RougeDiff.between(revisions.first, revisions.count > 1 ? revisions[1] : nil, in: directory,
+                var diff = try RougeDiff.between(revisions.first, revisions.count > 1 ? revisions[1] : nil, in: directory,
                                                  files: files, bootstrap: try bootstrapOptions.bootstrap.validated())
+                diff.showsRunIdentities = keys
                 print(diff.render(format: OutputFormat(rawValue: format.rawValue)!), terminator: "")
             }
         }

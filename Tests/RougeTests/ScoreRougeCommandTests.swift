@@ -164,4 +164,21 @@ final class ScoreRougeCommandTests: XCTestCase {
                        "metrics/demo")
         XCTAssertEqual(try DiffFiles.configuredMetrics(config: "pipeline.yaml", in: GitRepository(containing: fixture.url)), "metrics")
     }
+
+    /// Two revisions list the settings that changed; stage keys and output hashes (which change with every setting)
+    /// only with --keys, which keeps the two-revision layout.
+    func testTwoRevisionDiffHidesKeysAndHashesUnlessAsked() throws {
+        let sweep = try SweepRepository()
+        let pair = Array(sweep.commits.prefix(2))
+        let plain = try run(["diff"] + pair + ["--repository", sweep.repo.path])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertTrue(plain.stdout.contains("train.lr"), plain.stdout)
+        XCTAssertFalse(plain.stdout.contains("stages.train-lora.key") || plain.stdout.contains("outputs.data/adapter"), plain.stdout)
+        XCTAssertTrue(plain.stdout.contains("(3 stage keys and output hashes differ too: --keys lists them)"), plain.stdout)
+        let keys = try run(["diff"] + pair + ["--repository", sweep.repo.path, "--keys"])
+        XCTAssertEqual(keys.status, 0, keys.stderr)
+        XCTAssertTrue(keys.stdout.hasPrefix("ROUGE F1: A = "), "the two-revision layout")
+        XCTAssertTrue(keys.stdout.contains("stages.train-lora.key") && keys.stdout.contains("train-lora.key"), keys.stdout)
+        XCTAssertFalse(keys.stdout.contains("--keys lists them"), keys.stdout)
+    }
 }
