@@ -23,7 +23,11 @@ SWIFT_BUILD := swift build -c $(BUILD) $(CPU_FLAGS)
 force = $(if $(FORCE),$(if $(filter $(1),$(MAKECMDGOALS)),--force))
 # MPI="<mpirun options>": train-lora and generate run as `mpirun <options> <tool>` (their ranks share each batch).
 MPIRUN = $(if $(MPI),mpirun $(MPI) ,)
-STAGE_ARGS = --config $(CONFIG) $(foreach s,$(SET),--set $(s)) $(if $(VERIFY),--verify) $(if $(QUIET),--quiet)
+# SET reaches the tools through the environment, untouched by make or the shell: lists, mappings, quotes and
+# spaces inside brackets need no escaping (`--sets` splits it, Pipeline/OverrideList.swift).
+export SET
+SET_ARGS = $(if $(SET),--sets "$$SET")
+STAGE_ARGS = --config $(CONFIG) $(SET_ARGS) $(if $(VERIFY),--verify) $(if $(QUIET),--quiet)
 
 .DEFAULT_GOAL := help
 .PHONY: help deps build fuzz all demo test bench clean distclean verify report demo-model demo-assets reference-venv \
@@ -77,10 +81,10 @@ score-rouge: generate
 
 # COMPARE="HEAD~1 …": overlay those revisions' training curves in the report's loss chart.
 report: build
-	$(BIN)/pipeline-report --config $(CONFIG) $(foreach s,$(SET),--set $(s)) $(foreach r,$(COMPARE),--compare $(r))
+	$(BIN)/pipeline-report --config $(CONFIG) $(SET_ARGS) $(foreach r,$(COMPARE),--compare $(r))
 
 all: score-rouge
-	@$(MAKE) --no-print-directory report CONFIG=$(CONFIG) SET="$(SET)"
+	@$(MAKE) --no-print-directory report CONFIG=$(CONFIG)
 
 demo:
 	@$(MAKE) --no-print-directory all CONFIG=pipeline.demo.yaml

@@ -63,7 +63,7 @@ public struct PipelineConfig: Sendable {
     }
 
     public static func load(_ options: StageOptions, in folder: URL) throws -> PipelineConfig {
-        try load(file: options.configFile, overrides: options.overrides, in: folder)
+        try load(file: options.configFile, overrides: try options.allOverrides(), in: folder)
     }
 
     private static func finish(_ loaded: [String: JSONValue], overrides: [String], path: String, folder: URL) throws -> PipelineConfig {

@@ -14,6 +14,14 @@ public struct StageOptions: ParsableArguments, Sendable {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter (repeatable).", valueName: "section.key=value"))
     public var overrides: [String] = []
 
+    @Option(name: .customLong("sets"), help: ArgumentHelp("Several overrides in one string, as make's SET passes them: separated by spaces outside brackets, braces and quotes.", valueName: "overrides"))
+    public var overrideList: String?
+
+    /// `--sets`' items, then the `--set`s.
+    public func allOverrides() throws(PipelineError) -> [String] {
+        try OverrideList.split(overrideList ?? "") + overrides
+    }
+
     @Flag(help: "Recompute even if a cached result exists.")
     public var force = false
 

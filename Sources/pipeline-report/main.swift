@@ -15,6 +15,9 @@ struct PipelineReport: ParsableCommand {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter as the stages were given it (repeatable): the report's paths and its comparison with the file follow it.", valueName: "section.key=value"))
     var overrides: [String] = []
 
+    @Option(name: .customLong("sets"), help: ArgumentHelp("Several overrides in one string, as make's SET passes them.", valueName: "overrides"))
+    var overrideList: String?
+
     @Option(help: "How many test dialogues to show side by side.")
     var examples = 5
 
@@ -24,7 +27,8 @@ struct PipelineReport: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let url = try RunReport.write(configFile: config, overrides: overrides, directory: StageRun.currentDirectory,
+            let url = try RunReport.write(configFile: config, overrides: try OverrideList.split(overrideList ?? "") + overrides,
+                                          directory: StageRun.currentDirectory,
                                           examples: examples, compare: compare)
             print("report: \(url.path)")
         }
