@@ -143,7 +143,7 @@ public struct PipelineConfig: Sendable {
     }
 
     static func coerce(_ v: JSONValue, to spec: ParameterSpec, origin: String) throws -> JSONValue {
-        let bad = PipelineError.usage("parameter '\(spec.key)' must be \(spec.type.name)", path: origin)
+        let bad = PipelineError.usage("parameter '\(spec.key)' must be \(spec.type.name), got \(v.canonical)", path: origin)
         switch (spec.type, v) {
         case (.string, .string), (.int, .int), (.bool, .bool), (.double, .double): return v
         case (.string, .int(let i)): return .string(String(i))  // e.g. a revision that looks numeric

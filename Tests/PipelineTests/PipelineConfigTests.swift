@@ -62,4 +62,14 @@ final class PipelineConfigTests: XCTestCase {
         let v: JSONValue = ["b": 1, "a": ["x": true, "c": .double(0.5)], "s": "é\n\"q\""]
         XCTAssertEqual(v.canonical, #"{"a":{"c":0.5,"x":true},"b":1,"s":"é\n\"q\""}"#)
     }
+
+    /// A value of the wrong type is quoted as it was parsed (a mapping error said only what was expected).
+    func testWrongTypeErrorsQuoteTheParsedValue() throws {
+        for (set, got) in [("lora.rank_pattern=[wo]", #"got ["wo"]"#), ("lora.rank_pattern={wo: x}", #"got {"wo":"x"}"#),
+                           ("lora.r=abc", #"got "abc""#)] {
+            XCTAssertThrowsError(try PipelineConfig.builtIn(overrides: [set], folder: URL(fileURLWithPath: "/tmp"))) { error in
+                XCTAssertTrue(String(describing: error).contains(got), "\(set): \(error)")
+            }
+        }
+    }
 }
