@@ -11,11 +11,14 @@ let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuratio
 let package = Package(
     name: "FlanLoRA",
     platforms: [.macOS(.v15)],
+    // Exact versions: Package.resolved cannot be committed here (this machine's package copies have their own
+    // commit ids), so a range would let a later clone build with other versions. swift-asn1, which swift-crypto
+    // brings, follows swift-crypto's own range (1.7.4 when these were pinned).
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
-        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.20.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/swhitty/FlyingFox", exact: "0.27.1"),
     ],
     targets: [
         // OpenBLAS, opened at program start with kernels chosen from the CPU's features (Debian:
