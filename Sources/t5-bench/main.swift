@@ -142,6 +142,22 @@ do {
                 result["micro_\(name)_m\(m)_GBps"] = .double(bytes / t / 1e9)
             }
         }
+        // The same bf16 products on oneDNN (BF16GEMM), which the bf16 mode uses above 16 rows: is it worth it
+        // for decoding's few rows too? (It is not: see docs/BENCHMARKS.md.)
+        if BF16GEMM.oneDNNImplementation != nil {
+            let buffers = base.map { matrix in matrix.floats().withUnsafeBufferPointer { BF16Buffer(rounding: $0.baseAddress!, count: $0.count) } }
+            for m in [1, 8] {
+                let x = FloatBuffer(count: m * cols), y = FloatBuffer(count: m * rows)
+                let passes = 10
+                func product(_ b: BF16Buffer) {
+                    Linear.forward(x.pointer, weight: UnsafePointer(b.pointer), y.pointer, rows: m, inFeatures: cols, outFeatures: rows)
+                }
+                for b in buffers { product(b) }
+                let t = time { for _ in 0..<passes { for b in buffers { product(b) } } }
+                result["micro_onednn_bf16_m\(m)_ms"] = .double(t / Double(passes * count) * 1000)
+                result["micro_onednn_bf16_m\(m)_GBps"] = .double(Double(rows * cols * 2 * passes * count) / t / 1e9)
+            }
+        }
     }
     if parts.contains("enc") {
         for batch in batches {
