@@ -17,6 +17,8 @@ public struct LineChartSVG {
         }
     }
 
+    /// Vertical marks at these x values, each with a short label at its top (e.g. the step whose state was kept).
+    public var verticalMarks: [(x: Double, label: String)] = []
     public var title: String
     public var xLabel: String
     public var yLabel: String
@@ -82,6 +84,15 @@ public struct LineChartSVG {
         s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#888\"/>\n"
         s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
         s += "<text transform=\"translate(14 \(f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
+        for mark in verticalMarks where mark.x >= x0 && mark.x <= x1 {
+            s += "<line x1=\"\(f(px(mark.x)))\" y1=\"\(f(top))\" x2=\"\(f(px(mark.x)))\" y2=\"\(f(top + ph))\" "
+                + "stroke=\"#444\" stroke-dasharray=\"2 3\"/>\n"
+            // the label halfway down, beside the line, on white (loss curves are low by then, the legend high)
+            let toLeft = px(mark.x) > left + pw / 2, width = 7 * Double(mark.label.count) + 6
+            let tx = toLeft ? px(mark.x) - 4 - width : px(mark.x) + 4, ty = top + ph / 2
+            s += "<rect x=\"\(f(tx))\" y=\"\(f(ty - 12))\" width=\"\(f(width))\" height=\"16\" fill=\"white\" fill-opacity=\"0.85\"/>\n"
+            s += "<text x=\"\(f(tx + 3))\" y=\"\(f(ty))\" fill=\"#444\">\(escape(mark.label))</text>\n"
+        }
         let shown = series.filter { $0.points.contains { $0.y.isFinite } }
         for ser in shown {
             let pts = ser.points.filter { $0.y.isFinite }

@@ -28,7 +28,8 @@ struct LossCurves {
     static let colors = [("#1f77b4", "#d62728"), ("#ff7f0e", "#9467bd"), ("#2ca02c", "#8c564b"),
                          ("#17becf", "#e377c2"), ("#7f7f7f", "#bcbd22")]
 
-    static func chart(_ runs: [Run]) -> LineChartSVG {
+    /// `keptStep`: the step whose state the published adapter is (`train.keep`), marked on the chart.
+    static func chart(_ runs: [Run], keptStep: Int? = nil) -> LineChartSVG {
         var series: [LineChartSVG.Series] = []
         for (i, run) in runs.enumerated() {
             let (trainColor, validationColor) = colors[i % colors.count]
@@ -37,6 +38,8 @@ struct LossCurves {
             series.append(.init(name: run.name.map { "validation (\($0))" } ?? "validation", color: validationColor,
                                 points: run.curves.validation, markers: true, dashed: run.dashed))
         }
-        return LineChartSVG(title: "train-lora loss", xLabel: "optimiser step", yLabel: "cross-entropy (nats/token)", series: series)
+        var chart = LineChartSVG(title: "train-lora loss", xLabel: "optimiser step", yLabel: "cross-entropy (nats/token)", series: series)
+        if let keptStep { chart.verticalMarks = [(Double(keptStep), "published adapter: step \(keptStep)")] }
+        return chart
     }
 }

@@ -66,7 +66,8 @@ public enum RunReport {
         if ownLog != nil || !compared.isEmpty {
             var runs = ownLog.map { [LossCurves.Run(name: compared.isEmpty ? nil : "this run", curves: LossCurves(log: $0))] } ?? []
             runs += compared.map { LossCurves.Run(name: $0.label, curves: LossCurves(log: $0.log), dashed: true) }
-            try AtomicFile.write(LossCurves.chart(runs).render(), to: dir.appendingPathComponent("loss.svg"))
+            let kept = ownLog == nil ? nil : lock["train-lora"]?["summary"]?["kept"]?["step"]?.intValue
+            try AtomicFile.write(LossCurves.chart(runs, keptStep: kept).render(), to: dir.appendingPathComponent("loss.svg"))
             md += "## Training\n\n![training and validation loss](loss.svg)\n\n"
             if let kept = lock["train-lora"]?["summary"]?["kept"], let step = kept["step"]?.intValue {
                 // train.keep: which step's state the adapter is (the lock records it).

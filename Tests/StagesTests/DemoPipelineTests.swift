@@ -45,7 +45,8 @@ final class DemoPipelineTests: XCTestCase {
         XCTAssertTrue(text.contains("| train-lora |") && text.contains("hit"), text)
         // pipeline.demo.yaml keeps the best evaluation; with 4 steps that is the only one, after the last step.
         XCTAssertTrue(text.contains("Published adapter: step 4, validation loss ") && text.contains("`train.keep: best`"), text)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: report.deletingLastPathComponent().appendingPathComponent("loss.svg").path))
+        let svg = try String(contentsOf: report.deletingLastPathComponent().appendingPathComponent("loss.svg"), encoding: .utf8)
+        XCTAssertTrue(svg.contains(">published adapter: step 4</text>"), "the kept step is marked on the chart")
         // The parameters are what the stages ran with (the lock), not the file's: the --set values, marked.
         XCTAssertTrue(text.contains("| `train.max_steps` | `4` ≠ | train-lora | `0` |"), text)
         XCTAssertTrue(text.contains("| `lora.r` | `32` | train-lora | same |"), text)
