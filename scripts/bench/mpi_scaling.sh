@@ -3,7 +3,7 @@
 # 1 rank x 1 thread, 1 rank x 2 threads and 2 ranks x 1 thread (each rank one micro-batch of every step),
 # and per step the seconds rank 0 waits for the other rank's micro-batch (log.jsonl's waiting_s: a barrier)
 # and then spends moving the gradients (communication_s: the ordered gather + broadcast of the sum). Random flan-t5-base-size model; token files from
-# ../shared/data/samsum/lengths.tsv (`train-bench tokens`: the reference subset, random ids, real lengths);
+# scripts/bench/samsum_lengths.tsv (`train-bench tokens`: the reference subset, random ids, real lengths);
 # pipeline.yaml's settings (batch 8, LoRA r 32 on q, v), STEPS optimiser steps, the first left out of the mean.
 # Usage: scripts/bench/mpi_scaling.sh [MODEL_DIR]   (default /tmp/t5base, made by make_t5.py if absent)
 # Env: STEPS (8), OUT (/tmp/mpi_scaling), LENGTHS (lengths.tsv).

@@ -6,10 +6,10 @@ cd "$ROOT"
 PY="${PY:-${REFERENCE_VENV:-$HOME/.cache/reference-venv}/bin/python}"
 REF="$ROOT/scripts/reference"
 
-# samsum_lengths NAME: LENGTHS (default ../shared/data/samsum/lengths.tsv), or NAME's one error line and exit.
+# samsum_lengths NAME: LENGTHS (default scripts/bench/samsum_lengths.tsv, shipped: every SAMSum record's token
+# lengths, no text), or NAME's one error line and exit.
 samsum_lengths() {
-    LENGTHS="${LENGTHS:-$ROOT/../shared/data/samsum/lengths.tsv}"
-    [[ -f "$LENGTHS" ]] || LENGTHS=/work/shared/data/samsum/lengths.tsv
+    LENGTHS="${LENGTHS:-$ROOT/scripts/bench/samsum_lengths.tsv}"
     [[ -f "$LENGTHS" ]] || { echo "$1: no lengths.tsv (set LENGTHS)" >&2; exit 1; }
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The reference run's LoRA training on SAMSum's real shapes: train-lora's engine (unpadded) against PyTorch + PEFT
 # (padded to each batch's longest, as Hugging Face does), alternating rounds on one random flan-t5-base-size model.
-# `train-bench plan` draws the batches from ../shared/data/samsum/lengths.tsv exactly as train-lora would
+# `train-bench plan` draws the batches from scripts/bench/samsum_lengths.tsv exactly as train-lora would
 # (tokenize's subset, pipeline.yaml's seed, batch size and epochs), random token ids at the real lengths;
 # train_bench_samsum.py runs them and prints the per-step ratio, the median of the paired ratios and the projected
 # wall time of the whole run (all steps + every validation pass) for both.
