@@ -26,6 +26,36 @@ public enum Linear {
     // The bf16 mode's frozen weights (bf16 bits, same layout): the input x or dy is rounded to bf16 on the
     // way in, the sums and the output are fp32 (BF16GEMM).
 
+    /// A frozen weight W[out, in] as the engines multiply it: fp32, or bf16 in the bf16 mode.
+    public enum Weight {
+        case f32(UnsafePointer<Float>)
+        case bf16(UnsafePointer<UInt16>)
+    }
+
+    /// y[rows, out] (+)= x · Wᵀ in W's precision.
+    @inline(__always)
+    public static func forward(_ x: UnsafePointer<Float>, weight: Weight, _ y: UnsafeMutablePointer<Float>,
+                               rows: Int, inFeatures: Int, outFeatures: Int, accumulate: Bool = false, scale: Float = 1) {
+        switch weight {
+        case .f32(let w): forward(x, weight: w, y, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
+                                  accumulate: accumulate, scale: scale)
+        case .bf16(let w): forward(x, weight: w, y, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
+                                   accumulate: accumulate, scale: scale)
+        }
+    }
+
+    /// dx[rows, in] (+)= dy · W in W's precision.
+    @inline(__always)
+    public static func backwardInput(_ dy: UnsafePointer<Float>, weight: Weight, _ dx: UnsafeMutablePointer<Float>,
+                                     rows: Int, inFeatures: Int, outFeatures: Int, accumulate: Bool = true, scale: Float = 1) {
+        switch weight {
+        case .f32(let w): backwardInput(dy, weight: w, dx, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
+                                        accumulate: accumulate, scale: scale)
+        case .bf16(let w): backwardInput(dy, weight: w, dx, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
+                                         accumulate: accumulate, scale: scale)
+        }
+    }
+
     /// y[rows, out] (+)= bf16(x)[rows, in] · W[out, in]ᵀ.
     @inline(__always)
     public static func forward(_ x: UnsafePointer<Float>, weight: UnsafePointer<UInt16>, _ y: UnsafeMutablePointer<Float>,

@@ -1,8 +1,7 @@
 // Products x·Wᵀ for the cases sgemm handles badly. With a few rows of x (decoding), OpenBLAS still
 // packs the whole weight matrix on every call, so a SIMD dot-product kernel that streams each weight
 // row once is several times faster; it is bound by memory bandwidth, which is why bf16 weights pay off.
-// OpenBLAS 0.3.21 here has no cblas_sbgemm, so for many rows (encoder, training) tiles of a bf16
-// weight are widened to fp32 and handed to sgemm.
+// Many rows (encoder, training) go to Kernels.BF16GEMM instead.
 import CPUHints
 import Kernels
 import SafeTensors
@@ -169,33 +168,6 @@ enum WeightKernels {
     @inline(__always)
     static func store(_ total: Float, _ out: UnsafeMutablePointer<Float>, accumulate: Bool, scale: Float) {
         out.pointee = accumulate ? out.pointee + scale * total : scale * total
-    }
-
-    static func tiledProduct(_ x: UnsafePointer<Float>, m: Int, weight: UnsafePointer<UInt16>, rows: Int, cols: Int,
-                             y: UnsafeMutablePointer<Float>, accumulate: Bool, scale: Float) {
-        // Tiles of up to 8 MB: every encoder weight in one piece, so sgemm sees the whole product
-        // (1 MB tiles cut a batch-8 encoder's products into thin ones and cost it 18%).
-        let tileRows = max(1, min(rows, (1 << 21) / max(cols, 1)))
-        let tile = FloatBuffer(count: tileRows * cols, zeroed: false)
-        var start = 0
-        while start < rows {
-            let count = min(tileRows, rows - start)
-            let source = weight + start * cols
-            let target = tile.pointer
-            Parallel.forRanges((count * cols + 7) / 8, costPerItem: 8) { blocks in
-                for block in blocks {
-                    let i = 8 * block
-                    if i + 8 <= count * cols {
-                        UnsafeMutableRawPointer(target + i).storeBytes(of: UInt16.load8(source + i), as: SIMD8<Float>.self)
-                    } else {
-                        for t in i..<(count * cols) { target[t] = bf16ToFloat(source[t]) }
-                    }
-                }
-            }
-            GEMM.matmul(x, lda: cols, tile.pointer, ldb: cols, y + start, ldc: rows, m: m, k: cols, n: count,
-                        transposeB: true, alpha: scale, beta: accumulate ? 1 : 0)
-            start += count
-        }
     }
 }
 

@@ -72,20 +72,16 @@ public final class WeightMatrix: @unchecked Sendable {
                 Linear.forward(x, weight: w, y, rows: m, inFeatures: cols, outFeatures: rows, accumulate: accumulate, scale: scale)
             }
         case .bf16(let w):
-            // The bf16 mode's numerics: x rounded to bf16, fp32 sums (as the trainer's frozen products).
-            if m > WeightKernels.smallBatchRows, case .oneDNN = BF16GEMM.implementation {
+            // The bf16 mode's numerics: x rounded to bf16, fp32 sums (as the trainer's frozen products). Many rows
+            // go to BF16GEMM (oneDNN, or its emulation); a few stream the weight rows once.
+            if m > WeightKernels.smallBatchRows {
                 Linear.forward(x, weight: w, y, rows: m, inFeatures: cols, outFeatures: rows, accumulate: accumulate, scale: scale)
                 return
             }
             let rounded = FloatBuffer(count: m * cols, zeroed: false)
             BFloat16.round(x, into: rounded.pointer, count: m * cols)
-            if m <= WeightKernels.smallBatchRows {
-                WeightKernels.smallBatchProduct(UnsafePointer(rounded.pointer), m: m, weight: w, rows: rows, cols: cols, y: y,
-                                                accumulate: accumulate, scale: scale)
-            } else {
-                WeightKernels.tiledProduct(UnsafePointer(rounded.pointer), m: m, weight: w, rows: rows, cols: cols, y: y,
-                                           accumulate: accumulate, scale: scale)
-            }
+            WeightKernels.smallBatchProduct(UnsafePointer(rounded.pointer), m: m, weight: w, rows: rows, cols: cols, y: y,
+                                            accumulate: accumulate, scale: scale)
         }
     }
 }

@@ -35,6 +35,9 @@ public final class LinearLayer: @unchecked Sendable {
     /// Distinguishes this layer's LoRA-dropout masks from every other dropout site.
     let site: UInt64
 
+    /// W as its products read it: the bf16 copy in the bf16 mode, else the fp32 values.
+    var product: Linear.Weight { bf16.map { .bf16(UnsafePointer($0.pointer)) } ?? .f32(UnsafePointer(weight.value)) }
+
     init(path: String, weight: Parameter, bf16: BF16Buffer? = nil, site: UInt64) {
         precondition(bf16 == nil || !weight.isTrainable, "a bf16 weight is frozen")
         self.path = path
@@ -54,11 +57,7 @@ public final class LinearLayer: @unchecked Sendable {
     /// y[rows, out] = x·Wᵀ (+ LoRA). `scratch` needs rows·in floats when LoRA dropout is active.
     func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, arena: Arena,
                  context: StepContext) -> Saved {
-        if let bf16 {
-            Linear.forward(x, weight: UnsafePointer(bf16.pointer), y, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
-        } else {
-            Linear.forward(x, weight: weight.value, y, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
-        }
+        Linear.forward(x, weight: product, y, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
         guard let lora else { return Saved(loraHidden: nil) }
         let hidden = arena.floats(rows * lora.rank)
         let mask = context.loraDropout(lora.dropout, site: site)
@@ -80,11 +79,8 @@ public final class LinearLayer: @unchecked Sendable {
         if let dw = weight.gradient {
             Linear.backwardWeight(dy, input: x, dw, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
         }
-        if let dx, let bf16 {
-            Linear.backwardInput(dy, weight: UnsafePointer(bf16.pointer), dx, rows: rows, inFeatures: inFeatures,
-                                 outFeatures: outFeatures, accumulate: accumulateInput)
-        } else if let dx {
-            Linear.backwardInput(dy, weight: weight.value, dx, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
+        if let dx {
+            Linear.backwardInput(dy, weight: product, dx, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
                                  accumulate: accumulateInput)
         }
         guard let lora, let hidden = saved.loraHidden else { return }

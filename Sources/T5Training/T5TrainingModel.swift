@@ -302,11 +302,7 @@ public final class T5TrainingModel: @unchecked Sendable {
 
         let vocab = config.vocabSize
         let logits = arena.floats(decRows * vocab), logSumExp = arena.floats(decRows)
-        if let bf16 = weights.lmHeadBF16 {
-            Linear.forward(lmInput, weight: UnsafePointer(bf16.pointer), logits, rows: decRows, inFeatures: d, outFeatures: vocab)
-        } else {
-            Linear.forward(lmInput, weight: weights.lmHead.value, logits, rows: decRows, inFeatures: d, outFeatures: vocab)
-        }
+        Linear.forward(lmInput, weight: weights.lmHeadProduct, logits, rows: decRows, inFeatures: d, outFeatures: vocab)
         let loss = TokenCrossEntropy.forward(logits: logits, targets: batch.labels, vocab: vocab, logSumExp: logSumExp,
                                              labelSmoothing: labelSmoothing, threads: threads)
         return Activations(encoder: encoderActs, encoderLast: encoderLast, encoderFinalRstd: encoderFinalRstd,
@@ -330,13 +326,8 @@ public final class T5TrainingModel: @unchecked Sendable {
             Linear.backwardWeight(acts.logits, input: acts.lmInput, dw, rows: decRows, inFeatures: d, outFeatures: vocab)
         }
         let dLm = arena.floats(decRows * d)
-        if let bf16 = weights.lmHeadBF16 {
-            Linear.backwardInput(acts.logits, weight: UnsafePointer(bf16.pointer), dLm, rows: decRows, inFeatures: d,
-                                 outFeatures: vocab, accumulate: false, scale: outputScale)
-        } else {
-            Linear.backwardInput(acts.logits, weight: weights.lmHead.value, dLm, rows: decRows, inFeatures: d, outFeatures: vocab,
-                                 accumulate: false, scale: outputScale)
-        }
+        Linear.backwardInput(acts.logits, weight: weights.lmHeadProduct, dLm, rows: decRows, inFeatures: d, outFeatures: vocab,
+                             accumulate: false, scale: outputScale)
         context.dropout(site: DropoutSite.of(decoder: true, layer: -1, .finalNorm))?.apply(dLm, count: decRows * d)
         let dY = arena.zeros(decRows * d)
         RMSNorm.backward(dLm, x: acts.decoderLast, weight: weights.decoderFinalNorm.value, rstd: acts.decoderFinalRstd,

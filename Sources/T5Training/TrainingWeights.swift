@@ -50,6 +50,10 @@ public final class TrainingWeights: @unchecked Sendable {
     public let lmHead: Parameter
     /// lm_head's bf16 copy in the bf16 mode (the tied embedding's rounding when tied), else nil.
     public let lmHeadBF16: BF16Buffer?
+    /// lm_head as its products read it: the bf16 copy in the bf16 mode, else the fp32 values.
+    var lmHeadProduct: Linear.Weight {
+        lmHeadBF16.map { .bf16(UnsafePointer($0.pointer)) } ?? .f32(UnsafePointer(lmHead.value))
+    }
     /// How the frozen base weights are stored and multiplied.
     public let precision: WeightMatrix.Precision
     /// Every linear in a fixed order (encoder then decoder, q k v o then feed-forward).
