@@ -1,4 +1,4 @@
-// oneDNN bf16 products, one OpenMP thread per call (see CDNNL.h). Each calling thread keeps its own
+// oneDNN products (bf16, and fp32 for the fp32 mode), one OpenMP thread per call (see CDNNL.h). Each calling thread keeps its own
 // stream, scratchpad and a small cache of primitives by shape, so calls from different worker threads
 // never share mutable state (the scratchpad is user-managed, which makes concurrent execution safe).
 #define _GNU_SOURCE
@@ -69,10 +69,10 @@ void dnnl_library_version(char *version, int size) {
     snprintf(version, size, "%d.%d.%d", v->major, v->minor, v->patch);
 }
 
-// One cached primitive: the shape and layout it was made for, its scratchpad size.
+// One cached primitive: the types, shape and layout it was made for, its scratchpad size.
 typedef struct {
     int64_t m, k, n, lda, ldb, ldc;
-    int transpose_b, accumulate;
+    int bf16, transpose_b, accumulate;
     float alpha;
     dnnl_primitive_t primitive;
     size_t scratchpad_size;
@@ -126,11 +126,12 @@ static dnnl_status_t matrix_desc(dnnl_memory_desc_t *md, int64_t rows, int64_t c
     return dnnl_memory_desc_init_by_strides(md, 2, dims, type, strides);
 }
 
-// The three descriptors of a product (A is bf16 here: it has been rounded).
+// The three descriptors of a product: A and B bf16 (A rounded into a dense copy, so lda is k) or both fp32.
 static dnnl_status_t descriptors(const entry_t *e, dnnl_memory_desc_t *a, dnnl_memory_desc_t *b, dnnl_memory_desc_t *c) {
-    dnnl_status_t s = matrix_desc(a, e->m, e->k, dnnl_bf16, e->k, 1);
-    if (s == dnnl_success) s = e->transpose_b ? matrix_desc(b, e->k, e->n, dnnl_bf16, 1, e->ldb)
-                                              : matrix_desc(b, e->k, e->n, dnnl_bf16, e->ldb, 1);
+    dnnl_data_type_t type = e->bf16 ? dnnl_bf16 : dnnl_f32;
+    dnnl_status_t s = matrix_desc(a, e->m, e->k, type, e->lda, 1);
+    if (s == dnnl_success) s = e->transpose_b ? matrix_desc(b, e->k, e->n, type, 1, e->ldb)
+                                              : matrix_desc(b, e->k, e->n, type, e->ldb, 1);
     if (s == dnnl_success) s = matrix_desc(c, e->m, e->n, dnnl_f32, e->ldc, 1);
     return s;
 }
@@ -166,8 +167,8 @@ static int create_primitive(entry_t *e) {
 static entry_t *lookup(thread_state_t *s, const entry_t *key) {
     for (int i = 0; i < s->used; i++) {
         entry_t *e = &s->entries[i];
-        if (e->m == key->m && e->k == key->k && e->n == key->n && e->ldb == key->ldb && e->ldc == key->ldc &&
-            e->transpose_b == key->transpose_b && e->accumulate == key->accumulate && e->alpha == key->alpha) return e;
+        if (e->m == key->m && e->k == key->k && e->n == key->n && e->lda == key->lda && e->ldb == key->ldb &&
+            e->ldc == key->ldc && e->bf16 == key->bf16 && e->transpose_b == key->transpose_b && e->accumulate == key->accumulate && e->alpha == key->alpha) return e;
     }
     entry_t fresh = *key;
     if (create_primitive(&fresh) != 0) return NULL;
@@ -228,15 +229,9 @@ static void round_row(const float *in, uint16_t *out, int64_t n) {
     for (int64_t t = 0; t < n; t++) out[t] = round_bf16(in[t]);
 }
 
-int dnnl_bf16_matmul(int64_t m, int64_t k, int64_t n, const float *a, int64_t lda, const uint16_t *b, int64_t ldb,
-                     int transpose_b, float *c, int64_t ldc, float alpha, int accumulate) {
-    if (m <= 0 || n <= 0) return 0;
-    thread_state_t *s = thread_state();
-    if (!s) return last_error[0] ? -1 : fail(dnnl_out_of_memory, "thread state");
-    if (grow((void **)&s->rounded, &s->rounded_capacity, (size_t)(m * k) * 2) != 0) return fail(dnnl_out_of_memory, "rounding buffer");
-    for (int64_t i = 0; i < m; i++) round_row(a + i * lda, s->rounded + i * k, k);
-    entry_t key = {m, k, n, k, ldb, ldc, transpose_b != 0, accumulate != 0, alpha, NULL, 0};
-    entry_t *e = lookup(s, &key);
+// Runs the cached primitive for `key` on A (already bf16 when key->bf16), B and C.
+static int execute(thread_state_t *s, const entry_t *key, const void *a, const void *b, float *c) {
+    entry_t *e = lookup(s, key);
     if (!e) return -1;
     if (grow(&s->scratchpad, &s->scratchpad_capacity, e->scratchpad_size ? e->scratchpad_size : 1) != 0)
         return fail(dnnl_out_of_memory, "scratchpad");
@@ -246,7 +241,7 @@ int dnnl_bf16_matmul(int64_t m, int64_t k, int64_t n, const float *a, int64_t ld
     dnnl_dims_t sdims = {(int64_t)(e->scratchpad_size ? e->scratchpad_size : 1)};
     dnnl_memory_desc_init_by_tag(&sd, 1, sdims, dnnl_u8, dnnl_a);
     dnnl_memory_t am = NULL, bm = NULL, cm = NULL, sm = NULL;
-    st = dnnl_memory_create(&am, &ad, engine, s->rounded);
+    st = dnnl_memory_create(&am, &ad, engine, (void *)a);
     if (st == dnnl_success) st = dnnl_memory_create(&bm, &bd, engine, (void *)b);
     if (st == dnnl_success) st = dnnl_memory_create(&cm, &cd, engine, c);
     if (st == dnnl_success) st = dnnl_memory_create(&sm, &sd, engine, s->scratchpad);
@@ -262,11 +257,32 @@ int dnnl_bf16_matmul(int64_t m, int64_t k, int64_t n, const float *a, int64_t ld
     return st == dnnl_success ? 0 : fail(st, "matmul execution");
 }
 
-void dnnl_bf16_implementation(char *name, int size) {
+int dnnl_bf16_matmul(int64_t m, int64_t k, int64_t n, const float *a, int64_t lda, const uint16_t *b, int64_t ldb,
+                     int transpose_b, float *c, int64_t ldc, float alpha, int accumulate) {
+    if (m <= 0 || n <= 0) return 0;
+    thread_state_t *s = thread_state();
+    if (!s) return last_error[0] ? -1 : fail(dnnl_out_of_memory, "thread state");
+    if (grow((void **)&s->rounded, &s->rounded_capacity, (size_t)(m * k) * 2) != 0) return fail(dnnl_out_of_memory, "rounding buffer");
+    for (int64_t i = 0; i < m; i++) round_row(a + i * lda, s->rounded + i * k, k);
+    entry_t key = {m, k, n, k, ldb, ldc, 1, transpose_b != 0, accumulate != 0, alpha, NULL, 0};
+    return execute(s, &key, s->rounded, b, c);
+}
+
+int dnnl_f32_matmul(int64_t m, int64_t k, int64_t n, const float *a, int64_t lda, const float *b, int64_t ldb,
+                    int transpose_b, float *c, int64_t ldc, float alpha, int accumulate) {
+    if (m <= 0 || n <= 0) return 0;
+    thread_state_t *s = thread_state();
+    if (!s) return last_error[0] ? -1 : fail(dnnl_out_of_memory, "thread state");
+    entry_t key = {m, k, n, lda, ldb, ldc, 0, transpose_b != 0, accumulate != 0, alpha, NULL, 0};
+    return execute(s, &key, a, b, c);
+}
+
+// The implementation oneDNN picks for a 256×768×768 product of `bf16` or fp32 values.
+static void implementation(int bf16, char *name, int size) {
     if (size > 0) name[0] = 0;
     pthread_once(&engine_once, create_engine);
     if (engine_status != dnnl_success) return;
-    entry_t probe = {256, 768, 768, 768, 768, 768, 1, 0, 1.0f, NULL, 0};
+    entry_t probe = {256, 768, 768, 768, 768, 768, bf16, 1, 0, 1.0f, NULL, 0};
     dnnl_memory_desc_t a, b, c;
     if (descriptors(&probe, &a, &b, &c) != dnnl_success) return;
     dnnl_matmul_desc_t desc;
@@ -277,3 +293,6 @@ void dnnl_bf16_implementation(char *name, int size) {
     if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl) snprintf(name, size, "%s", impl);
     dnnl_primitive_desc_destroy(pd);
 }
+
+void dnnl_bf16_implementation(char *name, int size) { implementation(1, name, size); }
+void dnnl_f32_implementation(char *name, int size) { implementation(0, name, size); }

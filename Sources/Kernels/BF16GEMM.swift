@@ -2,8 +2,8 @@
 // bf16, the sums are fp32 and so is the output. Where the CPU has bf16 instructions (AVX512_BF16, or
 // AMX-BF16) oneDNN's matmul does it at their rate (2.1-2.4× OpenBLAS sgemm on T5 shapes, Zen 4); elsewhere
 // the same numerics run through OpenBLAS: the rounded input times the widened weight in fp32.
-// As in GEMM, a product is cut into pieces by shape and thread count alone, each run on one of
-// Parallel's workers with one oneDNN thread, so results are reproducible for a CPU kind and thread count.
+// As in GEMM, a product is cut into pieces by shape and thread count alone (ProductPieces), each run on
+// one of Parallel's workers with one oneDNN thread, so results are reproducible for a CPU kind and thread count.
 import CDNNL
 import Foundation
 
@@ -60,10 +60,6 @@ public enum BF16GEMM {
         return (.oneDNN(name), features, version, "")
     }()
 
-    /// Rows per piece at most: beyond this oneDNN's kernels got slower on the 2-core Zen 4 (the fp32
-    /// output block leaves the caches), measured with 128-1244-row pieces of T5-base products.
-    static let maximumPieceRows = 256
-
     /// C[m, n] = alpha · bf16(A) · op(B) (+ C when `accumulate`), row-major with leading dimensions.
     /// A is fp32 [m, k]; B is bf16 [k, n] or, with `transposeB`, stored [n, k] (a PyTorch weight W[out, in]
     /// for x·Wᵀ).
@@ -81,39 +77,16 @@ public enum BF16GEMM {
         }
     }
 
-    /// Pieces of rows (or, for a few rows, of columns), a whole number of 16-row tiles each, as many as
-    /// there are workers or a multiple of that, so the workers get equal shares.
     static func oneDNNProduct(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<UInt16>, ldb: Int,
                               _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, k: Int, n: Int, transposeB: Bool,
                               alpha: Float, accumulate: Bool) {
-        let workers = Parallel.isInsideWorker || m * n * k < GEMM.parallelMinimumWork ? 1 : Parallel.threads
-        let alongRows = m >= 64 || m * 4 >= n
-        let extent = alongRows ? m : n
-        let granule = alongRows ? 16 : 64
-        var pieces = alongRows ? max(workers, (m + maximumPieceRows - 1) / maximumPieceRows) : workers
-        pieces = (pieces + workers - 1) / workers * workers
-        let step = max(granule, ((extent + pieces - 1) / pieces + granule - 1) / granule * granule)
-        let count = (extent + step - 1) / step
-        Parallel.forEachTask(count) { piece, _ in
-            let start = piece * step, size = min(step, extent - start)
-            let status: Int32
-            if alongRows {
-                status = dnnl_bf16_matmul(Int64(size), Int64(k), Int64(n), a + start * lda, Int64(lda), b, Int64(ldb),
-                                          transposeB ? 1 : 0, c + start * ldc, Int64(ldc), alpha, accumulate ? 1 : 0)
-            } else {
-                let bPiece = transposeB ? b + start * ldb : b + start
-                status = dnnl_bf16_matmul(Int64(m), Int64(k), Int64(size), a, Int64(lda), bPiece, Int64(ldb),
-                                          transposeB ? 1 : 0, c + start, Int64(ldc), alpha, accumulate ? 1 : 0)
-            }
-            if status != 0 { failed(String(cString: dnnl_last_error())) }
+        ProductPieces.forEach(m: m, k: k, n: n) { rows, columns in
+            let bPiece = transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound
+            let status = dnnl_bf16_matmul(Int64(rows.count), Int64(k), Int64(columns.count), a + rows.lowerBound * lda,
+                                          Int64(lda), bPiece, Int64(ldb), transposeB ? 1 : 0,
+                                          c + rows.lowerBound * ldc + columns.lowerBound, Int64(ldc), alpha, accumulate ? 1 : 0)
+            if status != 0 { ProductPieces.failed(String(cString: dnnl_last_error())) }
         }
-    }
-
-    /// An internal failure of oneDNN (out of memory, say) inside a product: one line and exit 70, like a
-    /// missing OpenBLAS (nothing the user gave can be blamed, and a product has no way to throw).
-    static func failed(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("\(ProcessInfo.processInfo.processName): error: \(message)\n".utf8))
-        exit(70)
     }
 
     /// Weight tiles of up to this many values are widened to fp32 at a time (8 MB).

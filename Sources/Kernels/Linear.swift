@@ -23,8 +23,9 @@ public enum Linear {
         GEMM.matmul(dy, x, dw, m: outFeatures, k: rows, n: inFeatures, transposeA: true, alpha: scale, beta: accumulate ? 1 : 0)
     }
 
-    // The bf16 mode's frozen weights (bf16 bits, same layout): the input x or dy is rounded to bf16 on the
-    // way in, the sums and the output are fp32 (BF16GEMM).
+    // Frozen weights: fp32 ones go to F32GEMM (oneDNN or OpenBLAS, whichever is faster on this CPU); the bf16
+    // mode's (bf16 bits, same layout) to BF16GEMM, which rounds the input x or dy to bf16 on the way in and
+    // sums and outputs in fp32.
 
     /// A frozen weight W[out, in] as the engines multiply it: fp32, or bf16 in the bf16 mode.
     public enum Weight {
@@ -37,8 +38,8 @@ public enum Linear {
     public static func forward(_ x: UnsafePointer<Float>, weight: Weight, _ y: UnsafeMutablePointer<Float>,
                                rows: Int, inFeatures: Int, outFeatures: Int, accumulate: Bool = false, scale: Float = 1) {
         switch weight {
-        case .f32(let w): forward(x, weight: w, y, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
-                                  accumulate: accumulate, scale: scale)
+        case .f32(let w): F32GEMM.matmul(x, lda: inFeatures, w, ldb: inFeatures, y, ldc: outFeatures, m: rows, k: inFeatures,
+                                         n: outFeatures, transposeB: true, alpha: scale, accumulate: accumulate)
         case .bf16(let w): forward(x, weight: w, y, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
                                    accumulate: accumulate, scale: scale)
         }
@@ -49,8 +50,8 @@ public enum Linear {
     public static func backwardInput(_ dy: UnsafePointer<Float>, weight: Weight, _ dx: UnsafeMutablePointer<Float>,
                                      rows: Int, inFeatures: Int, outFeatures: Int, accumulate: Bool = true, scale: Float = 1) {
         switch weight {
-        case .f32(let w): backwardInput(dy, weight: w, dx, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
-                                        accumulate: accumulate, scale: scale)
+        case .f32(let w): F32GEMM.matmul(dy, lda: outFeatures, w, ldb: inFeatures, dx, ldc: inFeatures, m: rows, k: outFeatures,
+                                         n: inFeatures, transposeB: false, alpha: scale, accumulate: accumulate)
         case .bf16(let w): backwardInput(dy, weight: w, dx, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
                                          accumulate: accumulate, scale: scale)
         }

@@ -11,7 +11,8 @@ public enum Provenance {
         let info = ProcessInfo.processInfo
         return ["hostname": .string(info.hostName), "cpus": .int(info.activeProcessorCount),
                 "os": .string(info.operatingSystemVersionString),
-                "memory_bytes": .int(Int(clamping: info.physicalMemory)), "blas": blas, "bf16": bf16]
+                "memory_bytes": .int(Int(clamping: info.physicalMemory)), "blas": blas, "bf16": bf16,
+                "f32_product": .string(F32GEMM.description)]
     }
 
     /// The CPU's bf16 instructions and what runs the bf16 mode's products on them (oneDNN's kernel, or the
@@ -20,7 +21,8 @@ public enum Provenance {
         ["cpu_features": .string(BF16GEMM.cpuFeatures), "product": .string(BF16GEMM.description)]
     }
 
-    /// Which OpenBLAS and which of its kernels did the dense math: results are reproducible for the same
+    /// Which OpenBLAS and which of its kernels did the dense math (the fp32 mode's frozen products run on
+    /// `f32_product`: oneDNN's AVX-512 kernels where it has them, else this OpenBLAS): results are reproducible for the same
     /// kernels and thread count (docs/ARCHITECTURE.md).
     public static var blas: JSONValue {
         ["config": .string(String(cString: blas_config())), "core": .string(String(cString: blas_core_name())),

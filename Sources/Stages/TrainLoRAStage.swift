@@ -97,7 +97,8 @@ public enum TrainLoRAStage {
                 }
                 try initializeAdapters(model, settings: lora, seed: s.seed)
             }
-            if basePrecision == .bf16 { report("train-lora: bf16 base weights; products by \(BF16GEMM.description)") }
+            report("train-lora: \(basePrecision == .bf16 ? "bf16" : "fp32") base weights; products by "
+                   + (basePrecision == .bf16 ? BF16GEMM.description : F32GEMM.description))
             report("train-lora: \(full ? "full fine-tune" : "LoRA") on \(train.count) examples, "
                    + "\(model.trainableParameters.reduce(0) { $0 + $1.count }) trainable parameters"
                    + (full ? "" : " in \(model.loraLayers.count) modules"))

@@ -69,7 +69,7 @@ public final class WeightMatrix: @unchecked Sendable {
             if m <= WeightKernels.smallBatchRows && rows * cols >= WeightKernels.streamingMinimumSize {
                 WeightKernels.smallBatchProduct(x, m: m, weight: w, rows: rows, cols: cols, y: y, accumulate: accumulate, scale: scale)
             } else {
-                Linear.forward(x, weight: w, y, rows: m, inFeatures: cols, outFeatures: rows, accumulate: accumulate, scale: scale)
+                Linear.forward(x, weight: .f32(w), y, rows: m, inFeatures: cols, outFeatures: rows, accumulate: accumulate, scale: scale)
             }
         case .bf16(let w):
             // The bf16 mode's numerics: x rounded to bf16, fp32 sums (as the trainer's frozen products). Many rows

@@ -123,7 +123,7 @@ do {
     var model: T5Model!
     loadTime = try time { model = try T5Model.load(directory: modelPath, weightPrecision: precision) }
     var result: [String: JSONValue] = ["threads": .int(threads), "precision": .string(precision.rawValue), "load_s": .double(loadTime),
-                                       "bf16_product": .string(precision == .bf16 ? BF16GEMM.description : "none")]
+                                       "bf16_product": .string(precision == .bf16 ? BF16GEMM.description : "none"), "f32_product": .string(F32GEMM.description)]
     let newTokens = 64
     if parts.contains("micro") {
         // decoder-sized products (2048×768) at m = 1 and 8, fp32 and bf16, cycling through 32 distinct

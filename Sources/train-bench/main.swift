@@ -14,8 +14,9 @@
 //   train-bench serve --model DIR --plan PLAN.json [--config pipeline.yaml] [--threads 2]
 //       Loads the model with LoRA as train-lora does, then answers stdin lines with one JSON line each:
 //       `step I` (forward, backward, clipping and an AdamW update on the plan's batch I: seconds, loss, GFLOP,
-//       and the seconds and GFLOP of the per-head attention part), `validate` (the validation pass), `quit`
-//       (peak RSS). The driver times the other side between commands.
+//       and the seconds and GFLOP of the per-head attention part), `validate` (the validation pass: seconds,
+//       loss, forward GFLOP, and the same attention figures), `quit` (peak RSS).
+//       The driver times the other side between commands.
 import Foundation
 import Dataset
 import JSON
@@ -167,7 +168,7 @@ func serve(_ args: [String]) throws {
     }
     let batches = try plan.batches.map(batch), validation = try plan.validation.map(batch)
     reply(["ready": true, "threads": .int(threads), "trainable_parameters": .int(params.reduce(0) { $0 + $1.count }),
-           "weights_dtype": .string(dtype), "bf16_product": .string(precision == .bf16 ? BF16GEMM.description : "none"),
+           "weights_dtype": .string(dtype), "product": .string(precision == .bf16 ? BF16GEMM.description : F32GEMM.description),
            "bf16_cpu_features": .string(BF16GEMM.cpuFeatures)])
     while let line = readLine() {
         let words = line.split(separator: " ")
@@ -187,7 +188,7 @@ func serve(_ args: [String]) throws {
                    "attention_gflop": .double(flops.attention / 1e9)])
         case "validate":
             let start = Date()
-            var total = 0.0, tokens = 0, attention = 0.0, perBatch: [Double] = []
+            var total = 0.0, tokens = 0, attention = 0.0, perBatch: [Double] = [], gflop = 0.0, attentionGflop = 0.0
             // longest first, as train-lora's validation pass runs them (TrainingLoop.validationLoss)
             for b in validation.reversed() {
                 let batchStart = Date()
@@ -195,9 +196,14 @@ func serve(_ args: [String]) throws {
                 perBatch.append(Date().timeIntervalSince(batchStart))
                 tokens += b.labelledTokens
                 attention += model.lastAttentionSeconds
+                let flops = TrainingFlops.perStep(config: config, sourceLengths: b.sourceLengths,
+                                                  targetLengths: b.targetLengths, mode: .lora(settings))
+                gflop += flops.forward / 1e9
+                attentionGflop += flops.attention / 3 / 1e9  // forward's third of the per-head products
             }
             reply(["validate": true, "seconds": .double(Date().timeIntervalSince(start)),
                    "loss": .double(total / Double(max(tokens, 1))), "attention_s": .double(attention),
+                   "gflop": .double(gflop), "attention_gflop": .double(attentionGflop),
                    "batch_s": .array(perBatch.map(JSONValue.double))])
         case "quit":
             reply(["peak_rss_mib": .double(peakRSSMiB())])

@@ -35,7 +35,7 @@ final class TrainingSelectionTests: XCTestCase {
     /// 8 examples, batch 4, 6 epochs: 12 steps; a learning rate high enough that the validation loss turns up.
     static func settings(evalEvery: Int = 1, keepBest: Bool = true, patience: Int = 0, checkpointEvery: Int = 0) -> TrainingSettings {
         var s = TrainingSettings()
-        s.epochs = 6; s.batchSize = 4; s.learningRate = 0.3
+        s.epochs = 6; s.batchSize = 4; s.learningRate = 0.5
         s.evalEvery = evalEvery; s.keepBest = keepBest; s.earlyStoppingPatience = patience; s.checkpointEvery = checkpointEvery
         return s
     }
@@ -63,21 +63,27 @@ final class TrainingSelectionTests: XCTestCase {
         XCTAssertEqual(try loop.validationLoss(run.validation), lowest.loss)
     }
 
-    /// Patience 2 after the best step 6: evaluations 7 and 8 do not beat it, so training stops after step 8
-    /// and publishes step 6; the log's last line says so.
+    /// Patience 2: training stops after the first two evaluations in a row that do not beat the best so far
+    /// (found here by walking the uninterrupted run's curve), publishes that best step, and the log's last
+    /// line says so.
     func testEarlyStoppingStopsAfterPatienceEvaluationsWithoutImprovement() throws {
         let p = try StageTestProject()
         _ = try p.prepareForTraining(examples: 8)
         let run = try Run(p)
         let (full, _) = try run.loop(Self.settings(), work: try temporaryDirectory())
         let curve = TrainingLoop.evaluations(inLog: try full.run(resume: false).log)
-        let best = curve.min { ($0.loss, $0.step) < ($1.loss, $1.step) }!
+        var bestSoFar = curve[0], stop: Int?
+        for e in curve.dropFirst() {
+            if e.loss < bestSoFar.loss { bestSoFar = e } else if e.step - bestSoFar.step == 2 { stop = e.step; break }
+        }
+        guard let stop else { return XCTFail("these settings should overfit, so that patience 2 stops the run") }
+        let best = bestSoFar
         let (loop, _) = try run.loop(Self.settings(patience: 2), work: try temporaryDirectory())
         let (log, summary) = try loop.run(resume: false)
         XCTAssertEqual(summary.stoppedEarlyAtStep, best.step + 2)
         XCTAssertEqual(summary.steps, best.step + 2)
         XCTAssertEqual(summary.keptStep, best.step)
-        XCTAssertEqual(TrainingLoop.evaluations(inLog: log).map(\.loss), Array(curve.prefix(best.step + 2).map(\.loss)),
+        XCTAssertEqual(TrainingLoop.evaluations(inLog: log).map(\.loss), Array(curve.prefix(stop).map(\.loss)),
                        "the same curve up to the stop")
         let last = try JSONValue.parse(Data(log.last!.utf8))
         XCTAssertEqual(last["early_stopping"], .bool(true))
@@ -154,7 +160,7 @@ final class TrainingSelectionTests: XCTestCase {
     func testStageLogsEveryNStepsAndRecordsTheKeptStep() throws {
         let p = try StageTestProject()
         let args = try p.prepareForTraining(examples: 8, extra: [
-            "--set", "train.epochs=6", "--set", "train.lr=0.3", "--set", "lora.alpha=8", "--set", "train.eval_every=3",
+            "--set", "train.epochs=6", "--set", "train.lr=0.7", "--set", "lora.alpha=8", "--set", "train.eval_every=3",
             "--set", "train.keep=best", "--set", "train.weights_dtype=f32"])  // `run.loop` below rebuilds an fp32 model
         let r = try TrainLoRAStage.run(try p.options(args), root: p.root)
         let log = try String(contentsOf: p.url("data/adapter/log.jsonl"), encoding: .utf8).split(separator: "\n").map { String($0) + "\n" }

@@ -130,7 +130,7 @@ def main():
     warm_torch = sum(torch_step(*batches[i])[0] for i in largest)
     warm_swift = sum(ask(f"step {i}")["seconds"] for i in largest)
     print(f"dtype: PyTorch {args.dtype} (base weights {base_dtypes[0]}, LoRA {lora_dtypes[0]}), "
-          f"Swift --weights-dtype {args.swift_dtype}; Swift's bf16 products: {ready.get('bf16_product', '?')} "
+          f"Swift --weights-dtype {args.swift_dtype}; Swift's products: {ready.get('product', '?')} "
           f"(CPU bf16 features: {ready.get('bf16_cpu_features', '?')})", flush=True)
     print(f"{len(batches)} of {plan['totalSteps']} steps of the reference run ({plan['trainExamples']} examples, "
           f"{plan['stepsPerEpoch']} steps/epoch, group_by_length {str(plan['groupByLength']).lower()}, seed {plan['seed']}), "

@@ -1,5 +1,6 @@
-// oneDNN's bf16 matrix product (Debian: libdnnl-dev, the library PyTorch runs on CPUs), for the frozen
-// weights of the bf16 mode: bf16 inputs, fp32 sums and output. Kernels.BF16GEMM splits a product into
+// oneDNN's matrix products (Debian: libdnnl-dev, the library PyTorch runs on CPUs) for the frozen weights:
+// in the bf16 mode bf16 inputs with fp32 sums and output; in the fp32 mode fp32 throughout, where oneDNN's
+// AVX-512 kernels beat OpenBLAS's sgemm (Kernels.F32GEMM). Kernels.BF16GEMM splits a product into
 // pieces over its own worker threads and calls this once per piece, so every call runs on one OpenMP
 // thread and oneDNN never starts a team of its own (docs/ARCHITECTURE.md, "bf16 products").
 #ifndef CDNNL_H
@@ -14,6 +15,9 @@ int dnnl_cpu_bf16_features(char *features, int size);
 // empty string when it cannot create one; `size` bytes at most.
 void dnnl_bf16_implementation(char *name, int size);
 
+// Likewise for an fp32 product (e.g. "brg:avx512_core").
+void dnnl_f32_implementation(char *name, int size);
+
 // oneDNN's library version, e.g. "2.6.3".
 void dnnl_library_version(char *version, int size);
 
@@ -23,6 +27,10 @@ void dnnl_library_version(char *version, int size);
 // Returns 0, or a oneDNN status (dnnl_last_error() says where).
 int dnnl_bf16_matmul(int64_t m, int64_t k, int64_t n, const float *a, int64_t lda, const uint16_t *b, int64_t ldb,
                      int transpose_b, float *c, int64_t ldc, float alpha, int accumulate);
+
+// The same product in fp32: A fp32 [m, k] (lda) as it is, B fp32 [k, n] or, with `transpose_b`, [n, k].
+int dnnl_f32_matmul(int64_t m, int64_t k, int64_t n, const float *a, int64_t lda, const float *b, int64_t ldb,
+                    int transpose_b, float *c, int64_t ldc, float alpha, int accumulate);
 
 // The last failure on this thread, or "".
 const char *dnnl_last_error(void);

@@ -1,0 +1,35 @@
+// How a product handed to oneDNN is cut for Parallel's workers (BF16GEMM, F32GEMM): pieces of rows (or,
+// for a few rows, of columns), a whole number of 16-row tiles each, at most `maximumRows` rows, as many as
+// there are workers or a multiple of that so the workers get equal shares. Each piece runs on one worker
+// with one oneDNN thread; the cut depends on the shape and the thread count alone, so results are
+// reproducible for a CPU kind and thread count.
+import Foundation
+
+enum ProductPieces {
+    /// Rows per piece at most: beyond this oneDNN's kernels got slower on the 2-core Zen 4 (the fp32
+    /// output block leaves the caches), measured with 128-1244-row pieces of T5-base products.
+    static let maximumRows = 256
+
+    /// Calls `piece(rows, columns)` once per piece of the [m, n] output, on Parallel's workers.
+    static func forEach(m: Int, k: Int, n: Int, _ piece: (Range<Int>, Range<Int>) -> Void) {
+        let workers = Parallel.isInsideWorker || m * n * k < GEMM.parallelMinimumWork ? 1 : Parallel.threads
+        let alongRows = m >= 64 || m * 4 >= n
+        let extent = alongRows ? m : n
+        let granule = alongRows ? 16 : 64
+        var pieces = alongRows ? max(workers, (m + maximumRows - 1) / maximumRows) : workers
+        pieces = (pieces + workers - 1) / workers * workers
+        let step = max(granule, ((extent + pieces - 1) / pieces + granule - 1) / granule * granule)
+        let count = (extent + step - 1) / step
+        Parallel.forEachTask(count) { index, _ in
+            let start = index * step, range = start..<min(start + step, extent)
+            if alongRows { piece(range, 0..<n) } else { piece(0..<m, range) }
+        }
+    }
+
+    /// An internal failure of oneDNN (out of memory, say) inside a product: one line and exit 70, like a
+    /// missing OpenBLAS (nothing the user gave can be blamed, and a product has no way to throw).
+    static func failed(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("\(ProcessInfo.processInfo.processName): error: \(message)\n".utf8))
+        exit(70)
+    }
+}
