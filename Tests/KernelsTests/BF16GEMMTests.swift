@@ -56,27 +56,10 @@ final class BF16GEMMTests: XCTestCase {
                                 }
                             }
                         }
-                        var worst = 0.0
-                        let aRounded = a.map { Double(BFloat16.rounded($0)) }, bWide = b.map { Double(BFloat16.float($0)) }
-                        let (bRow, bColumn) = transposeB ? (1, k) : (n, 1)  // B[t, j] at t·bRow + j·bColumn
-                        for i in 0..<m {
-                            for j in 0..<n {
-                                var sum = 0.0, magnitude = 0.0
-                                aRounded.withUnsafeBufferPointer { a in
-                                    bWide.withUnsafeBufferPointer { b in
-                                        for t in 0..<k {
-                                            let product = a[i * k + t] * b[t * bRow + j * bColumn]
-                                            sum += product
-                                            magnitude += abs(product)
-                                        }
-                                    }
-                                }
-                                let expected = Double(alpha) * sum + (accumulate ? Double(initial[i * ldc + j]) : 0)
-                                let bound = Double(k + 2) * 0x1p-23 * (Double(alpha) * magnitude + abs(expected)) + 1e-30
-                                worst = max(worst, abs(Double(c[i * ldc + j]) - expected) / bound)
-                            }
-                            for j in n..<ldc { XCTAssertEqual(c[i * ldc + j], initial[i * ldc + j], "padding written") }
-                        }
+                        let worst = worstAccumulationError(
+                            a: a.map { Double(BFloat16.rounded($0)) }, lda: k, b: b.map { Double(BFloat16.float($0)) },
+                            transposeB: transposeB, c: c, initial: initial, ldc: ldc, m: m, k: k, n: n, alpha: alpha,
+                            accumulate: accumulate)
                         XCTAssertLessThanOrEqual(worst, 1, "\(implementation) m \(m) k \(k) n \(n) transposeB \(transposeB) accumulate \(accumulate) alpha \(alpha)")
                     }
                 }

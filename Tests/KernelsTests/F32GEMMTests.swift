@@ -31,22 +31,9 @@ final class F32GEMMTests: XCTestCase {
                         var c = initial
                         F32GEMM.matmul(a, lda: lda, b, ldb: transposeB ? k : n, &c, ldc: ldc, m: m, k: k, n: n,
                                        transposeB: transposeB, alpha: alpha, accumulate: accumulate)
-                        let (bRow, bColumn) = transposeB ? (1, k) : (n, 1)
-                        var worst = 0.0
-                        for i in 0..<m {
-                            for j in 0..<n {
-                                var sum = 0.0, magnitude = 0.0
-                                for t in 0..<k {
-                                    let product = Double(a[i * lda + t]) * Double(b[t * bRow + j * bColumn])
-                                    sum += product
-                                    magnitude += abs(product)
-                                }
-                                let expected = Double(alpha) * sum + (accumulate ? Double(initial[i * ldc + j]) : 0)
-                                let bound = Double(k + 2) * 0x1p-23 * (Double(alpha) * magnitude + abs(expected)) + 1e-30
-                                worst = max(worst, abs(Double(c[i * ldc + j]) - expected) / bound)
-                            }
-                            for j in n..<ldc { XCTAssertEqual(c[i * ldc + j], initial[i * ldc + j], "padding written") }
-                        }
+                        let worst = worstAccumulationError(
+                            a: a.map(Double.init), lda: lda, b: b.map(Double.init), transposeB: transposeB, c: c,
+                            initial: initial, ldc: ldc, m: m, k: k, n: n, alpha: alpha, accumulate: accumulate)
                         XCTAssertLessThanOrEqual(worst, 1, "\(implementation) m \(m) k \(k) n \(n) transposeB \(transposeB) accumulate \(accumulate) alpha \(alpha)")
                     }
                 }
