@@ -93,52 +93,93 @@ public struct PipelineConfig: Sendable {
         return try parseFlat(text: text, origin: path, folder: URL(fileURLWithPath: path).deletingLastPathComponent(), depth: depth)
     }
 
-    /// One file's keys over its `base:` chain's (`base:` relative to `folder`, the file's own).
+    /// One file's keys over its `base:` chain's (`base:` relative to `folder`, the file's own). Sections and
+    /// keys are read in the file's order, so of several unknown keys the first is named; a section or key
+    /// given twice is an error (YAML parsers keep the last silently).
     private static func parseFlat(text: String, origin: String, folder: URL, depth: Int) throws -> [String: JSONValue] {
         guard depth < 8 else { throw PipelineError.usage("'base:' chain is too deep (a cycle?)", path: origin) }
-        let root: Any?
-        do { root = try Yams.load(yaml: text) } catch {
-            throw PipelineError.usage("invalid YAML: \(String(describing: error).split(separator: "\n").first ?? "")", path: origin)
-        }
-        guard var map = root as? [String: Any] else {
+        guard case .mapping(let map)? = try compose(text, origin: origin) else {
             throw PipelineError.usage("the top level must be a mapping of sections", path: origin)
         }
-        var flat: [String: JSONValue] = [:]
-        if let base = map.removeValue(forKey: "base") {
-            guard let baseName = base as? String else { throw PipelineError.usage("'base' must be a file name", path: origin) }
-            flat = try loadFlat(path: StageRun.resolve(baseName, in: folder).path, depth: depth + 1)
+        var flat: [String: JSONValue] = [:], budget = nodeBudget
+        let sections = try uniquePairs(map, what: "section", prefix: "", origin: origin)
+        if let base = sections.first(where: { $0.name == "base" })?.value {
+            guard case .scalar(let scalar) = base, !scalar.string.isEmpty else {
+                throw PipelineError.usage("'base' must be a file name", path: origin)
+            }
+            flat = try loadFlat(path: StageRun.resolve(scalar.string, in: folder).path, depth: depth + 1)
         }
-        for (section, body) in map {
-            guard let entries = body as? [String: Any] else {
+        for (section, body) in sections where section != "base" {
+            guard case .mapping(let entries) = body else {
                 throw PipelineError.usage("section '\(section)' must be a mapping", path: origin)
             }
-            for (name, value) in entries {
+            for (name, value) in try uniquePairs(entries, what: "parameter", prefix: section + ".", origin: origin) {
                 let key = "\(section).\(name)"
                 guard let spec = ParameterSchema.spec(for: key) else {
                     throw PipelineError.usage("unknown parameter '\(key)'\(suggestion(for: key))", path: origin)
                 }
-                flat[key] = try coerce(fromYAML(value), to: spec, origin: origin)
+                flat[key] = try coerce(fromYAML(value, budget: &budget, origin: origin), to: spec, origin: origin)
             }
         }
         return flat
     }
 
+    /// YAML's node tree, aliases not yet expanded (they are shared nodes: expansion is what `fromYAML` bounds).
+    private static func compose(_ text: String, origin: String) throws -> Node? {
+        do { return try Yams.compose(yaml: text) } catch {
+            throw PipelineError.usage("invalid YAML: \(String(describing: error).split(separator: "\n").first ?? "")", path: origin)
+        }
+    }
+
+    /// A mapping's string keys and values in document order; a key given twice is an error.
+    private static func uniquePairs(_ mapping: Node.Mapping, what: String, prefix: String,
+                                    origin: String) throws -> [(name: String, value: Node)] {
+        var seen = Set<String>(), pairs: [(name: String, value: Node)] = []
+        for (key, value) in mapping {
+            guard case .scalar(let scalar) = key else { throw PipelineError.usage("a \(what) name must be a plain string", path: origin) }
+            guard seen.insert(scalar.string).inserted else {
+                throw PipelineError.usage("\(what) '\(prefix)\(scalar.string)' is given twice", path: origin)
+            }
+            pairs.append((scalar.string, value))
+        }
+        return pairs
+    }
+
+    /// Values of a configuration are small: beyond this many YAML nodes (after aliases are expanded) a
+    /// file is refused rather than expanded (a few hundred bytes of nested aliases would grow to gigabytes).
+    static let nodeBudget = 100_000
+
     /// Scalars given on the command line follow YAML's rules ("3" is an int, "true" a bool).
     private static func parseScalar(_ raw: String) -> JSONValue {
-        if let v = try? Yams.load(yaml: raw), let j = try? fromYAML(v) { return j }
+        var budget = nodeBudget
+        if let node = try? Yams.compose(yaml: raw), let j = try? fromYAML(node, budget: &budget, origin: "--set") { return j }
         return .string(raw)
     }
 
-    private static func fromYAML(_ v: Any?) throws -> JSONValue {
-        switch v {
+    private static func fromYAML(_ node: Node?, budget: inout Int, origin: String) throws -> JSONValue {
+        budget -= 1
+        guard budget >= 0 else {
+            throw PipelineError.usage("the configuration expands to more than \(nodeBudget) YAML values (nested aliases?)", path: origin)
+        }
+        switch node {
         case nil: return .null
-        case let b as Bool: return .bool(b)
-        case let i as Int: return .int(i)
-        case let d as Double: return .double(d)
-        case let s as String: return .string(s)
-        case let a as [Any]: return .array(try a.map(fromYAML))
-        case let o as [String: Any]: return .object(try o.mapValues(fromYAML))
-        default: return .string(String(describing: v!))
+        case .scalar?:
+            switch Constructor.default.any(from: node!) {
+            case let b as Bool: return .bool(b)
+            case let i as Int: return .int(i)
+            case let d as Double: return .double(d)
+            case let s as String: return .string(s)
+            case is NSNull: return .null
+            case let other: return .string(String(describing: other))
+            }
+        case .sequence(let items)?:
+            return .array(try items.map { try fromYAML($0, budget: &budget, origin: origin) })
+        case .mapping(let mapping)?:
+            var object: [String: JSONValue] = [:]
+            for (name, value) in try uniquePairs(mapping, what: "key", prefix: "", origin: origin) {
+                object[name] = try fromYAML(value, budget: &budget, origin: origin)
+            }
+            return .object(object)
         }
     }
 

@@ -26,6 +26,36 @@ final class PipelineConfigTests: XCTestCase {
         }
     }
 
+    /// Issue 33, items 4, 6 and 13: a repeated section or key is refused (YAML would keep the last silently),
+    /// of several unknown keys the first in the file is named, and a few hundred bytes of nested aliases are
+    /// refused before they expand to gigabytes.
+    func testRepeatedKeysFirstUnknownKeyAndAliasBombsAreOneLineErrors() throws {
+        let p = try TestProject()
+        func message(_ yaml: String) -> String {
+            try? p.write(yaml, to: "bad.yaml")
+            do {
+                _ = try PipelineConfig.load(path: p.root.appendingPathComponent("bad.yaml").path)
+                return "loaded"
+            } catch {
+                XCTAssertEqual((error as? PipelineError)?.status, .usage, "\(error)")
+                return String(describing: error)
+            }
+        }
+        XCTAssertTrue(message("base: pipeline.yaml\ntrain:\n  lr: 0.1\n  lr: 0.2\n").contains("parameter 'train.lr' is given twice"))
+        XCTAssertTrue(message("base: pipeline.yaml\ntrain:\n  lr: 0.1\nlora:\n  r: 8\ntrain:\n  epochs: 2\n")
+            .contains("section 'train' is given twice"))
+        XCTAssertTrue(message("base: pipeline.yaml\nlora:\n  r: 8\n  rank_pattern: {wo: 4, wo: 8}\n").contains("'wo' is given twice"))
+        for _ in 0..<5 {  // not the dictionary's order: the file's
+            let unknown = message("base: pipeline.yaml\nlora:\n  zeta: 1\n  alpha2: 2\n  beta3: 3\n  gamma4: 4\n")
+            XCTAssertTrue(unknown.contains("unknown parameter 'lora.zeta'"), unknown)
+        }
+        // Nine levels of ten aliases each: 10⁹ values once expanded, from about 600 bytes.
+        var levels = ["&a0 [x, x, x, x, x, x, x, x, x, x]"]
+        for i in 1..<9 { levels.append("&a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]") }
+        let refused = message("base: pipeline.yaml\nlora:\n  target_modules: [" + levels.joined(separator: ", ") + "]\n")
+        XCTAssertTrue(refused.contains("more than 100000 YAML values"), refused)
+    }
+
     func testWrongTypeIsAnError() throws {
         let p = try TestProject()
         try p.write("base: pipeline.yaml\nlora:\n  r: many\n", to: "bad.yaml")
