@@ -83,6 +83,12 @@ public struct PipelineConfig: Sendable {
         for spec in ParameterSchema.all where flat[spec.key] == nil {
             throw PipelineError.usage("missing parameter '\(spec.key)' (\(spec.type.name))", path: path.isEmpty ? nil : path)
         }
+        // An empty folder would resolve to the configuration's folder or the filesystem root (issue 33, item 5).
+        for spec in ParameterSchema.all where spec.isLocation {
+            if flat[spec.key]?.stringValue?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+                throw PipelineError.usage("parameter '\(spec.key)' must name a folder, got an empty string", path: path.isEmpty ? nil : path)
+            }
+        }
         return PipelineConfig(path: path, folder: folder, values: flat)
     }
 

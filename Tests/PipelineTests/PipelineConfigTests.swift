@@ -56,6 +56,20 @@ final class PipelineConfigTests: XCTestCase {
         XCTAssertTrue(refused.contains("more than 100000 YAML values"), refused)
     }
 
+    func testEmptyFoldersAreRefused() throws {
+        let p = try TestProject()
+        for key in ["paths.data", "paths.metrics", "paths.reports"] {
+            XCTAssertThrowsError(try PipelineConfig.load(path: p.root.appendingPathComponent("pipeline.yaml").path,
+                                                         overrides: ["\(key)="])) { e in
+                XCTAssertTrue(String(describing: e).contains("'\(key)' must name a folder"), String(describing: e))
+            }
+        }
+        try p.write("base: pipeline.yaml\npaths:\n  data: \"\"\n", to: "bad.yaml")
+        XCTAssertThrowsError(try PipelineConfig.load(path: p.root.appendingPathComponent("bad.yaml").path)) { e in
+            XCTAssertTrue(String(describing: e).contains("bad.yaml"), String(describing: e))
+        }
+    }
+
     func testWrongTypeIsAnError() throws {
         let p = try TestProject()
         try p.write("base: pipeline.yaml\nlora:\n  r: many\n", to: "bad.yaml")
