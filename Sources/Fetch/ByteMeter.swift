@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 import Pipeline
 
@@ -27,7 +28,8 @@ final class ByteMeter: @unchecked Sendable {
 
     func update(done: Int) { progress?.update(done: done / 1024) }
 
-    func note(_ text: String) {
+    func note(_ raw: String) {
+        let text = redactingURLCredentials(raw)  // retry lines quote the URL
         if let progress {
             progress.advance(by: 0, note: text)
         } else if !quiet {

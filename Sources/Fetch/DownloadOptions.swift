@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 import Pipeline
 
@@ -52,4 +53,9 @@ public struct DownloadOptions: Sendable {
         guard let host = url?.host?.lowercased() else { return false }
         return tokenHosts.contains(host)
     }
+}
+
+extension URL {
+    /// The URL as messages quote it: without a user or password (`redactingURLCredentials`).
+    var quoted: String { redactingURLCredentials(absoluteString) }
 }

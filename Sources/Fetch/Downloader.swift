@@ -52,10 +52,10 @@ public struct Downloader: Sendable {
                 meter.finish()
                 return result
             case .failed(let problem):
-                problems.append("\(mirror.absoluteString): \(problem)")
+                problems.append("\(mirror.quoted): \(problem)")
             case .corrupt(let error):
                 integrityFailure = integrityFailure ?? error
-                problems.append("\(mirror.absoluteString): \(error.message)")
+                problems.append("\(mirror.quoted): \(error.message)")
             }
         }
         meter.finish(note: "failed")
@@ -192,7 +192,7 @@ public struct Downloader: Sendable {
             }
             if let size = expected.size, let total, total != size {
                 decision = .corrupt(.integrity("size mismatch: expected \(size) bytes, server has \(total) bytes"
-                                               + " at \(source.absoluteString)", path: partial.destination.path))
+                                               + " at \(source.quoted)", path: partial.destination.path))
                 return nil
             }
             do {
@@ -233,7 +233,7 @@ public struct Downloader: Sendable {
         case .sink?:
             let limit = expected.size ?? total ?? 0
             return .corrupt(.integrity("server sent more than the expected \(limit) bytes"
-                                       + " from \(source.absoluteString)", path: partial.destination.path))
+                                       + " from \(source.quoted)", path: partial.destination.path))
         case .timedOut?:
             return .retry("timed out (no data for \(options.requestTimeout) s)", retryAfter: nil)
         case .transport(let message)?:
@@ -259,13 +259,13 @@ public struct Downloader: Sendable {
         if let expectedSize = expected.size, size != expectedSize {
             partial.remove()
             return .failure(.integrity("size mismatch: expected \(expectedSize) bytes, got \(size) bytes"
-                                       + " from \(source.absoluteString)", path: path))
+                                       + " from \(source.quoted)", path: path))
         }
         let digest = try Digest.sha256(fileAt: partial.url)
         if let expectedDigest = expected.sha256, digest != expectedDigest {
             partial.remove()
             return .failure(.integrity("SHA-256 mismatch: expected \(expectedDigest), got \(digest)"
-                                       + " (\(size) bytes from \(source.absoluteString))", path: path))
+                                       + " (\(size) bytes from \(source.quoted))", path: path))
         }
         try partial.publish()
         return .success(DownloadResult(destination: partial.destination, size: size, sha256: digest,

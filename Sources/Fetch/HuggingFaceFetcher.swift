@@ -66,7 +66,7 @@ public struct HuggingFaceFetcher: Sendable {
                 case 408, 425, 429, 500...599:
                     problem = "HTTP \(response.status)"
                 default:
-                    throw PipelineError.network("\(file): \(Downloader.explain(status: response.status)) at \(url)")
+                    throw PipelineError.network("\(file): \(Downloader.explain(status: response.status)) at \(url.quoted)")
                 }
             } else if case .timedOut? = outcome.failure {
                 problem = "timed out (no data for \(options.requestTimeout) s)"
@@ -78,7 +78,7 @@ public struct HuggingFaceFetcher: Sendable {
             failuresWithoutProgress += 1
             if failuresWithoutProgress >= options.maxAttempts {
                 throw PipelineError.network("\(file): metadata request failed after \(failuresWithoutProgress)"
-                                            + " attempts: \(problem) at \(url)")
+                                            + " attempts: \(problem) at \(url.quoted)")
             }
             Thread.sleep(forTimeInterval: options.backoff(beforeRetry: failuresWithoutProgress))
         }

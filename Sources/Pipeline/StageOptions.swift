@@ -46,10 +46,11 @@ public func runReportingErrors(_ body: () throws -> Void) throws {
     }
 }
 
-/// `<program>: error: <message>` on stderr, on one line, with control characters escaped.
+/// `<program>: error: <message>` on stderr, on one line, with control characters escaped and no URL's
+/// credentials.
 public func printError(_ line: String) {
     let prog = URL(fileURLWithPath: CommandLine.arguments.first ?? "stage").lastPathComponent
-    FileHandle.standardError.write(Data("\(prog): error: \(printable(line))\n".utf8))
+    FileHandle.standardError.write(Data("\(prog): error: \(printable(redactingURLCredentials(line)))\n".utf8))
 }
 
 /// A message safe to print on one line: a newline becomes a space, and any other control or

@@ -197,6 +197,25 @@ final class DownloaderTests: XCTestCase {
         XCTAssertEqual(try leftovers(), [])
     }
 
+    /// Issue 33, item 16: a password in a mirror's URL is never echoed in error or retry lines.
+    func testCredentialsInAMirrorURLAreNotEchoed() async throws {
+        let server = try LocalHTTPServer { _ in HTTPResponse(statusCode: .notFound) }
+        try await server.start()
+        defer { Task { await server.stop() } }
+        let plain = server.url("/a").absoluteString
+        let mirror = URL(string: plain.replacingOccurrences(of: "http://", with: "http://someone:s3cret@"))!
+        let destination = directory.appendingPathComponent("x"), options = fastOptions()
+        do {
+            try await blocking { try Downloader(options: options).download(from: [mirror], to: destination) }
+            XCTFail("expected an error")
+        } catch let error as PipelineError {
+            XCTAssertFalse(error.description.contains("s3cret"), error.description)
+            XCTAssertTrue(error.description.contains("http://***@127.0.0.1"), error.description)
+        }
+        XCTAssertEqual(redactingURLCredentials("retry: https://u:p@host/x and ftp://me@h2/y, mail a@b.c, http://host/z@w"),
+                       "retry: https://***@host/x and ftp://***@h2/y, mail a@b.c, http://host/z@w")
+    }
+
     func testWrongChecksumIsIntegrityErrorAndNothingIsPublished() async throws {
         let payload = testBytes(count: 40_000)
         let server = try LocalHTTPServer(handler: Self.rangeServing(payload))
