@@ -23,6 +23,10 @@ public enum ParameterType: Equatable, Sendable {
 public struct ParameterSpec: Sendable {
     public let key: String
     public let type: ParameterType
+    /// The values an integer may take, where it has bounds: a size or count that would exhaust the
+    /// machine (a thread or batch of thousands) or mean nothing (0 beams) is refused when the
+    /// configuration is read, naming the key and the file, rather than failing deep in a stage.
+    public var range: ClosedRange<Int>? = nil
     /// `paths.*` say where stable outputs are exposed; they never change what a stage computes,
     /// so they are not part of any stage key.
     public var isLocation: Bool { key.hasPrefix("paths.") }
@@ -35,7 +39,7 @@ public enum ParameterSchema {
         .init(key: "paths.metrics", type: .string),
         .init(key: "paths.reports", type: .string),
 
-        .init(key: "runtime.threads", type: .int),
+        .init(key: "runtime.threads", type: .int, range: 1...256),
 
         .init(key: "samsum.archive", type: .string),
         .init(key: "samsum.urls", type: .stringList),
@@ -54,7 +58,7 @@ public enum ParameterSchema {
         .init(key: "tokenize.max_source_length", type: .int),
         .init(key: "tokenize.max_target_length", type: .int),
 
-        .init(key: "lora.r", type: .int),
+        .init(key: "lora.r", type: .int, range: 1...4096),
         .init(key: "lora.alpha", type: .double),
         .init(key: "lora.dropout", type: .double),
         .init(key: "lora.target_modules", type: .stringList),
@@ -65,8 +69,8 @@ public enum ParameterSchema {
         .init(key: "train.mode", type: .choice(["lora", "full"])),
         .init(key: "train.epochs", type: .int),
         .init(key: "train.max_steps", type: .int),
-        .init(key: "train.batch_size", type: .int),
-        .init(key: "train.grad_accum", type: .int),
+        .init(key: "train.batch_size", type: .int, range: 1...4096),
+        .init(key: "train.grad_accum", type: .int, range: 1...4096),
         .init(key: "train.lr", type: .double),
         .init(key: "train.weight_decay", type: .double),
         .init(key: "train.beta1", type: .double),
@@ -86,17 +90,17 @@ public enum ParameterSchema {
         .init(key: "train.weights_dtype", type: .choice(["f32", "bf16"])),
         .init(key: "train.merge", type: .bool),
 
-        .init(key: "generation.num_beams", type: .int),
-        .init(key: "generation.max_new_tokens", type: .int),
+        .init(key: "generation.num_beams", type: .int, range: 1...64),
+        .init(key: "generation.max_new_tokens", type: .int, range: 1...4096),
         .init(key: "generation.min_new_tokens", type: .int),
         .init(key: "generation.length_penalty", type: .double),
         .init(key: "generation.early_stopping", type: .bool),
         .init(key: "generation.no_repeat_ngram_size", type: .int),
-        .init(key: "generation.batch_size", type: .int),
+        .init(key: "generation.batch_size", type: .int, range: 1...4096),
         .init(key: "generation.limit", type: .int),
         .init(key: "generation.weights_dtype", type: .choice(["f32", "bf16"])),
 
-        .init(key: "rouge.bootstrap_samples", type: .int),
+        .init(key: "rouge.bootstrap_samples", type: .int, range: 1...1_000_000),
         .init(key: "rouge.confidence", type: .double),
         .init(key: "rouge.seed", type: .int),
     ]

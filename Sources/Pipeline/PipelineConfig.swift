@@ -192,7 +192,13 @@ public struct PipelineConfig: Sendable {
     static func coerce(_ v: JSONValue, to spec: ParameterSpec, origin: String) throws -> JSONValue {
         let bad = PipelineError.usage("parameter '\(spec.key)' must be \(spec.type.name), got \(v.canonical)", path: origin)
         switch (spec.type, v) {
-        case (.string, .string), (.int, .int), (.bool, .bool), (.double, .double): return v
+        case (.int, .int(let i)):
+            if let range = spec.range, !range.contains(i) {
+                throw PipelineError.usage("parameter '\(spec.key)' must be an integer from \(range.lowerBound) to "
+                                          + "\(range.upperBound), got \(i)", path: origin)
+            }
+            return v
+        case (.string, .string), (.bool, .bool), (.double, .double): return v
         case (.string, .int(let i)): return .string(String(i))  // e.g. a revision that looks numeric
         case (.double, .int(let i)): return .double(Double(i))
         case (.double, .string(let s)):

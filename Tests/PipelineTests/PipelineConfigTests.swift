@@ -56,6 +56,28 @@ final class PipelineConfigTests: XCTestCase {
         XCTAssertTrue(refused.contains("more than 100000 YAML values"), refused)
     }
 
+    /// Issue 33, items 9 and 12: sizes and counts out of range are one error line naming the key (and the file).
+    func testBoundedIntegersNameTheKey() throws {
+        let p = try TestProject()
+        let config = p.root.appendingPathComponent("pipeline.yaml").path
+        for (set, expected) in [("runtime.threads=400", "'runtime.threads' must be an integer from 1 to 256, got 400"),
+                                ("train.batch_size=0", "'train.batch_size' must be an integer from 1 to 4096, got 0"),
+                                ("lora.r=0", "'lora.r' must be an integer from 1 to 4096, got 0"),
+                                ("generation.max_new_tokens=0", "'generation.max_new_tokens' must be an integer from 1"),
+                                ("rouge.bootstrap_samples=0", "'rouge.bootstrap_samples' must be an integer from 1")] {
+            XCTAssertThrowsError(try PipelineConfig.load(path: config, overrides: [set])) { e in
+                XCTAssertTrue(String(describing: e).contains(expected), String(describing: e))
+                XCTAssertEqual((e as? PipelineError)?.status, .usage)
+            }
+        }
+        try p.write("base: pipeline.yaml\ntrain:\n  batch_size: 100000\n", to: "bad.yaml")
+        XCTAssertThrowsError(try PipelineConfig.load(path: p.root.appendingPathComponent("bad.yaml").path)) { e in
+            XCTAssertTrue(String(describing: e).contains("bad.yaml"), String(describing: e))
+            XCTAssertTrue(String(describing: e).contains("'train.batch_size'"), String(describing: e))
+        }
+        XCTAssertNoThrow(try PipelineConfig.load(path: config, overrides: ["runtime.threads=256", "train.batch_size=1"]))
+    }
+
     func testEmptyFoldersAreRefused() throws {
         let p = try TestProject()
         for key in ["paths.data", "paths.metrics", "paths.reports"] {
