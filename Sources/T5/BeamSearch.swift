@@ -30,7 +30,7 @@ enum BeamSearch {
         var done = false
     }
 
-    static func run(model: T5Model, encoder: EncoderOutput, settings: GenerationSettings) -> [[Int32]] {
+    static func run(model: T5Model, encoder: EncoderOutput, settings: GenerationSettings) throws -> [[Int32]] {
         let config = model.config, vocab = config.vocabSize, batch = encoder.batch, beams = settings.numBeams
         let eos = config.eosTokenId
         let maxLength = 1 + settings.maxNewTokens
@@ -51,6 +51,7 @@ enum BeamSearch {
         while true {
             let tokens = activeSources.flatMap { sources[$0].running.map { $0.tokens.last! } }
             model.decode(cache: cache, tokens: tokens, positions: 1, logits: logits.pointer)
+            try LogitsProcessing.requireFinite(logits.pointer, rows: tokens.count, vocab: vocab, step: curLength - 1)
             var reorder = Array(0..<(activeSources.count * beams))
             for (k, b) in activeSources.enumerated() {
                 var candidates: [Candidate] = []

@@ -14,9 +14,9 @@ public struct Generator: Sendable {
         try settings.validate()
         let encoder = try model.encode(sources)
         if settings.numBeams == 1 {
-            return GreedySearch.run(model: model, encoder: encoder, settings: settings)
+            return try GreedySearch.run(model: model, encoder: encoder, settings: settings)
         }
-        return BeamSearch.run(model: model, encoder: encoder, settings: settings)
+        return try BeamSearch.run(model: model, encoder: encoder, settings: settings)
     }
 
     /// The batch as transformers returns it: decoder start token first, rows padded to a common

@@ -3,7 +3,7 @@
 import Kernels
 
 enum GreedySearch {
-    static func run(model: T5Model, encoder: EncoderOutput, settings: GenerationSettings) -> [[Int32]] {
+    static func run(model: T5Model, encoder: EncoderOutput, settings: GenerationSettings) throws -> [[Int32]] {
         let config = model.config, vocab = config.vocabSize, batch = encoder.batch
         let cache = model.makeDecoderCache(encoder: encoder, sourceOf: Array(0..<batch), capacity: settings.maxNewTokens)
         let logits = FloatBuffer(count: batch * vocab, zeroed: false)
@@ -12,6 +12,7 @@ enum GreedySearch {
         var active = Array(0..<batch)
         for step in 0..<settings.maxNewTokens {
             model.decode(cache: cache, tokens: active.map { sequences[$0].last! }, positions: 1, logits: logits.pointer)
+            try LogitsProcessing.requireFinite(logits.pointer, rows: active.count, vocab: vocab, step: step)
             var keep: [Int] = []
             for (slot, row) in active.enumerated() {
                 let scores = logits.pointer + slot * vocab

@@ -68,9 +68,17 @@ public struct LoRAAdapter: Sendable {
             guard config.targets(module: module) else {
                 throw PipelineError.badInput("module '\(module)' is not among target_modules \(targets)", path: weightsPath)
             }
-            updates[module] = Update(a: try file.floats(aName), b: try file.floats(bName), rank: rank,
-                                     inFeatures: a.shape[1], outFeatures: b.shape[0],
-                                     scale: loraScale(rank: rank, alpha: config.alpha(module: module), useRSLoRA: config.useRSLoRA))
+            let aValues = try file.floats(aName), bValues = try file.floats(bName)
+            let scale = loraScale(rank: rank, alpha: config.alpha(module: module), useRSLoRA: config.useRSLoRA)
+            // NaN or infinity would decode as empty summaries (issue 33, item 3).
+            guard aValues.allSatisfy(\.isFinite), bValues.allSatisfy(\.isFinite) else {
+                throw PipelineError.badInput("module '\(module)' holds a value that is not a finite number", path: weightsPath)
+            }
+            guard scale.isFinite else {
+                throw PipelineError.badInput("module '\(module)': lora_alpha / r = \(scale) is not a finite number", path: configPath)
+            }
+            updates[module] = Update(a: aValues, b: bValues, rank: rank, inFeatures: a.shape[1], outFeatures: b.shape[0],
+                                     scale: scale)
         }
         return LoRAAdapter(rank: config.rank, alpha: config.alpha, useRSLoRA: config.useRSLoRA, targetModules: targets,
                            updates: updates)

@@ -2,7 +2,19 @@
 // every token that would repeat an n-gram of the hypothesis (decoder start included); min_new_tokens
 // bans EOS until that many tokens exist.
 
+import Failures
+
 enum LogitsProcessing {
+    /// The model's raw scores for `rows` rows must be numbers: NaN or infinity means weights or an adapter
+    /// that overflow (a lora_A of 3e38, lora_alpha 1e308), which would otherwise decode as empty summaries
+    /// and exit 0 (issue 33, item 3).
+    static func requireFinite(_ logits: UnsafePointer<Float>, rows: Int, vocab: Int, step: Int) throws {
+        for i in 0..<(rows * vocab) where !logits[i].isFinite {
+            throw PipelineError.badInput("the model's scores are not finite (\(logits[i])) at decoding step \(step + 1): "
+                                         + "the weights or the adapter hold values that overflow", path: "model")
+        }
+    }
+
     /// Tokens that would complete an n-gram already present in `sequence`.
     static func bannedByNgram(_ sequence: [Int32], n: Int) -> [Int32] {
         let count = sequence.count

@@ -75,6 +75,43 @@ final class AdapterParityTests: XCTestCase {
         }
     }
 
+    /// Issue 33, item 3: an adapter holding NaN is refused when read, naming the file; one whose values are
+    /// finite but overflow (3e38) stops generation with one error instead of empty summaries.
+    func testNonFiniteAdaptersAreErrorsNotEmptySummaries() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("t5-nan-adapter-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.copyItem(atPath: Fixtures.path("adapter/adapter_config.json"),
+                                         toPath: directory.appendingPathComponent("adapter_config.json").path)
+        let original = try SafeTensorsFile(path: Fixtures.path("adapter/adapter_model.safetensors"))
+        var writer = SafeTensorsWriter()
+        for (i, name) in original.names.sorted().enumerated() {
+            var values = try original.floats(name)
+            if i == 0 { values[values.count / 2] = .nan }
+            try writer.add(name, shape: original.tensors[name]!.shape, floats: values)
+        }
+        try writer.write(to: directory.appendingPathComponent("adapter_model.safetensors").path)
+        XCTAssertThrowsError(try LoRAAdapter.load(directory: directory.path)) { error in
+            let text = String(describing: error)
+            XCTAssertTrue(text.contains("adapter_model.safetensors") && text.contains("not a finite number"), text)
+        }
+
+        let model = try T5Model.load(directory: Fixtures.path("tiny"))
+        let good = try LoRAAdapter.load(directory: Fixtures.path("adapter"))
+        let huge = good.updates.mapValues { u in
+            LoRAAdapter.Update(a: u.a.map { _ in 3e38 }, b: u.b.map { _ in 3e38 }, rank: u.rank, inFeatures: u.inFeatures,
+                               outFeatures: u.outFeatures, scale: u.scale)
+        }
+        try model.apply(LoRAAdapter(rank: good.rank, alpha: good.alpha, useRSLoRA: false, targetModules: good.targetModules,
+                                    updates: huge), mode: .unmerged)
+        let sources = Array(Fixtures.ids(Fixtures.section("generation")["sources"]).prefix(2))
+        for beams in [1, 2] {
+            XCTAssertThrowsError(try Generator(model: model).generate(sources, settings: GenerationSettings(numBeams: beams, maxNewTokens: 5))) { error in
+                XCTAssertTrue(String(describing: error).contains("not finite"), String(describing: error))
+            }
+        }
+    }
+
     /// PEFT's other two target_modules forms, made by PEFT (scripts/fixtures/t5_target_rule_adapters.py): dotted
     /// suffixes with rsLoRA, and one regular expression that PEFT full-matches; and per-module r and alpha
     /// (rank_pattern, alpha_pattern): the same modules, ranks, scales and logits.
