@@ -1,6 +1,6 @@
-// oneDNN products (bf16, and fp32 for the fp32 mode), one OpenMP thread per call (see CDNNL.h). Each calling thread keeps its own
-// stream, scratchpad and a small cache of primitives by shape, so calls from different worker threads
-// never share mutable state (the scratchpad is user-managed, which makes concurrent execution safe).
+// oneDNN products (bf16, and fp32 for the fp32 mode), one OpenMP thread per call (see CDNNL.h). Each
+// calling thread keeps its own stream, scratchpad and a small cache of primitives by shape, so calls from
+// different worker threads never share mutable state (the scratchpad is user-managed, which makes concurrent execution safe).
 #define _GNU_SOURCE
 #include "CDNNL.h"
 #include <oneapi/dnnl/dnnl.h>
@@ -168,7 +168,8 @@ static entry_t *lookup(thread_state_t *s, const entry_t *key) {
     for (int i = 0; i < s->used; i++) {
         entry_t *e = &s->entries[i];
         if (e->m == key->m && e->k == key->k && e->n == key->n && e->lda == key->lda && e->ldb == key->ldb &&
-            e->ldc == key->ldc && e->bf16 == key->bf16 && e->transpose_b == key->transpose_b && e->accumulate == key->accumulate && e->alpha == key->alpha) return e;
+            e->ldc == key->ldc && e->bf16 == key->bf16 && e->transpose_b == key->transpose_b &&
+            e->accumulate == key->accumulate && e->alpha == key->alpha) return e;
     }
     entry_t fresh = *key;
     if (create_primitive(&fresh) != 0) return NULL;

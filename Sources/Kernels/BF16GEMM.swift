@@ -80,12 +80,9 @@ public enum BF16GEMM {
     static func oneDNNProduct(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<UInt16>, ldb: Int,
                               _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, k: Int, n: Int, transposeB: Bool,
                               alpha: Float, accumulate: Bool) {
-        ProductPieces.forEach(m: m, k: k, n: n) { rows, columns in
-            let bPiece = transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound
-            let status = dnnl_bf16_matmul(Int64(rows.count), Int64(k), Int64(columns.count), a + rows.lowerBound * lda,
-                                          Int64(lda), bPiece, Int64(ldb), transposeB ? 1 : 0,
-                                          c + rows.lowerBound * ldc + columns.lowerBound, Int64(ldc), alpha, accumulate ? 1 : 0)
-            if status != 0 { ProductPieces.failed(String(cString: dnnl_last_error())) }
+        ProductPieces.run(a, lda: lda, b, ldb: ldb, c, ldc: ldc, m: m, k: k, n: n, transposeB: transposeB) { rows, columns, a, b, c in
+            dnnl_bf16_matmul(Int64(rows), Int64(k), Int64(columns), a, Int64(lda), b, Int64(ldb), transposeB ? 1 : 0, c,
+                             Int64(ldc), alpha, accumulate ? 1 : 0)
         }
     }
 

@@ -63,12 +63,9 @@ public enum F32GEMM {
                         alpha: alpha, beta: accumulate ? 1 : 0)
             return
         }
-        ProductPieces.forEach(m: m, k: k, n: n) { rows, columns in
-            let bPiece = transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound
-            let status = dnnl_f32_matmul(Int64(rows.count), Int64(k), Int64(columns.count), a + rows.lowerBound * lda,
-                                         Int64(lda), bPiece, Int64(ldb), transposeB ? 1 : 0,
-                                         c + rows.lowerBound * ldc + columns.lowerBound, Int64(ldc), alpha, accumulate ? 1 : 0)
-            if status != 0 { ProductPieces.failed(String(cString: dnnl_last_error())) }
+        ProductPieces.run(a, lda: lda, b, ldb: ldb, c, ldc: ldc, m: m, k: k, n: n, transposeB: transposeB) { rows, columns, a, b, c in
+            dnnl_f32_matmul(Int64(rows), Int64(k), Int64(columns), a, Int64(lda), b, Int64(ldb), transposeB ? 1 : 0, c,
+                            Int64(ldc), alpha, accumulate ? 1 : 0)
         }
     }
 }

@@ -3,6 +3,7 @@
 // there are workers or a multiple of that so the workers get equal shares. Each piece runs on one worker
 // with one oneDNN thread; the cut depends on the shape and the thread count alone, so results are
 // reproducible for a CPU kind and thread count.
+import CDNNL
 import Foundation
 
 enum ProductPieces {
@@ -10,8 +11,24 @@ enum ProductPieces {
     /// output block leaves the caches), measured with 128-1244-row pieces of T5-base products.
     static let maximumRows = 256
 
+    /// C[m, n] (+)= alpha · A · op(B) through `product`, one call per piece on Parallel's workers: `product`
+    /// gets the piece's row and column counts and where its A rows, B rows or columns and C block start, and
+    /// returns oneDNN's status (non-zero: `failed`). A [m, k] (lda); B [k, n] (ldb) or, with `transposeB`,
+    /// stored [n, k].
+    static func run<Element>(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Element>, ldb: Int,
+                             _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, k: Int, n: Int, transposeB: Bool,
+                             _ product: (_ rows: Int, _ columns: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Element>,
+                                         _ c: UnsafeMutablePointer<Float>) -> Int32) {
+        forEach(m: m, k: k, n: n) { rows, columns in
+            let bPiece = transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound
+            let status = product(rows.count, columns.count, a + rows.lowerBound * lda, bPiece,
+                                 c + rows.lowerBound * ldc + columns.lowerBound)
+            if status != 0 { failed(String(cString: dnnl_last_error())) }
+        }
+    }
+
     /// Calls `piece(rows, columns)` once per piece of the [m, n] output, on Parallel's workers.
-    static func forEach(m: Int, k: Int, n: Int, _ piece: (Range<Int>, Range<Int>) -> Void) {
+    private static func forEach(m: Int, k: Int, n: Int, _ piece: (Range<Int>, Range<Int>) -> Void) {
         let workers = Parallel.isInsideWorker || m * n * k < GEMM.parallelMinimumWork ? 1 : Parallel.threads
         let alongRows = m >= 64 || m * 4 >= n
         let extent = alongRows ? m : n
@@ -28,7 +45,7 @@ enum ProductPieces {
 
     /// An internal failure of oneDNN (out of memory, say) inside a product: one line and exit 70, like a
     /// missing OpenBLAS (nothing the user gave can be blamed, and a product has no way to throw).
-    static func failed(_ message: String) -> Never {
+    private static func failed(_ message: String) -> Never {
         FileHandle.standardError.write(Data("\(ProcessInfo.processInfo.processName): error: \(message)\n".utf8))
         exit(70)
     }

@@ -83,12 +83,6 @@ public struct PipelineConfig: Sendable {
         for spec in ParameterSchema.all where flat[spec.key] == nil {
             throw PipelineError.usage("missing parameter '\(spec.key)' (\(spec.type.name))", path: path.isEmpty ? nil : path)
         }
-        // An empty folder would resolve to the configuration's folder or the filesystem root (issue 33, item 5).
-        for spec in ParameterSchema.all where spec.isLocation {
-            if flat[spec.key]?.stringValue?.trimmingCharacters(in: .whitespaces).isEmpty == true {
-                throw PipelineError.usage("parameter '\(spec.key)' must name a folder, got an empty string", path: path.isEmpty ? nil : path)
-            }
-        }
         return PipelineConfig(path: path, folder: folder, values: flat)
     }
 
@@ -162,15 +156,14 @@ public struct PipelineConfig: Sendable {
         return .string(raw)
     }
 
-    private static func fromYAML(_ node: Node?, budget: inout Int, origin: String) throws -> JSONValue {
+    private static func fromYAML(_ node: Node, budget: inout Int, origin: String) throws -> JSONValue {
         budget -= 1
         guard budget >= 0 else {
             throw PipelineError.usage("the configuration expands to more than \(nodeBudget) YAML values (nested aliases?)", path: origin)
         }
         switch node {
-        case nil: return .null
-        case .scalar?:
-            switch Constructor.default.any(from: node!) {
+        case .scalar:
+            switch Constructor.default.any(from: node) {
             case let b as Bool: return .bool(b)
             case let i as Int: return .int(i)
             case let d as Double: return .double(d)
@@ -178,9 +171,9 @@ public struct PipelineConfig: Sendable {
             case is NSNull: return .null
             case let other: return .string(String(describing: other))
             }
-        case .sequence(let items)?:
+        case .sequence(let items):
             return .array(try items.map { try fromYAML($0, budget: &budget, origin: origin) })
-        case .mapping(let mapping)?:
+        case .mapping(let mapping):
             var object: [String: JSONValue] = [:]
             for (name, value) in try uniquePairs(mapping, what: "key", prefix: "", origin: origin) {
                 object[name] = try fromYAML(value, budget: &budget, origin: origin)
@@ -198,7 +191,13 @@ public struct PipelineConfig: Sendable {
                                           + "\(range.upperBound), got \(i)", path: origin)
             }
             return v
-        case (.string, .string), (.bool, .bool), (.double, .double): return v
+        case (.string, .string(let text)):
+            // An empty folder would resolve to the configuration's folder or the filesystem root (issue 33, item 5).
+            if spec.isLocation && text.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw PipelineError.usage("parameter '\(spec.key)' must name a folder, got an empty string", path: origin)
+            }
+            return v
+        case (.bool, .bool), (.double, .double): return v
         case (.string, .int(let i)): return .string(String(i))  // e.g. a revision that looks numeric
         case (.double, .int(let i)): return .double(Double(i))
         case (.double, .string(let s)):
