@@ -31,6 +31,13 @@ public struct GitRepository: Sendable {
         return String(decoding: result.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// The subject line of `commit`'s message.
+    public func subject(_ commit: String) throws(PipelineError) -> String {
+        let result = try Self.git(["log", "-1", "--format=%s", commit, "--"], in: root)
+        guard result.status == 0 else { throw PipelineError(.usage, "unknown revision \"\(commit)\"", path: root.path) }
+        return String(decoding: result.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// The content of `path` (relative to the top level) at `revision`, or in the working
     /// tree when `revision` is nil; nil when the file does not exist there.
     public func file(_ path: String, at revision: String?) throws(PipelineError) -> Data? {

@@ -2,17 +2,10 @@ import Failures
 import Rouge
 import Yams
 
-/// Flattens a YAML (or JSON, which YAML includes) document into dotted key paths and
-/// scalar values, e.g. `train: {lr: 1e-3}` -> `train.lr = 1e-3`, and `layers: [q, v]` ->
-/// `layers[0] = q`, `layers[1] = v`. Scalars keep their spelling in the file, so a diff shows
-/// what the user wrote. Used to explain a ROUGE change by the settings that changed.
+/// A pipeline config read as a diff shows it: one value per `section.key`, lists and mappings written in
+/// flow style (`lora.target_modules = [q, v]`, `lora.rank_pattern = {q: 8}`), scalars as the file spells
+/// them, so a diff shows what the user wrote.
 public enum ParameterFlattening {
-    public static func flatten(yaml text: String, path: String) throws(PipelineError) -> [String: String] {
-        var out: [String: String] = [:]
-        if let root = try compose(text, path: path) { flatten(root, prefix: "", into: &out, depth: 0) }
-        return out
-    }
-
     /// A pipeline config at one revision with its `base:` chain merged the way `PipelineConfig` merges it:
     /// each `section.key` a file sets replaces the base's whole value (a list too), and `base` itself is
     /// not a parameter. `path` is the config's path in the repository (a relative `base:` is relative to
@@ -40,11 +33,7 @@ public enum ParameterFlattening {
                                       depth: Int) throws(PipelineError) -> [String: [String: String]] {
         let origin = "\(path) at \(revision)"
         guard let root = try compose(text, path: origin) else { return [:] }
-        guard let mapping = root.mapping else {
-            var out: [String: String] = [:]
-            flatten(root, prefix: "", into: &out, depth: 0)
-            return ["": out]
-        }
+        guard let mapping = root.mapping else { return ["": ["(config)": written(root)]] }
         var groups: [String: [String: String]] = [:]
         for (key, value) in mapping {
             let section = key.scalar?.string ?? "?"
@@ -61,14 +50,10 @@ public enum ParameterFlattening {
             } else if let entries = value.mapping {
                 for (name, entry) in entries {
                     let parameter = "\(section).\(name.scalar?.string ?? "?")"
-                    var out: [String: String] = [:]
-                    flatten(entry, prefix: parameter, into: &out, depth: 2)
-                    groups[parameter] = out
+                    groups[parameter] = [parameter: written(entry)]
                 }
             } else {
-                var out: [String: String] = [:]
-                flatten(value, prefix: section, into: &out, depth: 1)
-                groups[section] = out
+                groups[section] = [section: written(value)]
             }
         }
         return groups
@@ -91,7 +76,7 @@ public enum ParameterFlattening {
         return parts.isEmpty ? nil : parts.joined(separator: "/")
     }
 
-    private static func compose(_ text: String, path: String) throws(PipelineError) -> Node? {
+    static func compose(_ text: String, path: String) throws(PipelineError) -> Node? {
         do { return try Yams.compose(yaml: text) } catch {
             throw PipelineError(.badInput, "not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")", path: path)
         }
@@ -99,23 +84,35 @@ public enum ParameterFlattening {
 
     /// Nesting deeper than this is cut off (shown as one value) so a hostile file cannot recurse without bound.
     static let maximumDepth = 64
+    /// A value of more nodes than this (aliases expand: 562 bytes can name billions) is not written out.
+    static let maximumNodes = 10_000
 
-    private static func flatten(_ node: Node, prefix: String, into out: inout [String: String], depth: Int) {
-        if depth < maximumDepth, let mapping = node.mapping {
-            if mapping.count == 0 { out[prefix] = "{}" }
-            for (key, value) in mapping {
-                let name = key.scalar?.string ?? "?"
-                flatten(value, prefix: prefix.isEmpty ? name : "\(prefix).\(name)", into: &out, depth: depth + 1)
+    /// A value as one line: a scalar as written, a list `[a, b]`, a mapping `{k: v, …}` in file order.
+    static func written(_ node: Node) -> String {
+        var budget = maximumNodes
+        return written(node, depth: 0, budget: &budget) ?? "(a value too large or deep to show)"
+    }
+
+    private static func written(_ node: Node, depth: Int, budget: inout Int) -> String? {
+        budget -= 1
+        guard budget >= 0, depth < maximumDepth else { return nil }
+        if let scalar = node.scalar { return scalar.string }
+        var parts: [String] = []
+        if let sequence = node.sequence {
+            for item in sequence {
+                guard let t = written(item, depth: depth + 1, budget: &budget) else { return nil }
+                parts.append(t)
             }
-        } else if depth < maximumDepth, let sequence = node.sequence {
-            if sequence.count == 0 { out[prefix] = "[]" }
-            for (i, value) in sequence.enumerated() {
-                flatten(value, prefix: "\(prefix)[\(i)]", into: &out, depth: depth + 1)
-            }
-        } else if let scalar = node.scalar {
-            out[prefix] = scalar.string
-        } else {
-            out[prefix] = "(nested too deeply)"
+            return "[" + parts.joined(separator: ", ") + "]"
         }
+        if let mapping = node.mapping {
+            for (key, value) in mapping {
+                guard let k = written(key, depth: depth + 1, budget: &budget),
+                      let v = written(value, depth: depth + 1, budget: &budget) else { return nil }
+                parts.append("\(k): \(v)")
+            }
+            return "{" + parts.joined(separator: ", ") + "}"
+        }
+        return nil
     }
 }

@@ -9,30 +9,29 @@ public struct RevisionSnapshot: Sendable {
     public var metrics: RougeMetrics
     /// System -> per-example scores in file order, when `rouge-per-example.jsonl` exists.
     public var perExample: [String: [ScoredExample]]?
-    /// The pipeline config's parameters, flattened, its `base:` chain merged; nil when the file is absent.
+    /// What the run used, by parameter (the lock's records, the config file's values beside them).
+    public var settings: RunSettings
+    /// The config's parameters as the file sets them, its `base:` chain merged; nil when the file is absent.
     public var configParameters: [String: String]?
-    /// The lock's records, flattened; nil when the file is absent.
-    public var lockParameters: [String: String]?
-    /// The names those two were read from (shown as the source of a changed parameter).
+    /// The names of the config and lock read (shown as the source of a changed parameter).
     public var configName = "pipeline.yaml", lockName = "pipeline.lock"
-    /// The revision as given and its commit; nil for the working tree.
-    public var revision: String?, commit: String?
-
-    public static let inputsSource = "rouge.json inputs"
+    /// The revision as given, its commit and the commit's subject line; nil for the working tree.
+    public var revision: String?, commit: String?, subject: String?
 
     public init(label: String, metrics: RougeMetrics, perExample: [String: [ScoredExample]]? = nil,
-                configParameters: [String: String]? = nil, lockParameters: [String: String]? = nil) {
+                settings: RunSettings = RunSettings(), configParameters: [String: String]? = nil) {
         self.label = label
         self.metrics = metrics
         self.perExample = perExample
+        self.settings = settings
         self.configParameters = configParameters
-        self.lockParameters = lockParameters
     }
 
-    /// The parameters that can explain a change, by source, in the order a diff lists them.
-    public var parameterSources: [(source: String, values: [String: String])] {
-        [(configName, configParameters ?? [:]), (lockName, lockParameters ?? [:]), (Self.inputsSource, metrics.inputs)]
-    }
+    /// Where a setting's value comes from, as a diff names it: the lock (what the run used) or the config.
+    func sourceName(_ source: RunSettings.Setting.Source) -> String { source == .run ? lockName : configName }
+
+    /// The source of stage keys, output hashes and the metrics' recorded inputs in a diff.
+    public static let identitySource = "run identity"
 }
 
 /// ROUGE at two revisions side by side: per system and type the mean F1 at A and B, the
@@ -58,16 +57,20 @@ public struct RougeDiff: Codable, Equatable, Sendable {
     }
 
     public struct ParameterChange: Codable, Equatable, Sendable {
-        /// The config (e.g. "pipeline.yaml"), its lock (e.g. "pipeline.lock") or "rouge.json inputs".
+        /// The lock (e.g. "pipeline.lock": what the run used), the config (e.g. "pipeline.yaml": a key no
+        /// stage records) or "run identity" (a stage key, an output hash, an input the scores were computed from).
         public var source: String
+        /// The parameter's name (`lora.r`), or an identity's (`train-lora.key`, `scored.train-lora.key`).
         public var key: String
-        /// Nil when the key is absent at that revision.
+        /// Nil when the key is absent at that revision; `8 (file: 32)` when the run used 8 and the config says 32.
         public var a: String?
         public var b: String?
     }
 
     public var revisionA: String
     public var revisionB: String
+    /// The commits' subject lines (nil for the working tree).
+    public var subjectA: String?, subjectB: String?
     public var rows: [Row]
     public var parameterChanges: [ParameterChange]
     /// Why some rows have no paired interval, one sentence each.
@@ -77,6 +80,8 @@ public struct RougeDiff: Codable, Equatable, Sendable {
         case rows, notes
         case revisionA = "revision_a"
         case revisionB = "revision_b"
+        case subjectA = "subject_a"
+        case subjectB = "subject_b"
         case parameterChanges = "parameter_changes"
     }
 
@@ -117,35 +122,38 @@ public struct RougeDiff: Codable, Equatable, Sendable {
             }
         }
         self.rows = rows
-        self.notes = notes
-        var changes: [ParameterChange] = []
-        for (sourceA, sourceB) in zip(a.parameterSources, b.parameterSources) {
-            changes += Self.changes(source: sourceA.source, sourceA.values, sourceB.values)
-        }
+        parameterChanges = Self.changes(a, b)
         if a.metrics.scorer != b.metrics.scorer {
             notes.append("the scorer settings differ between the revisions (see rouge.json \"scorer\")")
         }
-        parameterChanges = changes
+        notes += a.settings.notes + b.settings.notes
+        subjectA = a.subject
+        subjectB = b.subject
+        self.notes = notes
     }
 
-    static func changes(source: String, _ a: [String: String], _ b: [String: String]) -> [ParameterChange] {
-        Set(a.keys).union(b.keys).sorted().compactMap { key in
-            a[key] == b[key] ? nil : ParameterChange(source: source, key: key, a: a[key], b: b[key])
+    /// The settings that differ (by name), then the stage keys, output hashes and scored inputs that do.
+    static func changes(_ a: RevisionSnapshot, _ b: RevisionSnapshot) -> [ParameterChange] {
+        var changes: [ParameterChange] = []
+        for key in Set(a.settings.settings.keys).union(b.settings.settings.keys).sorted() {
+            let sa = a.settings.settings[key], sb = b.settings.settings[key]
+            guard sa != sb, let source = (sb ?? sa)?.source else { continue }
+            changes.append(ParameterChange(source: b.sourceName(source), key: key, a: sa?.text, b: sb?.text))
         }
+        for key in Set(a.settings.identities.keys).union(b.settings.identities.keys).sorted()
+        where a.settings.identities[key] != b.settings.identities[key] {
+            changes.append(ParameterChange(source: RevisionSnapshot.identitySource, key: key,
+                                           a: a.settings.identities[key], b: b.settings.identities[key]))
+        }
+        return changes
     }
 
     /// Table and Markdown list changed stage keys and output hashes only when this is set (`score-rouge diff
     /// --keys`), as the sweep table does: they change with every setting and hid the one that did. JSON has all.
     public var showsRunIdentities = false
 
-    /// A change that names a run rather than a setting: a stage's key or output hash in the lock, or a key in
-    /// rouge.json's inputs.
-    static func isRunIdentity(_ change: ParameterChange) -> Bool {
-        if change.source == RevisionSnapshot.inputsSource { return change.key.hasSuffix(".key") }
-        guard change.source.hasSuffix(".lock") else { return false }
-        let parts = change.key.split(separator: ".", maxSplits: 2)
-        return parts.count == 3 && parts[0] == "stages" && (parts[2] == "key" || parts[2].hasPrefix("outputs."))
-    }
+    /// A change that names a run rather than a setting: a stage's key, an output hash, a scored input.
+    static func isRunIdentity(_ change: ParameterChange) -> Bool { change.source == RevisionSnapshot.identitySource }
 
     public func render(format: OutputFormat) -> String {
         switch format {
@@ -163,7 +171,11 @@ public struct RougeDiff: Codable, Equatable, Sendable {
                           row.paired.map { Figures.interval($0.low, $0.high, signed: true) } ?? "-",
                           row.paired.map { Figures.share($0.shareAtOrBelowZero) } ?? "-"])
             }
-            var out = "ROUGE F1: A = \(revisionA), B = \(revisionB)\n\n" + t.render(markdown: markdown) + "\n"
+            var out = "ROUGE F1\n"
+            for (name, label, subject) in [("A", revisionA, subjectA), ("B", revisionB, subjectB)] {
+                out += (markdown ? "- " : "") + "\(name) = \(label)" + (subject.map { ": \(RunSettings.shortened($0, to: 72))" } ?? "") + "\n"
+            }
+            out += "\n" + t.render(markdown: markdown) + "\n"
             for note in notes { out += "\nnote: \(note)" }
             if !notes.isEmpty { out += "\n" }
             out += "\n"
@@ -173,8 +185,11 @@ public struct RougeDiff: Codable, Equatable, Sendable {
                 out += "No parameter differs between the revisions.\n"
             } else {
                 var p = TextTable(header: ["source", "parameter", "A", "B"])
-                for c in shown { p.append([c.source, c.key, c.a ?? "(absent)", c.b ?? "(absent)"]) }
-                out += "Parameters that differ:\n\n" + p.render(markdown: markdown) + "\n"
+                for c in shown {
+                    p.append([c.source, c.key, c.a.map(RunSettings.display) ?? "(absent)", c.b.map(RunSettings.display) ?? "(absent)"])
+                }
+                out += "Parameters that differ (the values each run used, from the lock; \"(file: …)\" where the config said otherwise):\n\n"
+                out += p.render(markdown: markdown) + "\n"
             }
             if hidden > 0 { out += "(\(hidden) stage keys and output hashes differ too: --keys lists them)\n" }
             return out
@@ -192,7 +207,8 @@ public struct DiffFiles: Sendable {
     /// `config` is a pipeline YAML (its lock is the same name with `.lock`); `metricsDirectory` is that
     /// config's `paths.metrics` (e.g. `metrics/demo` for pipeline.demo.yaml).
     public init(config: String = "pipeline.yaml", metricsDirectory: String = "metrics") {
-        let stem = config.hasSuffix(".yaml") ? String(config.dropLast(5)) : config
+        var stem = config
+        for ext in [".yaml", ".yml"] where stem.hasSuffix(ext) { stem.removeLast(ext.count) }
         metrics = metricsDirectory + "/rouge.json"
         perExample = metricsDirectory + "/rouge-per-example.jsonl"
         pipeline = config
@@ -244,15 +260,15 @@ extension RougeDiff {
         let config = try text(files.pipeline).map { (t) throws(PipelineError) in
             try ParameterFlattening.flattenConfig(yaml: t, path: files.pipeline, revision: label, read: text)
         }
-        let lock = try text(files.lock).map { (t) throws(PipelineError) in
-            try ParameterFlattening.flatten(yaml: t, path: "\(files.lock) at \(label)")
-        }
+        let settings = try RunSettings(config: config ?? [:], lock: try text(files.lock), lockName: files.lock,
+                                       inputs: metrics.inputs, label: label)
         var snapshot = RevisionSnapshot(label: label, metrics: metrics, perExample: perExample,
-                                        configParameters: config, lockParameters: lock)
+                                        settings: settings, configParameters: config)
         snapshot.configName = files.pipeline
         snapshot.lockName = files.lock
         snapshot.revision = revision
         snapshot.commit = commit
+        snapshot.subject = try commit.map { (c) throws(PipelineError) in try repository.subject(c) }
         return snapshot
     }
 

@@ -4,13 +4,14 @@ import Rouge
 
 /// `score-rouge diff` over several revisions as one table, one row per revision, the way `dvc exp show`
 /// lays out a sweep: each system's mean F1 for each ROUGE type, then one column per parameter that differs
-/// between any of the revisions, from the sources the two-revision diff reads (the config with its `base:`
-/// chain merged, its lock, rouge.json's recorded inputs).
+/// between any of the revisions, under its own name (`lora.r`), holding what each run used (`RunSettings`:
+/// the lock's records, `8 (file: 32)` where the config said otherwise; the config's value for keys no stage
+/// records).
 ///
 /// Run identities are left out unless asked for: the lock's stage keys and output hashes
-/// (`stages.<stage>.key`, `stages.<stage>.outputs.*`) and rouge.json's `<stage>.key` inputs. Any change
-/// upstream changes them, so in a sweep they add a column of hashes per stage without explaining a row;
-/// a note says when they differ, and the two-revision diff lists them.
+/// (`<stage>.key`, `<stage>.outputs.<path>`) and the stage results the scores were computed from
+/// (`scored.<stage>.key`). Any change upstream changes them, so in a sweep they add a column of hashes per
+/// stage without explaining a row; a note says when they differ, and the two-revision diff lists them.
 public struct RougeSweep: Sendable, Equatable {
     public enum Format: String, CaseIterable, Sendable {
         case table, markdown, csv, json
@@ -25,6 +26,8 @@ public struct RougeSweep: Sendable, Equatable {
     public struct Column: Sendable, Equatable {
         public enum Kind: Sendable, Equatable {
             case revision
+            /// The commit's subject line.
+            case subject
             case rouge(system: String, type: RougeType)
             case parameter(source: String, key: String)
         }
@@ -59,35 +62,35 @@ public struct RougeSweep: Sendable, Equatable {
             }
         }
 
+        if snapshots.contains(where: { $0.subject != nil }) { columns.insert(Column(name: "subject", kind: .subject), at: 1) }
+
         var notes: [String] = []
-        var parameters: [(source: String, key: String)] = []
         var hiddenIdentities = false
-        let sources = snapshots.map(\.parameterSources)
-        for (index, source) in (sources.first ?? []).enumerated() {
-            for key in Set(sources.flatMap { $0[index].values.keys }).sorted() {
-                guard Set(sources.map { $0[index].values[key] }).count > 1 else { continue }
-                if !includeRunIdentities, Self.isRunIdentity(key, source: source.source, snapshot: snapshots[0]) {
-                    hiddenIdentities = true
-                    continue
-                }
-                parameters.append((source.source, key))
-            }
+        let settings = snapshots.map(\.settings)
+        for key in Set(settings.flatMap(\.settings.keys)).sorted() {
+            let values = settings.map { $0.settings[key] }
+            guard Set(values.map { $0?.text }).count > 1, let source = values.compactMap({ $0 }).last?.source else { continue }
+            columns.append(Column(name: key, kind: .parameter(source: snapshots[0].sourceName(source), key: key)))
         }
-        let repeated = Dictionary(grouping: parameters, by: \.key).filter { $0.value.count > 1 }.keys
-        for p in parameters {
-            columns.append(Column(name: repeated.contains(p.key) ? "\(p.source): \(p.key)" : p.key,
-                                  kind: .parameter(source: p.source, key: p.key)))
+        for key in Set(settings.flatMap(\.identities.keys)).sorted() where Set(settings.map { $0.identities[key] }).count > 1 {
+            if includeRunIdentities {
+                columns.append(Column(name: key, kind: .parameter(source: RevisionSnapshot.identitySource, key: key)))
+            } else {
+                hiddenIdentities = true
+            }
         }
 
         rows = snapshots.map { snapshot in
-            let values = Dictionary(snapshot.parameterSources.map { ($0.source, $0.values) }, uniquingKeysWith: { a, _ in a })
-            return columns.map { column -> Cell in
+            columns.map { column -> Cell in
                 switch column.kind {
                 case .revision: return .text(snapshot.label)
+                case .subject: return snapshot.subject.map(Cell.text) ?? .absent
                 case .rouge(let system, let type):
                     return snapshot.metrics.systems[system]?.rouge[type].map { .number($0.fmeasure.mean) } ?? .absent
                 case .parameter(let source, let key):
-                    return values[source]?[key].map(Cell.text) ?? .absent
+                    let value = source == RevisionSnapshot.identitySource
+                        ? snapshot.settings.identities[key] : snapshot.settings.settings[key]?.text
+                    return value.map(Cell.text) ?? .absent
                 }
             }
         }
@@ -103,26 +106,18 @@ public struct RougeSweep: Sendable, Equatable {
             notes.append("the revisions scored different numbers of examples (n = "
                          + counts.map { $0.map(String.init) ?? "?" }.joined(separator: ", ") + ")")
         }
+        notes += snapshots.flatMap(\.settings.notes)
         self.notes = notes
-    }
-
-    /// A value that names a run rather than a setting (see the type's comment).
-    static func isRunIdentity(_ key: String, source: String, snapshot: RevisionSnapshot) -> Bool {
-        if source == RevisionSnapshot.inputsSource { return key.hasSuffix(".key") }
-        guard source == snapshot.lockName else { return false }
-        let parts = key.split(separator: ".", maxSplits: 2)
-        guard parts.count == 3, parts[0] == "stages" else { return false }
-        return parts[2] == "key" || parts[2].hasPrefix("outputs.")
     }
 
     /// The rows sorted by the column named `name`: numerically when every value in it is a number,
     /// else as text; ROUGE columns highest first, the others ascending; rows without a value last,
-    /// ties in the given order. An unknown name is a usage error listing the columns.
+    /// ties in the given order. A name may be the end of one column's name after a dot or a space (`lr` for
+    /// `train.lr`, `lora rouge1`'s `rouge1` when only one system has it); an unknown or ambiguous name is a
+    /// usage error listing the columns it could mean.
     public func sorted(by name: String) throws(PipelineError) -> RougeSweep {
-        guard let index = columns.firstIndex(where: { $0.name == name }) else {
-            throw PipelineError(.usage, "--sort-by: no column \"\(name)\"; the columns are "
-                             + columns.map { "\"\($0.name)\"" }.joined(separator: ", "))
-        }
+        let index = try columnIndex(name)
+        let name = columns[index].name
         let numbers: [Double?] = rows.map {
             switch $0[index] {
             case .number(let x): return x
@@ -148,6 +143,16 @@ public struct RougeSweep: Sendable, Equatable {
         return sorted
     }
 
+    /// The column `name` names: its whole name, else the only one whose name ends with `.name` or ` name`.
+    func columnIndex(_ name: String) throws(PipelineError) -> Int {
+        if let index = columns.firstIndex(where: { $0.name == name }) { return index }
+        let candidates = columns.indices.filter { columns[$0].name.hasSuffix("." + name) || columns[$0].name.hasSuffix(" " + name) }
+        if candidates.count == 1 { return candidates[0] }
+        let listed = (candidates.isEmpty ? Array(columns.indices) : candidates).map { "\"\(columns[$0].name)\"" }.joined(separator: ", ")
+        throw PipelineError(.usage, candidates.isEmpty ? "--sort-by: no column \"\(name)\"; the columns are \(listed)"
+                                                       : "--sort-by: \"\(name)\" could mean \(listed); give the whole name")
+    }
+
     public func render(format: Format) -> String {
         switch format {
         case .csv:
@@ -158,7 +163,11 @@ public struct RougeSweep: Sendable, Equatable {
             return String(decoding: try! encoder.encode(JSONForm(self)), as: UTF8.self) + "\n"
         case .table, .markdown:
             var t = TextTable(header: columns.map(\.name))
-            for row in rows { t.append(row.map(Self.displayText)) }
+            for row in rows {
+                t.append(zip(columns, row).map { column, cell in
+                    column.kind == .subject ? Self.displayText(cell).map { RunSettings.shortened($0, to: 40) }! : Self.displayText(cell)!
+                })
+            }
             var out = "ROUGE F1 (mean) at \(rows.count) revisions"
             if let sortedBy {
                 out += ", sorted by \"\(sortedBy)\"" + (columns.first { $0.name == sortedBy }!.sortsDescending ? ", highest first" : "")
@@ -173,13 +182,12 @@ public struct RougeSweep: Sendable, Equatable {
         }
     }
 
-    /// Four decimals for a mean, a 64-digit hash cut to 12 (as git abbreviates), "-" for no value.
-    static func displayText(_ cell: Cell) -> String {
+    /// Four decimals for a mean, a value as `RunSettings.display` shows it (long numbers rounded, hashes cut
+    /// to 12), "-" for no value.
+    static func displayText(_ cell: Cell) -> String? {
         switch cell {
         case .number(let x): return Figures.value(x)
-        case .text(let t):
-            let isHash = t.utf8.count == 64 && t.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
-            return isHash ? String(t.prefix(12)) : t
+        case .text(let t): return RunSettings.display(t)
         case .absent: return "-"
         }
     }

@@ -53,13 +53,17 @@ final class RougeDiffTests: XCTestCase {
 
         let changes = diff.parameterChanges.map { "\($0.source) \($0.key) \($0.a ?? "-") \($0.b ?? "-")" }
         XCTAssertEqual(changes, [
-            "pipeline.yaml lora.targets[2] - k",
+            "pipeline.yaml lora.targets [q, v] [q, v, k]",
             "pipeline.yaml train.lr 1e-3 5e-4",
-            "pipeline.lock stages.train-lora.key aaa111 bbb222",
-            "rouge.json inputs generate gen-1 gen-2",
+            "run identity scored.generate gen-1 gen-2",
+            "run identity train-lora.key aaa111 bbb222",
         ])
         let table = diff.render(format: .table)
+        XCTAssertTrue(table.hasPrefix("ROUGE F1\nA = \(commits[1]) (\(commits[1].prefix(12))): first run\n"
+                                      + "B = \(commits[2]) (\(commits[2].prefix(12))): second run\n"), table)
         XCTAssertTrue(table.contains("Parameters that differ"), table)
+        XCTAssertFalse(table.contains("train-lora.key"), table)
+        XCTAssertTrue(table.contains("(2 stage keys and output hashes differ too: --keys lists them)"), table)
         XCTAssertTrue(table.contains("train.lr"), table)
         XCTAssertTrue(table.contains(Figures.signed(b - a)), table)
         XCTAssertTrue(diff.render(format: .markdown).contains("| lora | rouge2 |"))
@@ -97,7 +101,7 @@ final class RougeDiffTests: XCTestCase {
         let diff = try RougeDiff.between(nil, nil, in: repo, files: files)
         XCTAssertEqual(diff.parameterChanges.map { "\($0.source) \($0.key) \($0.a ?? "-") \($0.b ?? "-")" }, [
             "pipeline.demo.yaml train.epochs 1 2",
-            "pipeline.demo.lock stages.train-lora.key demo1 demo2",
+            "run identity train-lora.key demo1 demo2",
         ])
         XCTAssertTrue(diff.rows.allSatisfy { $0.delta == 0 && $0.paired != nil })
         do {
@@ -147,7 +151,7 @@ final class RougeDiffTests: XCTestCase {
         let files = DiffFiles(config: "conf/demo.yaml", metricsDirectory: "metrics")
         let head = try RougeDiff.snapshot(of: GitRepository(containing: repo), at: "HEAD", files: files)
         // every key of the base, the demo's own over it, a list replaced as a whole, no `base` entry
-        XCTAssertEqual(head.configParameters, ["train.lr": "5e-4", "train.epochs": "1", "lora.r": "32", "lora.targets[0]": "q"])
+        XCTAssertEqual(head.configParameters, ["train.lr": "5e-4", "train.epochs": "1", "lora.r": "32", "lora.targets": "[q]"])
 
         // Only the base changes: the demo config's diff shows the change, under the demo config's name.
         try fixture.write("pipeline.yaml", "train:\n  lr: 2e-3\n  epochs: 10\nlora:\n  r: 32\n  targets: [q, v, k]\n")

@@ -54,30 +54,31 @@ final class RougeSweepTests: XCTestCase {
     func testOneRowPerRevisionWithMeansAndTheParametersThatDiffer() throws {
         let t = try table()
         let rouge = RougeType.allCases.flatMap { type in ["base", "lora"].map { "\($0) \(type.rawValue)" } }
-        XCTAssertEqual(t.columns.map(\.name),
-                       ["revision"] + rouge + ["lora.targets[2]", "notes.label", "train.lr", "stages.train-lora.params.train.lr"])
+        // one column per parameter, a list as one value, each named as the config names it
+        XCTAssertEqual(t.columns.map(\.name), ["revision", "subject"] + rouge + ["lora.targets", "notes.label", "train.lr"])
         XCTAssertEqual(column(t, "revision"), (0..<3).map(sweep.label))
+        XCTAssertEqual(column(t, "subject"), (0..<3).map { .text("run \($0)") })
         for type in RougeType.allCases {
             XCTAssertEqual(column(t, "lora \(type.rawValue)"), (0..<3).map { RougeSweep.Cell.number(sweep.lora($0, type)) })
         }
         XCTAssertEqual(column(t, "base rouge1"), sweep.metrics.map { RougeSweep.Cell.number($0.systems["base"]!.rouge[.rouge1]!.fmeasure.mean) })
         XCTAssertEqual(column(t, "train.lr"), [.text("1e-3"), .text("5e-4"), .text("2e-3")])
-        XCTAssertEqual(column(t, "lora.targets[2]"), [.absent, .absent, .text("k")])
+        XCTAssertEqual(column(t, "lora.targets"), [.text("[q, v]"), .text("[q, v]"), .text("[q, v, k]")])
         XCTAssertEqual(column(t, "notes.label"), [.text("plain"), .text("with, comma and \"quotes\""), .text("two\nlines")])
         XCTAssertEqual(t.notes, ["stage keys or output hashes differ between the revisions (not shown; --keys adds them)"])
 
         let withKeys = try table(includeRunIdentities: true)
-        XCTAssertEqual(Array(withKeys.columns.map(\.name).dropFirst(1 + rouge.count)),
-                       ["lora.targets[2]", "notes.label", "train.lr", "stages.train-lora.key",
-                        "stages.train-lora.outputs.data/adapter/adapter_model.safetensors", "stages.train-lora.params.train.lr",
-                        "train-lora.key"])
-        XCTAssertEqual(column(withKeys, "stages.train-lora.key"), (0..<3).map { RougeSweep.Cell.text("key-\($0)") })
+        XCTAssertEqual(Array(withKeys.columns.map(\.name).dropFirst(2 + rouge.count)),
+                       ["lora.targets", "notes.label", "train.lr", "scored.train-lora.key", "train-lora.key",
+                        "train-lora.outputs.data/adapter/adapter_model.safetensors"])
+        XCTAssertEqual(column(withKeys, "train-lora.key"), (0..<3).map { RougeSweep.Cell.text("key-\($0)") })
         XCTAssertEqual(withKeys.notes, [])
 
         let text = t.render(format: .table)
         XCTAssertTrue(text.hasPrefix("ROUGE F1 (mean) at 3 revisions\n\nrevision "), text)
+        XCTAssertTrue(text.contains("   run 1   "), text)
         XCTAssertTrue(text.contains(Figures.value(sweep.lora(1, .rougeL))), text)
-        XCTAssertTrue(t.render(format: .markdown).contains("| revision | base rouge1 | lora rouge1 |"))
+        XCTAssertTrue(t.render(format: .markdown).contains("| revision | subject | base rouge1 | lora rouge1 |"))
     }
 
     func testSortByROUGEIsHighestFirstAndByAParameterNumericAscending() throws {
@@ -94,20 +95,30 @@ final class RougeSweepTests: XCTestCase {
         // text ascending; a row without a value last, ties in the given order
         XCTAssertEqual(column(try t.sorted(by: "notes.label"), "notes.label"),
                        [.text("plain"), .text("two\nlines"), .text("with, comma and \"quotes\"")])
-        XCTAssertEqual(column(try t.sorted(by: "lora.targets[2]"), "revision"),
-                       [2, 0, 1].map(sweep.label))
+        // as text: "[q, v, k]" before "[q, v]"; ties in the given order
+        XCTAssertEqual(column(try t.sorted(by: "lora.targets"), "revision"), [2, 0, 1].map(sweep.label))
+        // a short name: the end of one column's name after a dot or a space
+        XCTAssertEqual(column(try t.sorted(by: "lr"), "train.lr"), [.text("5e-4"), .text("1e-3"), .text("2e-3")])
+        XCTAssertEqual(try t.sorted(by: "label").sortedBy, "notes.label")
     }
 
     func testUnknownSortColumnIsAUsageErrorListingTheColumns() throws {
         let t = try table()
         do {
+            _ = try t.sorted(by: "rouge9")
+            XCTFail("expected an error")
+        } catch {
+            XCTAssertEqual(error.status, .usage)
+            XCTAssertTrue(error.description.hasPrefix("--sort-by: no column \"rouge9\"; the columns are \"revision\", \"subject\", \"base rouge1\", "),
+                          error.description)
+            XCTAssertTrue(error.description.hasSuffix("\"notes.label\", \"train.lr\""), error.description)
+        }
+        do {
             _ = try t.sorted(by: "rouge1")
             XCTFail("expected an error")
         } catch {
             XCTAssertEqual(error.status, .usage)
-            XCTAssertTrue(error.description.hasPrefix("--sort-by: no column \"rouge1\"; the columns are \"revision\", \"base rouge1\", "),
-                          error.description)
-            XCTAssertTrue(error.description.hasSuffix("\"train.lr\", \"stages.train-lora.params.train.lr\""), error.description)
+            XCTAssertEqual(error.description, "--sort-by: \"rouge1\" could mean \"base rouge1\", \"lora rouge1\"; give the whole name")
         }
     }
 
@@ -115,14 +126,14 @@ final class RougeSweepTests: XCTestCase {
         let t = try table()
         let csv = t.render(format: .csv)
         XCTAssertTrue(csv.hasSuffix("\r\n"))
-        XCTAssertTrue(csv.hasPrefix("revision,base rouge1,lora rouge1,"), csv)
+        XCTAssertTrue(csv.hasPrefix("revision,subject,base rouge1,lora rouge1,"), csv)
         XCTAssertTrue(csv.contains(",\"with, comma and \"\"quotes\"\"\","), csv)
         XCTAssertTrue(csv.contains(",\"two\nlines\","), csv)
         // Read back field by field, every cell is what the table holds (means with all their digits).
         let records = Self.parseCSV(csv)
         XCTAssertEqual(records.first, t.columns.map(\.name))
         XCTAssertEqual(Array(records.dropFirst()), t.rows.map { $0.map(RougeSweep.csvText) })
-        XCTAssertEqual(Double(records[1][2]), sweep.lora(0, .rouge1))
+        XCTAssertEqual(Double(records[1][3]), sweep.lora(0, .rouge1))
     }
 
     func testJSONIsStableWithSortedKeys() throws {
@@ -133,17 +144,17 @@ final class RougeSweepTests: XCTestCase {
         XCTAssertEqual(json.keys.sorted(), ["columns", "notes", "parameter_sources", "rows", "sort_by"])
         XCTAssertEqual(json["columns"] as? [String], t.columns.map(\.name))
         XCTAssertEqual(json["sort_by"] as? String, "train.lr")
+        // train.lr as the lock records what the run used; the others no stage records
         XCTAssertEqual(json["parameter_sources"] as? [String: String],
-                       ["lora.targets[2]": "pipeline.yaml", "notes.label": "pipeline.yaml", "train.lr": "pipeline.yaml",
-                        "stages.train-lora.params.train.lr": "pipeline.lock"])
+                       ["lora.targets": "pipeline.yaml", "notes.label": "pipeline.yaml", "train.lr": "pipeline.lock"])
         let rows = try XCTUnwrap(json["rows"] as? [[String: Any]])
         XCTAssertEqual(rows.count, 3)
         XCTAssertEqual(rows[0]["train.lr"] as? String, "5e-4")
         XCTAssertEqual(rows[1]["lora rouge1"] as? Double, sweep.lora(0, .rouge1))
-        XCTAssertTrue(rows[0]["lora.targets[2]"] is NSNull)
-        XCTAssertEqual(rows[2]["lora.targets[2]"] as? String, "k")
+        XCTAssertEqual(rows[2]["lora.targets"] as? String, "[q, v, k]")
+        XCTAssertEqual(rows[1]["subject"] as? String, "run 0")
         // keys in sorted order in the text itself
-        let keys = ["\"base rouge1\"", "\"lora rouge1\"", "\"lora.targets[2]\"", "\"revision\"", "\"train.lr\""]
+        let keys = ["\"base rouge1\"", "\"lora rouge1\"", "\"lora.targets\"", "\"revision\"", "\"train.lr\""]
         let positions = keys.map { text.range(of: $0, range: text.range(of: "\"rows\"")!.upperBound..<text.endIndex)!.lowerBound }
         XCTAssertEqual(positions, positions.sorted())
         XCTAssertTrue(text.contains("\"sort_by\" : \"train.lr\""))

@@ -117,11 +117,16 @@ final class ScoreRougeCommandTests: XCTestCase {
         let lr = try XCTUnwrap(records[0].firstIndex(of: "train.lr"))
         XCTAssertEqual(records.dropFirst().map { $0[lr] }, ["5e-4", "1e-3", "2e-3"])
 
-        let unknown = try run(["diff"] + sweep.commits + ["--repository", sweep.repo.path, "--sort-by", "lr"])
+        // a short name is the one column it ends
+        let short = try run(["diff"] + sweep.commits + ["--repository", sweep.repo.path, "--sort-by", "lr"])
+        XCTAssertEqual(short.status, 0, short.stderr)
+        XCTAssertEqual(short.stdout, try RougeSweep.across(sweep.commits, in: sweep.repo).sorted(by: "train.lr").render(format: .table))
+
+        let unknown = try run(["diff"] + sweep.commits + ["--repository", sweep.repo.path, "--sort-by", "beta9"])
         XCTAssertEqual(unknown.status, 64)
         XCTAssertEqual(unknown.stdout, "")
         XCTAssertEqual(unknown.stderr.split(separator: "\n").count, 1, unknown.stderr)
-        XCTAssertTrue(unknown.stderr.hasPrefix("score-rouge: error: --sort-by: no column \"lr\"; the columns are \"revision\", "),
+        XCTAssertTrue(unknown.stderr.hasPrefix("score-rouge: error: --sort-by: no column \"beta9\"; the columns are \"revision\", "),
                       unknown.stderr)
         XCTAssertTrue(unknown.stderr.contains("\"train.lr\""), unknown.stderr)
     }
@@ -159,7 +164,7 @@ final class ScoreRougeCommandTests: XCTestCase {
         let second = try fixture.commitAll("demo run 2")
         let result = try run(["diff", first, second, "--repository", fixture.url.path, "--config", "pipeline.demo.yaml"])
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stdout.contains("ROUGE F1: A = \(first)"), result.stdout)
+        XCTAssertTrue(result.stdout.hasPrefix("ROUGE F1\nA = \(first) (\(first.prefix(12))): demo run\n"), result.stdout)
         XCTAssertEqual(try DiffFiles.configuredMetrics(config: "pipeline.demo.yaml", in: GitRepository(containing: fixture.url)),
                        "metrics/demo")
         XCTAssertEqual(try DiffFiles.configuredMetrics(config: "pipeline.yaml", in: GitRepository(containing: fixture.url)), "metrics")
@@ -173,12 +178,12 @@ final class ScoreRougeCommandTests: XCTestCase {
         let plain = try run(["diff"] + pair + ["--repository", sweep.repo.path])
         XCTAssertEqual(plain.status, 0, plain.stderr)
         XCTAssertTrue(plain.stdout.contains("train.lr"), plain.stdout)
-        XCTAssertFalse(plain.stdout.contains("stages.train-lora.key") || plain.stdout.contains("outputs.data/adapter"), plain.stdout)
+        XCTAssertFalse(plain.stdout.contains("train-lora.key") || plain.stdout.contains("outputs.data/adapter"), plain.stdout)
         XCTAssertTrue(plain.stdout.contains("(3 stage keys and output hashes differ too: --keys lists them)"), plain.stdout)
         let keys = try run(["diff"] + pair + ["--repository", sweep.repo.path, "--keys"])
         XCTAssertEqual(keys.status, 0, keys.stderr)
-        XCTAssertTrue(keys.stdout.hasPrefix("ROUGE F1: A = "), "the two-revision layout")
-        XCTAssertTrue(keys.stdout.contains("stages.train-lora.key") && keys.stdout.contains("train-lora.key"), keys.stdout)
+        XCTAssertTrue(keys.stdout.hasPrefix("ROUGE F1\nA = "), "the two-revision layout")
+        XCTAssertTrue(keys.stdout.contains("scored.train-lora.key") && keys.stdout.contains("outputs.data/adapter"), keys.stdout)
         XCTAssertFalse(keys.stdout.contains("--keys lists them"), keys.stdout)
     }
 }
