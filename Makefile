@@ -30,7 +30,7 @@ SET_ARGS = $(if $(SET),--sets "$$SET")
 STAGE_ARGS = --config $(CONFIG) $(SET_ARGS) $(if $(VERIFY),--verify) $(if $(QUIET),--quiet)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build fuzz all demo test bench clean distclean verify report demo-model demo-assets reference-venv \
+.PHONY: help deps build fuzz all demo test bench clean distclean verify report status params demo-model demo-assets reference-venv \
         fetch-samsum fetch-model tokenize train-lora generate generate-base generate-lora score-rouge
 
 help:
@@ -42,6 +42,7 @@ help:
 	@echo "make all MPI=\"-np 2\"  train-lora and generate under mpirun (README: several processes or machines)"
 	@echo "make verify       recompute every stage, check byte-identical results (CONFIG=pipeline.demo.yaml for the demo)"
 	@echo "make report       reports/<run>/report.md from the last run (COMPARE=REV overlays that revision's loss curves)"
+	@echo "make status       which stages a rerun would compute, and why (nothing runs); make params: the settings in effect"
 	@echo "make bench        benchmarks against the reference implementations (needs make reference-venv)"
 	@echo "make reference-venv  the pinned Python venv of scripts/reference (fixtures, benchmarks; idempotent)"
 	@echo "make fuzz         fuzz the parsers of untrusted input (libFuzzer + ASan), FUZZ_SECONDS=60 each"
@@ -84,6 +85,13 @@ REPORT = $(BIN)/pipeline-report --config $(CONFIG) $(SET_ARGS) $(foreach r,$(COM
 
 report: build
 	$(REPORT)
+
+# What a rerun would do (nothing runs), and the parameters in effect with the file or SET that set each.
+status: build
+	@$(BIN)/pipeline-report status --config $(CONFIG) $(SET_ARGS)
+
+params: build
+	@$(BIN)/pipeline-report params --config $(CONFIG) $(SET_ARGS)
 
 # The report in the same make as the stages: one `swift build`, not a second null build (seconds of a cached run).
 all: score-rouge

@@ -20,12 +20,18 @@ public struct PipelineConfig: Sendable {
     /// The folder relative paths in the configuration are relative to.
     public let folder: URL
     public private(set) var values: [String: JSONValue]
+    /// Where each value was set: the file of the `base:` chain that set it last (as read), or `--set`.
+    public private(set) var origins: [String: String] = [:]
 
-    public init(path: String, folder: URL, values: [String: JSONValue]) {
+    public init(path: String, folder: URL, values: [String: JSONValue], origins: [String: String] = [:]) {
         self.path = path
         self.folder = folder.standardizedFileURL
         self.values = values
+        self.origins = origins
     }
+
+    /// What `origins` says of a value given with `--set`.
+    public static let overrideOrigin = "--set"
 
     public var isBuiltIn: Bool { path.isEmpty }
     /// What error messages call this configuration.
@@ -43,14 +49,17 @@ public struct PipelineConfig: Sendable {
     /// Loads, merges the `base:` chain, applies `--set key=value` overrides, validates.
     public static func load(path: String, overrides: [String] = []) throws -> PipelineConfig {
         let url = URL(fileURLWithPath: path).standardizedFileURL
-        let flat = try loadFlat(path: url.path, depth: 0)
-        return try finish(flat, overrides: overrides, path: url.path, folder: url.deletingLastPathComponent())
+        var origins: [String: String] = [:]
+        let flat = try loadFlat(path: url.path, depth: 0, origins: &origins)
+        return try finish(flat, origins: origins, overrides: overrides, path: url.path, folder: url.deletingLastPathComponent())
     }
 
     /// `pipeline.yaml`'s values compiled in (`BuiltInConfiguration`), for tools run outside a project.
     public static func builtIn(overrides: [String] = [], folder: URL) throws -> PipelineConfig {
-        let flat = try parseFlat(text: BuiltInConfiguration.yaml, origin: "the built-in defaults", folder: folder, depth: 0)
-        return try finish(flat, overrides: overrides, path: "", folder: folder)
+        var origins: [String: String] = [:]
+        let flat = try parseFlat(text: BuiltInConfiguration.yaml, origin: "the built-in defaults", folder: folder, depth: 0,
+                                 origins: &origins)
+        return try finish(flat, origins: origins, overrides: overrides, path: "", folder: folder)
     }
 
     /// The configuration a tool uses: `--config` when given (it must exist), else `pipeline.yaml` in
@@ -66,8 +75,9 @@ public struct PipelineConfig: Sendable {
         try load(file: options.configFile, overrides: try options.allOverrides(), in: folder)
     }
 
-    private static func finish(_ loaded: [String: JSONValue], overrides: [String], path: String, folder: URL) throws -> PipelineConfig {
-        var flat = loaded
+    private static func finish(_ loaded: [String: JSONValue], origins loadedOrigins: [String: String], overrides: [String],
+                               path: String, folder: URL) throws -> PipelineConfig {
+        var flat = loaded, origins = loadedOrigins
         for o in overrides {
             guard let eq = o.firstIndex(of: "=") else {
                 throw PipelineError.usage("--set expects key=value, got '\(o)'")
@@ -79,24 +89,27 @@ public struct PipelineConfig: Sendable {
             // A string parameter takes the text as given ("007" stays "007", not 7).
             let value = spec.type == .string ? JSONValue.string(raw) : parseScalar(raw)
             flat[key] = try coerce(value, to: spec, origin: "--set \(key)")
+            origins[key] = overrideOrigin
         }
         for spec in ParameterSchema.all where flat[spec.key] == nil {
             throw PipelineError.usage("missing parameter '\(spec.key)' (\(spec.type.name))", path: path.isEmpty ? nil : path)
         }
-        return PipelineConfig(path: path, folder: folder, values: flat)
+        return PipelineConfig(path: path, folder: folder, values: flat, origins: origins)
     }
 
-    private static func loadFlat(path: String, depth: Int) throws -> [String: JSONValue] {
+    private static func loadFlat(path: String, depth: Int, origins: inout [String: String]) throws -> [String: JSONValue] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw PipelineError.missingInput("cannot read the pipeline configuration", path: path)
         }
-        return try parseFlat(text: text, origin: path, folder: URL(fileURLWithPath: path).deletingLastPathComponent(), depth: depth)
+        return try parseFlat(text: text, origin: path, folder: URL(fileURLWithPath: path).deletingLastPathComponent(), depth: depth,
+                             origins: &origins)
     }
 
     /// One file's keys over its `base:` chain's (`base:` relative to `folder`, the file's own). Sections and
     /// keys are read in the file's order, so of several unknown keys the first is named; a section or key
     /// given twice is an error (YAML parsers keep the last silently).
-    private static func parseFlat(text: String, origin: String, folder: URL, depth: Int) throws -> [String: JSONValue] {
+    private static func parseFlat(text: String, origin: String, folder: URL, depth: Int,
+                                  origins: inout [String: String]) throws -> [String: JSONValue] {
         guard depth < 8 else { throw PipelineError.usage("'base:' chain is too deep (a cycle?)", path: origin) }
         guard case .mapping(let map)? = try compose(text, origin: origin) else {
             throw PipelineError.usage("the top level must be a mapping of sections", path: origin)
@@ -107,7 +120,7 @@ public struct PipelineConfig: Sendable {
             guard case .scalar(let scalar) = base, !scalar.string.isEmpty else {
                 throw PipelineError.usage("'base' must be a file name", path: origin)
             }
-            flat = try loadFlat(path: StageRun.resolve(scalar.string, in: folder).path, depth: depth + 1)
+            flat = try loadFlat(path: StageRun.resolve(scalar.string, in: folder).path, depth: depth + 1, origins: &origins)
         }
         for (section, body) in sections where section != "base" {
             guard case .mapping(let entries) = body else {
@@ -119,6 +132,7 @@ public struct PipelineConfig: Sendable {
                     throw PipelineError.usage("unknown parameter '\(key)'\(suggestion(for: key))", path: origin)
                 }
                 flat[key] = try coerce(fromYAML(value, budget: &budget, origin: origin), to: spec, origin: origin)
+                origins[key] = origin
             }
         }
         return flat

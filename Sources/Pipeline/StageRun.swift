@@ -138,12 +138,7 @@ public final class StageRun {
         try AtomicFile.createDirectory(store.tmpRoot)
 
         return try store.withKeyLock(key, waiting: { report("\(instance): waiting for another run of \(key.prefix(12))") }) {
-            if options.verify {
-                if !FileManager.default.fileExists(atPath: store.entry(key).appendingPathComponent("entry.json").path) {
-                    _ = try computeAndPublish(key: key, desc: desc, outputs: outputs, compute: compute)
-                }
-                try verifyEntry(key: key, outputs: outputs, compute: compute)
-            }
+            if options.verify { return try verifyEntry(key: key, outputs: outputs, compute: compute) }
 
             var hit = false
             var hashes: [String: String]
@@ -231,11 +226,23 @@ public final class StageRun {
         return (hashes, summary)
     }
 
-    /// Recomputes into a temp dir and compares every output with the cached entry.
-    private func verifyEntry(key: String, outputs: [StageOutput], compute: (StageWorkspace) throws -> JSONValue) throws {
-        // The bytes on disk now, not the hashes recorded at publish time: a cached file
-        // changed after the fact must show up as a difference.
+    /// `--verify`: checks the cached entry's bytes against the hashes it recorded, recomputes into a temp dir and
+    /// compares every output with it. A check: nothing is published or exposed and the lock is not touched.
+    /// A corrupt cache and a recomputation that differs are different failures, said apart.
+    private func verifyEntry(key: String, outputs: [StageOutput], compute: (StageWorkspace) throws -> JSONValue) throws -> StageResult {
+        let entry = store.entry(key)
+        guard let recorded = store.recordedHashes(key) else {
+            throw PipelineError(.missingInput, "--verify: nothing cached for \(instance) under \(key.prefix(12)) to compare with; "
+                                + "run the stage first (--verify recomputes and compares, it publishes nothing)", path: entry.path)
+        }
+        // The bytes on disk now, not the hashes recorded at publish time: a cached file changed after the fact
+        // is a corrupt cache, not a reproducibility failure.
         let cached = try store.hashOutputs(store.outputs(key)).mapValues(\.0)
+        let corrupt = Set(recorded.keys).union(cached.keys).filter { recorded[$0] != cached[$0] }.sorted()
+        if !corrupt.isEmpty {
+            throw PipelineError(.verifyMismatch, "--verify: cached bytes corrupt (hash mismatch) in "
+                                + corrupt.joined(separator: ", ") + "; a run without --verify recomputes the entry", path: entry.path)
+        }
         let temp = try store.makeTemp(for: key)
         let cleanup = TempDirectoryGuard(temp)
         defer { cleanup.remove() }
@@ -255,8 +262,14 @@ public final class StageRun {
             }
         }
         if !differing.isEmpty {
-            throw PipelineError(.verifyMismatch, "\(instance): recomputed output differs from the cache: \(differing.joined(separator: ", "))")
+            throw PipelineError(.verifyMismatch, "--verify: recomputation differs from the cached entry in "
+                                + differing.joined(separator: ", ") + " (not reproducible here with these settings)", path: entry.path)
         }
+        let seconds = Date().timeIntervalSince(started)
+        report(String(format: "%@: verified %@ in %.2f s (nothing published)", instance, String(key.prefix(12)), seconds))
+        var stable: [String: String] = [:]
+        for o in outputs { if let sha = cached[o.name] { stable[o.stablePath] = sha } }
+        return StageResult(key: key, cacheHit: true, seconds: seconds, outputs: stable, summary: store.manifest(key)?["summary"] ?? .null)
     }
 
     private func writeManifest(key: String, desc: JSONValue, outputs: [String: String], hit: Bool,

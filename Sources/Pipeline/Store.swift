@@ -113,6 +113,13 @@ public struct Store: Sendable {
         return out
     }
 
+    /// The hashes the entry recorded when it was published (nil: no entry), without checking the files.
+    func recordedHashes(_ key: String) -> [String: String]? {
+        guard let data = try? Data(contentsOf: entry(key).appendingPathComponent("entry.json")),
+              let e = try? JSONDecoder().decode(EntryFile.self, from: data) else { return nil }
+        return e.files.mapValues(\.sha256)
+    }
+
     /// The entry's file hashes if it exists and every file still has its recorded content.
     /// Unchanged stat data is trusted; a changed file is rehashed.
     func verifiedEntry(_ key: String) -> [String: String]? {

@@ -10,7 +10,7 @@ import Rouge
 /// of other revisions' runs overlaid, `--compare`), the ROUGE comparison with confidence
 /// intervals, and test dialogues side by side.
 public enum RunReport {
-    static let instances = ["fetch-samsum", "fetch-model", "tokenize", "train-lora", "generate-base", "generate-lora", "score-rouge"]
+    static let instances = PipelineStatus.instances
 
     /// Writes the report and returns its path.
     /// `configFile` as `--config` gives it, relative to `directory` (nil: PipelineConfig's default); the

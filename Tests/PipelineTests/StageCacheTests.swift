@@ -100,7 +100,60 @@ final class StageCacheTests: XCTestCase {
         try "y r=32".write(to: stored, atomically: false, encoding: .utf8)
         XCTAssertThrowsError(try p.runToyStage(["--verify"], calls: &calls)) { error in
             XCTAssertEqual((error as? PipelineError)?.status, .verifyMismatch)
+            // a corrupt cache, told apart from a recomputation that differs; the line names the entry, not the tool
+            XCTAssertEqual((error as? PipelineError)?.message,
+                           "--verify: cached bytes corrupt (hash mismatch) in out.txt; a run without --verify recomputes the entry")
+            XCTAssertEqual((error as? PipelineError)?.path, p.root.appendingPathComponent("data/store/\(first.key)").path)
         }
+    }
+
+    /// A recomputation that gives other bytes than the (intact) cached entry is a reproducibility failure.
+    func testVerifySaysWhenTheRecomputationDiffers() throws {
+        let p = try TestProject()
+        try p.write("x", to: "in/source.txt")
+        var calls = 0
+        let first = try p.runToyStage(calls: &calls)
+        // the same key whose computation now writes other bytes (as a nondeterministic stage would)
+        let run = try StageRun(stage: "toy", formatVersion: 1, options: try p.options(["--verify"]), root: p.root)
+        _ = run.params.int("lora.r")
+        _ = try run.input("source", path: "in/source.txt")
+        XCTAssertThrowsError(try run.execute(outputs: [StageOutput("out.txt", at: "data/toy/out.txt")]) { ws in
+            try "other bytes".write(to: ws.url(for: "out.txt"), atomically: false, encoding: .utf8)
+            return .null
+        }) { error in
+            XCTAssertEqual((error as? PipelineError)?.status, .verifyMismatch)
+            XCTAssertEqual((error as? PipelineError)?.message,
+                           "--verify: recomputation differs from the cached entry in out.txt (not reproducible here with these settings)")
+            XCTAssertEqual((error as? PipelineError)?.path, p.root.appendingPathComponent("data/store/\(first.key)").path)
+        }
+    }
+
+    /// `--verify` is a check: it publishes nothing, exposes nothing and leaves the lock as it was; with nothing
+    /// cached it says so rather than filling the cache.
+    func testVerifyPublishesAndExposesNothing() throws {
+        let p = try TestProject()
+        try p.write("x", to: "in/source.txt")
+        var calls = 0
+        XCTAssertThrowsError(try p.runToyStage(["--verify"], calls: &calls)) { error in
+            XCTAssertEqual((error as? PipelineError)?.status, .missingInput)
+            XCTAssertTrue((error as? PipelineError)?.message.hasPrefix("--verify: nothing cached for toy under ") ?? false, "\(error)")
+        }
+        XCTAssertEqual(calls, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: p.root.appendingPathComponent("pipeline.lock").path))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: p.root.appendingPathComponent("data/store").path)
+            .filter { !$0.hasPrefix(".") }, [])
+
+        _ = try p.runToyStage(calls: &calls)
+        let lock = try Data(contentsOf: p.root.appendingPathComponent("pipeline.lock"))
+        // another run's output at the stable path, and a verify of the r=32 key: the stable file stays as it is
+        _ = try p.runToyStage(["--set", "lora.r=8"], calls: &calls)
+        let lockAfterOverride = try Data(contentsOf: p.root.appendingPathComponent("pipeline.lock"))
+        XCTAssertNotEqual(lock, lockAfterOverride)
+        let verified = try p.runToyStage(["--verify"], calls: &calls)
+        XCTAssertEqual(calls, 3)
+        XCTAssertTrue(verified.cacheHit)
+        XCTAssertEqual(try p.read("data/toy/out.txt"), "x r=8")
+        XCTAssertEqual(try Data(contentsOf: p.root.appendingPathComponent("pipeline.lock")), lockAfterOverride)
     }
 
     func testCorruptedEntryIsRecomputed() throws {
