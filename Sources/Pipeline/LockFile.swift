@@ -18,6 +18,27 @@ public struct LockFile {
         return p + ".lock"
     }
 
+    /// For an error that found no run: the other configurations in `folder` whose locks record a scored run,
+    /// as " (pipeline.demo.lock records a run: --config pipeline.demo.yaml, CONFIG=pipeline.demo.yaml in make)";
+    /// "" when there are none. A user who ran only the demo is told where the run is.
+    public static func hintAtOtherRuns(in folder: URL, except lock: URL?) -> String {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        var configs: [(lock: String, config: String)] = []
+        for name in names.sorted() where name.hasSuffix(".lock") {
+            let url = folder.appendingPathComponent(name)
+            guard url.standardizedFileURL.path != lock?.standardizedFileURL.path,
+                  LockFile(url: url).read()["score-rouge"]?["key"]?.stringValue != nil else { continue }
+            let stem = String(name.dropLast(".lock".count))
+            guard let config = [stem + ".yaml", stem + ".yml"].first(where: {
+                FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
+            }) else { continue }
+            configs.append((name, config))
+        }
+        guard !configs.isEmpty else { return "" }
+        return " (" + configs.map { "\($0.lock) records a run: --config \($0.config), CONFIG=\($0.config) in make" }
+            .joined(separator: "; ") + ")"
+    }
+
     public func read() -> [String: JSONValue] {
         guard let data = try? Data(contentsOf: url), let v = try? JSONValue.parse(data) else { return [:] }
         return v["stages"]?.objectValue ?? [:]

@@ -25,7 +25,8 @@ public enum RunReport {
         let data = config.value("paths.data").stringValue!, metrics = config.value("paths.metrics").stringValue!
         let lock = LockFile(url: config.lockURL).read()
         guard let scoreKey = lock["score-rouge"]?["key"]?.stringValue else {
-            throw PipelineError.missingInput("no score-rouge run recorded for \(config.name); run the pipeline first",
+            throw PipelineError.missingInput("no score-rouge run recorded for \(config.name); run the pipeline first"
+                                             + LockFile.hintAtOtherRuns(in: config.folder, except: config.lockURL),
                                              path: config.lockURL.path)
         }
         // Every compared run is found before anything is written: one that cannot be leaves no report.

@@ -206,6 +206,18 @@ struct Diff: ParsableCommand {
 
     func run() throws {
         try reportingErrors { () throws(PipelineError) in
+            do throws(PipelineError) { try compare() } catch {
+                guard error.status == .missingInput else { throw error }
+                // only the demo was run: say which config has metrics
+                let root = try GitRepository(containing: URL(fileURLWithPath: repository)).root
+                var e = error
+                e.message += LockFile.hintAtOtherRuns(in: root, except: root.appendingPathComponent(LockFile.path(forConfig: config)))
+                throw e
+            }
+        }
+    }
+
+    func compare() throws(PipelineError) {
             let directory = URL(fileURLWithPath: repository)
             var metricsDirectory = metrics ?? ""
             if metrics == nil {
@@ -223,6 +235,5 @@ struct Diff: ParsableCommand {
                 diff.showsRunIdentities = keys
                 print(diff.render(format: OutputFormat(rawValue: format.rawValue)!), terminator: "")
             }
-        }
     }
 }

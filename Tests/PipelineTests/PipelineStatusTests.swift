@@ -67,6 +67,21 @@ final class PipelineStatusTests: XCTestCase {
         XCTAssertTrue(text.hasSuffix("\nstatus: 1 of 2 stages of pipeline.yaml would rerun: toy2\n"), text)
     }
 
+    /// Errors that find no run name the configurations whose locks record one (a user who ran only the demo).
+    func testHintAtOtherRunsNamesLocksWithAScoredRun() throws {
+        let p = try TestProject()
+        let lock = p.root.appendingPathComponent("pipeline.lock")
+        XCTAssertEqual(LockFile.hintAtOtherRuns(in: p.root, except: lock), "")
+        try p.write("{\"stages\": {\"score-rouge\": {\"key\": \"k\"}}}", to: "pipeline.demo.lock")
+        XCTAssertEqual(LockFile.hintAtOtherRuns(in: p.root, except: lock), "", "a lock without its config is not named")
+        try p.write("base: pipeline.yaml\n", to: "pipeline.demo.yaml")
+        try p.write("{\"stages\": {\"tokenize\": {\"key\": \"k\"}}}", to: "other.lock")
+        try p.write("base: pipeline.yaml\n", to: "other.yml")
+        XCTAssertEqual(LockFile.hintAtOtherRuns(in: p.root, except: lock),
+                       " (pipeline.demo.lock records a run: --config pipeline.demo.yaml, CONFIG=pipeline.demo.yaml in make)")
+        XCTAssertEqual(LockFile.hintAtOtherRuns(in: p.root, except: p.root.appendingPathComponent("pipeline.demo.lock")), "")
+    }
+
     func testParamsNameTheFileThatSetEachValueAndTheOverrides() throws {
         let demo = TestProject.repoRoot.appendingPathComponent("pipeline.demo.yaml")
         let config = try PipelineConfig.load(path: demo.path, overrides: ["lora.r=8", "train.lr=0.005"])

@@ -170,6 +170,21 @@ final class ScoreRougeCommandTests: XCTestCase {
         XCTAssertEqual(try DiffFiles.configuredMetrics(config: "pipeline.yaml", in: GitRepository(containing: fixture.url)), "metrics")
     }
 
+    /// Only the demo was run: the diff of the default config says which config has a run.
+    func testAMissingRunPointsAtTheConfigThatHasOne() throws {
+        let fixture = try TemporaryGitRepository()
+        try fixture.write("pipeline.yaml", "train:\n  lr: 1e-3\n")
+        try fixture.write("pipeline.demo.yaml", "base: pipeline.yaml\npaths:\n  metrics: metrics/demo\n")
+        try fixture.write("pipeline.demo.lock", "{\"stages\": {\"score-rouge\": {\"key\": \"abc\"}}}\n")
+        _ = try fixture.writeMetrics(lora: SampleData.lora, inputs: [:], metrics: "metrics/demo")
+        _ = try fixture.commitAll("demo run")
+        let result = try run(["diff", "--repository", fixture.url.path])
+        XCTAssertEqual(result.status, 66)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.hasSuffix("has no metrics/rouge.json (pipeline.demo.lock records a run: --config pipeline.demo.yaml, "
+                                              + "CONFIG=pipeline.demo.yaml in make)\n"), result.stderr)
+    }
+
     /// Two revisions list the settings that changed; stage keys and output hashes (which change with every setting)
     /// only with --keys, which keeps the two-revision layout.
     func testTwoRevisionDiffHidesKeysAndHashesUnlessAsked() throws {
