@@ -17,6 +17,8 @@ public struct ComparedRun: Sendable {
     public var key: String
     /// Its log.jsonl.
     public var log: String
+    /// The parameters its train-lora read, as its lock records them.
+    public var params: [String: JSONValue] = [:]
 
     /// How the chart and the report name it, e.g. "HEAD~1 1a2b3c4d".
     public var label: String { "\(revision) \(commit.prefix(8))" }
@@ -56,6 +58,19 @@ public struct ComparedRun: Sendable {
             throw PipelineError.missingInput("no training log for train-lora key \(key) of \(name) in the store "
                                              + "(run that revision's train-lora here to make it)", path: url.path)
         }
-        return ComparedRun(revision: revision, commit: commit, key: key, log: log)
+        return ComparedRun(revision: revision, commit: commit, key: key, log: log,
+                           params: lock["stages"]?["train-lora"]?["params"]?.objectValue ?? [:])
     }
+
+    /// What this run's train-lora read otherwise than `own` (this report's run), its values, for the chart's legend:
+    /// "lora.r 8, train.lr 0.001"; at most `limit` named, then how many more.
+    public func settingsDiffering(from own: [String: JSONValue], limit: Int = 3) -> String {
+        let keys = Set(params.keys).union(own.keys).filter { params[$0] != own[$0] }.sorted()
+        guard !keys.isEmpty else { return "same settings, other inputs" }
+        let named = keys.prefix(limit).map { "\($0) \(params[$0].map(Self.short) ?? "unset")" }
+        return named.joined(separator: ", ") + (keys.count > limit ? " and \(keys.count - limit) more" : "")
+    }
+
+    /// A value as the legend shows it: a string without its quotes.
+    static func short(_ value: JSONValue) -> String { value.stringValue ?? value.canonical }
 }

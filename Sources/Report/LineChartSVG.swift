@@ -25,6 +25,9 @@ public struct LineChartSVG {
     public var series: [Series]
     public var width = 720.0
     public var height = 360.0
+    /// The y axis on a logarithmic scale (positive values only): the first steps' high losses no longer
+    /// squash the rest of a loss curve into a thin band.
+    public var logarithmicY = false
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
         self.title = title
@@ -48,6 +51,23 @@ public struct LineChartSVG {
         return values
     }
 
+    /// Round tick values for a logarithmic axis over [low, high] (both > 0): 1, 2 and 5 times powers of ten,
+    /// and 1.5 / 3 / 7 between them when the range is under a decade; linear round ticks when that gives fewer
+    /// than three.
+    static func logarithmicTicks(from low: Double, to high: Double) -> [Double] {
+        guard low > 0, high > low, low.isFinite, high.isFinite else { return [low] }
+        for mantissas in [[1.0], [1, 2, 5], [1, 1.5, 2, 3, 5, 7]] {
+            var values: [Double] = []
+            var power = pow(10, floor(log10(low)))
+            while power <= high {
+                for m in mantissas where m * power >= low * (1 - 1e-9) && m * power <= high * (1 + 1e-9) { values.append(m * power) }
+                power *= 10
+            }
+            if values.count >= 3 { return values }
+        }
+        return ticks(from: low, to: high)
+    }
+
     /// A tick's label: as few digits as the value needs (50, 2.5, 0.25).
     static func label(_ value: Double) -> String {
         var text = String(format: "%.6f", value)
@@ -57,24 +77,28 @@ public struct LineChartSVG {
     }
 
     public func render() -> String {
-        let all = series.flatMap(\.points).filter { $0.y.isFinite }
+        // A log axis drops what it cannot place (a loss of 0).
+        let all = series.flatMap(\.points).filter { $0.y.isFinite && (!logarithmicY || $0.y > 0) }
         let (left, right, top, bottom) = (64.0, 16.0, 36.0, 48.0)
         let pw = width - left - right, ph = height - top - bottom
         let xs = all.map(\.x), ys = all.map(\.y)
         let x0 = xs.min() ?? 0, x1 = max((xs.max() ?? 1), x0 + 1e-9)
-        var y0 = ys.min() ?? 0, y1 = ys.max() ?? 1
+        // the plotted y: the value, or its logarithm on a log axis
+        func ty(_ y: Double) -> Double { logarithmicY ? log10(y) : y }
+        var y0 = ys.map(ty).min() ?? 0, y1 = ys.map(ty).max() ?? 1
         if y1 - y0 < 1e-9 { y0 -= 0.5; y1 += 0.5 }
         let pad = (y1 - y0) * 0.05
         y0 -= pad; y1 += pad
         func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * pw }
-        func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * ph }
+        func py(_ y: Double) -> Double { top + (1 - (ty(y) - y0) / (y1 - y0)) * ph }
+        let yTicks = logarithmicY ? Self.logarithmicTicks(from: pow(10, y0), to: pow(10, y1)) : Self.ticks(from: y0, to: y1)
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
 
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
             + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         s += "<text x=\"\(f(width / 2))\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">\(escape(title))</text>\n"
-        for y in Self.ticks(from: y0, to: y1) {  // horizontal grid with y ticks at round values
+        for y in yTicks {  // horizontal grid with y ticks at round values
             s += "<line x1=\"\(f(left))\" y1=\"\(f(py(y)))\" x2=\"\(f(left + pw))\" y2=\"\(f(py(y)))\" stroke=\"#ddd\"/>\n"
             s += "<text x=\"\(f(left - 6))\" y=\"\(f(py(y) + 4))\" text-anchor=\"end\">\(Self.label(y))</text>\n"
         }
@@ -83,7 +107,8 @@ public struct LineChartSVG {
         }
         s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#888\"/>\n"
         s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
-        s += "<text transform=\"translate(14 \(f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
+        let yTitle = yLabel + (logarithmicY ? ", log scale" : "")
+        s += "<text transform=\"translate(14 \(f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yTitle))</text>\n"
         for mark in verticalMarks where mark.x >= x0 && mark.x <= x1 {
             s += "<line x1=\"\(f(px(mark.x)))\" y1=\"\(f(top))\" x2=\"\(f(px(mark.x)))\" y2=\"\(f(top + ph))\" "
                 + "stroke=\"#444\" stroke-dasharray=\"2 3\"/>\n"
@@ -93,9 +118,10 @@ public struct LineChartSVG {
             s += "<rect x=\"\(f(tx))\" y=\"\(f(ty - 12))\" width=\"\(f(width))\" height=\"16\" fill=\"white\" fill-opacity=\"0.85\"/>\n"
             s += "<text x=\"\(f(tx + 3))\" y=\"\(f(ty))\" fill=\"#444\">\(escape(mark.label))</text>\n"
         }
-        let shown = series.filter { $0.points.contains { $0.y.isFinite } }
+        let plotted = { (p: (x: Double, y: Double)) in p.y.isFinite && (!logarithmicY || p.y > 0) }
+        let shown = series.filter { $0.points.contains(where: plotted) }
         for ser in shown {
-            let pts = ser.points.filter { $0.y.isFinite }
+            let pts = ser.points.filter(plotted)
             // A <path>, not a <polyline>: ImageMagick's own SVG renderer closed polylines with a diagonal.
             let path = pts.enumerated().map { "\($0.offset == 0 ? "M" : "L")\(f(px($0.element.x))),\(f(py($0.element.y)))" }
                 .joined(separator: " ")

@@ -20,25 +20,23 @@ struct LossCurves {
     struct Run {
         var name: String?
         var curves: LossCurves
-        /// Compared runs are drawn dashed, the report's own run solid.
-        var dashed = false
     }
 
-    /// Training and validation colours, one pair per run.
-    static let colors = [("#1f77b4", "#d62728"), ("#ff7f0e", "#9467bd"), ("#2ca02c", "#8c564b"),
-                         ("#17becf", "#e377c2"), ("#7f7f7f", "#bcbd22")]
+    /// One colour per run (the report's own first), so that a run's two curves read as one run.
+    static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
 
+    /// Each run in its colour: training solid, validation dashed with a marker at each measurement.
     /// `keptStep`: the step whose state the published adapter is (`train.keep`), marked on the chart.
-    static func chart(_ runs: [Run], keptStep: Int? = nil) -> LineChartSVG {
+    static func chart(_ runs: [Run], keptStep: Int? = nil, logarithmic: Bool = false) -> LineChartSVG {
         var series: [LineChartSVG.Series] = []
         for (i, run) in runs.enumerated() {
-            let (trainColor, validationColor) = colors[i % colors.count]
-            series.append(.init(name: "training (\(run.name ?? "per step"))", color: trainColor, points: run.curves.training,
-                                dashed: run.dashed))
-            series.append(.init(name: run.name.map { "validation (\($0))" } ?? "validation", color: validationColor,
-                                points: run.curves.validation, markers: true, dashed: run.dashed))
+            let color = colors[i % colors.count]
+            series.append(.init(name: "training" + (run.name.map { " (\($0))" } ?? ""), color: color, points: run.curves.training))
+            series.append(.init(name: "validation" + (run.name.map { " (\($0))" } ?? ""), color: color,
+                                points: run.curves.validation, markers: true, dashed: true))
         }
         var chart = LineChartSVG(title: "train-lora loss", xLabel: "optimiser step", yLabel: "cross-entropy (nats/token)", series: series)
+        chart.logarithmicY = logarithmic
         if let keptStep { chart.verticalMarks = [(Double(keptStep), "published adapter: step \(keptStep)")] }
         return chart
     }

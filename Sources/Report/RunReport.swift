@@ -18,7 +18,7 @@ public enum RunReport {
     /// train-lora loss curves the chart overlays (`ComparedRun`).
     @discardableResult
     public static func write(configFile: String?, overrides: [String] = [], directory: URL, examples: Int = 5,
-                             compare: [String] = []) throws -> URL {
+                             compare: [String] = [], logarithmicLoss: Bool = false) throws -> URL {
         let config = try PipelineConfig.load(file: configFile, overrides: overrides, in: directory)
         let file = try PipelineConfig.load(file: configFile, in: directory)
         let root = config.folder
@@ -41,7 +41,7 @@ public enum RunReport {
         md += ".\n\n"
         if !compared.isEmpty {
             md += "Compared with " + compared.map { "`\($0.revision)` (commit `\($0.commit.prefix(12))`, train-lora `\($0.key.prefix(12))`)" }
-                .joined(separator: ", ") + ": their training curves are overlaid, dashed, in the loss chart.\n\n"
+                .joined(separator: ", ") + ": their loss curves are overlaid in the loss chart, one colour per run.\n\n"
         }
         md += "## Stages\n\n| stage | key | time (s) | cache | computed in (s) |\n| --- | --- | ---: | --- | ---: |\n"
         for instance in instances {
@@ -65,10 +65,13 @@ public enum RunReport {
         let log = StageRun.resolve(data + "/adapter/log.jsonl", in: root)
         let ownLog = try? String(contentsOf: log, encoding: .utf8)
         if ownLog != nil || !compared.isEmpty {
+            let ownParams = lock["train-lora"]?["params"]?.objectValue ?? [:]
             var runs = ownLog.map { [LossCurves.Run(name: compared.isEmpty ? nil : "this run", curves: LossCurves(log: $0))] } ?? []
-            runs += compared.map { LossCurves.Run(name: $0.label, curves: LossCurves(log: $0.log), dashed: true) }
+            // a compared run is named by what it set otherwise, not by its commit alone
+            runs += compared.map { LossCurves.Run(name: "\($0.revision): \($0.settingsDiffering(from: ownParams))", curves: LossCurves(log: $0.log)) }
             let kept = ownLog == nil ? nil : lock["train-lora"]?["summary"]?["kept"]?["step"]?.intValue
-            try AtomicFile.write(LossCurves.chart(runs, keptStep: kept).render(), to: dir.appendingPathComponent("loss.svg"))
+            try AtomicFile.write(LossCurves.chart(runs, keptStep: kept, logarithmic: logarithmicLoss).render(),
+                                 to: dir.appendingPathComponent("loss.svg"))
             md += "## Training\n\n![training and validation loss](loss.svg)\n\n"
             if let kept = lock["train-lora"]?["summary"]?["kept"], let step = kept["step"]?.intValue {
                 // train.keep: which step's state the adapter is (the lock records it).
@@ -78,9 +81,10 @@ public enum RunReport {
             }
             if !compared.isEmpty {
                 let key = lock["train-lora"]?["key"]?.stringValue.map { " (train-lora `\($0.prefix(12))`)" } ?? ""
-                md += ownLog == nil ? "This run has no training log (`\(data)/adapter/log.jsonl`); dashed: "
-                                    : "Solid: this run\(key); dashed: "
+                md += "One colour per run, training solid, validation dashed. "
+                md += ownLog == nil ? "This run has no training log (`\(data)/adapter/log.jsonl`). " : "This run\(key) first; then "
                 md += compared.map { "`\($0.label)`" }.joined(separator: ", ") + ".\n\n"
+                md += labelSmoothingNote(own: ownParams, compared: compared)
             }
         }
 
@@ -138,6 +142,18 @@ public enum RunReport {
             md += unread.map { "`\($0)` = `\(config.values[$0]!.canonical)`" }.joined(separator: ", ") + ".\n"
         }
         return md
+    }
+
+    /// Label smoothing raises a loss by construction: curves of runs with different `train.label_smoothing` are not
+    /// comparable in height (each run's training and validation losses are computed with its own).
+    static func labelSmoothingNote(own: [String: JSONValue], compared: [ComparedRun]) -> String {
+        let key = "train.label_smoothing"
+        let values = [("this run", own[key])] + compared.map { ($0.revision, $0.params[key]) }
+        func smoothing(_ v: JSONValue?) -> Double { v?.doubleValue ?? 0 }
+        guard Set(values.map { smoothing($0.1) }).count > 1 else { return "" }
+        return "**Not comparable in height:** the runs use different label smoothing ("
+            + values.map { "\($0.0) \(Figures.value(smoothing($0.1)))" }.joined(separator: ", ")
+            + "); a smoothed loss is higher by construction, in training and validation alike. Compare ROUGE instead.\n\n"
     }
 
     /// A warning when the scores were computed from other stage results than the lock now records (a stage

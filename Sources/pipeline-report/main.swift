@@ -42,10 +42,14 @@ extension PipelineReport {
                                    valueName: "revision"))
         var compare: [String] = []
 
+        @Flag(help: "Draw the loss on a logarithmic axis (the first steps' high losses no longer squash the rest).")
+        var logLoss = false
+
         func run() throws {
             try runReportingErrors {
                 let url = try RunReport.write(configFile: options.config, overrides: try options.allOverrides(),
-                                              directory: StageRun.currentDirectory, examples: examples, compare: compare)
+                                              directory: StageRun.currentDirectory, examples: examples, compare: compare,
+                                              logarithmicLoss: logLoss)
                 print("report: \(url.path)")
             }
         }

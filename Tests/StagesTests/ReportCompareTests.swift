@@ -3,7 +3,7 @@ import Failures
 import Foundation
 import JSON
 import Pipeline
-import Report
+@testable import Report
 import XCTest
 @testable import Stages
 
@@ -46,7 +46,11 @@ final class ReportCompareTests: XCTestCase {
 
     /// Records a train-lora run of `keys[run]` in the lock and puts its log in the store.
     func recordTraining(_ run: Int) throws {
-        try LockFile(url: p.url("pipeline.lock")).update(instance: "train-lora", record: ["stage": .string("train-lora"), "key": .string(keys[run])])
+        // run 1 (this run) smooths its labels and halves the learning rate
+        let params: JSONValue = ["train.lr": .double(run == 0 ? 0.001 : 0.0005), "train.label_smoothing": .double(run == 0 ? 0 : 0.1),
+                                 "lora.r": .int(32)]
+        try LockFile(url: p.url("pipeline.lock")).update(instance: "train-lora", record: ["stage": .string("train-lora"), "key": .string(keys[run]),
+                                                                                          "params": params])
         try p.write(logs[run], to: "data/store/\(keys[run])/outputs/log.jsonl")
     }
 
@@ -80,28 +84,45 @@ final class ReportCompareTests: XCTestCase {
         let report = try RunReport.write(configFile: nil, directory: p.root, compare: ["HEAD~1"])
         let svg = try String(contentsOf: report.deletingLastPathComponent().appendingPathComponent("loss.svg"), encoding: .utf8)
         let label = "HEAD~1 \(commits[2].prefix(8))"
-        for name in ["training (this run)", "validation (this run)", "training (\(label))", "validation (\(label))"] {
+        // a compared run is named by what it set otherwise (its values), not by its commit alone
+        let compared = "HEAD~1: train.label_smoothing 0.0, train.lr 0.001"
+        for name in ["training (this run)", "validation (this run)", "training (\(compared))", "validation (\(compared))"] {
             XCTAssertTrue(svg.contains(">\(name)</text>"), "\(name) in\n\(svg)")
         }
-        // four curves, the compared run's two dashed; a marker per validation line of both logs (the fractional epoch too)
-        XCTAssertEqual(count("<path", in: svg), 4, svg)
+        // four curves: one colour per run, training solid, validation dashed; a marker per validation line of both logs
+        let paths = svg.split(separator: "\n").filter { $0.hasPrefix("<path") }
+        XCTAssertEqual(paths.count, 4, svg)
         XCTAssertFalse(svg.contains("<polyline"), "ImageMagick draws a spurious diagonal across a polyline")
-        let dashed = svg.split(separator: "\n").filter { $0.hasPrefix("<path") && $0.contains("stroke-dasharray") }
-        XCTAssertEqual(dashed.count, 2, svg)
-        XCTAssertEqual(dashed.first.map { count(",", in: String($0)) }, 4, "run 0's training curve has its 4 steps")
+        XCTAssertFalse(paths.contains { $0.contains("Z") || $0.contains("z") }, "no path is closed")
+        func color(_ line: Substring) -> String { String(line.split(separator: "\"")[3]) }
+        XCTAssertEqual(paths.map(color), [LossCurves.colors[0], LossCurves.colors[0], LossCurves.colors[1], LossCurves.colors[1]])
+        XCTAssertEqual(paths.map { $0.contains("stroke-dasharray") }, [false, true, false, true])
+        XCTAssertEqual(count(",", in: String(paths[2])), 4, "run 0's training curve has its 4 steps")
         XCTAssertEqual(count("<circle", in: svg), 3, svg)
 
         let md = try String(contentsOf: report, encoding: .utf8)
         XCTAssertTrue(md.contains("Compared with `HEAD~1` (commit `\(commits[2].prefix(12))`, train-lora `\(keys[0].prefix(12))`)"), md)
-        XCTAssertTrue(md.contains("Solid: this run (train-lora `\(keys[1].prefix(12))`); dashed: `\(label)`."), md)
+        XCTAssertTrue(md.contains("One colour per run, training solid, validation dashed. This run (train-lora `\(keys[1].prefix(12))`) first; "
+                                  + "then `\(label)`."), md)
+        XCTAssertTrue(md.contains("**Not comparable in height:** the runs use different label smoothing (this run 0.1000, HEAD~1 0.0000)"), md)
 
-        // Without --compare: one run, labelled as before but for "validation", nothing dashed.
+        // Without --compare: one run, training solid and validation dashed, no legend names, no note.
         let single = try RunReport.write(configFile: nil, directory: p.root)
         let own = try String(contentsOf: single.deletingLastPathComponent().appendingPathComponent("loss.svg"), encoding: .utf8)
-        XCTAssertTrue(own.contains(">training (per step)</text>") && own.contains(">validation</text>"), own)
+        XCTAssertTrue(own.contains(">training</text>") && own.contains(">validation</text>"), own)
         XCTAssertEqual(count("<path", in: own), 2)
-        XCTAssertFalse(own.contains("stroke-dasharray"))
-        XCTAssertFalse(try String(contentsOf: single, encoding: .utf8).contains("Compared with"))
+        XCTAssertEqual(count("stroke-dasharray=\"6 3\"", in: own), 2, "the validation curve and its legend line")
+        let text = try String(contentsOf: single, encoding: .utf8)
+        XCTAssertFalse(text.contains("Compared with") || text.contains("Not comparable"))
+
+        // A log axis: labelled, its ticks at 1-2-5 (or finer) values inside the range of the losses (1.5 to 3.5)
+        let log = try RunReport.write(configFile: nil, directory: p.root, logarithmicLoss: true)
+        let logSVG = try String(contentsOf: log.deletingLastPathComponent().appendingPathComponent("loss.svg"), encoding: .utf8)
+        XCTAssertTrue(logSVG.contains("cross-entropy (nats/token), log scale"), logSVG)
+        XCTAssertEqual(LineChartSVG.logarithmicTicks(from: 1.4, to: 3.6), [1.5, 2, 3])
+        XCTAssertEqual(LineChartSVG.logarithmicTicks(from: 0.8, to: 12), [1, 2, 5, 10])
+        XCTAssertEqual(LineChartSVG.logarithmicTicks(from: 0.05, to: 120), [0.1, 1, 10, 100])
+        XCTAssertTrue(logSVG.contains(">1.5</text>") && logSVG.contains(">3</text>"), logSVG)
     }
 
     func testRevisionsWithoutATrainingLogAreOneErrorAndWriteNothing() throws {
