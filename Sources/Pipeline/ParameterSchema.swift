@@ -27,9 +27,46 @@ public struct ParameterSpec: Sendable {
     /// machine (a thread or batch of thousands) or mean nothing (0 beams) is refused when the
     /// configuration is read, naming the key and the file, rather than failing deep in a stage.
     public var range: ClosedRange<Int>? = nil
+    /// The values a number may take (every number must also be finite): a learning rate of NaN, a beta of 1.5 or
+    /// an alpha of -1 is refused when the configuration is read, not after a run of training steps.
+    public var bounds: NumberBounds? = nil
     /// `paths.*` say where stable outputs are exposed; they never change what a stage computes,
     /// so they are not part of any stage key.
     public var isLocation: Bool { key.hasPrefix("paths.") }
+}
+
+/// An interval of numbers, each end open or closed (nil: unbounded).
+public struct NumberBounds: Sendable {
+    public var lower: Double?, lowerIncluded = true
+    public var upper: Double?, upperIncluded = true
+
+    /// ≥ `x`.
+    public static func atLeast(_ x: Double) -> Self { .init(lower: x) }
+    /// > `x`.
+    public static func above(_ x: Double) -> Self { .init(lower: x, lowerIncluded: false) }
+    /// In [low, high).
+    public static func from(_ low: Double, below high: Double) -> Self { .init(lower: low, upper: high, upperIncluded: false) }
+    /// In (low, high).
+    public static func between(_ low: Double, _ high: Double) -> Self {
+        .init(lower: low, lowerIncluded: false, upper: high, upperIncluded: false)
+    }
+
+    public func contains(_ x: Double) -> Bool {
+        if let lower, lowerIncluded ? x < lower : x <= lower { return false }
+        if let upper, upperIncluded ? x > upper : x >= upper { return false }
+        return true
+    }
+
+    /// "a number ≥ 0", "a number in [0, 1)", "a number > 0".
+    public var text: String {
+        func f(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)" }
+        switch (lower, upper) {
+        case let (l?, u?): return "a number in \(lowerIncluded ? "[" : "(")\(f(l)), \(f(u))\(upperIncluded ? "]" : ")")"
+        case let (l?, nil): return "a number \(lowerIncluded ? "≥" : ">") \(f(l))"
+        case let (nil, u?): return "a number \(upperIncluded ? "≤" : "<") \(f(u))"
+        case (nil, nil): return "a finite number"
+        }
+    }
 }
 
 public enum ParameterSchema {
@@ -53,55 +90,55 @@ public enum ParameterSchema {
         .init(key: "model.endpoint", type: .string),
 
         .init(key: "tokenize.prompt", type: .string),
-        .init(key: "tokenize.subset_every", type: .int),
-        .init(key: "tokenize.subset_offset", type: .int),
+        .init(key: "tokenize.subset_every", type: .int, range: 1...1_000_000),
+        .init(key: "tokenize.subset_offset", type: .int, range: 0...999_999),
         .init(key: "tokenize.max_source_length", type: .int),
         .init(key: "tokenize.max_target_length", type: .int),
 
         .init(key: "lora.r", type: .int, range: 1...4096),
-        .init(key: "lora.alpha", type: .double),
-        .init(key: "lora.dropout", type: .double),
+        .init(key: "lora.alpha", type: .double, bounds: .above(0)),
+        .init(key: "lora.dropout", type: .double, bounds: .from(0, below: 1)),
         .init(key: "lora.target_modules", type: .stringList),
         .init(key: "lora.use_rslora", type: .bool),
         .init(key: "lora.rank_pattern", type: .positiveNumbers(integers: true)),
         .init(key: "lora.alpha_pattern", type: .positiveNumbers(integers: false)),
 
         .init(key: "train.mode", type: .choice(["lora", "full"])),
-        .init(key: "train.epochs", type: .int),
-        .init(key: "train.max_steps", type: .int),
+        .init(key: "train.epochs", type: .int, range: 0...1_000_000),
+        .init(key: "train.max_steps", type: .int, range: 0...1_000_000_000),
         .init(key: "train.batch_size", type: .int, range: 1...4096),
         .init(key: "train.grad_accum", type: .int, range: 1...4096),
-        .init(key: "train.lr", type: .double),
-        .init(key: "train.weight_decay", type: .double),
-        .init(key: "train.beta1", type: .double),
-        .init(key: "train.beta2", type: .double),
-        .init(key: "train.eps", type: .double),
-        .init(key: "train.warmup_steps", type: .int),
-        .init(key: "train.max_grad_norm", type: .double),
-        .init(key: "train.dropout_rate", type: .double),
-        .init(key: "train.label_smoothing", type: .double),
+        .init(key: "train.lr", type: .double, bounds: .atLeast(0)),
+        .init(key: "train.weight_decay", type: .double, bounds: .atLeast(0)),
+        .init(key: "train.beta1", type: .double, bounds: .from(0, below: 1)),
+        .init(key: "train.beta2", type: .double, bounds: .from(0, below: 1)),
+        .init(key: "train.eps", type: .double, bounds: .atLeast(0)),
+        .init(key: "train.warmup_steps", type: .int, range: 0...1_000_000_000),
+        .init(key: "train.max_grad_norm", type: .double, bounds: .above(0)),
+        .init(key: "train.dropout_rate", type: .double, bounds: .from(0, below: 1)),
+        .init(key: "train.label_smoothing", type: .double, bounds: .from(0, below: 1)),
         .init(key: "train.group_by_length", type: .bool),
         .init(key: "train.seed", type: .int),
-        .init(key: "train.checkpoint_every", type: .int),
-        .init(key: "train.eval_every", type: .int),
-        .init(key: "train.eval_limit", type: .int),
+        .init(key: "train.checkpoint_every", type: .int, range: 1...1_000_000_000),
+        .init(key: "train.eval_every", type: .int, range: 0...1_000_000_000),
+        .init(key: "train.eval_limit", type: .int, range: 0...1_000_000_000),
         .init(key: "train.keep", type: .choice(["last", "best"])),
-        .init(key: "train.early_stopping_patience", type: .int),
+        .init(key: "train.early_stopping_patience", type: .int, range: 0...1_000_000),
         .init(key: "train.weights_dtype", type: .choice(["f32", "bf16"])),
         .init(key: "train.merge", type: .bool),
 
         .init(key: "generation.num_beams", type: .int, range: 1...64),
         .init(key: "generation.max_new_tokens", type: .int, range: 1...4096),
-        .init(key: "generation.min_new_tokens", type: .int),
-        .init(key: "generation.length_penalty", type: .double),
+        .init(key: "generation.min_new_tokens", type: .int, range: 0...4096),
+        .init(key: "generation.length_penalty", type: .double, bounds: NumberBounds()),
         .init(key: "generation.early_stopping", type: .bool),
-        .init(key: "generation.no_repeat_ngram_size", type: .int),
+        .init(key: "generation.no_repeat_ngram_size", type: .int, range: 0...4096),
         .init(key: "generation.batch_size", type: .int, range: 1...4096),
-        .init(key: "generation.limit", type: .int),
+        .init(key: "generation.limit", type: .int, range: 0...1_000_000_000),
         .init(key: "generation.weights_dtype", type: .choice(["f32", "bf16"])),
 
         .init(key: "rouge.bootstrap_samples", type: .int, range: 1...1_000_000),
-        .init(key: "rouge.confidence", type: .double),
+        .init(key: "rouge.confidence", type: .double, bounds: .between(0, 1)),
         .init(key: "rouge.seed", type: .int),
     ]
 

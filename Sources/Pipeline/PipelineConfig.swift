@@ -196,6 +196,16 @@ public struct PipelineConfig: Sendable {
         }
     }
 
+    /// A number must be finite (`.nan` would train to "diverged" and a checkpoint folder left empty) and inside the
+    /// key's bounds.
+    private static func bounded(_ d: Double, _ spec: ParameterSpec, origin: String) throws -> JSONValue {
+        let bounds = spec.bounds ?? NumberBounds()
+        guard d.isFinite, bounds.contains(d) else {
+            throw PipelineError.usage("parameter '\(spec.key)' must be \(bounds.text), got \(d)", path: origin)
+        }
+        return .double(d)
+    }
+
     static func coerce(_ v: JSONValue, to spec: ParameterSpec, origin: String) throws -> JSONValue {
         let bad = PipelineError.usage("parameter '\(spec.key)' must be \(spec.type.name), got \(v.canonical)", path: origin)
         switch (spec.type, v) {
@@ -211,13 +221,14 @@ public struct PipelineConfig: Sendable {
                 throw PipelineError.usage("parameter '\(spec.key)' must name a folder, got an empty string", path: origin)
             }
             return v
-        case (.bool, .bool), (.double, .double): return v
+        case (.bool, .bool): return v
         case (.string, .int(let i)): return .string(String(i))  // e.g. a revision that looks numeric
-        case (.double, .int(let i)): return .double(Double(i))
+        case (.double, .double(let d)): return try bounded(d, spec, origin: origin)
+        case (.double, .int(let i)): return try bounded(Double(i), spec, origin: origin)
         case (.double, .string(let s)):
             // YAML 1.1 reads "1e-3" as a string; accept any number Swift parses.
             guard let d = Double(s.trimmingCharacters(in: .whitespaces)) else { throw bad }
-            return .double(d)
+            return try bounded(d, spec, origin: origin)
         case (.stringList, .array(let a)):
             guard a.allSatisfy({ $0.stringValue != nil }) else { throw bad }
             return v

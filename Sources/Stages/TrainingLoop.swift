@@ -139,8 +139,13 @@ public final class TrainingLoop {
             let loss = try forwardBackward(micro)
             let norm = optimizer.clipGradients()
             guard loss.isFinite, norm.isFinite else {
+                // name the checkpoint only when there is one (a run that diverges before its first has none)
+                let kept = ["checkpoint", "checkpoint.old"].contains {
+                    FileManager.default.fileExists(atPath: workDirectory.appendingPathComponent($0).appendingPathComponent("state.json").path)
+                }
                 throw PipelineError(.trainingDiverged, "training diverged at step \(step + 1): loss \(loss), gradient norm \(norm); "
-                                    + "the last good checkpoint is kept in \(workDirectory.path)")
+                                    + (kept ? "the last good checkpoint is kept in \(workDirectory.path) (--resume continues from it)"
+                                            : "no checkpoint was written before it (a lower train.lr or a warm-up may help)"))
             }
             let lr = optimizer.update(step: step)
             lastLoss = loss

@@ -78,6 +78,37 @@ final class PipelineConfigTests: XCTestCase {
         XCTAssertNoThrow(try PipelineConfig.load(path: config, overrides: ["runtime.threads=256", "train.batch_size=1"]))
     }
 
+    /// Numbers out of their meaning are refused when the configuration is read (issue 33, items 11 and 12): lora.alpha -1
+    /// trained every step and then failed; .nan and beta2 1.5 ended as "training diverged" with an empty checkpoint folder.
+    func testNumbersOutsideTheirBoundsAreOneLineNamingTheKey() throws {
+        let p = try TestProject()
+        let config = p.root.appendingPathComponent("pipeline.yaml").path
+        for (set, expected) in [("lora.alpha=-1", "'lora.alpha' must be a number > 0, got -1.0"),
+                                ("lora.alpha=.nan", "'lora.alpha' must be a number > 0, got nan"),
+                                ("train.beta2=1.5", "'train.beta2' must be a number in [0, 1), got 1.5"),
+                                ("train.lr=.nan", "'train.lr' must be a number ≥ 0, got nan"),
+                                ("train.lr=inf", "'train.lr' must be a number ≥ 0, got inf"),
+                                ("train.dropout_rate=1.5", "'train.dropout_rate' must be a number in [0, 1), got 1.5"),
+                                ("train.label_smoothing=1", "'train.label_smoothing' must be a number in [0, 1), got 1.0"),
+                                ("train.max_grad_norm=0", "'train.max_grad_norm' must be a number > 0, got 0.0"),
+                                ("train.checkpoint_every=0", "'train.checkpoint_every' must be an integer from 1 to 1000000000, got 0"),
+                                ("train.warmup_steps=-1", "'train.warmup_steps' must be an integer from 0 to 1000000000, got -1"),
+                                ("rouge.confidence=1", "'rouge.confidence' must be a number in (0, 1), got 1.0"),
+                                ("generation.length_penalty=.inf", "'generation.length_penalty' must be a finite number, got inf")] {
+            XCTAssertThrowsError(try PipelineConfig.load(path: config, overrides: [set])) { e in
+                XCTAssertEqual((e as? PipelineError)?.description, "--set \(set.split(separator: "=")[0]): parameter \(expected)")
+                XCTAssertEqual((e as? PipelineError)?.status, .usage)
+            }
+        }
+        try p.write("base: pipeline.yaml\ntrain:\n  beta1: -0.1\n", to: "bad.yaml")
+        XCTAssertThrowsError(try PipelineConfig.load(path: p.root.appendingPathComponent("bad.yaml").path)) { e in
+            XCTAssertEqual((e as? PipelineError)?.description,
+                           "\(p.root.appendingPathComponent("bad.yaml").path): parameter 'train.beta1' must be a number in [0, 1), got -0.1")
+        }
+        XCTAssertNoThrow(try PipelineConfig.load(path: config, overrides: ["train.beta2=0", "lora.dropout=0", "train.lr=0",
+                                                                           "generation.length_penalty=-2"]))
+    }
+
     func testEmptyFoldersAreRefused() throws {
         let p = try TestProject()
         for key in ["paths.data", "paths.metrics", "paths.reports"] {

@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 import JSON
 import LoRA
@@ -115,6 +116,22 @@ final class TrainLoRAStageTests: XCTestCase {
             XCTAssertFalse(r.cacheHit, folder)
             XCTAssertEqual(try AdapterConfig.read(from: p.url("data/adapter/adapter_config.json")).baseModelNameOrPath, folder)
         }
+    }
+
+    /// A run that diverges names its checkpoint only when one exists (issue 33, item 11: the line said a checkpoint
+    /// was kept in a folder that was empty).
+    func testDivergenceNamesTheCheckpointOnlyWhenThereIsOne() throws {
+        let p = try StageTestProject()
+        let args = try p.prepareForTraining(examples: 8, extra: ["--set", "train.lr=1e30", "--set", "train.max_steps=3"])
+        for (every, kept) in [(100, false), (1, true)] {
+            XCTAssertThrowsError(try TrainLoRAStage.run(try p.options(args + ["--set", "train.checkpoint_every=\(every)"]), root: p.root)) { e in
+                let error = e as? PipelineError
+                XCTAssertEqual(error?.status, .trainingDiverged, "\(e)")
+                XCTAssertEqual(error?.message.contains("the last good checkpoint is kept in"), kept, "\(e)")
+                XCTAssertEqual(error?.message.contains("no checkpoint was written before it"), !kept, "\(e)")
+            }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: p.url("data/adapter/adapter_model.safetensors").path))
     }
 
     func testVerifyRecomputesTheSameBytes() throws {
