@@ -84,6 +84,7 @@ generation:
   length_penalty: 1.0
   early_stopping: false
   no_repeat_ngram_size: 0
+  repetition_penalty: 1.0    # HF: a token already generated has its score divided (or, negative, multiplied) by this; 1 = off
   batch_size: 8
   limit: 0                   # 0 = the whole test split
   weights_dtype: bf16        # base weights and their products: bf16 | f32 (README: bf16 mode)

@@ -133,6 +133,7 @@ public enum ParameterSchema {
         .init(key: "generation.length_penalty", type: .double, bounds: NumberBounds()),
         .init(key: "generation.early_stopping", type: .bool),
         .init(key: "generation.no_repeat_ngram_size", type: .int, range: 0...4096),
+        .init(key: "generation.repetition_penalty", type: .double, bounds: .above(0)),
         .init(key: "generation.batch_size", type: .int, range: 1...4096),
         .init(key: "generation.limit", type: .int, range: 0...1_000_000_000),
         .init(key: "generation.weights_dtype", type: .choice(["f32", "bf16"])),

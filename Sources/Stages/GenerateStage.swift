@@ -108,7 +108,8 @@ public enum GenerateStage {
                            minNewTokens: p.int("generation.min_new_tokens"),
                            lengthPenalty: Float(p.double("generation.length_penalty")),
                            earlyStopping: p.bool("generation.early_stopping") ? .whenBeamsFull : .heuristic,
-                           noRepeatNgramSize: p.int("generation.no_repeat_ngram_size"))
+                           noRepeatNgramSize: p.int("generation.no_repeat_ngram_size"),
+                           repetitionPenalty: Float(p.double("generation.repetition_penalty")))
     }
 
     /// Standalone use: `generate --model DIR [--adapter DIR] --input FILE.jsonl --output FILE.jsonl`;

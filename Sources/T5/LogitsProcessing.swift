@@ -1,6 +1,8 @@
-// The logits processors generation uses, as transformers applies them: no_repeat_ngram_size bans
-// every token that would repeat an n-gram of the hypothesis (decoder start included); min_new_tokens
-// bans EOS until that many tokens exist.
+// The logits processors generation uses, as transformers applies them and in its order:
+// repetition_penalty scales the score of every token already in the hypothesis (decoder start included);
+// no_repeat_ngram_size bans every token that would repeat an n-gram of the hypothesis; min_new_tokens
+// bans EOS until that many tokens exist. Greedy search applies them to the raw logits, beam search to the
+// log-probabilities (as transformers does).
 
 import Failures
 
@@ -34,9 +36,20 @@ enum LogitsProcessing {
         return banned
     }
 
-    /// Applies both processors to one row of scores for a hypothesis with `generated` new tokens.
+    /// transformers' RepetitionPenaltyLogitsProcessor on one row: each distinct token of `sequence` once,
+    /// a negative score times `penalty`, any other divided by it (in Float, as torch computes a float32 tensor
+    /// with a Python float).
+    static func penalizeRepetition(_ scores: UnsafeMutablePointer<Float>, sequence: [Int32], penalty: Float) {
+        for token in Set(sequence) {
+            let score = scores[Int(token)]
+            scores[Int(token)] = score < 0 ? score * penalty : score / penalty
+        }
+    }
+
+    /// Applies the processors to one row of scores for a hypothesis with `generated` new tokens.
     static func apply(_ scores: UnsafeMutablePointer<Float>, sequence: [Int32], generated: Int,
                       settings: GenerationSettings, eos: Int32) {
+        if settings.repetitionPenalty != 1 { penalizeRepetition(scores, sequence: sequence, penalty: settings.repetitionPenalty) }
         if settings.noRepeatNgramSize > 0 {
             for token in bannedByNgram(sequence, n: settings.noRepeatNgramSize) { scores[Int(token)] = -.infinity }
         }

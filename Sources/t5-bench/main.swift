@@ -74,6 +74,7 @@ func parity(model: T5Model, directory: String) throws -> [String: JSONValue] {
         var settings = GenerationSettings(numBeams: value["num_beams"]?.intValue ?? 1, maxNewTokens: maxNewTokens)
         settings.lengthPenalty = Float(value["length_penalty"]?.doubleValue ?? 1)
         settings.noRepeatNgramSize = value["no_repeat_ngram_size"]?.intValue ?? 0
+        settings.repetitionPenalty = Float(value["repetition_penalty"]?.doubleValue ?? 1)
         guard let outputs = generation?["outputs"]?[name]?.arrayValue else { fail("golden.json: no generation.outputs.\(name)") }
         var same = 0, total = 0
         for (index, expected) in outputs.enumerated() {

@@ -12,16 +12,18 @@ final class GenerationParityTests: XCTestCase {
         s.minNewTokens = json["min_new_tokens"] as? Int ?? 0
         s.lengthPenalty = Float(json["length_penalty"] as? Double ?? 1)
         s.noRepeatNgramSize = json["no_repeat_ngram_size"] as? Int ?? 0
+        s.repetitionPenalty = Float(json["repetition_penalty"] as? Double ?? 1)
         if let early = json["early_stopping"] as? Bool { s.earlyStopping = early ? .whenBeamsFull : .heuristic }
         return s
     }
 
     private func check(_ name: String, model: T5Model = GenerationParityTests.model, expectedOutputs: [Any]? = nil,
-                       file: StaticString = #filePath, line: UInt = #line) throws {
+                       fixture: [String: Any]? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
         let generation = Fixtures.section("generation")
         let sources = Fixtures.ids(generation["sources"])
-        let settings = Self.settings((generation["settings"] as! [String: Any])[name] as! [String: Any])
-        let expected = expectedOutputs ?? ((generation["outputs"] as! [String: Any])[name] as! [Any])
+        let cases = fixture ?? generation
+        let settings = Self.settings((cases["settings"] as! [String: Any])[name] as! [String: Any])
+        let expected = expectedOutputs ?? ((cases["outputs"] as! [String: Any])[name] as! [Any])
         let generator = Generator(model: model)
         var compared = 0
         for (batchIndex, batch) in expected.enumerated() {
@@ -41,6 +43,19 @@ final class GenerationParityTests: XCTestCase {
     func testBeamSearchWithLengthPenaltyAndNgramBlockingMatchesTransformers() throws { try check("beam") }
 
     func testBeamSearchWithEarlyStoppingAndMinTokensMatchesTransformers() throws { try check("beam_early") }
+
+    /// repetition_penalty above and below 1, greedy (raw logits, with n-gram blocking) and beam (log-probabilities),
+    /// against transformers (Tests/Fixtures/T5/repetition_penalty.json: each setting changes transformers' output).
+    func testRepetitionPenaltyMatchesTransformers() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("repetition_penalty.json")))
+        let fixture = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        for name in ["greedy_penalty", "greedy_encourage", "beam_penalty"] { try check(name, fixture: fixture) }
+        var bad = GenerationSettings()
+        for penalty: Float in [0, -1, .nan, .infinity] {
+            bad.repetitionPenalty = penalty
+            XCTAssertThrowsError(try Generator(model: Self.model).generate([[5, 1]], settings: bad), "\(penalty)")
+        }
+    }
 
     func testTiedReLUModelGreedyMatchesTransformers() throws {
         let model = try T5Model.load(directory: Fixtures.path("tiny_tied_relu"))
