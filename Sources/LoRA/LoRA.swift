@@ -7,6 +7,6 @@
 //   ModulePatterns         PEFT's regular-expression rules: target_modules as a string, rank/alpha_pattern keys
 //   AdapterConfig          adapter_config.json read/validate/write, byte-identical to PEFT 0.21.2 (via JSON)
 //   AdapterTensorNames     adapter_model.safetensors keys: base_model.model.<module>.lora_A/lora_B.weight
-//   AdamW, LinearSchedule, GradientClipping   torch.optim.AdamW(fused), HF linear schedule, clip_grad_norm_
+//   AdamW, LearningRateSchedule, GradientClipping   torch.optim.AdamW(fused), HF schedules, clip_grad_norm_
 //   TrainingBatches        per-epoch shuffled or length-grouped batches, accumulation, resumable data position
 // (Training checkpoints are the train-lora stage's: Stages/TrainingCheckpoint.swift.)

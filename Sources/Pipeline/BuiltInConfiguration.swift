@@ -63,7 +63,9 @@ train:
   beta1: 0.9
   beta2: 0.999
   eps: 1.0e-8
-  warmup_steps: 0
+  lr_scheduler_type: linear  # HF get_scheduler: linear | cosine | constant | constant_with_warmup
+  warmup_steps: 0            # steps of linear warm-up
+  warmup_ratio: 0.0          # or the warm-up as a fraction of all steps, rounded up (HF); set one of the two
   max_grad_norm: 1.0
   dropout_rate: 0.1          # T5's own dropout while training
   label_smoothing: 0.0       # HF label_smoothing_factor (training and validation loss); 0 = off

@@ -49,11 +49,16 @@ public enum TrainLoRAStage {
             s.gradAccum = group.size
             p.record("runtime.world_size", .int(group.size))
         }
-        let dropoutRate = Float(p.double("train.dropout_rate"))
-        let labelSmoothing = p.double("train.label_smoothing")
-        guard labelSmoothing >= 0, labelSmoothing < 1 else {
-            throw PipelineError.usage("train.label_smoothing = \(labelSmoothing) must be in [0, 1)", path: options.config)
+        guard s.warmupSteps == 0 || s.warmupRatio == 0 else {
+            throw PipelineError.usage("train.warmup_steps \(s.warmupSteps) and train.warmup_ratio \(s.warmupRatio) are both set; "
+                                      + "set one (transformers would silently take warmup_steps)", path: options.config)
         }
+        guard s.schedule != .constant || (s.warmupSteps == 0 && s.warmupRatio == 0) else {
+            throw PipelineError.usage("train.lr_scheduler_type constant has no warm-up (transformers ignores one); "
+                                      + "use constant_with_warmup", path: options.config)
+        }
+        let dropoutRate = Float(p.double("train.dropout_rate"))
+        let labelSmoothing = p.double("train.label_smoothing")  // in [0, 1): ParameterSchema
         let threads = p.int("runtime.threads")
         let weightsDType = p.string("train.weights_dtype")
         guard threads > 0 else { throw PipelineError.usage("runtime.threads must be > 0", path: options.config) }
@@ -202,7 +207,9 @@ public enum TrainLoRAStage {
         s.batchSize = p.int("train.batch_size"); s.gradAccum = p.int("train.grad_accum")
         s.learningRate = p.double("train.lr"); s.weightDecay = p.double("train.weight_decay")
         s.beta1 = p.double("train.beta1"); s.beta2 = p.double("train.beta2"); s.eps = p.double("train.eps")
-        s.warmupSteps = p.int("train.warmup_steps"); s.maxGradNorm = p.double("train.max_grad_norm")
+        s.warmupSteps = p.int("train.warmup_steps"); s.warmupRatio = p.double("train.warmup_ratio")
+        s.schedule = LearningRateSchedule.Kind(rawValue: p.string("train.lr_scheduler_type"))!
+        s.maxGradNorm = p.double("train.max_grad_norm")
         s.groupByLength = p.bool("train.group_by_length"); s.seed = UInt64(truncatingIfNeeded: p.int("train.seed"))
         s.checkpointEvery = p.int("train.checkpoint_every")
         s.evalEvery = p.int("train.eval_every"); s.evalLimit = p.int("train.eval_limit")

@@ -11,6 +11,9 @@ public struct TrainingSettings: Sendable {
     public var epochs = 10, maxSteps = 0, batchSize = 8, gradAccum = 1
     public var learningRate = 1e-3, weightDecay = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-8
     public var warmupSteps = 0
+    /// The warm-up as a fraction of the run, when `warmupSteps` is 0 (Hugging Face rounds it up).
+    public var warmupRatio = 0.0
+    public var schedule = LearningRateSchedule.Kind.linear
     public var maxGradNorm = 1.0
     public var groupByLength = false
     public var seed: UInt64 = 42

@@ -2,12 +2,12 @@ import LoRA
 import T5Training
 
 /// train-lora's parameter update, as HF Trainer sets it up: AdamW (PyTorch's fused semantics) in two
-/// groups (no weight decay on norm weights and biases, e.g. T5's relative_attention_bias), HF's linear
-/// schedule, and global gradient-norm clipping. One step is `clipGradients()` then `update(step:)`.
+/// groups (no weight decay on norm weights and biases, e.g. T5's relative_attention_bias), HF's learning-rate
+/// schedule (`train.lr_scheduler_type`, warm-up from `warmup_steps` or `warmup_ratio`), and global gradient-norm clipping. One step is `clipGradients()` then `update(step:)`.
 public final class TrainingOptimizer {
     let params: [Parameter]
     let settings: TrainingSettings
-    let schedule: LinearSchedule
+    let schedule: LearningRateSchedule
     private var groups: [AdamW]
     /// Parameter i is tensor indexInGroup[i] of group groupOf[i].
     private let groupOf: [Int], indexInGroup: [Int]
@@ -18,8 +18,10 @@ public final class TrainingOptimizer {
         groupOf = params.map { !$0.name.contains("layer_norm") && !$0.name.contains("bias") ? 0 : 1 }
         var counters = [0, 0]
         indexInGroup = groupOf.map { g in defer { counters[g] += 1 }; return counters[g] }
-        schedule = try LinearSchedule(baseLearningRate: settings.learningRate, warmupSteps: settings.warmupSteps,
-                                      totalSteps: totalSteps)
+        let warmup = settings.warmupSteps > 0 ? settings.warmupSteps
+            : LearningRateSchedule.warmupSteps(ratio: settings.warmupRatio, totalSteps: totalSteps)
+        schedule = try LearningRateSchedule(settings.schedule, baseLearningRate: settings.learningRate, warmupSteps: warmup,
+                                            totalSteps: totalSteps)
         let groupOf = self.groupOf
         groups = (0..<2).map { g in
             AdamW(hyper: Self.hyper(settings, group: g), tensorSizes: params.indices.filter { groupOf[$0] == g }.map { params[$0].count })

@@ -42,7 +42,7 @@ final class AdamWTests: XCTestCase {
         for (label, run) in [("no_warmup", golden.no_warmup), ("warmup", golden.warmup)] {
             let hyper = AdamWHyperparameters(beta1: run.betas[0], beta2: run.betas[1], epsilon: run.eps,
                                              weightDecay: run.weight_decay)
-            let schedule = try LinearSchedule(baseLearningRate: run.lr, warmupSteps: run.warmup_steps,
+            let schedule = try LearningRateSchedule(baseLearningRate: run.lr, warmupSteps: run.warmup_steps,
                                               totalSteps: run.total_steps)
             var optimizer = AdamW(hyper: hyper, tensorSizes: run.initial.map(\.count))
             var params = run.initial
@@ -95,15 +95,15 @@ final class AdamWTests: XCTestCase {
     }
 
     func testScheduleMatchesHFFormula() throws {
-        let s = try LinearSchedule(baseLearningRate: 1e-3, warmupSteps: 0, totalSteps: 1540)
+        let s = try LearningRateSchedule(baseLearningRate: 1e-3, warmupSteps: 0, totalSteps: 1540)
         XCTAssertEqual(s.learningRate(atStep: 0), 1e-3)
         XCTAssertEqual(s.learningRate(atStep: 770), 1e-3 * 0.5)
         XCTAssertEqual(s.learningRate(atStep: 1540), 0)
         XCTAssertEqual(s.learningRate(atStep: 2000), 0)
-        let w = try LinearSchedule(baseLearningRate: 2, warmupSteps: 4, totalSteps: 8)
+        let w = try LearningRateSchedule(baseLearningRate: 2, warmupSteps: 4, totalSteps: 8)
         XCTAssertEqual((0...8).map { w.multiplier(atStep: $0) }, [0, 0.25, 0.5, 0.75, 1, 0.75, 0.5, 0.25, 0])
-        XCTAssertThrowsError(try LinearSchedule(baseLearningRate: 1, totalSteps: 0))
-        XCTAssertThrowsError(try LinearSchedule(baseLearningRate: .nan, totalSteps: 3))
+        XCTAssertThrowsError(try LearningRateSchedule(baseLearningRate: 1, totalSteps: 0))
+        XCTAssertThrowsError(try LearningRateSchedule(baseLearningRate: .nan, totalSteps: 3))
     }
 
     func testClippingLeavesSmallGradientsAndScalesLargeOnes() {

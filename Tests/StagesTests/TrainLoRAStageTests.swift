@@ -30,13 +30,35 @@ final class TrainLoRAStageTests: XCTestCase {
         XCTAssertFalse(try TrainLoRAStage.run(try p.options(args + ["--set", "lora.alpha=8"]), root: p.root).cacheHit)
         XCTAssertFalse(try TrainLoRAStage.run(try p.options(args + ["--set", "train.label_smoothing=0.1"]), root: p.root).cacheHit)
         XCTAssertThrowsError(try TrainLoRAStage.run(try p.options(args + ["--set", "train.label_smoothing=1"]), root: p.root)) {
-            XCTAssertTrue("\($0)".contains("train.label_smoothing = 1.0 must be in [0, 1)"), "\($0)")
+            XCTAssertTrue("\($0)".contains("'train.label_smoothing' must be a number in [0, 1), got 1.0"), "\($0)")
         }
     }
 
     /// Hugging Face ≥ 4.46's accumulation: batch_size 8 with grad_accum 1 and batch_size 4 with grad_accum 2
     /// train on the same examples with the same loss and gradient norm at every step, within rounding
     /// (LoRA and T5 dropout off: masks are drawn per forward pass). A mean of micro-batch means would differ.
+    /// train.lr_scheduler_type and train.warmup_ratio reach the optimiser: the logged rates are the schedule's, the
+    /// warm-up rounded up as Hugging Face rounds it; both warm-ups at once, or constant with one, are refused.
+    func testScheduleAndWarmupRatioReachTheOptimiser() throws {
+        let p = try StageTestProject()
+        let args = try p.prepareForTraining(examples: 8, extra: ["--set", "train.max_steps=5", "--set", "train.lr=0.002",
+                                                                 "--set", "train.lr_scheduler_type=cosine", "--set", "train.warmup_ratio=0.3"])
+        try TrainLoRAStage.run(try p.options(args), root: p.root)
+        let rates = try String(contentsOf: p.url("data/adapter/log.jsonl"), encoding: .utf8).split(separator: "\n").compactMap { line in
+            try JSONValue.parse(Data(line.utf8))["lr"]?.doubleValue
+        }
+        let expected = try LearningRateSchedule(.cosine, baseLearningRate: 0.002, warmupSteps: 2, totalSteps: 5)  // ceil(5 × 0.3)
+        XCTAssertEqual(rates, (0..<5).map { expected.learningRate(atStep: $0) })
+        XCTAssertEqual(rates.first, 0)
+        for (extra, words) in [(["--set", "train.warmup_steps=1"], "are both set"),
+                               (["--set", "train.lr_scheduler_type=constant"], "constant has no warm-up")] {
+            XCTAssertThrowsError(try TrainLoRAStage.run(try p.options(args + extra), root: p.root)) { e in
+                XCTAssertEqual((e as? PipelineError)?.status, .usage)
+                XCTAssertTrue("\(e)".contains(words), "\(e)")
+            }
+        }
+    }
+
     func testGradientAccumulationGivesTheWholeBatchGradient() throws {
         func steps(batch: Int, accum: Int) throws -> [(loss: Double, norm: Double)] {
             let p = try StageTestProject()

@@ -14,7 +14,7 @@ final class AdamWTrajectoryTests: XCTestCase {
         let model = try golden.makeLoRAModel()
         let params = model.trainableParameters
         var optimizer = AdamW(hyper: AdamWHyperparameters(), tensorSizes: params.map(\.count))
-        let schedule = try LinearSchedule(baseLearningRate: 1e-3, totalSteps: 3)
+        let schedule = try LearningRateSchedule(baseLearningRate: 1e-3, totalSteps: 3)
         let log = (golden.json["adamw"] as! [String: Any])["steps"] as! [[String: Any]]
         for step in 0..<3 {
             model.zeroGradients()

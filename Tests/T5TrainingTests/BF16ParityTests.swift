@@ -63,7 +63,7 @@ final class BF16ParityTests: XCTestCase {
             let params = model.trainableParameters
             let initial = params.map(\.values)
             var optimizer = AdamW(hyper: AdamWHyperparameters(), tensorSizes: params.map(\.count))
-            let schedule = try LinearSchedule(baseLearningRate: 1e-3, totalSteps: 3)
+            let schedule = try LearningRateSchedule(baseLearningRate: 1e-3, totalSteps: 3)
             for step in 0..<3 {
                 model.zeroGradients()
                 let loss = try model.forwardBackward(golden.batch)
