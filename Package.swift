@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "Rouge", dependencies: ["Failures", "JSON"], swiftSettings: fastMath),
         // The experiment side: git revisions, the config (with base:), lock and metrics at a revision, ROUGE diffs
         // and sweep tables across revisions; used by score-rouge diff and pipeline-report --compare.
-        .target(name: "Experiments", dependencies: ["Failures", "Rouge", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Experiments", dependencies: ["Failures", "Rouge", "Pipeline", .product(name: "Yams", package: "Yams")]),
         .target(name: "Fetch", dependencies: ["Failures", "Pipeline"]),
         .target(name: "Corpus", dependencies: ["Failures", "JSON", "Pipeline", "CArchive"]),
         .target(name: "DemoAssets", dependencies: ["JSON", "Corpus", "SafeTensors", "Pipeline", "T5"]),

@@ -1,4 +1,5 @@
 import Failures
+import Pipeline
 import Rouge
 import Yams
 
@@ -77,6 +78,7 @@ public enum ParameterFlattening {
     }
 
     static func compose(_ text: String, path: String) throws(PipelineError) -> Node? {
+        try YAMLNesting.check(text, origin: path)
         do { return try Yams.compose(yaml: text) } catch {
             throw PipelineError(.badInput, "not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")", path: path)
         }

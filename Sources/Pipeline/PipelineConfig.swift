@@ -140,6 +140,7 @@ public struct PipelineConfig: Sendable {
 
     /// YAML's node tree, aliases not yet expanded (they are shared nodes: expansion is what `fromYAML` bounds).
     private static func compose(_ text: String, origin: String) throws -> Node? {
+        try YAMLNesting.check(text, origin: origin)
         do { return try Yams.compose(yaml: text) } catch {
             throw PipelineError.usage("invalid YAML: \(String(describing: error).split(separator: "\n").first ?? "")", path: origin)
         }
@@ -166,7 +167,8 @@ public struct PipelineConfig: Sendable {
     /// Scalars given on the command line follow YAML's rules ("3" is an int, "true" a bool).
     private static func parseScalar(_ raw: String) -> JSONValue {
         var budget = nodeBudget
-        if let node = try? Yams.compose(yaml: raw), let j = try? fromYAML(node, budget: &budget, origin: "--set") { return j }
+        if (try? YAMLNesting.check(raw, origin: "--set")) != nil, let node = try? Yams.compose(yaml: raw),
+           let j = try? fromYAML(node, budget: &budget, origin: "--set") { return j }
         return .string(raw)
     }
 
@@ -207,7 +209,9 @@ public struct PipelineConfig: Sendable {
     }
 
     static func coerce(_ v: JSONValue, to spec: ParameterSpec, origin: String) throws -> JSONValue {
-        let bad = PipelineError.usage("parameter '\(spec.key)' must be \(spec.type.name), got \(v.canonical)", path: origin)
+        // the value as parsed, cut to a line's worth (a hostile one can be megabytes)
+        let shown = v.canonical.count > 80 ? String(v.canonical.prefix(80)) + "…" : v.canonical
+        let bad = PipelineError.usage("parameter '\(spec.key)' must be \(spec.type.name), got \(shown)", path: origin)
         switch (spec.type, v) {
         case (.int, .int(let i)):
             if let range = spec.range, !range.contains(i) {

@@ -109,6 +109,32 @@ final class PipelineConfigTests: XCTestCase {
                                                                            "generation.length_penalty=-2"]))
     }
 
+    /// YAML nested 5,000 deep overflowed Yams' recursion (a segfault) from a config or --set (issue 33, item 7).
+    func testDeepNestingIsOneLineNotACrash() throws {
+        let p = try TestProject()
+        let deep = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
+        try p.write("base: pipeline.yaml\ntrain:\n  lr: \(deep)\n", to: "flow.yaml")
+        var block = "base: pipeline.yaml\ntrain:\n  lr:\n"
+        for level in 0..<1200 { block += String(repeating: " ", count: level + 4) + "- \n" }
+        try p.write(block, to: "block.yaml")
+        for (name, words) in [("flow.yaml", "YAML nested more than 128 levels deep"),
+                              ("block.yaml", "YAML indented more than 1000 columns (nested too deeply)")] {
+            XCTAssertThrowsError(try PipelineConfig.load(path: p.root.appendingPathComponent(name).path)) { e in
+                XCTAssertEqual((e as? PipelineError)?.description, "\(p.root.appendingPathComponent(name).path): \(words)")
+            }
+        }
+        XCTAssertThrowsError(try PipelineConfig.load(path: p.root.appendingPathComponent("pipeline.yaml").path,
+                                                     overrides: ["train.lr=\(deep)"])) { e in
+            let line = (e as? PipelineError)?.description ?? ""
+            XCTAssertTrue(line.hasPrefix("--set train.lr: parameter 'train.lr' must be a number, got "), line)
+            XCTAssertLessThan(line.count, 200, "the value is cut to a line's worth")
+        }
+        // quotes and comments do not count; real configs pass
+        XCTAssertNoThrow(try YAMLNesting.check("a: '" + String(repeating: "[", count: 500) + "' # {{{{{{\n", origin: "x"))
+        XCTAssertNoThrow(try YAMLNesting.check(try String(contentsOf: TestProject.repoRoot.appendingPathComponent("pipeline.yaml"),
+                                                          encoding: .utf8), origin: "pipeline.yaml"))
+    }
+
     func testEmptyFoldersAreRefused() throws {
         let p = try TestProject()
         for key in ["paths.data", "paths.metrics", "paths.reports"] {

@@ -1,3 +1,4 @@
+import Failures
 import XCTest
 @testable import Experiments
 
@@ -62,6 +63,14 @@ final class RunSettingsTests: XCTestCase {
         XCTAssertEqual(RunSettings.display(String(repeating: "ab12", count: 16)), "ab12ab12ab12")
         XCTAssertEqual(RunSettings.shortened("abcdef", to: 4), "abc…")
         XCTAssertEqual(RunSettings.shortened("abc", to: 4), "abc")
+    }
+
+    /// A committed config nested 5,000 deep is one error, not a crash in Yams' recursion (issue 33, item 7).
+    func testDeepNestingInACommittedConfigIsAnError() {
+        let yaml = "train:\n  lr: " + String(repeating: "{a: ", count: 5000) + "1" + String(repeating: "}", count: 5000) + "\n"
+        XCTAssertThrowsError(try ParameterFlattening.flattenConfig(yaml: yaml, path: "deep.yaml", revision: "HEAD") { _ in nil }) { e in
+            XCTAssertEqual((e as? PipelineError)?.description, "deep.yaml at HEAD: YAML nested more than 128 levels deep")
+        }
     }
 
     /// A committed config read by the diff is untrusted: an alias bomb (each level ten of the one below) is not
