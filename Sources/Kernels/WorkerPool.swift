@@ -19,13 +19,40 @@ final class WorkerPool: @unchecked Sendable {
     private var job: ((Int) -> Void)?
     private var jobWorkers = 0
     private var helpers = 0
+    /// Set once a helper could not be started (a pids or memory limit): the pool keeps the helpers it has and
+    /// the calling thread runs the missing workers' shares, so results stay the same. It used to wait for the
+    /// missing helper forever, spinning, deaf to SIGINT and SIGTERM.
+    private var cannotGrow = false
+    /// Starts a thread running `body`; returns 0 or an errno (pthread_create's). Tests substitute a failing one.
+    let startThread: (@escaping () -> Void) -> Int32
+    /// Told once when a helper cannot be started (default: one warning line on stderr).
+    let warn: (String) -> Void
+
+    /// At most this many helpers: one per core besides the caller's. A loop of more workers than cores (runtime.threads
+    /// above the machine's) runs the extra workers' shares on the threads there are: the same results, as each share
+    /// depends on its worker index only, without a hundred threads spinning on two cores (or exhausting memory).
+    let maximumHelpers: Int
+    private var warnedAboutCores = false
+
+    init(startThread: @escaping (@escaping () -> Void) -> Int32 = WorkerPool.startPOSIXThread,
+         warn: @escaping (String) -> Void = WorkerPool.warnOnStandardError,
+         maximumHelpers: Int = max(0, ProcessInfo.processInfo.activeProcessorCount - 1)) {
+        self.startThread = startThread
+        self.warn = warn
+        self.maximumHelpers = maximumHelpers
+    }
 
     /// Runs `body(worker)` for worker 0 (this thread) and 1..<workers (helpers) and returns when all
     /// are done. Returns false without running anything if another thread's loop holds the pool.
     func run(workers: Int, _ body: (Int) -> Void) -> Bool {
         guard inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { inUse.store(false, ordering: .releasing) }
-        while helpers < workers - 1 { startHelper(index: helpers + 1) }
+        if workers - 1 > maximumHelpers && !warnedAboutCores {
+            warnedAboutCores = true
+            warn("\(workers) threads asked for, \(maximumHelpers + 1) cores to run them: the shares of the others run on those "
+                 + "(the results of \(workers) threads, at the speed of \(maximumHelpers + 1))")
+        }
+        while helpers < min(workers - 1, maximumHelpers) && !cannotGrow { startHelper(index: helpers + 1, wanted: workers - 1) }
         withoutActuallyEscaping(body) { escapable in
             job = escapable
             jobWorkers = workers
@@ -35,18 +62,46 @@ final class WorkerPool: @unchecked Sendable {
             sleep.broadcast()
             sleep.unlock()
             escapable(0)
+            // workers the pool has no helper for: their shares, in order, on this thread
+            for worker in (helpers + 1)..<max(helpers + 1, workers) { escapable(worker) }
             while !spin(until: { self.finished.load(ordering: .acquiring) == self.helpers }) { sched_yield() }
             job = nil
         }
         return true
     }
 
-    private func startHelper(index: Int) {
-        helpers += 1
+    private func startHelper(index: Int, wanted: Int) {
         let seen = generation.load(ordering: .relaxed)
-        let thread = Thread { [self] in helperLoop(index: index, seen: seen) }
-        thread.name = "parallel-\(index)"
-        thread.start()
+        let error = startThread { [self] in helperLoop(index: index, seen: seen) }
+        guard error == 0 else {
+            cannotGrow = true
+            warn("cannot start helper thread \(index) of \(wanted) (\(String(cString: strerror(error)))): running on \(helpers + 1) "
+                 + "thread\(helpers == 0 ? "" : "s") (runtime.threads is more than this process may start; lower it)")
+            return
+        }
+        helpers += 1
+    }
+
+    /// A detached POSIX thread with the default stack; pthread_create's error, which Foundation's Thread drops.
+    static func startPOSIXThread(_ body: @escaping () -> Void) -> Int32 {
+        final class Box { let body: () -> Void; init(_ body: @escaping () -> Void) { self.body = body } }
+        let box = Unmanaged.passRetained(Box(body))
+        var thread = pthread_t()
+        let error = pthread_create(&thread, nil, { raw in
+            Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
+            return nil
+        }, box.toOpaque())
+        guard error == 0 else {
+            box.release()
+            return error
+        }
+        pthread_detach(thread)
+        return 0
+    }
+
+    static func warnOnStandardError(_ message: String) {
+        let program = URL(fileURLWithPath: CommandLine.arguments.first ?? "flan-lora").lastPathComponent
+        FileHandle.standardError.write(Data("\(program): warning: \(message)\n".utf8))
     }
 
     private func helperLoop(index: Int, seen start: Int) {
