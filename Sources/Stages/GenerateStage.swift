@@ -85,6 +85,9 @@ public enum GenerateStage {
             // Ids past the tokenizer's pieces and sentinels are the embedding's padding rows
             // (T5 rounds vocab_size up); like special tokens they have no text.
             for (i, ids) in zip(batch, outputs) { texts[i] = try tokenizer.decode(ids.filter { Int($0) < tokenizer.vocabularySize }) }
+            // Give the batch's freed buffers back to the system: glibc kept them (in per-thread arenas), and RSS grew
+            // ~130 MB/s, 9.5 GB for 100,000 dialogues, while the live heap stayed near 10 MB.
+            FreedMemory.release()
             progress.advance(by: batch.count)
         }
         progress.finish()
