@@ -196,7 +196,9 @@ public final class StageRun {
             let temp = FileManager.default.temporaryDirectory
                 .appendingPathComponent("flan-lora-rank\(group.rank)-\(getpid())-\(UUID().uuidString)")
             try AtomicFile.createDirectory(temp.appendingPathComponent("outputs"))
-            defer { try? FileManager.default.removeItem(at: temp) }
+            // removed on return, on error, and on SIGINT/SIGTERM (then exit 130), like the leader's temp folders
+            let cleanup = TempDirectoryGuard(temp)
+            defer { cleanup.remove() }
             summary = try compute(StageWorkspace(outputDirectory: temp.appendingPathComponent("outputs"),
                                                  workDirectory: store.workDirectory(key), key: key, isVerification: false))
         }
@@ -211,8 +213,17 @@ public final class StageRun {
         let work = store.workDirectory(key)
         try AtomicFile.createDirectory(work)
         let t0 = Date()
-        let summary = try compute(StageWorkspace(outputDirectory: temp.appendingPathComponent("outputs"),
+        let summary: JSONValue
+        do {
+            summary = try compute(StageWorkspace(outputDirectory: temp.appendingPathComponent("outputs"),
                                                  workDirectory: work, key: key, isVerification: false))
+        } catch {
+            // a failed run keeps its checkpoints for --resume, but leaves no empty work folder behind
+            if (try? FileManager.default.contentsOfDirectory(atPath: work.path))?.isEmpty == true {
+                try? FileManager.default.removeItem(at: work)
+            }
+            throw Self.namingStablePaths(error, temp: temp, outputs: outputs, root: root)
+        }
         var manifest = desc.objectValue!
         manifest["summary"] = summary
         manifest["compute_seconds"] = .double((Date().timeIntervalSince(t0) * 1000).rounded() / 1000)
@@ -224,6 +235,23 @@ public final class StageRun {
         cleanup.disarm()
         try? FileManager.default.removeItem(at: work)  // checkpoints are done with
         return (hashes, summary)
+    }
+
+    /// An error about a file in the store's temporary folder (a full disk while writing an output) names the output's
+    /// stable path instead: the temporary one is gone by the time the user reads the line.
+    static func namingStablePaths(_ error: Error, temp: URL, outputs: [StageOutput], root: URL) -> Error {
+        guard var e = error as? PipelineError, let path = e.path else { return error }
+        let prefix = temp.appendingPathComponent("outputs").standardizedFileURL.path + "/"
+        let standardized = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard standardized.hasPrefix(temp.standardizedFileURL.path) else { return error }
+        let name = standardized.hasPrefix(prefix) ? String(standardized.dropFirst(prefix.count)) : ""
+        if let output = outputs.first(where: { $0.name == name }) {
+            e.path = StageRun.resolve(output.stablePath, in: root).path
+        } else {
+            e.path = nil
+            e.message += " (while writing \(name.isEmpty ? "the outputs" : name) into the store)"
+        }
+        return e
     }
 
     /// `--verify`: checks the cached entry's bytes against the hashes it recorded, recomputes into a temp dir and

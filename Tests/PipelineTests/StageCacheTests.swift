@@ -107,6 +107,32 @@ final class StageCacheTests: XCTestCase {
         }
     }
 
+    /// A failed run leaves no empty work folder, and an error about a file it was writing names the output's stable
+    /// path, not the store's temporary one (issue 33, item 14).
+    func testAFailedRunLeavesNoEmptyWorkFolderAndNamesTheStablePath() throws {
+        let p = try TestProject()
+        try p.write("x", to: "in/source.txt")
+        var calls = 0
+        XCTAssertThrowsError(try p.runToyStage(calls: &calls, fail: true))
+        let work = p.root.appendingPathComponent("data/store/.work")
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? [], [])
+
+        let run = try StageRun(stage: "toy", formatVersion: 1, options: try p.options(), root: p.root)
+        _ = run.params.int("lora.r")
+        XCTAssertThrowsError(try run.execute(outputs: [StageOutput("out.txt", at: "data/toy/out.txt")]) { ws in
+            throw PipelineError.io("No space left on device", path: ws.url(for: "out.txt").path)
+        }) { error in
+            XCTAssertEqual((error as? PipelineError)?.description,
+                           "\(p.root.appendingPathComponent("data/toy/out.txt").path): No space left on device")
+        }
+        let other = try StageRun(stage: "toy", formatVersion: 2, options: try p.options(), root: p.root)
+        XCTAssertThrowsError(try other.execute(outputs: [StageOutput("out.txt", at: "data/toy/out.txt")]) { ws in
+            throw PipelineError.io("No space left on device", path: ws.url(for: "scratch/part.bin").path)
+        }) { error in
+            XCTAssertEqual((error as? PipelineError)?.description, "No space left on device (while writing scratch/part.bin into the store)")
+        }
+    }
+
     /// A recomputation that gives other bytes than the (intact) cached entry is a reproducibility failure.
     func testVerifySaysWhenTheRecomputationDiffers() throws {
         let p = try TestProject()
