@@ -132,6 +132,7 @@ public final class StageRun {
         let (key, desc) = try key()
         if group.size > 1 {
             guard !options.verify else { throw PipelineError.usage("--verify runs in one process, not under mpirun") }
+            try agreeOnKey(key, description: desc)
             if !group.isLeader { return try followLeader(key: key, compute: compute) }
         }
         store.sweepDeadTemps()
@@ -184,6 +185,46 @@ public final class StageRun {
                           String(key.prefix(12)), seconds))
             return StageResult(key: key, cacheHit: hit, seconds: seconds, outputs: exposed, summary: summary)
         }
+    }
+
+    /// Every rank computed its key from its own configuration and input files (a host's copy of pipeline.yaml and
+    /// data/, its own --set). Before any rank computes, rank 0 compares them: ranks that disagree would publish a
+    /// mixture under rank 0's key (later correct runs then hit it), or wait forever in a collective (another r or
+    /// number of epochs). The verdict, naming what differs, ends every rank with the same line.
+    private func agreeOnKey(_ key: String, description desc: JSONValue) throws {
+        let all = try group.gather(Array(desc.canonical.utf8))
+        var verdict: JSONValue = ["agree": true]
+        if group.isLeader {
+            var differences: [String] = []
+            for (rank, bytes) in all.enumerated().dropFirst() where bytes != Array(desc.canonical.utf8) {
+                let theirs = (try? JSONValue.parse(Data(bytes))) ?? .null
+                differences += Self.differences(desc, theirs, rank: rank)
+            }
+            if !differences.isEmpty {
+                verdict = ["agree": false, "differences": .array(differences.prefix(6).map(JSONValue.string))]
+            }
+        }
+        verdict = try group.broadcast(verdict)
+        guard verdict["agree"]?.boolValue == true else {
+            let listed = (verdict["differences"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: "; ")
+            throw PipelineError.usage("the \(group.size) ranks of \(instance) were given different settings or inputs (\(listed)): "
+                                      + "every rank must run the same configuration on the same files; nothing was computed",
+                                      path: options.config)
+        }
+    }
+
+    /// What differs between rank 0's key description and another rank's: parameters, then input files.
+    static func differences(_ own: JSONValue, _ theirs: JSONValue, rank: Int) -> [String] {
+        var out: [String] = []
+        for section in ["params", "inputs", "context"] {
+            let a = own[section]?.objectValue ?? [:], b = theirs[section]?.objectValue ?? [:]
+            for name in Set(a.keys).union(b.keys).sorted() where a[name] != b[name] {
+                let show = { (v: JSONValue?) in v.map { section == "inputs" ? String($0.canonical.prefix(14)) + "…\"" : $0.canonical } ?? "absent" }
+                out.append("\(section == "inputs" ? "input " : "")\(name): rank 0 \(show(a[name])), rank \(rank) \(show(b[name]))")
+            }
+        }
+        if out.isEmpty { out.append("the stage's format: rank 0 and rank \(rank) run different builds") }
+        return out
     }
 
     /// A rank other than 0: the leader's cache decision, then (when it computes) the same computation into a

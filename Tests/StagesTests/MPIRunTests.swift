@@ -150,6 +150,47 @@ final class MPIRunTests: XCTestCase {
         }
     }
 
+    /// Ranks given different settings (`mpirun -np 1 tool … : -np 1 tool … --set …`, as hosts with different copies of
+    /// pipeline.yaml would be) stop with one line naming what differs, before anything is computed or published
+    /// (issue 33, item 1: a different lr published a mixture under rank 0's key; a different r deadlocked).
+    func testRanksGivenDifferentSettingsStopBeforeComputing() throws {
+        let p = try StageTestProject()
+        let args = try p.prepareForTraining(examples: 8, extra: ["--set", "runtime.threads=1", "--set", "train.max_steps=2",
+                                                                 "--set", "generation.batch_size=2"])
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.mpirun), "Open MPI's mpirun is not installed (make deps)")
+        func disagree(_ program: String, _ own: [String], _ other: [String]) throws -> (status: Int32, stderr: String) {
+            let exe = try StageTestProject.executable(program).path
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.mpirun)
+            process.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "1", exe] + own + args
+                + [":", "-np", "1", exe] + own + args + other
+            process.currentDirectoryURL = p.root
+            let err = Pipe()
+            process.standardError = err
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        for (other, words) in [(["--set", "train.lr=0.5"], "train.lr: rank 0 0.001, rank 1 0.5"),
+                               (["--set", "lora.r=8"], "lora.r: rank 0 4, rank 1 8"),
+                               (["--set", "train.seed=7"], "train.seed: rank 0 42, rank 1 7")] {
+            let r = try disagree("train-lora", ["--quiet"], other)
+            XCTAssertNotEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stderr.contains("the 2 ranks of train-lora were given different settings or inputs (\(words))"), r.stderr)
+            XCTAssertTrue(r.stderr.contains("nothing was computed"), r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: p.url("data/adapter/adapter_model.safetensors").path))
+        }
+        try TrainLoRAStage.run(try p.options(args), root: p.root)
+        let lock = try Data(contentsOf: p.url("pipeline.lock"))
+        let r = try disagree("generate", ["--quiet", "--variant", "lora"], ["--set", "generation.max_new_tokens=5"])
+        XCTAssertNotEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("generation.max_new_tokens: rank 0 8, rank 1 5"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: p.url("data/predictions/lora.jsonl").path))
+        XCTAssertEqual(try Data(contentsOf: p.url("pipeline.lock")), lock, "nothing recorded")
+    }
+
     /// The pid of the child of `launcher` whose environment says OMPI_COMM_WORLD_RANK=`rank`.
     static func rankProcess(_ rank: Int, under launcher: pid_t) -> pid_t? {
         let procs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
