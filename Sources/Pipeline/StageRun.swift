@@ -66,7 +66,10 @@ public final class StageRun {
     public var group: ProcessGroup = SingleProcess()
     public let root: URL
     public let store: Store
-    private var inputs: [(role: String, url: URL)] = []
+    /// Each input: the file read (a store entry's, see `LockedInputs`) and its stable path (the manifest records that).
+    private var inputs: [(role: String, url: URL, stable: URL)] = []
+    /// The producers this configuration's lock records, read when the first input is declared.
+    private lazy var lockedInputs = LockedInputs(config: config, store: store)
     private var context: [String: JSONValue] = [:]
     private let started = Date()
 
@@ -103,8 +106,20 @@ public final class StageRun {
             throw PipelineError.missingInput(whenMissing ?? "input of \(instance) does not exist (run the stage that makes it first)",
                                              path: path)
         }
-        inputs.append((role, url))
-        return url
+        let source = try lockedInputs.source(of: url)
+        inputs.append((role, source, url))
+        return source
+    }
+
+    /// Declares the files `names` of the folder at `path` as inputs (each under its name) and returns the folder to
+    /// read them from: the store entry of the run that made them all, or the stable folder.
+    public func inputFolder(_ path: String, files names: [String]) throws -> URL {
+        let sources = try names.map { try input($0, path: path + "/" + $0).deletingLastPathComponent().standardizedFileURL }
+        guard let folder = sources.first, sources.allSatisfy({ $0 == folder }) else {
+            throw PipelineError.missingInput("the files of this folder come from different runs; rerun the stage that makes it",
+                                             path: path)
+        }
+        return folder
     }
 
     /// Adds a value the outputs record (e.g. the keys of the runs that made the inputs) to
@@ -114,7 +129,7 @@ public final class StageRun {
     /// Computes the key from what has been read and declared so far.
     public func key() throws -> (key: String, description: JSONValue) {
         var hashes: [String: JSONValue] = [:]
-        for (role, url) in inputs { hashes[role] = .string(try store.hashCache.sha256(of: url)) }
+        for input in inputs { hashes[input.role] = .string(try store.hashCache.sha256(of: input.url)) }
         var desc: JSONValue = ["stage": .string(stage), "format_version": .int(formatVersion),
                                "params": params.readJSON, "inputs": .object(hashes)]
         if !context.isEmpty, case .object(var o) = desc {
@@ -361,7 +376,7 @@ public final class StageRun {
                              "git_commit": computed["git_commit"] ?? .null]
         }
         var inputPaths: [String: JSONValue] = [:]
-        for (role, url) in inputs { inputPaths[role] = .string(relativePath(url)) }
+        for input in inputs { inputPaths[input.role] = .string(relativePath(input.stable)) }
         m["input_paths"] = .object(inputPaths)
         let dir = firstOutput.map { StageRun.resolve($0, in: root).deletingLastPathComponent() }
             ?? resolve(config.value("paths.data").stringValue!)

@@ -62,7 +62,15 @@ public enum RunReport {
         md += ComparisonTable.render(rouge, format: .markdown) + "\n"
         md += staleness(metrics: rouge.inputs, lock: lock)
 
-        let log = StageRun.resolve(data + "/adapter/log.jsonl", in: root)
+        // The run's files as this configuration's lock records them (LockedInputs): another configuration sharing
+        // paths.data, or a hand-edited stable file, must not end up in this run's report.
+        let store = Store(root: StageRun.resolve(data + "/store", in: root))
+        let locked = LockedInputs(config: config, store: store)
+        var log = StageRun.resolve(data + "/adapter/log.jsonl", in: root)
+        if let key = lock["train-lora"]?["key"]?.stringValue, LockedInputs.isKey(key),
+           FileManager.default.fileExists(atPath: store.outputs(key).appendingPathComponent("log.jsonl").path) {
+            log = store.outputs(key).appendingPathComponent("log.jsonl")  // the log is not in the lock (wall-clock times)
+        }
         let ownLog = try? String(contentsOf: log, encoding: .utf8)
         if ownLog != nil || !compared.isEmpty {
             let ownParams = lock["train-lora"]?["params"]?.objectValue ?? [:]
@@ -89,9 +97,9 @@ public enum RunReport {
         }
 
         md += "## Examples\n\n"
-        let refs = try SummarizationExample.readJSONL(path: StageRun.resolve(data + "/samsum/test.jsonl", in: root).path)
-        let base = try predictions(StageRun.resolve(data + "/predictions/base.jsonl", in: root))
-        let lora = try predictions(StageRun.resolve(data + "/predictions/lora.jsonl", in: root))
+        let refs = try SummarizationExample.readJSONL(path: try locked.source(of: StageRun.resolve(data + "/samsum/test.jsonl", in: root)).path)
+        let base = try predictions(try locked.source(of: StageRun.resolve(data + "/predictions/base.jsonl", in: root)))
+        let lora = try predictions(try locked.source(of: StageRun.resolve(data + "/predictions/lora.jsonl", in: root)))
         for r in refs.filter({ base[$0.id] != nil }).prefix(examples) {
             md += "### \(r.id)\n\n```\n\(r.dialogue.replacingOccurrences(of: "\r\n", with: "\n"))\n```\n\n"
             md += "| | summary |\n| --- | --- |\n| human | \(cell(r.summary)) |\n| base | \(cell(base[r.id] ?? "")) |\n"

@@ -32,22 +32,16 @@ public enum GenerateStage {
             throw PipelineError.usage("generation.batch_size and runtime.threads must be > 0, generation.limit ≥ 0", path: options.config)
         }
         let tokens = try run.input("test.safetensors", path: run.dataPath("tokens/test.safetensors"))
-        let modelDir = run.resolve(run.dataPath("model"))
-        for f in ["config.json", "model.safetensors", "spiece.model"] {
-            try run.input(f, path: modelDir.appendingPathComponent(f).path)
-        }
-        let adapterDir = run.resolve(run.dataPath("adapter"))
-        if variant == .lora {
-            for f in ["adapter_config.json", "adapter_model.safetensors"] {
-                try run.input(f, path: adapterDir.appendingPathComponent(f).path)
-            }
-        }
+        // read from the store entries of the runs this configuration's lock records (LockedInputs)
+        let modelDir = try run.inputFolder(run.dataPath("model"), files: ["config.json", "model.safetensors", "spiece.model"])
+        let adapterDir = variant == .lora
+            ? try run.inputFolder(run.dataPath("adapter"), files: ["adapter_config.json", "adapter_model.safetensors"]) : nil
         let name = "\(variant.rawValue).jsonl"
         return try run.execute(outputs: [StageOutput(name, at: run.dataPath("predictions/\(name)"))]) { ws in
             Parallel.setThreads(threads)
             let model = try T5Model.load(directory: modelDir.path, weightPrecision: dtype == "bf16" ? .bf16 : .f32)
             if variant == .lora {
-                try model.apply(try LoRAAdapter.load(directory: adapterDir.path), mode: .unmerged)
+                try model.apply(try LoRAAdapter.load(directory: adapterDir!.path), mode: .unmerged)
             }
             var file = try TokenFile.read(path: tokens.path, vocabularySize: model.config.vocabSize)
             if limitParam > 0, limitParam < file.count {

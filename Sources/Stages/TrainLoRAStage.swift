@@ -75,9 +75,9 @@ public enum TrainLoRAStage {
         run.addToKey("base_model_name_or_path", .string(modelName(run)))
         let trainTokens = try run.input("train.safetensors", path: run.dataPath("tokens/train.safetensors"))
         let validationTokens = try run.input("validation.safetensors", path: run.dataPath("tokens/validation.safetensors"))
-        let modelDir = run.resolve(run.dataPath("model"))
-        for f in ["config.json", "model.safetensors"] { try run.input(f, path: modelDir.appendingPathComponent(f).path) }
-        if full || merge { try run.input("spiece.model", path: modelDir.appendingPathComponent("spiece.model").path) }
+        // read from the store entry of the run this configuration's lock records (LockedInputs)
+        let modelDir = try run.inputFolder(run.dataPath("model"),
+                                           files: ["config.json", "model.safetensors"] + (full || merge ? ["spiece.model"] : []))
 
         let outDir = full ? "full-model" : "adapter"
         let names = full ? ["config.json", "model.safetensors", "spiece.model"] : ["adapter_config.json", "adapter_model.safetensors"]

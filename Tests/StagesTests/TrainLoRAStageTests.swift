@@ -219,6 +219,9 @@ final class TrainLoRAStageTests: XCTestCase {
         var small = StageTestProject.tinyRecipe
         small.vocabSize = 300
         try small.writeInitialModel(to: p.url("small"), spiece: StageTestProject.repoRoot.appendingPathComponent("demo/spiece.model"))
+        // placed by hand (fetch-model would refuse its spiece.model): with no run recorded in the lock, the stage reads
+        // data/model as it is (a recorded file would be read from the store entry of its run: LockedInputs)
+        try FileManager.default.removeItem(at: p.url("pipeline.lock"))
         try? FileManager.default.removeItem(at: p.url("data/model/config.json"))
         try FileManager.default.copyItem(at: p.url("small/config.json"), to: p.url("data/model/config.json"))
         try? FileManager.default.removeItem(at: p.url("data/model/model.safetensors"))
