@@ -19,7 +19,7 @@ paths:                       # where stable outputs appear (not part of any stag
   reports: reports
 
 runtime:
-  threads: 2                 # results are byte-identical for the same thread count
+  threads: 2                 # results are byte-identical for the same thread count; auto: this machine's cores
 
 samsum:
   archive: ""                # a local corpus.7z for offline use; "" downloads from urls

@@ -30,6 +30,9 @@ public struct ParameterSpec: Sendable {
     /// The values a number may take (every number must also be finite): a learning rate of NaN, a beta of 1.5 or
     /// an alpha of -1 is refused when the configuration is read, not after a run of training steps.
     public var bounds: NumberBounds? = nil
+    /// An integer that may be given as `auto`: this machine's active processor count (inside `range`). The stages
+    /// read, key and record the count, so a lock says how many threads made its bytes.
+    public var acceptsAuto = false
     /// `paths.*` say where stable outputs are exposed; they never change what a stage computes,
     /// so they are not part of any stage key.
     public var isLocation: Bool { key.hasPrefix("paths.") }
@@ -76,7 +79,7 @@ public enum ParameterSchema {
         .init(key: "paths.metrics", type: .string),
         .init(key: "paths.reports", type: .string),
 
-        .init(key: "runtime.threads", type: .int, range: 1...256),
+        .init(key: "runtime.threads", type: .int, range: 1...256, acceptsAuto: true),
 
         .init(key: "samsum.archive", type: .string),
         .init(key: "samsum.urls", type: .stringList),

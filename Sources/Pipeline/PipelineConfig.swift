@@ -211,7 +211,8 @@ public struct PipelineConfig: Sendable {
     static func coerce(_ v: JSONValue, to spec: ParameterSpec, origin: String) throws -> JSONValue {
         // the value as parsed, cut to a line's worth (a hostile one can be megabytes)
         let shown = v.canonical.count > 80 ? String(v.canonical.prefix(80)) + "…" : v.canonical
-        let bad = PipelineError.usage("parameter '\(spec.key)' must be \(spec.type.name), got \(shown)", path: origin)
+        let bad = PipelineError.usage("parameter '\(spec.key)' must be \(spec.type.name)\(spec.acceptsAuto ? " or auto" : ""), got \(shown)",
+                                      path: origin)
         switch (spec.type, v) {
         case (.int, .int(let i)):
             if let range = spec.range, !range.contains(i) {
@@ -225,6 +226,9 @@ public struct PipelineConfig: Sendable {
                 throw PipelineError.usage("parameter '\(spec.key)' must name a folder, got an empty string", path: origin)
             }
             return v
+        case (.int, .string("auto")) where spec.acceptsAuto:
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            return .int(spec.range.map { min(max(cores, $0.lowerBound), $0.upperBound) } ?? cores)
         case (.bool, .bool): return v
         case (.string, .int(let i)): return .string(String(i))  // e.g. a revision that looks numeric
         case (.double, .double(let d)): return try bounded(d, spec, origin: origin)

@@ -135,6 +135,17 @@ final class PipelineConfigTests: XCTestCase {
                                                           encoding: .utf8), origin: "pipeline.yaml"))
     }
 
+    /// runtime.threads: auto is this machine's core count, resolved when read (the lock records the count).
+    func testThreadsAutoIsTheCoreCount() throws {
+        let p = try TestProject()
+        let config = try PipelineConfig.load(path: p.root.appendingPathComponent("pipeline.yaml").path, overrides: ["runtime.threads=auto"])
+        XCTAssertEqual(config.values["runtime.threads"], .int(min(256, ProcessInfo.processInfo.activeProcessorCount)))
+        XCTAssertThrowsError(try PipelineConfig.load(path: p.root.appendingPathComponent("pipeline.yaml").path,
+                                                     overrides: ["runtime.threads=many"])) { e in
+            XCTAssertEqual((e as? PipelineError)?.description, "--set runtime.threads: parameter 'runtime.threads' must be an integer or auto, got \"many\"")
+        }
+    }
+
     func testEmptyFoldersAreRefused() throws {
         let p = try TestProject()
         for key in ["paths.data", "paths.metrics", "paths.reports"] {
