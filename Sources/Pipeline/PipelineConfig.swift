@@ -75,7 +75,7 @@ public struct PipelineConfig: Sendable {
         try load(file: options.configFile, overrides: try options.allOverrides(), in: folder)
     }
 
-    private static func finish(_ loaded: [String: JSONValue], origins loadedOrigins: [String: String], overrides: [String],
+    static func finish(_ loaded: [String: JSONValue], origins loadedOrigins: [String: String], overrides: [String],
                                path: String, folder: URL) throws -> PipelineConfig {
         var flat = loaded, origins = loadedOrigins
         for o in overrides {
@@ -97,9 +97,17 @@ public struct PipelineConfig: Sendable {
         return PipelineConfig(path: path, folder: folder, values: flat, origins: origins)
     }
 
+    /// A configuration is a few kilobytes: a `base:` naming a disk image or /dev/zero is refused, not read.
+    static let maximumFileBytes = 1 << 20
+
     private static func loadFlat(path: String, depth: Int, origins: inout [String: String]) throws -> [String: JSONValue] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw PipelineError.missingInput("cannot read the pipeline configuration", path: path)
+        let data: Data
+        do { data = try BoundedFile.read(URL(fileURLWithPath: path), maxBytes: maximumFileBytes) } catch let e as PipelineError {
+            throw e.status == .missingInput ? PipelineError.missingInput("cannot read the pipeline configuration", path: path)
+                                            : PipelineError(e.status, "the pipeline configuration: \(e.message)", path: path)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw PipelineError.badInput("the pipeline configuration is not UTF-8 text", path: path)
         }
         return try parseFlat(text: text, origin: path, folder: URL(fileURLWithPath: path).deletingLastPathComponent(), depth: depth,
                              origins: &origins)
@@ -108,7 +116,7 @@ public struct PipelineConfig: Sendable {
     /// One file's keys over its `base:` chain's (`base:` relative to `folder`, the file's own). Sections and
     /// keys are read in the file's order, so of several unknown keys the first is named; a section or key
     /// given twice is an error (YAML parsers keep the last silently).
-    private static func parseFlat(text: String, origin: String, folder: URL, depth: Int,
+    static func parseFlat(text: String, origin: String, folder: URL, depth: Int,
                                   origins: inout [String: String]) throws -> [String: JSONValue] {
         guard depth < 8 else { throw PipelineError.usage("'base:' chain is too deep (a cycle?)", path: origin) }
         guard case .mapping(let map)? = try compose(text, origin: origin) else {

@@ -146,6 +146,19 @@ final class PipelineConfigTests: XCTestCase {
         }
     }
 
+    /// A `base:` naming something that is not a small regular file (a device, a folder) is refused before it is read:
+    /// /dev/zero was read until memory ran out.
+    func testABaseThatIsNotASmallFileIsRefused() throws {
+        let p = try TestProject()
+        for (base, words) in [("/dev/zero", "the pipeline configuration: not a regular file"), (".", "the pipeline configuration: not a regular file")] {
+            try p.write("base: \(base)\n", to: "odd.yaml")
+            XCTAssertThrowsError(try PipelineConfig.load(path: p.root.appendingPathComponent("odd.yaml").path)) { e in
+                XCTAssertEqual((e as? PipelineError)?.status, .badInput, "\(e)")
+                XCTAssertTrue("\(e)".contains(words), "\(e)")
+            }
+        }
+    }
+
     func testEmptyFoldersAreRefused() throws {
         let p = try TestProject()
         for key in ["paths.data", "paths.metrics", "paths.reports"] {

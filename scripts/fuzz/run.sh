@@ -17,15 +17,35 @@ declare -A SPEC=(
   [safetensors]="JSON|Sources/SafeTensors/*.swift Sources/JSON/*.swift|Tests/Fixtures/T5/adapter/adapter_model.safetensors Tests/Fixtures/T5/python_written.safetensors"
   [spiece]="SentencePiece|Sources/SentencePiece/*.swift|demo/spiece.model"
   [corpus]="JSON|Sources/JSON/*.swift Sources/Corpus/DialogueRecord.swift Sources/Corpus/DialogueRecord+Validation.swift|Tests/Fixtures/Corpus/records.json Tests/Fixtures/Corpus/records.jsonl"
+  [config]="JSON|Sources/JSON/*.swift Sources/Pipeline/PipelineConfig.swift Sources/Pipeline/ParameterSchema.swift Sources/Pipeline/YAMLNesting.swift Sources/Pipeline/OverrideList.swift Sources/Pipeline/BuiltInConfiguration.swift|$OUT/seeds/config/*"
   [adapter_config]="JSON|Sources/LoRA/AdapterConfig.swift Sources/LoRA/TargetModules.swift Sources/LoRA/ModulePatterns.swift Sources/LoRA/LoRAInitialization.swift Sources/LoRA/PhiloxGenerator.swift Sources/JSON/*.swift|Tests/Fixtures/LoRA/adapter_config_reference.json Tests/Fixtures/LoRA/adapter_config_rslora.json Tests/Fixtures/T5/adapter/adapter_config.json"
 )
 HARNESSES=("$@")
-[[ ${#HARNESSES[@]} -gt 0 ]] || HARNESSES=(json safetensors spiece corpus adapter_config)
+[[ ${#HARNESSES[@]} -gt 0 ]] || HARNESSES=(json safetensors spiece corpus adapter_config config)
 
 MODULES="$OUT/modules"
 mkdir -p "$MODULES"
 swiftc -O -parse-as-library -module-name Failures -emit-module -emit-module-path "$MODULES/Failures.swiftmodule" \
   -emit-library -static -o "$MODULES/libFailures.a" Sources/Failures/*.swift
+
+# The config harness reads YAML through Yams, built here from the package's checkout (swift build fetched it) with the
+# same instrumentation: its C parser (CYaml) by clang, its Swift by swiftc. Seeds: the committed configs, SET empty.
+if [[ " ${HARNESSES[*]} " == *" config "* ]]; then
+  YAMS=.build/checkouts/Yams/Sources
+  [[ -d "$YAMS" ]] || swift package resolve
+  mkdir -p "$MODULES/cyaml" "$OUT/seeds/config"
+  log="$MODULES/yams-build.log"
+  {
+    for c in "$YAMS"/CYaml/src/*.c; do
+      clang -O1 -fsanitize=fuzzer-no-link,address -I"$YAMS/CYaml/include" -c "$c" -o "$MODULES/cyaml/$(basename "$c" .c).o"
+    done
+    rm -f "$MODULES/libCYaml.a" && ar rcs "$MODULES/libCYaml.a" "$MODULES"/cyaml/*.o
+    swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name Yams -D SWIFT_PACKAGE -I "$YAMS/CYaml/include" \
+      -emit-module -emit-module-path "$MODULES/Yams.swiftmodule" -emit-library -static -o "$MODULES/libYams.a" "$YAMS"/Yams/*.swift
+  } > "$log" 2>&1 || { echo "fuzz: building Yams failed, see $log" >&2; tail -20 "$log" >&2; exit 1; }
+  for f in pipeline.yaml pipeline.demo.yaml pipeline.demo-pretrain.yaml; do { echo; cat "$f"; } > "$OUT/seeds/config/$f"; done
+  echo 'lora.target_modules=[q, v] train.lr=5e-3' > "$OUT/seeds/config/sets"; cat pipeline.yaml >> "$OUT/seeds/config/sets"
+fi
 
 status=0
 for h in "${HARNESSES[@]}"; do
@@ -35,7 +55,7 @@ for h in "${HARNESSES[@]}"; do
   mkdir -p "$dir/corpus"
   # shellcheck disable=SC2086
   swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name "$module" $sources "scripts/fuzz/$h.swift" \
-    -I "$MODULES" -L "$MODULES" -lFailures \
+    -I "$MODULES" -L "$MODULES" -lFailures $([[ $h == config ]] && echo "-I $YAMS/CYaml/include -lYams -lCYaml") \
     -o "$dir/fuzz-$h" 2> >(grep -v "warning: Cannot export local symbol\|ignoring import\|^import\|^ *|\|^ *[0-9]* *|" >&2)
   # shellcheck disable=SC2086
   cp $seeds "$dir/corpus/" 2>/dev/null || true
