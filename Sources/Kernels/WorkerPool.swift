@@ -82,22 +82,7 @@ final class WorkerPool: @unchecked Sendable {
         helpers += 1
     }
 
-    /// A detached POSIX thread with the default stack; pthread_create's error, which Foundation's Thread drops.
-    static func startPOSIXThread(_ body: @escaping () -> Void) -> Int32 {
-        final class Box { let body: () -> Void; init(_ body: @escaping () -> Void) { self.body = body } }
-        let box = Unmanaged.passRetained(Box(body))
-        var thread = pthread_t()
-        let error = pthread_create(&thread, nil, { raw in
-            Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
-            return nil
-        }, box.toOpaque())
-        guard error == 0 else {
-            box.release()
-            return error
-        }
-        pthread_detach(thread)
-        return 0
-    }
+    static func startPOSIXThread(_ body: @escaping () -> Void) -> Int32 { startDetachedThread(body) }
 
     static func warnOnStandardError(_ message: String) {
         let program = URL(fileURLWithPath: CommandLine.arguments.first ?? "flan-lora").lastPathComponent
@@ -130,4 +115,22 @@ final class WorkerPool: @unchecked Sendable {
         }
         return true
     }
+}
+
+/// Starts a detached POSIX thread (default stack) running `body`; returns 0 or pthread_create's error, which
+/// Foundation's `Thread` drops (its `start()` then silently runs nothing).
+public func startDetachedThread(_ body: @escaping () -> Void) -> Int32 {
+    final class Box { let body: () -> Void; init(_ body: @escaping () -> Void) { self.body = body } }
+    let box = Unmanaged.passRetained(Box(body))
+    var thread = pthread_t()
+    let error = pthread_create(&thread, nil, { raw in
+        Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
+        return nil
+    }, box.toOpaque())
+    guard error == 0 else {
+        box.release()
+        return error
+    }
+    pthread_detach(thread)
+    return 0
 }

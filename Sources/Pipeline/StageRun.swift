@@ -1,6 +1,7 @@
 import Failures
 import Foundation
 import JSON
+import Kernels
 
 /// One output file of a stage: its name inside the store entry and the stable path
 /// (relative to the project root) where users and later stages find it.
@@ -420,7 +421,6 @@ final class TempDirectoryGuard: @unchecked Sendable {
     private var armed = true
     private static let lock = NSLock()
     nonisolated(unsafe) private static var live: Set<String> = []
-    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
     init(_ url: URL) {
         self.url = url
@@ -439,21 +439,44 @@ final class TempDirectoryGuard: @unchecked Sendable {
         disarm()
     }
 
+    /// SIGINT and SIGTERM: the handler only writes a byte to a pipe (async-signal-safe, on whatever thread the signal
+    /// lands); a watcher thread started here, while threads can still be started, removes the live temp folders,
+    /// prints the interruption line and exits 130. The Dispatch source this replaced ran its handler on a pool thread
+    /// it had to create then, so a process at its thread limit ignored the signals.
     private static func installHandlers() {
         lock.withLock {
-            guard sources.isEmpty else { return }
+            guard signalWriteEnd < 0 else { return }
+            var fds: [Int32] = [-1, -1]
+            guard pipe(&fds) == 0 else { return }
+            let started = startDetachedThread {
+                var byte: UInt8 = 0
+                while read(fds[0], &byte, 1) != 1 {}
+                let paths = lock.withLock { live }
+                for p in paths { try? FileManager.default.removeItem(atPath: p) }
+                FileHandle.standardError.write(Data(Interruption.message.utf8))
+                // _exit, not exit: exit's atexit handlers and static destructors (oneDNN's, OpenMP's) would run while
+                // the other threads still compute, and crashed the process (signal 11 instead of 130)
+                _exit(ExitStatus.interrupted.rawValue)
+            }
+            guard started == 0 else {
+                close(fds[0]); close(fds[1])
+                return
+            }
+            signalWriteEnd = fds[1]
             for sig in [SIGINT, SIGTERM] {
-                signal(sig, SIG_IGN)
-                let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                s.setEventHandler {
-                    let paths = lock.withLock { live }
-                    for p in paths { try? FileManager.default.removeItem(atPath: p) }
-                    FileHandle.standardError.write(Data(Interruption.message.utf8))
-                    exit(ExitStatus.interrupted.rawValue)
+                var action = sigaction()
+                action.__sigaction_handler.sa_handler = { _ in
+                    var byte: UInt8 = 1
+                    _ = write(signalWriteEnd, &byte, 1)
                 }
-                s.resume()
-                sources.append(s)
+                sigemptyset(&action.sa_mask)
+                action.sa_flags = SA_RESTART
+                sigaction(sig, &action, nil)
             }
         }
     }
+
 }
+
+/// The signal pipe's write end (-1 until installed): a plain global, so the handler touches no Swift object.
+nonisolated(unsafe) private var signalWriteEnd: Int32 = -1
