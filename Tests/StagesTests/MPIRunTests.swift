@@ -182,6 +182,16 @@ final class MPIRunTests: XCTestCase {
             XCTAssertTrue(r.stderr.contains("nothing was computed"), r.stderr)
             XCTAssertFalse(FileManager.default.fileExists(atPath: p.url("data/adapter/adapter_model.safetensors").path))
         }
+        // another copy of the data on rank 1's host: the same files but for other training tokens
+        try FileManager.default.copyItem(at: p.url("data"), to: p.url("data2"))
+        try FileManager.default.removeItem(at: p.url("data2/tokens/train.safetensors"))
+        try FileManager.default.copyItem(at: p.url("data/tokens/validation.safetensors"), to: p.url("data2/tokens/train.safetensors"))
+        try p.write("base: pipeline.yaml\npaths:\n  data: data2\n", to: "host2.yaml")
+        let inputs = try disagree("train-lora", ["--quiet"], ["--config", "host2.yaml"])
+        XCTAssertNotEqual(inputs.status, 0, inputs.stderr)
+        XCTAssertTrue(inputs.stderr.contains("were given different settings or inputs (input train.safetensors: rank 0 \""), inputs.stderr)
+        XCTAssertFalse(inputs.stderr.contains("input validation.safetensors"), inputs.stderr)
+
         try TrainLoRAStage.run(try p.options(args), root: p.root)
         let lock = try Data(contentsOf: p.url("pipeline.lock"))
         let r = try disagree("generate", ["--quiet", "--variant", "lora"], ["--set", "generation.max_new_tokens=5"])
