@@ -126,6 +126,12 @@ public struct RougeDiff: Codable, Equatable, Sendable {
         if a.metrics.scorer != b.metrics.scorer {
             notes.append("the scorer settings differ between the revisions (see rouge.json \"scorer\")")
         }
+        let added = Set(a.settings.settings.keys).symmetricDifference(b.settings.settings.keys).sorted()
+            .filter { RunSettings.isAddedAtDefault($0, a.settings.settings[$0], b.settings.settings[$0]) }
+        if !added.isEmpty {
+            notes.append("recorded by one revision only, at today's default (added since): "
+                         + added.map { "\($0) \((a.settings.settings[$0] ?? b.settings.settings[$0])!.value)" }.joined(separator: ", "))
+        }
         notes += a.settings.notes + b.settings.notes
         subjectA = a.subject
         subjectB = b.subject
@@ -137,7 +143,7 @@ public struct RougeDiff: Codable, Equatable, Sendable {
         var changes: [ParameterChange] = []
         for key in Set(a.settings.settings.keys).union(b.settings.settings.keys).sorted() {
             let sa = a.settings.settings[key], sb = b.settings.settings[key]
-            guard sa != sb, let source = (sb ?? sa)?.source else { continue }
+            guard sa != sb, let source = (sb ?? sa)?.source, !RunSettings.isAddedAtDefault(key, sa, sb) else { continue }
             changes.append(ParameterChange(source: b.sourceName(source), key: key, a: sa?.text, b: sb?.text))
         }
         for key in Set(a.settings.identities.keys).union(b.settings.identities.keys).sorted()

@@ -67,9 +67,16 @@ public struct RougeSweep: Sendable, Equatable {
         var notes: [String] = []
         var hiddenIdentities = false
         let settings = snapshots.map(\.settings)
+        var addedAtDefault: [String] = []
         for key in Set(settings.flatMap(\.settings.keys)).sorted() {
             let values = settings.map { $0.settings[key] }
             guard Set(values.map { $0?.text }).count > 1, let source = values.compactMap({ $0 }).last?.source else { continue }
+            // absent in some runs, today's default in all the others: a note, not a column
+            if let present = values.compactMap({ $0 }).first, values.compactMap({ $0 }).allSatisfy({ $0 == present }),
+               RunSettings.isAddedAtDefault(key, present, nil) {
+                addedAtDefault.append("\(key) \(present.value)")
+                continue
+            }
             columns.append(Column(name: key, kind: .parameter(source: snapshots[0].sourceName(source), key: key)))
         }
         for key in Set(settings.flatMap(\.identities.keys)).sorted() where Set(settings.map { $0.identities[key] }).count > 1 {
@@ -105,6 +112,9 @@ public struct RougeSweep: Sendable, Equatable {
         if Set(counts).count > 1 {
             notes.append("the revisions scored different numbers of examples (n = "
                          + counts.map { $0.map(String.init) ?? "?" }.joined(separator: ", ") + ")")
+        }
+        if !addedAtDefault.isEmpty {
+            notes.append("recorded by some revisions only, at today's default (added since): " + addedAtDefault.joined(separator: ", "))
         }
         notes += snapshots.flatMap(\.settings.notes)
         self.notes = notes

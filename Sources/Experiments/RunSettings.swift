@@ -1,5 +1,6 @@
 import Failures
 import Foundation
+import Pipeline
 import Yams
 
 /// The settings of one run as a diff or a sweep compares them, one entry per parameter under its own
@@ -148,6 +149,21 @@ public struct RunSettings: Sendable, Equatable {
         case "kept.rule": return "\(stage).kept.rule"
         default: return "\(stage).\(path)"
         }
+    }
+
+    /// Today's defaults (`pipeline.yaml` as built in), as settings are written (a string without quotes).
+    static let defaults: [String: String] = {
+        guard let config = try? PipelineConfig.builtIn(folder: URL(fileURLWithPath: "/")) else { return [:] }
+        return config.values.mapValues { $0.stringValue ?? $0.canonical }
+    }()
+
+    /// A parameter one run has not recorded at all and the other ran at today's default: added since, with the
+    /// behaviour the older run had (the project adds a parameter at the value that keeps outputs unchanged). Diffs
+    /// list these in one note instead of a row each.
+    static func isAddedAtDefault(_ key: String, _ a: Setting?, _ b: Setting?) -> Bool {
+        guard let present = a ?? b, a == nil || b == nil, present.file == nil, !present.mixed,
+              let value = defaults[key] else { return false }
+        return sameValue(present.value, value)
     }
 
     /// Equal as written, or as numbers (`5e-3` in the file is the lock's `0.005`).

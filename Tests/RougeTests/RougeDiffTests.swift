@@ -71,6 +71,26 @@ final class RougeDiffTests: XCTestCase {
         XCTAssertEqual((json?["rows"] as? [Any])?.count, 8)
     }
 
+    /// A parameter one run never recorded, at today's default in the other (added since, with the older behaviour),
+    /// is one note, not a row; set otherwise it is a change.
+    func testAParameterAddedAtItsDefaultIsANoteNotARow() throws {
+        try dir.write("repo/pipeline.lock", "{\"stages\": {\"generate-lora\": {\"key\": \"k\", \"params\": "
+                      + "{\"generation.repetition_penalty\": 1.0, \"generation.num_beams\": 1}}}}\n")
+        try fixture.commitAll("new parameter at its default")
+        try dir.write("repo/pipeline.lock", "{\"stages\": {\"generate-lora\": {\"key\": \"k\", \"params\": "
+                      + "{\"generation.num_beams\": 1}}}}\n")
+        var diff = try RougeDiff.between(nil, nil, in: repo)
+        XCTAssertFalse(diff.parameterChanges.contains { $0.key == "generation.repetition_penalty" }, "\(diff.parameterChanges)")
+        XCTAssertTrue(diff.notes.contains("recorded by one revision only, at today's default (added since): "
+                                          + "generation.repetition_penalty 1.0"), "\(diff.notes)")
+        try dir.write("repo/pipeline.lock", "{\"stages\": {\"generate-lora\": {\"key\": \"k\", \"params\": "
+                      + "{\"generation.repetition_penalty\": 1.3, \"generation.num_beams\": 1}}}}\n")
+        diff = try RougeDiff.between("HEAD~1", nil, in: repo)
+        XCTAssertEqual(diff.parameterChanges.filter { $0.key == "generation.repetition_penalty" }.map { "\($0.a ?? "-") \($0.b ?? "-")" },
+                       ["- 1.3"])
+        XCTAssertEqual(RunSettings.defaults["train.lr_scheduler_type"], "linear")
+    }
+
     func testDefaultIsHeadAgainstWorkingTree() throws {
         var diff = try RougeDiff.between(nil, nil, in: repo)
         XCTAssertEqual(diff.revisionB, "working tree")
