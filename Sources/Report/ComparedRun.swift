@@ -62,9 +62,11 @@ public struct ComparedRun: Sendable {
                            params: lock["stages"]?["train-lora"]?["params"]?.objectValue ?? [:])
     }
 
-    /// What this run's train-lora read otherwise than `own` (this report's run), its values, for the chart's legend:
-    /// "lora.r 8, train.lr 0.001"; at most `limit` named, then how many more.
-    public func settingsDiffering(from own: [String: JSONValue], limit: Int = 3) -> String {
+    /// What this run's train-lora read otherwise than `own` (this report's run, key `ownKey`), its values, for the
+    /// chart's legend: "lora.r 8, train.lr 0.001"; at most `limit` named, then how many more; "the same run" when
+    /// the keys are equal.
+    public func settingsDiffering(from own: [String: JSONValue], ownKey: String?, limit: Int = 3) -> String {
+        if key == ownKey { return "the same run" }
         let keys = Set(params.keys).union(own.keys).filter { params[$0] != own[$0] }.sorted()
         guard !keys.isEmpty else { return "same settings, other inputs" }
         let named = keys.prefix(limit).map { "\($0) \(params[$0].map(Self.short) ?? "unset")" }

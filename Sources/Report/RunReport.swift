@@ -76,7 +76,10 @@ public enum RunReport {
             let ownParams = lock["train-lora"]?["params"]?.objectValue ?? [:]
             var runs = ownLog.map { [LossCurves.Run(name: compared.isEmpty ? nil : "this run", curves: LossCurves(log: $0))] } ?? []
             // a compared run is named by what it set otherwise, not by its commit alone
-            runs += compared.map { LossCurves.Run(name: "\($0.revision): \($0.settingsDiffering(from: ownParams))", curves: LossCurves(log: $0.log)) }
+            let ownKey = lock["train-lora"]?["key"]?.stringValue
+            runs += compared.map {
+                LossCurves.Run(name: "\($0.revision): \($0.settingsDiffering(from: ownParams, ownKey: ownKey))", curves: LossCurves(log: $0.log))
+            }
             let kept = ownLog == nil ? nil : lock["train-lora"]?["summary"]?["kept"]?["step"]?.intValue
             try AtomicFile.write(LossCurves.chart(runs, keptStep: kept, logarithmic: logarithmicLoss).render(),
                                  to: dir.appendingPathComponent("loss.svg"))

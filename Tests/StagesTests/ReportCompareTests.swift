@@ -115,6 +115,11 @@ final class ReportCompareTests: XCTestCase {
         let text = try String(contentsOf: single, encoding: .utf8)
         XCTAssertFalse(text.contains("Compared with") || text.contains("Not comparable"))
 
+        // The same train-lora run at another revision is named so, not "same settings, other inputs"
+        let same = try RunReport.write(configFile: nil, directory: p.root, compare: ["HEAD"])
+        let sameSVG = try String(contentsOf: same.deletingLastPathComponent().appendingPathComponent("loss.svg"), encoding: .utf8)
+        XCTAssertTrue(sameSVG.contains(">training (HEAD: the same run)</text>"), sameSVG)
+
         // A log axis: labelled, its ticks at 1-2-5 (or finer) values inside the range of the losses (1.5 to 3.5)
         let log = try RunReport.write(configFile: nil, directory: p.root, logarithmicLoss: true)
         let logSVG = try String(contentsOf: log.deletingLastPathComponent().appendingPathComponent("loss.svg"), encoding: .utf8)
