@@ -99,7 +99,7 @@ public struct RunSettings: Sendable, Equatable {
     /// A value as a table shows it: a number written with more than six significant digits rounded to five
     /// (`1.145500659942627` -> `1.1455`), a 64-digit hash cut to 12 as git abbreviates; CSV and JSON keep all.
     public static func display(_ text: String) -> String {
-        if text.utf8.count == 64, text.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) {
+        if LockedInputs.isKey(text) {
             return String(text.prefix(12))
         }
         var result = ""

@@ -34,7 +34,7 @@ final class WorkerPool: @unchecked Sendable {
     let maximumHelpers: Int
     private var warnedAboutCores = false
 
-    init(startThread: @escaping (@escaping () -> Void) -> Int32 = WorkerPool.startPOSIXThread,
+    init(startThread: @escaping (@escaping () -> Void) -> Int32 = startDetachedThread,
          warn: @escaping (String) -> Void = WorkerPool.warnOnStandardError,
          maximumHelpers: Int = max(0, ProcessInfo.processInfo.activeProcessorCount - 1)) {
         self.startThread = startThread
@@ -82,7 +82,6 @@ final class WorkerPool: @unchecked Sendable {
         helpers += 1
     }
 
-    static func startPOSIXThread(_ body: @escaping () -> Void) -> Int32 { startDetachedThread(body) }
 
     static func warnOnStandardError(_ message: String) {
         let program = URL(fileURLWithPath: CommandLine.arguments.first ?? "flan-lora").lastPathComponent

@@ -35,10 +35,7 @@ public struct PipelineStatus: Sendable {
         let lock = LockFile(url: config.lockURL).read()
         let store = Store(root: config.resolve(config.value("paths.data").stringValue! + "/store"))
         // Which stage's stable outputs each path is, to follow an input back to the stage that made it.
-        var producer: [String: String] = [:]
-        for (instance, record) in lock {
-            for path in (record["outputs"]?.objectValue ?? [:]).keys { producer[config.resolve(path).path] = instance }
-        }
+        let producers = LockedInputs(config: config, store: store).producers
         var stages: [Stage] = []
         var stale: Set<String> = []
         for instance in instances {
@@ -72,7 +69,7 @@ public struct PipelineStatus: Sendable {
                 for (role, path) in (manifest["input_paths"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
                     guard let path = path.stringValue else { continue }
                     let url = config.resolve(path)
-                    if let upstream = producer[url.path], upstream != instance, stale.contains(upstream) {
+                    if let upstream = producers[url.standardizedFileURL.path]?.instance, upstream != instance, stale.contains(upstream) {
                         reasons.append("upstream \(upstream) is \(lock[upstream] == nil ? "never run" : "stale")")
                     } else if let hash = try? store.hashCache.sha256(of: url) {
                         if hash != hashes[role]?.stringValue { reasons.append("input \(path) changed") }

@@ -208,11 +208,12 @@ public final class StageRun {
     /// mixture under rank 0's key (later correct runs then hit it), or wait forever in a collective (another r or
     /// number of epochs). The verdict, naming what differs, ends every rank with the same line.
     private func agreeOnKey(_ key: String, description desc: JSONValue) throws {
-        let all = try group.gather(Array(desc.canonical.utf8))
+        let own = Array(desc.canonical.utf8)
+        let all = try group.gather(own)
         var verdict: JSONValue = ["agree": true]
         if group.isLeader {
             var differences: [String] = []
-            for (rank, bytes) in all.enumerated().dropFirst() where bytes != Array(desc.canonical.utf8) {
+            for (rank, bytes) in all.enumerated().dropFirst() where bytes != own {
                 let theirs = (try? JSONValue.parse(Data(bytes))) ?? .null
                 differences += Self.differences(desc, theirs, rank: rank)
             }

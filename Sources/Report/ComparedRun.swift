@@ -49,7 +49,7 @@ public struct ComparedRun: Sendable {
             throw PipelineError.missingInput("\(name) records no train-lora run (no stages.train-lora.key)", path: lockPath)
         }
         // The key becomes a path in the store: only a SHA-256 in hex, never "../…".
-        guard key.utf8.count == 64, key.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+        guard LockedInputs.isKey(key) else {
             throw PipelineError.badInput("the train-lora key at \(name) is not a SHA-256: \"\(key)\"", path: lockPath)
         }
         let store = Store(root: config.resolve(config.value("paths.data").stringValue! + "/store"))

@@ -20,7 +20,7 @@ final class WorkerPoolTests: XCTestCase {
                 record.started += 1
                 return true
             }
-            return ok ? WorkerPool.startPOSIXThread(body) : EAGAIN
+            return ok ? startDetachedThread(body) : EAGAIN
         }, warn: { message in record.lock.withLock { record.warnings.append(message) } }, maximumHelpers: cores - 1)
     }
 
