@@ -123,7 +123,11 @@ test: deps
 	swift build --build-tests $(CPU_FLAGS)
 	swift test --skip-build --disable-swift-testing  # every test is XCTest
 
-bench: build
+# The reference venv is checked first (one line and exit 1 when it is missing, before anything is built); the
+# benchmarks build into their own scratch path, .build-bench/ (scripts/bench/reference_env.sh), so .build/ stays.
+bench:
+	@bash scripts/bench/reference_env.sh check
+	@bash scripts/deps.sh
 	bash scripts/bench/run_all.sh
 
 # The reference implementations' venv (PyTorch, transformers, PEFT, sentencepiece, rouge_score; pinned

@@ -4,16 +4,14 @@
 # (the reference's reader) on the same file, same machine, one thread each.
 # Usage: scripts/bench/corpus_bench.sh [records]
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "${BASH_SOURCE[0]}")/reference_env.sh"
 RECORDS=${1:-14732}
-PY=${PY:-$HOME/.cache/reference-venv/bin/python}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-swift build -c release $(bash scripts/swift_cpu_flags.sh) --build-tests -Xswiftc -enable-testing 2>&1 | tail -1
+bench_test_build 2>&1 | tail -1
 SWIFT_LINE=$(CORPUS_BENCH_RECORDS=$RECORDS CORPUS_BENCH_OUT=$OUT/train.json \
-  swift test -c release --skip-build -Xswiftc -enable-testing \
-  --filter CorpusTests.CorpusThroughputTests 2>&1 | grep '^corpus-bench swift')
+  "${BENCH_TEST[@]}" --filter CorpusTests.CorpusThroughputTests 2>&1 | grep '^corpus-bench swift')
 echo "$SWIFT_LINE"
 
 "$PY" - "$OUT/train.json" "$SWIFT_LINE" <<'PYEOF'

@@ -1,12 +1,12 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Times the LoRA library's per-step pieces against PyTorch on the same machine, 2 threads.
-# Usage: sh scripts/bench/lora_bench.sh   (from the package root)
-set -e
+# Usage: scripts/bench/lora_bench.sh   (from any folder; env: PY, TMPDIR)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/reference_env.sh"
 out=${TMPDIR:-/tmp}/lora_bench
 mkdir -p "$out"
-swift build -c release $(bash scripts/swift_cpu_flags.sh) --product lora-bench > "$out/build.log" 2>&1 || { tail -20 "$out/build.log"; exit 1; }
-bench="$(swift build -c release --show-bin-path)/lora-bench"
-PY=${PY:-$HOME/.cache/reference-venv/bin/python}
+bench_build --product lora-bench > "$out/build.log" 2>&1 || { tail -20 "$out/build.log"; exit 1; }
+bench="$BENCH_BIN/lora-bench"
 echo "== Swift"; "$bench" | tee "$out/swift.txt"
 echo "== PyTorch"; "$PY" scripts/bench/lora_bench_torch.py | tee "$out/torch.txt"
 echo "== ratio (PyTorch time / Swift time; > 1 means Swift is faster)"

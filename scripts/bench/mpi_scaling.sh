@@ -6,7 +6,7 @@
 # scripts/bench/samsum_lengths.tsv (`train-bench tokens`: the reference subset, random ids, real lengths);
 # pipeline.yaml's settings (batch 8, LoRA r 32 on q, v), STEPS optimiser steps, the first left out of the mean.
 # Usage: scripts/bench/mpi_scaling.sh [MODEL_DIR]   (default /tmp/t5base, made by make_t5.py if absent)
-# Env: STEPS (8), OUT (/tmp/mpi_scaling), LENGTHS (lengths.tsv).
+# Env: STEPS (8), OUT (/tmp/mpi_scaling), LENGTHS (scripts/bench/samsum_lengths.tsv).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/reference_env.sh"
 MODEL="${1:-/tmp/t5base}"
@@ -18,9 +18,9 @@ command -v mpirun >/dev/null || { echo "mpi_scaling: no mpirun (make deps instal
 make_base_model "$MODEL"
 echo "== building train-lora and train-bench (release)" >&2
 for product in train-lora train-bench; do
-    swift build -c release $(bash scripts/swift_cpu_flags.sh) --product "$product" 2>&1 | tail -1 >&2
+    bench_build --product "$product" 2>&1 | tail -1 >&2
 done
-BIN="$(swift build -c release $(bash scripts/swift_cpu_flags.sh) --show-bin-path)"
+BIN="$BENCH_BIN"
 
 rm -rf "$OUT" && mkdir -p "$OUT/data/model" "$OUT/data/tokens"
 ln -s "$MODEL/config.json" "$MODEL/model.safetensors" "$OUT/data/model/"

@@ -5,12 +5,12 @@
 # and with rouge_score 0.1.2 in one run, and print both times and the ratio.
 # The reference is timed in-process after its imports, so the ratio is conservative.
 # Both wall-clock and CPU time (user+sys) are shown: on a shared machine CPU time is the
-# steadier measure. Both sides are single-threaded. Run from the package root.
+# steadier measure. Both sides are single-threaded. Runs from any folder.
 set -euo pipefail
-PY=${PY:-$HOME/.cache/reference-venv/bin/python}
+source "$(dirname "${BASH_SOURCE[0]}")/reference_env.sh"
 REPEATS=${REPEATS:-5}
-swift build -c release $(bash scripts/swift_cpu_flags.sh) --product score-rouge 2>&1 | tail -1
-BIN=$(swift build -c release --show-bin-path)/score-rouge
+bench_build --product score-rouge 2>&1 | tail -1
+BIN=$BENCH_BIN/score-rouge
 DATA=$(mktemp -d)
 trap 'rm -rf "$DATA"' EXIT
 "$PY" scripts/bench/rouge_bench_data.py "$DATA" --n 819 --seed 7

@@ -6,14 +6,13 @@
 # usage: scripts/bench/spm_bench.sh [MODEL] [CORPUS] [THREADS]
 #   defaults: Tests/Fixtures/SentencePiece/t5.model, .../corpus.txt (20,000 lines), 2
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "${BASH_SOURCE[0]}")/reference_env.sh"
 MODEL=${1:-Tests/Fixtures/SentencePiece/t5.model}
 CORPUS=${2:-Tests/Fixtures/SentencePiece/corpus.txt}
 THREADS=${3:-2}
-PY=${PY:-${REFERENCE_VENV:-$HOME/.cache/reference-venv}/bin/python}
 
-swift build -c release $(bash scripts/swift_cpu_flags.sh) --product spm-bench >/dev/null
-BIN=$(swift build -c release $(bash scripts/swift_cpu_flags.sh) --show-bin-path)/spm-bench
+bench_build --product spm-bench >/dev/null
+BIN=$BENCH_BIN/spm-bench
 
 ref=$("$PY" scripts/bench/spm_bench.py --model "$MODEL" --input "$CORPUS" --threads "$THREADS")
 ours=$("$BIN" --model "$MODEL" --input "$CORPUS" --threads "$THREADS")

@@ -21,8 +21,8 @@ src[:, -1] = 1
 json.dump(src.tolist(), open(sys.argv[1], "w"))
 PYEOF
 
-swift build -c release $(bash scripts/swift_cpu_flags.sh) --product t5-bench 2>&1 | tail -1
-BENCH=$(swift build -c release --show-bin-path)/t5-bench
+bench_build --product t5-bench 2>&1 | tail -1
+BENCH=$BENCH_BIN/t5-bench
 
 "$PY" "$REF/bench_torch.py" --model "$MODEL" --threads "$THREADS" --skip train --json "$OUT/torch.json" > "$OUT/torch.log"
 "$BENCH" --model "$MODEL" --sources "$OUT/sources.json" --threads "$THREADS" --precision f32 > "$OUT/swift_f32.json"

@@ -4,14 +4,14 @@
 # compares timings from the same half minute (t5_paired.py says why).
 # Usage: scripts/bench/t5_paired.sh [ROUNDS]     (env: PY, MODEL, THREADS, OUT, BATCHES "1,8", PRECISIONS "bf16,f32")
 set -euo pipefail
-source "$(dirname "$0")/reference_env.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/reference_env.sh"
 MODEL=${MODEL:-/tmp/t5bench-base}
 THREADS=${THREADS:-2}
 OUT=${OUT:-/tmp/t5bench-out}
 mkdir -p "$OUT"
 make_base_model "$MODEL"
-swift build -c release $(bash scripts/swift_cpu_flags.sh) --product t5-bench 2>&1 | tail -1
-"$PY" scripts/bench/t5_paired.py --model "$MODEL" --swift-bench "$(swift build -c release --show-bin-path)/t5-bench" \
+bench_build --product t5-bench 2>&1 | tail -1
+"$PY" scripts/bench/t5_paired.py --model "$MODEL" --swift-bench "$BENCH_BIN/t5-bench" \
     --rounds "${1:-5}" --threads "$THREADS" --batches "${BATCHES:-1,8}" --precisions "${PRECISIONS:-bf16,f32}" \
     --json "$OUT/paired.json"
 echo "CPU: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1); bf16 instructions:" \

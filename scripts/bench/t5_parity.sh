@@ -11,5 +11,5 @@ if [ ! -f "$MODEL/model.safetensors" ]; then
     "$PY" "$REF/make_t5.py" --size base --seed 0 --out "$MODEL"
 fi
 "$PY" scripts/fixtures/t5_parity_golden.py --model "$MODEL" --out "$OUT"
-swift build -c release $(bash scripts/swift_cpu_flags.sh) --product t5-bench 2>&1 | tail -1
-"$(swift build -c release --show-bin-path)/t5-bench" --model "$MODEL" --parity "$OUT"
+bench_build --product t5-bench 2>&1 | tail -1
+"$BENCH_BIN/t5-bench" --model "$MODEL" --parity "$OUT"

@@ -16,11 +16,11 @@ mkdir -p "$OUT"
 make_base_model "$MODEL"
 
 echo "== building (release, tests enabled)" >&2
-swift build -c release $(bash scripts/swift_cpu_flags.sh) --build-tests -Xswiftc -enable-testing --build-path .build-release 2>&1 | tail -1 >&2
+bench_test_build 2>&1 | tail -1 >&2
 echo "== Swift step" >&2
 /usr/bin/time -v -o "$OUT/swift_time.txt" env T5TRAINING_BENCH_MODEL="$MODEL" T5TRAINING_BENCH_THREADS="$THREADS" \
   T5TRAINING_BENCH_JSON="$OUT/swift.json" T5TRAINING_BENCH_STEPS="${STEPS:-3}" \
-  swift test -c release --skip-build --build-path .build-release --filter TrainingStepBenchmark 2>&1 \
+  "${BENCH_TEST[@]}" --filter TrainingStepBenchmark 2>&1 \
   | grep -E "T5TRAINING_BENCH|error|Executed" | tail -3 >&2
 echo "== PyTorch step" >&2
 "$PY" "$REF/bench_torch.py" --model "$MODEL" --skip gen,enc --threads "$THREADS" --json "$OUT/torch.json" ${TORCH_ARGS:-} >&2

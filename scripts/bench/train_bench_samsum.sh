@@ -9,7 +9,7 @@
 # from_pretrained(torch_dtype=torch.bfloat16) with PEFT's fp32 LoRA weights), each into $OUT/result-X.json; then a
 # summary table of the modes, the CPU's model name and its bf16 instructions (avx512_bf16, amx_bf16).
 # Usage: scripts/bench/train_bench_samsum.sh [MODEL_DIR]   (default /tmp/t5base, made by make_t5.py if absent)
-# Env: THREADS (2), STEPS (20), MODES ("f32 bf16"), GROUPED=1 (train.group_by_length true), LENGTHS (lengths.tsv),
+# Env: THREADS (2), STEPS (20), MODES ("f32 bf16"), GROUPED=1 (train.group_by_length true), LENGTHS (scripts/bench/samsum_lengths.tsv),
 #      OUT (/tmp/train_bench_samsum).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/reference_env.sh"
@@ -26,8 +26,8 @@ rm -f "$OUT/plan.json" "$OUT/result.json" "$OUT"/result-*.json
 
 make_base_model "$MODEL"
 echo "== building train-bench (release)" >&2
-swift build -c release $(bash scripts/swift_cpu_flags.sh) --product train-bench 2>&1 | tail -1 >&2
-BENCH="$(swift build -c release $(bash scripts/swift_cpu_flags.sh) --show-bin-path)/train-bench"
+bench_build --product train-bench 2>&1 | tail -1 >&2
+BENCH="$BENCH_BIN/train-bench"
 "$BENCH" plan --lengths "$LENGTHS" --model "$MODEL" --config pipeline.yaml --steps "${STEPS:-20}" ${GROUPED:+--group-by-length} \
   --out "$OUT/plan.json"
 for mode in $MODES; do
