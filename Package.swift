@@ -41,7 +41,7 @@ let package = Package(
 
         // The stage contract: parameters, keys, store, manifests, lock, errors.
         .target(name: "Pipeline", dependencies: ["Failures",
-            "JSON", "COpenBLAS", "Kernels",
+            "JSON", "Kernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -51,21 +51,25 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["Failures", "JSON"]),
         .target(name: "Kernels", dependencies: ["COpenBLAS", "CDNNL", "CPUHints"], swiftSettings: fastMath),
         .target(name: "SentencePiece", dependencies: ["Failures"], swiftSettings: fastMath),
+        // PEFT's LoRA: its config, target rules, adapter files, initialisation and merge (nothing that trains).
         .target(name: "LoRA", dependencies: ["Failures", "JSON", "Kernels"], swiftSettings: fastMath),
         .target(name: "T5", dependencies: ["Failures", "JSON", "Kernels", "SafeTensors", "CPUHints", "LoRA"], swiftSettings: fastMath),
         .target(name: "T5Training", dependencies: ["Failures", "T5", "LoRA", "Kernels", "SafeTensors"], swiftSettings: fastMath),
+        // The training run: the loop, AdamW, the schedule, clipping, the batch plan, checkpoints, validation.
+        .target(name: "Training", dependencies: ["Failures", "JSON", "Pipeline", "Dataset", "SafeTensors", "Kernels", "LoRA", "T5Training"],
+                swiftSettings: fastMath),
         .target(name: "Rouge", dependencies: ["Failures", "JSON"], swiftSettings: fastMath),
         // The experiment side: git revisions, the config (with base:), lock and metrics at a revision, ROUGE diffs
         // and sweep tables across revisions; used by score-rouge diff and pipeline-report --compare.
         .target(name: "Experiments", dependencies: ["Failures", "Rouge", "Pipeline", .product(name: "Yams", package: "Yams")]),
         .target(name: "Fetch", dependencies: ["Failures", "Pipeline"]),
-        .target(name: "Corpus", dependencies: ["Failures", "JSON", "Pipeline", "CArchive"]),
-        .target(name: "DemoAssets", dependencies: ["JSON", "Corpus", "SafeTensors", "Pipeline", "T5"]),
-        .target(name: "Dataset", dependencies: ["Failures", "JSON", "SafeTensors", "Pipeline"]),
+        .target(name: "Corpus", dependencies: ["Failures", "JSON", "CArchive"]),
+        .target(name: "DemoAssets", dependencies: ["JSON", "Corpus", "SafeTensors", "T5"]),
+        .target(name: "Dataset", dependencies: ["Failures", "JSON", "SafeTensors"]),
         .target(name: "Report", dependencies: ["Failures", "JSON", "Pipeline", "Dataset", "Rouge", "Experiments"]),
         .target(name: "MPI", dependencies: ["Failures", "CMPI", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // One function per pipeline stage, called by the thin executables (and by tests).
-        .target(name: "Stages", dependencies: ["Failures", "JSON", "Pipeline", "Dataset", "SentencePiece", "Fetch", "Corpus", "SafeTensors", "T5", "Kernels", "Rouge", "LoRA", "T5Training"]),
+        .target(name: "Stages", dependencies: ["Failures", "JSON", "Pipeline", "Dataset", "SentencePiece", "Fetch", "Corpus", "SafeTensors", "T5", "Kernels", "Rouge", "LoRA", "T5Training", "Training"]),
 
         // Stage executables: parse arguments, call one library function.
         .executableTarget(name: "fetch-samsum", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -84,25 +88,28 @@ let package = Package(
         .executableTarget(name: "t5-bench", dependencies: ["JSON", "T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
         // Training steps on the reference run's real-length batches against PyTorch + PEFT
         // (scripts/bench/train_bench_samsum.sh), not a product.
-        .executableTarget(name: "train-bench", dependencies: ["Stages", "Pipeline", "Dataset", "JSON", "Kernels", "T5Training", "T5", "LoRA", "SafeTensors"]),
+        .executableTarget(name: "train-bench", dependencies: ["Stages", "Pipeline", "Dataset", "JSON", "Kernels", "T5Training", "T5", "SafeTensors", "Training"]),
         // Benchmark of the per-step pieces outside the model (LoRA's AdamW and clipping, the trainer's dropout)
         // against PyTorch (scripts/bench/lora_bench.sh), not a product.
-        .executableTarget(name: "lora-bench", dependencies: ["Kernels", "LoRA", "T5Training"], swiftSettings: fastMath),
+        .executableTarget(name: "lora-bench", dependencies: ["Kernels", "Training", "T5Training"], swiftSettings: fastMath),
 
+        // What several test targets share: built-product lookup, git, a seeded generator (no XCTest, no product uses it).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["Failures", "JSON"]),
         .testTarget(name: "PipelineTests", dependencies: ["Failures", "JSON", "Pipeline"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["Failures", "SafeTensors"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "SentencePieceTests", dependencies: ["Failures", "SentencePiece"]),
-        .testTarget(name: "T5Tests", dependencies: ["T5", "Kernels", "SafeTensors"]),
-        .testTarget(name: "LoRATests", dependencies: ["JSON", "LoRA"]),
-        .testTarget(name: "T5TrainingTests", dependencies: ["Failures", "T5Training", "T5", "LoRA", "SafeTensors", "Kernels"]),
-        .testTarget(name: "RougeTests", dependencies: ["Failures", "Rouge", "Experiments"]),
+        .testTarget(name: "KernelsTests", dependencies: ["TestSupport", "Kernels"]),
+        .testTarget(name: "SentencePieceTests", dependencies: ["TestSupport", "Failures", "SentencePiece"]),
+        .testTarget(name: "T5Tests", dependencies: ["T5", "Kernels", "SafeTensors", "LoRA"]),
+        .testTarget(name: "LoRATests", dependencies: ["JSON", "LoRA", "Kernels"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Kernels"]),
+        .testTarget(name: "T5TrainingTests", dependencies: ["TestSupport", "Failures", "T5Training", "T5", "LoRA", "SafeTensors", "Kernels", "Training"]),
+        .testTarget(name: "RougeTests", dependencies: ["TestSupport", "Failures", "Rouge", "Experiments"]),
         .testTarget(name: "FetchTests", dependencies: ["Failures", "Fetch", "Pipeline", .product(name: "FlyingFox", package: "FlyingFox"),
                                               .product(name: "FlyingSocks", package: "FlyingFox")]),
-        .testTarget(name: "CorpusTests", dependencies: ["Failures", "JSON", "Corpus", "Pipeline"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Failures", "JSON", "Corpus"]),
         .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets", "T5"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "JSON"]),
-        .testTarget(name: "StagesTests", dependencies: ["Failures", "Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "T5", "T5Training", "LoRA", "Pipeline", "JSON", "Kernels"]),
+        .testTarget(name: "StagesTests", dependencies: ["TestSupport", "Failures", "Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "T5", "T5Training", "LoRA", "Pipeline", "JSON", "Kernels", "Training"]),
     ]
 )

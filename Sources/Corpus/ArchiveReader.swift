@@ -1,7 +1,6 @@
 import CArchive
 import Failures
 import Foundation
-import Pipeline
 
 /// Reads selected regular-file entries of any archive libarchive understands
 /// (7z, zip, tar, compressed tars) into memory. Nothing is ever written to disk.

@@ -1,7 +1,6 @@
 import CArchive
 import Failures
 import Foundation
-import Pipeline
 
 /// Writes archives with libarchive, byte-reproducibly: entries in the given
 /// order, a fixed mtime, fixed permissions, no owner names, no atime/ctime.

@@ -1,7 +1,6 @@
 import Failures
 import Foundation
 import JSON
-import Pipeline
 
 /// The SAMSum `corpus.7z`: reading its splits in memory, and writing archives of
 /// the same shape (for tests and the embedded demo corpus).

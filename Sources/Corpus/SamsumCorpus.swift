@@ -1,5 +1,4 @@
 import Foundation
-import Pipeline
 
 /// The three SAMSum splits read from the archive, in their original order, with
 /// a full account of what was left out.

@@ -1,7 +1,6 @@
 import Failures
 import Foundation
 import JSON
-import Pipeline
 import SafeTensors
 
 /// One tokenised split: for every kept example its source ids (prompt + dialogue + `</s>`)

@@ -1,6 +1,5 @@
 import Foundation
 import JSON
-import Pipeline
 import SafeTensors
 import T5
 

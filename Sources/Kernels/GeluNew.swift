@@ -57,16 +57,4 @@ public enum GeluNew {
             }
         }
     }
-
-    /// In-place gelu (the ungated T5 variant with gelu activation).
-    public static func forward(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        Parallel.forRanges(count, costPerItem: 20) { range in
-            for i in range { x[i] = value(x[i]) }
-        }
-    }
-
-    /// dx = dout·gelu'(x) where x is the saved pre-activation.
-    public static func backward(_ dout: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { dx[i] = dout[i] * derivative(x[i]) }
-    }
 }

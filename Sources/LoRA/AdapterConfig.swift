@@ -6,36 +6,15 @@ import JSON
 /// other field is kept as read (or PEFT 0.21.2's defaults for a new config) and written
 /// back, so `jsonData()` gives the bytes PEFT's `LoraConfig.save_pretrained` writes.
 public struct AdapterConfig: Equatable, Sendable {
-    /// `r`.
-    public var rank: Int
-    /// `lora_alpha` (written as an integer when it is one, as PEFT users give it).
-    public var alpha: Double
-    /// `lora_dropout`.
-    public var dropout: Double
-    /// `target_modules`, written sorted (PEFT holds a set; its order on disk is arbitrary).
-    public var targetModules: [String]
-    /// `target_modules` given as one string: a regular expression PEFT full-matches against each
-    /// module's name (`re.fullmatch`); `targetModules` is then empty.
-    public var targetPattern: String?
-    /// `use_rslora`: scaling alpha/sqrt(r) instead of alpha/r.
-    public var useRSLoRA: Bool
+    /// `r`, `lora_alpha`, `lora_dropout`, `target_modules` (written sorted: PEFT holds a set, its order on disk is
+    /// arbitrary), `use_rslora`, `rank_pattern` and `alpha_pattern`.
+    public var lora: LoRAConfig
     /// `base_model_name_or_path`: the model the adapter belongs to (e.g. `google/flan-t5-base`).
     public var baseModelNameOrPath: String?
     /// `inference_mode`: PEFT sets it when saving a model for inference.
     public var inferenceMode: Bool
-    /// `rank_pattern` / `alpha_pattern`: per-module r and lora_alpha, by PEFT's pattern rule (`rank(module:)`).
-    /// Read from and written back through `otherFields`, where they are kept as read.
-    public var rankPattern: [String: Int] {
-        guard case .object(let o)? = otherFields["rank_pattern"] else { return [:] }
-        return o.compactMapValues { if case .int(let r) = $0 { return r } else { return nil } }
-    }
-    public var alphaPattern: [String: Double] {
-        guard case .object(let o)? = otherFields["alpha_pattern"] else { return [:] }
-        return o.compactMapValues { v -> Double? in
-            switch v { case .int(let a): return Double(a); case .double(let a): return a; default: return nil }
-        }
-    }
-    /// Every other field, by its JSON name.
+    /// Every other field, by its JSON name (rank_pattern and alpha_pattern too, kept as read, so they are
+    /// written back byte for byte).
     public var otherFields: [String: JSONValue]
 
     /// The version whose defaults and field set a new config carries.
@@ -44,27 +23,18 @@ public struct AdapterConfig: Equatable, Sendable {
     public static let maxFileSize = 1 << 20
 
     /// A new config in PEFT 0.21.2's format, for a seq2seq LM, bias "none".
-    public init(rank: Int, alpha: Double, dropout: Double, targetModules: [String], useRSLoRA: Bool = false,
-                rankPattern: [String: Int] = [:], alphaPattern: [String: Double] = [:],
-                baseModelNameOrPath: String?, inferenceMode: Bool = false) throws {
-        self.rank = rank
-        self.alpha = alpha
-        self.dropout = dropout
-        self.targetModules = targetModules
-        self.useRSLoRA = useRSLoRA
+    public init(lora: LoRAConfig, baseModelNameOrPath: String?, inferenceMode: Bool = false) throws {
+        self.lora = lora
         self.baseModelNameOrPath = baseModelNameOrPath
         self.inferenceMode = inferenceMode
         self.otherFields = Self.peftDefaults
-        otherFields["rank_pattern"] = .object(rankPattern.mapValues { .int($0) })
-        otherFields["alpha_pattern"] = .object(alphaPattern.mapValues(Self.number))
-        try validate()
+        otherFields["rank_pattern"] = .object(lora.rankPattern.mapValues { .int($0) })
+        otherFields["alpha_pattern"] = .object(lora.alphaPattern.mapValues(Self.number))
+        try lora.validate()
     }
 
     /// A number as PEFT users write it: an integer when it is one.
     static func number(_ x: Double) -> JSONValue { x.rounded() == x && abs(x) < 1e15 ? .int(Int(x)) : .double(x) }
-
-    /// alpha/r or alpha/sqrt(r), as PEFT applies it to the adapter's output.
-    public var scaling: Double { loraScaling(rank: rank, alpha: alpha, useRSLoRA: useRSLoRA) }
 
     // MARK: Reading
 
@@ -89,71 +59,65 @@ public struct AdapterConfig: Equatable, Sendable {
         guard case .string("LORA")? = take("peft_type") else { throw bad("peft_type is not \"LORA\"") }
         fields["peft_type"] = .string("LORA")
 
+        var lora = LoRAConfig()
         guard case .int(let r)? = take("r") else { throw bad("r is missing or not an integer") }
+        lora.rank = r
         switch take("lora_alpha") {
-        case .int(let a)?: alpha = Double(a)
-        case .double(let a)?: alpha = a
+        case .int(let a)?: lora.alpha = Double(a)
+        case .double(let a)?: lora.alpha = a
         default: throw bad("lora_alpha is missing or not a number")
         }
         switch take("lora_dropout") {
-        case .int(let d)?: dropout = Double(d)
-        case .double(let d)?: dropout = d
-        case nil: dropout = 0
+        case .int(let d)?: lora.dropout = Double(d)
+        case .double(let d)?: lora.dropout = d
+        case nil: lora.dropout = 0
         default: throw bad("lora_dropout is not a number")
         }
         switch take("target_modules") {
         case .array(let items)?:
-            targetModules = try items.map { item in
+            lora.targetModules = try items.map { item in
                 guard case .string(let s) = item else { throw bad("target_modules holds a non-string") }
                 return s
             }
         case .string(let pattern)?:
-            guard isValidRegularExpression(pattern) else {
-                throw bad("target_modules \"\(pattern)\" is not a regular expression")
-            }
-            targetModules = []
-            targetPattern = pattern
+            lora.targetModules = []
+            lora.targetPattern = pattern
         default: throw bad("target_modules is missing or not a list")
         }
-        useRSLoRA = try Self.bool(take("use_rslora"), default: false, name: "use_rslora", path: path)
+        lora.useRSLoRA = try Self.bool(take("use_rslora"), default: false, name: "use_rslora", path: path)
         inferenceMode = try Self.bool(take("inference_mode"), default: false, name: "inference_mode", path: path)
         switch take("base_model_name_or_path") {
         case .string(let s)?: baseModelNameOrPath = s
         case .null?, nil: baseModelNameOrPath = nil
         default: throw bad("base_model_name_or_path is not a string")
         }
-        rank = r
         otherFields = fields
         for (key, neutral) in Self.unsupportedUnlessNeutral {
             if let value = fields[key], value != .null, value != neutral {
                 throw bad("\(key) = \(value.pythonJSON().replacingOccurrences(of: "\n", with: "")) is not supported (only plain LoRA on linear layers)")
             }
         }
-        for (field, integral) in [("rank_pattern", true), ("alpha_pattern", false)] {
+        // rank_pattern / alpha_pattern: objects of numbers (their ranges are LoRAConfig's to check).
+        for field in ["rank_pattern", "alpha_pattern"] {
             switch fields[field] {
             case nil, .null?: continue
             case .object(let o)?:
                 for (pattern, value) in o {
-                    guard isValidPatternKey(pattern) else {
-                        throw bad("\(field) key \"\(pattern)\" is not a regular expression")
-                    }
                     switch value {
-                    case .int(let v) where v > 0 && (!integral || v <= 65_536): continue
-                    case .double(let v) where !integral && v.isFinite && v > 0: continue
-                    default: throw bad("\(field)[\"\(pattern)\"] must be a positive \(integral ? "integer" : "number")")
+                    case .int(let v) where field == "rank_pattern": lora.rankPattern[pattern] = v
+                    case .int(let v): lora.alphaPattern[pattern] = Double(v)
+                    case .double(let v) where field == "alpha_pattern": lora.alphaPattern[pattern] = v
+                    default: throw bad("\(field)[\"\(pattern)\"] must be a positive \(field == "rank_pattern" ? "integer" : "number")")
                     }
                 }
             default: throw bad("\(field) is not an object")
             }
         }
-        if useRSLoRA, !rankPattern.isEmpty || !alphaPattern.isEmpty {
-            // PEFT refuses this combination when it saves; an adapter that has it was not made by PEFT.
-            throw bad("use_rslora with rank_pattern or alpha_pattern is not supported")
-        }
         if let task = fields["task_type"], task != .null, task != .string("SEQ_2_SEQ_LM") {
             throw bad("task_type is \(task.pythonJSON()), not SEQ_2_SEQ_LM")
         }
-        do { try validate() } catch let e as PipelineError { throw PipelineError(e.status, e.message, path: path) }
+        self.lora = lora
+        do { try lora.validate() } catch let e as PipelineError { throw PipelineError(e.status, e.message, path: path) }
     }
 
     private static func bool(_ v: JSONValue?, default d: Bool, name: String, path: String?) throws -> Bool {
@@ -165,35 +129,6 @@ public struct AdapterConfig: Equatable, Sendable {
     }
 
     // MARK: Validation
-
-    /// Range checks on the typed fields, and that the targets are T5 linear layers.
-    public func validate() throws {
-        guard rank > 0, rank <= 65_536 else { throw PipelineError.usage("r = \(rank) must be in 1...65536") }
-        guard alpha.isFinite, alpha > 0 else { throw PipelineError.usage("lora_alpha = \(alpha) must be positive") }
-        guard dropout.isFinite, dropout >= 0, dropout < 1 else {
-            throw PipelineError.usage("lora_dropout = \(dropout) must be in [0, 1)")
-        }
-        if targetPattern == nil { try validateTargets(targetModules) }
-    }
-
-    /// r of the module `name`: its rank_pattern entry, else `r`.
-    public func rank(module name: String) -> Int {
-        let pattern = rankPattern
-        return peftPatternKey(pattern.keys, moduleName: name).flatMap { pattern[$0] } ?? rank
-    }
-
-    /// lora_alpha of the module `name`: its alpha_pattern entry, else `lora_alpha`.
-    public func alpha(module name: String) -> Double {
-        let pattern = alphaPattern
-        return peftPatternKey(pattern.keys, moduleName: name).flatMap { pattern[$0] } ?? alpha
-    }
-
-    /// PEFT's rule for whether the module `name` (e.g. `encoder.block.0.layer.0.SelfAttention.q`)
-    /// is adapted: a full match of the pattern, or a list entry equal to the name or a "."-suffix of it.
-    public func targets(module name: String) -> Bool {
-        guard let targetPattern else { return peftTargetMatches(moduleName: name, targets: targetModules) }
-        return peftTargetPatternMatches(targetPattern, moduleName: name)
-    }
 
     /// Fails unless the adapter was made for `baseModel` (its `base_model_name_or_path`).
     public func validate(forBaseModel baseModel: String, path: String? = nil) throws {
@@ -210,11 +145,11 @@ public struct AdapterConfig: Equatable, Sendable {
     /// The whole config as JSON: typed fields over `otherFields`.
     public var json: JSONValue {
         var fields = otherFields
-        fields["r"] = .int(rank)
-        fields["lora_alpha"] = Self.number(alpha)
-        fields["lora_dropout"] = .double(dropout)
-        fields["target_modules"] = targetPattern.map { .string($0) } ?? .array(targetModules.sorted().map { .string($0) })
-        fields["use_rslora"] = .bool(useRSLoRA)
+        fields["r"] = .int(lora.rank)
+        fields["lora_alpha"] = Self.number(lora.alpha)
+        fields["lora_dropout"] = .double(lora.dropout)
+        fields["target_modules"] = lora.targetPattern.map { .string($0) } ?? .array(lora.targetModules.sorted().map { .string($0) })
+        fields["use_rslora"] = .bool(lora.useRSLoRA)
         fields["inference_mode"] = .bool(inferenceMode)
         fields["base_model_name_or_path"] = baseModelNameOrPath.map { .string($0) } ?? .null
         fields["peft_type"] = .string("LORA")

@@ -1,15 +1,5 @@
 import Foundation
-
-/// How PEFT scales the adapter's output: `alpha / r`, or `alpha / sqrt(r)` with rsLoRA (a Python float).
-public func loraScaling(rank r: Int, alpha: Double, useRSLoRA: Bool) -> Double {
-    useRSLoRA ? alpha / Double(r).squareRoot() : alpha / Double(r)
-}
-
-/// The factor both engines multiply the adapter's output by: PEFT's scaling rounded once to Float, as
-/// PyTorch applies a Python float to a float32 tensor. The one place the scale is computed.
-public func loraScale(rank r: Int, alpha: Double, useRSLoRA: Bool) -> Float {
-    Float(loraScaling(rank: r, alpha: alpha, useRSLoRA: useRSLoRA))
-}
+import Kernels
 
 /// The bound of `torch.nn.init.kaiming_uniform_(w, a: sqrt(5))` for a weight with `fanIn`
 /// inputs, computed in the same order as torch so that it is the same Double:

@@ -2,7 +2,7 @@ import Failures
 import Foundation
 
 /// The T5 linear layers an adapter may target, by their module name's last component.
-public enum T5LinearModule: String, CaseIterable, Codable, Sendable {
+public enum T5LinearModule: String, CaseIterable, Sendable {
     case q, k, v, o, wi, wi_0, wi_1, wo
 }
 

@@ -31,14 +31,6 @@ public enum Digest {
         return hex(hasher.finalize())
     }
 
-    /// An incremental hasher for data that arrives in pieces (downloads).
-    public struct Streaming {
-        private var hasher = SHA256()
-        public init() {}
-        public mutating func update(_ data: some DataProtocol) { hasher.update(data: data) }
-        public func finalize() -> String { Digest.hex(hasher.finalize()) }
-    }
-
     static func hex(_ digest: some Sequence<UInt8>) -> String {
         let table = Array("0123456789abcdef".utf8)
         var out = [UInt8]()

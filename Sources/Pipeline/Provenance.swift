@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 import JSON
 import Kernels
@@ -25,8 +24,8 @@ public enum Provenance {
     /// `f32_product`: oneDNN's AVX-512 kernels where it has them, else this OpenBLAS): results are reproducible for the same
     /// kernels and thread count (docs/ARCHITECTURE.md).
     public static var blas: JSONValue {
-        ["config": .string(String(cString: blas_config())), "core": .string(String(cString: blas_core_name())),
-         "core_choice": .string(String(cString: blas_core_choice()))]
+        ["config": .string(BLASLibrary.configuration), "core": .string(BLASLibrary.coreName),
+         "core_choice": .string(BLASLibrary.coreChoice)]
     }
 
     /// `git rev-parse HEAD`, with "-dirty" when the work tree has changes; nil outside git.

@@ -8,6 +8,7 @@ import Pipeline
 import SafeTensors
 import T5
 import T5Training
+import Training
 
 /// `train-lora`: the tokenised train (and validation) split + the model → a PEFT adapter
 /// (`data/adapter/{adapter_config.json, adapter_model.safetensors, log.jsonl}`), or with
@@ -27,36 +28,14 @@ public enum TrainLoRAStage {
         run.group = group
         let p = run.params
         let full = p.string("train.mode") == "full"
-        var lora: LoRASettings?
-        var merge = false
-        if !full {
-            merge = p.bool("train.merge")
-            lora = loraSettings(p)
-            do { try validateTargets(lora!.targetModules) } catch { throw PipelineError.usage("\(error)", path: options.config) }
-            try validatePatterns(lora!, config: options.config)
-        }
+        let merge = !full && p.bool("train.merge")
+        let lora = full ? nil : try loraConfig(p, config: options.config)
         var s = trainingSettings(p)
-        if group.size > 1 {
-            guard s.gradAccum == 1 else {
-                throw PipelineError.usage("train.grad_accum must be 1 under mpirun: each of the \(group.size) ranks computes "
-                                          + "one micro-batch of every step", path: options.config)
-            }
-            guard s.batchSize % group.size == 0 else {
-                throw PipelineError.usage("train.batch_size \(s.batchSize) is not a multiple of the \(group.size) ranks",
-                                          path: options.config)
-            }
-            s.batchSize /= group.size
-            s.gradAccum = group.size
-            p.record("runtime.world_size", .int(group.size))
-        }
-        guard s.warmupSteps == 0 || s.warmupRatio == 0 else {
-            throw PipelineError.usage("train.warmup_steps \(s.warmupSteps) and train.warmup_ratio \(s.warmupRatio) are both set; "
-                                      + "set one (transformers would silently take warmup_steps)", path: options.config)
-        }
-        guard s.schedule != .constant || (s.warmupSteps == 0 && s.warmupRatio == 0) else {
-            throw PipelineError.usage("train.lr_scheduler_type constant has no warm-up (transformers ignores one); "
-                                      + "use constant_with_warmup", path: options.config)
-        }
+        do {
+            try s.validate()
+            s = try s.distributed(over: group.size)
+        } catch let e as PipelineError { throw PipelineError(e.status, e.message, path: options.config) }
+        if group.size > 1 { p.record("runtime.world_size", .int(group.size)) }
         let dropoutRate = Float(p.double("train.dropout_rate"))
         let labelSmoothing = p.double("train.label_smoothing")  // in [0, 1): ParameterSchema
         let threads = p.int("runtime.threads")
@@ -100,7 +79,7 @@ public enum TrainLoRAStage {
                     throw PipelineError.usage("lora.\(key) matches none of the adapted modules (lora.target_modules "
                                               + "\(lora.targetModules.joined(separator: ", ")) in every block)", path: options.config)
                 }
-                try initializeAdapters(model, settings: lora, seed: s.seed)
+                try model.initializeAdapters(seed: s.seed)
             }
             report("train-lora: \(basePrecision == .bf16 ? "bf16" : "fp32") base weights; products by "
                    + (basePrecision == .bf16 ? BF16GEMM.description : F32GEMM.description))
@@ -113,10 +92,9 @@ public enum TrainLoRAStage {
             guard group.isLeader else { return .null }  // rank 0 writes the outputs
             try Data(log.joined().utf8).write(to: ws.url(for: "log.jsonl"))
             if let lora {
-                let adapterConfig = try AdapterConfig(rank: lora.rank, alpha: lora.alpha, dropout: p.double("lora.dropout"),
-                                                      targetModules: writtenTargets(p, lora, model: model), useRSLoRA: lora.useRSLoRA,
-                                                      rankPattern: lora.rankPattern, alphaPattern: lora.alphaPattern,
-                                                      baseModelNameOrPath: modelName(run))
+                var written = lora
+                written.targetModules = writtenTargets(p, lora, model: model)
+                let adapterConfig = try AdapterConfig(lora: written, baseModelNameOrPath: modelName(run))
                 try adapterConfig.write(to: ws.url(for: "adapter_config.json"))
                 try Data(model.loraSafeTensors()).write(to: ws.url(for: "adapter_model.safetensors"))
                 if merge {
@@ -142,54 +120,28 @@ public enum TrainLoRAStage {
         }
     }
 
-    /// PEFT's initialisation from the run's seed: lora_A Kaiming-uniform, lora_B zero.
-    public static func initializeAdapters(_ model: T5TrainingModel, settings: LoRASettings, seed: UInt64) throws {
-        var generator = PhiloxGenerator(seed: seed, stream: RandomStream.loraInitialization)
-        var values: [String: [Float]] = [:]
-        for layer in model.loraLayers {
-            let (a, b) = initializeLoRAWeights(rank: layer.lora!.rank, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures,
-                                               generator: &generator)
-            values[layer.lora!.a.name] = a
-            values[layer.lora!.b.name] = b
-        }
-        try model.setLoRA(values, source: "LoRA initialisation")
-    }
-
     /// target_modules as adapter_config.json records them: the names the user gave, or for "all-linear"
     /// the leaf names of the layers it expanded to in this model (q, k, v, o, wi_0, wi_1, wo for flan-t5).
-    static func writtenTargets(_ p: ParameterReader, _ lora: LoRASettings, model: T5TrainingModel) -> [String] {
+    static func writtenTargets(_ p: ParameterReader, _ lora: LoRAConfig, model: T5TrainingModel) -> [String] {
         guard p.strings("lora.target_modules") == [allLinear] else { return lora.targetModules }
         return Set(model.loraLayers.map { $0.path.split(separator: ".").last.map(String.init) ?? $0.path }).sorted()
     }
 
-    /// What adapter_config.json names as the base: the hub id, or the local directory.
-    /// `lora.*` as the trainer takes it.
     public static let allLinear = "all-linear"
 
-    public static func loraSettings(_ p: ParameterReader) -> LoRASettings {
+    /// `lora.*` as PEFT's LoraConfig, checked (errors name the pipeline's keys and the config file).
+    public static func loraConfig(_ p: ParameterReader, config: String?) throws -> LoRAConfig {
         var targets = p.strings("lora.target_modules")
         // PEFT's "all-linear": every linear layer of the blocks (those the model has), never the output layer.
         if targets == [allLinear] { targets = T5LinearModule.allCases.map(\.rawValue) }
-        return LoRASettings(rank: p.int("lora.r"), alpha: p.double("lora.alpha"), dropout: Float(p.double("lora.dropout")),
-                            targetModules: targets, useRSLoRA: p.bool("lora.use_rslora"),
-                            rankPattern: p.numbers("lora.rank_pattern").mapValues { Int($0) },
-                            alphaPattern: p.numbers("lora.alpha_pattern"))
-    }
-
-    /// rank_pattern / alpha_pattern keys are PEFT's regular expressions; PEFT refuses them with rsLoRA.
-    static func validatePatterns(_ lora: LoRASettings, config: String?) throws {
-        for (field, keys) in [("rank_pattern", lora.rankPattern.keys.sorted()), ("alpha_pattern", lora.alphaPattern.keys.sorted())] {
-            for key in keys where !isValidPatternKey(key) {
-                throw PipelineError.usage("lora.\(field) key \"\(key)\" is not a regular expression", path: config)
-            }
+        let lora = LoRAConfig(rank: p.int("lora.r"), alpha: p.double("lora.alpha"), dropout: p.double("lora.dropout"),
+                              targetModules: targets, useRSLoRA: p.bool("lora.use_rslora"),
+                              rankPattern: p.numbers("lora.rank_pattern").mapValues { Int($0) },
+                              alphaPattern: p.numbers("lora.alpha_pattern"))
+        do { try lora.validate(naming: LoRAConfig.pipelineName) } catch let e as PipelineError {
+            throw PipelineError(e.status, e.message, path: config)
         }
-        guard !lora.useRSLoRA || (lora.rankPattern.isEmpty && lora.alphaPattern.isEmpty) else {
-            throw PipelineError.usage("lora.use_rslora cannot be combined with lora.rank_pattern or lora.alpha_pattern "
-                                      + "(PEFT refuses it too)", path: config)
-        }
-        guard lora.rankPattern.values.allSatisfy({ $0 <= 4096 }) else {
-            throw PipelineError.usage("lora.rank_pattern values must be in 1...4096", path: config)
-        }
+        return lora
     }
 
     /// Which step's state was published and its validation loss (recorded in the manifest and the lock).

@@ -1,5 +1,5 @@
 // A PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors) for inference, applied to a
-// T5Model either unmerged (y += scale·(x·Aᵀ)·Bᵀ beside the frozen weight) or merged (W += scale·B·A).
+// T5Model unmerged (y += scale·(x·Aᵀ)·Bᵀ beside the frozen weight).
 import Failures
 import Foundation
 import Kernels
@@ -18,21 +18,13 @@ public struct LoRAAdapter: Sendable {
         public let scale: Float
     }
 
-    public let rank: Int
-    public let alpha: Double
-    public let useRSLoRA: Bool
-    public let targetModules: [String]
-    /// alpha / r, or alpha / sqrt(r) with rsLoRA, for the modules no rank_pattern / alpha_pattern names.
-    public let scale: Float
+    /// The settings adapter_config.json gave (each update's rank and scale already follow them).
+    public let config: LoRAConfig
     /// By module path, e.g. "encoder.block.0.layer.0.SelfAttention.q".
     public let updates: [String: Update]
 
-    public init(rank: Int, alpha: Double, useRSLoRA: Bool, targetModules: [String], updates: [String: Update]) {
-        self.rank = rank
-        self.alpha = alpha
-        self.useRSLoRA = useRSLoRA
-        self.targetModules = targetModules
-        self.scale = loraScale(rank: rank, alpha: alpha, useRSLoRA: useRSLoRA)
+    public init(config: LoRAConfig, updates: [String: Update]) {
+        self.config = config
         self.updates = updates
     }
 
@@ -41,8 +33,7 @@ public struct LoRAAdapter: Sendable {
     /// target rule.
     public static func load(directory: String) throws -> LoRAAdapter {
         let configPath = (directory as NSString).appendingPathComponent("adapter_config.json")
-        let config = try AdapterConfig.read(from: URL(fileURLWithPath: configPath))
-        let targets = config.targetPattern.map { [$0] } ?? config.targetModules.sorted()
+        let config = try AdapterConfig.read(from: URL(fileURLWithPath: configPath)).lora
 
         let weightsPath = (directory as NSString).appendingPathComponent("adapter_model.safetensors")
         let file = try SafeTensorsFile(path: weightsPath)
@@ -60,16 +51,16 @@ public struct LoRAAdapter: Sendable {
             guard let a = file.tensors[aName], let b = file.tensors[bName] else {
                 throw PipelineError.badInput("module '\(module)' lacks its lora_A or lora_B tensor", path: weightsPath)
             }
-            let rank = config.rank(module: module)
+            let rank = config.rank(of: module)
             guard a.shape.count == 2, b.shape.count == 2, a.shape[0] == rank, b.shape[1] == rank,
                   a.dtype.isFloatingPoint, b.dtype.isFloatingPoint else {
                 throw PipelineError.badInput("module '\(module)' has lora_A \(a.shape) / lora_B \(b.shape), expected [\(rank), in] / [out, \(rank)]", path: weightsPath)
             }
-            guard config.targets(module: module) else {
-                throw PipelineError.badInput("module '\(module)' is not among target_modules \(targets)", path: weightsPath)
+            guard config.matches(module) else {
+                throw PipelineError.badInput("module '\(module)' is not among target_modules \(config.targetPattern.map { [$0] } ?? config.targetModules.sorted())", path: weightsPath)
             }
             let aValues = try file.floats(aName), bValues = try file.floats(bName)
-            let scale = loraScale(rank: rank, alpha: config.alpha(module: module), useRSLoRA: config.useRSLoRA)
+            let scale = config.scale(of: module)
             // NaN or infinity would decode as empty summaries (issue 33, item 3).
             guard aValues.allSatisfy(\.isFinite), bValues.allSatisfy(\.isFinite) else {
                 throw PipelineError.badInput("module '\(module)' holds a value that is not a finite number", path: weightsPath)
@@ -80,17 +71,15 @@ public struct LoRAAdapter: Sendable {
             updates[module] = Update(a: aValues, b: bValues, rank: rank, inFeatures: a.shape[1], outFeatures: b.shape[0],
                                      scale: scale)
         }
-        return LoRAAdapter(rank: config.rank, alpha: config.alpha, useRSLoRA: config.useRSLoRA, targetModules: targets,
-                           updates: updates)
+        return LoRAAdapter(config: config, updates: updates)
     }
 }
 
 extension T5Model {
-    public enum AdapterMode: String, Sendable { case unmerged, merged }
-
-    /// Attaches `adapter` to this model's projections. Every adapted module must exist with matching
-    /// shapes (an adapter trained for another base is rejected before anything changes).
-    public func apply(_ adapter: LoRAAdapter, mode: AdapterMode) throws {
+    /// Attaches `adapter` to this model's projections, unmerged (y += scale·(x·Aᵀ)·Bᵀ beside the frozen weight).
+    /// Every adapted module must exist with matching shapes (an adapter trained for another base is rejected
+    /// before anything changes). A merged model is `train-lora --merge`'s output, loaded as a plain model.
+    public func apply(_ adapter: LoRAAdapter) throws {
         let projections = weights.projections
         for (module, update) in adapter.updates {
             guard let projection = projections[module] else {
@@ -102,20 +91,8 @@ extension T5Model {
             guard projection.lora == nil else { throw PipelineError.badInput("module '\(module)' already has an adapter", path: "adapter") }
         }
         for (module, update) in adapter.updates {
-            let projection = projections[module]!
-            switch mode {
-            case .unmerged:
-                projection.lora = LowRankUpdate(a: FloatBuffer(update.a), b: FloatBuffer(update.b), rank: update.rank, scale: update.scale)
-            case .merged:
-                // W + scale · B·A in fp32, then back to the model's weight precision
-                var merged = projection.weight.converted(to: .f32).floats()
-                merged.withUnsafeMutableBufferPointer { w in
-                    mergeLoRA(into: w.baseAddress!, a: update.a, b: update.b, rank: update.rank, inFeatures: update.inFeatures,
-                              outFeatures: update.outFeatures, scale: update.scale)
-                }
-                let precision = projection.weight.precision
-                projection.weight = WeightMatrix(rows: update.outFeatures, cols: update.inFeatures, values: merged).converted(to: precision)
-            }
+            projections[module]!.lora = LowRankUpdate(a: FloatBuffer(update.a), b: FloatBuffer(update.b), rank: update.rank,
+                                                      scale: update.scale)
         }
     }
 }

@@ -6,7 +6,7 @@ import SafeTensors
 
 public final class T5Model: @unchecked Sendable {
     public let config: T5Config
-    public private(set) var weights: T5Weights
+    public let weights: T5Weights
     public let directory: String
 
     public init(config: T5Config, weights: T5Weights, directory: String) {
@@ -38,7 +38,4 @@ public final class T5Model: @unchecked Sendable {
         let d = config.dModel
         for (i, id) in ids.enumerated() { weights.embedding.copyRow(Int(id), into: out + i * d) }
     }
-
-    /// Swaps in new weights for the projections (used to merge or remove adapters).
-    func replaceWeights(_ weights: T5Weights) { self.weights = weights }
 }

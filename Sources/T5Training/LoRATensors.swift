@@ -12,15 +12,6 @@ extension T5TrainingModel {
         }
     }
 
-    /// The LoRA parameter stored under PEFT key `key`, if this model has it.
-    public func loraParameter(_ key: String) -> Parameter? {
-        for layer in loraLayers {
-            if layer.lora!.a.name == key { return layer.lora!.a }
-            if layer.lora!.b.name == key { return layer.lora!.b }
-        }
-        return nil
-    }
-
     /// Sets every LoRA tensor from `values` (PEFT keys); a missing key or wrong size is an error naming `source`.
     public func setLoRA(_ values: [String: [Float]], source: String) throws {
         for layer in loraLayers {

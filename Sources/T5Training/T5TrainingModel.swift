@@ -34,10 +34,7 @@ public final class T5TrainingModel: @unchecked Sendable {
     public init(config: T5Config, file: SafeTensorsFile, mode: TrainingMode, dropoutRate: Float = 0.1,
                 dropoutSeed: UInt64 = 42, threads: Int = 1, basePrecision: WeightMatrix.Precision = .f32) throws {
         if case .lora(let settings) = mode {
-            let ranks = [settings.rank] + settings.rankPattern.values
-            guard ranks.allSatisfy({ $0 > 0 && $0 <= 4096 }), settings.dropout >= 0, settings.dropout < 1 else {
-                throw PipelineError.usage("LoRA rank must be in 1...4096 and dropout in [0, 1)", path: file.file)
-            }
+            do { try settings.validate() } catch let e as PipelineError { throw PipelineError(e.status, "LoRA \(e.message)", path: file.file) }
         }
         guard dropoutRate >= 0, dropoutRate < 1 else { throw PipelineError.usage("dropout rate must be in [0, 1)", path: file.file) }
         self.config = config
@@ -46,7 +43,8 @@ public final class T5TrainingModel: @unchecked Sendable {
         if case .lora(let settings) = mode {
             loraLayers = weights.attachLoRA(settings)
             guard !loraLayers.isEmpty else {
-                throw PipelineError.usage("LoRA target modules \(settings.targetModules) match no linear layer", path: file.file)
+                throw PipelineError.usage("LoRA target modules \(settings.targetPattern ?? "\(settings.targetModules)") match no linear layer",
+                                          path: file.file)
             }
         } else {
             loraLayers = []
@@ -67,25 +65,13 @@ public final class T5TrainingModel: @unchecked Sendable {
 
     public func zeroGradients() { for p in trainableParameters { p.zeroGradient() } }
 
-    /// √(Σ‖g‖²) over the trainable parameters, accumulated in Double.
-    public func gradientNorm() -> Float {
-        var total: Double = 0
-        for p in trainableParameters {
-            guard let g = p.gradient else { continue }
-            var sum: Double = 0
-            for i in 0..<p.count { sum += Double(g[i]) * Double(g[i]) }
-            total += sum
-        }
-        return Float(total.squareRoot())
-    }
-
     /// Training step's forward + backward: dropout on, gradients ACCUMULATED (call `zeroGradients` first).
     /// The gradient is that of (sum of this batch's token losses) / `labelTokensInStep`: by default this
     /// batch's labelled tokens (the mean); with gradient accumulation, the labelled tokens of all the step's
     /// micro-batches, as Hugging Face ≥ 4.46 normalises (`num_items_in_batch`), so that accumulated
     /// micro-batches give the gradient of the whole batch. Returns this batch's mean token loss; advances `step`.
     @discardableResult
-    public func forwardBackward(_ batch: TrainingBatch, labelTokensInStep: Int? = nil) throws -> Float {
+    public func forwardBackward(_ batch: UnpaddedBatch, labelTokensInStep: Int? = nil) throws -> Float {
         try validate(batch)
         context.training = true
         context.dropoutRate = dropoutRate
@@ -99,7 +85,7 @@ public final class T5TrainingModel: @unchecked Sendable {
     }
 
     /// Eval-mode loss (no dropout, no gradients).
-    public func loss(_ batch: TrainingBatch) throws -> Float {
+    public func loss(_ batch: UnpaddedBatch) throws -> Float {
         try validate(batch)
         context.training = false
         context.attention = .zero
@@ -115,7 +101,7 @@ public final class T5TrainingModel: @unchecked Sendable {
 
     /// The loss of the forward that `forwardBackward` would run now (same dropout masks), without backward
     /// or advancing `step`: for finite-difference checks.
-    func trainingLoss(_ batch: TrainingBatch) throws -> Float {
+    func trainingLoss(_ batch: UnpaddedBatch) throws -> Float {
         try validate(batch)
         context.training = true
         context.dropoutRate = dropoutRate
@@ -126,7 +112,7 @@ public final class T5TrainingModel: @unchecked Sendable {
 
     /// Eval-mode logits [Σ target lengths, vocab], sequence after sequence: to compare this engine with the
     /// inference engine (T5Model.logits) on the same weights.
-    func logits(_ batch: TrainingBatch) throws -> [Float] {
+    func logits(_ batch: UnpaddedBatch) throws -> [Float] {
         try validate(batch)
         context.training = false
         context.attention = .zero
@@ -134,11 +120,11 @@ public final class T5TrainingModel: @unchecked Sendable {
         return Array(UnsafeBufferPointer(start: activations.logits, count: batch.labels.count * config.vocabSize))
     }
 
-    private func validate(_ batch: TrainingBatch) throws {
+    private func validate(_ batch: UnpaddedBatch) throws {
         let vocab = Int32(config.vocabSize)
         guard batch.inputIds.allSatisfy({ $0 >= 0 && $0 < vocab }),
               batch.decoderInputIds.allSatisfy({ $0 >= 0 && $0 < vocab }),
-              batch.labels.allSatisfy({ $0 == TrainingBatch.ignoreIndex || ($0 >= 0 && $0 < vocab) }) else {
+              batch.labels.allSatisfy({ $0 == UnpaddedBatch.ignoreIndex || ($0 >= 0 && $0 < vocab) }) else {
             throw PipelineError.badInput("token id outside the model's vocabulary of \(config.vocabSize)", path: "batch")
         }
     }
@@ -189,7 +175,7 @@ public final class T5TrainingModel: @unchecked Sendable {
     struct BatchSpans {
         let encoder, decoder, cross: AttentionSpans
 
-        init(_ batch: TrainingBatch, heads: Int, headDim dh: Int) {
+        init(_ batch: UnpaddedBatch, heads: Int, headDim dh: Int) {
             encoder = AttentionSpans(queryOffsets: batch.sourceOffsets, keyOffsets: batch.sourceOffsets, heads: heads,
                                      headDim: dh, causal: false)
             decoder = AttentionSpans(queryOffsets: batch.targetOffsets, keyOffsets: batch.targetOffsets, heads: heads,
@@ -216,7 +202,7 @@ public final class T5TrainingModel: @unchecked Sendable {
         return DistanceBias(table: bias, length: length)
     }
 
-    func forward(_ batch: TrainingBatch) -> Activations {
+    func forward(_ batch: UnpaddedBatch) -> Activations {
         arena.reset()
         let d = config.dModel, eps = config.layerNormEpsilon
         let encRows = batch.sourceTokens, decRows = batch.targetTokens
@@ -313,7 +299,7 @@ public final class T5TrainingModel: @unchecked Sendable {
 
     // MARK: backward
 
-    func backward(_ batch: TrainingBatch, _ acts: Activations, labelTokens: Int) {
+    func backward(_ batch: UnpaddedBatch, _ acts: Activations, labelTokens: Int) {
         let d = config.dModel, heads = config.numHeads, vocab = config.vocabSize
         let encRows = batch.sourceTokens, decRows = batch.targetTokens
         let (encSpans, selfSpans, crossSpans) = (acts.spans.encoder, acts.spans.decoder, acts.spans.cross)

@@ -29,7 +29,7 @@ enum TokenCrossEntropy {
         }
         var total: Double = 0
         var counted = 0
-        for (row, target) in targets.enumerated() where target != TrainingBatch.ignoreIndex {
+        for (row, target) in targets.enumerated() where target != UnpaddedBatch.ignoreIndex {
             let nll = Double(logSumExp[row]) - Double(logits[row * vocab + Int(target)])
             if epsilon > 0 {
                 let e = Double(epsilon)
@@ -53,7 +53,7 @@ enum TokenCrossEntropy {
                 for row in rows {
                     let l = logits + row * vocab
                     let target = targets[row]
-                    if target == TrainingBatch.ignoreIndex {
+                    if target == UnpaddedBatch.ignoreIndex {
                         l.update(repeating: 0, count: vocab)
                         continue
                     }

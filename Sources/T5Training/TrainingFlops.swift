@@ -1,5 +1,6 @@
 // Floating-point operations of one training step (forward + backward), counting the GEMMs and attention
 // products (2 per multiply-add); element-wise work is left out, as in the usual FLOP accounting.
+import LoRA
 import T5
 
 public enum TrainingFlops {
@@ -27,7 +28,7 @@ public enum TrainingFlops {
         let enc = Double(sourceLengths.reduce(0, +)), dec = Double(targetLengths.reduce(0, +))
         let pairs = zip(sourceLengths, targetLengths).map { (Double($0.0), Double($0.1)) }
         let full: Bool = mode == .full
-        var settings: LoRASettings?
+        var settings: LoRAConfig?
         if case .lora(let l) = mode { settings = l }
         var result = Breakdown(forward: 0, backwardInput: 0, backwardParameters: 0)
         /// One GEMM of `rows` rows; `inputGradient` false where backward stops below it. `lora` names the module

@@ -151,7 +151,7 @@ public final class TrainingWeights: @unchecked Sendable {
     }
 
     /// Attaches zero-initialised LoRA adapters to every linear `settings` matches; returns them in layer order.
-    func attachLoRA(_ settings: LoRASettings) -> [LinearLayer] {
+    func attachLoRA(_ settings: LoRAConfig) -> [LinearLayer] {
         var adapted: [LinearLayer] = []
         for layer in linears where settings.matches(layer.path) {
             let rank = settings.rank(of: layer.path)
@@ -159,7 +159,7 @@ public final class TrainingWeights: @unchecked Sendable {
                               values: [Float](repeating: 0, count: rank * layer.inFeatures), trainable: true)
             let b = Parameter(name: AdapterTensorNames.b(module: layer.path), shape: [layer.outFeatures, rank],
                               values: [Float](repeating: 0, count: rank * layer.outFeatures), trainable: true)
-            layer.lora = TrainableLoRA(a: a, b: b, rank: rank, scale: settings.scale(of: layer.path), dropout: settings.dropout)
+            layer.lora = TrainableLoRA(a: a, b: b, rank: rank, scale: settings.scale(of: layer.path), dropout: Float(settings.dropout))
             adapted.append(layer)
         }
         return adapted

@@ -1,11 +1,11 @@
-// Micro-benchmarks of the per-step work outside the model's products at flan-t5-base scale: the LoRA
-// library's AdamW and gradient clipping, and the trainer's dropout (T5Training.DropoutMask, the masks
+// Micro-benchmarks of the per-step work outside the model's products at flan-t5-base scale: the
+// Training library's AdamW and gradient clipping, and the trainer's dropout (T5Training.DropoutMask, the masks
 // train-lora really applies). scripts/bench/lora_bench.sh runs it beside the PyTorch equivalents
 // (scripts/bench/lora_bench_torch.py), both on 2 threads.
 import Foundation
 import Kernels
-import LoRA
 import T5Training
+import Training
 
 @main
 struct LoRABench {

@@ -2,7 +2,7 @@
 //
 //   train-bench plan --lengths TSV --model DIR [--config pipeline.yaml] [--steps 20] [--group-by-length] --out PLAN.json
 //       The reference run's batches as train-lora forms them: the tokenize subset of lengths.tsv's train split
-//       (index % subset_every == subset_offset), TrainingPlan with train.* of the config (seed, batch size,
+//       (index % subset_every == subset_offset), BatchPlan with train.* of the config (seed, batch size,
 //       accumulation, epochs, grouping), `--steps` optimiser steps spread evenly over the whole run, and the
 //       validation pass's batches (TrainingLoop.validationBatches). Token ids are random (seed 42) at the
 //       real lengths, </s> last. Also prints the whole run's FLOPs on the real tokens and padded to each
@@ -21,12 +21,12 @@ import Foundation
 import Dataset
 import JSON
 import Kernels
-import LoRA
 import Pipeline
 import SafeTensors
 import Stages
 import T5
 import T5Training
+import Training
 
 struct Plan: Codable {
     struct Batch: Codable {
@@ -88,10 +88,10 @@ func makePlan(_ args: [String]) throws {
     let train = subset("train"), validation = subset("validation")
     guard !train.isEmpty, !validation.isEmpty else { fail("\(lengthsPath): no train or validation rows in the subset") }
     let s = TrainLoRAStage.trainingSettings(p)
-    let plan = try TrainingPlan(lengths: train.map(\.source), batchSize: s.batchSize, gradAccum: s.gradAccum,
+    let plan = try BatchPlan(lengths: train.map(\.source), batchSize: s.batchSize, gradAccum: s.gradAccum,
                                 epochs: s.epochs, maxSteps: s.maxSteps, seed: s.seed, groupByLength: groupByLength)
     let model = try T5Config.load(path: modelDirectory + "/config.json")
-    let settings = TrainLoRAStage.loraSettings(p)
+    let settings = try TrainLoRAStage.loraConfig(p, config: nil)
     /// GFLOP of one micro-batch by the count, at the model's sizes: on the real tokens, and padded to its longest.
     func gflop(_ examples: [Int]) -> (real: Double, padded: Double) {
         let s = examples.map { train[$0].source }, t = examples.map { train[$0].label }
@@ -151,7 +151,7 @@ func serve(_ args: [String]) throws {
     let plan = try JSONDecoder().decode(Plan.self, from: Data(contentsOf: URL(fileURLWithPath: planPath)))
     let config = try T5Config.load(path: directory + "/config.json")
     let file = try SafeTensorsFile(path: directory + "/model.safetensors")
-    let settings = TrainLoRAStage.loraSettings(p), training = TrainLoRAStage.trainingSettings(p)
+    let settings = try TrainLoRAStage.loraConfig(p, config: nil), training = TrainLoRAStage.trainingSettings(p)
     // --weights-dtype overrides the config's train.weights_dtype (the benchmark times both modes).
     let dtype = option("--weights-dtype", in: args) ?? p.string("train.weights_dtype")
     guard let precision = WeightMatrix.Precision(rawValue: dtype) else { fail("--weights-dtype must be f32 or bf16") }
@@ -159,11 +159,11 @@ func serve(_ args: [String]) throws {
                                     dropoutRate: Float(p.double("train.dropout_rate")),
                                     dropoutSeed: UInt64(plan.seed), threads: threads, basePrecision: precision)
     model.labelSmoothing = Float(p.double("train.label_smoothing"))
-    try TrainLoRAStage.initializeAdapters(model, settings: settings, seed: UInt64(plan.seed))
+    try model.initializeAdapters(seed: UInt64(plan.seed))
     let params = model.trainableParameters
-    let optimizer = try TrainingOptimizer(params: params, settings: training, totalSteps: plan.totalSteps)
-    func batch(_ b: Plan.Batch) throws -> TrainingBatch {
-        try TrainingBatch(sources: b.sources, targets: b.targets, vocabSize: config.vocabSize, padTokenId: config.padTokenId,
+    let optimizer = try Optimizer(params: params, settings: training, totalSteps: plan.totalSteps)
+    func batch(_ b: Plan.Batch) throws -> UnpaddedBatch {
+        try UnpaddedBatch(sources: b.sources, targets: b.targets, vocabSize: config.vocabSize, padTokenId: config.padTokenId,
                           decoderStartTokenId: config.decoderStartTokenId, label: "plan batch")
     }
     let batches = try plan.batches.map(batch), validation = try plan.validation.map(batch)

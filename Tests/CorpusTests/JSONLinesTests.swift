@@ -1,7 +1,6 @@
 import Failures
 import Foundation
 import JSON
-import Pipeline
 import XCTest
 @testable import Corpus
 

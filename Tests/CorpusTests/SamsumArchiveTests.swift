@@ -1,6 +1,5 @@
 import Failures
 import Foundation
-import Pipeline
 import XCTest
 @testable import Corpus
 

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import Kernels
 
@@ -12,7 +13,7 @@ final class AttentionKernelTests: XCTestCase {
         XCTAssertEqual(scores[3], 0)
         XCTAssertEqual(Array(scores[4...]), [0.25, 0.25, 0.25, 0.25])
 
-        var random = TestRandom(seed: 5)
+        var random = SplitMix64(seed: 5)
         let x = random.array(10), g = random.array(10)
         func forward(_ x: [Float]) -> [Float] {
             var p = x
@@ -25,7 +26,7 @@ final class AttentionKernelTests: XCTestCase {
     }
 
     func testSingleQueryRegisterPathIsBitIdenticalToGeneralLoopAndMatchesGEMMPath() {
-        var random = TestRandom(seed: 11)
+        var random = SplitMix64(seed: 11)
         for (keys, withBias) in [(1, true), (7, false), (8, true), (37, true), (64, false)] {
             let (dim, ld) = (64, 80)  // rows wider than the head, as inside a cache block
             let q = random.array(dim), k = random.array(keys * ld), v = random.array(keys * ld)
@@ -50,7 +51,7 @@ final class AttentionKernelTests: XCTestCase {
     }
 
     func testSingleQueryWithTransposedKeysMatchesGEMMPath() {
-        var random = TestRandom(seed: 12)
+        var random = SplitMix64(seed: 12)
         for (keys, dim, withBias) in [(1, 64, false), (13, 64, true), (40, 64, false), (9, 12, true)] {
             let ld = keys + 3  // transposed blocks [dim, ld], as a cache block wider than the keys in use
             let q = random.array(dim), kt = random.array(dim * ld), v = random.array(keys * dim)
@@ -106,7 +107,7 @@ final class AttentionKernelTests: XCTestCase {
 
     func testBiasByDistanceIsEveryLengthsBiasMatrix() {
         let heads = 3, buckets = 8, longest = 11
-        var random = TestRandom(seed: 13)
+        var random = SplitMix64(seed: 13)
         let table = random.array(buckets * heads)
         var byDistance = [Float](repeating: .nan, count: heads * (2 * longest - 1))
         RelativePosition.biasByDistance(table: table, heads: heads, length: longest, bidirectional: true, numBuckets: buckets,
@@ -130,7 +131,7 @@ final class AttentionKernelTests: XCTestCase {
     }
 
     func testSoftmaxWithBiasIsSoftmaxOfTheSum() {
-        var random = TestRandom(seed: 14)
+        var random = SplitMix64(seed: 14)
         let (rows, cols) = (3, 19)
         let scores = random.array(rows * cols), bias = random.array(rows * cols)
         var fused = scores, summed = zip(scores, bias).map { $0 + $1 }

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import Kernels
 
@@ -32,7 +33,7 @@ final class BF16GEMMTests: XCTestCase {
     }
 
     func testProductsLieWithinFP32AccumulationBoundsOfTheScalarReference() {
-        var random = TestRandom(seed: 31)
+        var random = SplitMix64(seed: 31)
         // (m, k, n): 1-8 rows (decoding), ragged counts, T5 widths (d_model 768 → d_ff 2048 and back).
         let shapes = [(1, 64, 96), (2, 80, 48), (3, 768, 96), (5, 96, 300), (8, 768, 2048), (8, 2048, 40), (17, 33, 65),
                       (63, 96, 80), (255, 64, 130), (300, 100, 48), (41, 768, 2048), (37, 2048, 768)]
@@ -84,7 +85,7 @@ final class BF16GEMMTests: XCTestCase {
     /// Each implementation rounds its input exactly as BFloat16.bits does (oneDNN's path rounds 16 lanes at a
     /// time in C): times an identity weight, every output is its input's rounding, ties included.
     func testEveryImplementationRoundsLikeBFloat16Bits() {
-        var random = TestRandom(seed: 3)
+        var random = SplitMix64(seed: 3)
         let k = 40  // two 16-lane blocks and a scalar tail
         var a = random.array(k, scale: 100)
         for (i, bits) in [UInt32(0x3f80_8000), 0x3f81_8000, 0xbf80_8000, 0x4049_0fdb, 0x7f7f_0000, 0x0080_0000].enumerated() {
@@ -102,7 +103,7 @@ final class BF16GEMMTests: XCTestCase {
 
     /// Same inputs, implementation and thread count: the same bits (the pieces are a function of the shape).
     func testRepeatedProductsAreBitIdentical() {
-        var random = TestRandom(seed: 7)
+        var random = SplitMix64(seed: 7)
         let (m, k, n) = (300, 768, 200)
         let a = random.array(m * k), b = random.array(n * k).map(BFloat16.bits)
         for implementation in implementations {

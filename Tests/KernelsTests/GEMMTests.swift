@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import Kernels
 
@@ -13,7 +14,7 @@ final class GEMMTests: XCTestCase {
     }
 
     func testMatmulAllTransposesMatchNaive() {
-        var random = TestRandom(seed: 1)
+        var random = SplitMix64(seed: 1)
         let (m, k, n) = (5, 7, 3)
         for ta in [false, true] { for tb in [false, true] {
             let a = random.array(m * k), b = random.array(k * n)
@@ -25,7 +26,7 @@ final class GEMMTests: XCTestCase {
     }
 
     func testLinearBackwardMatchesFiniteDifferences() {
-        var random = TestRandom(seed: 2)
+        var random = SplitMix64(seed: 2)
         let (rows, inF, outF) = (3, 4, 5)
         let x = random.array(rows * inF), w = random.array(outF * inF), g = random.array(rows * outF)
         func forward(_ x: [Float], _ w: [Float]) -> [Float] {

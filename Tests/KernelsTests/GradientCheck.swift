@@ -1,20 +1,5 @@
 import XCTest
 
-/// Deterministic pseudo-random values for tests (SplitMix64).
-struct TestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
-    mutating func array(_ count: Int, scale: Float = 1) -> [Float] { (0..<count).map { _ in uniform() * scale } }
-}
-
 /// Central finite differences of `loss` with respect to `values`, compared with `analytic`.
 func assertGradientMatches(_ values: [Float], analytic: [Float], step: Float = 1e-2, tolerance: Float = 2e-2,
                            _ label: String, file: StaticString = #filePath, line: UInt = #line,

@@ -1,9 +1,10 @@
+import TestSupport
 import XCTest
 @testable import Kernels
 
 final class NormAndActivationTests: XCTestCase {
     func testRMSNormForwardMatchesNaiveAndBackwardMatchesFiniteDifferences() {
-        var random = TestRandom(seed: 3)
+        var random = SplitMix64(seed: 3)
         let (rows, dim, eps): (Int, Int, Float) = (3, 6, 1e-6)
         let x = random.array(rows * dim), w = random.array(dim).map { 1 + 0.3 * $0 }, g = random.array(rows * dim)
         func forward(_ x: [Float], _ w: [Float]) -> [Float] {
@@ -33,7 +34,7 @@ final class NormAndActivationTests: XCTestCase {
     }
 
     func testGatedGeluBackwardMatchesFiniteDifferences() {
-        var random = TestRandom(seed: 4)
+        var random = SplitMix64(seed: 4)
         let n = 12
         let a = random.array(n, scale: 3), b = random.array(n), g = random.array(n)
         func forward(_ a: [Float], _ b: [Float]) -> [Float] {

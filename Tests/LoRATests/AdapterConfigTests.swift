@@ -14,14 +14,13 @@ final class AdapterConfigTests: XCTestCase {
     }
 
     func testNewConfigWritesPEFTsBytes() throws {
-        let reference = try AdapterConfig(rank: 32, alpha: 32, dropout: 0.05, targetModules: ["v", "q"],
-                                          baseModelNameOrPath: "google/flan-t5-base")
+        let reference = try AdapterConfig(lora: LoRAConfig(rank: 32, alpha: 32, dropout: 0.05, targetModules: ["v", "q"]), baseModelNameOrPath: "google/flan-t5-base")
         XCTAssertEqual(String(decoding: reference.jsonData(), as: UTF8.self),
                        String(decoding: try loadFixture("adapter_config_reference.json"), as: UTF8.self))
-        let rs = try AdapterConfig(rank: 8, alpha: 16, dropout: 0, targetModules: ["q", "v", "k", "o", "wi_0"],
-                                   useRSLoRA: true, baseModelNameOrPath: "google/flan-t5-base")
+        let rs = try AdapterConfig(lora: LoRAConfig(rank: 8, alpha: 16, dropout: 0, targetModules: ["q", "v", "k", "o", "wi_0"],
+                                   useRSLoRA: true), baseModelNameOrPath: "google/flan-t5-base")
         XCTAssertEqual(rs.jsonData(), try loadFixture("adapter_config_rslora.json"))
-        XCTAssertEqual(rs.scaling, 16 / 8.0.squareRoot())
+        XCTAssertEqual(rs.lora.scale(of: "q"), Float(16 / 8.0.squareRoot()))
     }
 
     func testReadsPEFTFilesAndRoundTripsBytes() throws {
@@ -32,12 +31,12 @@ final class AdapterConfigTests: XCTestCase {
             XCTAssertEqual(config.baseModelNameOrPath, "google/flan-t5-base")
         }
         let reference = try AdapterConfig.read(from: loraFixtures.appendingPathComponent("adapter_config_reference.json"))
-        XCTAssertEqual(reference.rank, 32)
-        XCTAssertEqual(reference.alpha, 32)
-        XCTAssertEqual(reference.dropout, 0.05)
-        XCTAssertEqual(reference.targetModules, ["q", "v"])
-        XCTAssertFalse(reference.useRSLoRA)
-        XCTAssertEqual(reference.scaling, 1)
+        XCTAssertEqual(reference.lora.rank, 32)
+        XCTAssertEqual(reference.lora.alpha, 32)
+        XCTAssertEqual(reference.lora.dropout, 0.05)
+        XCTAssertEqual(reference.lora.targetModules, ["q", "v"])
+        XCTAssertFalse(reference.lora.useRSLoRA)
+        XCTAssertEqual(reference.lora.scale(of: "q"), 1)
         XCTAssertNoThrow(try reference.validate(forBaseModel: "google/flan-t5-base"))
         XCTAssertThrowsError(try reference.validate(forBaseModel: "google/flan-t5-small")) { e in
             XCTAssertTrue("\(e)".contains("flan-t5-small"))
@@ -47,14 +46,13 @@ final class AdapterConfigTests: XCTestCase {
     func testWriteThenReadGivesTheSameConfig() throws {
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        var config = try AdapterConfig(rank: 4, alpha: 8.5, dropout: 0.1, targetModules: ["wo", "q"],
-                                       baseModelNameOrPath: "local/model\u{e9}")
+        var config = try AdapterConfig(lora: LoRAConfig(rank: 4, alpha: 8.5, dropout: 0.1, targetModules: ["wo", "q"]), baseModelNameOrPath: "local/model\u{e9}")
         config.inferenceMode = true
         let url = dir.appendingPathComponent("adapter_config.json")
         try config.write(to: url)
         let back = try AdapterConfig.read(from: url)
-        XCTAssertEqual(back.alpha, 8.5)
-        XCTAssertEqual(back.targetModules, ["q", "wo"])
+        XCTAssertEqual(back.lora.alpha, 8.5)
+        XCTAssertEqual(back.lora.targetModules, ["q", "wo"])
         XCTAssertEqual(back.baseModelNameOrPath, "local/model\u{e9}")
         XCTAssertTrue(back.inferenceMode)
         XCTAssertTrue(String(decoding: try Data(contentsOf: url), as: UTF8.self).contains("\"local/model\\u00e9\""))
@@ -87,7 +85,7 @@ final class AdapterConfigTests: XCTestCase {
             }
         }
         XCTAssertThrowsError(try AdapterConfig(jsonData: Data("[1]".utf8)))
-        XCTAssertThrowsError(try AdapterConfig(rank: 8, alpha: 8, dropout: 0, targetModules: [], baseModelNameOrPath: nil))
+        XCTAssertThrowsError(try AdapterConfig(lora: LoRAConfig(rank: 8, alpha: 8, dropout: 0, targetModules: []), baseModelNameOrPath: nil))
     }
 
     /// PEFT's target rule: a list entry is a module name or a "."-suffix of one; one string is a regex
@@ -102,15 +100,15 @@ final class AdapterConfigTests: XCTestCase {
         }
         let q = "encoder.block.0.layer.0.SelfAttention.q", crossQ = "decoder.block.1.layer.1.EncDecAttention.q"
         let suffix = try config(targets: #"["SelfAttention.q", "wo"]"#)
-        XCTAssertTrue(suffix.targets(module: q))
-        XCTAssertFalse(suffix.targets(module: crossQ))
-        XCTAssertTrue(suffix.targets(module: "decoder.block.0.layer.2.DenseReluDense.wo"))
-        XCTAssertFalse(suffix.targets(module: "encoder.block.0.layer.0.SelfAttention.qq"))
+        XCTAssertTrue(suffix.lora.matches(q))
+        XCTAssertFalse(suffix.lora.matches(crossQ))
+        XCTAssertTrue(suffix.lora.matches("decoder.block.0.layer.2.DenseReluDense.wo"))
+        XCTAssertFalse(suffix.lora.matches("encoder.block.0.layer.0.SelfAttention.qq"))
         let regex = try config(targets: #"".*decoder.*\\.q""#)
-        XCTAssertEqual(regex.targetPattern, #".*decoder.*\.q"#)
-        XCTAssertTrue(regex.targets(module: crossQ))
-        XCTAssertFalse(regex.targets(module: q))
-        XCTAssertFalse(regex.targets(module: crossQ + "x"), "a full match, not a search")
+        XCTAssertEqual(regex.lora.targetPattern, #".*decoder.*\.q"#)
+        XCTAssertTrue(regex.lora.matches(crossQ))
+        XCTAssertFalse(regex.lora.matches(q))
+        XCTAssertFalse(regex.lora.matches(crossQ + "x"), "a full match, not a search")
         XCTAssertEqual(try AdapterConfig(jsonData: regex.jsonData()), regex, "the pattern is written back as a string")
         XCTAssertThrowsError(try config(targets: #""(q""#)) { XCTAssertTrue("\($0)".contains("not a regular expression"), "\($0)") }
     }

@@ -1,3 +1,4 @@
+import Kernels
 import XCTest
 @testable import LoRA
 

@@ -18,8 +18,7 @@ final class PackageGraphTests: XCTestCase {
         XCTAssertGreaterThan(targets.count, 30, "the manifest parser found too few targets")
         var problems: [String] = []
         for target in targets {
-            let folder = root.appendingPathComponent(target.isTest ? "Tests" : "Sources")
-                .appendingPathComponent(target.name)
+            let folder = root.appendingPathComponent(target.folder)
             let imports = try Self.imports(under: folder).subtracting(Self.systemModules)
             let missing = imports.subtracting(target.dependencies).sorted()
             let unused = target.dependencies.subtracting(imports).sorted()
@@ -27,6 +26,73 @@ final class PackageGraphTests: XCTestCase {
             if !unused.isEmpty { problems.append("\(target.name) declares but does not import \(unused)") }
         }
         XCTAssertEqual(problems, [])
+    }
+
+    /// The allowed layers, lowest first: a library target may depend only on targets of a lower layer, so the
+    /// inference engine never reaches the trainer, nor a format the stages. Executables and tests sit above all.
+    static let layers: [(name: String, targets: Set<String>)] = [
+        ("leaves", ["Failures", "CPUHints", "COpenBLAS", "CDNNL", "CArchive", "CMPI", "TestSupport"]),
+        ("primitives", ["JSON", "Kernels"]),
+        ("formats and rules", ["SafeTensors", "SentencePiece", "Rouge", "Corpus", "LoRA", "Pipeline"]),
+        ("engines", ["T5", "Dataset", "Fetch", "MPI", "Experiments"]),
+        ("training engine, demo assets, report", ["T5Training", "DemoAssets", "Report"]),
+        ("training", ["Training"]),
+        ("stages", ["Stages"]),
+    ]
+
+    func testEveryLibraryDependsOnlyOnLowerLayers() throws {
+        let manifest = try String(contentsOf: TestProject.repoRoot.appendingPathComponent("Package.swift"), encoding: .utf8)
+        let all = Self.declaredTargets(in: manifest) + Self.systemLibraries(in: manifest).map {
+            DeclaredTarget(name: $0, isTest: false, isExecutable: false, dependencies: [])
+        }
+        let libraries = Set(all.filter { !$0.isTest && !$0.isExecutable }.map(\.name))
+        let executables = Set(all.filter(\.isExecutable).map(\.name))
+        func layer(_ name: String) -> Int? { Self.layers.firstIndex { $0.targets.contains(name) } }
+        var problems: [String] = []
+        for name in libraries.sorted() where layer(name) == nil { problems.append("\(name) is in no layer of PackageGraphTests.layers") }
+        for target in all {
+            for dependency in target.dependencies.sorted() {
+                if executables.contains(dependency) { problems.append("\(target.name) depends on the executable \(dependency)") }
+                guard !target.isTest, !target.isExecutable, let mine = layer(target.name), let theirs = layer(dependency) else { continue }
+                if theirs >= mine {
+                    problems.append("\(target.name) (\(Self.layers[mine].name)) depends on \(dependency) (\(Self.layers[theirs].name))")
+                }
+            }
+        }
+        XCTAssertEqual(problems, [])
+    }
+
+    /// A declared dependency on one of this package's Swift modules is used: some file of the target names one of the
+    /// module's top-level public declarations or a public member it adds to another module's type. (The compiler
+    /// accepts an import nothing uses; it is a false edge in the layers above.)
+    func testNoTargetImportsAModuleItDoesNotUse() throws {
+        let root = TestProject.repoRoot
+        let manifest = try String(contentsOf: root.appendingPathComponent("Package.swift"), encoding: .utf8)
+        let targets = Self.declaredTargets(in: manifest)
+        let libraries = Set(targets.filter { !$0.isTest && !$0.isExecutable }.map(\.name))
+        var names: [String: Set<String>] = [:]
+        for module in targets where libraries.contains(module.name) {
+            let sources = try Self.sources(under: root.appendingPathComponent(module.folder))
+            if !sources.isEmpty { names[module.name] = Self.declaredNames(in: sources) }  // C targets have no Swift files
+        }
+        var problems: [String] = []
+        for target in targets {
+            let folder = root.appendingPathComponent(target.folder)
+            let used = Self.identifiers(in: try Self.sources(under: folder))
+            for dependency in target.dependencies.sorted() where names[dependency] != nil {
+                if used.isDisjoint(with: names[dependency]!) { problems.append("\(target.name) imports \(dependency) and uses nothing of it") }
+            }
+        }
+        XCTAssertEqual(problems, [])
+    }
+
+    /// The check above must be able to fail: a file that imports a module without naming anything of it.
+    func testTheUnusedImportCheckSeesAnUnusedImport() {
+        let module = Self.declaredNames(in: ["public enum Store {}\npublic func sha256(_ x: Int) -> Int { x }\n"
+                                              + "extension String {\n    public var quoted: String { self }\n}\n"])
+        XCTAssertEqual(module, ["Store", "sha256", "quoted"])
+        XCTAssertTrue(Self.identifiers(in: ["import M\nlet path = store.path // Store\n"]).isDisjoint(with: module))
+        XCTAssertFalse(Self.identifiers(in: ["import M\nlet s = \"a\".quoted\n"]).isDisjoint(with: module))
     }
 
     /// The parser below must see what it is meant to: a known target's edges, a product among them.
@@ -50,7 +116,12 @@ final class PackageGraphTests: XCTestCase {
     struct DeclaredTarget {
         let name: String
         let isTest: Bool
+        var isExecutable = false
         let dependencies: Set<String>
+        /// The `path:` argument, if any (else Sources/<name> or Tests/<name>).
+        var path: String? = nil
+
+        var folder: String { path ?? "\(isTest ? "Tests" : "Sources")/\(name)" }
     }
 
     /// Swift targets (not system libraries) with their dependency lists; a product counts under its
@@ -66,9 +137,15 @@ final class PackageGraphTests: XCTestCase {
             let end = i + 1 < matches.count ? matches[i + 1].range.location : text.length
             let body = text.substring(with: NSRange(location: match.range.location, length: end - match.range.location))
             targets.append(DeclaredTarget(name: text.substring(with: match.range(at: 2)), isTest: kind == "testTarget",
-                                          dependencies: dependencyNames(inTargetBody: body)))
+                                          isExecutable: kind == "executableTarget", dependencies: dependencyNames(inTargetBody: body),
+                                          path: pathArgument(inTargetBody: body)))
         }
         return targets
+    }
+
+    static func pathArgument(inTargetBody body: String) -> String? {
+        guard let start = body.range(of: "path: \""), let end = body[start.upperBound...].firstIndex(of: "\"") else { return nil }
+        return String(body[start.upperBound..<end])
     }
 
     static func dependencyNames(inTargetBody body: String) -> Set<String> {
@@ -107,5 +184,60 @@ final class PackageGraphTests: XCTestCase {
             }
         }
         return modules
+    }
+
+    /// The names of the manifest's system-library targets (C modules: no Swift declarations to check).
+    static func systemLibraries(in manifest: String) -> [String] {
+        let start = try! NSRegularExpression(pattern: #"\.systemLibrary\(name: "([^"]+)""#)
+        return start.matches(in: manifest, range: NSRange(manifest.startIndex..., in: manifest)).map {
+            String(manifest[Range($0.range(at: 1), in: manifest)!])
+        }
+    }
+
+    /// The text of every Swift file under `folder`, comments and import lines removed.
+    static func sources(under folder: URL) throws -> [String] {
+        guard let files = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else { return [] }
+        var texts: [String] = []
+        for case let file as URL in files where file.pathExtension == "swift" { texts.append(try String(contentsOf: file, encoding: .utf8)) }
+        return texts
+    }
+
+    /// A module's names another module can use: its top-level public declarations (a line starting `public`), and the
+    /// public members of its extensions of types it does not declare.
+    static func declaredNames(in sources: [String]) -> Set<String> {
+        let kinds = "(?:class|struct|enum|protocol|typealias|func|var|let|actor)"
+        let topLevel = try! NSRegularExpression(pattern: #"^(?:@\w+(?:\([^)]*\))?\s+)*public\s+(?:(?:final|indirect)\s+)*"#
+                                                + kinds + #"\s+`?(\w+)"#, options: .anchorsMatchLines)
+        let extensionBlock = try! NSRegularExpression(pattern: #"^(?:public\s+)?extension\s+([\w.]+)[^{]*\{(.*?)^\}"#,
+                                                      options: [.anchorsMatchLines, .dotMatchesLineSeparators])
+        let member = try! NSRegularExpression(pattern: #"^\s+(?:@\w+\s+)*public\s+(?:(?:static|mutating|final|nonisolated)\s+)*(?:func|var|let)\s+`?(\w+)"#,
+                                              options: .anchorsMatchLines)
+        func captures(_ regex: NSRegularExpression, _ text: String, _ group: Int = 1) -> [String] {
+            regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).map { String(text[Range($0.range(at: group), in: text)!]) }
+        }
+        let own = Set(sources.flatMap { captures(topLevel, $0) })
+        var names = own
+        for text in sources {
+            for block in extensionBlock.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let extended = String(text[Range(block.range(at: 1), in: text)!])
+                guard !own.contains(String(extended.split(separator: ".")[0])) else { continue }
+                names.formUnion(captures(member, String(text[Range(block.range(at: 2), in: text)!])))
+            }
+        }
+        return names
+    }
+
+    /// Every identifier the sources use outside comments and import lines.
+    static func identifiers(in sources: [String]) -> Set<String> {
+        let comment = try! NSRegularExpression(pattern: #"//.*$|^\s*(?:@\w+\s+)*import\s+\w+"#, options: .anchorsMatchLines)
+        let identifier = try! NSRegularExpression(pattern: #"\w+"#)
+        var names: Set<String> = []
+        for text in sources {
+            let code = comment.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "")
+            for m in identifier.matches(in: code, range: NSRange(code.startIndex..., in: code)) {
+                names.insert(String(code[Range(m.range, in: code)!]))
+            }
+        }
+        return names
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Experiments
 import Rouge
+import TestSupport
 import XCTest
 
 /// A git repository in a temporary directory, for the tests of what `score-rouge diff` reads at revisions.
@@ -15,22 +16,9 @@ struct TemporaryGitRepository {
         try git("init", "-q")
     }
 
-    /// Runs git in the repository (failing the test on a non-zero exit) and returns its trimmed stdout.
+    /// Runs git in the repository and returns its trimmed stdout (a non-zero exit throws, failing the test).
     @discardableResult
-    func git(_ arguments: String...) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "-C", url.path, "-c", "user.name=Test", "-c", "user.email=test@example.com",
-                       "-c", "commit.gpgsign=false"] + arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, "git \(arguments)")
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    func git(_ arguments: String...) throws -> String { try Git.run(arguments, in: url) }
 
     /// Commits everything in the working tree and returns the commit's hash.
     @discardableResult

@@ -1,4 +1,5 @@
 import Failures
+import TestSupport
 import XCTest
 @testable import SentencePiece
 
@@ -105,18 +106,5 @@ final class ModelLoadingTests: XCTestCase {
         XCTAssertNoThrow(try SentencePieceProcessor(model: model))
         model.pieces.removeAll { $0.text == "<0x41>" }
         XCTAssertThrowsError(try SentencePieceProcessor(model: model))
-    }
-}
-
-/// A small deterministic generator for corruption tests.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -5,8 +5,7 @@ import XCTest
 /// run succeeds, with or without --force, and the published outputs are the same bytes.
 final class ConcurrentRunsTests: XCTestCase {
     func testTwoAndFourProcessesOfAStageAtOnceAllSucceedWithTheSameOutputs() throws {
-        let exe = StageTestProject.repoRoot.appendingPathComponent(".build/debug/fetch-samsum")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: exe.path), "build fetch-samsum first (make test does)")
+        let exe = try StageTestProject.executable("fetch-samsum")
         let p = try StageTestProject()
         try p.copy(repoFile: "pipeline.demo.yaml", to: "pipeline.demo.yaml")
         try p.copy(repoFile: "demo/corpus.7z", to: "demo/corpus.7z")

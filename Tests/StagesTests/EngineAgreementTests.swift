@@ -22,9 +22,9 @@ final class EngineAgreementTests: XCTestCase {
             }
         }
         let sources = [ids(5), ids(61), ids(17)], targets = [ids(9), ids(2), ids(23)]
-        let batch = try TrainingBatch(sources: sources, targets: targets, vocabSize: config.vocabSize)
+        let batch = try UnpaddedBatch(sources: sources, targets: targets, vocabSize: config.vocabSize)
 
-        let lora = LoRASettings(rank: 4, alpha: 8, dropout: 0, targetModules: ["q", "v", "wo"], rankPattern: ["wo": 2])
+        let lora = LoRAConfig(rank: 4, alpha: 8, dropout: 0, targetModules: ["q", "v", "wo"], rankPattern: ["wo": 2])
         let trainer = try T5TrainingModel(config: config, file: try SafeTensorsFile(path: modelDir.appendingPathComponent("model.safetensors").path),
                                           mode: .lora(lora), dropoutRate: 0.1, threads: 1)
         let inference = try T5Model.load(directory: modelDir.path)
@@ -39,10 +39,9 @@ final class EngineAgreementTests: XCTestCase {
         let adapter = FileManager.default.temporaryDirectory.appendingPathComponent("engines-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: adapter, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: adapter) }
-        try AdapterConfig(rank: 4, alpha: 8, dropout: 0, targetModules: ["q", "v", "wo"], rankPattern: ["wo": 2],
-                          baseModelNameOrPath: "demo/model").write(to: adapter.appendingPathComponent("adapter_config.json"))
+        try AdapterConfig(lora: lora, baseModelNameOrPath: "demo/model").write(to: adapter.appendingPathComponent("adapter_config.json"))
         try Data(trainer.loraSafeTensors()).write(to: adapter.appendingPathComponent("adapter_model.safetensors"))
-        try inference.apply(try LoRAAdapter.load(directory: adapter.path), mode: .unmerged)
+        try inference.apply(try LoRAAdapter.load(directory: adapter.path))
         let adapted = Double(try trainer.loss(batch))
         XCTAssertGreaterThan(abs(adapted - base), 1e-3, "the adapter must change the loss for this to test it")
         XCTAssertEqual(try Self.loss(inference, sources: sources, targets: targets), adapted, accuracy: 1e-5 * adapted,

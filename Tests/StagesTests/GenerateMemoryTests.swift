@@ -15,20 +15,24 @@ final class GenerateMemoryTests: XCTestCase {
     /// Memory freed between live blocks (which glibc cannot trim from the top of its heap) is given back.
     func testReleaseGivesFreedHeapMemoryBack() throws {
         try XCTSkipUnless(FileManager.default.fileExists(atPath: "/proc/self/statm"), "needs /proc")
-        // 2,000 blocks of 96 kB (under glibc's mmap threshold, so on the heap) between small blocks that stay live
+        // 1,000 blocks of 96 kB (under glibc's mmap threshold, so on the heap), each followed by one of the same size
+        // that stays live: no freed block can merge into the heap's top, which free() alone would give back. (With
+        // small live blocks, a long test process served them from its free lists elsewhere, and it did.)
         var freed: [UnsafeMutableRawPointer] = [], kept: [UnsafeMutableRawPointer] = []
-        for _ in 0..<2_000 {
+        for _ in 0..<1_000 {
             let block = malloc(96 << 10)!
             memset(block, 1, 96 << 10)
             freed.append(block)
-            kept.append(malloc(64)!)
+            let live = malloc(96 << 10)!
+            memset(live, 2, 96 << 10)
+            kept.append(live)
         }
         for block in freed { free(block) }
         let before = try residentBytes()
         XCTAssertTrue(FreedMemory.release(), "malloc_trim found and gave memory back")
         let after = try residentBytes()
         for block in kept { free(block) }
-        // 188 MB freed; how much of it glibc had already returned depends on the process's other threads
+        // 94 MB freed; how much of it glibc had already returned depends on the process's other threads
         XCTAssertGreaterThan(before - after, 16 << 20, "resident \(before >> 20) MB before the release, \(after >> 20) MB after")
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import JSON
 import Pipeline
 @testable import Report
+import TestSupport
 import XCTest
 @testable import Stages
 
@@ -23,20 +24,7 @@ final class ReportCompareTests: XCTestCase {
     ]
 
     @discardableResult
-    func git(_ arguments: String...) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", p.root.path, "-c", "user.name=Test", "-c", "user.email=test@example.com",
-                             "-c", "commit.gpgsign=false"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "git \(arguments)")
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    func git(_ arguments: String...) throws -> String { try Git.run(arguments, in: p.root) }
 
     func commit(_ message: String) throws {
         try git("add", "-A")

@@ -50,16 +50,13 @@ struct StageTestProject {
     }
 }
 
+import TestSupport
 import XCTest
 
 /// The package's built executables, run as a user runs them.
 extension StageTestProject {
-    /// `.build/debug/<name>` (make test builds every product); skips the calling test when it is not built.
-    static func executable(_ name: String) throws -> URL {
-        let exe = repoRoot.appendingPathComponent(".build/debug/\(name)")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: exe.path), "build \(name) first (make test does)")
-        return exe
-    }
+    /// The built product `name` (make test builds every product; `BuiltProducts` says how when it is missing).
+    static func executable(_ name: String) throws -> URL { try BuiltProducts.executable(name) }
 
     /// Starts `program` in `folder`; stdout is discarded, stderr goes to `stderr` (or is discarded).
     static func start(_ program: String, _ arguments: [String], in folder: URL, stderr: Pipe? = nil) throws -> Process {

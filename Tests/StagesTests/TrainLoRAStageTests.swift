@@ -4,6 +4,7 @@ import JSON
 import LoRA
 import Pipeline
 import SafeTensors
+import Training
 import XCTest
 @testable import Stages
 
@@ -91,7 +92,7 @@ final class TrainLoRAStageTests: XCTestCase {
         XCTAssertEqual(adapter.tensors.count, 2 * (7 + 11))
         XCTAssertFalse(adapter.tensors.keys.contains { $0.contains("lm_head") })
         let config = try AdapterConfig.read(from: p.url("data/adapter/adapter_config.json"))
-        XCTAssertEqual(config.targetModules, ["k", "o", "q", "v", "wi_0", "wi_1", "wo"])
+        XCTAssertEqual(config.lora.targetModules, ["k", "o", "q", "v", "wi_0", "wi_1", "wo"])
         XCTAssertNoThrow(try GenerateStage.run(try p.options(args), variant: .lora, root: p.root))
     }
 
@@ -109,10 +110,10 @@ final class TrainLoRAStageTests: XCTestCase {
         XCTAssertEqual(try rank("decoder.block.0.layer.0.SelfAttention.q"), 4, "lora.r")
         XCTAssertEqual(try rank("encoder.block.0.layer.0.SelfAttention.v"), 6)
         let config = try AdapterConfig.read(from: p.url("data/adapter/adapter_config.json"))
-        XCTAssertEqual(config.rankPattern, ["decoder.*EncDecAttention\\.q": 2, "v": 6])
-        XCTAssertEqual(config.alphaPattern, ["q": 12])
-        XCTAssertEqual(config.rank(module: "decoder.block.0.layer.1.EncDecAttention.q"), 2)
-        XCTAssertEqual(config.alpha(module: "decoder.block.0.layer.1.EncDecAttention.q"), 12)
+        XCTAssertEqual(config.lora.rankPattern, ["decoder.*EncDecAttention\\.q": 2, "v": 6])
+        XCTAssertEqual(config.lora.alphaPattern, ["q": 12])
+        XCTAssertEqual(config.lora.rank(of: "decoder.block.0.layer.1.EncDecAttention.q"), 2)
+        XCTAssertEqual(config.lora.alpha(of: "decoder.block.0.layer.1.EncDecAttention.q"), 12)
         XCTAssertNoThrow(try GenerateStage.run(try p.options(args), variant: .lora, root: p.root))
         XCTAssertFalse(try TrainLoRAStage.run(try p.options(args + ["--set", "lora.alpha_pattern={q: 16}"]), root: p.root).cacheHit)
 
@@ -166,8 +167,7 @@ final class TrainLoRAStageTests: XCTestCase {
     /// Kills a real train-lora process after its first checkpoint, resumes it, and compares
     /// the adapter with an uninterrupted run's, byte for byte.
     func testResumeAfterKillGivesTheUninterruptedBytes() throws {
-        let exe = StageTestProject.repoRoot.appendingPathComponent(".build/debug/train-lora")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: exe.path), "build train-lora first (make test does)")
+        let exe = try StageTestProject.executable("train-lora")
         let extra = ["--set", "train.epochs=6", "--set", "train.checkpoint_every=2"]
         let a = try StageTestProject(), b = try StageTestProject()
         let args = try a.prepareForTraining(examples: 16, extra: extra)

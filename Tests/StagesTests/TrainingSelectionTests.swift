@@ -1,12 +1,14 @@
 import Dataset
 import Foundation
 import JSON
+import LoRA
 import Pipeline
 import SafeTensors
 import T5
 import T5Training
 import XCTest
 @testable import Stages
+@testable import Training
 
 /// `train.eval_every`, `train.eval_limit`, `train.keep: best` and `train.early_stopping_patience`: when the
 /// validation loss is measured, on which examples, which step's state is published, when training stops, and
@@ -15,7 +17,7 @@ final class TrainingSelectionTests: XCTestCase {
     /// The tiny model and token files of a prepared StageTestProject, to drive TrainingLoop directly.
     struct Run {
         let config: T5Config, weights: SafeTensorsFile, train: TokenFile, validation: TokenFile
-        static let lora = LoRASettings(rank: 4, alpha: 8, dropout: 0.05)
+        static let lora = LoRAConfig(rank: 4, alpha: 8, dropout: 0.05)
 
         init(_ p: StageTestProject) throws {
             config = try T5Config.load(path: p.url("data/model/config.json").path)
@@ -24,10 +26,10 @@ final class TrainingSelectionTests: XCTestCase {
             validation = try TokenFile.read(path: p.url("data/tokens/validation.safetensors").path)
         }
 
-        func loop(_ s: TrainingSettings, work: URL, lora: LoRASettings = Self.lora) throws -> (loop: TrainingLoop, model: T5TrainingModel) {
+        func loop(_ s: TrainingSettings, work: URL, lora: LoRAConfig = Self.lora) throws -> (loop: TrainingLoop, model: T5TrainingModel) {
             let model = try T5TrainingModel(config: config, file: weights, mode: .lora(lora), dropoutRate: 0.1,
                                             dropoutSeed: s.seed, threads: 1)
-            try TrainLoRAStage.initializeAdapters(model, settings: lora, seed: s.seed)
+            try model.initializeAdapters(seed: s.seed)
             return (try TrainingLoop(model: model, train: train, validation: validation, settings: s, workDirectory: work), model)
         }
     }
@@ -35,7 +37,7 @@ final class TrainingSelectionTests: XCTestCase {
     /// 8 examples, batch 4, 6 epochs: 12 steps; a learning rate high enough that the validation loss turns up.
     static func settings(evalEvery: Int = 1, keepBest: Bool = true, patience: Int = 0, checkpointEvery: Int = 0) -> TrainingSettings {
         var s = TrainingSettings()
-        s.epochs = 6; s.batchSize = 4; s.learningRate = 0.5
+        s.epochs = 6; s.batchSize = 4; s.learningRate = 0.5; s.weightDecay = 0.01
         s.evalEvery = evalEvery; s.keepBest = keepBest; s.earlyStoppingPatience = patience; s.checkpointEvery = checkpointEvery
         return s
     }

@@ -1,18 +1,44 @@
 import XCTest
 import Kernels
+import LoRA
 import SafeTensors
 @testable import T5
 
-/// A PEFT adapter (r 8, alpha 16, q and v) applied unmerged and merged, against PEFT's logits and greedy output.
+/// A PEFT adapter (r 8, alpha 16, q and v) applied unmerged, and merged into the base weights (`mergeLoRA`, what
+/// `train-lora --merge` writes), against PEFT's logits and greedy output.
 final class AdapterParityTests: XCTestCase {
-    private func adaptedModel(_ mode: T5Model.AdapterMode) throws -> T5Model {
+    private func adaptedModel() throws -> T5Model {
         let model = try T5Model.load(directory: Fixtures.path("tiny"))
         let adapter = try LoRAAdapter.load(directory: Fixtures.path("adapter"))
-        XCTAssertEqual(adapter.rank, 8)
-        XCTAssertEqual(adapter.scale, 2)
+        XCTAssertEqual(adapter.config.rank, 8)
+        XCTAssertEqual(adapter.config.scale(of: "encoder.block.0.layer.0.SelfAttention.q"), 2)
         XCTAssertEqual(adapter.updates.count, 12) // 2 encoder layers × (q, v) + 2 decoder layers × (self, cross) × (q, v)
-        try model.apply(adapter, mode: mode)
+        try model.apply(adapter)
         return model
+    }
+
+    /// The tiny model with the adapter folded into its weights, as a model folder of its own.
+    private func mergedModel() throws -> T5Model {
+        let adapter = try LoRAAdapter.load(directory: Fixtures.path("adapter"))
+        let base = try SafeTensorsFile(path: Fixtures.path("tiny/model.safetensors"))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("t5-merged-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        for name in base.names {
+            var values = try base.floats(name)
+            if name.hasSuffix(".weight"), let u = adapter.updates[String(name.dropLast(".weight".count))] {
+                values.withUnsafeMutableBufferPointer { w in
+                    mergeLoRA(into: w.baseAddress!, a: u.a, b: u.b, rank: u.rank, inFeatures: u.inFeatures,
+                              outFeatures: u.outFeatures, scale: u.scale)
+                }
+            }
+            try writer.add(name, shape: try base.info(name).shape, floats: values)
+        }
+        try writer.write(to: directory.appendingPathComponent("model.safetensors").path)
+        try FileManager.default.copyItem(atPath: Fixtures.path("tiny/config.json"),
+                                         toPath: directory.appendingPathComponent("config.json").path)
+        return try T5Model.load(directory: directory.path)
     }
 
     private func checkLogits(_ model: T5Model) throws {
@@ -36,14 +62,13 @@ final class AdapterParityTests: XCTestCase {
     }
 
     func testUnmergedAdapterMatchesPEFT() throws {
-        let model = try adaptedModel(.unmerged)
+        let model = try adaptedModel()
         try checkLogits(model)
         try checkGreedy(model)
     }
 
     func testMergedAdapterMatchesPEFT() throws {
-        let model = try adaptedModel(.merged)
-        XCTAssertNil(model.weights.projections["encoder.block.0.layer.0.SelfAttention.q"]!.lora)
+        let model = try mergedModel()
         try checkLogits(model)
         try checkGreedy(model)
     }
@@ -51,7 +76,7 @@ final class AdapterParityTests: XCTestCase {
     func testAdapterForAnotherBaseIsRejected() throws {
         let model = try T5Model.load(directory: Fixtures.path("tiny_tied_relu"))
         let adapter = try LoRAAdapter.load(directory: Fixtures.path("adapter"))
-        XCTAssertThrowsError(try model.apply(adapter, mode: .unmerged)) { error in
+        XCTAssertThrowsError(try model.apply(adapter)) { error in
             let text = String(describing: error)
             XCTAssertTrue(text.contains("another base") || text.contains("does not exist"), text)
         }
@@ -60,8 +85,10 @@ final class AdapterParityTests: XCTestCase {
 
     func testRSLoRAScaleAndCorruptAdapterDirectory() throws {
         let update = LoRAAdapter.Update(a: [1], b: [1], rank: 4, inFeatures: 1, outFeatures: 1, scale: 2)
-        XCTAssertEqual(LoRAAdapter(rank: 4, alpha: 8, useRSLoRA: true, targetModules: ["q"], updates: ["q": update]).scale, 4)
-        XCTAssertEqual(LoRAAdapter(rank: 4, alpha: 8, useRSLoRA: false, targetModules: ["q"], updates: ["q": update]).scale, 2)
+        XCTAssertEqual(LoRAAdapter(config: LoRAConfig(rank: 4, alpha: 8, targetModules: ["q"], useRSLoRA: true),
+                                   updates: ["q": update]).config.scale(of: "q"), 4)
+        XCTAssertEqual(LoRAAdapter(config: LoRAConfig(rank: 4, alpha: 8, targetModules: ["q"]),
+                                   updates: ["q": update]).config.scale(of: "q"), 2)
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("t5-bad-adapter-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -102,8 +129,7 @@ final class AdapterParityTests: XCTestCase {
             LoRAAdapter.Update(a: u.a.map { _ in 3e38 }, b: u.b.map { _ in 3e38 }, rank: u.rank, inFeatures: u.inFeatures,
                                outFeatures: u.outFeatures, scale: u.scale)
         }
-        try model.apply(LoRAAdapter(rank: good.rank, alpha: good.alpha, useRSLoRA: false, targetModules: good.targetModules,
-                                    updates: huge), mode: .unmerged)
+        try model.apply(LoRAAdapter(config: good.config, updates: huge))
         let sources = Array(Fixtures.ids(Fixtures.section("generation")["sources"]).prefix(2))
         for beams in [1, 2] {
             XCTAssertThrowsError(try Generator(model: model).generate(sources, settings: GenerationSettings(numBeams: beams, maxNewTokens: 5))) { error in
@@ -122,7 +148,8 @@ final class AdapterParityTests: XCTestCase {
             let model = try T5Model.load(directory: Fixtures.path("tiny"))
             let adapter = try LoRAAdapter.load(directory: Fixtures.path("adapter_\(name)"))
             XCTAssertEqual(adapter.updates.count, modules, name)
-            XCTAssertEqual(adapter.scale, scale, name)
+            let c = adapter.config
+            XCTAssertEqual(loraScale(rank: c.rank, alpha: c.alpha, useRSLoRA: c.useRSLoRA), scale, name)
             if name == "pattern" {
                 let crossQ = try XCTUnwrap(adapter.updates["decoder.block.1.layer.1.EncDecAttention.q"])
                 XCTAssertEqual([crossQ.rank, Int(crossQ.scale)], [2, 4], "rank_pattern decoder.*\\.q: r 2, alpha 8")
@@ -133,7 +160,7 @@ final class AdapterParityTests: XCTestCase {
                 XCTAssertEqual(wo.scale, 8 / 6)
                 XCTAssertEqual(adapter.updates["encoder.block.0.layer.0.SelfAttention.q"]?.rank, 4, "encoder q: no pattern")
             }
-            try model.apply(adapter, mode: .unmerged)
+            try model.apply(adapter)
             let encoder = try model.encode(Fixtures.ids(batch["sources"]))
             let logits = try model.logits(encoder: encoder, decoderInput: Fixtures.ids(batch["decoder_input"]))
             let diff = maxAbsDifference(logits.pointer, try expected.floats("\(name).logits"))

@@ -2,6 +2,7 @@
 // module's gradients) against PEFT + torch's fused AdamW.
 import XCTest
 import LoRA
+import Training
 @testable import T5Training
 
 final class AdamWTrajectoryTests: XCTestCase {

@@ -11,6 +11,7 @@
 import XCTest
 import Kernels
 import LoRA
+import Training
 @testable import T5Training
 
 final class BF16ParityTests: XCTestCase {

@@ -2,13 +2,15 @@
 // dropout; feed-forward gated and ReLU with dropout; LoRA linears), loss = Σ output ⊙ R. Directional
 // derivatives along random unit directions, ε = 1e-2, tolerance 1e-2 relative + 1e-4 absolute.
 // (The kernels they call — GEMM, softmax, RMSNorm, gelu_new — have their own FD tests in KernelsTests.)
+import LoRA
+import TestSupport
 import XCTest
 @testable import T5Training
 
 final class BlockGradientCheckTests: XCTestCase {
     let config = TinyModel.config(gated: true, tied: false)
 
-    func random(_ count: Int, _ rng: inout SplitMix, scale: Float = 1) -> [Float] { (0..<count).map { _ in scale * rng.normal() } }
+    func random(_ count: Int, _ rng: inout SplitMix64, scale: Float = 1) -> [Float] { (0..<count).map { _ in scale * rng.normal() } }
 
     func context() -> StepContext {
         let c = StepContext()
@@ -20,7 +22,7 @@ final class BlockGradientCheckTests: XCTestCase {
     }
 
     /// Compares g·u with (f(x+εu) − f(x−εu))/2ε for `x` changed in place through `set`.
-    func directional(_ name: String, analytic g: [Float], base x: [Float], rng: inout SplitMix,
+    func directional(_ name: String, analytic g: [Float], base x: [Float], rng: inout SplitMix64,
                      set: ([Float]) -> Void, loss: () -> Double) {
         var u = random(x.count, &rng)
         let norm = u.reduce(0) { $0 + $1 * $1 }.squareRoot()
@@ -38,8 +40,8 @@ final class BlockGradientCheckTests: XCTestCase {
 
     func weights(lora targets: [String]) throws -> TrainingWeights {
         let w = try TrainingWeights(config: config, file: try TinyModel.file(config, seed: 21), trainAll: false)
-        let adapted = w.attachLoRA(LoRASettings(rank: 2, alpha: 4, dropout: 0.25, targetModules: targets))
-        var rng = SplitMix(state: 5)
+        let adapted = w.attachLoRA(LoRAConfig(rank: 2, alpha: 4, dropout: 0.25, targetModules: targets))
+        var rng = SplitMix64(seed: 5)
         for layer in adapted {
             for p in [layer.lora!.a, layer.lora!.b] { for i in 0..<p.count { p.value[i] = 0.4 * rng.normal() } }
         }
@@ -55,7 +57,7 @@ final class BlockGradientCheckTests: XCTestCase {
                                    headDim: config.dKV, causal: !cross)
         let qRows = 5, kRows = keyOffsets.last!, biasLength = 3
         let d = config.dModel
-        var rng = SplitMix(state: cross ? 1 : 2)
+        var rng = SplitMix64(seed: cross ? 1 : 2)
         var query = random(qRows * d, &rng), keyValue = cross ? random(kRows * d, &rng) : []
         var bias = cross ? [] : random(config.numHeads * (2 * biasLength - 1), &rng)
         let r = random(qRows * d, &rng)
@@ -112,7 +114,7 @@ final class BlockGradientCheckTests: XCTestCase {
         let w = try TrainingWeights(config: cfg, file: try TinyModel.file(cfg, seed: 22), trainAll: true)
         let p = w.encoder[1].feedForward
         let rows = 5, d = cfg.dModel
-        var rng = SplitMix(state: gated ? 3 : 4)
+        var rng = SplitMix64(seed: gated ? 3 : 4)
         var input = random(rows * d, &rng)
         let r = random(rows * d, &rng)
         let ctx = context()

@@ -3,6 +3,7 @@
 import Foundation
 import SafeTensors
 import T5
+import TestSupport
 import XCTest
 @testable import T5Training
 
@@ -17,10 +18,10 @@ final class EngineParityTests: XCTestCase {
         let training = try T5TrainingModel(config: config, file: SafeTensorsFile(path: directory + "/model.safetensors"),
                                            mode: .full, dropoutRate: 0)
         // ragged lengths, so padding in the inference engine and its absence in the training engine both matter
-        var rng = SplitMix(state: 7)
+        var rng = SplitMix64(seed: 7)
         func tokens(_ n: Int) -> [Int32] { (0..<n).map { _ in 2 + Int32(rng.next() % UInt64(config.vocabSize - 2)) } }
         let sources = [19, 4, 33].map(tokens), targets = [6, 11, 1].map(tokens)
-        let batch = try TrainingBatch(sources: sources, targets: targets, vocabSize: config.vocabSize,
+        let batch = try UnpaddedBatch(sources: sources, targets: targets, vocabSize: config.vocabSize,
                                       padTokenId: config.padTokenId, decoderStartTokenId: config.decoderStartTokenId)
         let trained = try training.logits(batch)
 

@@ -1,6 +1,7 @@
 // Loading the committed golden fixtures (Tests/Fixtures/T5Training, see its README).
 import Failures
 import Foundation
+import LoRA
 import SafeTensors
 import T5
 @testable import T5Training
@@ -15,7 +16,7 @@ enum Fixture {
         let model: SafeTensorsFile
         let tensors: SafeTensorsFile
         let json: [String: Any]
-        let batch: TrainingBatch
+        let batch: UnpaddedBatch
 
         func floats(_ name: String) throws -> [Float] { try tensors.floats(name) }
 
@@ -30,7 +31,7 @@ enum Fixture {
         func makeLoRAModel(threads: Int = 1, precision: WeightMatrix.Precision = .f32) throws -> T5TrainingModel {
         let lora = json["lora"] as! [String: Any]
         let cfg = lora["config"] as! [String: Any]
-        let settings = LoRASettings(rank: cfg["r"] as! Int, alpha: Double(cfg["lora_alpha"] as! Int), dropout: 0,
+        let settings = LoRAConfig(rank: cfg["r"] as! Int, alpha: Double(cfg["lora_alpha"] as! Int), dropout: 0,
                                     targetModules: cfg["target_modules"] as! [String])
         let model = try makeModel(.lora(settings), threads: threads, precision: precision)
         var initial: [String: [Float]] = [:]
@@ -60,7 +61,7 @@ enum Fixture {
         let mask = try tensors.int64s("attention_mask").map { Int32($0) }
         let labels = try tensors.int64s("labels").map { Int32($0) }
         let batchSize = try tensors.info("input_ids").shape[0]
-        let batch = try TrainingBatch(inputIds: ids, attentionMask: mask, labels: labels, batchSize: batchSize,
+        let batch = try UnpaddedBatch(inputIds: ids, attentionMask: mask, labels: labels, batchSize: batchSize,
                                       vocabSize: config.vocabSize)
         return Golden(directory: dir, config: config, model: try SafeTensorsFile(path: dir + "/model.safetensors"),
                       tensors: tensors, json: json, batch: batch)

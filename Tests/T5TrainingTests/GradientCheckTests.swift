@@ -3,6 +3,8 @@
 // (L(θ+εu) − L(θ−εu)) / 2ε with ε = 1e-2 (3e-3 for the large random LoRA weights, whose curvature
 // makes 1e-2 inexact; 1e-3 with ReLU), must match g·u within 1e-2 relative + 2e-4 absolute
 // (Float forward: rounding noise of the difference quotient is ~1e-5).
+import LoRA
+import TestSupport
 import XCTest
 @testable import T5Training
 
@@ -27,11 +29,11 @@ final class GradientCheckTests: XCTestCase {
 
     func testLoRAOnEveryLinearWithLoRADropout() throws {
         let config = TinyModel.config(gated: true, tied: true)
-        let settings = LoRASettings(rank: 2, alpha: 4, dropout: 0.2, targetModules: ["q", "k", "v", "o", "wi_0", "wi_1", "wo"])
+        let settings = LoRAConfig(rank: 2, alpha: 4, dropout: 0.2, targetModules: ["q", "k", "v", "o", "wi_0", "wi_1", "wo"])
         let model = try T5TrainingModel(config: config, file: try TinyModel.file(config, seed: 5), mode: .lora(settings),
                                         dropoutRate: 0.1, dropoutSeed: 6)
         XCTAssertEqual(model.loraLayers.count, 2 * 7 + 2 * 11)
-        var rng = SplitMix(state: 9)
+        var rng = SplitMix64(seed: 9)
         for p in model.trainableParameters {
             for i in 0..<p.count { p.value[i] = 0.3 * rng.normal() }
         }
@@ -50,12 +52,12 @@ final class GradientCheckTests: XCTestCase {
 }
 
 extension XCTestCase {
-    func checkGradients(_ model: T5TrainingModel, _ batch: TrainingBatch, seed: UInt64, epsilon: Float = 1e-2, file: StaticString = #filePath, line: UInt = #line) throws {
+    func checkGradients(_ model: T5TrainingModel, _ batch: UnpaddedBatch, seed: UInt64, epsilon: Float = 1e-2, file: StaticString = #filePath, line: UInt = #line) throws {
         model.step = 5
         model.zeroGradients()
         try model.forwardBackward(batch)
         model.step = 5
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(seed: seed)
         var checked = 0
         for p in model.trainableParameters {
             var u = (0..<p.count).map { _ in rng.normal() }

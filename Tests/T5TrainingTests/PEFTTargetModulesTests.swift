@@ -1,6 +1,7 @@
 // Which modules the trainer adapts, against PEFT's own choice on flan-t5-base (Tests/Fixtures/LoRA/
 // t5_base_peft_targets.json: the module names PEFT wraps and its state-dict keys, made on torch's meta device).
 import Foundation
+import LoRA
 import XCTest
 @testable import T5Training
 
@@ -24,7 +25,7 @@ final class PEFTTargetModulesTests: XCTestCase {
         XCTAssertEqual(facts.cases.count, 2)
         for c in facts.cases {
             let model = try T5TrainingModel(config: config, file: file,
-                                            mode: .lora(LoRASettings(rank: c.r, alpha: 16, dropout: 0, targetModules: c.target_modules)))
+                                            mode: .lora(LoRAConfig(rank: c.r, alpha: 16, dropout: 0, targetModules: c.target_modules)))
             XCTAssertEqual(model.loraLayers.map(\.path), c.modules, "\(c.target_modules)")
             for layer in model.loraLayers {
                 XCTAssertEqual(layer.lora!.a.name, "base_model.model.\(layer.path).lora_A.weight")

@@ -1,5 +1,6 @@
 // A random tiny T5 built in memory, for finite-difference and determinism tests.
 import Foundation
+import TestSupport
 import SafeTensors
 import T5
 @testable import T5Training
@@ -13,7 +14,7 @@ enum TinyModel {
 
     /// Every tensor of `config` drawn from a seeded generator (norm weights near 1, projections ~1/√fan_in).
     static func file(_ config: T5Config, seed: UInt64) throws -> SafeTensorsFile {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(seed: seed)
         var writer = SafeTensorsWriter()
         func add(_ name: String, _ shape: [Int], scale: Float, offset: Float = 0) throws {
             let values = (0..<shape.reduce(1, *)).map { _ in offset + scale * rng.normal() }
@@ -52,28 +53,9 @@ enum TinyModel {
     }
 
     /// Ragged batch of 2 rows with padding on both sides (sources 7 and 4, targets 3 and 5).
-    static func batch(vocab: Int) throws -> TrainingBatch {
-        try TrainingBatch(sources: [[5, 9, 3, 17, 2, 11, 1], [8, 4, 20, 1]], targets: [[6, 13, 1], [3, 7, 19, 10, 1]],
+    static func batch(vocab: Int) throws -> UnpaddedBatch {
+        try UnpaddedBatch(sources: [[5, 9, 3, 17, 2, 11, 1], [8, 4, 20, 1]], targets: [[6, 13, 1], [3, 7, 19, 10, 1]],
                           vocabSize: vocab)
     }
 }
 
-/// Deterministic test randomness (SplitMix64 + Box-Muller).
-struct SplitMix {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
-
-    mutating func normal() -> Float {
-        let u1 = max(uniform(), 1e-7), u2 = uniform()
-        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-    }
-}

@@ -5,7 +5,7 @@ import XCTest
 
 final class TokenCrossEntropyTests: XCTestCase {
     static let vocab = 5
-    static let targets: [Int32] = [4, TrainingBatch.ignoreIndex, 0]
+    static let targets: [Int32] = [4, UnpaddedBatch.ignoreIndex, 0]
 
     /// The summed token loss over `normalizer` tokens (the forward's mean times its counted rows).
     static func loss(_ logits: [Float], epsilon: Float, normalizer: Int) -> Double {

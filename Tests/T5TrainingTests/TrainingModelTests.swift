@@ -1,5 +1,6 @@
 // Model-level behaviour: frozen weights in LoRA mode, PEFT export names, thread-count independence,
 // gradient accumulation, and setup errors.
+import LoRA
 import XCTest
 import SafeTensors
 @testable import T5Training
@@ -61,8 +62,12 @@ final class TrainingModelTests: XCTestCase {
     func testSetupErrorsAreOneLine() throws {
         let config = TinyModel.config(gated: true, tied: false)
         let file = try TinyModel.file(config, seed: 1)
-        XCTAssertThrowsError(try T5TrainingModel(config: config, file: file, mode: .lora(LoRASettings(targetModules: ["nothing"])))) {
+        // "wi" is a T5 linear name, but a gated model has wi_0 and wi_1 instead
+        XCTAssertThrowsError(try T5TrainingModel(config: config, file: file, mode: .lora(LoRAConfig(targetModules: ["wi"])))) {
             XCTAssertTrue("\($0)".contains("match no linear layer"), "\($0)")
+        }
+        XCTAssertThrowsError(try T5TrainingModel(config: config, file: file, mode: .lora(LoRAConfig(targetModules: ["nothing"])))) {
+            XCTAssertTrue("\($0)".contains("is not a T5 linear layer"), "\($0)")
         }
         let other = TinyModel.config(gated: false, tied: false)
         XCTAssertThrowsError(try T5TrainingModel(config: other, file: file, mode: .full)) {
@@ -80,7 +85,7 @@ final class TrainingModelTests: XCTestCase {
         XCTAssertEqual(full.forward - full.backwardParameters, attention, accuracy: 1e-6)
         XCTAssertEqual(full.backwardInput, full.forward + attention, accuracy: 1e-6)
         let lora = TrainingFlops.perStep(config: config, batchSize: 2, sourceLength: 7, targetLength: 5,
-                                         mode: .lora(LoRASettings(rank: 2, alpha: 2, targetModules: ["q", "v"])))
+                                         mode: .lora(LoRAConfig(rank: 2, alpha: 2, targetModules: ["q", "v"])))
         // LoRA on 12 linears: encoder q,v over 14 rows, decoder self q,v and cross q over 10 rows, cross v over 14
         let loraForward = 2.0 * 2 * (12 + 12) * Double(2 * 2 * 14 + 2 * 3 * 10 + 2 * 14)
         XCTAssertEqual(lora.forward - (full.forward), loraForward, accuracy: 1e-6)

@@ -4,9 +4,11 @@
 import Foundation
 import XCTest
 import LoRA
+import Training
 import SafeTensors
 import T5
 import T5Training
+import Kernels
 
 final class TrainingStepBenchmark: XCTestCase {
     func testLoRATrainingStepAtBenchTorchShapes() throws {
@@ -22,7 +24,7 @@ final class TrainingStepBenchmark: XCTestCase {
         var rng = PhiloxGenerator(seed: 43)
         let sources = (0..<b).map { _ in (0..<s).map { _ in Int32.random(in: 3..<32000, using: &rng) } }
         let targets = (0..<b).map { _ in (0..<t).map { _ in Int32.random(in: 3..<32000, using: &rng) } }
-        let batch = try TrainingBatch(sources: sources, targets: targets, vocabSize: config.vocabSize)
+        let batch = try UnpaddedBatch(sources: sources, targets: targets, vocabSize: config.vocabSize)
         func step() throws -> (Float, Double) { try bench.step(batch) }
         _ = try step()  // warm-up: sizes the activation arena
         var times: [Double] = []
@@ -55,7 +57,7 @@ final class TrainingStepBenchmark: XCTestCase {
 /// does from a seeded Philox stream; `step` is forward, backward, clipping and one AdamW update, timed.
 private final class BenchModel {
     let config: T5Config
-    let settings = LoRASettings(rank: 32, alpha: 32, dropout: 0.05, targetModules: ["q", "v"])
+    let settings = LoRAConfig(rank: 32, alpha: 32, dropout: 0.05, targetModules: ["q", "v"])
     let model: T5TrainingModel
     let params: [Parameter]
     private var optimizer: AdamW
@@ -73,7 +75,7 @@ private final class BenchModel {
         optimizer = AdamW(hyper: AdamWHyperparameters(), tensorSizes: params.map(\.count))
     }
 
-    func step(_ batch: TrainingBatch) throws -> (loss: Float, seconds: Double) {
+    func step(_ batch: UnpaddedBatch) throws -> (loss: Float, seconds: Double) {
         let start = Date()
         model.zeroGradients()
         let loss = try model.forwardBackward(batch)

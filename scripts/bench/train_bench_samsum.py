@@ -3,7 +3,7 @@
 in alternating rounds, on one random flan-t5-base-size model.
 
 The plan (`train-bench plan`, from scripts/bench/samsum_lengths.tsv) holds optimiser steps of the reference run's
-batches exactly as train-lora draws them (tokenize's subset, TrainingPlan with pipeline.yaml's seed, batch size,
+batches exactly as train-lora draws them (tokenize's subset, BatchPlan with pipeline.yaml's seed, batch size,
 accumulation, epochs and grouping), spread evenly over the run, with random token ids at the real lengths, and the
 validation pass's batches (sorted by source length, as train-lora forms them).
 

@@ -1,10 +1,9 @@
-import LoRA
 import T5Training
 
 /// train-lora's parameter update, as HF Trainer sets it up: AdamW (PyTorch's fused semantics) in two
 /// groups (no weight decay on norm weights and biases, e.g. T5's relative_attention_bias), HF's learning-rate
 /// schedule (`train.lr_scheduler_type`, warm-up from `warmup_steps` or `warmup_ratio`), and global gradient-norm clipping. One step is `clipGradients()` then `update(step:)`.
-public final class TrainingOptimizer {
+public final class Optimizer {
     let params: [Parameter]
     let settings: TrainingSettings
     let schedule: LearningRateSchedule

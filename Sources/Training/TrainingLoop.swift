@@ -2,47 +2,10 @@ import Dataset
 import Failures
 import Foundation
 import JSON
-import LoRA
 import Pipeline
 import T5Training
 
-/// The optimisation settings of a run, as pipeline.yaml's `train.*` holds them.
-public struct TrainingSettings: Sendable {
-    public var epochs = 10, maxSteps = 0, batchSize = 8, gradAccum = 1
-    public var learningRate = 1e-3, weightDecay = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-8
-    public var warmupSteps = 0
-    /// The warm-up as a fraction of the run, when `warmupSteps` is 0 (Hugging Face rounds it up).
-    public var warmupRatio = 0.0
-    public var schedule = LearningRateSchedule.Kind.linear
-    public var maxGradNorm = 1.0
-    public var groupByLength = false
-    public var seed: UInt64 = 42
-    public var checkpointEvery = 100
-    /// Validation loss every `evalEvery` steps and at the last (0: at every epoch end), on `evalLimit`
-    /// examples of the split (0: all; else `ValidationSubset`'s hashed choice).
-    public var evalEvery = 0, evalLimit = 0
-    /// `train.keep: best`: publish the state of the lowest validation loss, not the last.
-    public var keepBest = false
-    /// Evaluations without a lower validation loss after which training stops (0: never); needs `keepBest`.
-    public var earlyStoppingPatience = 0
-    public init() {}
-}
-
-/// What a finished run reports (also the stage summary).
-public struct TrainingSummary: Sendable {
-    public var steps: Int
-    public var finalLoss: Float
-    public var validationLoss: [Float]
-    public var resumedFromStep: Int?
-    /// The step whose trainable values the model holds at the end (the best one with `keepBest`), and
-    /// its validation loss (nil if that step was not evaluated).
-    public var keptStep: Int
-    public var keptValidationLoss: Float?
-    /// Set when early stopping ended the run before the plan's last step.
-    public var stoppedEarlyAtStep: Int?
-}
-
-/// The training loop of train-lora: `TrainingOptimizer`'s update on the model's trainable
+/// The training loop of train-lora: `Optimizer`'s update on the model's trainable
 /// parameters (AdamW, HF's linear schedule, gradient-norm clipping), validation loss at
 /// every epoch end or every `evalEvery` steps, optionally keeping the best state and stopping
 /// early (as Hugging Face's `load_best_model_at_end` and `EarlyStoppingCallback`), a checkpoint
@@ -57,7 +20,7 @@ public final class TrainingLoop {
     let workDirectory: URL
     /// The ranks sharing every step (one micro-batch each) and the validation pass; rank 0 writes the checkpoints.
     let group: ProcessGroup
-    public let plan: TrainingPlan
+    public let plan: BatchPlan
     /// The validation examples the loss is measured on (`train.eval_limit`).
     public let validationIndices: [Int]
     /// Under mpirun, this step's wall time spent waiting for the other ranks to finish their micro-batch, and
@@ -93,7 +56,7 @@ public final class TrainingLoop {
         validationIndices = validation.map {
             ValidationSubset.indices(sources: $0.sources, labels: $0.labels, limit: settings.evalLimit, seed: settings.seed)
         } ?? []
-        plan = try TrainingPlan(lengths: train.sources.map(\.count), batchSize: settings.batchSize,
+        plan = try BatchPlan(lengths: train.sources.map(\.count), batchSize: settings.batchSize,
                                 gradAccum: settings.gradAccum, epochs: settings.epochs, maxSteps: settings.maxSteps,
                                 seed: settings.seed, groupByLength: settings.groupByLength)
     }
@@ -103,13 +66,13 @@ public final class TrainingLoop {
     /// are left in the model.
     public func run(resume: Bool) throws -> (log: [String], summary: TrainingSummary) {
         let params = model.trainableParameters
-        let optimizer = try TrainingOptimizer(params: params, settings: settings, totalSteps: plan.totalSteps)
+        let optimizer = try Optimizer(params: params, settings: settings, totalSteps: plan.totalSteps)
 
         var log: [String] = []
         var startStep = 0
         var resumedFrom: Int?
         var best: BestSoFar?
-        if resume, let c = try TrainingCheckpoint.read(from: workDirectory, names: params.map(\.name)) {
+        if resume, let c = try Checkpoint.read(from: workDirectory, names: params.map(\.name)) {
             Self.set(params, to: c.values)
             try optimizer.restore(step: c.step, firstMoments: c.firstMoments, secondMoments: c.secondMoments)
             model.step = c.forwardPasses
@@ -135,7 +98,7 @@ public final class TrainingLoop {
             communicationSeconds = 0
             waitingSeconds = 0
             let micro = try plan.microBatches(ofStep: step).map { batch in
-                try TrainingBatch(sources: batch.map { train.sources[$0] }, targets: batch.map { train.labels[$0] },
+                try UnpaddedBatch(sources: batch.map { train.sources[$0] }, targets: batch.map { train.labels[$0] },
                                   vocabSize: model.config.vocabSize, label: "train batch")
             }
             examplesSeen += micro.reduce(0) { $0 + $1.batchSize }
@@ -218,7 +181,7 @@ public final class TrainingLoop {
     /// ((g₀ + g₁) + g₂) …, whether one process runs them one after another or rank r runs micro-batch r
     /// (`ProcessGroup.orderedSum`): so W ranks at batch B give the bytes of one process at batch B/W,
     /// grad_accum W. Micro-batch k's dropout masks are those of forward pass `first + k` either way.
-    func forwardBackward(_ micro: [TrainingBatch]) throws -> Float {
+    func forwardBackward(_ micro: [UnpaddedBatch]) throws -> Float {
         let labelTokens = micro.reduce(0) { $0 + $1.labelledTokens }
         let first = model.step
         var parts: [(loss: Float, tokens: Int)] = []
@@ -326,7 +289,7 @@ public final class TrainingLoop {
         var mine = [Float](repeating: 0, count: numbers.count)
         for (slot, number) in numbers.enumerated().reversed() {
             let idx = batches[number].map { validationIndices[$0] }
-            let b = try TrainingBatch(sources: idx.map { split.sources[$0] }, targets: idx.map { split.labels[$0] },
+            let b = try UnpaddedBatch(sources: idx.map { split.sources[$0] }, targets: idx.map { split.labels[$0] },
                                       vocabSize: model.config.vocabSize, label: "validation batch")
             mine[slot] = try model.loss(b)
         }
@@ -341,8 +304,8 @@ public final class TrainingLoop {
         return try group.broadcast(Float(total / Double(max(tokens, 1))))
     }
 
-    private func checkpoint(step: Int, params: [Parameter], optimizer: TrainingOptimizer, log: [String], best: BestSoFar?) throws {
-        var c = TrainingCheckpoint(step: step, forwardPasses: model.step, values: [:], firstMoments: [:],
+    private func checkpoint(step: Int, params: [Parameter], optimizer: Optimizer, log: [String], best: BestSoFar?) throws {
+        var c = Checkpoint(step: step, forwardPasses: model.step, values: [:], firstMoments: [:],
                                    secondMoments: [:], log: log, best: best)
         for (i, p) in params.enumerated() {
             c.values[p.name] = p.values

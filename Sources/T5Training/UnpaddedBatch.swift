@@ -4,7 +4,7 @@
 // rows and attention runs per sequence at its own lengths (docs/ARCHITECTURE.md, "Unpadded batches").
 import Failures
 
-public struct TrainingBatch: Sendable, Equatable {
+public struct UnpaddedBatch: Sendable, Equatable {
     /// Source tokens of every sequence, concatenated [Σ source lengths].
     public let inputIds: [Int32]
     /// Sequence b's source tokens are `inputIds[sourceOffsets[b] ..< sourceOffsets[b + 1]]` (batchSize + 1 entries).
@@ -50,7 +50,7 @@ public struct TrainingBatch: Sendable, Equatable {
             }
             sources.append(Array(inputIds[(b * s)..<(b * s + valid)]))
             let row = labels[(b * t)..<((b + 1) * t)]
-            let used = row.lastIndex { $0 != TrainingBatch.ignoreIndex }.map { $0 - b * t + 1 } ?? 1
+            let used = row.lastIndex { $0 != UnpaddedBatch.ignoreIndex }.map { $0 - b * t + 1 } ?? 1
             targets.append(Array(row.prefix(used)))
         }
         try self.init(sources: sources, labels: targets, vocabSize: vocabSize, padTokenId: padTokenId,
@@ -66,7 +66,7 @@ public struct TrainingBatch: Sendable, Equatable {
         if let bad = sources.joined().first(where: { !(0..<vocab).contains($0) }) {
             throw PipelineError.badInput("source id \(bad) outside the vocabulary of \(vocabSize)", path: label)
         }
-        if let bad = rows.joined().first(where: { $0 != TrainingBatch.ignoreIndex && !(0..<vocab).contains($0) }) {
+        if let bad = rows.joined().first(where: { $0 != UnpaddedBatch.ignoreIndex && !(0..<vocab).contains($0) }) {
             throw PipelineError.badInput("label id \(bad) outside the vocabulary of \(vocabSize) (and not -100)", path: label)
         }
         inputIds = Array(sources.joined())
@@ -77,7 +77,7 @@ public struct TrainingBatch: Sendable, Equatable {
         decoderInputs.reserveCapacity(labels.count)
         for row in rows {
             decoderInputs.append(decoderStartTokenId)
-            for previous in row.dropLast() { decoderInputs.append(previous == TrainingBatch.ignoreIndex ? padTokenId : previous) }
+            for previous in row.dropLast() { decoderInputs.append(previous == UnpaddedBatch.ignoreIndex ? padTokenId : previous) }
         }
         decoderInputIds = decoderInputs
     }
@@ -92,5 +92,5 @@ public struct TrainingBatch: Sendable, Equatable {
     public var targetTokens: Int { labels.count }
 
     /// Tokens that count in the loss.
-    public var labelledTokens: Int { labels.lazy.filter { $0 != TrainingBatch.ignoreIndex }.count }
+    public var labelledTokens: Int { labels.lazy.filter { $0 != UnpaddedBatch.ignoreIndex }.count }
 }

@@ -13,7 +13,7 @@ import T5Training
 ///     checkpoint/state.json            step, forward passes; best step, its validation loss, evaluations since
 ///     checkpoint/tensors.safetensors   <name>, <name>.adam_m, <name>.adam_v (and <name>.best)
 ///     checkpoint/log.jsonl             the deterministic log lines so far
-struct TrainingCheckpoint {
+struct Checkpoint {
     static let format = "flan-lora-checkpoint/2"
 
     var step: Int
@@ -31,7 +31,7 @@ struct TrainingCheckpoint {
         let old = directory.appendingPathComponent("checkpoint.old")
         try? FileManager.default.removeItem(at: tmp)
         try AtomicFile.createDirectory(tmp)
-        var w = SafeTensorsWriter(metadata: ["format": TrainingCheckpoint.format])
+        var w = SafeTensorsWriter(metadata: ["format": Checkpoint.format])
         for name in values.keys.sorted() {
             try w.add(name, shape: [values[name]!.count], floats: values[name]!)
             try w.add(name + ".adam_m", shape: [firstMoments[name]!.count], floats: firstMoments[name]!)
@@ -39,7 +39,7 @@ struct TrainingCheckpoint {
             if let best { try w.add(name + ".best", shape: [best.values[name]!.count], floats: best.values[name]!) }
         }
         try w.write(to: tmp.appendingPathComponent("tensors.safetensors").path)
-        var state: [String: JSONValue] = ["format": .string(TrainingCheckpoint.format), "step": .int(step),
+        var state: [String: JSONValue] = ["format": .string(Checkpoint.format), "step": .int(step),
                                           "forward_passes": .int(Int(forwardPasses))]
         if let best {
             state["best"] = ["step": .int(best.step), "validation_loss": .double(Double(best.validationLoss)),
@@ -56,7 +56,7 @@ struct TrainingCheckpoint {
     }
 
     /// The checkpoint in `directory`, nil if there is none; a damaged one is an error.
-    static func read(from directory: URL, names: [String]) throws -> TrainingCheckpoint? {
+    static func read(from directory: URL, names: [String]) throws -> Checkpoint? {
         var dir = directory.appendingPathComponent("checkpoint")
         if !FileManager.default.fileExists(atPath: dir.path) {
             // Killed between the two renames of `write`: the previous checkpoint is complete.
@@ -71,7 +71,7 @@ struct TrainingCheckpoint {
             throw PipelineError.badInput("not a readable checkpoint of this pipeline", path: statePath)
         }
         let file = try SafeTensorsFile(path: dir.appendingPathComponent("tensors.safetensors").path)
-        var c = TrainingCheckpoint(step: step, forwardPasses: UInt64(passes), values: [:], firstMoments: [:],
+        var c = Checkpoint(step: step, forwardPasses: UInt64(passes), values: [:], firstMoments: [:],
                                    secondMoments: [:], log: [])
         for n in names {
             c.values[n] = try file.floats(n)

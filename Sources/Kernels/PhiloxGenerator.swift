@@ -6,7 +6,7 @@ import Foundation
 /// Output block `n` is `philox(counter: [n.lo, n.hi, stream.lo, stream.hi], key: [seed.lo, seed.hi])`,
 /// four 32-bit words. Because any block can be computed directly from its index,
 /// bulk fills (LoRA initialisation) run in parallel and give the same values on any
-/// thread count, and the whole state is three integers, so it checkpoints exactly.
+/// thread count, and the whole state is three integers (seed, stream, words used).
 /// (The trainer's dropout masks are not drawn here: T5Training.DropoutMask hashes
 /// (seed, step, site, element) so that backward can regenerate a mask.)
 ///
@@ -109,11 +109,6 @@ public struct PhiloxGenerator: RandomNumberGenerator, Sendable {
         Self.unitFloat(nextUInt32())
     }
 
-    /// True with probability `probability`.
-    public mutating func bernoulli(_ probability: Float) -> Bool {
-        nextFloat() < probability
-    }
-
     /// Uniform integer in 0..<bound (bound > 0), unbiased.
     public mutating func nextInt(below bound: Int) -> Int {
         precondition(bound > 0, "nextInt(below:) needs a positive bound")
@@ -197,23 +192,7 @@ public struct PhiloxGenerator: RandomNumberGenerator, Sendable {
     }
 }
 
-extension PhiloxGenerator: Codable, Equatable {
-    private enum CodingKeys: String, CodingKey { case seed, stream, wordOffset = "word_offset" }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(seed: try c.decode(UInt64.self, forKey: .seed),
-                  stream: try c.decode(UInt64.self, forKey: .stream),
-                  wordOffset: try c.decode(UInt64.self, forKey: .wordOffset))
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(seed, forKey: .seed)
-        try c.encode(stream, forKey: .stream)
-        try c.encode(wordOffset, forKey: .wordOffset)
-    }
-
+extension PhiloxGenerator: Equatable {
     public static func == (a: Self, b: Self) -> Bool {
         a.seed == b.seed && a.stream == b.stream && a.wordOffset == b.wordOffset
     }

@@ -2,7 +2,7 @@ import Failures
 import Foundation
 
 /// AdamW's hyperparameters (PyTorch names and defaults, weight decay as HF Trainer's 0.01 in the reference).
-public struct AdamWHyperparameters: Codable, Equatable, Sendable {
+public struct AdamWHyperparameters: Equatable, Sendable {
     public var beta1: Double
     public var beta2: Double
     public var epsilon: Double
@@ -13,10 +13,6 @@ public struct AdamWHyperparameters: Codable, Equatable, Sendable {
         self.beta2 = beta2
         self.epsilon = epsilon
         self.weightDecay = weightDecay
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case beta1, beta2, epsilon = "eps", weightDecay = "weight_decay"
     }
 }
 

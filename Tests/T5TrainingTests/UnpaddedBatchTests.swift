@@ -2,9 +2,9 @@
 import XCTest
 @testable import T5Training
 
-final class TrainingBatchTests: XCTestCase {
+final class UnpaddedBatchTests: XCTestCase {
     func testConcatenatesAndShiftsLabelsRight() throws {
-        let batch = try TrainingBatch(sources: [[5, 6, 1], [7, 1]], targets: [[8, 1], [9, 10, 11, 1]], vocabSize: 20)
+        let batch = try UnpaddedBatch(sources: [[5, 6, 1], [7, 1]], targets: [[8, 1], [9, 10, 11, 1]], vocabSize: 20)
         XCTAssertEqual(batch.inputIds, [5, 6, 1, 7, 1])
         XCTAssertEqual(batch.sourceOffsets, [0, 3, 5])
         XCTAssertEqual(batch.sourceLengths, [3, 2])
@@ -16,7 +16,7 @@ final class TrainingBatchTests: XCTestCase {
 
     func testDropsPaddingOfAHuggingFaceBatch() throws {
         // Row 0: 2 source tokens, labels with an ignored position inside; row 1: full rows.
-        let batch = try TrainingBatch(inputIds: [5, 6, 0, 7, 8, 9], attentionMask: [1, 1, 0, 1, 1, 1],
+        let batch = try UnpaddedBatch(inputIds: [5, 6, 0, 7, 8, 9], attentionMask: [1, 1, 0, 1, 1, 1],
                                       labels: [3, -100, 4, -100, 2, 3, 4, 1], batchSize: 2, vocabSize: 20)
         XCTAssertEqual(batch.inputIds, [5, 6, 7, 8, 9])
         XCTAssertEqual(batch.labels, [3, -100, 4, 2, 3, 4, 1])
@@ -34,13 +34,13 @@ final class TrainingBatchTests: XCTestCase {
     }
 
     func testRejectsBadBatches() {
-        XCTAssertThrowsError(try TrainingBatch(sources: [[5, 30]], targets: [[1]], vocabSize: 20)) { error in
+        XCTAssertThrowsError(try UnpaddedBatch(sources: [[5, 30]], targets: [[1]], vocabSize: 20)) { error in
             XCTAssertTrue("\(error)".contains("source id 30"), "\(error)")
         }
-        XCTAssertThrowsError(try TrainingBatch(sources: [[5]], targets: [[-5]], vocabSize: 20))
-        XCTAssertThrowsError(try TrainingBatch(sources: [[5], []], targets: [[1], [1]], vocabSize: 20))
-        XCTAssertThrowsError(try TrainingBatch(sources: [], targets: [], vocabSize: 20))
-        XCTAssertThrowsError(try TrainingBatch(inputIds: [1, 2, 3], attentionMask: [1, 0, 1], labels: [1], batchSize: 1,
+        XCTAssertThrowsError(try UnpaddedBatch(sources: [[5]], targets: [[-5]], vocabSize: 20))
+        XCTAssertThrowsError(try UnpaddedBatch(sources: [[5], []], targets: [[1], [1]], vocabSize: 20))
+        XCTAssertThrowsError(try UnpaddedBatch(sources: [], targets: [], vocabSize: 20))
+        XCTAssertThrowsError(try UnpaddedBatch(inputIds: [1, 2, 3], attentionMask: [1, 0, 1], labels: [1], batchSize: 1,
                                                vocabSize: 20)) { error in
             XCTAssertTrue("\(error)".contains("not right-padded"), "\(error)")
         }
@@ -49,7 +49,7 @@ final class TrainingBatchTests: XCTestCase {
     func testModelRejectsIdsOutsideItsVocabulary() throws {
         let config = TinyModel.config(gated: true, tied: false)
         let model = try T5TrainingModel(config: config, file: try TinyModel.file(config, seed: 1), mode: .full, dropoutRate: 0)
-        let batch = try TrainingBatch(sources: [[5, 40]], targets: [[1]], vocabSize: 100)
+        let batch = try UnpaddedBatch(sources: [[5, 40]], targets: [[1]], vocabSize: 100)
         XCTAssertThrowsError(try model.loss(batch))
     }
 }

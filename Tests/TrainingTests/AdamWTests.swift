@@ -1,5 +1,5 @@
 import XCTest
-@testable import LoRA
+@testable import Training
 
 final class AdamWTests: XCTestCase {
     struct Golden: Decodable {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import LoRA
+@testable import Kernels
 
 final class PhiloxGeneratorTests: XCTestCase {
     /// Random123's published known-answer vectors for philox4x32-10.
@@ -20,11 +20,10 @@ final class PhiloxGeneratorTests: XCTestCase {
         XCTAssertEqual((0..<4).map { _ in s.nextUInt32() }, [0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8])
     }
 
-    func testStateRoundTripsThroughJSONAndResumesTheSequence() throws {
+    func testStateIsThreeIntegersAndResumesTheSequence() throws {
         var g = PhiloxGenerator(seed: 42, stream: RandomStream.epochShuffle(7))
         for _ in 0..<5 { _ = g.nextUInt32() }
-        let saved = try JSONEncoder().encode(g)
-        var restored = try JSONDecoder().decode(PhiloxGenerator.self, from: saved)
+        var restored = PhiloxGenerator(seed: g.seed, stream: g.stream, wordOffset: g.wordOffset)
         XCTAssertEqual(restored, g)
         XCTAssertEqual(restored.wordOffset, 5)
         XCTAssertEqual((0..<9).map { _ in restored.nextUInt32() }, (0..<9).map { _ in g.nextUInt32() })
