@@ -11,12 +11,6 @@ extension PipelineError {
         case let e as CocoaError:
             let path = (e.userInfo[NSFilePathErrorKey] as? String) ?? (e.userInfo[NSURLErrorKey] as? URL)?.path
             let missing = e.code == .fileReadNoSuchFile || e.code == .fileNoSuchFile
-            // Foundation reports a folder read as a file as "NSCocoaErrorDomain error 256": say what it is.
-            var isFolder: ObjCBool = false
-            if !missing, let path, FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
-                self.init(.missingInput, "is a folder, not a file", path: path)
-                return
-            }
             self.init(missing ? .missingInput : .io, missing && path != nil ? "no such file" : e.localizedDescription, path: path)
         case let e as POSIXError where e.code == .ENOENT:
             self.init(.missingInput, "no such file")
