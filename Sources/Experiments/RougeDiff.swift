@@ -73,7 +73,7 @@ public struct RougeDiff: Encodable, Equatable, Sendable {
     public var subjectA: String?, subjectB: String?
     public var rows: [Row]
     public var parameterChanges: [ParameterChange]
-    /// Why some rows have no paired interval, one sentence each.
+    /// Every note, one sentence each (the old diff's page and its JSON show them all).
     public var notes: [String] { scoreNotes + parameterNotes + runNotes }
     /// About the scores (missing per-example files, other examples, other scorer settings): `metrics diff`.
     public var scoreNotes: [String] = []
