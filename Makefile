@@ -108,7 +108,7 @@ verify:
 # The demo's base model: seeded initial weights, then a full fine-tune on the lead-summary
 # corpus (docs/DEMO.md). Rebuilds demo/model/ byte-identically (same thread count).
 demo-model: build
-	$(BIN)/demo-assets init-model --out data/demo-pretrain/init
+	$(BIN)/demo-assets init-model --output data/demo-pretrain/init
 	@$(MAKE) --no-print-directory train-lora CONFIG=pipeline.demo-pretrain.yaml
 	mkdir -p demo/model
 	cp data/demo-pretrain/full-model/{config.json,model.safetensors,spiece.model} demo/model/
@@ -116,8 +116,8 @@ demo-model: build
 
 # Rebuild the demo corpus archives from the generator (byte-identical to the committed ones).
 demo-assets: build
-	$(BIN)/demo-assets corpus --out demo/corpus.7z
-	$(BIN)/demo-assets corpus --pretraining --out demo/pretraining-corpus.7z
+	$(BIN)/demo-assets corpus --output demo/corpus.7z
+	$(BIN)/demo-assets corpus --pretraining --output demo/pretraining-corpus.7z
 
 test: deps
 	swift build --build-tests $(CPU_FLAGS)

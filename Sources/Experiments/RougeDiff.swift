@@ -38,7 +38,7 @@ public struct RevisionSnapshot: Sendable {
 /// difference with a paired-bootstrap interval when both revisions have per-example scores
 /// for the same examples, and the parameters that differ (pipeline.yaml, pipeline.lock, and
 /// the metrics' recorded `inputs`), which is what explains a change.
-public struct RougeDiff: Codable, Equatable, Sendable {
+public struct RougeDiff: Encodable, Equatable, Sendable {
     public struct Row: Codable, Equatable, Sendable {
         public var system: String
         public var rouge: RougeType
@@ -73,8 +73,14 @@ public struct RougeDiff: Codable, Equatable, Sendable {
     public var subjectA: String?, subjectB: String?
     public var rows: [Row]
     public var parameterChanges: [ParameterChange]
-    /// Why some rows have no paired interval, one sentence each.
-    public var notes: [String]
+    /// Every note, one sentence each (the old diff's page and its JSON show them all).
+    public var notes: [String] { scoreNotes + parameterNotes + runNotes }
+    /// About the scores (missing per-example files, other examples, other scorer settings): `metrics diff`.
+    public var scoreNotes: [String] = []
+    /// About the parameters (those recorded by one revision only): `params diff`.
+    public var parameterNotes: [String] = []
+    /// About a run's settings against its scores (a stage rerun since, mixed values): both verbs.
+    public var runNotes: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case rows, notes
@@ -83,6 +89,17 @@ public struct RougeDiff: Codable, Equatable, Sendable {
         case subjectA = "subject_a"
         case subjectB = "subject_b"
         case parameterChanges = "parameter_changes"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(rows, forKey: .rows)
+        try c.encode(notes, forKey: .notes)
+        try c.encode(revisionA, forKey: .revisionA)
+        try c.encode(revisionB, forKey: .revisionB)
+        try c.encodeIfPresent(subjectA, forKey: .subjectA)
+        try c.encodeIfPresent(subjectB, forKey: .subjectB)
+        try c.encode(parameterChanges, forKey: .parameterChanges)
     }
 
     public init(a: RevisionSnapshot, b: RevisionSnapshot,
@@ -129,13 +146,13 @@ public struct RougeDiff: Codable, Equatable, Sendable {
         let added = Set(a.settings.settings.keys).symmetricDifference(b.settings.settings.keys).sorted()
             .filter { RunSettings.isAddedAtDefault($0, a.settings.settings[$0], b.settings.settings[$0]) }
         if !added.isEmpty {
-            notes.append("recorded by one revision only, at today's default (added since): "
+            parameterNotes.append("recorded by one revision only, at today's default (added since): "
                          + added.map { "\($0) \((a.settings.settings[$0] ?? b.settings.settings[$0])!.value)" }.joined(separator: ", "))
         }
-        notes += a.settings.notes + b.settings.notes
+        runNotes = a.settings.notes + b.settings.notes
         subjectA = a.subject
         subjectB = b.subject
-        self.notes = notes
+        scoreNotes = notes
     }
 
     /// The settings that differ (by name), then the stage keys, output hashes and scored inputs that do.
@@ -161,6 +178,102 @@ public struct RougeDiff: Codable, Equatable, Sendable {
     /// A change that names a run rather than a setting: a stage's key, an output hash, a scored input.
     static func isRunIdentity(_ change: ParameterChange) -> Bool { change.source == RevisionSnapshot.identitySource }
 
+    /// The two revisions, as every layout names them first.
+    func revisionLines(markdown: Bool) -> String {
+        var out = ""
+        for (name, label, subject) in [("A", revisionA, subjectA), ("B", revisionB, subjectB)] {
+            out += (markdown ? "- " : "") + "\(name) = \(label)" + (subject.map { ": \(RunSettings.shortened($0, to: 72))" } ?? "") + "\n"
+        }
+        return out
+    }
+
+    /// The JSON of one verb: the revisions, then `fields`.
+    private func json(_ fields: [String: Encodable]) -> String {
+        struct AnyEncodable: Encodable {
+            let value: Encodable
+            func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+        }
+        var object: [String: AnyEncodable] = ["revision_a": AnyEncodable(value: revisionA), "revision_b": AnyEncodable(value: revisionB)]
+        if let subjectA { object["subject_a"] = AnyEncodable(value: subjectA) }
+        if let subjectB { object["subject_b"] = AnyEncodable(value: subjectB) }
+        for (key, value) in fields { object[key] = AnyEncodable(value: value) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try! encoder.encode(object), as: UTF8.self) + "\n"
+    }
+
+    private static func noteLines(_ notes: [String]) -> String {
+        notes.isEmpty ? "" : "\n" + notes.map { "note: \($0)" }.joined(separator: "\n") + "\n"
+    }
+
+    /// `score-rouge metrics diff`: each system's mean F1 per ROUGE type at A and B, B - A, and the paired interval.
+    public func renderMetrics(format: RougeSweep.Format) -> String {
+        let notes = scoreNotes + runNotes
+        switch format {
+        case .json:
+            return json(["rows": rows, "notes": notes])
+        case .csv:
+            let header = ["system", "rouge", "a", "b", "b_minus_a", "paired_low", "paired_high", "share_at_or_below_zero", "paired_n"]
+            // every digit (each field reads back to the same Double), "" for none
+            func field(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
+            var records = [header]
+            for row in rows {
+                let numbers: [Double?] = [row.a, row.b, row.delta, row.paired?.low, row.paired?.high, row.paired?.shareAtOrBelowZero]
+                records.append([row.system, row.rouge.rawValue] + numbers.map(field) + [row.pairedN.map(String.init) ?? ""])
+            }
+            return CSVTable.render(records)
+        case .table, .markdown:
+            return "ROUGE F1\n" + revisionLines(markdown: format == .markdown) + "\n"
+                + metricsTable.render(markdown: format == .markdown) + "\n" + Self.noteLines(notes)
+        }
+    }
+
+    /// `score-rouge params diff`: the parameters each run used that differ (stage keys and output hashes with --keys).
+    public func renderParameters(format: RougeSweep.Format) -> String {
+        let notes = parameterNotes + runNotes
+        let shown = showsRunIdentities ? parameterChanges : parameterChanges.filter { !Self.isRunIdentity($0) }
+        switch format {
+        case .json:
+            return json(["parameter_changes": parameterChanges, "notes": notes])
+        case .csv:
+            return CSVTable.render([["source", "parameter", "a", "b"]] + shown.map { [$0.source, $0.key, $0.a ?? "", $0.b ?? ""] })
+        case .table, .markdown:
+            return "Parameters\n" + revisionLines(markdown: format == .markdown) + "\n"
+                + parameterLines(shown, markdown: format == .markdown) + Self.noteLines(notes)
+        }
+    }
+
+    var metricsTable: TextTable {
+        var t = TextTable(header: ["system", "ROUGE", "A", "B", "B - A", "paired CI", "share <= 0"])
+        for row in rows {
+            t.append([row.system, row.rouge.rawValue,
+                      row.a.map(Figures.value) ?? "-", row.b.map(Figures.value) ?? "-",
+                      row.delta.map(Figures.signed) ?? "-",
+                      row.paired.map { Figures.interval($0.low, $0.high, signed: true) } ?? "-",
+                      row.paired.map { Figures.share($0.shareAtOrBelowZero) } ?? "-"])
+        }
+        return t
+    }
+
+    /// The changed parameters' table (or the sentence that none changed), and the count of hidden run identities.
+    func parameterLines(_ shown: [ParameterChange], markdown: Bool) -> String {
+        var out = ""
+        if shown.isEmpty {
+            out += "No parameter differs between the revisions.\n"
+        } else {
+            var p = TextTable(header: ["source", "parameter", "A", "B"])
+            for c in shown {
+                p.append([c.source, c.key, c.a.map(RunSettings.display) ?? "(absent)", c.b.map(RunSettings.display) ?? "(absent)"])
+            }
+            out += "Parameters that differ (the values each run used, from the lock; \"(file: …)\" where the config said otherwise):\n\n"
+            out += p.render(markdown: markdown) + "\n"
+        }
+        let hidden = parameterChanges.count - shown.count
+        if hidden > 0 { out += "(\(hidden) stage keys and output hashes differ too: --keys lists them)\n" }
+        return out
+    }
+
+    /// The layout of the deprecated `score-rouge diff`: scores and parameters in one page.
     public func render(format: OutputFormat) -> String {
         switch format {
         case .json:
@@ -169,36 +282,9 @@ public struct RougeDiff: Codable, Equatable, Sendable {
             return String(decoding: try! encoder.encode(self), as: UTF8.self) + "\n"
         case .table, .markdown:
             let markdown = format == .markdown
-            var t = TextTable(header: ["system", "ROUGE", "A", "B", "B - A", "paired CI", "share <= 0"])
-            for row in rows {
-                t.append([row.system, row.rouge.rawValue,
-                          row.a.map(Figures.value) ?? "-", row.b.map(Figures.value) ?? "-",
-                          row.delta.map(Figures.signed) ?? "-",
-                          row.paired.map { Figures.interval($0.low, $0.high, signed: true) } ?? "-",
-                          row.paired.map { Figures.share($0.shareAtOrBelowZero) } ?? "-"])
-            }
-            var out = "ROUGE F1\n"
-            for (name, label, subject) in [("A", revisionA, subjectA), ("B", revisionB, subjectB)] {
-                out += (markdown ? "- " : "") + "\(name) = \(label)" + (subject.map { ": \(RunSettings.shortened($0, to: 72))" } ?? "") + "\n"
-            }
-            out += "\n" + t.render(markdown: markdown) + "\n"
-            for note in notes { out += "\nnote: \(note)" }
-            if !notes.isEmpty { out += "\n" }
-            out += "\n"
             let shown = showsRunIdentities ? parameterChanges : parameterChanges.filter { !Self.isRunIdentity($0) }
-            let hidden = parameterChanges.count - shown.count
-            if shown.isEmpty {
-                out += "No parameter differs between the revisions.\n"
-            } else {
-                var p = TextTable(header: ["source", "parameter", "A", "B"])
-                for c in shown {
-                    p.append([c.source, c.key, c.a.map(RunSettings.display) ?? "(absent)", c.b.map(RunSettings.display) ?? "(absent)"])
-                }
-                out += "Parameters that differ (the values each run used, from the lock; \"(file: …)\" where the config said otherwise):\n\n"
-                out += p.render(markdown: markdown) + "\n"
-            }
-            if hidden > 0 { out += "(\(hidden) stage keys and output hashes differ too: --keys lists them)\n" }
-            return out
+            return "ROUGE F1\n" + revisionLines(markdown: markdown) + "\n" + metricsTable.render(markdown: markdown) + "\n"
+                + Self.noteLines(notes) + "\n" + parameterLines(shown, markdown: markdown)
         }
     }
 }
@@ -223,15 +309,21 @@ public struct DiffFiles: Sendable {
 }
 
 extension DiffFiles {
+    /// The values `config` sets in the working tree, its `base:` chain merged, as written (no schema: a diff
+    /// reads configs of any age); empty when the working tree has no such file.
+    public static func configuredValues(config: String, in repository: GitRepository) throws(PipelineError) -> [String: String] {
+        func text(_ path: String) throws(PipelineError) -> String? {
+            try repository.file(path, at: nil).map { String(decoding: $0, as: UTF8.self) }
+        }
+        guard let yaml = try text(config) else { return [:] }
+        return try ParameterFlattening.flattenConfig(yaml: yaml, path: config, revision: "the working tree", read: text)
+    }
+
     /// The `paths.metrics` that `config` sets in the working tree (its `base:` chain merged, read as the diff
     /// reads configs: without today's schema), relative to the repository root; "metrics" when the working
     /// tree has no such file or it sets none. `score-rouge diff --config` uses it when `--metrics` is not given.
     public static func configuredMetrics(config: String, in repository: GitRepository) throws(PipelineError) -> String {
-        func text(_ path: String) throws(PipelineError) -> String? {
-            try repository.file(path, at: nil).map { String(decoding: $0, as: UTF8.self) }
-        }
-        guard let yaml = try text(config) else { return "metrics" }
-        let values = try ParameterFlattening.flattenConfig(yaml: yaml, path: config, revision: "the working tree", read: text)
+        let values = try configuredValues(config: config, in: repository)
         guard var metrics = values["paths.metrics"], !metrics.isEmpty else { return "metrics" }
         if metrics.count >= 2, let quote = metrics.first, "\"'".contains(quote), metrics.last == quote {
             metrics = String(metrics.dropFirst().dropLast())

@@ -13,12 +13,21 @@ public enum RunReport {
     static let instances = PipelineStatus.instances
 
     /// Writes the report and returns its path.
-    /// `configFile` as `--config` gives it, relative to `directory` (nil: PipelineConfig's default); the
-    /// run's files are then relative to the configuration's folder. `compare`: git revisions whose
-    /// train-lora loss curves the chart overlays (`ComparedRun`).
     @discardableResult
     public static func write(configFile: String?, overrides: [String] = [], directory: URL, examples: Int = 5,
                              compare: [String] = [], logarithmicLoss: Bool = false) throws -> URL {
+        let report = try render(configFile: configFile, overrides: overrides, directory: directory, examples: examples,
+                                compare: compare, logarithmicLoss: logarithmicLoss)
+        try report.write()
+        return report.url
+    }
+
+    /// The report's files, not yet written.
+    /// `configFile` as `--config` gives it, relative to `directory` (nil: PipelineConfig's default); the
+    /// run's files are then relative to the configuration's folder. `compare`: git revisions whose
+    /// train-lora loss curves the chart overlays (`ComparedRun`).
+    public static func render(configFile: String?, overrides: [String] = [], directory: URL, examples: Int = 5,
+                              compare: [String] = [], logarithmicLoss: Bool = false) throws -> Rendered {
         let config = try PipelineConfig.load(file: configFile, overrides: overrides, in: directory)
         let file = try PipelineConfig.load(file: configFile, in: directory)
         let root = config.folder
@@ -33,7 +42,7 @@ public enum RunReport {
         let compared = try compare.map { try ComparedRun.load($0, config: config) }
         let runName = String(scoreKey.prefix(12))
         let dir = StageRun.resolve(config.value("paths.reports").stringValue! + "/" + runName, in: root)
-        try AtomicFile.createDirectory(dir)
+        var files: [(name: String, text: String)] = []
 
         var md = "# Run report \(runName)\n\n"
         md += "Configuration `\(configFile ?? config.name)`; written \(Provenance.timestamp(Date())) by flan-lora \(Provenance.toolVersion)"
@@ -81,8 +90,7 @@ public enum RunReport {
                 LossCurves.Run(name: "\($0.revision): \($0.settingsDiffering(from: ownParams, ownKey: ownKey))", curves: LossCurves(log: $0.log))
             }
             let kept = ownLog == nil ? nil : lock["train-lora"]?["summary"]?["kept"]?["step"]?.intValue
-            try AtomicFile.write(LossCurves.chart(runs, keptStep: kept, logarithmic: logarithmicLoss).render(),
-                                 to: dir.appendingPathComponent("loss.svg"))
+            files.append(("loss.svg", LossCurves.chart(runs, keptStep: kept, logarithmic: logarithmicLoss).render()))
             md += "## Training\n\n![training and validation loss](loss.svg)\n\n"
             if let kept = lock["train-lora"]?["summary"]?["kept"], let step = kept["step"]?.intValue {
                 // train.keep: which step's state the adapter is (the lock records it).
@@ -110,9 +118,52 @@ public enum RunReport {
         }
 
         md += parameters(lock: lock, config: config, file: file, fileName: configFile ?? config.name, overrides: overrides)
-        let out = dir.appendingPathComponent("report.md")
-        try AtomicFile.write(md, to: out)
-        return out
+        files.append((Rendered.reportName, md))
+        return Rendered(directory: dir, files: files)
+    }
+
+    /// A report's files and the folder they go to.
+    public struct Rendered {
+        public static let reportName = "report.md"
+        public let directory: URL
+        public let files: [(name: String, text: String)]
+
+        public var url: URL { directory.appendingPathComponent(Self.reportName) }
+
+        public func write() throws {
+            try AtomicFile.createDirectory(directory)
+            for file in files { try AtomicFile.write(file.text, to: directory.appendingPathComponent(file.name)) }
+        }
+
+        /// The files whose bytes on disk differ from these (missing ones included), report.md compared without its
+        /// provenance line (when it was written, by which version, at which commit), which changes with every run.
+        public func filesDifferingOnDisk() -> [String] {
+            files.filter { file in
+                guard let disk = try? String(contentsOf: directory.appendingPathComponent(file.name), encoding: .utf8) else { return true }
+                return file.name == Self.reportName ? Self.content(disk) != Self.content(file.text) : disk != file.text
+            }.map(\.name)
+        }
+
+        /// `--verify`: one line per file, identical or DIFFERENT; an error when one differs (exit 1) or there is no
+        /// report (66). Writes nothing.
+        public func verify() throws {
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw PipelineError.missingInput("no report to verify; run pipeline-report first", path: url.path)
+            }
+            let differing = filesDifferingOnDisk()
+            for file in files { print("\(file.name): \(differing.contains(file.name) ? "DIFFERENT" : "identical")") }
+            guard differing.isEmpty else {
+                throw PipelineError(.verifyMismatch, "the report on disk is not what the run's files give now: "
+                                    + differing.joined(separator: ", ") + " (pipeline-report rewrites it)", path: url.path)
+            }
+        }
+
+        /// report.md without its third line, the provenance one.
+        static func content(_ report: String) -> [Substring] {
+            var lines = report.split(separator: "\n", omittingEmptySubsequences: false)
+            if lines.count > 2, lines[2].hasPrefix("Configuration ") { lines.remove(at: 2) }
+            return lines
+        }
     }
 
     /// The parameters each stage of this run read, as the lock recorded them (not the configuration file's values,

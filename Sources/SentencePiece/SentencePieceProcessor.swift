@@ -51,6 +51,11 @@ public final class SentencePieceProcessor: Sendable {
 
     /// A model file that cannot be read: missing (66) or refused by the disk (74).
     private static func unreadable(_ error: Error, path: String) -> PipelineError {
+        // Foundation calls a folder read as a file "NSCocoaErrorDomain error 256": say what it is
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            return PipelineError(.missingInput, "is a folder, not a file", path: path)
+        }
         let missing = PipelineError(classifying: error).status == .missingInput
         return PipelineError(missing ? .missingInput : .io, "cannot read the model file (\(reason(error)))", path: path)
     }

@@ -109,8 +109,8 @@ public enum GenerateStage {
                            repetitionPenalty: Float(p.double("generation.repetition_penalty")))
     }
 
-    /// Standalone use: `generate --model DIR [--adapter DIR] --input FILE.jsonl --output FILE.jsonl`;
-    /// prompts are built from pipeline.yaml's template, nothing is cached.
+    /// Standalone use: `generate summarize --model DIR [--adapter DIR] --input FILE.jsonl [--output FILE.jsonl]`;
+    /// prompts are built from the configuration's template, nothing is cached; `output` "-" is stdout.
     public static func standalone(config: PipelineConfig, model modelDir: String, adapter: String?, input: String,
                                   output: String, limit: Int?) throws {
         let p = ParameterReader(config)
@@ -131,6 +131,10 @@ public enum GenerateStage {
                                   batchSize: max(1, p.int("generation.batch_size")), label: "generate")
         var out = ""
         for (row, text) in zip(kept, texts) { out += JSONLines.line([("id", row["id"]!), ("prediction", text)]) }
-        try AtomicFile.write(out, to: URL(fileURLWithPath: output))
+        if output == "-" {
+            FileHandle.standardOutput.write(Data(out.utf8))
+        } else {
+            try AtomicFile.write(out, to: URL(fileURLWithPath: output))
+        }
     }
 }

@@ -12,12 +12,7 @@ public enum ScoreRougeStage {
     public static func run(_ options: StageOptions, format: OutputFormat = .table, root: URL? = nil) throws -> (StageResult, String) {
         let run = try StageRun(stage: "score-rouge", formatVersion: 1, options: options, root: root)
         let p = run.params
-        let seed = p.int("rouge.seed")
-        guard (0...Int(UInt32.max)).contains(seed) else {
-            throw PipelineError.usage("rouge.seed must be in 0...\(UInt32.max)", path: options.config)
-        }
-        let bootstrap = BootstrapConfiguration(resamples: p.int("rouge.bootstrap_samples"),
-                                               confidence: p.double("rouge.confidence"), seed: UInt32(seed))
+        let bootstrap = try bootstrap(p, config: options.config)
         let base = try run.input("base.jsonl", path: run.dataPath("predictions/base.jsonl"))
         let lora = try run.input("lora.jsonl", path: run.dataPath("predictions/lora.jsonl"))
         let references = try run.input("test.jsonl", path: run.dataPath("samsum/test.jsonl"))
@@ -51,4 +46,18 @@ public enum ScoreRougeStage {
         let metrics = try RougeReport.decodeMetrics(data, path: run.metricsPath(RougeReport.metricsFileName))
         return (result, ComparisonTable.render(metrics, format: format))
     }
+
+    /// The bootstrap's settings from rouge.*: the stage and every standalone scoring verb read the same parameters,
+    /// so the same predictions get the same intervals.
+    public static func bootstrap(_ p: ParameterReader, config: String) throws(PipelineError) -> BootstrapConfiguration {
+        let seed = p.int("rouge.seed")
+        guard (0...Int(UInt32.max)).contains(seed) else {
+            throw PipelineError.usage("rouge.seed must be in 0...\(UInt32.max)", path: config)
+        }
+        return BootstrapConfiguration(resamples: p.int("rouge.bootstrap_samples"),
+                                      confidence: p.double("rouge.confidence"), seed: UInt32(seed))
+    }
+
+    /// The parameters `bootstrap` reads, for the settings line.
+    public static let bootstrapKeys = ["rouge.bootstrap_samples", "rouge.confidence", "rouge.seed"]
 }

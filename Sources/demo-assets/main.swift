@@ -14,8 +14,8 @@ struct DemoAssetsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write the demo corpus.7z (or, with --pretraining, the base model's lead-summary corpus).")
 
-        @Option(help: "Output archive path.")
-        var out: String
+        @Option(help: ArgumentHelp("The archive to write.", valueName: "file"))
+        var output: String
 
         @Flag(help: "The pretraining corpus: other dialogues, extractive lead turns as summaries.")
         var pretraining = false
@@ -23,8 +23,8 @@ struct DemoAssetsCommand: ParsableCommand {
         func run() throws {
             try runReportingErrors {
                 let spec = pretraining ? DemoCorpusSpec.pretraining : DemoCorpusSpec()
-                try spec.writeArchive(to: URL(fileURLWithPath: out))
-                print("\(out): sha256 \(try Digest.sha256(fileAt: URL(fileURLWithPath: out)))")
+                try spec.writeArchive(to: URL(fileURLWithPath: output))
+                print("\(output): sha256 \(try Digest.sha256(fileAt: URL(fileURLWithPath: output)))")
             }
         }
     }
@@ -34,15 +34,15 @@ struct DemoAssetsCommand: ParsableCommand {
             commandName: "init-model",
             abstract: "Write the demo model's seeded initial weights, config.json and tokenizer into a directory.")
 
-        @Option(help: "Output directory.")
-        var out: String
+        @Option(help: ArgumentHelp("The model folder to write.", valueName: "folder"))
+        var output: String
 
         @Option(help: "The SentencePiece model to ship with it.")
         var spiece = "demo/spiece.model"
 
         func run() throws {
             try runReportingErrors {
-                try DemoModelRecipe().writeInitialModel(to: URL(fileURLWithPath: out), spiece: URL(fileURLWithPath: spiece))
+                try DemoModelRecipe().writeInitialModel(to: URL(fileURLWithPath: output), spiece: URL(fileURLWithPath: spiece))
             }
         }
     }
@@ -64,4 +64,4 @@ struct DemoAssetsCommand: ParsableCommand {
     }
 }
 
-DemoAssetsCommand.main()
+DemoAssetsCommand.mainReportingErrors(deprecated: [.option("--out", renamedTo: "--output")])

@@ -3,37 +3,29 @@ import Foundation
 import Pipeline
 import Report
 
-/// `pipeline-report`: writes reports/<run>/report.md for the last run of a configuration; `status` says what a
+/// `pipeline-report [run]`: writes reports/<run>/report.md for the last run of a configuration; `status` says what a
 /// rerun would do, `params` shows the configuration the stages would read.
 struct PipelineReport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline-report",
-        abstract: "The last run's report; what a rerun would do (status); the configuration in effect (params).",
-        subcommands: [Write.self, Status.self, Params.self],
-        defaultSubcommand: Write.self)
-}
-
-/// The configuration options every subcommand takes, as the stages take them.
-struct ConfigOptions: ParsableArguments {
-    @Option(help: "The pipeline configuration file (default: pipeline.yaml here, else the built-in defaults).")
-    var config: String?
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter as the stages were given it (repeatable).", valueName: "section.key=value"))
-    var overrides: [String] = []
-
-    @Option(name: .customLong("sets"), help: ArgumentHelp("Several overrides in one string, as make's SET passes them.", valueName: "overrides"))
-    var overrideList: String?
-
-    func allOverrides() throws -> [String] { try OverrideList.split(overrideList ?? "") + overrides }
+        abstract: "The last run's report (run, the default); what a rerun would do (status); the configuration in effect (params).",
+        subcommands: [Run.self, Status.self, Params.self],
+        defaultSubcommand: Run.self)
 }
 
 extension PipelineReport {
-    struct Write: ParsableCommand {
+    /// The report as the pipeline's last step, with the stages' options: an unchanged report is left as it is
+    /// (--force rewrites it), --verify compares without writing, --quiet drops the "report:" line.
+    struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "write",
-            abstract: "Write reports/<run>/report.md: parameters, stage keys and times, loss curves (other revisions' overlaid with --compare), ROUGE, examples (the default).")
+            abstract: "Write reports/<run>/report.md: parameters, stage keys and times, loss curves (other revisions' overlaid with --compare), ROUGE, examples.",
+            discussion: """
+                A report whose content is unchanged (all but the line saying when it was written) is left as it is; \
+                --force rewrites it. --verify writes nothing: it says whether the files on disk are what the run's \
+                files give now (exit 1 if not, 66 if there is no report).
+                """)
 
-        @OptionGroup var options: ConfigOptions
+        @OptionGroup var stage: StageOptions
 
         @Option(help: "How many test dialogues to show side by side.")
         var examples = 5
@@ -47,10 +39,13 @@ extension PipelineReport {
 
         func run() throws {
             try runReportingErrors {
-                let url = try RunReport.write(configFile: options.config, overrides: try options.allOverrides(),
-                                              directory: StageRun.currentDirectory, examples: examples, compare: compare,
-                                              logarithmicLoss: logLoss)
-                print("report: \(url.path)")
+                let report = try RunReport.render(configFile: stage.configFile, overrides: try stage.allOverrides(),
+                                                  directory: StageRun.currentDirectory, examples: examples, compare: compare,
+                                                  logarithmicLoss: logLoss)
+                if stage.verify { return try report.verify() }
+                let write = stage.force || !report.filesDifferingOnDisk().isEmpty
+                if write { try report.write() }
+                if !stage.quiet { print("report: \(report.url.path)" + (write ? "" : " (up to date)")) }
             }
         }
     }
@@ -64,7 +59,7 @@ extension PipelineReport {
         func run() throws {
             try runReportingErrors {
                 let directory = StageRun.currentDirectory
-                let config = try PipelineConfig.load(file: options.config, overrides: try options.allOverrides(), in: directory)
+                let config = try options.load(in: directory)
                 print(PipelineStatus(config: config, directory: directory).render(), terminator: "")
             }
         }
@@ -84,12 +79,12 @@ extension PipelineReport {
         func run() throws {
             try runReportingErrors {
                 let directory = StageRun.currentDirectory
-                let config = try PipelineConfig.load(file: options.config, overrides: try options.allOverrides(), in: directory)
-                let file = try PipelineConfig.load(file: options.config, in: directory)
+                let config = try options.load(in: directory)
+                let file = try PipelineConfig.load(file: options.configFile, in: directory)
                 print(ParameterListing(config: config, file: file, directory: directory).render(json: format == .json), terminator: "")
             }
         }
     }
 }
 
-PipelineReport.main()
+PipelineReport.mainReportingErrors(deprecated: [.subcommand("write", renamedTo: "run")])

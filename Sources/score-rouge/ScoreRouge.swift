@@ -9,19 +9,23 @@ import Stages
 extension OutputFormat: ExpressibleByArgument {}
 extension RougeSweep.Format: ExpressibleByArgument {}
 
-/// The bootstrap's settings, for every form that computes intervals.
+/// The bootstrap's settings on the command line: the pipeline's rouge.* parameters under their own names,
+/// defaulting to the configuration's values (pipeline.yaml: 42 and 1000), as the stage reads them.
 struct BootstrapOptions: ParsableArguments {
-    @Option(help: "Seed of the bootstrap generator (NumPy-compatible MT19937).")
-    var seed: UInt32 = 0
+    @Option(help: "Seed of the bootstrap generator (rouge.seed; default: the configuration's).")
+    var seed: Int?
 
-    @Option(help: "Bootstrap resamples.")
-    var resamples: Int = 1000
+    @Option(help: "Bootstrap resamples (rouge.bootstrap_samples; default: the configuration's).")
+    var bootstrapSamples: Int?
 
-    var bootstrap: BootstrapConfiguration { BootstrapConfiguration(resamples: resamples, seed: seed) }
+    /// As `--set`s, checked against the schema like any parameter.
+    var overrides: [String] {
+        (seed.map { ["rouge.seed=\($0)"] } ?? []) + (bootstrapSamples.map { ["rouge.bootstrap_samples=\($0)"] } ?? [])
+    }
 }
 
-/// Options shared by the scoring forms: output format, bootstrap settings, subsets.
-struct ReportOptions: ParsableArguments {
+/// Options shared by the scoring verbs: the configuration that gives the bootstrap's defaults, output format, subsets.
+struct ScoringOptions: ParsableArguments {
     @Option(help: "Output: table, markdown or json.")
     var format: OutputFormat = .table
 
@@ -30,7 +34,18 @@ struct ReportOptions: ParsableArguments {
     @Flag(help: "Score only the predicted ids when the predictions cover fewer than the references (else an error).")
     var allowSubset = false
 
-    var bootstrap: BootstrapConfiguration { bootstrapOptions.bootstrap }
+    @OptionGroup var config: ConfigOptions
+
+    @Flag(help: "No settings line on stderr.")
+    var quiet = false
+
+    /// rouge.* from the configuration with --seed and --bootstrap-samples applied; says which on stderr.
+    func bootstrap() throws -> BootstrapConfiguration {
+        let c = try config.load(extra: bootstrapOptions.overrides)
+        let settings = try ScoreRougeStage.bootstrap(ParameterReader(c), config: config.name(of: c))
+        if !quiet { printSettingsLine(config, c, keys: ScoreRougeStage.bootstrapKeys) }
+        return try settings.validated()
+    }
 
     /// With --allow-subset, says on stderr how many of the references were scored.
     func noteSubset(_ report: RougeReport, references: URL) {
@@ -40,53 +55,28 @@ struct ReportOptions: ParsableArguments {
     }
 }
 
-/// Runs `body`, turning a library error into its one-line message on stderr and exit code.
-func reportingErrors(_ body: () throws(PipelineError) -> Void) throws {
-    do { try body() } catch {
-        printError(error.description)
-        throw ExitCode(error.status.rawValue)
-    }
-}
-
 @main
 struct ScoreRouge: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score-rouge",
         abstract: "ROUGE-1/2/L/Lsum exactly as rouge_score 0.1.2 (use_stemmer=True), with bootstrap intervals.",
         discussion: """
-            Standalone: score-rouge --predictions P.jsonl --references R.jsonl [--format table|markdown|json]
+            With no subcommand: the pipeline stage (run). Standalone: score-rouge score --predictions P.jsonl --references R.jsonl.
             Predictions are JSONL rows {"id", "prediction"}; references are rows {"id", "summary", ...}.
+            Across git revisions: metrics diff, params diff, runs show.
             Exit codes: 64 usage, 65 bad input, 66 missing input file or revision without metrics, 74 I/O.
             """,
-        subcommands: [ScoreFile.self, Run.self, Compare.self, Diff.self],
-        defaultSubcommand: ScoreFile.self)
-}
+        subcommands: [Run.self, ScoreFile.self, Compare.self, Metrics.self, Params.self, Runs.self, Diff.self],
+        defaultSubcommand: Run.self)
 
-/// The standalone form, also reached without a subcommand name.
-struct ScoreFile: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "score",
-        abstract: "Score one predictions file against references.")
-
-    @Option(help: "Predictions JSONL ({\"id\", \"prediction\"}).")
-    var predictions: String
-
-    @Option(help: "References JSONL ({\"id\", \"summary\"}).")
-    var references: String
-
-    @OptionGroup var options: ReportOptions
-
-    func run() throws {
-        try reportingErrors { () throws(PipelineError) in
-            let name = URL(fileURLWithPath: predictions).deletingPathExtension().lastPathComponent
-            let report = try RougeEvaluation.evaluate(
-                systems: [SystemInput(name: name, predictions: URL(fileURLWithPath: predictions))],
-                references: URL(fileURLWithPath: references),
-                inputs: ["predictions": predictions, "references": references],
-                bootstrap: try options.bootstrap.validated(), allowSubset: options.allowSubset)
-            options.noteSubset(report, references: URL(fileURLWithPath: references))
-            print(ComparisonTable.render(report.metrics, format: options.format), terminator: "")
-        }
+    static func main() {
+        mainReportingErrors(deprecated: [
+            .implicitSubcommand("score", recognisedBy: ["--predictions"],
+                                knownSubcommands: ["run", "score", "compare", "metrics", "params", "runs", "diff"]),
+            .option("--resamples", renamedTo: "--bootstrap-samples"),
+            .option("--out-dir", renamedTo: "--output", subcommand: "compare"),
+            .option("--input", renamedTo: "--record", subcommand: "compare"),
+        ])
     }
 }
 
@@ -108,6 +98,35 @@ struct Run: ParsableCommand {
     }
 }
 
+/// One predictions file against references.
+struct ScoreFile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Score one predictions file against references.")
+
+    @Option(help: "Predictions JSONL ({\"id\", \"prediction\"}).")
+    var predictions: String
+
+    @Option(help: "References JSONL ({\"id\", \"summary\"}).")
+    var references: String
+
+    @OptionGroup var options: ScoringOptions
+
+    func run() throws {
+        try runReportingErrors {
+            let bootstrap = try options.bootstrap()
+            let name = URL(fileURLWithPath: predictions).deletingPathExtension().lastPathComponent
+            let report = try RougeEvaluation.evaluate(
+                systems: [SystemInput(name: name, predictions: URL(fileURLWithPath: predictions))],
+                references: URL(fileURLWithPath: references),
+                inputs: ["predictions": predictions, "references": references],
+                bootstrap: bootstrap, allowSubset: options.allowSubset)
+            options.noteSubset(report, references: URL(fileURLWithPath: references))
+            print(ComparisonTable.render(report.metrics, format: options.format), terminator: "")
+        }
+    }
+}
+
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score base and LoRA predictions on the same examples, with a paired bootstrap of the difference.")
@@ -121,35 +140,41 @@ struct Compare: ParsableCommand {
     @Option(help: "References JSONL.")
     var references: String
 
-    @Option(help: "Write rouge.json and rouge-per-example.jsonl into this directory (e.g. metrics).")
-    var outDir: String?
+    @Option(help: ArgumentHelp("Write rouge.json and rouge-per-example.jsonl into this folder (e.g. metrics).", valueName: "folder"))
+    var output: String?
 
-    @Option(name: .customLong("input"), help: "KEY=VALUE recorded in rouge.json \"inputs\" (repeatable).")
-    var inputs: [String] = []
+    @Option(help: ArgumentHelp("KEY=VALUE recorded in rouge.json \"inputs\" (repeatable).", valueName: "key=value"))
+    var record: [String] = []
 
-    @OptionGroup var options: ReportOptions
+    @OptionGroup var options: ScoringOptions
+
+    func validate() throws {
+        // two files go there; the table is on stdout anyway
+        if output == "-" { throw ValidationError("--output of compare is a folder for rouge.json and rouge-per-example.jsonl, not -") }
+    }
 
     func run() throws {
         var recorded = ["base": base, "lora": lora, "references": references]
-        for pair in inputs {
+        for pair in record {
             guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
-                throw ValidationError("--input expects KEY=VALUE, got \"\(pair)\"")
+                throw ValidationError("--record expects KEY=VALUE, got \"\(pair)\"")
             }
             recorded[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
         }
-        try reportingErrors { () throws(PipelineError) in
+        try runReportingErrors {
+            let bootstrap = try options.bootstrap()
             let report: RougeReport
-            if let outDir {
+            if let output {
                 report = try RougeEvaluation.compareBaseAndLoRA(
                     base: URL(fileURLWithPath: base), lora: URL(fileURLWithPath: lora),
-                    references: URL(fileURLWithPath: references), outputDirectory: URL(fileURLWithPath: outDir),
-                    inputs: recorded, bootstrap: try options.bootstrap.validated(), allowSubset: options.allowSubset)
+                    references: URL(fileURLWithPath: references), outputDirectory: URL(fileURLWithPath: output),
+                    inputs: recorded, bootstrap: bootstrap, allowSubset: options.allowSubset)
             } else {
                 report = try RougeEvaluation.evaluate(
                     systems: [SystemInput(name: "base", predictions: URL(fileURLWithPath: base)),
                               SystemInput(name: "lora", predictions: URL(fileURLWithPath: lora))],
                     references: URL(fileURLWithPath: references), inputs: recorded,
-                    bootstrap: try options.bootstrap.validated(), allowSubset: options.allowSubset)
+                    bootstrap: bootstrap, allowSubset: options.allowSubset)
             }
             options.noteSubset(report, references: URL(fileURLWithPath: references))
             print(ComparisonTable.render(report.metrics, format: options.format), terminator: "")
@@ -157,59 +182,35 @@ struct Compare: ParsableCommand {
     }
 }
 
-struct Diff: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "ROUGE at git revisions: two side by side (default HEAD against the working tree), or a sweep table.",
-        discussion: """
-            Reads the config (pipeline.yaml, its base: chain merged), its lock (pipeline.lock) and \
-            <metrics>/rouge.json and rouge-per-example.jsonl at each revision (<metrics>: the config's paths.metrics). \
-            For the demo: --config pipeline.demo.yaml.
-            Zero to two revisions: A against B with paired-bootstrap intervals and the parameters that differ. \
-            Three or more, or a sweep option (--sweep, --sort-by, --working-tree, --format csv): the sweep table, one row per \
-            revision with each system's mean F1 per ROUGE type and one column per parameter that differs \
-            between any of them. Stage keys and output hashes are listed only with --keys, in both layouts.
-            """)
+// MARK: - Across git revisions: metrics diff, params diff, runs show (as DVC's metrics diff, params diff, exp show)
 
-    @Argument(help: ArgumentHelp("Revisions: none (HEAD against the working tree), one (it against the working tree), two (A against B), or more (the sweep table).",
-                                 valueName: "revision"))
-    var revisions: [String] = []
-
-    @Flag(help: "The sweep table, one row per revision, also for one or two revisions.")
-    var sweep = false
-
-    @Option(help: ArgumentHelp("Sort the sweep table by this column (ROUGE columns highest first, the others ascending; numbers as numbers).",
-                               valueName: "column"))
-    var sortBy: String?
-
-    @Flag(help: "Add the working tree as the sweep table's last row.")
-    var workingTree = false
-
-    @Flag(help: "Also list the stage keys and output hashes that differ (sweep columns, or rows of the two-revision diff).")
-    var keys = false
-
-    @Option(help: "Output: table, markdown, csv (the sweep table) or json.")
-    var format: RougeSweep.Format = .table
-
-    @Option(help: "A directory inside the repository (default: the current directory).")
+/// Where the comparison verbs read: the repository, the configuration at each revision, its metrics folder.
+struct RevisionFiles: ParsableArguments {
+    @Option(help: "A folder inside the repository (default: the current folder).")
     var repository: String = "."
 
     @Option(help: "The pipeline config to compare, relative to the repository root; its lock is <name>.lock.")
     var config: String = "pipeline.yaml"
 
-    @Option(help: "That config's metrics directory, relative to the repository root (default: the config's paths.metrics in the working tree, else metrics).")
+    @Option(help: "That config's metrics folder, relative to the repository root (default: the config's paths.metrics in the working tree, else metrics).")
     var metrics: String?
 
-    @OptionGroup var bootstrapOptions: BootstrapOptions
+    @Option(help: "Output: table, markdown, csv or json.")
+    var format: RougeSweep.Format = .table
 
-    /// The sweep table when asked for, or when the two-revision layout cannot show what was asked.
-    var isSweep: Bool { sweep || revisions.count > 2 || sortBy != nil || workingTree || format == .csv }
+    var directory: URL { URL(fileURLWithPath: repository) }
 
-    func run() throws {
-        try reportingErrors { () throws(PipelineError) in
-            do throws(PipelineError) { try compare() } catch {
-                guard error.status == .missingInput else { throw error }
-                // only the demo was run: say which config has metrics
-                let root = try GitRepository(containing: URL(fileURLWithPath: repository)).root
+    func files() throws(PipelineError) -> DiffFiles {
+        var metricsDirectory = metrics ?? ""
+        if metrics == nil { metricsDirectory = try DiffFiles.configuredMetrics(config: config, in: try GitRepository(containing: directory)) }
+        return DiffFiles(config: config, metricsDirectory: metricsDirectory)
+    }
+
+    /// Runs `body`; a revision without metrics is named with the configs that do have a run (only the demo was run).
+    func reporting(_ body: () throws -> Void) throws {
+        try runReportingErrors {
+            do { try body() } catch let error as PipelineError where error.status == .missingInput {
+                let root = try GitRepository(containing: directory).root
                 var e = error
                 e.message += LockFile.hintAtOtherRuns(in: root, except: root.appendingPathComponent(LockFile.path(forConfig: config)))
                 throw e
@@ -217,23 +218,160 @@ struct Diff: ParsableCommand {
         }
     }
 
-    func compare() throws(PipelineError) {
-            let directory = URL(fileURLWithPath: repository)
-            var metricsDirectory = metrics ?? ""
-            if metrics == nil {
-                metricsDirectory = try DiffFiles.configuredMetrics(config: config, in: try GitRepository(containing: directory))
+    /// The bootstrap of a diff's paired intervals: rouge.* as the compared config sets them in the working tree
+    /// (else the built-in defaults), then --seed and --bootstrap-samples; one settings line on stderr.
+    func bootstrap(_ options: BootstrapOptions, quiet: Bool) throws -> BootstrapConfiguration {
+        let repository = try GitRepository(containing: directory)
+        let set = try DiffFiles.configuredValues(config: config, in: repository)
+        let fromFile = ScoreRougeStage.bootstrapKeys.compactMap { key in set[key].map { "\(key)=\($0)" } }
+        let c = try PipelineConfig.builtIn(overrides: fromFile + options.overrides, folder: repository.root)
+        let settings = try ScoreRougeStage.bootstrap(ParameterReader(c), config: config)
+        if !quiet {
+            printSettingsLine(configuration: set.isEmpty ? "the built-in defaults" : config, c, keys: ScoreRougeStage.bootstrapKeys)
+        }
+        return try settings.validated()
+    }
+}
+
+/// The revisions of a two-revision comparison.
+/// `--keys`, for the verbs that list parameters.
+struct KeysOption: ParsableArguments {
+    @Flag(help: "Also list the stage keys and output hashes that differ (they change with every setting).")
+    var keys = false
+}
+
+struct RevisionPair: ParsableArguments {
+    @Argument(help: ArgumentHelp("A and B: none (HEAD against the working tree), one (it against the working tree) or two.",
+                                 valueName: "revision"))
+    var revisions: [String] = []
+
+    func validate() throws {
+        if revisions.count > 2 { throw ValidationError("at most two revisions (score-rouge runs show compares more)") }
+    }
+}
+
+struct Metrics: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "ROUGE across git revisions.", subcommands: [Diff.self])
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Each system's ROUGE F1 at two revisions (default HEAD against the working tree), B - A and its paired bootstrap interval.")
+
+        @OptionGroup var pair: RevisionPair
+        @OptionGroup var files: RevisionFiles
+        @OptionGroup var bootstrapOptions: BootstrapOptions
+
+        @Flag(help: "No settings line on stderr.")
+        var quiet = false
+
+        func run() throws {
+            try files.reporting {
+                let bootstrap = try files.bootstrap(bootstrapOptions, quiet: quiet)
+                let diff = try RougeDiff.between(pair.revisions.first, pair.revisions.dropFirst().first, in: files.directory,
+                                                 files: try files.files(), bootstrap: bootstrap)
+                print(diff.renderMetrics(format: files.format), terminator: "")
             }
-            let files = DiffFiles(config: config, metricsDirectory: metricsDirectory)
-            if isSweep {
-                var table = try RougeSweep.across(RougeSweep.revisions(revisions, workingTree: workingTree), in: directory,
-                                                  files: files, includeRunIdentities: keys)
+        }
+    }
+}
+
+struct Params: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Parameters across git revisions.", subcommands: [Diff.self])
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The parameters whose values differ between the runs of two revisions (default HEAD against the working tree).",
+            discussion: "A value is what the run used (the lock's record), with the config's value beside it where that differs.")
+
+        @OptionGroup var pair: RevisionPair
+        @OptionGroup var files: RevisionFiles
+        @OptionGroup var keys: KeysOption
+
+        func run() throws {
+            try files.reporting {
+                var diff = try RougeDiff.between(pair.revisions.first, pair.revisions.dropFirst().first, in: files.directory,
+                                                 files: try files.files())
+                diff.showsRunIdentities = keys.keys
+                print(diff.renderParameters(format: files.format), terminator: "")
+            }
+        }
+    }
+}
+
+struct Runs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Runs across git revisions.", subcommands: [Show.self])
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "One row per revision: its subject, each system's mean ROUGE F1, and each parameter that differs between any of them.")
+
+        @Argument(help: ArgumentHelp("The revisions, one row each (none: HEAD).", valueName: "revision"))
+        var revisions: [String] = []
+
+        @Option(help: ArgumentHelp("Sort by this column (ROUGE columns highest first, the others ascending; numbers as numbers).",
+                                   valueName: "column"))
+        var sortBy: String?
+
+        @Flag(help: "Add the working tree as the last row.")
+        var workingTree = false
+
+        @OptionGroup var files: RevisionFiles
+        @OptionGroup var keys: KeysOption
+
+        func run() throws {
+            try files.reporting {
+                var table = try RougeSweep.across(RougeSweep.revisions(revisions, workingTree: workingTree), in: files.directory,
+                                                  files: try files.files(), includeRunIdentities: keys.keys)
                 if let sortBy { table = try table.sorted(by: sortBy) }
-                print(table.render(format: format), terminator: "")
-            } else {
-                var diff = try RougeDiff.between(revisions.first, revisions.count > 1 ? revisions[1] : nil, in: directory,
-                                                 files: files, bootstrap: try bootstrapOptions.bootstrap.validated())
-                diff.showsRunIdentities = keys
-                print(diff.render(format: OutputFormat(rawValue: format.rawValue)!), terminator: "")
+                print(table.render(format: files.format), terminator: "")
             }
+        }
+    }
+}
+
+/// The old `diff`, three commands in one: kept for one release; `metrics diff`, `params diff` and `runs show` replace it.
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Deprecated: use metrics diff, params diff or runs show.",
+        shouldDisplay: false)
+
+    @Argument(help: ArgumentHelp("Revisions: none to two (a diff), or more (the sweep table).", valueName: "revision"))
+    var revisions: [String] = []
+
+    @Flag(help: "The sweep table, one row per revision, also for one or two revisions.")
+    var sweep = false
+
+    @Option(help: ArgumentHelp("Sort the sweep table by this column.", valueName: "column"))
+    var sortBy: String?
+
+    @Flag(help: "Add the working tree as the sweep table's last row.")
+    var workingTree = false
+
+    @OptionGroup var files: RevisionFiles
+    @OptionGroup var keys: KeysOption
+    @OptionGroup var bootstrapOptions: BootstrapOptions
+
+    /// The sweep table when asked for, or when the two-revision layout cannot show what was asked.
+    var isSweep: Bool { sweep || revisions.count > 2 || sortBy != nil || workingTree || files.format == .csv }
+
+    func run() throws {
+        printWarning("score-rouge diff is deprecated; use score-rouge " + (isSweep ? "runs show" : "metrics diff and score-rouge params diff"))
+        try files.reporting {
+            if isSweep {
+                var table = try RougeSweep.across(RougeSweep.revisions(revisions, workingTree: workingTree), in: files.directory,
+                                                  files: try files.files(), includeRunIdentities: keys.keys)
+                if let sortBy { table = try table.sorted(by: sortBy) }
+                print(table.render(format: files.format), terminator: "")
+            } else {
+                let bootstrap = try files.bootstrap(bootstrapOptions, quiet: true)
+                var diff = try RougeDiff.between(revisions.first, revisions.count > 1 ? revisions[1] : nil, in: files.directory,
+                                                 files: try files.files(), bootstrap: bootstrap)
+                diff.showsRunIdentities = keys.keys
+                print(diff.render(format: OutputFormat(rawValue: files.format.rawValue)!), terminator: "")
+            }
+        }
     }
 }

@@ -7,11 +7,10 @@ struct DecodeCommand: ParsableCommand {
         commandName: "decode",
         abstract: "Read lines of space-separated ids from stdin, print the decoded text of each.")
 
-    @Option(help: "The SentencePiece model (e.g. spiece.model).")
-    var model: String
+    @OptionGroup var model: ModelOption
 
     func run() throws {
-        let processor = try loadModel(model)
+        let processor = try model.load()
         var output = OutputBuffer()
         for (number, line) in readStandardInputLines().enumerated() {
             var ids: [Int32] = []

@@ -6,14 +6,13 @@ struct EncodeCommand: ParsableCommand {
         commandName: "encode",
         abstract: "Read lines from stdin, print one line of space-separated ids (or pieces) per input line.")
 
-    @Option(help: "The SentencePiece model (e.g. spiece.model).")
-    var model: String
+    @OptionGroup var model: ModelOption
 
     @Flag(help: "Print pieces instead of ids.")
     var pieces = false
 
     func run() throws {
-        let processor = try loadModel(model)
+        let processor = try model.load()
         let workspace = SentencePieceProcessor.Workspace()
         var output = OutputBuffer()
         var ids: [Int32] = []

@@ -2,7 +2,7 @@ import ArgumentParser
 import Pipeline
 import Stages
 
-/// `tokenize run`: the pipeline stage (cached by content, see docs/ARCHITECTURE.md).
+/// `tokenize [run]`: the pipeline stage (cached by content, see docs/ARCHITECTURE.md).
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",

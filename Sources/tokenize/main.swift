@@ -1,2 +1,2 @@
-// `tokenize`: SentencePiece encoding and decoding for people and scripts.
-TokenizeCommand.main()
+// `tokenize`: the stage, and SentencePiece encoding and decoding for people and scripts.
+TokenizeCommand.mainReportingErrors()

@@ -3,7 +3,7 @@ import MPI
 import Pipeline
 import Stages
 
-/// `train-lora`: LoRA (or, with train.mode=full, full) fine-tuning of the T5 model.
+/// `train-lora [run]`: LoRA (or, with train.mode=full, full) fine-tuning of the T5 model.
 struct TrainLoRA: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-lora",
@@ -12,26 +12,34 @@ struct TrainLoRA: ParsableCommand {
             Checkpoints every train.checkpoint_every steps and at each epoch end; --resume continues a killed run \
             of the same key to the same bytes. Under `mpirun -np W` each rank computes 1/W of every batch \
             (README: "Several processes or machines"). Exit codes: see README (75: training diverged).
-            """)
+            """,
+        subcommands: [Run.self],
+        defaultSubcommand: Run.self)
 
-    @Flag(help: "Continue from the last checkpoint of an interrupted run with the same key.")
-    var resume = false
+    /// The stage, also reached without a subcommand name, as in every stage tool.
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The pipeline stage: data/tokens + data/model -> data/adapter/.")
 
-    @Flag(help: "Also write data/merged/: the base model with the adapter folded in (train.merge=true).")
-    var merge = false
+        @Flag(help: "Continue from the last checkpoint of an interrupted run with the same key.")
+        var resume = false
 
-    @OptionGroup var stage: StageOptions
+        @Flag(help: "Also write data/merged/: the base model with the adapter folded in (train.merge=true).")
+        var merge = false
 
-    func run() throws {
-        var options = stage
-        if merge { options.overrides.append("train.merge=true") }
-        var group: ProcessGroup = SingleProcess()
-        try runReportingErrors { group = try ProcessGroups.start() }
-        if !group.isLeader { Progress.quietByDefault = true }
-        try ProcessGroups.run(group) {
-            try runReportingErrors { try TrainLoRAStage.run(options, resume: resume, group: group) }
+        @OptionGroup var stage: StageOptions
+
+        func run() throws {
+            var options = stage
+            if merge { options.overrides.append("train.merge=true") }
+            var group: ProcessGroup = SingleProcess()
+            try runReportingErrors { group = try ProcessGroups.start() }
+            if !group.isLeader { Progress.quietByDefault = true }
+            try ProcessGroups.run(group) {
+                try runReportingErrors { try TrainLoRAStage.run(options, resume: resume, group: group) }
+            }
         }
     }
 }
 
-TrainLoRA.main()
+TrainLoRA.mainReportingErrors()

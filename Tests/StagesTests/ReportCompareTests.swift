@@ -147,4 +147,53 @@ final class ReportCompareTests: XCTestCase {
                                        + "no training log for train-lora key \(keys[0]) of HEAD~1 ("), stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: p.url("reports").path))
     }
+
+    /// `pipeline-report` takes the stages' options: an unchanged report is left as it is (--force rewrites it),
+    /// --verify compares without writing (exit 1, one line, when the file differs), --quiet drops the report: line.
+    func testTheReportTakesTheStageOptions() throws {
+        func report(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+            try StageTestProject.runCapturing("pipeline-report", arguments, in: p.root)
+        }
+        let first = try report(["run"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stdout.hasPrefix("report: ") && first.stdout.hasSuffix("/report.md\n"), first.stdout)
+        let url = URL(fileURLWithPath: String(first.stdout.dropFirst("report: ".count).dropLast()))
+        let written = try String(contentsOf: url, encoding: .utf8)
+
+        // Unchanged content, another provenance line: left as it is, and said so.
+        var lines = written.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertTrue(lines[2].hasPrefix("Configuration "), String(lines[2]))
+        lines[2] = "Configuration `pipeline.yaml`; written earlier."
+        try lines.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+        let second = try report([])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertEqual(second.stdout, "report: \(url.path) (up to date)\n")
+        XCTAssertTrue(try String(contentsOf: url, encoding: .utf8).contains("written earlier."))
+        let verified = try report(["--verify"])
+        XCTAssertEqual(verified.status, 0, verified.stderr)
+        XCTAssertEqual(verified.stdout, "loss.svg: identical\nreport.md: identical\n")
+
+        // --force rewrites it; --quiet prints nothing
+        let forced = try report(["--force", "--quiet"])
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        XCTAssertEqual(forced.stdout, "")
+        XCTAssertFalse(try String(contentsOf: url, encoding: .utf8).contains("written earlier."))
+
+        // A changed file: --verify says so (exit 1, one line) and writes nothing; a run rewrites it.
+        try (written + "edited by hand\n").write(to: url, atomically: true, encoding: .utf8)
+        let differs = try report(["--verify"])
+        XCTAssertEqual(differs.status, 1, differs.stderr)
+        XCTAssertEqual(differs.stdout, "loss.svg: identical\nreport.md: DIFFERENT\n")
+        XCTAssertEqual(differs.stderr.split(separator: "\n").count, 1, differs.stderr)
+        XCTAssertTrue(differs.stderr.hasPrefix("pipeline-report: error: \(url.path): "), differs.stderr)
+        XCTAssertTrue(try String(contentsOf: url, encoding: .utf8).hasSuffix("edited by hand\n"))
+        let rewritten = try report([])
+        XCTAssertEqual(rewritten.stdout, "report: \(url.path)\n")
+        XCTAssertFalse(try String(contentsOf: url, encoding: .utf8).contains("edited by hand"))
+
+        // The old subcommand name: one notice, then the same
+        let old = try report(["write", "--quiet"])
+        XCTAssertEqual(old.status, 0, old.stderr)
+        XCTAssertEqual(old.stderr, "pipeline-report: warning: pipeline-report write is deprecated; use pipeline-report run\n")
+    }
 }

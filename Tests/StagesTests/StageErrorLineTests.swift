@@ -132,11 +132,11 @@ final class StageErrorLineTests: XCTestCase {
         try FileManager.default.removeItem(at: p.url("data/adapter/adapter_config.json"))
         try check(.init(program: "generate", arguments: ["--variant", "lora"] + args, status: 66,
                         file: "data/adapter/adapter_config.json", unpublished: predictions), in: p)
-        try check(.init(program: "generate", arguments: ["--model", "data/model", "--adapter", "no-adapter",
+        try check(.init(program: "generate", arguments: ["summarize", "--model", "data/model", "--adapter", "no-adapter",
                                                         "--input", "data/samsum/test.jsonl", "--output", "out.jsonl"] + args,
                         status: 66, file: "no-adapter/adapter_config.json", unpublished: ["out.jsonl"]), in: p)
         try replace("dialogues.jsonl", in: p, with: Data(#"{"id":1,"dialogue":"A: hi"}"#.utf8 + [10]))
-        try check(.init(program: "generate", arguments: ["--model", "data/model", "--input", "dialogues.jsonl",
+        try check(.init(program: "generate", arguments: ["summarize", "--model", "data/model", "--input", "dialogues.jsonl",
                                                         "--output", "out.jsonl"] + args,
                         status: 65, file: "dialogues.jsonl", unpublished: ["out.jsonl"]), in: p)
 

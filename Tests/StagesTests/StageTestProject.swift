@@ -70,6 +70,29 @@ extension StageTestProject {
         return process
     }
 
+    /// Runs `program` in `folder` to its end: its exit status, stdout and stderr.
+    static func runCapturing(_ program: String, _ arguments: [String], in folder: URL) throws
+        -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = try executable(program)
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // stderr read on another thread: a full pipe would block the tool while stdout is read here
+        final class Box: @unchecked Sendable { var data = Data() }
+        let errData = Box(), group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { errData.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.data, as: UTF8.self))
+    }
+
     /// Runs `program` in `folder` to its end: its exit status and what it wrote on stderr.
     static func run(_ program: String, _ arguments: [String], in folder: URL) throws -> (status: Int32, stderr: String) {
         let err = Pipe()

@@ -35,12 +35,12 @@ final class StandaloneToolsTests: XCTestCase {
         let quick = ["--quiet", "--set", "generation.max_new_tokens=12"]
 
         // Relative paths, no --config, no pipeline.yaml: the built-in defaults.
-        let here = try run(generate, ["--model", model, "--input", "dialogues.jsonl", "--output", "out.jsonl"] + quick,
+        let here = try run(generate, ["summarize", "--model", model, "--input", "dialogues.jsonl", "--output", "out.jsonl"] + quick,
                            in: outside)
         XCTAssertEqual(here.status, 0, here.stderr)
         // From the repository root (its pipeline.yaml), into another folder.
         let other = try outsideFolder()
-        let root = try run(generate, ["--model", model, "--input", outside.appendingPathComponent("dialogues.jsonl").path,
+        let root = try run(generate, ["summarize", "--model", model, "--input", outside.appendingPathComponent("dialogues.jsonl").path,
                                       "--output", other.appendingPathComponent("out.jsonl").path] + quick, in: repo)
         XCTAssertEqual(root.status, 0, root.stderr)
         let a = try Data(contentsOf: outside.appendingPathComponent("out.jsonl"))
@@ -55,12 +55,12 @@ final class StandaloneToolsTests: XCTestCase {
             """#
         try refs.write(to: outside.appendingPathComponent("refs.jsonl"), atomically: true, encoding: .utf8)
         let scored = try run(scoreRouge, ["compare", "--base", "out.jsonl", "--lora", "out.jsonl", "--references", "refs.jsonl",
-                                          "--out-dir", "metrics"], in: outside)
+                                          "--output", "metrics"], in: outside)
         XCTAssertEqual(scored.status, 0, scored.stderr)
         let fromRoot = try run(scoreRouge, ["compare", "--base", outside.appendingPathComponent("out.jsonl").path,
                                             "--lora", outside.appendingPathComponent("out.jsonl").path,
                                             "--references", outside.appendingPathComponent("refs.jsonl").path,
-                                            "--out-dir", other.appendingPathComponent("metrics").path], in: repo)
+                                            "--output", other.appendingPathComponent("metrics").path], in: repo)
         XCTAssertEqual(fromRoot.status, 0, fromRoot.stderr)
         // The same scores; "inputs" records the paths as each command line gave them.
         func scores(_ folder: URL) throws -> NSDictionary {
@@ -79,7 +79,7 @@ final class StandaloneToolsTests: XCTestCase {
         let outside = try outsideFolder()
         try (Self.dialogues + #"{"id":"a","dialogue":"Anna: again"}"# + "\n")
             .write(to: outside.appendingPathComponent("dialogues.jsonl"), atomically: true, encoding: .utf8)
-        let r = try run(generate, ["--model", StageTestProject.repoRoot.appendingPathComponent("demo/model").path,
+        let r = try run(generate, ["summarize", "--model", StageTestProject.repoRoot.appendingPathComponent("demo/model").path,
                                    "--input", "dialogues.jsonl", "--output", "o.jsonl", "--quiet"], in: outside)
         XCTAssertEqual(r.status, 65, r.stderr)
         XCTAssertTrue(r.stderr.contains("line 3: duplicate id \"a\" (first on line 1)"), r.stderr)
@@ -90,7 +90,7 @@ final class StandaloneToolsTests: XCTestCase {
         let generate = try tool("generate")
         let outside = try outsideFolder()
         try Self.dialogues.write(to: outside.appendingPathComponent("dialogues.jsonl"), atomically: true, encoding: .utf8)
-        let r = try run(generate, ["--config", "missing.yaml", "--model", "m", "--input", "dialogues.jsonl", "--output", "o.jsonl"],
+        let r = try run(generate, ["summarize", "--config", "missing.yaml", "--model", "m", "--input", "dialogues.jsonl", "--output", "o.jsonl"],
                         in: outside)
         XCTAssertEqual(r.status, 66, r.stderr)
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)

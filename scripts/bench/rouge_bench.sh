@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ROUGE speed: score 819 x 2 predictions (base and LoRA against 819 references, all four
-# ROUGE types, 1000-resample bootstrap) with this project's scorer (release build of
+# ROUGE types, 1000-resample bootstrap, seed 0 as the reference's) with this project's scorer (release build of
 # `score-rouge compare`, whole process: start, read, score, bootstrap incl. paired, write)
 # and with rouge_score 0.1.2 in one run, and print both times and the ratio.
 # The reference is timed in-process after its imports, so the ratio is conservative.
@@ -20,7 +20,7 @@ swift_wall=(); swift_cpu=()
 for _ in $(seq "$REPEATS"); do
     /usr/bin/time -f "%e %U %S" -o "$DATA/time.txt" \
         "$BIN" compare --base "$DATA/base.jsonl" --lora "$DATA/lora.jsonl" --references "$DATA/references.jsonl" \
-        --out-dir "$DATA/metrics" --format table > "$DATA/swift_table.txt"
+        --output "$DATA/metrics" --seed 0 --format table --quiet > "$DATA/swift_table.txt"
     read -r wall user sys < "$DATA/time.txt"
     swift_wall+=("$wall")
     swift_cpu+=("$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.3f", u+s}')")
