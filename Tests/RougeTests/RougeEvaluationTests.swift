@@ -1,4 +1,5 @@
 import Failures
+import TestSupport
 import XCTest
 @testable import Rouge
 
