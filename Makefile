@@ -47,7 +47,7 @@ help:
 	@echo "make reference-venv  the pinned Python venv of scripts/reference (fixtures, benchmarks; idempotent)"
 	@echo "make fuzz         fuzz the parsers of untrusted input (libFuzzer + ASan), FUZZ_SECONDS=60 each"
 	@echo "make clean        remove pipeline outputs (data/, reports/); the build stays"
-	@echo "make distclean    also remove the build (.build/): the next make rebuilds for minutes"
+	@echo "make distclean    also remove the builds (.build/, .build-bench/): the next make rebuilds for minutes"
 
 # The system libraries the build links (OpenBLAS, libarchive), installed when missing; silent otherwise.
 deps:
@@ -145,4 +145,4 @@ clean:
 	rm -rf data reports
 
 distclean: clean
-	rm -rf .build
+	rm -rf .build .build-bench

@@ -84,11 +84,13 @@ let package = Package(
         .executableTarget(name: "score-rouge", dependencies: ["Failures", "Rouge", "Experiments", "Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The tokenizer's encode timing next to the sentencepiece library (scripts/bench/spm_bench.sh), not a product.
         .executableTarget(name: "spm-bench", dependencies: ["Failures", "JSON", "SentencePiece", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Corpus parsing and writing timed against Python's json (scripts/bench/corpus_bench.sh), not a product.
+        .executableTarget(name: "corpus-bench", dependencies: ["Corpus", "JSON"]),
         // Benchmark of the T5 engine against PyTorch (scripts/bench/t5_bench.sh), not a product.
         .executableTarget(name: "t5-bench", dependencies: ["JSON", "T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
         // Training steps on the reference run's real-length batches against PyTorch + PEFT
         // (scripts/bench/train_bench_samsum.sh), not a product.
-        .executableTarget(name: "train-bench", dependencies: ["Stages", "Pipeline", "Dataset", "JSON", "Kernels", "T5Training", "T5", "SafeTensors", "Training"]),
+        .executableTarget(name: "train-bench", dependencies: ["Stages", "Pipeline", "Dataset", "JSON", "Kernels", "T5Training", "T5", "SafeTensors", "Training", "LoRA"]),
         // Benchmark of the per-step pieces outside the model (LoRA's AdamW and clipping, the trainer's dropout)
         // against PyTorch (scripts/bench/lora_bench.sh), not a product.
         .executableTarget(name: "lora-bench", dependencies: ["Kernels", "Training", "T5Training"], swiftSettings: fastMath),

@@ -17,10 +17,16 @@
 //       and the seconds and GFLOP of the per-head attention part), `validate` (the validation pass: seconds,
 //       loss, forward GFLOP, and the same attention figures), `quit` (peak RSS).
 //       The driver times the other side between commands.
+//   train-bench padded --model DIR [--threads 2] [--steps 3] [--json OUT.json]
+//       One LoRA step (r 32 on q and v, alpha 32, LoRA dropout 0.05, T5 dropout 0.1, AdamW lr 1e-3 and weight
+//       decay 0.01, clipping at 1) on 8 random sequences of 256 source and 64 target tokens, the fixed shape
+//       scripts/reference/bench_torch.py times: one warm-up step, then `--steps` timed; prints one JSON line
+//       (median seconds, GFLOP/s by the count, peak RSS). Run by scripts/bench/train_bench.sh.
 import Foundation
 import Dataset
 import JSON
 import Kernels
+import LoRA
 import Pipeline
 import SafeTensors
 import Stages
@@ -214,6 +220,51 @@ func serve(_ args: [String]) throws {
     }
 }
 
+func padded(_ args: [String]) throws {
+    guard let directory = option("--model", in: args) else { fail("padded needs --model DIR") }
+    let threads = Int(option("--threads", in: args) ?? "2") ?? 2, steps = Int(option("--steps", in: args) ?? "3") ?? 3
+    guard threads > 0, steps > 0 else { fail("--threads and --steps must be positive") }
+    let (b, s, t) = (8, 256, 64)
+    let config = try T5Config.load(path: directory + "/config.json")
+    let settings = LoRAConfig(rank: 32, alpha: 32, dropout: 0.05, targetModules: ["q", "v"])
+    let model = try T5TrainingModel(config: config, file: try SafeTensorsFile(path: directory + "/model.safetensors"),
+                                    mode: .lora(settings), dropoutRate: 0.1, threads: threads)
+    try model.initializeAdapters(seed: 42)
+    var training = TrainingSettings()
+    training.learningRate = 1e-3; training.weightDecay = 0.01; training.schedule = .constant
+    let params = model.trainableParameters
+    let optimizer = try Optimizer(params: params, settings: training, totalSteps: steps + 1)
+    var random = PhiloxGenerator(seed: 43)
+    let vocabulary = Int32(min(config.vocabSize, 32_000))
+    func ids(_ count: Int) -> [Int32] { (0..<count).map { _ in Int32.random(in: 3..<vocabulary, using: &random) } }
+    let batch = try UnpaddedBatch(sources: (0..<b).map { _ in ids(s) }, targets: (0..<b).map { _ in ids(t) },
+                                  vocabSize: config.vocabSize)
+    var times: [Double] = [], losses: [Double] = []
+    for step in 0...steps {  // step 0 warms up: it sizes the activation arena
+        let start = Date()
+        model.zeroGradients()
+        let loss = try model.forwardBackward(batch)
+        _ = optimizer.clipGradients()
+        optimizer.update(step: step)
+        if step > 0 { times.append(Date().timeIntervalSince(start)); losses.append(Double(loss)) }
+    }
+    guard losses.allSatisfy(\.isFinite) else { fail("a loss is not finite: \(losses)") }
+    let sorted = times.sorted()
+    let median = (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
+    let flops = TrainingFlops.perStep(config: config, batchSize: b, sourceLength: s, targetLength: t, mode: .lora(settings))
+    let result: JSONValue = [
+        "median_s": .double(median), "all_s": .array(times.map(JSONValue.double)), "losses": .array(losses.map(JSONValue.double)),
+        "threads": .int(threads), "samples_per_s": .double(Double(b) / median),
+        "trainable_params": .int(params.reduce(0) { $0 + $1.count }), "gflop_per_step": .double(flops.total / 1e9),
+        "gflop_forward": .double(flops.forward / 1e9), "gflop_backward_input": .double(flops.backwardInput / 1e9),
+        "gflop_backward_parameters": .double(flops.backwardParameters / 1e9),
+        "gflops_achieved": .double(flops.total / median / 1e9), "peak_rss_mib": .double(peakRSSMiB()),
+        "product": .string(F32GEMM.description),
+    ]
+    print(result.canonical)
+    if let out = option("--json", in: args) { try Data(result.canonical.utf8).write(to: URL(fileURLWithPath: out)) }
+}
+
 func makeTokens(_ args: [String]) throws {
     guard let lengthsPath = option("--lengths", in: args), let out = option("--out", in: args) else {
         fail("tokens needs --lengths TSV and --out DIR")
@@ -239,7 +290,9 @@ do {
     case "plan": try makePlan(args)
     case "tokens": try makeTokens(args)
     case "serve": try serve(args)
-    default: fail("usage: train-bench plan --lengths TSV --model DIR --out FILE [--steps N] | tokens --lengths TSV --out DIR | serve --model DIR --plan FILE [--threads N]")
+    case "padded": try padded(args)
+    default: fail("usage: train-bench plan --lengths TSV --model DIR --out FILE [--steps N] | tokens --lengths TSV --out DIR | "
+                  + "serve --model DIR --plan FILE [--threads N] | padded --model DIR [--threads N] [--steps N] [--json FILE]")
     }
 } catch {
     fail("\(error)")

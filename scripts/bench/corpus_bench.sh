@@ -9,9 +9,8 @@ RECORDS=${1:-14732}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-bench_test_build 2>&1 | tail -1
-SWIFT_LINE=$(CORPUS_BENCH_RECORDS=$RECORDS CORPUS_BENCH_OUT=$OUT/train.json \
-  "${BENCH_TEST[@]}" --filter CorpusTests.CorpusThroughputTests 2>&1 | grep '^corpus-bench swift')
+bench_build --product corpus-bench 2>&1 | tail -1
+SWIFT_LINE=$("$BENCH_BIN/corpus-bench" "$RECORDS" --out "$OUT/train.json")
 echo "$SWIFT_LINE"
 
 "$PY" - "$OUT/train.json" "$SWIFT_LINE" <<'PYEOF'

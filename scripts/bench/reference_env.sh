@@ -4,10 +4,9 @@
 #          scripts/reference/setup.sh, which `make reference-venv` runs; PY=... overrides it). Sourcing this file
 #          checks it first: when it is missing, one line says how to make it and the script exits 1, before any build;
 #   REF    scripts/reference (bench_torch.py, make_t5.py, run_sgemm.sh);
-#   BENCH_SCRATCH, BENCH_BIN, bench_build, bench_test_build, BENCH_TEST: every benchmark build goes to its own
-#          scratch path, .build-bench/ (gitignored), never to .build/, so `make` and `make demo` keep their
-#          .build/release. Test-enabled builds (-enable-testing changes every module's flags) go to
-#          .build-bench/testing/, so the two kinds of build do not rebuild each other.
+#   BENCH_SCRATCH, BENCH_BIN, bench_build: every benchmark build goes to its own scratch path, .build-bench/
+#          (gitignored), never to .build/, so `make` and `make demo` keep their .build/release. The benchmarks
+#          are executables (no benchmark lives in a test target).
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 REFERENCE_VENV_DIR="${REFERENCE_VENV:-$HOME/.cache/reference-venv}"
@@ -37,12 +36,6 @@ CPU_FLAGS=($(bash "$ROOT/scripts/swift_cpu_flags.sh"))   # the Makefile's code g
 
 # bench_build [swift build options]: release products into BENCH_BIN (e.g. bench_build --product t5-bench).
 bench_build() { swift build -c release --scratch-path "$BENCH_SCRATCH" "${CPU_FLAGS[@]}" "$@"; }
-# bench_test_build, then "${BENCH_TEST[@]}" --filter NAME: the release test targets (benchmarks that live in tests;
-# an array, not a function, so that env and /usr/bin/time can run it).
-bench_test_build() {
-    swift build -c release --scratch-path "$BENCH_SCRATCH/testing" "${CPU_FLAGS[@]}" --build-tests -Xswiftc -enable-testing "$@"
-}
-BENCH_TEST=(swift test -c release --scratch-path "$BENCH_SCRATCH/testing" "${CPU_FLAGS[@]}" -Xswiftc -enable-testing --skip-build)
 
 # samsum_lengths NAME: LENGTHS (default scripts/bench/samsum_lengths.tsv, shipped: every SAMSum record's token
 # lengths, no text; README.md says how it is made), or NAME's one error line and exit.

@@ -15,13 +15,10 @@ mkdir -p "$OUT"
 
 make_base_model "$MODEL"
 
-echo "== building (release, tests enabled)" >&2
-bench_test_build 2>&1 | tail -1 >&2
+echo "== building train-bench (release)" >&2
+bench_build --product train-bench 2>&1 | tail -1 >&2
 echo "== Swift step" >&2
-/usr/bin/time -v -o "$OUT/swift_time.txt" env T5TRAINING_BENCH_MODEL="$MODEL" T5TRAINING_BENCH_THREADS="$THREADS" \
-  T5TRAINING_BENCH_JSON="$OUT/swift.json" T5TRAINING_BENCH_STEPS="${STEPS:-3}" \
-  "${BENCH_TEST[@]}" --filter TrainingStepBenchmark 2>&1 \
-  | grep -E "T5TRAINING_BENCH|error|Executed" | tail -3 >&2
+"$BENCH_BIN/train-bench" padded --model "$MODEL" --threads "$THREADS" --steps "${STEPS:-3}" --json "$OUT/swift.json" >&2
 echo "== PyTorch step" >&2
 "$PY" "$REF/bench_torch.py" --model "$MODEL" --skip gen,enc --threads "$THREADS" --json "$OUT/torch.json" ${TORCH_ARGS:-} >&2
 echo "== sgemm peak" >&2
@@ -47,8 +44,7 @@ try:
 except FileNotFoundError:
     pass
 t5_rate = sorted(t5_rates)[len(t5_rates) // 2] if t5_rates else 0.0
-rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(f"{out}/swift_time.txt").read())
-rss_gib = int(rss.group(1)) / 2**20 if rss else float("nan")
+rss_gib = sw["peak_rss_mib"] / 1024
 ratio = tr["median_s"] / sw["median_s"]
 print(f"{'':28s} {'Swift':>10s} {'PyTorch':>10s}")
 print(f"{'step time (median, s)':28s} {sw['median_s']:10.2f} {tr['median_s']:10.2f}")
@@ -60,6 +56,6 @@ print(f"GFLOP per step (fwd {sw['gflop_forward']:.0f} + input-grad bwd {sw['gflo
 print(f"achieved GFLOP/s: Swift {g / sw['median_s']:.1f}, PyTorch {g / tr['median_s']:.1f}; "
       f"sgemm ({threads} threads, same window) best {peak:.1f}, T5-shaped median {t5_rate:.1f}"
       + (f" -> Swift at {100 * g / sw['median_s'] / t5_rate:.0f}% of the T5-shaped rate" if t5_rate else ""))
-print(f"peak RSS: Swift {rss_gib:.2f} GiB (whole test process), PyTorch {tj['peak_rss_mib'] / 1024:.2f} GiB")
+print(f"peak RSS: Swift {rss_gib:.2f} GiB (train-bench process), PyTorch {tj['peak_rss_mib'] / 1024:.2f} GiB")
 print(f"losses: Swift {sw['losses']}, PyTorch {tr.get('losses')}")
 PYEOF
