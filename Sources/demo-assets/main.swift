@@ -20,6 +20,11 @@ struct DemoAssetsCommand: ParsableCommand {
         @Flag(help: "The pretraining corpus: other dialogues, extractive lead turns as summaries.")
         var pretraining = false
 
+        func validate() throws {
+            // its sha256 goes to stdout, so stdout cannot also carry the archive
+            guard output != "-" else { throw ValidationError("--output must name a file: corpus prints the archive's sha256 on stdout") }
+        }
+
         func run() throws {
             try runReportingErrors {
                 let spec = pretraining ? DemoCorpusSpec.pretraining : DemoCorpusSpec()
@@ -39,6 +44,10 @@ struct DemoAssetsCommand: ParsableCommand {
 
         @Option(help: "The SentencePiece model to ship with it.")
         var spiece = "demo/spiece.model"
+
+        func validate() throws {
+            guard output != "-" else { throw ValidationError("--output must name a folder: init-model writes three files") }
+        }
 
         func run() throws {
             try runReportingErrors {

@@ -34,6 +34,13 @@ final class VocabularyTests: XCTestCase {
         }
         let r = try StageTestProject.run("score-rouge", ["--no-such-option"], in: folder)
         XCTAssertEqual(r.stderr, "score-rouge: error: unknown option '--no-such-option' (see score-rouge --help)\n")
+        // `--output -` is stdout where the output is one stream; a tool whose output is not says so and writes nothing
+        for verb in ["corpus", "init-model"] {
+            let r = try StageTestProject.run("demo-assets", [verb, "--output", "-"], in: folder)
+            XCTAssertEqual(r.status, 64, r.stderr)
+            XCTAssertTrue(r.stderr.hasPrefix("demo-assets: error: --output must name a "), r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("-").path))
+        }
     }
 
     /// `--help` is still the parser's help on stdout, exit 0.
