@@ -53,7 +53,7 @@ public struct T5Weights: Sendable {
     }
 
     static func bind(file: SafeTensorsFile, config: T5Config, precision: WeightMatrix.Precision) throws -> T5Weights {
-        func matrix(_ tensor: T5TensorLayout.Tensor) throws -> WeightMatrix {
+        func matrix(_ tensor: StateDictTensor) throws -> WeightMatrix {
             let info = try file.checkedInfo(tensor)
             let name = tensor.name, rows = tensor.shape[0], cols = tensor.shape[1]
             switch (info.dtype, precision) {
@@ -79,12 +79,12 @@ public struct T5Weights: Sendable {
         }
         /// Norm weights and position biases: small, kept in fp32; in the bf16 mode their values are rounded to
         /// bf16 like every base tensor (as `model.to(torch.bfloat16)`, and as the trainer's bf16 mode).
-        func vector(_ tensor: T5TensorLayout.Tensor) throws -> [Float] {
+        func vector(_ tensor: StateDictTensor) throws -> [Float] {
             _ = try file.checkedInfo(tensor)
             let values = try file.floats(tensor.name)
             return precision == .bf16 ? values.map(BFloat16.rounded) : values
         }
-        func projection(_ linear: T5TensorLayout.Linear) throws -> Projection {
+        func projection(_ linear: LinearModule) throws -> Projection {
             Projection(name: linear.module, weight: try matrix(linear.weight))
         }
         func attention(_ a: T5TensorLayout.Attention) throws -> AttentionWeights {

@@ -73,7 +73,7 @@ public final class TrainingWeights: @unchecked Sendable {
         self.file = file
         self.precision = precision
         let rounded = precision == .bf16
-        func tensor(_ tensor: T5TensorLayout.Tensor, linear: Bool = false) throws -> Parameter {
+        func tensor(_ tensor: StateDictTensor, linear: Bool = false) throws -> Parameter {
             let name = tensor.name, shape = tensor.shape
             let info = try file.checkedInfo(tensor)
             // A linear's fp32 values serve only the merge in the bf16 mode: the view costs no memory.
@@ -85,7 +85,7 @@ public final class TrainingWeights: @unchecked Sendable {
             if rounded && !linear { values = values.map(BFloat16.rounded) }
             return Parameter(name: name, shape: shape, values: values, trainable: trainAll)
         }
-        func bf16Copy(_ tensor: T5TensorLayout.Tensor) throws -> BF16Buffer {
+        func bf16Copy(_ tensor: StateDictTensor) throws -> BF16Buffer {
             if try file.info(tensor.name).dtype == .bf16, let view = try file.bf16View(tensor.name) {
                 return BF16Buffer(copying: view.baseAddress!, count: view.count)
             }
@@ -93,7 +93,7 @@ public final class TrainingWeights: @unchecked Sendable {
             return values.withUnsafeBufferPointer { BF16Buffer(rounding: $0.baseAddress!, count: $0.count) }
         }
         var linears: [LinearLayer] = []
-        func linear(_ linear: T5TensorLayout.Linear) throws -> LinearLayer {
+        func linear(_ linear: LinearModule) throws -> LinearLayer {
             // the site (a dropout-mask seed) is the layer's index in binding order, which the layout fixes
             let layer = LinearLayer(path: linear.module, weight: try tensor(linear.weight, linear: true),
                                     bf16: rounded ? try bf16Copy(linear.weight) : nil, site: 10_000_000 + UInt64(linears.count))
