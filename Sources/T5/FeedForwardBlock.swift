@@ -15,7 +15,7 @@ final class FeedForwardScratch {
 
 enum FeedForwardBlock {
     /// `h` is [rows, d]; updated in place.
-    static func forward(_ h: UnsafeMutablePointer<Float>, rows: Int, norm: [Float], weights: FeedForwardWeights,
+    static func forward(_ h: UnsafeMutablePointer<Float>, rows: Int, norm: [Float], weights: T5Weights.FeedForward,
                         config: T5Config, scratch: FeedForwardScratch) {
         precondition(rows <= scratch.rows)
         let d = config.dModel, ff = config.dFF

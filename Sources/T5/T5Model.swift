@@ -21,7 +21,7 @@ public final class T5Model: @unchecked Sendable {
         let config = try T5Config.load(path: (directory as NSString).appendingPathComponent("config.json"))
         let weightsPath = (directory as NSString).appendingPathComponent("model.safetensors")
         let file = try SafeTensorsFile(path: weightsPath)
-        let weights = try T5Weights.bind(file: file, config: config, precision: weightPrecision)
+        let weights = try T5Weights(file: file, config: config, precision: weightPrecision)
         return T5Model(config: config, weights: weights, directory: directory)
     }
 

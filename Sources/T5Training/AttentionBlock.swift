@@ -68,7 +68,7 @@ struct AttentionActivations {
 
 enum AttentionBlock {
     /// output[query rows, d] = attention over `queryInput` (and `keyValueInput`, the same pointer for self-attention).
-    static func forward(_ p: AttentionParameters, queryInput: UnsafePointer<Float>, keyValueInput: UnsafePointer<Float>,
+    static func forward(_ p: TrainingWeights.Attention, queryInput: UnsafePointer<Float>, keyValueInput: UnsafePointer<Float>,
                         spans: AttentionSpans, bias: DistanceBias?, probsSite: UInt64,
                         output: UnsafeMutablePointer<Float>, arena: Arena, context: StepContext) -> AttentionActivations {
         context.scratch.reset()
@@ -110,7 +110,7 @@ enum AttentionBlock {
     /// (either may be nil when not needed; the same buffer for self-attention), and, when the position bias
     /// is trained, biasGradient[h·(2L − 1) + (k − q) + L − 1] += Σ ∂loss/∂scores over every sequence's
     /// (q, k) at that distance (L = `biasLength`), summed in sequence order.
-    static func backward(_ p: AttentionParameters, _ acts: AttentionActivations, spans: AttentionSpans,
+    static func backward(_ p: TrainingWeights.Attention, _ acts: AttentionActivations, spans: AttentionSpans,
                          dOutput: UnsafePointer<Float>, dQueryInput: UnsafeMutablePointer<Float>?,
                          dKeyValueInput: UnsafeMutablePointer<Float>?, biasGradient: UnsafeMutablePointer<Float>?,
                          biasLength: Int, probsSite: UInt64, context: StepContext) {

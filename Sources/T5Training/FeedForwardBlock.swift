@@ -22,7 +22,7 @@ enum FeedForwardBlock {
         dropout?.apply(out, count: count)
     }
 
-    static func forward(_ p: FeedForwardParameters, input: UnsafePointer<Float>, rows: Int, hiddenSite: UInt64,
+    static func forward(_ p: TrainingWeights.FeedForward, input: UnsafePointer<Float>, rows: Int, hiddenSite: UInt64,
                         output: UnsafeMutablePointer<Float>, arena: Arena, context: StepContext) -> FeedForwardActivations {
         context.scratch.reset()
         let ff = p.wi.outFeatures, count = rows * ff
@@ -47,7 +47,7 @@ enum FeedForwardBlock {
     }
 
     /// Accumulates parameter gradients and dInput += ∂loss/∂input.
-    static func backward(_ p: FeedForwardParameters, _ acts: FeedForwardActivations, rows: Int, dOutput: UnsafePointer<Float>,
+    static func backward(_ p: TrainingWeights.FeedForward, _ acts: FeedForwardActivations, rows: Int, dOutput: UnsafePointer<Float>,
                          dInput: UnsafeMutablePointer<Float>, hiddenSite: UInt64, context: StepContext) {
         context.scratch.reset()
         let ff = p.wi.outFeatures, count = rows * ff

@@ -288,7 +288,7 @@ public final class T5TrainingModel: @unchecked Sendable {
 
         let vocab = config.vocabSize
         let logits = arena.floats(decRows * vocab), logSumExp = arena.floats(decRows)
-        Linear.forward(lmInput, weight: weights.lmHeadProduct, logits, rows: decRows, inFeatures: d, outFeatures: vocab)
+        Linear.forward(lmInput, weight: weights.lmHead.product, logits, rows: decRows, inFeatures: d, outFeatures: vocab)
         let loss = TokenCrossEntropy.forward(logits: logits, targets: batch.labels, vocab: vocab, logSumExp: logSumExp,
                                              labelSmoothing: labelSmoothing, threads: threads)
         return Activations(encoder: encoderActs, encoderLast: encoderLast, encoderFinalRstd: encoderFinalRstd,
@@ -308,11 +308,11 @@ public final class T5TrainingModel: @unchecked Sendable {
         // loss → logits (in place) → lm_head
         TokenCrossEntropy.backward(logits: acts.logits, logSumExp: acts.logSumExp, targets: batch.labels, vocab: vocab,
                                    normalizer: labelTokens, labelSmoothing: labelSmoothing, threads: threads)
-        if let dw = weights.lmHead.gradient {
+        if let dw = weights.lmHead.weight.gradient {
             Linear.backwardWeight(acts.logits, input: acts.lmInput, dw, rows: decRows, inFeatures: d, outFeatures: vocab)
         }
         let dLm = arena.floats(decRows * d)
-        Linear.backwardInput(acts.logits, weight: weights.lmHeadProduct, dLm, rows: decRows, inFeatures: d, outFeatures: vocab,
+        Linear.backwardInput(acts.logits, weight: weights.lmHead.product, dLm, rows: decRows, inFeatures: d, outFeatures: vocab,
                              accumulate: false, scale: outputScale)
         context.dropout(site: DropoutSite.of(decoder: true, layer: -1, .finalNorm))?.apply(dLm, count: decRows * d)
         let dY = arena.zeros(decRows * d)
@@ -384,7 +384,7 @@ public final class T5TrainingModel: @unchecked Sendable {
     /// ∂loss/∂sublayer output = dropout mask applied to the residual-stream gradient.
     /// Backward of a pre-norm feed-forward sublayer x + dropout(FF(norm(x))): adds ∂loss/∂x to `dResidual`
     /// (which holds ∂loss/∂output on entry). `dSub` and `dNormed` are scratch of the same size.
-    private func feedForwardSublayerBackward(_ ff: FeedForwardParameters, _ saved: FeedForwardActivations, norm: Parameter,
+    private func feedForwardSublayerBackward(_ ff: TrainingWeights.FeedForward, _ saved: FeedForwardActivations, norm: Parameter,
                                              input: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
                                              dResidual: UnsafeMutablePointer<Float>, dSub: UnsafeMutablePointer<Float>,
                                              dNormed: UnsafeMutablePointer<Float>, rows: Int, decoder: Bool, layer l: Int) {
@@ -399,7 +399,7 @@ public final class T5TrainingModel: @unchecked Sendable {
 
     /// Backward of a pre-norm self-attention sublayer, like `feedForwardSublayerBackward`. Without
     /// `needsInput` (layer 0 under a frozen embedding) no input gradient is computed at all.
-    private func selfAttentionSublayerBackward(_ attention: AttentionParameters, _ saved: AttentionActivations, norm: Parameter,
+    private func selfAttentionSublayerBackward(_ attention: TrainingWeights.Attention, _ saved: AttentionActivations, norm: Parameter,
                                                input: UnsafePointer<Float>, rstd: UnsafePointer<Float>, spans: AttentionSpans,
                                                dResidual: UnsafeMutablePointer<Float>, dSub: UnsafeMutablePointer<Float>,
                                                dNormed: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,

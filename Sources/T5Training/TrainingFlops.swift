@@ -44,7 +44,7 @@ public enum TrainingFlops {
                 result.backwardParameters += 2 * lora
             }
         }
-        func linear(_ l: T5TensorLayout.Linear, rows: Double, inputGradient: Bool = true) {
+        func linear(_ l: LinearModule, rows: Double, inputGradient: Bool = true) {
             gemm(rows: rows, inF: Double(l.inFeatures), outF: Double(l.outFeatures), inputGradient: inputGradient, lora: l.module)
         }
         /// Σ over sequences of queries · keys (from a sequence's source and target lengths).
