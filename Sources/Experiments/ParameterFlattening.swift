@@ -1,4 +1,5 @@
 import Failures
+import JSON
 import Pipeline
 import Rouge
 import Yams
@@ -93,6 +94,18 @@ public enum ParameterFlattening {
     static func written(_ node: Node) -> String {
         var budget = maximumNodes
         return written(node, depth: 0, budget: &budget) ?? "(a value too large or deep to show)"
+    }
+
+    /// A lock's value as `written` writes a config's: a string bare, a number as the lock spells it (the lock is
+    /// written by `JSONValue.pretty`, whose numbers `canonical` repeats), a list `[a, b]`, a mapping `{k: v}` in the
+    /// lock's order (sorted). The lock's JSON is bounded in depth by its parser and has no aliases to expand.
+    static func written(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text): return text
+        case .array(let items): return "[" + items.map(written).joined(separator: ", ") + "]"
+        case .object(let object): return "{" + object.keys.sorted().map { "\($0): \(written(object[$0]!))" }.joined(separator: ", ") + "}"
+        case .null, .bool, .int, .double: return value.canonical
+        }
     }
 
     private static func written(_ node: Node, depth: Int, budget: inout Int) -> String? {
