@@ -182,6 +182,24 @@ final class RougeDiffTests: XCTestCase {
                        ["conf/demo.yaml train.lr 5e-4 2e-3"])
     }
 
+    /// The diff merges a chain by `ConfigBaseChain`, as a run's `PipelineConfig` does: the same files give the same
+    /// value for every key (here a chain of three, `.yml` among them, with a base in the folder above).
+    func testABaseChainMergesAsARunsConfigurationDoes() throws {
+        let files = ["pipeline.yaml": BuiltInConfiguration.yaml,
+                     "conf/mid.yml": "base: ../pipeline.yaml\nlora:\n  r: 16\n  target_modules: [q, k, v]\ntrain:\n  epochs: 2\n",
+                     "conf/top.yaml": "base: mid.yml\ntrain:\n  epochs: 3\n  lr: 0.0005\n"]
+        for (path, text) in files { try dir.write("chain/" + path, text) }
+        let run = try PipelineConfig.load(path: dir.url.appendingPathComponent("chain/conf/top.yaml").path)
+        let diff = try ParameterFlattening.flattenConfig(yaml: files["conf/top.yaml"]!, path: "conf/top.yaml", revision: "HEAD") { files[$0] }
+        XCTAssertEqual(Set(diff.keys), Set(run.values.keys))
+        for key in ["train.epochs", "train.lr", "lora.r", "lora.target_modules", "train.batch_size"] {
+            let written = try XCTUnwrap(diff[key], key)
+            XCTAssertEqual(try PipelineConfig.builtIn(overrides: ["\(key)=\(written)"], folder: dir.url).value(key), run.value(key), key)
+        }
+        XCTAssertEqual(diff["lora.target_modules"], "[q, k, v]")
+        XCTAssertEqual(diff["train.epochs"], "3")
+    }
+
     /// A `.yml` configuration's lock is read at each revision under the lock's name, as the stages write it.
     func testAYMLConfigReadsItsLock() throws {
         XCTAssertEqual(DiffFiles(config: "conf/exp.yml").lock, "conf/exp.lock")
@@ -211,13 +229,5 @@ final class RougeDiffTests: XCTestCase {
             XCTAssertEqual(error.status, .badInput)
             XCTAssertTrue(error.description.contains("'base:' chain is too deep"), error.description)
         }
-    }
-
-    func testBasePathsAreResolvedBesideTheFileThatNamesThem() {
-        XCTAssertEqual(ParameterFlattening.repositoryPath("pipeline.yaml", besides: "pipeline.demo.yaml"), "pipeline.yaml")
-        XCTAssertEqual(ParameterFlattening.repositoryPath("base.yaml", besides: "conf/demo.yaml"), "conf/base.yaml")
-        XCTAssertEqual(ParameterFlattening.repositoryPath("./../x/./y.yaml", besides: "conf/demo.yaml"), "x/y.yaml")
-        XCTAssertNil(ParameterFlattening.repositoryPath("../y.yaml", besides: "demo.yaml"))
-        XCTAssertNil(ParameterFlattening.repositoryPath("/abs/y.yaml", besides: "demo.yaml"))
     }
 }
