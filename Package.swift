@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "Rouge", dependencies: ["Failures", "JSON"], swiftSettings: fastMath),
         // The experiment side: git revisions, the config (with base:), lock and metrics at a revision, ROUGE diffs
         // and sweep tables across revisions; used by score-rouge diff and pipeline-report --compare.
-        .target(name: "Experiments", dependencies: ["Failures", "Rouge", "Pipeline", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Experiments", dependencies: ["Failures", "JSON", "Rouge", "Pipeline", .product(name: "Yams", package: "Yams")]),
         .target(name: "Fetch", dependencies: ["Failures", "Pipeline"]),
         .target(name: "Corpus", dependencies: ["Failures", "JSON", "CArchive"]),
         .target(name: "DemoAssets", dependencies: ["JSON", "Corpus", "SafeTensors", "T5"]),
@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Kernels"]),
         .testTarget(name: "T5TrainingTests", dependencies: ["TestSupport", "Failures", "T5Training", "T5", "LoRA", "SafeTensors", "Kernels", "Training"]),
         .testTarget(name: "RougeTests", dependencies: ["TestSupport", "Failures", "Rouge"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["TestSupport", "Failures", "Rouge", "Experiments"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["TestSupport", "Failures", "Rouge", "Pipeline", "Experiments"]),
         .testTarget(name: "FetchTests", dependencies: ["Failures", "Fetch", "Pipeline", .product(name: "FlyingFox", package: "FlyingFox"),
                                               .product(name: "FlyingSocks", package: "FlyingFox")]),
         .testTarget(name: "CorpusTests", dependencies: ["Failures", "JSON", "Corpus"]),

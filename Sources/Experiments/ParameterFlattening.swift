@@ -1,4 +1,5 @@
 import Failures
+import JSON
 import Pipeline
 import Rouge
 import Yams
@@ -7,74 +8,57 @@ import Yams
 /// flow style (`lora.target_modules = [q, v]`, `lora.rank_pattern = {q: 8}`), scalars as the file spells
 /// them, so a diff shows what the user wrote.
 public enum ParameterFlattening {
-    /// A pipeline config at one revision with its `base:` chain merged the way `PipelineConfig` merges it:
-    /// each `section.key` a file sets replaces the base's whole value (a list too), and `base` itself is
-    /// not a parameter. `path` is the config's path in the repository (a relative `base:` is relative to
-    /// its folder); `read` returns a repository file at the same revision, nil when absent. A base that
-    /// cannot be read there (absolute, outside the repository, missing) is listed as written, `base = …`.
-    /// An empty section sets nothing, as in PipelineConfig.
+    /// A pipeline config at one revision with its `base:` chain merged as `PipelineConfig` merges it
+    /// (`ConfigBaseChain`), and `base` itself not a parameter. `path` is the config's path in the repository
+    /// (a relative `base:` is relative to its folder); `read` returns a repository file at the same revision, nil
+    /// when absent. A base that cannot be read there (absolute, outside the repository, missing) is listed as
+    /// written, `base = …`.
     ///
-    /// Not PipelineConfig itself: it checks values against today's schema and retypes them, which would
-    /// refuse an old revision's keys and lose the spelling a diff should show.
+    /// Each file's values are read here, not by PipelineConfig: it checks values against today's schema and retypes
+    /// them, which would refuse an old revision's keys and lose the spelling a diff should show.
     public static func flattenConfig(yaml text: String, path: String, revision: String,
                                      read: (String) throws(PipelineError) -> String?) throws(PipelineError) -> [String: String] {
-        var out: [String: String] = [:]
-        for entries in try configEntries(text, path: path, revision: revision, read: read, depth: 0).values {
-            out.merge(entries) { _, own in own }
+        func layer(_ file: ConfigFile) throws(PipelineError) -> ConfigBaseChain.Layer<ConfigFile, String> {
+            try configLayer(file, revision: revision, read: read)
         }
-        return out
+        return try ConfigBaseChain.merge(try layer(ConfigFile(path: path, text: text)), read: layer) { file in
+            PipelineError(.badInput, ConfigBaseChain.tooDeep, path: "\(file.path) at \(revision)")
+        }
     }
 
-    /// PipelineConfig's limit on a `base:` chain (deeper is taken for a cycle).
-    static let maximumBaseDepth = 8
+    /// A config file of the repository at the revision read.
+    struct ConfigFile {
+        var path: String
+        var text: String
+    }
 
-    /// The flattened values of one config file, grouped by the `section.key` that sets them.
-    private static func configEntries(_ text: String, path: String, revision: String,
-                                      read: (String) throws(PipelineError) -> String?,
-                                      depth: Int) throws(PipelineError) -> [String: [String: String]] {
-        let origin = "\(path) at \(revision)"
-        guard let root = try compose(text, path: origin) else { return [:] }
-        guard let mapping = root.mapping else { return ["": ["(config)": written(root)]] }
-        var groups: [String: [String: String]] = [:]
+    /// The values one config file sets, as written, and the base it names when that can be read at the revision.
+    private static func configLayer(_ file: ConfigFile, revision: String,
+                                    read: (String) throws(PipelineError) -> String?) throws(PipelineError) -> ConfigBaseChain.Layer<ConfigFile, String> {
+        var layer = ConfigBaseChain.Layer<ConfigFile, String>()
+        guard let root = try compose(file.text, path: "\(file.path) at \(revision)") else { return layer }
+        guard let mapping = root.mapping else {
+            layer.values = [("(config)", written(root))]
+            return layer
+        }
+        let folder = file.path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         for (key, value) in mapping {
             let section = key.scalar?.string ?? "?"
-            if section == "base", let name = value.scalar?.string {
-                if let basePath = repositoryPath(name, besides: path), let baseText = try read(basePath) {
-                    guard depth + 1 < maximumBaseDepth else {
-                        throw PipelineError(.badInput, "'base:' chain is too deep (a cycle?)", path: origin)
-                    }
-                    let base = try configEntries(baseText, path: basePath, revision: revision, read: read, depth: depth + 1)
-                    groups.merge(base) { own, _ in own }
+            if section == ConfigBaseChain.key, let name = value.scalar?.string {
+                // only a file inside the repository can be read at a revision
+                if let basePath = ConfigBaseChain.basePath(name, inFolder: folder), !basePath.isEmpty, !basePath.hasPrefix("/"),
+                   let baseText = try read(basePath) {
+                    layer.base = ConfigFile(path: basePath, text: baseText)
                 } else {
-                    groups["base"] = ["base": name]
+                    layer.values.append((section, name))
                 }
             } else if let entries = value.mapping {
-                for (name, entry) in entries {
-                    let parameter = "\(section).\(name.scalar?.string ?? "?")"
-                    groups[parameter] = [parameter: written(entry)]
-                }
+                for (name, entry) in entries { layer.values.append(("\(section).\(name.scalar?.string ?? "?")", written(entry))) }
             } else {
-                groups[section] = [section: written(value)]
+                layer.values.append((section, written(value)))
             }
         }
-        return groups
-    }
-
-    /// `name` as given in a `base:` of the file at `path`, as a path from the repository's top level;
-    /// nil when it is absolute or leaves the repository.
-    static func repositoryPath(_ name: String, besides path: String) -> String? {
-        guard !name.hasPrefix("/") else { return nil }
-        var parts = path.split(separator: "/").dropLast().map(String.init)
-        for part in name.split(separator: "/") {
-            switch part {
-            case ".": continue
-            case "..":
-                guard !parts.isEmpty else { return nil }
-                parts.removeLast()
-            default: parts.append(String(part))
-            }
-        }
-        return parts.isEmpty ? nil : parts.joined(separator: "/")
+        return layer
     }
 
     static func compose(_ text: String, path: String) throws(PipelineError) -> Node? {
@@ -93,6 +77,18 @@ public enum ParameterFlattening {
     static func written(_ node: Node) -> String {
         var budget = maximumNodes
         return written(node, depth: 0, budget: &budget) ?? "(a value too large or deep to show)"
+    }
+
+    /// A lock's value as `written` writes a config's: a string bare, a number as the lock spells it (the lock is
+    /// written by `JSONValue.pretty`, whose numbers `canonical` repeats), a list `[a, b]`, a mapping `{k: v}` in the
+    /// lock's order (sorted). The lock's JSON is bounded in depth by its parser and has no aliases to expand.
+    static func written(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text): return text
+        case .array(let items): return "[" + items.map(written).joined(separator: ", ") + "]"
+        case .object(let object): return "{" + object.keys.sorted().map { "\($0): \(written(object[$0]!))" }.joined(separator: ", ") + "}"
+        case .null, .bool, .int, .double: return value.canonical
+        }
     }
 
     private static func written(_ node: Node, depth: Int, budget: inout Int) -> String? {

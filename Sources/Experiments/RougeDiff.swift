@@ -1,5 +1,6 @@
 import Failures
 import Foundation
+import Pipeline
 import Rouge
 
 /// What `score-rouge diff` reads at one revision.
@@ -14,7 +15,7 @@ public struct RevisionSnapshot: Sendable {
     /// The config's parameters as the file sets them, its `base:` chain merged; nil when the file is absent.
     public var configParameters: [String: String]?
     /// The names of the config and lock read (shown as the source of a changed parameter).
-    public var configName = "pipeline.yaml", lockName = "pipeline.lock"
+    public var configName = BuiltInConfiguration.fileName, lockName = LockFile.path(forConfig: BuiltInConfiguration.fileName)
     /// The revision as given, its commit and the commit's subject line; nil for the working tree.
     public var revision: String?, commit: String?, subject: String?
 
@@ -296,15 +297,13 @@ public struct DiffFiles: Sendable {
     public var pipeline: String
     public var lock: String
 
-    /// `config` is a pipeline YAML (its lock is the same name with `.lock`); `metricsDirectory` is that
+    /// `config` is a pipeline YAML (its lock: `LockFile.path(forConfig:)`); `metricsDirectory` is that
     /// config's `paths.metrics` (e.g. `metrics/demo` for pipeline.demo.yaml).
-    public init(config: String = "pipeline.yaml", metricsDirectory: String = "metrics") {
-        var stem = config
-        for ext in [".yaml", ".yml"] where stem.hasSuffix(ext) { stem.removeLast(ext.count) }
+    public init(config: String = BuiltInConfiguration.fileName, metricsDirectory: String = "metrics") {
         metrics = metricsDirectory + "/rouge.json"
         perExample = metricsDirectory + "/rouge-per-example.jsonl"
         pipeline = config
-        lock = stem + ".lock"
+        lock = LockFile.path(forConfig: config)
     }
 }
 
@@ -358,8 +357,10 @@ extension RougeDiff {
         let config = try text(files.pipeline).map { (t) throws(PipelineError) in
             try ParameterFlattening.flattenConfig(yaml: t, path: files.pipeline, revision: label, read: text)
         }
-        let settings = try RunSettings(config: config ?? [:], lock: try text(files.lock), lockName: files.lock,
-                                       inputs: metrics.inputs, label: label)
+        let lock = try repository.file(files.lock, at: revision).map { (d) throws(PipelineError) in
+            try LockFile.stages(in: d, path: "\(files.lock) at \(label)")
+        }
+        let settings = RunSettings(config: config ?? [:], lock: lock, inputs: metrics.inputs, label: label)
         var snapshot = RevisionSnapshot(label: label, metrics: metrics, perExample: perExample,
                                         settings: settings, configParameters: config)
         snapshot.configName = files.pipeline

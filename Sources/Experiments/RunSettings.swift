@@ -1,7 +1,7 @@
 import Failures
 import Foundation
+import JSON
 import Pipeline
-import Yams
 
 /// The settings of one run as a diff or a sweep compares them, one entry per parameter under its own
 /// name (`lora.r`, `train.lr`): the value the run used, which is the lock's record of what each stage
@@ -37,29 +37,24 @@ public struct RunSettings: Sendable, Equatable {
 
     public init() {}
 
-    /// `config`: the config's values by parameter (`ParameterFlattening.flattenConfig`); `lock`: the lock's
-    /// text, nil when absent; `inputs`: rouge.json's recorded inputs; `label` names the run in notes.
-    public init(config: [String: String], lock: String?, lockName: String, inputs: [String: String],
-                label: String) throws(PipelineError) {
+    /// `config`: the config's values by parameter (`ParameterFlattening.flattenConfig`); `lock`: the lock's stage
+    /// records (`LockFile.stages`), nil when absent; `inputs`: rouge.json's recorded inputs; `label` names the run in notes.
+    public init(config: [String: String], lock: [String: JSONValue]?, inputs: [String: String], label: String) {
         var recorded: [String: [(stage: String, value: String)]] = [:]
         var keys: [String: String] = [:]
-        if let lock, let stages = try ParameterFlattening.compose(lock, path: "\(lockName) at \(label)")?.mapping?["stages"]?.mapping {
-            for (name, record) in stages {
-                guard let stage = name.scalar?.string, let record = record.mapping else { continue }
-                for (key, value) in record["params"]?.mapping ?? [:] {
-                    guard let key = key.scalar?.string else { continue }
-                    recorded[key, default: []].append((stage, ParameterFlattening.written(value)))
-                }
-                if let key = record["key"]?.scalar?.string {
-                    keys[stage] = key
-                    identities["\(stage).key"] = key
-                }
-                for (path, hash) in record["outputs"]?.mapping ?? [:] {
-                    identities["\(stage).outputs.\(path.scalar?.string ?? "?")"] = ParameterFlattening.written(hash)
-                }
-                for (name, value) in Self.summaryEntries(record["summary"]) {
-                    recorded[Self.summaryName(name, stage: stage), default: []].append((stage, value))
-                }
+        for (stage, record) in lock ?? [:] {
+            for (key, value) in record["params"]?.objectValue ?? [:] {
+                recorded[key, default: []].append((stage, ParameterFlattening.written(value)))
+            }
+            if let key = record["key"]?.stringValue {
+                keys[stage] = key
+                identities["\(stage).key"] = key
+            }
+            for (path, hash) in record["outputs"]?.objectValue ?? [:] {
+                identities["\(stage).outputs.\(path)"] = ParameterFlattening.written(hash)
+            }
+            for (name, value) in Self.summaryEntries(record["summary"]) {
+                recorded[Self.summaryName(name, stage: stage), default: []].append((stage, value))
             }
         }
         var mixed: [String] = []
@@ -126,12 +121,11 @@ public struct RunSettings: Sendable, Equatable {
     }
 
     /// The lock's `summary` entries as (dotted path, value), e.g. `kept.step`.
-    static func summaryEntries(_ node: Node?) -> [(String, String)] {
-        guard let mapping = node?.mapping else { return [] }
+    static func summaryEntries(_ summary: JSONValue?) -> [(String, String)] {
+        guard let object = summary?.objectValue else { return [] }
         var out: [(String, String)] = []
-        for (key, value) in mapping {
-            let name = key.scalar?.string ?? "?"
-            if value.mapping != nil {
+        for (name, value) in object {
+            if value.objectValue != nil {
                 out += summaryEntries(value).map { ("\(name).\($0.0)", $0.1) }
             } else {
                 out.append((name, ParameterFlattening.written(value)))

@@ -5,17 +5,31 @@ import JSON
 /// `pipeline.lock`: for every stage instance, its key, the parameters it read and the
 /// hashes of its outputs. Small, sorted, committed by the user (like dvc.lock), so that
 /// `git diff pipeline.lock` shows what a change of settings changed.
+///
+/// Its name and its reading live here only: a lock on disk (the stages, status, the report) and one read
+/// from git at a revision (`score-rouge params diff`, `pipeline-report --compare`) go through `stages(in:)`.
 public struct LockFile {
     public let url: URL
 
     public init(url: URL) { self.url = url }
 
-    /// The lock file that belongs to a config file: pipeline.yaml -> pipeline.lock,
+    /// The endings of a configuration file that its lock's name replaces with `.lock`.
+    static let configExtensions = [".yaml", ".yml"]
+
+    /// The lock file that belongs to a config file: pipeline.yaml (or pipeline.yml) -> pipeline.lock,
     /// pipeline.demo.yaml -> pipeline.demo.lock.
     public static func path(forConfig config: String) -> String {
         var p = config
-        for ext in [".yaml", ".yml"] where p.hasSuffix(ext) { p.removeLast(ext.count) }
+        for ext in configExtensions where p.hasSuffix(ext) { p.removeLast(ext.count) }
         return p + ".lock"
+    }
+
+    /// The config files a lock can belong to, the inverse of `path(forConfig:)`: pipeline.lock ->
+    /// pipeline.yaml, pipeline.yml; nil for a name that is not a lock's.
+    public static func configNames(forLock lock: String) -> [String]? {
+        guard lock.hasSuffix(".lock") else { return nil }
+        let stem = lock.dropLast(".lock".count)
+        return configExtensions.map { stem + $0 }
     }
 
     /// For an error that found no run: the other configurations in `folder` whose locks record a scored run,
@@ -24,14 +38,14 @@ public struct LockFile {
     public static func hintAtOtherRuns(in folder: URL, except lock: URL?) -> String {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         var configs: [(lock: String, config: String)] = []
-        for name in names.sorted() where name.hasSuffix(".lock") {
+        for name in names.sorted() {
+            guard let candidates = configNames(forLock: name) else { continue }
             let url = folder.appendingPathComponent(name)
             guard url.standardizedFileURL.path != lock?.standardizedFileURL.path,
-                  LockFile(url: url).read()["score-rouge"]?["key"]?.stringValue != nil else { continue }
-            let stem = String(name.dropLast(".lock".count))
-            guard let config = [stem + ".yaml", stem + ".yml"].first(where: {
-                FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
-            }) else { continue }
+                  LockFile(url: url).read()["score-rouge"]?["key"]?.stringValue != nil,
+                  let config = candidates.first(where: {
+                      FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
+                  }) else { continue }
             configs.append((name, config))
         }
         guard !configs.isEmpty else { return "" }
@@ -39,9 +53,20 @@ public struct LockFile {
             .joined(separator: "; ") + ")"
     }
 
+    /// The stage records of a lock's bytes, by instance: `{key, params, outputs, summary}` each. Not JSON is a
+    /// bad-input error naming `path`; a lock without stages records none.
+    public static func stages(in data: Data, path: String? = nil) throws(PipelineError) -> [String: JSONValue] {
+        let lock: JSONValue
+        do { lock = try JSONValue.parse(data, path: path) } catch let error as PipelineError { throw error } catch {
+            throw PipelineError(.badInput, "\(error)", path: path)
+        }
+        return lock["stages"]?.objectValue ?? [:]
+    }
+
+    /// The stage records on disk; none when the lock is missing or unreadable (no stage has run).
     public func read() -> [String: JSONValue] {
-        guard let data = try? Data(contentsOf: url), let v = try? JSONValue.parse(data) else { return [:] }
-        return v["stages"]?.objectValue ?? [:]
+        guard let data = try? Data(contentsOf: url), let stages = try? Self.stages(in: data) else { return [:] }
+        return stages
     }
 
     /// Read-modify-write under an exclusive flock, so stages run by `make -j` do not

@@ -50,15 +50,15 @@ public struct PipelineConfig: Sendable {
     public static func load(path: String, overrides: [String] = []) throws -> PipelineConfig {
         let url = URL(fileURLWithPath: path).standardizedFileURL
         var origins: [String: String] = [:]
-        let flat = try loadFlat(path: url.path, depth: 0, origins: &origins)
+        let flat = try parseFlat(text: try readText(path: url.path), origin: url.path, folder: url.deletingLastPathComponent(),
+                                 origins: &origins)
         return try finish(flat, origins: origins, overrides: overrides, path: url.path, folder: url.deletingLastPathComponent())
     }
 
     /// `pipeline.yaml`'s values compiled in (`BuiltInConfiguration`), for tools run outside a project.
     public static func builtIn(overrides: [String] = [], folder: URL) throws -> PipelineConfig {
         var origins: [String: String] = [:]
-        let flat = try parseFlat(text: BuiltInConfiguration.yaml, origin: "the built-in defaults", folder: folder, depth: 0,
-                                 origins: &origins)
+        let flat = try parseFlat(text: BuiltInConfiguration.yaml, origin: "the built-in defaults", folder: folder, origins: &origins)
         return try finish(flat, origins: origins, overrides: overrides, path: "", folder: folder)
     }
 
@@ -100,7 +100,8 @@ public struct PipelineConfig: Sendable {
     /// A configuration is a few kilobytes: a `base:` naming a disk image or /dev/zero is refused, not read.
     static let maximumFileBytes = 1 << 20
 
-    private static func loadFlat(path: String, depth: Int, origins: inout [String: String]) throws -> [String: JSONValue] {
+    /// A configuration file's text: a missing file is missing input, one too large or not UTF-8 bad input.
+    private static func readText(path: String) throws -> String {
         let data: Data
         do { data = try BoundedFile.read(URL(fileURLWithPath: path), maxBytes: maximumFileBytes) } catch let e as PipelineError {
             throw e.status == .missingInput ? PipelineError.missingInput("cannot read the pipeline configuration", path: path)
@@ -109,28 +110,36 @@ public struct PipelineConfig: Sendable {
         guard let text = String(data: data, encoding: .utf8) else {
             throw PipelineError.badInput("the pipeline configuration is not UTF-8 text", path: path)
         }
-        return try parseFlat(text: text, origin: path, folder: URL(fileURLWithPath: path).deletingLastPathComponent(), depth: depth,
-                             origins: &origins)
+        return text
     }
 
-    /// One file's keys over its `base:` chain's (`base:` relative to `folder`, the file's own). Sections and
-    /// keys are read in the file's order, so of several unknown keys the first is named; a section or key
-    /// given twice is an error (YAML parsers keep the last silently).
-    static func parseFlat(text: String, origin: String, folder: URL, depth: Int,
-                                  origins: inout [String: String]) throws -> [String: JSONValue] {
-        guard depth < 8 else { throw PipelineError.usage("'base:' chain is too deep (a cycle?)", path: origin) }
+    /// One file's keys over its `base:` chain's (`ConfigBaseChain`), with the file that set each in `origins`.
+    static func parseFlat(text: String, origin: String, folder: URL, origins: inout [String: String]) throws -> [String: JSONValue] {
+        let merged = try ConfigBaseChain.merge(try layer(text: text, origin: origin, folder: folder), read: { path throws in
+            try layer(text: try readText(path: path), origin: path, folder: URL(fileURLWithPath: path).deletingLastPathComponent())
+        }, tooDeep: { path in PipelineError.usage(ConfigBaseChain.tooDeep, path: path) })
+        origins = merged.mapValues(\.origin)
+        return merged.mapValues(\.value)
+    }
+
+    /// One file's own values, checked against the schema, and the path of its base (relative to `folder`, the file's
+    /// own). Sections and keys are read in the file's order, so of several unknown keys the first is named; a section
+    /// or key given twice is an error (YAML parsers keep the last silently).
+    private static func layer(text: String, origin: String,
+                              folder: URL) throws -> ConfigBaseChain.Layer<String, (value: JSONValue, origin: String)> {
         guard case .mapping(let map)? = try compose(text, origin: origin) else {
             throw PipelineError.usage("the top level must be a mapping of sections", path: origin)
         }
-        var flat: [String: JSONValue] = [:], budget = nodeBudget
+        var layer = ConfigBaseChain.Layer<String, (value: JSONValue, origin: String)>(), budget = nodeBudget
         let sections = try uniquePairs(map, what: "section", prefix: "", origin: origin)
-        if let base = sections.first(where: { $0.name == "base" })?.value {
-            guard case .scalar(let scalar) = base, !scalar.string.isEmpty else {
+        if let base = sections.first(where: { $0.name == ConfigBaseChain.key })?.value {
+            guard case .scalar(let scalar) = base, !scalar.string.isEmpty,
+                  let path = ConfigBaseChain.basePath(scalar.string, inFolder: folder.path) else {
                 throw PipelineError.usage("'base' must be a file name", path: origin)
             }
-            flat = try loadFlat(path: StageRun.resolve(scalar.string, in: folder).path, depth: depth + 1, origins: &origins)
+            layer.base = path
         }
-        for (section, body) in sections where section != "base" {
+        for (section, body) in sections where section != ConfigBaseChain.key {
             guard case .mapping(let entries) = body else {
                 throw PipelineError.usage("section '\(section)' must be a mapping", path: origin)
             }
@@ -139,11 +148,10 @@ public struct PipelineConfig: Sendable {
                 guard let spec = ParameterSchema.spec(for: key) else {
                     throw PipelineError.usage("unknown parameter '\(key)'\(suggestion(for: key))", path: origin)
                 }
-                flat[key] = try coerce(fromYAML(value, budget: &budget, origin: origin), to: spec, origin: origin)
-                origins[key] = origin
+                layer.values.append((key, (try coerce(fromYAML(value, budget: &budget, origin: origin), to: spec, origin: origin), origin)))
             }
         }
-        return flat
+        return layer
     }
 
     /// YAML's node tree, aliases not yet expanded (they are shared nodes: expansion is what `fromYAML` bounds).

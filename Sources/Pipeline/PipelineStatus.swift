@@ -9,9 +9,6 @@ import JSON
 /// Read from the lock, each stage's manifest beside its outputs (the inputs it hashed into its key) and the
 /// files themselves. A code change that alters a stage's key (its format version) is seen only when it runs.
 public struct PipelineStatus: Sendable {
-    /// The stage instances in the order the Makefile runs them.
-    public static let instances = ["fetch-samsum", "fetch-model", "tokenize", "train-lora", "generate-base", "generate-lora", "score-rouge"]
-
     public struct Stage: Sendable, Equatable {
         public enum State: String, Sendable { case upToDate = "up to date", stale, missing = "never run" }
         public var instance: String
@@ -27,7 +24,7 @@ public struct PipelineStatus: Sendable {
     public var configName: String
 
     /// `instances`: the stages to look at, in run order; `directory`: paths under it are shown relative to it.
-    public init(config: PipelineConfig, instances: [String] = Self.instances, directory: URL? = nil) {
+    public init(config: PipelineConfig, instances: [String] = PipelineStage.instances, directory: URL? = nil) {
         configName = config.name
         if let prefix = directory.map({ $0.standardizedFileURL.path + "/" }), configName.hasPrefix(prefix) {
             configName.removeFirst(prefix.count)

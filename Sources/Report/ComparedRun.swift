@@ -42,10 +42,10 @@ public struct ComparedRun: Sendable {
         guard let data = try repository.file(lockPath, at: commit) else {
             throw PipelineError.missingInput("\(name) has no \(lockPath), so no train-lora run to compare with", path: lockPath)
         }
-        guard let lock = try? JSONValue.parse(data) else {
+        guard let lock = try? LockFile.stages(in: data) else {
             throw PipelineError.badInput("not valid JSON at \(name)", path: lockPath)
         }
-        guard let key = lock["stages"]?["train-lora"]?["key"]?.stringValue else {
+        guard let key = lock["train-lora"]?["key"]?.stringValue else {
             throw PipelineError.missingInput("\(name) records no train-lora run (no stages.train-lora.key)", path: lockPath)
         }
         // The key becomes a path in the store: only a SHA-256 in hex, never "../…".
@@ -59,7 +59,7 @@ public struct ComparedRun: Sendable {
                                              + "(run that revision's train-lora here to make it)", path: url.path)
         }
         return ComparedRun(revision: revision, commit: commit, key: key, log: log,
-                           params: lock["stages"]?["train-lora"]?["params"]?.objectValue ?? [:])
+                           params: lock["train-lora"]?["params"]?.objectValue ?? [:])
     }
 
     /// What this run's train-lora read otherwise than `own` (this report's run, key `ownKey`), its values, for the

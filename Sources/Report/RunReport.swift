@@ -10,8 +10,6 @@ import Rouge
 /// of other revisions' runs overlaid, `--compare`), the ROUGE comparison with confidence
 /// intervals, and test dialogues side by side.
 public enum RunReport {
-    static let instances = PipelineStatus.instances
-
     /// Writes the report and returns its path.
     @discardableResult
     public static func write(configFile: String?, overrides: [String] = [], directory: URL, examples: Int = 5,
@@ -53,7 +51,7 @@ public enum RunReport {
                 .joined(separator: ", ") + ": their loss curves are overlaid in the loss chart, one colour per run.\n\n"
         }
         md += "## Stages\n\n| stage | key | time (s) | cache | computed in (s) |\n| --- | --- | ---: | --- | ---: |\n"
-        for instance in instances {
+        for instance in PipelineStage.instances {
             guard let record = lock[instance], let key = record["key"]?.stringValue else { continue }
             let firstOutput = record["outputs"]?.objectValue?.keys.sorted().first ?? ""
             let manifestURL = StageRun.resolve(firstOutput, in: root).deletingLastPathComponent()
@@ -172,7 +170,7 @@ public enum RunReport {
     static func parameters(lock: [String: JSONValue], config: PipelineConfig, file: PipelineConfig, fileName: String,
                            overrides: [String]) -> String {
         var ran: [String: [(stage: String, value: JSONValue)]] = [:]
-        for instance in instances {
+        for instance in PipelineStage.instances {
             for (key, value) in lock[instance]?["params"]?.objectValue ?? [:] { ran[key, default: []].append((instance, value)) }
         }
         var md = "## Parameters\n\nThe values each stage ran with, as `\(config.lockURL.lastPathComponent)` records them. "

@@ -22,7 +22,7 @@ public enum ScoreRougeStage {
         // Which runs produced the predictions: recorded in rouge.json so a diff can name them.
         let lock = LockFile(url: run.config.lockURL).read()
         var producers: [String: String] = [:]
-        for instance in ["generate-base", "generate-lora", "train-lora", "tokenize", "fetch-model", "fetch-samsum"] {
+        for instance in PipelineStage.upstream(of: run.instance) {
             if let key = lock[instance]?["key"]?.stringValue { producers["\(instance).key"] = key }
         }
         run.addToKey("producers", .object(producers.mapValues { .string($0) }))

@@ -190,7 +190,7 @@ struct RevisionFiles: ParsableArguments {
     var repository: String = "."
 
     @Option(help: "The pipeline config to compare, relative to the repository root; its lock is <name>.lock.")
-    var config: String = "pipeline.yaml"
+    var config: String = BuiltInConfiguration.fileName
 
     @Option(help: "That config's metrics folder, relative to the repository root (default: the config's paths.metrics in the working tree, else metrics).")
     var metrics: String?

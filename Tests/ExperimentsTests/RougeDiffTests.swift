@@ -1,3 +1,4 @@
+import Pipeline
 import TestSupport
 import XCTest
 @testable import Experiments
@@ -22,12 +23,12 @@ final class RougeDiffTests: XCTestCase {
         commits.append(try fixture.commitAll("no metrics yet"))
 
         try dir.write("repo/pipeline.yaml", "train:\n  lr: 1e-3\n  epochs: 10\nlora:\n  r: 32\n  targets: [q, v]\n")
-        try dir.write("repo/pipeline.lock", "stages:\n  train-lora:\n    key: aaa111\n")
+        try dir.write("repo/pipeline.lock", "{\"stages\": {\"train-lora\": {\"key\": \"aaa111\"}}}\n")
         metrics.append(try writeMetrics(lora: SampleData.lora, generateKey: "gen-1"))
         commits.append(try fixture.commitAll("first run"))
 
         try dir.write("repo/pipeline.yaml", "train:\n  lr: 5e-4\n  epochs: 10\nlora:\n  r: 32\n  targets: [q, v, k]\n")
-        try dir.write("repo/pipeline.lock", "stages:\n  train-lora:\n    key: bbb222\n")
+        try dir.write("repo/pipeline.lock", "{\"stages\": {\"train-lora\": {\"key\": \"bbb222\"}}}\n")
         let worse = SampleData.lora.enumerated().map { $0.offset % 2 == 0 ? SampleData.base[$0.offset] : $0.element }
         metrics.append(try writeMetrics(lora: worse, generateKey: "gen-2"))
         commits.append(try fixture.commitAll("second run"))
@@ -114,10 +115,10 @@ final class RougeDiffTests: XCTestCase {
                                              to: repo.appendingPathComponent("metrics/demo/" + name))
         }
         try dir.write("repo/pipeline.demo.yaml", "base: pipeline.yaml\ntrain:\n  epochs: 1\n")
-        try dir.write("repo/pipeline.demo.lock", "stages:\n  train-lora:\n    key: demo1\n")
+        try dir.write("repo/pipeline.demo.lock", "{\"stages\": {\"train-lora\": {\"key\": \"demo1\"}}}\n")
         try fixture.commitAll("demo run")
         try dir.write("repo/pipeline.demo.yaml", "base: pipeline.yaml\ntrain:\n  epochs: 2\n")
-        try dir.write("repo/pipeline.demo.lock", "stages:\n  train-lora:\n    key: demo2\n")
+        try dir.write("repo/pipeline.demo.lock", "{\"stages\": {\"train-lora\": {\"key\": \"demo2\"}}}\n")
         let files = DiffFiles(config: "pipeline.demo.yaml", metricsDirectory: "metrics/demo")
         let diff = try RougeDiff.between(nil, nil, in: repo, files: files)
         XCTAssertEqual(diff.parameterChanges.map { "\($0.source) \($0.key) \($0.a ?? "-") \($0.b ?? "-")" }, [
@@ -181,6 +182,35 @@ final class RougeDiffTests: XCTestCase {
                        ["conf/demo.yaml train.lr 5e-4 2e-3"])
     }
 
+    /// The diff merges a chain by `ConfigBaseChain`, as a run's `PipelineConfig` does: the same files give the same
+    /// value for every key (here a chain of three, `.yml` among them, with a base in the folder above).
+    func testABaseChainMergesAsARunsConfigurationDoes() throws {
+        let files = ["pipeline.yaml": BuiltInConfiguration.yaml,
+                     "conf/mid.yml": "base: ../pipeline.yaml\nlora:\n  r: 16\n  target_modules: [q, k, v]\ntrain:\n  epochs: 2\n",
+                     "conf/top.yaml": "base: mid.yml\ntrain:\n  epochs: 3\n  lr: 0.0005\n"]
+        for (path, text) in files { try dir.write("chain/" + path, text) }
+        let run = try PipelineConfig.load(path: dir.url.appendingPathComponent("chain/conf/top.yaml").path)
+        let diff = try ParameterFlattening.flattenConfig(yaml: files["conf/top.yaml"]!, path: "conf/top.yaml", revision: "HEAD") { files[$0] }
+        XCTAssertEqual(Set(diff.keys), Set(run.values.keys))
+        for key in ["train.epochs", "train.lr", "lora.r", "lora.target_modules", "train.batch_size"] {
+            let written = try XCTUnwrap(diff[key], key)
+            XCTAssertEqual(try PipelineConfig.builtIn(overrides: ["\(key)=\(written)"], folder: dir.url).value(key), run.value(key), key)
+        }
+        XCTAssertEqual(diff["lora.target_modules"], "[q, k, v]")
+        XCTAssertEqual(diff["train.epochs"], "3")
+    }
+
+    /// A `.yml` configuration's lock is read at each revision under the lock's name, as the stages write it.
+    func testAYMLConfigReadsItsLock() throws {
+        XCTAssertEqual(DiffFiles(config: "conf/exp.yml").lock, "conf/exp.lock")
+        try fixture.write("exp.yml", "base: pipeline.yaml\ntrain:\n  epochs: 1\n")
+        try fixture.write("exp.lock", "{\"stages\": {\"train-lora\": {\"key\": \"exp1\", \"params\": {\"train.epochs\": 1}}}}\n")
+        let snapshot = try RougeDiff.snapshot(of: GitRepository(containing: repo), at: nil, files: DiffFiles(config: "exp.yml"))
+        XCTAssertEqual(snapshot.lockName, "exp.lock")
+        XCTAssertEqual(snapshot.settings.identities["train-lora.key"], "exp1")
+        XCTAssertEqual(snapshot.settings.settings["train.epochs"]?.source, .run)
+    }
+
     func testBaseThatCannotBeReadIsListedAsWrittenAndACycleIsAnError() throws {
         try fixture.write("pipeline.demo.yaml", "base: missing.yaml\ntrain:\n  epochs: 1\n")
         let repository = try GitRepository(containing: repo)
@@ -199,13 +229,5 @@ final class RougeDiffTests: XCTestCase {
             XCTAssertEqual(error.status, .badInput)
             XCTAssertTrue(error.description.contains("'base:' chain is too deep"), error.description)
         }
-    }
-
-    func testBasePathsAreResolvedBesideTheFileThatNamesThem() {
-        XCTAssertEqual(ParameterFlattening.repositoryPath("pipeline.yaml", besides: "pipeline.demo.yaml"), "pipeline.yaml")
-        XCTAssertEqual(ParameterFlattening.repositoryPath("base.yaml", besides: "conf/demo.yaml"), "conf/base.yaml")
-        XCTAssertEqual(ParameterFlattening.repositoryPath("./../x/./y.yaml", besides: "conf/demo.yaml"), "x/y.yaml")
-        XCTAssertNil(ParameterFlattening.repositoryPath("../y.yaml", besides: "demo.yaml"))
-        XCTAssertNil(ParameterFlattening.repositoryPath("/abs/y.yaml", besides: "demo.yaml"))
     }
 }

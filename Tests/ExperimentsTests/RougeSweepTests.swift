@@ -13,7 +13,7 @@ struct SweepRepository {
 
     static let settings: [(lr: String, label: String, targets: String)] = [
         ("1e-3", "plain", "[q, v]"),
-        ("5e-4", "'with, comma and \"quotes\"'", "[q, v]"),
+        ("5e-5", "'with, comma and \"quotes\"'", "[q, v]"),
         ("2e-3", "\"two\\nlines\"", "[q, v, k]"),
     ]
 
@@ -23,7 +23,8 @@ struct SweepRepository {
         for (i, (setting, lora)) in zip(Self.settings, [SampleData.lora, half, SampleData.base]).enumerated() {
             try fixture.write("pipeline.yaml", "train:\n  lr: \(setting.lr)\n  epochs: 10\nlora:\n  targets: \(setting.targets)\n"
                               + "notes:\n  label: \(setting.label)\n")
-            try fixture.write("pipeline.lock", "{\"stages\": {\"train-lora\": {\"key\": \"key-\(i)\", \"params\": {\"train.lr\": \(setting.lr)}, "
+            // the lock as the pipeline writes it: 1e-3 in the config is 0.001 in the lock (JSONValue's spelling)
+            try fixture.write("pipeline.lock", "{\"stages\": {\"train-lora\": {\"key\": \"key-\(i)\", \"params\": {\"train.lr\": \(Double(setting.lr)!)}, "
                               + "\"outputs\": {\"data/adapter/adapter_model.safetensors\": \"sha-\(i)\"}}}}\n")
             metrics.append(try fixture.writeMetrics(lora: lora, inputs: ["train-lora.key": "key-\(i)"]))
             commits.append(try fixture.commitAll("run \(i)"))
@@ -63,7 +64,7 @@ final class RougeSweepTests: XCTestCase {
             XCTAssertEqual(column(t, "lora \(type.rawValue)"), (0..<3).map { RougeSweep.Cell.number(sweep.lora($0, type)) })
         }
         XCTAssertEqual(column(t, "base rouge1"), sweep.metrics.map { RougeSweep.Cell.number($0.systems["base"]!.rouge[.rouge1]!.fmeasure.mean) })
-        XCTAssertEqual(column(t, "train.lr"), [.text("1e-3"), .text("5e-4"), .text("2e-3")])
+        XCTAssertEqual(column(t, "train.lr"), [.text("0.001"), .text("5e-05"), .text("0.002")])
         XCTAssertEqual(column(t, "lora.targets"), [.text("[q, v]"), .text("[q, v]"), .text("[q, v, k]")])
         XCTAssertEqual(column(t, "notes.label"), [.text("plain"), .text("with, comma and \"quotes\""), .text("two\nlines")])
         XCTAssertEqual(t.notes, ["stage keys or output hashes differ between the revisions (not shown; --keys adds them)"])
@@ -91,15 +92,15 @@ final class RougeSweepTests: XCTestCase {
         let byLoRA = try shuffled.sorted(by: "lora rouge1")
         XCTAssertEqual(column(byLoRA, "revision"), (0..<3).map(sweep.label))
         XCTAssertTrue(byLoRA.render(format: .table).hasPrefix("ROUGE F1 (mean) at 3 revisions, sorted by \"lora rouge1\", highest first"))
-        // 5e-4 < 1e-3 < 2e-3 as numbers (as text "1e-3" < "2e-3" < "5e-4")
-        XCTAssertEqual(column(try t.sorted(by: "train.lr"), "train.lr"), [.text("5e-4"), .text("1e-3"), .text("2e-3")])
+        // 5e-05 < 0.001 < 0.002 as numbers (as text "0.001" < "0.002" < "5e-05")
+        XCTAssertEqual(column(try t.sorted(by: "train.lr"), "train.lr"), [.text("5e-05"), .text("0.001"), .text("0.002")])
         // text ascending; a row without a value last, ties in the given order
         XCTAssertEqual(column(try t.sorted(by: "notes.label"), "notes.label"),
                        [.text("plain"), .text("two\nlines"), .text("with, comma and \"quotes\"")])
         // as text: "[q, v, k]" before "[q, v]"; ties in the given order
         XCTAssertEqual(column(try t.sorted(by: "lora.targets"), "revision"), [2, 0, 1].map(sweep.label))
         // a short name: the end of one column's name after a dot or a space
-        XCTAssertEqual(column(try t.sorted(by: "lr"), "train.lr"), [.text("5e-4"), .text("1e-3"), .text("2e-3")])
+        XCTAssertEqual(column(try t.sorted(by: "lr"), "train.lr"), [.text("5e-05"), .text("0.001"), .text("0.002")])
         XCTAssertEqual(try t.sorted(by: "label").sortedBy, "notes.label")
     }
 
@@ -150,7 +151,7 @@ final class RougeSweepTests: XCTestCase {
                        ["lora.targets": "pipeline.yaml", "notes.label": "pipeline.yaml", "train.lr": "pipeline.lock"])
         let rows = try XCTUnwrap(json["rows"] as? [[String: Any]])
         XCTAssertEqual(rows.count, 3)
-        XCTAssertEqual(rows[0]["train.lr"] as? String, "5e-4")
+        XCTAssertEqual(rows[0]["train.lr"] as? String, "5e-05")
         XCTAssertEqual(rows[1]["lora rouge1"] as? Double, sweep.lora(0, .rouge1))
         XCTAssertEqual(rows[2]["lora.targets"] as? String, "[q, v, k]")
         XCTAssertEqual(rows[1]["subject"] as? String, "run 0")

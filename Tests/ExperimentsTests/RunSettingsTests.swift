@@ -1,4 +1,6 @@
 import Failures
+import Foundation
+import Pipeline
 import XCTest
 @testable import Experiments
 
@@ -15,7 +17,7 @@ final class RunSettingsTests: XCTestCase {
     """
 
     func settings(config: [String: String], inputs: [String: String] = [:]) throws -> RunSettings {
-        try RunSettings(config: config, lock: Self.lock, lockName: "pipeline.lock", inputs: inputs, label: "HEAD (abc)")
+        RunSettings(config: config, lock: try LockFile.stages(in: Data(Self.lock.utf8)), inputs: inputs, label: "HEAD (abc)")
     }
 
     func testTheLockSaysWhatTheRunUsedAndTheFileIsShownWhereItDiffers() throws {

@@ -126,7 +126,7 @@ final class ScoreRougeCommandTests: XCTestCase {
         let records = RougeSweepTests.parseCSV(csv.stdout)
         XCTAssertEqual(records.count, 4)
         let lr = try XCTUnwrap(records[0].firstIndex(of: "train.lr"))
-        XCTAssertEqual(records.dropFirst().map { $0[lr] }, ["5e-4", "1e-3", "2e-3"])
+        XCTAssertEqual(records.dropFirst().map { $0[lr] }, ["5e-05", "0.001", "0.002"])
 
         // a short name is the one column it ends
         let short = try run(["runs", "show"] + sweep.commits + ["--repository", sweep.repo.path, "--sort-by", "lr"])
@@ -171,7 +171,7 @@ final class ScoreRougeCommandTests: XCTestCase {
         XCTAssertTrue(table.hasPrefix("ROUGE F1\nA = \(pair[0]) ("), table)
         XCTAssertFalse(table.contains("train.lr"), "parameters belong to params diff")
         let params = diff.renderParameters(format: .table)
-        XCTAssertTrue(params.contains("train.lr") && params.contains("5e-4"), params)
+        XCTAssertTrue(params.contains("train.lr") && params.contains("5e-05"), params)
         XCTAssertFalse(params.contains("rouge1"), "scores belong to metrics diff")
         XCTAssertEqual(RougeSweepTests.parseCSV(diff.renderParameters(format: .csv)).first, ["source", "parameter", "a", "b"])
         let metricsJSON = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(diff.renderMetrics(format: .json).utf8)) as? [String: Any])

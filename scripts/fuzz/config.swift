@@ -1,7 +1,7 @@
 // libFuzzer harness: a pipeline configuration through Pipeline/PipelineConfig.swift's reader (YAML through Yams, the
 // nesting bound, duplicate keys, the alias budget, the schema's types, ranges and bounds), with make's SET string
 // (OverrideList, then each --set) on the input's first line. The reader's neighbours in the Pipeline module are
-// replaced by the three small definitions below; `base:` names a folder that does not exist, so nothing is read.
+// replaced by the two small definitions below; `base:` names a folder that does not exist, so nothing is read.
 import Foundation
 import Failures
 
@@ -9,10 +9,6 @@ enum StageRun {
     static func resolve(_ path: String, in root: URL) -> URL {
         path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
     }
-}
-
-enum LockFile {
-    static func path(forConfig config: String) -> String { config + ".lock" }
 }
 
 public struct StageOptions {
@@ -28,7 +24,7 @@ public func fuzzConfig(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = String(decoding: bytes[min(size, newline + 1)...], as: UTF8.self)
     let folder = URL(fileURLWithPath: "/nonexistent-fuzz-folder")
     var origins: [String: String] = [:]
-    guard let flat = try? PipelineConfig.parseFlat(text: text, origin: "fuzz.yaml", folder: folder, depth: 0, origins: &origins),
+    guard let flat = try? PipelineConfig.parseFlat(text: text, origin: "fuzz.yaml", folder: folder, origins: &origins),
           let overrides = try? OverrideList.split(sets) else { return 0 }
     _ = try? PipelineConfig.finish(flat, origins: origins, overrides: overrides, path: "fuzz.yaml", folder: folder)
     return 0

@@ -17,7 +17,7 @@ declare -A SPEC=(
   [safetensors]="JSON|Sources/SafeTensors/*.swift Sources/JSON/*.swift|Tests/Fixtures/T5/adapter/adapter_model.safetensors Tests/Fixtures/T5/python_written.safetensors"
   [spiece]="SentencePiece|Sources/SentencePiece/*.swift|demo/spiece.model"
   [corpus]="JSON|Sources/JSON/*.swift Sources/Corpus/DialogueRecord.swift Sources/Corpus/DialogueRecord+Validation.swift|Tests/Fixtures/Corpus/records.json Tests/Fixtures/Corpus/records.jsonl"
-  [config]="JSON|Sources/JSON/*.swift Sources/Pipeline/PipelineConfig.swift Sources/Pipeline/ParameterSchema.swift Sources/Pipeline/YAMLNesting.swift Sources/Pipeline/OverrideList.swift Sources/Pipeline/BuiltInConfiguration.swift|$OUT/seeds/config/*"
+  [config]="JSON|Sources/JSON/*.swift Sources/Pipeline/PipelineConfig.swift Sources/Pipeline/ConfigBaseChain.swift Sources/Pipeline/LockFile.swift Sources/Pipeline/AtomicFile.swift Sources/Pipeline/ParameterSchema.swift Sources/Pipeline/YAMLNesting.swift Sources/Pipeline/OverrideList.swift Sources/Pipeline/BuiltInConfiguration.swift|$OUT/seeds/config/*"
   [adapter_config]="JSON|Sources/LoRA/AdapterConfig.swift Sources/LoRA/LoRAConfig.swift Sources/LoRA/TargetModules.swift Sources/LoRA/ModulePatterns.swift Sources/JSON/*.swift|Tests/Fixtures/LoRA/adapter_config_reference.json Tests/Fixtures/LoRA/adapter_config_rslora.json Tests/Fixtures/T5/adapter/adapter_config.json"
 )
 HARNESSES=("$@")
