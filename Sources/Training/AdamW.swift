@@ -137,17 +137,4 @@ public struct AdamW: Sendable {
             }
         }
     }
-
-    /// One full update of parameters held as arrays (tests, small models).
-    public mutating func step(parameters: inout [[Float]], gradients: [[Float]], learningRate lr: Double) {
-        precondition(parameters.count == tensorCount && gradients.count == tensorCount, "AdamW tensor count differs")
-        let c = beginStep(learningRate: lr)
-        for i in 0..<tensorCount {
-            parameters[i].withUnsafeMutableBufferPointer { p in
-                gradients[i].withUnsafeBufferPointer { g in
-                    update(tensor: i, parameter: p, gradient: g, coefficients: c)
-                }
-            }
-        }
-    }
 }

@@ -15,29 +15,6 @@ public func clipGradientNorm(_ gradients: [UnsafeMutableBufferPointer<Float>], m
     return total
 }
 
-/// `clipGradientNorm` on gradients held as arrays.
-@discardableResult
-public func clipGradientNorm(_ gradients: inout [[Float]], maxNorm: Float) -> Float {
-    let total = totalGradientNorm(gradients)
-    let coefficient = min(maxNorm / (total + 1e-6), 1)
-    for t in gradients.indices {
-        gradients[t].withUnsafeMutableBufferPointer { g in
-            for i in 0..<g.count { g[i] *= coefficient }
-        }
-    }
-    return total
-}
-
-/// `totalGradientNorm` on arrays.
-public func totalGradientNorm(_ gradients: [[Float]]) -> Float {
-    var sumOfNormSquares = 0.0
-    for g in gradients {
-        let norm = g.withUnsafeBufferPointer { tensorNorm($0) }
-        sumOfNormSquares += norm * norm
-    }
-    return Float(sumOfNormSquares.squareRoot())
-}
-
 /// The global 2-norm over all tensors: each tensor's norm is accumulated in Double and
 /// rounded to Float (torch keeps per-tensor norms as float32), then the norm of those norms.
 public func totalGradientNorm(_ gradients: [UnsafeBufferPointer<Float>]) -> Float {

@@ -25,16 +25,24 @@ struct LoRABench {
         let sizes = Array(repeating: 32 * 768, count: 144)
         var g = PhiloxGenerator(seed: 1)
         var params = sizes.map { n -> [Float] in var a = [Float](repeating: 0, count: n); a.withUnsafeMutableBufferPointer { g.fillUniform($0) }; return a }
-        var grads = params.map { $0.map { $0 - 0.5 } }
+        // as the trainer holds them: one buffer per tensor, updated in place (Optimizer's calls)
+        let values = params.map { a -> UnsafeMutableBufferPointer<Float> in
+            let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: a.count); _ = b.initialize(from: a); return b
+        }
+        let grads = params.map { a -> UnsafeMutableBufferPointer<Float> in
+            let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: a.count); _ = b.initialize(from: a.map { $0 - 0.5 }); return b
+        }
+        params = []
         var optimizer = AdamW(tensorSizes: sizes)
         _ = time("adamw_step_3538944", repeats: 20) {
-            optimizer.step(parameters: &params, gradients: grads, learningRate: 1e-3)
+            let c = optimizer.beginStep(learningRate: 1e-3)
+            for i in values.indices { optimizer.update(tensor: i, parameter: values[i], gradient: UnsafeBufferPointer(grads[i]), coefficients: c) }
         }
         _ = time("clip_grad_norm_3538944", repeats: 20) {
-            clipGradientNorm(&grads, maxNorm: 1e9)
+            clipGradientNorm(grads, maxNorm: 1e9)
         }
         _ = time("grad_norm_only_3538944", repeats: 20) {
-            _ = totalGradientNorm(grads)
+            _ = totalGradientNorm(grads.map { UnsafeBufferPointer($0) })
         }
 
         // Dropout p 0.1 over one batch-8 × 256-token × d_model-768 activation, a new mask per call (the

@@ -3,28 +3,10 @@ import XCTest
 import Experiments
 import Rouge
 
-struct ExecutableNotBuilt: Error {
-    var searched: [String]
-}
-
 /// The `score-rouge` executable: exit codes, one-line errors, written files.
 final class ScoreRougeCommandTests: XCTestCase {
-    /// The built executable next to the test bundle (swift build --build-tests builds it).
-    var executable: URL {
-        get throws {
-            var candidates: [URL] = []
-            for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-                candidates.append(bundle.bundleURL.deletingLastPathComponent())
-            }
-            candidates.append(Bundle.main.bundleURL)
-            candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
-            for directory in candidates {
-                let url = directory.appendingPathComponent("score-rouge")
-                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-            }
-            throw ExecutableNotBuilt(searched: candidates.map(\.path))
-        }
-    }
+    /// The built product (swift build --build-tests builds it).
+    var executable: URL { get throws { try BuiltProducts.executable("score-rouge") } }
 
     func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let p = Process()

@@ -1,20 +1,10 @@
 import Foundation
+import TestSupport
 import XCTest
 
-/// The `tokenize` executable (built next to the test bundle by `swift build --build-tests`).
+/// The `tokenize` executable, run as a user runs it.
 final class TokenizeCommandTests: XCTestCase {
-    private var executable: URL {
-        get throws {
-            let products = Bundle.allBundles.map(\.bundleURL).first { $0.pathExtension == "xctest" }?
-                .deletingLastPathComponent() ?? Bundle.main.bundleURL
-            let url = products.appendingPathComponent("tokenize")
-            guard FileManager.default.isExecutableFile(atPath: url.path) else {
-                throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: url.path,
-                    NSLocalizedDescriptionKey: "tokenize is not built at \(url.path) (run swift build --build-tests)"])
-            }
-            return url
-        }
-    }
+    private var executable: URL { get throws { try BuiltProducts.executable("tokenize") } }
 
     private func run(_ arguments: [String], stdin: [UInt8]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
