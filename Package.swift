@@ -64,7 +64,7 @@ let package = Package(
         .target(name: "Experiments", dependencies: ["Failures", "JSON", "Rouge", "Pipeline", .product(name: "Yams", package: "Yams")]),
         .target(name: "Fetch", dependencies: ["Failures", "Pipeline"]),
         .target(name: "Corpus", dependencies: ["Failures", "JSON", "CArchive"]),
-        .target(name: "DemoAssets", dependencies: ["JSON", "Corpus", "SafeTensors", "T5"]),
+        .target(name: "DemoAssets", dependencies: ["JSON", "Corpus", "SafeTensors", "T5", "Kernels"]),
         .target(name: "Dataset", dependencies: ["Failures", "JSON", "SafeTensors"]),
         .target(name: "Report", dependencies: ["Failures", "JSON", "Pipeline", "Dataset", "Rouge", "Experiments"]),
         .target(name: "MPI", dependencies: ["Failures", "CMPI", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -96,12 +96,12 @@ let package = Package(
         .executableTarget(name: "lora-bench", dependencies: ["Kernels", "Training", "T5Training"], swiftSettings: fastMath),
 
         // What several test targets share: built-product lookup, git, a seeded generator (no XCTest, no product uses it).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Kernels"], path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["Failures", "JSON"]),
         .testTarget(name: "PipelineTests", dependencies: ["Failures", "JSON", "Pipeline"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["Failures", "SafeTensors"]),
         .testTarget(name: "KernelsTests", dependencies: ["TestSupport", "Kernels"]),
-        .testTarget(name: "SentencePieceTests", dependencies: ["TestSupport", "Failures", "SentencePiece"]),
+        .testTarget(name: "SentencePieceTests", dependencies: ["TestSupport", "Failures", "SentencePiece", "Kernels"]),
         .testTarget(name: "T5Tests", dependencies: ["T5", "Kernels", "SafeTensors", "LoRA"]),
         .testTarget(name: "LoRATests", dependencies: ["JSON", "LoRA", "Kernels"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Kernels"]),

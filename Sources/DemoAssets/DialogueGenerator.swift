@@ -1,3 +1,5 @@
+import Kernels
+
 /// One generated example in SAMSum's shape.
 public struct DemoDialogue: Equatable, Sendable {
     public let id: String

@@ -1,3 +1,4 @@
+import Kernels
 import Failures
 import TestSupport
 import XCTest

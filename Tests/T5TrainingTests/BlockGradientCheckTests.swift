@@ -2,6 +2,7 @@
 // dropout; feed-forward gated and ReLU with dropout; LoRA linears), loss = Σ output ⊙ R. Directional
 // derivatives along random unit directions, ε = 1e-2, tolerance 1e-2 relative + 1e-4 absolute.
 // (The kernels they call — GEMM, softmax, RMSNorm, gelu_new — have their own FD tests in KernelsTests.)
+import Kernels
 import LoRA
 import TestSupport
 import XCTest

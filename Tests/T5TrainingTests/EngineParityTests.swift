@@ -1,5 +1,6 @@
 // The two T5 engines (inference: KV cache, padded decoder rows; training: unpadded rows, saved activations)
 // give the same teacher-forced logits for the same checkpoint and tokens.
+import Kernels
 import Foundation
 import SafeTensors
 import T5

@@ -3,6 +3,7 @@
 // (L(θ+εu) − L(θ−εu)) / 2ε with ε = 1e-2 (3e-3 for the large random LoRA weights, whose curvature
 // makes 1e-2 inexact; 1e-3 with ReLU), must match g·u within 1e-2 relative + 2e-4 absolute
 // (Float forward: rounding noise of the difference quotient is ~1e-5).
+import Kernels
 import LoRA
 import TestSupport
 import XCTest

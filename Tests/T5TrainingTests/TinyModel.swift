@@ -1,4 +1,5 @@
 // A random tiny T5 built in memory, for finite-difference and determinism tests.
+import Kernels
 import Foundation
 import TestSupport
 import SafeTensors

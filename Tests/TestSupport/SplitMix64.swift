@@ -1,18 +1,8 @@
 import Foundation
+import Kernels
 
-/// Deterministic test randomness: SplitMix64 (Steele, Lea and Flood), with uniform and normal floats on top.
-public struct SplitMix64 {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+// The tests draw from the project's own SplitMix64 (Kernels); these add the floats they need.
+extension SplitMix64 {
     /// Uniform in [0, 1), 24 random bits.
     public mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
 

@@ -1,4 +1,4 @@
-/// A tiny seeded generator for the demo corpus. SplitMix64 is enough here: the corpus only
+/// A tiny seeded generator (the demo corpus and model, the tests). SplitMix64 is enough there: the demo only
 /// needs to be varied and byte-reproducible from its seed on every platform, which the
 /// standard library's generators do not promise.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
