@@ -103,9 +103,10 @@ public struct RougeDiff: Encodable, Equatable, Sendable {
         try c.encode(parameterChanges, forKey: .parameterChanges)
     }
 
+    /// `bootstrap` nil: no paired intervals (what `params diff` shows needs none, and they cost resamples).
     public init(a: RevisionSnapshot, b: RevisionSnapshot,
-                bootstrap: BootstrapConfiguration = BootstrapConfiguration()) throws(PipelineError) {
-        let bootstrap = try bootstrap.validated()
+                bootstrap: BootstrapConfiguration? = BootstrapConfiguration()) throws(PipelineError) {
+        let bootstrap = try bootstrap?.validated()
         revisionA = a.label
         revisionB = b.label
         var notes: [String] = []
@@ -130,7 +131,7 @@ public struct RougeDiff: Encodable, Equatable, Sendable {
                 let meanB = b.metrics.systems[system]?.rouge[type]?.fmeasure.mean
                 var row = Row(system: system, rouge: type, a: meanA, b: meanB, delta: nil, paired: nil, pairedN: nil)
                 if let meanA, let meanB { row.delta = meanB - meanA }
-                if let aligned, !aligned.isEmpty {
+                if let aligned, !aligned.isEmpty, let bootstrap {
                     row.paired = RougeEvaluation.pairedDifference(
                         baseline: aligned.map { $0.0[type].fmeasure }, candidate: aligned.map { $0.1[type].fmeasure },
                         configuration: bootstrap)
@@ -373,7 +374,7 @@ extension RougeDiff {
 
     /// `score-rouge diff [A [B]]`: A defaults to HEAD, B to the working tree.
     public static func between(_ revisionA: String?, _ revisionB: String?, in directory: URL, files: DiffFiles = DiffFiles(),
-                               bootstrap: BootstrapConfiguration = BootstrapConfiguration()) throws(PipelineError) -> RougeDiff {
+                               bootstrap: BootstrapConfiguration? = BootstrapConfiguration()) throws(PipelineError) -> RougeDiff {
         let repository = try GitRepository(containing: directory)
         let a = try snapshot(of: repository, at: revisionA ?? "HEAD", files: files)
         let b = try snapshot(of: repository, at: revisionB, files: files)

@@ -292,7 +292,7 @@ struct Params: ParsableCommand {
         func run() throws {
             try files.reporting {
                 var diff = try RougeDiff.between(pair.revisions.first, pair.revisions.dropFirst().first, in: files.directory,
-                                                 files: try files.files())
+                                                 files: try files.files(), bootstrap: nil)
                 diff.showsRunIdentities = keys.keys
                 print(diff.renderParameters(format: files.format), terminator: "")
             }
