@@ -52,11 +52,11 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["COpenBLAS", "CDNNL", "CPUHints"], swiftSettings: fastMath),
         .target(name: "SentencePiece", dependencies: ["Failures"], swiftSettings: fastMath),
         // PEFT's LoRA: its config, target rules, adapter files, initialisation and merge (nothing that trains).
-        .target(name: "LoRA", dependencies: ["Failures", "JSON", "Kernels"], swiftSettings: fastMath),
-        .target(name: "T5", dependencies: ["Failures", "JSON", "Kernels", "SafeTensors", "CPUHints", "LoRA"], swiftSettings: fastMath),
-        .target(name: "T5Training", dependencies: ["Failures", "T5", "LoRA", "Kernels", "SafeTensors"], swiftSettings: fastMath),
+        .target(name: "PEFT", dependencies: ["Failures", "JSON", "Kernels"], swiftSettings: fastMath),
+        .target(name: "T5", dependencies: ["Failures", "JSON", "Kernels", "SafeTensors", "CPUHints", "PEFT"], swiftSettings: fastMath),
+        .target(name: "T5Training", dependencies: ["Failures", "T5", "PEFT", "Kernels", "SafeTensors"], swiftSettings: fastMath),
         // The training run: the loop, AdamW, the schedule, clipping, the batch plan, checkpoints, validation.
-        .target(name: "Training", dependencies: ["Failures", "JSON", "Pipeline", "Dataset", "SafeTensors", "Kernels", "LoRA", "T5Training"],
+        .target(name: "Training", dependencies: ["Failures", "JSON", "Pipeline", "Dataset", "SafeTensors", "Kernels", "PEFT", "T5Training"],
                 swiftSettings: fastMath),
         .target(name: "Rouge", dependencies: ["Failures", "JSON"], swiftSettings: fastMath),
         // The experiment side: git revisions, the config (with base:), lock and metrics at a revision, ROUGE diffs
@@ -69,7 +69,7 @@ let package = Package(
         .target(name: "Report", dependencies: ["Failures", "JSON", "Pipeline", "Dataset", "Rouge", "Experiments"]),
         .target(name: "MPI", dependencies: ["Failures", "CMPI", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // One function per pipeline stage, called by the thin executables (and by tests).
-        .target(name: "Stages", dependencies: ["Failures", "JSON", "Pipeline", "Dataset", "SentencePiece", "Fetch", "Corpus", "SafeTensors", "T5", "Kernels", "Rouge", "LoRA", "T5Training", "Training"]),
+        .target(name: "Stages", dependencies: ["Failures", "JSON", "Pipeline", "Dataset", "SentencePiece", "Fetch", "Corpus", "SafeTensors", "T5", "Kernels", "Rouge", "PEFT", "T5Training", "Training"]),
 
         // Stage executables: parse arguments, call one library function.
         .executableTarget(name: "fetch-samsum", dependencies: ["Stages", "Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(name: "t5-bench", dependencies: ["JSON", "T5", "Kernels", "SafeTensors"], swiftSettings: fastMath),
         // Training steps on the reference run's real-length batches against PyTorch + PEFT
         // (scripts/bench/train_bench_samsum.sh), not a product.
-        .executableTarget(name: "train-bench", dependencies: ["Stages", "Pipeline", "Dataset", "JSON", "Kernels", "T5Training", "T5", "SafeTensors", "Training", "LoRA"]),
+        .executableTarget(name: "train-bench", dependencies: ["Stages", "Pipeline", "Dataset", "JSON", "Kernels", "T5Training", "T5", "SafeTensors", "Training", "PEFT"]),
         // Benchmark of the per-step pieces outside the model (LoRA's AdamW and clipping, the trainer's dropout)
         // against PyTorch (scripts/bench/lora_bench.sh), not a product.
         .executableTarget(name: "lora-bench", dependencies: ["Kernels", "Training", "T5Training"], swiftSettings: fastMath),
@@ -102,10 +102,10 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["Failures", "SafeTensors"]),
         .testTarget(name: "KernelsTests", dependencies: ["TestSupport", "Kernels"]),
         .testTarget(name: "SentencePieceTests", dependencies: ["TestSupport", "Failures", "SentencePiece", "Kernels"]),
-        .testTarget(name: "T5Tests", dependencies: ["T5", "Kernels", "SafeTensors", "LoRA"]),
-        .testTarget(name: "LoRATests", dependencies: ["JSON", "LoRA", "Kernels"]),
+        .testTarget(name: "T5Tests", dependencies: ["T5", "Kernels", "SafeTensors", "PEFT"]),
+        .testTarget(name: "PEFTTests", dependencies: ["JSON", "PEFT", "Kernels"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Kernels"]),
-        .testTarget(name: "T5TrainingTests", dependencies: ["TestSupport", "Failures", "T5Training", "T5", "LoRA", "SafeTensors", "Kernels", "Training"]),
+        .testTarget(name: "T5TrainingTests", dependencies: ["TestSupport", "Failures", "T5Training", "T5", "PEFT", "SafeTensors", "Kernels", "Training"]),
         .testTarget(name: "RougeTests", dependencies: ["TestSupport", "Failures", "Rouge"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["TestSupport", "Failures", "Rouge", "Pipeline", "Experiments"]),
         .testTarget(name: "FetchTests", dependencies: ["Failures", "Fetch", "Pipeline", .product(name: "FlyingFox", package: "FlyingFox"),
@@ -113,6 +113,6 @@ let package = Package(
         .testTarget(name: "CorpusTests", dependencies: ["Failures", "JSON", "Corpus"]),
         .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets", "T5"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "JSON"]),
-        .testTarget(name: "StagesTests", dependencies: ["TestSupport", "Failures", "Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "T5", "T5Training", "LoRA", "Pipeline", "JSON", "Kernels", "Training"]),
+        .testTarget(name: "StagesTests", dependencies: ["TestSupport", "Failures", "Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "T5", "T5Training", "PEFT", "Pipeline", "JSON", "Kernels", "Training"]),
     ]
 )

@@ -3,7 +3,7 @@ import Failures
 import Foundation
 import JSON
 import Kernels
-import LoRA
+import PEFT
 import Pipeline
 import SafeTensors
 import T5

@@ -3,7 +3,7 @@
 import Failures
 import Foundation
 import Kernels
-import LoRA
+import PEFT
 import SafeTensors
 
 public struct LoRAAdapter: Sendable {

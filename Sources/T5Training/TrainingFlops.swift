@@ -1,6 +1,6 @@
 // Floating-point operations of one training step (forward + backward), counting the GEMMs and attention
 // products (2 per multiply-add); element-wise work is left out, as in the usual FLOP accounting.
-import LoRA
+import PEFT
 import T5
 
 public enum TrainingFlops {

@@ -1,4 +1,4 @@
-import LoRA
+import PEFT
 
 /// What a training run updates: LoRA adapters on the modules `LoRAConfig` matches (everything else frozen),
 /// or every weight.

@@ -4,7 +4,7 @@
 // tensors (embeddings, norms, relative-position tables) fp32 copies of the rounded values.
 import Failures
 import Kernels
-import LoRA
+import PEFT
 import SafeTensors
 import T5
 

@@ -1,5 +1,5 @@
 import Kernels
-import LoRA
+import PEFT
 import T5Training
 
 extension T5TrainingModel {

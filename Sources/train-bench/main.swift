@@ -26,7 +26,7 @@ import Foundation
 import Dataset
 import JSON
 import Kernels
-import LoRA
+import PEFT
 import Pipeline
 import SafeTensors
 import Stages

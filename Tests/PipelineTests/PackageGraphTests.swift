@@ -34,7 +34,7 @@ final class PackageGraphTests: XCTestCase {
         ("leaves", ["Failures", "CPUHints", "COpenBLAS", "CDNNL", "CArchive", "CMPI"]),
         ("primitives", ["JSON", "Kernels"]),
         ("test support", ["TestSupport"]),
-        ("formats and rules", ["SafeTensors", "SentencePiece", "Rouge", "Corpus", "LoRA", "Pipeline"]),
+        ("formats and rules", ["SafeTensors", "SentencePiece", "Rouge", "Corpus", "PEFT", "Pipeline"]),
         ("engines", ["T5", "Dataset", "Fetch", "MPI", "Experiments"]),
         ("training engine, demo assets, report", ["T5Training", "DemoAssets", "Report"]),
         ("training", ["Training"]),

@@ -1,5 +1,5 @@
 import Foundation
-import LoRA
+import PEFT
 import SafeTensors
 import T5
 import T5Training

@@ -1,7 +1,7 @@
 import Failures
 import Foundation
 import JSON
-import LoRA
+import PEFT
 import Pipeline
 import SafeTensors
 import Training

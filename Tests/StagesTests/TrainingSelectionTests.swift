@@ -1,7 +1,7 @@
 import Dataset
 import Foundation
 import JSON
-import LoRA
+import PEFT
 import Pipeline
 import SafeTensors
 import T5

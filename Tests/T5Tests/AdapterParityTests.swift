@@ -1,6 +1,6 @@
 import XCTest
 import Kernels
-import LoRA
+import PEFT
 import SafeTensors
 @testable import T5
 

@@ -1,7 +1,7 @@
 // Three optimiser steps on the fixed batch (the LoRA module's AdamW, schedule and clipping driving this
 // module's gradients) against PEFT + torch's fused AdamW.
 import XCTest
-import LoRA
+import PEFT
 import Training
 @testable import T5Training
 

@@ -10,7 +10,7 @@
 // seed's all-bf16 model (1.7e-2), and the test checks both distances.
 import XCTest
 import Kernels
-import LoRA
+import PEFT
 import Training
 @testable import T5Training
 

@@ -3,7 +3,7 @@
 // derivatives along random unit directions, ε = 1e-2, tolerance 1e-2 relative + 1e-4 absolute.
 // (The kernels they call — GEMM, softmax, RMSNorm, gelu_new — have their own FD tests in KernelsTests.)
 import Kernels
-import LoRA
+import PEFT
 import TestSupport
 import XCTest
 @testable import T5Training

@@ -1,7 +1,7 @@
 // Loading the committed golden fixtures (Tests/Fixtures/T5Training, see its README).
 import Failures
 import Foundation
-import LoRA
+import PEFT
 import SafeTensors
 import T5
 @testable import T5Training

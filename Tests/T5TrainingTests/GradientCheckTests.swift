@@ -4,7 +4,7 @@
 // makes 1e-2 inexact; 1e-3 with ReLU), must match g·u within 1e-2 relative + 2e-4 absolute
 // (Float forward: rounding noise of the difference quotient is ~1e-5).
 import Kernels
-import LoRA
+import PEFT
 import TestSupport
 import XCTest
 @testable import T5Training

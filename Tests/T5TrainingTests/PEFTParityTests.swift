@@ -1,5 +1,5 @@
 // Loss, LoRA gradients and full-fine-tune gradients against transformers + PEFT on tiny random models.
-import LoRA
+import PEFT
 import Training
 import XCTest
 import SafeTensors

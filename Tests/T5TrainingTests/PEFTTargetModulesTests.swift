@@ -1,7 +1,7 @@
-// Which modules the trainer adapts, against PEFT's own choice on flan-t5-base (Tests/Fixtures/LoRA/
+// Which modules the trainer adapts, against PEFT's own choice on flan-t5-base (Tests/Fixtures/PEFT/
 // t5_base_peft_targets.json: the module names PEFT wraps and its state-dict keys, made on torch's meta device).
 import Foundation
-import LoRA
+import PEFT
 import XCTest
 @testable import T5Training
 
@@ -16,7 +16,7 @@ final class PEFTTargetModulesTests: XCTestCase {
     /// A [r, in] / B [out, r] shaped from each layer's own weight.
     func testTheTrainerAdaptsPEFTsModulesOnFlanT5BasesLayout() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/LoRA/t5_base_peft_targets.json")
+            .appendingPathComponent("Fixtures/PEFT/t5_base_peft_targets.json")
         let facts = try JSONDecoder().decode(Facts.self, from: try Data(contentsOf: url))
         var config = TinyModel.config(gated: true, tied: false)
         config.numLayers = 12

@@ -1,6 +1,6 @@
 // Model-level behaviour: frozen weights in LoRA mode, PEFT export names, thread-count independence,
 // gradient accumulation, and setup errors.
-import LoRA
+import PEFT
 import XCTest
 import SafeTensors
 @testable import T5Training

@@ -1,7 +1,7 @@
 import XCTest
 @testable import Training
 
-/// train.lr_scheduler_type and train.warmup_ratio against transformers 5.24 (Tests/Fixtures/LoRA/lr_schedules.json,
+/// train.lr_scheduler_type and train.warmup_ratio against transformers 5.24 (Tests/Fixtures/PEFT/lr_schedules.json,
 /// made by scripts/fixtures/lr_schedules_fixture.py): every update's learning rate, bit for bit.
 final class LearningRateScheduleTests: XCTestCase {
     struct Fixture: Decodable {

@@ -13,12 +13,12 @@ EACH="${SECONDS_EACH:-60}"
 # harness -> "module name|source globs|seed files" (JSON for parsers that import JSON: its own import is then ignored).
 # Failures, the leaf every library imports, is built once as its own module and linked into each harness.
 declare -A SPEC=(
-  [json]="JSON|Sources/JSON/*.swift|Tests/Fixtures/T5/tiny/config.json Tests/Fixtures/LoRA/adapter_config_reference.json Tests/Fixtures/Corpus/records.json"
+  [json]="JSON|Sources/JSON/*.swift|Tests/Fixtures/T5/tiny/config.json Tests/Fixtures/PEFT/adapter_config_reference.json Tests/Fixtures/Corpus/records.json"
   [safetensors]="JSON|Sources/SafeTensors/*.swift Sources/JSON/*.swift|Tests/Fixtures/T5/adapter/adapter_model.safetensors Tests/Fixtures/T5/python_written.safetensors"
   [spiece]="SentencePiece|Sources/SentencePiece/*.swift|demo/spiece.model"
   [corpus]="JSON|Sources/JSON/*.swift Sources/Corpus/DialogueRecord.swift Sources/Corpus/DialogueRecord+Validation.swift|Tests/Fixtures/Corpus/records.json Tests/Fixtures/Corpus/records.jsonl"
   [config]="JSON|Sources/JSON/*.swift Sources/Pipeline/PipelineConfig.swift Sources/Pipeline/ConfigBaseChain.swift Sources/Pipeline/LockFile.swift Sources/Pipeline/AtomicFile.swift Sources/Pipeline/ParameterSchema.swift Sources/Pipeline/YAMLNesting.swift Sources/Pipeline/OverrideList.swift Sources/Pipeline/BuiltInConfiguration.swift|$OUT/seeds/config/*"
-  [adapter_config]="JSON|Sources/LoRA/AdapterConfig.swift Sources/LoRA/LoRAConfig.swift Sources/LoRA/TargetModules.swift Sources/LoRA/ModulePatterns.swift Sources/JSON/*.swift|Tests/Fixtures/LoRA/adapter_config_reference.json Tests/Fixtures/LoRA/adapter_config_rslora.json Tests/Fixtures/T5/adapter/adapter_config.json"
+  [adapter_config]="JSON|Sources/PEFT/AdapterConfig.swift Sources/PEFT/LoRAConfig.swift Sources/PEFT/TargetModules.swift Sources/PEFT/ModulePatterns.swift Sources/JSON/*.swift|Tests/Fixtures/PEFT/adapter_config_reference.json Tests/Fixtures/PEFT/adapter_config_rslora.json Tests/Fixtures/T5/adapter/adapter_config.json"
 )
 HARNESSES=("$@")
 [[ ${#HARNESSES[@]} -gt 0 ]] || HARNESSES=(json safetensors spiece corpus adapter_config config)

@@ -1,9 +1,9 @@
 import Foundation
 
-/// Tests/Fixtures/LoRA, found from this file's path (no SwiftPM resources).
+/// Tests/Fixtures/PEFT, found from this file's path (no SwiftPM resources).
 let loraFixtures = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Fixtures/LoRA")
+    .appendingPathComponent("Fixtures/PEFT")
 
 func loadFixture(_ name: String) throws -> Data {
     try Data(contentsOf: loraFixtures.appendingPathComponent(name))

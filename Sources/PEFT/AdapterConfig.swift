@@ -181,7 +181,7 @@ public struct AdapterConfig: Equatable, Sendable {
     ]
 
     /// What `LoraConfig(...).save_pretrained` writes in PEFT 0.21.2 besides the typed fields
-    /// (see Tests/Fixtures/LoRA/adapter_config_reference.json).
+    /// (see Tests/Fixtures/PEFT/adapter_config_reference.json).
     static let peftDefaults: [String: JSONValue] = [
         "alora_invocation_tokens": .null, "alpha_pattern": .object([:]), "arrow_config": .null,
         "auto_mapping": .null, "bias": .string("none"), "corda_config": .null,

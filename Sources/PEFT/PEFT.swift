@@ -1,4 +1,4 @@
-// The LoRA module: PEFT's LoRA concepts, nothing that trains (see docs/ARCHITECTURE.md).
+// The PEFT module: PEFT's adapter methods and files, nothing that trains (see docs/ARCHITECTURE.md).
 //
 // What lives here (one concept per file):
 //   LoRAConfig             PEFT's LoraConfig: r, alpha, dropout, the target rule, per-module rank/alpha/scale, the one range check

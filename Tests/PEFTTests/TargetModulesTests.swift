@@ -1,5 +1,5 @@
 import XCTest
-@testable import LoRA
+@testable import PEFT
 
 final class TargetModulesTests: XCTestCase {
     // PEFT's module choice on flan-t5-base is checked on the trainer itself: T5TrainingTests/PEFTTargetModulesTests.

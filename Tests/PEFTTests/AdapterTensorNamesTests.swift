@@ -1,4 +1,4 @@
-import LoRA
+import PEFT
 import XCTest
 
 final class AdapterTensorNamesTests: XCTestCase {

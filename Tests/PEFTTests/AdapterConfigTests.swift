@@ -1,6 +1,6 @@
 import JSON
 import XCTest
-@testable import LoRA
+@testable import PEFT
 
 final class AdapterConfigTests: XCTestCase {
     /// A new config with the reference settings is byte-identical to PEFT 0.21.2's file.

@@ -1,6 +1,6 @@
 import Kernels
 import XCTest
-@testable import LoRA
+@testable import PEFT
 
 final class LoRAInitializationTests: XCTestCase {
     struct Facts: Decodable {
