@@ -2,19 +2,18 @@ import Failures
 import Foundation
 import JSON
 
-/// A PEFT LoRA `adapter_config.json`. The fields this product acts on are typed; every
-/// other field is kept as read (or PEFT 0.21.2's defaults for a new config) and written
-/// back, so `jsonData()` gives the bytes PEFT's `LoraConfig.save_pretrained` writes.
+/// A PEFT `adapter_config.json` of any method this build knows (`AdapterMethod`: LoRA, IA3). The fields this
+/// product acts on are typed; every other field is kept as read (or PEFT 0.21.2's defaults for a new config) and
+/// written back, so `jsonData()` gives the bytes PEFT's `save_pretrained` writes. Each method reads and writes its
+/// own fields (`LoRAConfig+AdapterFields.swift`, `IA3Config+AdapterFields.swift`); this file holds what they share.
 public struct AdapterConfig: Equatable, Sendable {
-    /// `r`, `lora_alpha`, `lora_dropout`, `target_modules` (written sorted: PEFT holds a set, its order on disk is
-    /// arbitrary), `use_rslora`, `rank_pattern` and `alpha_pattern`.
-    public var lora: LoRAConfig
+    /// The method and its settings, from `peft_type` and the method's fields.
+    public var method: AdapterMethod
     /// `base_model_name_or_path`: the model the adapter belongs to (e.g. `google/flan-t5-base`).
     public var baseModelNameOrPath: String?
     /// `inference_mode`: PEFT sets it when saving a model for inference.
     public var inferenceMode: Bool
-    /// Every other field, by its JSON name (rank_pattern and alpha_pattern too, kept as read, so they are
-    /// written back byte for byte).
+    /// Every other field, by its JSON name (kept as read, so they are written back byte for byte).
     public var otherFields: [String: JSONValue]
 
     /// The version whose defaults and field set a new config carries.
@@ -22,15 +21,24 @@ public struct AdapterConfig: Equatable, Sendable {
     /// The largest adapter_config.json accepted (PEFT's are about 1 KB).
     public static let maxFileSize = 1 << 20
 
-    /// A new config in PEFT 0.21.2's format, for a seq2seq LM, bias "none".
-    public init(lora: LoRAConfig, baseModelNameOrPath: String?, inferenceMode: Bool = false) throws {
-        self.lora = lora
+    /// The LoRA settings, when the adapter is LoRA.
+    public var lora: LoRAConfig? { method.lora }
+
+    /// A new config in PEFT 0.21.2's format for a seq2seq LM.
+    public init(method: AdapterMethod, baseModelNameOrPath: String?, inferenceMode: Bool = false) throws {
+        self.method = method
         self.baseModelNameOrPath = baseModelNameOrPath
         self.inferenceMode = inferenceMode
-        self.otherFields = Self.peftDefaults
-        otherFields["rank_pattern"] = .object(lora.rankPattern.mapValues { .int($0) })
-        otherFields["alpha_pattern"] = .object(lora.alphaPattern.mapValues(Self.number))
-        try lora.validate()
+        switch method {
+        case .lora(let c): otherFields = LoRAConfig.newFields(c)
+        case .ia3: otherFields = IA3Config.peftDefaults
+        }
+        try method.validate()
+    }
+
+    /// A new LoRA config (r, alpha, … from `lora`), bias "none".
+    public init(lora: LoRAConfig, baseModelNameOrPath: String?, inferenceMode: Bool = false) throws {
+        try self.init(method: .lora(lora), baseModelNameOrPath: baseModelNameOrPath, inferenceMode: inferenceMode)
     }
 
     /// A number as PEFT users write it: an integer when it is one.
@@ -47,6 +55,9 @@ public struct AdapterConfig: Equatable, Sendable {
         return try AdapterConfig(jsonData: try Data(contentsOf: url), path: url.path)
     }
 
+    /// The `peft_type`s this build reads.
+    public static let knownTypes = ["LORA", "IA3"]
+
     /// Parses and validates a config; `path` names the file in errors.
     public init(jsonData data: Data, path: String? = nil) throws {
         func bad(_ m: String) -> PipelineError { .badInput(m, path: path) }
@@ -55,77 +66,63 @@ public struct AdapterConfig: Equatable, Sendable {
         do { root = try JSONValue.parse(data) } catch let error as PipelineError { throw bad(error.message) }
         guard case .object(var fields) = root else { throw bad("adapter config is not a JSON object") }
 
-        func take(_ key: String) -> JSONValue? { fields.removeValue(forKey: key) }
-        guard case .string("LORA")? = take("peft_type") else { throw bad("peft_type is not \"LORA\"") }
-        fields["peft_type"] = .string("LORA")
-
-        var lora = LoRAConfig()
-        guard case .int(let r)? = take("r") else { throw bad("r is missing or not an integer") }
-        lora.rank = r
-        switch take("lora_alpha") {
-        case .int(let a)?: lora.alpha = Double(a)
-        case .double(let a)?: lora.alpha = a
-        default: throw bad("lora_alpha is missing or not a number")
-        }
-        switch take("lora_dropout") {
-        case .int(let d)?: lora.dropout = Double(d)
-        case .double(let d)?: lora.dropout = d
-        case nil: lora.dropout = 0
-        default: throw bad("lora_dropout is not a number")
-        }
-        switch take("target_modules") {
-        case .array(let items)?:
-            lora.targetModules = try items.map { item in
-                guard case .string(let s) = item else { throw bad("target_modules holds a non-string") }
-                return s
-            }
-        case .string(let pattern)?:
-            lora.targetModules = []
-            lora.targetPattern = pattern
-        default: throw bad("target_modules is missing or not a list")
-        }
-        lora.useRSLoRA = try Self.bool(take("use_rslora"), default: false, name: "use_rslora", path: path)
-        inferenceMode = try Self.bool(take("inference_mode"), default: false, name: "inference_mode", path: path)
-        switch take("base_model_name_or_path") {
+        inferenceMode = try Self.bool(fields.removeValue(forKey: "inference_mode"), default: false, name: "inference_mode", path: path)
+        switch fields.removeValue(forKey: "base_model_name_or_path") {
         case .string(let s)?: baseModelNameOrPath = s
         case .null?, nil: baseModelNameOrPath = nil
         default: throw bad("base_model_name_or_path is not a string")
         }
-        otherFields = fields
-        for (key, neutral) in Self.unsupportedUnlessNeutral {
-            if let value = fields[key], value != .null, value != neutral {
-                throw bad("\(key) = \(value.pythonJSON().replacingOccurrences(of: "\n", with: "")) is not supported (only plain LoRA on linear layers)")
-            }
-        }
-        // rank_pattern / alpha_pattern: objects of numbers (their ranges are LoRAConfig's to check).
-        for field in ["rank_pattern", "alpha_pattern"] {
-            switch fields[field] {
-            case nil, .null?: continue
-            case .object(let o)?:
-                for (pattern, value) in o {
-                    switch value {
-                    case .int(let v) where field == "rank_pattern": lora.rankPattern[pattern] = v
-                    case .int(let v): lora.alphaPattern[pattern] = Double(v)
-                    case .double(let v) where field == "alpha_pattern": lora.alphaPattern[pattern] = v
-                    default: throw bad("\(field)[\"\(pattern)\"] must be a positive \(field == "rank_pattern" ? "integer" : "number")")
-                    }
-                }
-            default: throw bad("\(field) is not an object")
-            }
-        }
         if let task = fields["task_type"], task != .null, task != .string("SEQ_2_SEQ_LM") {
             throw bad("task_type is \(task.pythonJSON()), not SEQ_2_SEQ_LM")
         }
-        self.lora = lora
-        do { try lora.validate() } catch let e as PipelineError { throw PipelineError(e.status, e.message, path: path) }
+        let unsupported: [String: JSONValue]
+        switch fields["peft_type"] {
+        case .string("LORA")?:
+            method = .lora(try LoRAConfig(taking: &fields, path: path))
+            unsupported = LoRAConfig.unsupportedUnlessNeutral
+        case .string("IA3")?:
+            method = .ia3(try IA3Config(taking: &fields, path: path))
+            unsupported = IA3Config.unsupportedUnlessNeutral
+        case .string(let other)?:
+            throw bad("peft_type \"\(other)\" is not a method this build knows (\(Self.knownTypes.joined(separator: ", ")))")
+        default:
+            throw bad("peft_type is missing or not a string")
+        }
+        otherFields = fields
+        for (key, neutral) in unsupported.sorted(by: { $0.key < $1.key }) {
+            if let value = fields[key], value != .null, value != neutral {
+                throw bad("\(key) = \(value.pythonJSON().replacingOccurrences(of: "\n", with: "")) is not supported "
+                          + "(only \(method.peftType) on linear layers, PEFT's plain form)")
+            }
+        }
+        do { try method.validate() } catch let e as PipelineError { throw PipelineError(e.status, e.message, path: path) }
     }
 
-    private static func bool(_ v: JSONValue?, default d: Bool, name: String, path: String?) throws -> Bool {
+    static func bool(_ v: JSONValue?, default d: Bool, name: String, path: String?) throws -> Bool {
         switch v {
         case .bool(let b)?: return b
         case nil, .null?: return d
         default: throw PipelineError.badInput("\(name) is not true or false", path: path)
         }
+    }
+
+    /// A list of strings (`target_modules` as PEFT writes a set), or one string (a full-match expression).
+    static func modules(_ v: JSONValue?, name: String, path: String?) throws -> (list: [String], pattern: String?)? {
+        switch v {
+        case .array(let items)?:
+            return (try items.map { item in
+                guard case .string(let s) = item else { throw PipelineError.badInput("\(name) holds a non-string", path: path) }
+                return s
+            }, nil)
+        case .string(let pattern)?: return ([], pattern)
+        case nil, .null?: return nil
+        default: throw PipelineError.badInput("\(name) is not a list or a string", path: path)
+        }
+    }
+
+    /// A list written as PEFT writes its sets: sorted (PEFT's own order on disk follows the string hash seed).
+    static func modulesJSON(_ list: [String], pattern: String?) -> JSONValue {
+        pattern.map { .string($0) } ?? .array(list.sorted().map { .string($0) })
     }
 
     // MARK: Validation
@@ -145,14 +142,13 @@ public struct AdapterConfig: Equatable, Sendable {
     /// The whole config as JSON: typed fields over `otherFields`.
     public var json: JSONValue {
         var fields = otherFields
-        fields["r"] = .int(lora.rank)
-        fields["lora_alpha"] = Self.number(lora.alpha)
-        fields["lora_dropout"] = .double(lora.dropout)
-        fields["target_modules"] = lora.targetPattern.map { .string($0) } ?? .array(lora.targetModules.sorted().map { .string($0) })
-        fields["use_rslora"] = .bool(lora.useRSLoRA)
+        switch method {
+        case .lora(let c): c.write(into: &fields)
+        case .ia3(let c): c.write(into: &fields)
+        }
         fields["inference_mode"] = .bool(inferenceMode)
         fields["base_model_name_or_path"] = baseModelNameOrPath.map { .string($0) } ?? .null
-        fields["peft_type"] = .string("LORA")
+        fields["peft_type"] = .string(method.peftType)
         return .object(fields)
     }
 
@@ -167,32 +163,4 @@ public struct AdapterConfig: Equatable, Sendable {
             throw PipelineError.io("cannot write adapter config: \(error.localizedDescription)", path: url.path)
         }
     }
-
-    // MARK: PEFT's fields
-
-    /// Fields that change the adapter's math or layout: accepted only at their neutral value.
-    static let unsupportedUnlessNeutral: [String: JSONValue] = [
-        "bias": .string("none"),
-        "use_dora": .bool(false), "lora_bias": .bool(false), "fan_in_fan_out": .bool(false),
-        "layers_to_transform": .null, "layers_pattern": .null, "layer_replication": .null,
-        "modules_to_save": .null, "exclude_modules": .null, "target_parameters": .null,
-        "trainable_token_indices": .null, "use_qalora": .bool(false), "use_bdlora": .null,
-        "alora_invocation_tokens": .null, "megatron_config": .null,
-    ]
-
-    /// What `LoraConfig(...).save_pretrained` writes in PEFT 0.21.2 besides the typed fields
-    /// (see Tests/Fixtures/PEFT/adapter_config_reference.json).
-    static let peftDefaults: [String: JSONValue] = [
-        "alora_invocation_tokens": .null, "alpha_pattern": .object([:]), "arrow_config": .null,
-        "auto_mapping": .null, "bias": .string("none"), "corda_config": .null,
-        "ensure_weight_tying": .bool(false), "eva_config": .null, "exclude_modules": .null,
-        "fan_in_fan_out": .bool(false), "init_lora_weights": .bool(true), "kasa_config": .null,
-        "layer_replication": .null, "layers_pattern": .null, "layers_to_transform": .null,
-        "loftq_config": .object([:]), "lora_bias": .bool(false), "lora_ga_config": .null,
-        "megatron_config": .null, "megatron_core": .string("megatron.core"), "modules_to_save": .null,
-        "monteclora_config": .null, "peft_type": .string("LORA"), "peft_version": .string(peftVersion),
-        "qalora_group_size": .int(16), "rank_pattern": .object([:]), "revision": .null,
-        "target_parameters": .null, "task_type": .string("SEQ_2_SEQ_LM"), "trainable_token_indices": .null,
-        "use_bdlora": .null, "use_dora": .bool(false), "use_qalora": .bool(false), "velora_config": .null,
-    ]
 }

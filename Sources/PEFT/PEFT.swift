@@ -5,7 +5,11 @@
 //   TargetModules          PEFT's target_modules rule for a list (names, dotted suffixes), T5's linear names
 //   ModulePatterns         PEFT's regular-expression rules: target_modules as a string, rank/alpha_pattern keys
 //   LoRAInitialization     PEFT's init (lora_A Kaiming-uniform a=sqrt(5), lora_B zero)
-//   AdapterConfig          adapter_config.json read/validate/write, byte-identical to PEFT 0.21.2 (via JSON)
-//   AdapterTensorNames     adapter_model.safetensors keys: base_model.model.<module>.lora_A/lora_B.weight
 //   MergeLoRA              W += scale·B·A, as PEFT's merge_and_unload
+//   IA3Config              PEFT's IA3Config: targets, feed-forward modules (input scaled) and the others (output scaled)
+//   MergeIA3               W ⊙ ia3_l (rows, or columns on a feed-forward module), as PEFT's merge
+//   AdapterMethod          which method, with its config: what train.mode chooses and peft_type names
+//   AdapterConfig          adapter_config.json read/validate/write, byte-identical to PEFT 0.21.2 (via JSON);
+//                          each method's own fields in <Method>Config+AdapterFields
+//   AdapterTensorNames     adapter_model.safetensors keys: base_model.model.<module>.<tensor> (lora_A.weight, ia3_l, …)
 // (The optimiser, the batches and the loop are the Training module's.)

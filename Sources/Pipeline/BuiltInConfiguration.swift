@@ -52,8 +52,12 @@ lora:
   rank_pattern: {}           # PEFT's per-module r, {regex: r}, e.g. {"decoder.*\\.q": 8}; a key adapting nothing is an error
   alpha_pattern: {}          # PEFT's per-module lora_alpha, {regex: alpha}, the same rule
 
+ia3:                         # PEFT's IA3Config (train.mode: ia3), PEFT's T5 defaults: a learned vector per module
+  target_modules: [k, v, wo] # scales each target's output ([all-linear]: every linear layer but lm_head) ...
+  feedforward_modules: [wo]  # ... or, for these (a subset; PEFT's rule: the name ends with one), its input
+
 train:
-  mode: lora                 # lora | full (full fine-tune, the demo's baseline-making mode)
+  mode: lora                 # lora | ia3 (the PEFT method; README: "PEFT methods") | full (full fine-tune, the demo's baseline-making mode)
   epochs: 10
   max_steps: 0               # 0 = epochs * steps per epoch
   batch_size: 8

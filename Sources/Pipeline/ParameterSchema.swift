@@ -106,7 +106,10 @@ public enum ParameterSchema {
         .init(key: "lora.rank_pattern", type: .positiveNumbers(integers: true)),
         .init(key: "lora.alpha_pattern", type: .positiveNumbers(integers: false)),
 
-        .init(key: "train.mode", type: .choice(["lora", "full"])),
+        .init(key: "ia3.target_modules", type: .stringList),
+        .init(key: "ia3.feedforward_modules", type: .stringList),
+
+        .init(key: "train.mode", type: .choice(["lora", "ia3", "full"])),
         .init(key: "train.epochs", type: .int, range: 0...1_000_000),
         .init(key: "train.max_steps", type: .int, range: 0...1_000_000_000),
         .init(key: "train.batch_size", type: .int, range: 1...4096),

@@ -41,7 +41,7 @@ public enum GenerateStage {
             Parallel.setThreads(threads)
             let model = try T5Model.load(directory: modelDir.path, weightPrecision: dtype == "bf16" ? .bf16 : .f32)
             if variant == .lora {
-                try model.apply(try LoRAAdapter.load(directory: adapterDir!.path))
+                try model.apply(try PEFTAdapter.load(directory: adapterDir!.path))
             }
             var file = try TokenFile.read(path: tokens.path, vocabularySize: model.config.vocabSize)
             if limitParam > 0, limitParam < file.count {
@@ -121,7 +121,7 @@ public enum GenerateStage {
         let kept = limit.map { Array(rows.prefix($0)) } ?? rows
         let model = try T5Model.load(directory: modelDir,
                                      weightPrecision: p.string("generation.weights_dtype") == "bf16" ? .bf16 : .f32)
-        if let adapter { try model.apply(try LoRAAdapter.load(directory: adapter)) }
+        if let adapter { try model.apply(try PEFTAdapter.load(directory: adapter)) }
         let tokenizer = try T5Tokenizer(path: URL(fileURLWithPath: modelDir).appendingPathComponent("spiece.model").path)
         let split = SplitTokenizer(prompt: p.string("tokenize.prompt"), subsetEvery: 1, subsetOffset: 0,
                                    maxSourceLength: p.int("tokenize.max_source_length"), maxTargetLength: 2)

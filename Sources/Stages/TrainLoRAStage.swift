@@ -27,9 +27,9 @@ public enum TrainLoRAStage {
         run.lockedSummaryFields = ["kept"]
         run.group = group
         let p = run.params
-        let full = p.string("train.mode") == "full"
+        let method = try adapterMethod(p, config: options.config)
+        let full = method == nil
         let merge = !full && p.bool("train.merge")
-        let lora = full ? nil : try loraConfig(p, config: options.config)
         var s = trainingSettings(p)
         do {
             try s.validate()
@@ -70,33 +70,29 @@ public enum TrainLoRAStage {
             let weights = try SafeTensorsFile(path: modelDir.appendingPathComponent("model.safetensors").path)
             let train = try TokenFile.read(path: trainTokens.path, vocabularySize: config.vocabSize)
             let validation = try TokenFile.read(path: validationTokens.path, vocabularySize: config.vocabSize)
-            let model = try T5TrainingModel(config: config, file: weights, mode: lora.map { .lora($0) } ?? .full,
+            let model = try T5TrainingModel(config: config, file: weights, mode: method.map { .adapter($0) } ?? .full,
                                             dropoutRate: dropoutRate, dropoutSeed: s.seed, threads: threads,
                                             basePrecision: basePrecision)
             model.labelSmoothing = Float(labelSmoothing)
-            if let lora {
-                if let key = lora.unusedPatternKey(adaptedPaths: model.loraLayers.map(\.path)) {
-                    throw PipelineError.usage("lora.\(key) matches none of the adapted modules (lora.target_modules "
-                                              + "\(lora.targetModules.joined(separator: ", ")) in every block)", path: options.config)
-                }
-                try model.initializeAdapters(seed: s.seed)
+            if let lora = method?.lora, let key = lora.unusedPatternKey(adaptedPaths: model.adaptedLayers.map(\.path)) {
+                throw PipelineError.usage("lora.\(key) matches none of the adapted modules (lora.target_modules "
+                                          + "\(lora.targetModules.joined(separator: ", ")) in every block)", path: options.config)
             }
+            if method != nil { try model.initializeAdapters(seed: s.seed) }
             report("train-lora: \(basePrecision == .bf16 ? "bf16" : "fp32") base weights; products by "
                    + (basePrecision == .bf16 ? BF16GEMM.description : F32GEMM.description))
-            report("train-lora: \(full ? "full fine-tune" : "LoRA") on \(train.count) examples, "
+            report("train-lora: \(method.map { $0.peftType } ?? "full fine-tune") on \(train.count) examples, "
                    + "\(model.trainableParameters.reduce(0) { $0 + $1.count }) trainable parameters"
-                   + (full ? "" : " in \(model.loraLayers.count) modules"))
+                   + (full ? "" : " in \(model.adaptedLayers.count) modules"))
             let loop = try TrainingLoop(model: model, train: train, validation: validation, settings: s,
                                         workDirectory: ws.workDirectory, group: group)
             let (log, summary) = try loop.run(resume: resume && !ws.isVerification)
             guard group.isLeader else { return .null }  // rank 0 writes the outputs
             try Data(log.joined().utf8).write(to: ws.url(for: "log.jsonl"))
-            if let lora {
-                var written = lora
-                written.targetModules = writtenTargets(p, lora, model: model)
-                let adapterConfig = try AdapterConfig(lora: written, baseModelNameOrPath: modelName(run))
+            if let method {
+                let adapterConfig = try AdapterConfig(method: writtenMethod(p, method, model: model), baseModelNameOrPath: modelName(run))
                 try adapterConfig.write(to: ws.url(for: "adapter_config.json"))
-                try Data(model.loraSafeTensors()).write(to: ws.url(for: "adapter_model.safetensors"))
+                try Data(model.adapterSafeTensors()).write(to: ws.url(for: "adapter_model.safetensors"))
                 if merge {
                     for f in ["config.json", "spiece.model"] {
                         try FileManager.default.copyItem(at: modelDir.appendingPathComponent(f), to: ws.url(for: "merged/\(f)"))
@@ -120,22 +116,49 @@ public enum TrainLoRAStage {
         }
     }
 
-    /// target_modules as adapter_config.json records them: the names the user gave, or for "all-linear"
-    /// the leaf names of the layers it expanded to in this model (q, k, v, o, wi_0, wi_1, wo for flan-t5).
-    static func writtenTargets(_ p: ParameterReader, _ lora: LoRAConfig, model: T5TrainingModel) -> [String] {
-        guard p.strings("lora.target_modules") == [allLinear] else { return lora.targetModules }
-        return Set(model.loraLayers.map { $0.path.split(separator: ".").last.map(String.init) ?? $0.path }).sorted()
+    /// The method as adapter_config.json records it: target_modules as the user gave them, or for "all-linear" the
+    /// leaf names of the layers it expanded to in this model (q, k, v, o, wi_0, wi_1, wo for flan-t5).
+    static func writtenMethod(_ p: ParameterReader, _ method: AdapterMethod, model: T5TrainingModel) -> AdapterMethod {
+        let adapted = Set(model.adaptedLayers.map { $0.path.split(separator: ".").last.map(String.init) ?? $0.path }).sorted()
+        switch method {
+        case .lora(var c):
+            if p.strings("lora.target_modules") == [allLinear] { c.targetModules = adapted }
+            return .lora(c)
+        case .ia3(var c):
+            if p.strings("ia3.target_modules") == [allLinear] { c.targetModules = adapted }
+            return .ia3(c)
+        }
     }
 
     public static let allLinear = "all-linear"
 
+    /// PEFT's "all-linear": every linear layer of the blocks (those the model has), never the output layer.
+    static func expandingAllLinear(_ targets: [String]) -> [String] {
+        targets == [allLinear] ? T5LinearModule.allCases.map(\.rawValue) : targets
+    }
+
+    /// The PEFT method `train.mode` chooses, with its section's settings (nil: `full`), checked; errors name the
+    /// pipeline's keys and the config file. Only the chosen method's section is read, so only it is in the key.
+    public static func adapterMethod(_ p: ParameterReader, config: String?) throws -> AdapterMethod? {
+        let method: AdapterMethod
+        switch p.string("train.mode") {
+        case "full": return nil
+        case "ia3":
+            method = .ia3(IA3Config(targetModules: expandingAllLinear(p.strings("ia3.target_modules")),
+                                    feedforwardModules: p.strings("ia3.feedforward_modules")))
+        default:
+            method = .lora(try loraConfig(p, config: config))
+        }
+        do { try method.validateAsPipelineSettings() } catch let e as PipelineError {
+            throw PipelineError(e.status, e.message, path: config)
+        }
+        return method
+    }
+
     /// `lora.*` as PEFT's LoraConfig, checked (errors name the pipeline's keys and the config file).
     public static func loraConfig(_ p: ParameterReader, config: String?) throws -> LoRAConfig {
-        var targets = p.strings("lora.target_modules")
-        // PEFT's "all-linear": every linear layer of the blocks (those the model has), never the output layer.
-        if targets == [allLinear] { targets = T5LinearModule.allCases.map(\.rawValue) }
         let lora = LoRAConfig(rank: p.int("lora.r"), alpha: p.double("lora.alpha"), dropout: p.double("lora.dropout"),
-                              targetModules: targets, useRSLoRA: p.bool("lora.use_rslora"),
+                              targetModules: expandingAllLinear(p.strings("lora.target_modules")), useRSLoRA: p.bool("lora.use_rslora"),
                               rankPattern: p.numbers("lora.rank_pattern").mapValues { Int($0) },
                               alphaPattern: p.numbers("lora.alpha_pattern"))
         do { try lora.validate(naming: LoRAConfig.pipelineName) } catch let e as PipelineError {

@@ -4,7 +4,6 @@ import Failures
 import Foundation
 import Kernels
 import PEFT
-import SafeTensors
 
 public struct LoRAAdapter: Sendable {
     public struct Update: Sendable {
@@ -16,6 +15,10 @@ public struct LoRAAdapter: Sendable {
         public let outFeatures: Int
         /// alpha/r (or alpha/√r) with this module's r and alpha (rank_pattern / alpha_pattern).
         public let scale: Float
+
+        public init(a: [Float], b: [Float], rank: Int, inFeatures: Int, outFeatures: Int, scale: Float) {
+            (self.a, self.b, self.rank, self.inFeatures, self.outFeatures, self.scale) = (a, b, rank, inFeatures, outFeatures, scale)
+        }
     }
 
     /// The settings adapter_config.json gave (each update's rank and scale already follow them).
@@ -28,71 +31,62 @@ public struct LoRAAdapter: Sendable {
         self.updates = updates
     }
 
-    /// Reads a PEFT adapter directory; unsupported options or inconsistent tensors are errors.
-    /// The config is read by `AdapterConfig` (strict, bounded, fuzzed: docs/ARCHITECTURE.md), with PEFT's
-    /// target rule.
+    /// Reads a PEFT LoRA adapter directory; another method, unsupported options or inconsistent tensors are errors.
     public static func load(directory: String) throws -> LoRAAdapter {
-        let configPath = (directory as NSString).appendingPathComponent("adapter_config.json")
-        let config = try AdapterConfig.read(from: URL(fileURLWithPath: configPath)).lora
+        let files = try AdapterFiles(directory: directory)
+        guard let config = files.config.lora else {
+            throw PipelineError.badInput("is a \(files.config.method.peftType) adapter, not LoRA", path: files.configPath)
+        }
+        return try LoRAAdapter(config: config, files: files)
+    }
 
-        let weightsPath = (directory as NSString).appendingPathComponent("adapter_model.safetensors")
-        let file = try SafeTensorsFile(path: weightsPath)
-        var modules: Set<String> = []
-        for name in file.names {
-            guard let module = AdapterTensorNames.module(ofKey: name) else {
-                throw PipelineError.badInput("unexpected tensor '\(name)' (expected base_model.model.*.lora_A/lora_B.weight)", path: weightsPath)
-            }
-            modules.insert(module)
-        }
-        guard !modules.isEmpty else { throw PipelineError.badInput("contains no LoRA tensors", path: weightsPath) }
+    init(config: LoRAConfig, files: AdapterFiles) throws {
         var updates: [String: Update] = [:]
-        for module in modules.sorted() {
-            let aName = AdapterTensorNames.a(module: module), bName = AdapterTensorNames.b(module: module)
-            guard let a = file.tensors[aName], let b = file.tensors[bName] else {
-                throw PipelineError.badInput("module '\(module)' lacks its lora_A or lora_B tensor", path: weightsPath)
-            }
+        for module in files.modulePaths {
+            let (a, aShape) = try files.tensor(module, "lora_A.weight")
+            let (b, bShape) = try files.tensor(module, "lora_B.weight")
             let rank = config.rank(of: module)
-            guard a.shape.count == 2, b.shape.count == 2, a.shape[0] == rank, b.shape[1] == rank,
-                  a.dtype.isFloatingPoint, b.dtype.isFloatingPoint else {
-                throw PipelineError.badInput("module '\(module)' has lora_A \(a.shape) / lora_B \(b.shape), expected [\(rank), in] / [out, \(rank)]", path: weightsPath)
+            guard aShape.count == 2, bShape.count == 2, aShape[0] == rank, bShape[1] == rank else {
+                throw PipelineError.badInput("module '\(module)' has lora_A \(aShape) / lora_B \(bShape), expected [\(rank), in] / [out, \(rank)]",
+                                             path: files.weightsPath)
             }
-            guard config.matches(module) else {
-                throw PipelineError.badInput("module '\(module)' is not among target_modules \(config.targetPattern.map { [$0] } ?? config.targetModules.sorted())", path: weightsPath)
-            }
-            let aValues = try file.floats(aName), bValues = try file.floats(bName)
             let scale = config.scale(of: module)
-            // NaN or infinity would decode as empty summaries (issue 33, item 3).
-            guard aValues.allSatisfy(\.isFinite), bValues.allSatisfy(\.isFinite) else {
-                throw PipelineError.badInput("module '\(module)' holds a value that is not a finite number", path: weightsPath)
-            }
             guard scale.isFinite else {
-                throw PipelineError.badInput("module '\(module)': lora_alpha / r = \(scale) is not a finite number", path: configPath)
+                throw PipelineError.badInput("module '\(module)': lora_alpha / r = \(scale) is not a finite number", path: files.configPath)
             }
-            updates[module] = Update(a: aValues, b: bValues, rank: rank, inFeatures: a.shape[1], outFeatures: b.shape[0],
-                                     scale: scale)
+            updates[module] = Update(a: a, b: b, rank: rank, inFeatures: aShape[1], outFeatures: bShape[0], scale: scale)
         }
-        return LoRAAdapter(config: config, updates: updates)
+        self.init(config: config, updates: updates)
     }
 }
 
 extension T5Model {
-    /// Attaches `adapter` to this model's projections, unmerged (y += scale·(x·Aᵀ)·Bᵀ beside the frozen weight).
+    /// Attaches a LoRA adapter to this model's projections, unmerged (y += scale·(x·Aᵀ)·Bᵀ beside the frozen weight).
     /// Every adapted module must exist with matching shapes (an adapter trained for another base is rejected
     /// before anything changes). A merged model is `train-lora --merge`'s output, loaded as a plain model.
     public func apply(_ adapter: LoRAAdapter) throws {
+        try attach(adapter.updates.mapValues { u in
+            let adapter = ProjectionAdapter.lowRank(LowRankUpdate(a: FloatBuffer(u.a), b: FloatBuffer(u.b), rank: u.rank, scale: u.scale))
+            return (adapter, { p in
+                p.inFeatures == u.inFeatures && p.outFeatures == u.outFeatures ? nil
+                    : "is \(u.outFeatures)x\(u.inFeatures) in the adapter but \(p.outFeatures)x\(p.inFeatures) in the model"
+            })
+        })
+    }
+
+    /// Attaches one adapter per module after checking every module first: it exists, `misfit` finds nothing wrong
+    /// with its shape, and it has no adapter yet.
+    func attach(_ adapters: [String: (adapter: ProjectionAdapter, misfit: (Projection) -> String?)]) throws {
         let projections = weights.projections
-        for (module, update) in adapter.updates {
+        for (module, update) in adapters.sorted(by: { $0.key < $1.key }) {
             guard let projection = projections[module] else {
                 throw PipelineError.badInput("module '\(module)' does not exist in the model at \(directory)", path: "adapter")
             }
-            guard projection.inFeatures == update.inFeatures, projection.outFeatures == update.outFeatures else {
-                throw PipelineError.badInput("module '\(module)' is \(update.outFeatures)x\(update.inFeatures) in the adapter but \(projection.outFeatures)x\(projection.inFeatures) in the model: the adapter was trained for another base", path: "adapter")
+            if let misfit = update.misfit(projection) {
+                throw PipelineError.badInput("module '\(module)' \(misfit): the adapter was trained for another base", path: "adapter")
             }
-            guard projection.lora == nil else { throw PipelineError.badInput("module '\(module)' already has an adapter", path: "adapter") }
+            guard projection.adapter == nil else { throw PipelineError.badInput("module '\(module)' already has an adapter", path: "adapter") }
         }
-        for (module, update) in adapter.updates {
-            projections[module]!.lora = LowRankUpdate(a: FloatBuffer(update.a), b: FloatBuffer(update.b), rank: update.rank,
-                                                      scale: update.scale)
-        }
+        for (module, update) in adapters { projections[module]!.adapter = update.adapter }
     }
 }

@@ -1,5 +1,5 @@
-// One linear map of the model (q, k, v, o, wi, wo): a frozen weight plus, optionally, an unmerged
-// LoRA update y += scale · (x·Aᵀ)·Bᵀ.
+// One linear map of the model (q, k, v, o, wi, wo): a frozen weight plus, optionally, an unmerged PEFT adapter:
+// LoRA's y += scale · (x·Aᵀ)·Bᵀ, or IA3's y ⊙ l (its input x ⊙ l on a feed-forward module).
 import Kernels
 
 public struct LowRankUpdate: @unchecked Sendable {
@@ -11,10 +11,17 @@ public struct LowRankUpdate: @unchecked Sendable {
     public let scale: Float
 }
 
+/// An adapter as a projection applies it.
+public enum ProjectionAdapter: @unchecked Sendable {
+    case lowRank(LowRankUpdate)
+    /// IA3's vector: `out` values scaling the output, or on a feed-forward module `in` values scaling the input.
+    case ia3(scaling: FloatBuffer, feedForward: Bool)
+}
+
 public final class Projection: @unchecked Sendable {
     public let name: String
     public internal(set) var weight: WeightMatrix
-    public internal(set) var lora: LowRankUpdate?
+    public internal(set) var adapter: ProjectionAdapter?
 
     init(name: String, weight: WeightMatrix) {
         self.name = name
@@ -24,15 +31,38 @@ public final class Projection: @unchecked Sendable {
     public var inFeatures: Int { weight.cols }
     public var outFeatures: Int { weight.rows }
 
-    /// y[m, out] (+)= x[m, in] · Wᵀ (+ the LoRA term).
+    /// The LoRA update, if the adapter is LoRA.
+    public var lora: LowRankUpdate? { if case .lowRank(let u)? = adapter { return u } else { return nil } }
+
+    /// y[m, out] (+)= x[m, in] · Wᵀ (with the adapter).
     public func apply(_ x: UnsafePointer<Float>, m: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
-        weight.apply(x, m: m, into: y, accumulate: accumulate)
-        guard let lora, m > 0 else { return }
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: m * lora.rank) { low in
-            let t = low.baseAddress!
-            Linear.forward(x, weight: lora.a.pointer, t, rows: m, inFeatures: inFeatures, outFeatures: lora.rank)
-            Linear.forward(t, weight: lora.b.pointer, y, rows: m, inFeatures: lora.rank, outFeatures: outFeatures,
-                           accumulate: true, scale: lora.scale)
+        switch adapter {
+        case nil:
+            weight.apply(x, m: m, into: y, accumulate: accumulate)
+        case .lowRank(let lora)?:
+            weight.apply(x, m: m, into: y, accumulate: accumulate)
+            guard m > 0 else { return }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: m * lora.rank) { low in
+                let t = low.baseAddress!
+                Linear.forward(x, weight: lora.a.pointer, t, rows: m, inFeatures: inFeatures, outFeatures: lora.rank)
+                Linear.forward(t, weight: lora.b.pointer, y, rows: m, inFeatures: lora.rank, outFeatures: outFeatures,
+                               accumulate: true, scale: lora.scale)
+            }
+        case .ia3(let scaling, feedForward: true)?:
+            guard m > 0 else { return weight.apply(x, m: m, into: y, accumulate: accumulate) }
+            let scaled = FloatBuffer(count: m * inFeatures, zeroed: false)
+            Elementwise.scaleColumns(x, by: scaling.pointer, into: scaled.pointer, rows: m, cols: inFeatures)
+            weight.apply(scaled.pointer, m: m, into: y, accumulate: accumulate)
+        case .ia3(let scaling, feedForward: false)?:
+            if accumulate {
+                let product = FloatBuffer(count: m * outFeatures, zeroed: false)
+                weight.apply(x, m: m, into: product.pointer)
+                Elementwise.scaleColumns(product.pointer, by: scaling.pointer, into: product.pointer, rows: m, cols: outFeatures)
+                Elementwise.add(product.pointer, into: y, count: m * outFeatures)
+            } else {
+                weight.apply(x, m: m, into: y)
+                Elementwise.scaleColumns(y, by: scaling.pointer, into: y, rows: m, cols: outFeatures)
+            }
         }
     }
 }

@@ -29,7 +29,7 @@ enum FeedForwardBlock {
         let hidden = arena.floats(count)
         let savedWi = p.wi.forward(input, rows: rows, into: hidden, arena: arena, context: context)
         var gate: UnsafeMutablePointer<Float>? = nil
-        var savedGate = LinearLayer.Saved(loraHidden: nil)
+        var savedGate = LinearLayer.Saved.none
         if let wiGate = p.wiGate {
             let g = arena.floats(count)
             savedGate = wiGate.forward(input, rows: rows, into: g, arena: arena, context: context)
@@ -38,7 +38,7 @@ enum FeedForwardBlock {
             ReLU.forward(hidden, count: count)
         }
         var acts = FeedForwardActivations(input: input, hidden: hidden, gate: gate, savedWi: savedWi, savedGate: savedGate,
-                                          savedWo: LinearLayer.Saved(loraHidden: nil))
+                                          savedWo: LinearLayer.Saved.none)
         let woInput = context.scratch.floats(count)
         activation(acts, count: count, dropout: context.dropout(site: hiddenSite), into: woInput)
         acts = FeedForwardActivations(input: input, hidden: hidden, gate: gate, savedWi: savedWi, savedGate: savedGate,
@@ -54,7 +54,7 @@ enum FeedForwardBlock {
         let dropout = context.dropout(site: hiddenSite)
         // wo needs its input only for its own weight or LoRA gradient
         let woInput = context.scratch.floats(count)
-        if p.wo.weight.isTrainable || p.wo.lora != nil {
+        if p.wo.weight.isTrainable || p.wo.adapter != nil {
             activation(acts, count: count, dropout: dropout, into: woInput)
         }
         let dActivation = context.scratch.floats(count)

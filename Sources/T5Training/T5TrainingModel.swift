@@ -1,6 +1,6 @@
 // Explicit training forward and backward of a T5 encoder-decoder (llm.c style): the forward saves exactly
 // the activations the backward needs, the backward writes gradients of the trainable Parameters only.
-// LoRA mode and full fine-tuning run the same code; a frozen weight simply has no gradient buffer, so its
+// Adapter modes and full fine-tuning run the same code; a frozen weight simply has no gradient buffer, so its
 // weight-gradient GEMM never runs and input gradients stop where nothing upstream is trainable.
 import Failures
 import Foundation
@@ -12,8 +12,8 @@ public final class T5TrainingModel: @unchecked Sendable {
     public let config: T5Config
     public let weights: TrainingWeights
     public let mode: TrainingMode
-    /// The linears carrying LoRA adapters (empty in full mode), in layer order.
-    public let loraLayers: [LinearLayer]
+    /// The linears carrying adapters (empty in full mode), in layer order.
+    public let adaptedLayers: [LinearLayer]
     /// T5's dropout_rate, applied while training (0 turns it off).
     public var dropoutRate: Float
     /// Hugging Face's `label_smoothing_factor` ε, in training and evaluation losses alike (as the Trainer's
@@ -33,21 +33,22 @@ public final class T5TrainingModel: @unchecked Sendable {
     /// (TrainingWeights, LinearLayer); LoRA, the optimiser, norms, softmax, residuals and the loss stay fp32.
     public init(config: T5Config, file: SafeTensorsFile, mode: TrainingMode, dropoutRate: Float = 0.1,
                 dropoutSeed: UInt64 = 42, threads: Int = 1, basePrecision: WeightMatrix.Precision = .f32) throws {
-        if case .lora(let settings) = mode {
-            do { try settings.validate() } catch let e as PipelineError { throw PipelineError(e.status, "LoRA \(e.message)", path: file.file) }
+        if let method = mode.method {
+            do { try method.validate() } catch let e as PipelineError {
+                throw PipelineError(e.status, "\(method.peftType) \(e.message)", path: file.file)
+            }
         }
         guard dropoutRate >= 0, dropoutRate < 1 else { throw PipelineError.usage("dropout rate must be in [0, 1)", path: file.file) }
         self.config = config
         self.mode = mode
         weights = try TrainingWeights(config: config, file: file, trainAll: mode == .full, precision: basePrecision)
-        if case .lora(let settings) = mode {
-            loraLayers = weights.attachLoRA(settings)
-            guard !loraLayers.isEmpty else {
-                throw PipelineError.usage("LoRA target modules \(settings.targetPattern ?? "\(settings.targetModules)") match no linear layer",
-                                          path: file.file)
+        if let method = mode.method {
+            adaptedLayers = weights.attachAdapters(method)
+            guard !adaptedLayers.isEmpty else {
+                throw PipelineError.usage("\(method.peftType) target modules match no linear layer", path: file.file)
             }
         } else {
-            loraLayers = []
+            adaptedLayers = []
         }
         self.dropoutRate = dropoutRate
         self.dropoutSeed = dropoutSeed
@@ -55,10 +56,10 @@ public final class T5TrainingModel: @unchecked Sendable {
         Parallel.setThreads(self.threads)
     }
 
-    /// What the optimiser updates: LoRA A/B in layer order (A before B), or every base weight.
+    /// What the optimiser updates: each adapter's tensors in layer order (LoRA's A before B), or every base weight.
     public var trainableParameters: [Parameter] {
         switch mode {
-        case .lora: return loraLayers.flatMap { [$0.lora!.a, $0.lora!.b] }
+        case .adapter: return adaptedLayers.flatMap { $0.adapter!.parameters }
         case .full: return weights.allParameters
         }
     }

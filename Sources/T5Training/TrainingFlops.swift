@@ -29,7 +29,7 @@ public enum TrainingFlops {
         let pairs = zip(sourceLengths, targetLengths).map { (Double($0.0), Double($0.1)) }
         let full: Bool = mode == .full
         var settings: LoRAConfig?
-        if case .lora(let l) = mode { settings = l }
+        if case .adapter(.lora(let l)) = mode { settings = l }
         var result = Breakdown(forward: 0, backwardInput: 0, backwardParameters: 0)
         /// One GEMM of `rows` rows; `inputGradient` false where backward stops below it. `lora` names the module
         /// whose adapter (if the settings target it) adds its two low-rank GEMMs.

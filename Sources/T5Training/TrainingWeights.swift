@@ -85,16 +85,25 @@ extension TrainingWeights {
         return list
     }
 
-    /// Attaches zero-initialised LoRA adapters to every linear `settings` matches; returns them in layer order.
-    func attachLoRA(_ settings: LoRAConfig) -> [LinearLayer] {
+    /// Attaches a zero-initialised adapter of `method` to every linear it matches; returns them in layer order.
+    func attachAdapters(_ method: AdapterMethod) -> [LinearLayer] {
         var adapted: [LinearLayer] = []
-        for layer in linears where settings.matches(layer.path) {
-            let rank = settings.rank(of: layer.path)
-            let a = Parameter(name: AdapterTensorNames.a(module: layer.path), shape: [rank, layer.inFeatures],
-                              values: [Float](repeating: 0, count: rank * layer.inFeatures), trainable: true)
-            let b = Parameter(name: AdapterTensorNames.b(module: layer.path), shape: [layer.outFeatures, rank],
-                              values: [Float](repeating: 0, count: rank * layer.outFeatures), trainable: true)
-            layer.lora = TrainableLoRA(a: a, b: b, rank: rank, scale: settings.scale(of: layer.path), dropout: Float(settings.dropout))
+        for layer in linears where method.matches(layer.path) {
+            switch method {
+            case .lora(let settings):
+                let rank = settings.rank(of: layer.path)
+                let a = Parameter(name: AdapterTensorNames.a(module: layer.path), shape: [rank, layer.inFeatures],
+                                  values: [Float](repeating: 0, count: rank * layer.inFeatures), trainable: true)
+                let b = Parameter(name: AdapterTensorNames.b(module: layer.path), shape: [layer.outFeatures, rank],
+                                  values: [Float](repeating: 0, count: rank * layer.outFeatures), trainable: true)
+                layer.adapter = TrainableLoRA(a: a, b: b, rank: rank, scale: settings.scale(of: layer.path),
+                                              dropout: Float(settings.dropout))
+            case .ia3(let settings):
+                let shape = settings.scalingShape(of: layer.path, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures)
+                let l = Parameter(name: AdapterTensorNames.ia3(module: layer.path), shape: shape,
+                                  values: [Float](repeating: 0, count: shape.reduce(1, *)), trainable: true)
+                layer.adapter = TrainableIA3(scaling: l, feedForward: settings.isFeedForward(layer.path))
+            }
             adapted.append(layer)
         }
         return adapted

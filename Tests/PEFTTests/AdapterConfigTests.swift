@@ -20,7 +20,7 @@ final class AdapterConfigTests: XCTestCase {
         let rs = try AdapterConfig(lora: LoRAConfig(rank: 8, alpha: 16, dropout: 0, targetModules: ["q", "v", "k", "o", "wi_0"],
                                    useRSLoRA: true), baseModelNameOrPath: "google/flan-t5-base")
         XCTAssertEqual(rs.jsonData(), try loadFixture("adapter_config_rslora.json"))
-        XCTAssertEqual(rs.lora.scale(of: "q"), Float(16 / 8.0.squareRoot()))
+        XCTAssertEqual(rs.lora!.scale(of: "q"), Float(16 / 8.0.squareRoot()))
     }
 
     func testReadsPEFTFilesAndRoundTripsBytes() throws {
@@ -31,12 +31,12 @@ final class AdapterConfigTests: XCTestCase {
             XCTAssertEqual(config.baseModelNameOrPath, "google/flan-t5-base")
         }
         let reference = try AdapterConfig.read(from: loraFixtures.appendingPathComponent("adapter_config_reference.json"))
-        XCTAssertEqual(reference.lora.rank, 32)
-        XCTAssertEqual(reference.lora.alpha, 32)
-        XCTAssertEqual(reference.lora.dropout, 0.05)
-        XCTAssertEqual(reference.lora.targetModules, ["q", "v"])
-        XCTAssertFalse(reference.lora.useRSLoRA)
-        XCTAssertEqual(reference.lora.scale(of: "q"), 1)
+        XCTAssertEqual(reference.lora!.rank, 32)
+        XCTAssertEqual(reference.lora!.alpha, 32)
+        XCTAssertEqual(reference.lora!.dropout, 0.05)
+        XCTAssertEqual(reference.lora!.targetModules, ["q", "v"])
+        XCTAssertFalse(reference.lora!.useRSLoRA)
+        XCTAssertEqual(reference.lora!.scale(of: "q"), 1)
         XCTAssertNoThrow(try reference.validate(forBaseModel: "google/flan-t5-base"))
         XCTAssertThrowsError(try reference.validate(forBaseModel: "google/flan-t5-small")) { e in
             XCTAssertTrue("\(e)".contains("flan-t5-small"))
@@ -51,8 +51,8 @@ final class AdapterConfigTests: XCTestCase {
         let url = dir.appendingPathComponent("adapter_config.json")
         try config.write(to: url)
         let back = try AdapterConfig.read(from: url)
-        XCTAssertEqual(back.lora.alpha, 8.5)
-        XCTAssertEqual(back.lora.targetModules, ["q", "wo"])
+        XCTAssertEqual(back.lora!.alpha, 8.5)
+        XCTAssertEqual(back.lora!.targetModules, ["q", "wo"])
         XCTAssertEqual(back.baseModelNameOrPath, "local/model\u{e9}")
         XCTAssertTrue(back.inferenceMode)
         XCTAssertTrue(String(decoding: try Data(contentsOf: url), as: UTF8.self).contains("\"local/model\\u00e9\""))
@@ -64,7 +64,7 @@ final class AdapterConfigTests: XCTestCase {
         let cases: [(String, String, String)] = [
             ("\"r\": 32", "\"r\": 0", "r = 0"),
             ("\"r\": 32", "\"r\": 3.5", "r is missing"),
-            ("\"peft_type\": \"LORA\"", "\"peft_type\": \"IA3\"", "peft_type"),
+            ("\"peft_type\": \"LORA\"", "\"peft_type\": \"ADALORA\"", "peft_type \"ADALORA\" is not a method this build knows"),
             ("\"v\"", "\"layer_norm\"", "layer_norm"),
             ("\"use_dora\": false", "\"use_dora\": true", "use_dora"),
             ("\"rank_pattern\": {}", "\"rank_pattern\": {\"q\": 0}", "rank_pattern[\"q\"] must be a positive integer"),
@@ -100,15 +100,15 @@ final class AdapterConfigTests: XCTestCase {
         }
         let q = "encoder.block.0.layer.0.SelfAttention.q", crossQ = "decoder.block.1.layer.1.EncDecAttention.q"
         let suffix = try config(targets: #"["SelfAttention.q", "wo"]"#)
-        XCTAssertTrue(suffix.lora.matches(q))
-        XCTAssertFalse(suffix.lora.matches(crossQ))
-        XCTAssertTrue(suffix.lora.matches("decoder.block.0.layer.2.DenseReluDense.wo"))
-        XCTAssertFalse(suffix.lora.matches("encoder.block.0.layer.0.SelfAttention.qq"))
+        XCTAssertTrue(suffix.lora!.matches(q))
+        XCTAssertFalse(suffix.lora!.matches(crossQ))
+        XCTAssertTrue(suffix.lora!.matches("decoder.block.0.layer.2.DenseReluDense.wo"))
+        XCTAssertFalse(suffix.lora!.matches("encoder.block.0.layer.0.SelfAttention.qq"))
         let regex = try config(targets: #"".*decoder.*\\.q""#)
-        XCTAssertEqual(regex.lora.targetPattern, #".*decoder.*\.q"#)
-        XCTAssertTrue(regex.lora.matches(crossQ))
-        XCTAssertFalse(regex.lora.matches(q))
-        XCTAssertFalse(regex.lora.matches(crossQ + "x"), "a full match, not a search")
+        XCTAssertEqual(regex.lora!.targetPattern, #".*decoder.*\.q"#)
+        XCTAssertTrue(regex.lora!.matches(crossQ))
+        XCTAssertFalse(regex.lora!.matches(q))
+        XCTAssertFalse(regex.lora!.matches(crossQ + "x"), "a full match, not a search")
         XCTAssertEqual(try AdapterConfig(jsonData: regex.jsonData()), regex, "the pattern is written back as a string")
         XCTAssertThrowsError(try config(targets: #""(q""#)) { XCTAssertTrue("\($0)".contains("not a regular expression"), "\($0)") }
     }
@@ -142,5 +142,41 @@ final class AdapterConfigTests: XCTestCase {
           ]
         }
         """)
+    }
+
+    /// IA3: a new config with PEFT's T5 defaults is PEFT's file byte for byte; PEFT's files (that one, and one
+    /// saved by `save_pretrained` for the tiny test model) read back to the same settings and bytes.
+    func testIA3ConfigIsPEFTsBothWays() throws {
+        let made = try AdapterConfig(method: .ia3(IA3Config()), baseModelNameOrPath: "google/flan-t5-base")
+        XCTAssertEqual(String(decoding: made.jsonData(), as: UTF8.self),
+                       String(decoding: try loadFixture("adapter_config_ia3.json"), as: UTF8.self))
+        let read = try AdapterConfig.read(from: loraFixtures.appendingPathComponent("adapter_config_ia3.json"))
+        XCTAssertEqual(read.method, .ia3(IA3Config(targetModules: ["k", "v", "wo"], feedforwardModules: ["wo"])))
+        XCTAssertEqual(read.method.peftType, "IA3")
+        XCTAssertNil(read.lora)
+        let saved = loraFixtures.deletingLastPathComponent().appendingPathComponent("T5/adapter_ia3/adapter_config.json")
+        let tiny = try AdapterConfig.read(from: saved)
+        XCTAssertEqual(tiny.jsonData(), try Data(contentsOf: saved))
+        XCTAssertTrue(tiny.inferenceMode)
+        XCTAssertTrue(tiny.method.ia3!.isFeedForward("decoder.block.0.layer.2.DenseReluDense.wo"))
+        XCTAssertFalse(tiny.method.ia3!.isFeedForward("decoder.block.0.layer.0.SelfAttention.v"))
+    }
+
+    func testBadIA3ConfigsAreOneLineNamingTheFile() throws {
+        let good = String(decoding: try loadFixture("adapter_config_ia3.json"), as: UTF8.self)
+        for (from, to, expected) in [
+            ("\"fan_in_fan_out\": false", "\"fan_in_fan_out\": true", "fan_in_fan_out"),
+            ("\"wo\"\n  ],\n  \"inference_mode\"", "\"o\"\n  ],\n  \"inference_mode\"", "feedforward_modules \"o\" is not among target_modules"),
+            ("\"k\",", "\"lm_head\",", "lm_head"),
+            ("\"feedforward_modules\": [", "\"feedforward_modules\": 3, \"x\": [", "feedforward_modules is not a list"),
+        ] {
+            guard let range = good.range(of: from) else { return XCTFail("fixture lacks \(from)") }
+            XCTAssertThrowsError(try AdapterConfig(jsonData: Data(good.replacingCharacters(in: range, with: to).utf8),
+                                                   path: "x/adapter_config.json")) { e in
+                let line = "\(e)"
+                XCTAssertTrue(line.hasPrefix("x/adapter_config.json: ") && line.contains(expected), "\(line) lacks \(expected)")
+                XCTAssertFalse(line.contains("\n"))
+            }
+        }
     }
 }

@@ -35,12 +35,12 @@ final class EngineAgreementTests: XCTestCase {
         // A and B drawn away from PEFT's zero B, then written as a PEFT adapter and loaded by the inference engine.
         var values: [String: [Float]] = [:]
         for p in trainer.trainableParameters { values[p.name] = ids(p.count).map { Float($0 % 200) / 1000 - 0.1 } }
-        try trainer.setLoRA(values, source: "test")
+        try trainer.setAdapters(values, source: "test")
         let adapter = FileManager.default.temporaryDirectory.appendingPathComponent("engines-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: adapter, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: adapter) }
         try AdapterConfig(lora: lora, baseModelNameOrPath: "demo/model").write(to: adapter.appendingPathComponent("adapter_config.json"))
-        try Data(trainer.loraSafeTensors()).write(to: adapter.appendingPathComponent("adapter_model.safetensors"))
+        try Data(trainer.adapterSafeTensors()).write(to: adapter.appendingPathComponent("adapter_model.safetensors"))
         try inference.apply(try LoRAAdapter.load(directory: adapter.path))
         let adapted = Double(try trainer.loss(batch))
         XCTAssertGreaterThan(abs(adapted - base), 1e-3, "the adapter must change the loss for this to test it")

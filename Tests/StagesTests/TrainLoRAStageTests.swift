@@ -92,7 +92,7 @@ final class TrainLoRAStageTests: XCTestCase {
         XCTAssertEqual(adapter.tensors.count, 2 * (7 + 11))
         XCTAssertFalse(adapter.tensors.keys.contains { $0.contains("lm_head") })
         let config = try AdapterConfig.read(from: p.url("data/adapter/adapter_config.json"))
-        XCTAssertEqual(config.lora.targetModules, ["k", "o", "q", "v", "wi_0", "wi_1", "wo"])
+        XCTAssertEqual(config.lora!.targetModules, ["k", "o", "q", "v", "wi_0", "wi_1", "wo"])
         XCTAssertNoThrow(try GenerateStage.run(try p.options(args), variant: .lora, root: p.root))
     }
 
@@ -110,10 +110,10 @@ final class TrainLoRAStageTests: XCTestCase {
         XCTAssertEqual(try rank("decoder.block.0.layer.0.SelfAttention.q"), 4, "lora.r")
         XCTAssertEqual(try rank("encoder.block.0.layer.0.SelfAttention.v"), 6)
         let config = try AdapterConfig.read(from: p.url("data/adapter/adapter_config.json"))
-        XCTAssertEqual(config.lora.rankPattern, ["decoder.*EncDecAttention\\.q": 2, "v": 6])
-        XCTAssertEqual(config.lora.alphaPattern, ["q": 12])
-        XCTAssertEqual(config.lora.rank(of: "decoder.block.0.layer.1.EncDecAttention.q"), 2)
-        XCTAssertEqual(config.lora.alpha(of: "decoder.block.0.layer.1.EncDecAttention.q"), 12)
+        XCTAssertEqual(config.lora!.rankPattern, ["decoder.*EncDecAttention\\.q": 2, "v": 6])
+        XCTAssertEqual(config.lora!.alphaPattern, ["q": 12])
+        XCTAssertEqual(config.lora!.rank(of: "decoder.block.0.layer.1.EncDecAttention.q"), 2)
+        XCTAssertEqual(config.lora!.alpha(of: "decoder.block.0.layer.1.EncDecAttention.q"), 12)
         XCTAssertNoThrow(try GenerateStage.run(try p.options(args), variant: .lora, root: p.root))
         XCTAssertFalse(try TrainLoRAStage.run(try p.options(args + ["--set", "lora.alpha_pattern={q: 16}"]), root: p.root).cacheHit)
 
@@ -166,41 +166,7 @@ final class TrainLoRAStageTests: XCTestCase {
 
     /// Kills a real train-lora process after its first checkpoint, resumes it, and compares
     /// the adapter with an uninterrupted run's, byte for byte.
-    func testResumeAfterKillGivesTheUninterruptedBytes() throws {
-        let exe = try StageTestProject.executable("train-lora")
-        let extra = ["--set", "train.epochs=6", "--set", "train.checkpoint_every=2"]
-        let a = try StageTestProject(), b = try StageTestProject()
-        let args = try a.prepareForTraining(examples: 16, extra: extra)
-        _ = try b.prepareForTraining(examples: 16, extra: extra)
-        try TrainLoRAStage.run(try a.options(args), root: a.root)
-
-        let process = Process()
-        process.executableURL = exe
-        process.arguments = ["--quiet"] + args
-        process.currentDirectoryURL = b.root
-        try process.run()
-        let work = b.url("data/store/.work")
-        var killedAfterCheckpoint = false
-        for _ in 0..<600 {
-            let entries = (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? []
-            if entries.contains(where: { FileManager.default.fileExists(atPath: work.appendingPathComponent("\($0)/checkpoint/state.json").path) }) {
-                kill(process.processIdentifier, SIGKILL)
-                killedAfterCheckpoint = true
-                break
-            }
-            if !process.isRunning { break }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        process.waitUntilExit()
-        try XCTSkipUnless(killedAfterCheckpoint, "the run finished before it could be killed")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: b.url("data/adapter/adapter_model.safetensors").path),
-                       "a killed run must not publish")
-        let resumed = try TrainLoRAStage.run(try b.options(args), resume: true, root: b.root)
-        XCTAssertNotNil(resumed.summary["resumed_from_step"])
-        for f in ["adapter_model.safetensors", "adapter_config.json"] {
-            XCTAssertEqual(try Data(contentsOf: a.url("data/adapter/\(f)")), try Data(contentsOf: b.url("data/adapter/\(f)")), f)
-        }
-    }
+    func testResumeAfterKillGivesTheUninterruptedBytes() throws { try checkResumeAfterKill() }
 
     func testEmptyTrainingSetIsOneClearError() throws {
         let p = try StageTestProject()
@@ -258,5 +224,46 @@ final class MergedModelTests: XCTestCase {
         try GenerateStage.run(try p.options(args), variant: .base, root: p.root)
         let viaMerge = try String(contentsOf: p.url("data/predictions/base.jsonl"), encoding: .utf8)
         XCTAssertEqual(viaMerge, viaAdapter)
+    }
+}
+
+extension XCTestCase {
+    /// Kills a real train-lora process (with `settings` added) after its first checkpoint, resumes it, and compares
+    /// the adapter with an uninterrupted run's, byte for byte.
+    func checkResumeAfterKill(_ settings: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws {
+        let exe = try StageTestProject.executable("train-lora")
+        let extra = ["--set", "train.epochs=6", "--set", "train.checkpoint_every=2"] + settings
+        let a = try StageTestProject(), b = try StageTestProject()
+        let args = try a.prepareForTraining(examples: 16, extra: extra)
+        _ = try b.prepareForTraining(examples: 16, extra: extra)
+        try TrainLoRAStage.run(try a.options(args), root: a.root)
+
+        let process = Process()
+        process.executableURL = exe
+        process.arguments = ["--quiet"] + args
+        process.currentDirectoryURL = b.root
+        try process.run()
+        let work = b.url("data/store/.work")
+        var killedAfterCheckpoint = false
+        for _ in 0..<600 {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? []
+            if entries.contains(where: { FileManager.default.fileExists(atPath: work.appendingPathComponent("\($0)/checkpoint/state.json").path) }) {
+                kill(process.processIdentifier, SIGKILL)
+                killedAfterCheckpoint = true
+                break
+            }
+            if !process.isRunning { break }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        process.waitUntilExit()
+        try XCTSkipUnless(killedAfterCheckpoint, "the run finished before it could be killed")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: b.url("data/adapter/adapter_model.safetensors").path),
+                       "a killed run must not publish", file: file, line: line)
+        let resumed = try TrainLoRAStage.run(try b.options(args), resume: true, root: b.root)
+        XCTAssertNotNil(resumed.summary["resumed_from_step"], file: file, line: line)
+        for f in ["adapter_model.safetensors", "adapter_config.json"] {
+            XCTAssertEqual(try Data(contentsOf: a.url("data/adapter/\(f)")), try Data(contentsOf: b.url("data/adapter/\(f)")), f,
+                           file: file, line: line)
+        }
     }
 }

@@ -179,7 +179,7 @@ final class TrainingSelectionTests: XCTestCase {
         let run = try Run(p)
         let (loop, model) = try run.loop(Self.settings(), work: try temporaryDirectory())
         let adapter = try SafeTensorsFile(path: p.url("data/adapter/adapter_model.safetensors").path)
-        try model.setLoRA(Dictionary(uniqueKeysWithValues: try adapter.names.map { ($0, try adapter.floats($0)) }), source: "adapter")
+        try model.setAdapters(Dictionary(uniqueKeysWithValues: try adapter.names.map { ($0, try adapter.floats($0)) }), source: "adapter")
         XCTAssertEqual(try loop.validationLoss(run.validation), best.loss)
 
         let limited = try TrainLoRAStage.run(try p.options(args + ["--set", "train.eval_limit=2"]), root: p.root)

@@ -17,39 +17,20 @@ final class GenerationParityTests: XCTestCase {
         return s
     }
 
-    private func check(_ name: String, model: T5Model = GenerationParityTests.model, expectedOutputs: [Any]? = nil,
-                       fixture: [String: Any]? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
-        let generation = Fixtures.section("generation")
-        let sources = Fixtures.ids(generation["sources"])
-        let cases = fixture ?? generation
-        let settings = Self.settings((cases["settings"] as! [String: Any])[name] as! [String: Any])
-        let expected = expectedOutputs ?? ((cases["outputs"] as! [String: Any])[name] as! [Any])
-        let generator = Generator(model: model)
-        var compared = 0
-        for (batchIndex, batch) in expected.enumerated() {
-            let want = Fixtures.ids(batch)
-            let chunk = Array(sources[(batchIndex * 8)..<min(sources.count, batchIndex * 8 + 8)])
-            let got = generator.huggingFaceLayout(try generator.generate(chunk, settings: settings), settings: settings)
-            XCTAssertEqual(got, want, "\(name) batch \(batchIndex)", file: file, line: line)
-            compared += want.count
-        }
-        XCTAssertGreaterThanOrEqual(compared, 20, file: file, line: line)
-    }
+    func testGreedyMatchesTransformers() throws { try checkGeneration("greedy") }
 
-    func testGreedyMatchesTransformers() throws { try check("greedy") }
+    func testGreedyWithNgramBlockingAndMinTokensMatchesTransformers() throws { try checkGeneration("greedy_blocked") }
 
-    func testGreedyWithNgramBlockingAndMinTokensMatchesTransformers() throws { try check("greedy_blocked") }
+    func testBeamSearchWithLengthPenaltyAndNgramBlockingMatchesTransformers() throws { try checkGeneration("beam") }
 
-    func testBeamSearchWithLengthPenaltyAndNgramBlockingMatchesTransformers() throws { try check("beam") }
-
-    func testBeamSearchWithEarlyStoppingAndMinTokensMatchesTransformers() throws { try check("beam_early") }
+    func testBeamSearchWithEarlyStoppingAndMinTokensMatchesTransformers() throws { try checkGeneration("beam_early") }
 
     /// repetition_penalty above and below 1, greedy (raw logits, with n-gram blocking) and beam (log-probabilities),
     /// against transformers (Tests/Fixtures/T5/repetition_penalty.json: each setting changes transformers' output).
     func testRepetitionPenaltyMatchesTransformers() throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("repetition_penalty.json")))
         let fixture = try JSONSerialization.jsonObject(with: data) as! [String: Any]
-        for name in ["greedy_penalty", "greedy_encourage", "beam_penalty"] { try check(name, fixture: fixture) }
+        for name in ["greedy_penalty", "greedy_encourage", "beam_penalty"] { try checkGeneration(name, fixture: fixture) }
         var bad = GenerationSettings()
         for penalty: Float in [0, -1, .nan, .infinity] {
             bad.repetitionPenalty = penalty
@@ -84,5 +65,28 @@ final class GenerationParityTests: XCTestCase {
         XCTAssertThrowsError(try generator.generate([[5, 100_000]], settings: GenerationSettings())) { error in
             XCTAssertTrue(String(describing: error).contains("outside the vocabulary"))
         }
+    }
+}
+
+extension XCTestCase {
+    /// Generates golden.json's sources in batches of 8 with the settings `name` and compares with `expectedOutputs`
+    /// (by default golden.json's outputs for `name`).
+    func checkGeneration(_ name: String, model: T5Model = GenerationParityTests.model, expectedOutputs: [Any]? = nil,
+                       fixture: [String: Any]? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
+        let generation = Fixtures.section("generation")
+        let sources = Fixtures.ids(generation["sources"])
+        let cases = fixture ?? generation
+        let settings = GenerationParityTests.settings((cases["settings"] as! [String: Any])[name] as! [String: Any])
+        let expected = expectedOutputs ?? ((cases["outputs"] as! [String: Any])[name] as! [Any])
+        let generator = Generator(model: model)
+        var compared = 0
+        for (batchIndex, batch) in expected.enumerated() {
+            let want = Fixtures.ids(batch)
+            let chunk = Array(sources[(batchIndex * 8)..<min(sources.count, batchIndex * 8 + 8)])
+            let got = generator.huggingFaceLayout(try generator.generate(chunk, settings: settings), settings: settings)
+            XCTAssertEqual(got, want, "\(name) batch \(batchIndex)", file: file, line: line)
+            compared += want.count
+        }
+        XCTAssertGreaterThanOrEqual(compared, 20, file: file, line: line)
     }
 }

@@ -41,10 +41,10 @@ final class BlockGradientCheckTests: XCTestCase {
 
     func weights(lora targets: [String]) throws -> TrainingWeights {
         let w = try TrainingWeights(config: config, file: try TinyModel.file(config, seed: 21), trainAll: false)
-        let adapted = w.attachLoRA(LoRAConfig(rank: 2, alpha: 4, dropout: 0.25, targetModules: targets))
+        let adapted = w.attachAdapters(.lora(LoRAConfig(rank: 2, alpha: 4, dropout: 0.25, targetModules: targets)))
         var rng = SplitMix64(seed: 5)
         for layer in adapted {
-            for p in [layer.lora!.a, layer.lora!.b] { for i in 0..<p.count { p.value[i] = 0.4 * rng.normal() } }
+            for p in layer.adapter!.parameters { for i in 0..<p.count { p.value[i] = 0.4 * rng.normal() } }
         }
         return w
     }

@@ -39,7 +39,7 @@ enum Fixture {
             initial[String(name.dropFirst(5))] = try floats(name)
         }
         guard initial.count == lora["n_tensors"] as? Int else { throw PipelineError.badInput("init tensor count", path: directory) }
-        try model.setLoRA(initial, source: directory)
+        try model.setAdapters(initial, source: directory)
         return model
     }
 

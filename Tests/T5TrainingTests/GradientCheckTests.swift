@@ -33,13 +33,30 @@ final class GradientCheckTests: XCTestCase {
         let settings = LoRAConfig(rank: 2, alpha: 4, dropout: 0.2, targetModules: ["q", "k", "v", "o", "wi_0", "wi_1", "wo"])
         let model = try T5TrainingModel(config: config, file: try TinyModel.file(config, seed: 5), mode: .lora(settings),
                                         dropoutRate: 0.1, dropoutSeed: 6)
-        XCTAssertEqual(model.loraLayers.count, 2 * 7 + 2 * 11)
+        XCTAssertEqual(model.adaptedLayers.count, 2 * 7 + 2 * 11)
         var rng = SplitMix64(seed: 9)
         for p in model.trainableParameters {
             for i in 0..<p.count { p.value[i] = 0.3 * rng.normal() }
         }
         XCTAssertTrue(model.weights.linears.allSatisfy { !$0.weight.isTrainable }, "LoRA mode must freeze base weights")
         try checkGradients(model, try TinyModel.batch(vocab: config.vocabSize), seed: 13, epsilon: 3e-3)
+    }
+
+    /// IA3 (scripts: PEFT's IA3 Linear) with T5's dropout on: output scaling on attention projections and a gated
+    /// input, input scaling on feed-forward modules (PEFT's defaults k, v, wo with wo feed-forward, plus q, o, wi_0
+    /// and wi_1 as a feed-forward module), vectors away from 1 so that every product matters.
+    func testIA3OnEveryKindOfLinearWithDropout() throws {
+        let config = TinyModel.config(gated: true, tied: true)
+        let settings = IA3Config(targetModules: ["q", "k", "v", "o", "wi_0", "wi_1", "wo"], feedforwardModules: ["wi_1", "wo"])
+        let model = try T5TrainingModel(config: config, file: try TinyModel.file(config, seed: 15), mode: .ia3(settings),
+                                        dropoutRate: 0.1, dropoutSeed: 16)
+        XCTAssertEqual(model.adaptedLayers.count, 2 * 7 + 2 * 11)
+        XCTAssertEqual(model.adaptedLayers.filter { ($0.adapter as! TrainableIA3).feedForward }.count, 2 * 2 + 2 * 2)
+        var rng = SplitMix64(seed: 17)
+        for p in model.trainableParameters {
+            for i in 0..<p.count { p.value[i] = 1 + 0.3 * rng.normal() }
+        }
+        try checkGradients(model, try TinyModel.batch(vocab: config.vocabSize), seed: 18, epsilon: 3e-3)
     }
 
     /// The label-smoothed loss's backward (ε 0.2), through the whole model.

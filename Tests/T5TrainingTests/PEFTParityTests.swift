@@ -102,15 +102,15 @@ final class PEFTParityTests: XCTestCase {
                                     alphaPattern: (config["alpha_pattern"] as! [String: Int]).mapValues { Double($0) })
         let model = try golden.makeModel(.lora(settings), threads: 2)
         let scales = json["scales"] as! [String: Double], ranks = json["ranks"] as! [String: Int]
-        XCTAssertEqual(model.loraLayers.count, scales.count)
-        for layer in model.loraLayers {
+        XCTAssertEqual(model.adaptedLayers.count, scales.count)
+        for layer in model.adaptedLayers {
             XCTAssertEqual(layer.lora!.rank, ranks["base_model.model." + layer.path], layer.path)
             XCTAssertEqual(Double(layer.lora!.scale), scales[layer.path], layer.path)
         }
-        XCTAssertEqual(Set(model.loraLayers.map { $0.lora!.rank }), [2, 4, 8])
+        XCTAssertEqual(Set(model.adaptedLayers.map { $0.lora!.rank }), [2, 4, 8])
         var initial: [String: [Float]] = [:]
         for name in expected.names where name.hasPrefix("init.") { initial[String(name.dropFirst(5))] = try expected.floats(name) }
-        try model.setLoRA(initial, source: "rank_pattern.safetensors")
+        try model.setAdapters(initial, source: "rank_pattern.safetensors")
         model.zeroGradients()
         let loss = try model.forwardBackward(golden.batch)
         let reference = json["loss"] as! Double

@@ -10,7 +10,7 @@ final class TrainingModelTests: XCTestCase {
         let golden = try Fixture.load("gated")
         let model = try golden.makeLoRAModel()
         // 2 encoder layers × (q, v) + 2 decoder layers × (self q, v + cross q, v)
-        XCTAssertEqual(model.loraLayers.count, 12)
+        XCTAssertEqual(model.adaptedLayers.count, 12)
         XCTAssertTrue(model.weights.allParameters.allSatisfy { !$0.isTrainable })
         XCTAssertTrue(model.trainableParameters.allSatisfy { $0.name.hasPrefix("base_model.model.") })
     }
@@ -18,12 +18,12 @@ final class TrainingModelTests: XCTestCase {
     func testExportedAdapterHasPEFTKeysAndValues() throws {
         let golden = try Fixture.load("gated")
         let model = try golden.makeLoRAModel()
-        let file = try SafeTensorsFile(bytes: try model.loraSafeTensors(), label: "export")
+        let file = try SafeTensorsFile(bytes: try model.adapterSafeTensors(), label: "export")
         let expected = Set(golden.tensors.names.filter { $0.hasPrefix("init.") }.map { String($0.dropFirst(5)) })
         XCTAssertEqual(Set(file.names), expected)
         for name in expected { XCTAssertEqual(try file.floats(name), try golden.floats("init." + name)) }
-        XCTAssertThrowsError(try model.setLoRA([:], source: "empty.safetensors")) { error in
-            XCTAssertTrue("\(error)".hasPrefix("empty.safetensors: missing LoRA tensor"), "\(error)")
+        XCTAssertThrowsError(try model.setAdapters([:], source: "empty.safetensors")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("empty.safetensors: missing adapter tensor"), "\(error)")
         }
     }
 

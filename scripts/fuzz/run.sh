@@ -18,7 +18,7 @@ declare -A SPEC=(
   [spiece]="SentencePiece|Sources/SentencePiece/*.swift|demo/spiece.model"
   [corpus]="JSON|Sources/JSON/*.swift Sources/Corpus/DialogueRecord.swift Sources/Corpus/DialogueRecord+Validation.swift|Tests/Fixtures/Corpus/records.json Tests/Fixtures/Corpus/records.jsonl"
   [config]="JSON|Sources/JSON/*.swift Sources/Pipeline/PipelineConfig.swift Sources/Pipeline/ConfigBaseChain.swift Sources/Pipeline/LockFile.swift Sources/Pipeline/AtomicFile.swift Sources/Pipeline/ParameterSchema.swift Sources/Pipeline/YAMLNesting.swift Sources/Pipeline/OverrideList.swift Sources/Pipeline/BuiltInConfiguration.swift|$OUT/seeds/config/*"
-  [adapter_config]="JSON|Sources/PEFT/AdapterConfig.swift Sources/PEFT/LoRAConfig.swift Sources/PEFT/TargetModules.swift Sources/PEFT/ModulePatterns.swift Sources/JSON/*.swift|Tests/Fixtures/PEFT/adapter_config_reference.json Tests/Fixtures/PEFT/adapter_config_rslora.json Tests/Fixtures/T5/adapter/adapter_config.json"
+  [adapter_config]="JSON|Sources/PEFT/AdapterConfig.swift Sources/PEFT/AdapterMethod.swift Sources/PEFT/LoRAConfig.swift Sources/PEFT/LoRAConfig+AdapterFields.swift Sources/PEFT/IA3Config.swift Sources/PEFT/IA3Config+AdapterFields.swift Sources/PEFT/TargetModules.swift Sources/PEFT/ModulePatterns.swift Sources/JSON/*.swift|Tests/Fixtures/PEFT/adapter_config_reference.json Tests/Fixtures/PEFT/adapter_config_rslora.json Tests/Fixtures/PEFT/adapter_config_ia3.json Tests/Fixtures/T5/adapter/adapter_config.json Tests/Fixtures/T5/adapter_ia3/adapter_config.json"
 )
 HARNESSES=("$@")
 [[ ${#HARNESSES[@]} -gt 0 ]] || HARNESSES=(json safetensors spiece corpus adapter_config config)

@@ -1,0 +1,52 @@
+/// Which PEFT method an adapter is, with its settings: what `train.mode` chooses and `adapter_config.json`'s
+/// `peft_type` names. Each case's config is the one place its rules live.
+public enum AdapterMethod: Sendable, Equatable {
+    case lora(LoRAConfig)
+    case ia3(IA3Config)
+
+    /// PEFT's `peft_type`.
+    public var peftType: String {
+        switch self {
+        case .lora: return "LORA"
+        case .ia3: return "IA3"
+        }
+    }
+
+    /// pipeline.yaml's `train.mode` and section name.
+    public var name: String {
+        switch self {
+        case .lora: return "lora"
+        case .ia3: return "ia3"
+        }
+    }
+
+    /// Whether the method adapts the linear at `modulePath`.
+    public func matches(_ modulePath: String) -> Bool {
+        switch self {
+        case .lora(let c): return c.matches(modulePath)
+        case .ia3(let c): return c.matches(modulePath)
+        }
+    }
+
+    /// The method's one range check (`LoRAConfig.validate`, `IA3Config.validate`).
+    public func validate(naming name: (String) -> String = { $0 }) throws {
+        switch self {
+        case .lora(let c): try c.validate(naming: name)
+        case .ia3(let c): try c.validate(naming: name)
+        }
+    }
+
+    /// The settings as pipeline.yaml names them (for error lines).
+    public func validateAsPipelineSettings() throws {
+        switch self {
+        case .lora(let c): try c.validate(naming: LoRAConfig.pipelineName)
+        case .ia3(let c): try c.validate(naming: IA3Config.pipelineName)
+        }
+    }
+
+    public var lora: LoRAConfig? { if case .lora(let c) = self { return c } else { return nil } }
+    public var ia3: IA3Config? { if case .ia3(let c) = self { return c } else { return nil } }
+
+    /// Whether PEFT can fold the adapter into the base weights (`merge_and_unload`).
+    public var canMerge: Bool { true }
+}

@@ -1,0 +1,68 @@
+// A PEFT adapter directory as read for inference: adapter_config.json (strict, bounded, fuzzed: AdapterConfig) and
+// adapter_model.safetensors, its keys grouped by module under the method's tensor names. Every method's loader
+// (LoRAAdapter, IA3Adapter) reads through this, so each bad file is one error naming it.
+import Failures
+import Foundation
+import PEFT
+import SafeTensors
+
+struct AdapterFiles {
+    let config: AdapterConfig
+    let configPath: String
+    let weightsPath: String
+    let file: SafeTensorsFile
+    /// Module path → the tensor names it has (e.g. ["lora_A.weight", "lora_B.weight"]).
+    let modules: [String: Set<String>]
+
+    init(directory: String) throws {
+        configPath = (directory as NSString).appendingPathComponent("adapter_config.json")
+        config = try AdapterConfig.read(from: URL(fileURLWithPath: configPath))
+        weightsPath = (directory as NSString).appendingPathComponent("adapter_model.safetensors")
+        file = try SafeTensorsFile(path: weightsPath)
+        let peftType = config.method.peftType
+        let expected = AdapterTensorNames.tensors(of: peftType)
+        var modules: [String: Set<String>] = [:]
+        for name in file.names {
+            guard let (module, tensor) = AdapterTensorNames.split(name, peftType: peftType) else {
+                throw PipelineError.badInput("unexpected tensor '\(name)' (a \(peftType) adapter has base_model.model.*."
+                                             + "{\(expected.joined(separator: ","))})", path: weightsPath)
+            }
+            modules[module, default: []].insert(tensor)
+        }
+        guard !modules.isEmpty else { throw PipelineError.badInput("contains no \(peftType) tensors", path: weightsPath) }
+        for (module, tensors) in modules.sorted(by: { $0.key < $1.key }) {
+            guard tensors.count == expected.count else {
+                throw PipelineError.badInput("module '\(module)' lacks one of its tensors \(expected.joined(separator: ", "))",
+                                             path: weightsPath)
+            }
+            guard config.method.matches(module) else {
+                throw PipelineError.badInput("module '\(module)' is not among target_modules \(Self.targets(config.method))",
+                                             path: weightsPath)
+            }
+        }
+        self.modules = modules
+    }
+
+    /// The modules in sorted order.
+    var modulePaths: [String] { modules.keys.sorted() }
+
+    /// A module's tensor as fp32 with its shape; NaN or infinity is refused (it would decode as empty summaries).
+    func tensor(_ module: String, _ tensor: String) throws -> (values: [Float], shape: [Int]) {
+        let name = AdapterTensorNames.key(module: module, tensor: tensor)
+        guard let info = file.tensors[name], info.dtype.isFloatingPoint else {
+            throw PipelineError.badInput("tensor '\(name)' is missing or not floating-point", path: weightsPath)
+        }
+        let values = try file.floats(name)
+        guard values.allSatisfy(\.isFinite) else {
+            throw PipelineError.badInput("module '\(module)' holds a value that is not a finite number", path: weightsPath)
+        }
+        return (values, info.shape)
+    }
+
+    static func targets(_ method: AdapterMethod) -> String {
+        switch method {
+        case .lora(let c): return "\(c.targetPattern.map { [$0] } ?? c.targetModules.sorted())"
+        case .ia3(let c): return "\(c.targetPattern.map { [$0] } ?? c.targetModules.sorted())"
+        }
+    }
+}

@@ -1,0 +1,35 @@
+// Any PEFT adapter directory this build knows, by its adapter_config.json's peft_type: what `generate` loads.
+import PEFT
+
+public enum PEFTAdapter: Sendable {
+    case lora(LoRAAdapter)
+    case ia3(IA3Adapter)
+
+    /// Reads an adapter directory; a method this build does not know, or files that disagree, are one error naming
+    /// the file.
+    public static func load(directory: String) throws -> PEFTAdapter {
+        let files = try AdapterFiles(directory: directory)
+        switch files.config.method {
+        case .lora(let c): return .lora(try LoRAAdapter(config: c, files: files))
+        case .ia3(let c): return .ia3(try IA3Adapter(config: c, files: files))
+        }
+    }
+
+    /// The adapted modules.
+    public var modules: [String] {
+        switch self {
+        case .lora(let a): return a.updates.keys.sorted()
+        case .ia3(let a): return a.updates.keys.sorted()
+        }
+    }
+}
+
+extension T5Model {
+    /// Attaches an adapter of any method, unmerged.
+    public func apply(_ adapter: PEFTAdapter) throws {
+        switch adapter {
+        case .lora(let a): try apply(a)
+        case .ia3(let a): try apply(a)
+        }
+    }
+}

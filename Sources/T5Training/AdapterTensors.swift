@@ -1,0 +1,29 @@
+// The adapters' tensors under PEFT's adapter_model.safetensors key names ("base_model.model.<module path>.<tensor>":
+// LoRA's lora_A.weight [r, in] and lora_B.weight [out, r], IA3's ia3_l), in layer order.
+import Failures
+import SafeTensors
+
+extension T5TrainingModel {
+    /// Every adapter tensor, keyed as PEFT saves them.
+    public var adapterTensors: [(key: String, shape: [Int], values: [Float])] {
+        adaptedLayers.flatMap { $0.adapter!.parameters.map { ($0.name, $0.shape, $0.values) } }
+    }
+
+    /// Sets every adapter tensor from `values` (PEFT keys); a missing key or wrong size is an error naming `source`.
+    public func setAdapters(_ values: [String: [Float]], source: String) throws {
+        for p in adaptedLayers.flatMap({ $0.adapter!.parameters }) {
+            guard let v = values[p.name] else { throw PipelineError.badInput("missing adapter tensor '\(p.name)'", path: source) }
+            guard v.count == p.count else {
+                throw PipelineError.badInput("adapter tensor '\(p.name)' has \(v.count) values, expected \(p.shape)", path: source)
+            }
+            v.withUnsafeBufferPointer { p.value.update(from: $0.baseAddress!, count: p.count) }
+        }
+    }
+
+    /// Writes the adapter tensors as a PEFT adapter_model.safetensors image.
+    public func adapterSafeTensors() throws -> [UInt8] {
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        for t in adapterTensors { try writer.add(t.key, shape: t.shape, floats: t.values) }
+        return writer.serialized()
+    }
+}

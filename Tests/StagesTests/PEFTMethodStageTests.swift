@@ -1,0 +1,92 @@
+import Foundation
+import JSON
+import PEFT
+import Pipeline
+import SafeTensors
+import XCTest
+@testable import Stages
+
+/// The PEFT methods besides LoRA through the stages (`train.mode`), with LoRA's guarantees: PEFT's files, a key
+/// that covers the method's settings and nothing else's, generate loading the adapter, merging, byte-identical
+/// recomputation, kill-and-resume to the same bytes, mpirun ranks equal to gradient accumulation, and the bf16 mode.
+final class PEFTMethodStageTests: XCTestCase {
+    static let ia3 = ["--set", "train.mode=ia3", "--set", "train.lr=0.05"]
+
+    func testIA3TrainsPEFTsFilesThatGenerateLoads() throws {
+        let p = try StageTestProject()
+        let args = try p.prepareForTraining(examples: 8, extra: Self.ia3)
+        let r = try TrainLoRAStage.run(try p.options(args), root: p.root)
+        // k, v and wo (its input): 1 encoder block (k, v, wo) + 1 decoder block (self k, v; cross k, v; wo)
+        let adapter = try SafeTensorsFile(path: p.url("data/adapter/adapter_model.safetensors").path)
+        XCTAssertEqual(adapter.names.count, 3 + 5)
+        XCTAssertEqual(adapter.tensors["base_model.model.decoder.block.0.layer.2.DenseReluDense.wo.ia3_l"]?.shape, [1, 64])
+        XCTAssertEqual(adapter.tensors["base_model.model.decoder.block.0.layer.1.EncDecAttention.k.ia3_l"]?.shape, [32, 1])
+        XCTAssertEqual(r.summary["trainable_parameters"], .int(2 * 32 + 64 + 4 * 32 + 64))
+        let trained = try adapter.floats("base_model.model.encoder.block.0.layer.0.SelfAttention.v.ia3_l")
+        XCTAssertTrue(trained.contains { $0 != 1 }, "training moved the vectors away from PEFT's ones")
+        let config = try AdapterConfig.read(from: p.url("data/adapter/adapter_config.json"))
+        XCTAssertEqual(config.method, .ia3(IA3Config()))
+        XCTAssertEqual(config.otherFields["peft_type"], .string("IA3"))
+        XCTAssertEqual(config.otherFields["init_ia3_weights"], .bool(true))
+
+        // The key holds ia3.* and not lora.*.
+        XCTAssertTrue(try TrainLoRAStage.run(try p.options(args + ["--set", "lora.r=16"]), root: p.root).cacheHit)
+        XCTAssertFalse(try TrainLoRAStage.run(try p.options(args + ["--set", "ia3.target_modules=[k, v]",
+                                                                   "--set", "ia3.feedforward_modules=[]"]), root: p.root).cacheHit)
+        XCTAssertThrowsError(try TrainLoRAStage.run(try p.options(args + ["--set", "ia3.feedforward_modules=[wi]"]), root: p.root)) {
+            XCTAssertTrue("\($0)".contains("ia3.feedforward_modules \"wi\" is not among ia3.target_modules"), "\($0)")
+        }
+        XCTAssertNoThrow(try TrainLoRAStage.run(try p.options(args + ["--verify"]), root: p.root), "recomputes the same bytes")
+
+        try GenerateStage.run(try p.options(args), variant: .lora, root: p.root)
+        try GenerateStage.run(try p.options(args), variant: .base, root: p.root)
+        let lines = try String(contentsOf: p.url("data/predictions/lora.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 6)
+    }
+
+    /// train.merge folds ia3_l into the weights (rows of k and v, columns of wo): that model generates what base +
+    /// adapter generates.
+    func testIA3MergeGeneratesLikeBasePlusAdapter() throws {
+        let p = try StageTestProject()
+        let args = try p.prepareForTraining(examples: 8, extra: Self.ia3 + ["--set", "train.lr=0.2", "--set", "train.weights_dtype=f32",
+                                                                            "--set", "generation.weights_dtype=f32"])
+        try TrainLoRAStage.run(try p.options(args + ["--set", "train.merge=true"]), root: p.root)
+        try GenerateStage.run(try p.options(args), variant: .lora, root: p.root)
+        let viaAdapter = try String(contentsOf: p.url("data/predictions/lora.jsonl"), encoding: .utf8)
+        try GenerateStage.run(try p.options(args), variant: .base, root: p.root)
+        let base = try String(contentsOf: p.url("data/predictions/base.jsonl"), encoding: .utf8)
+        XCTAssertNotEqual(base, viaAdapter, "the adapter must change the summaries for the test to tell")
+        try FetchModelStage.run(try p.options(args), localDirectory: "data/merged", root: p.root)
+        try GenerateStage.run(try p.options(args), variant: .base, root: p.root)
+        XCTAssertEqual(try String(contentsOf: p.url("data/predictions/base.jsonl"), encoding: .utf8), viaAdapter)
+    }
+
+    func testIA3ResumeAfterKillGivesTheUninterruptedBytes() throws { try checkResumeAfterKill(Self.ia3) }
+
+    /// Two ranks at batch_size 4 give one process's bytes at batch_size 2 with grad_accum 2.
+    func testIA3UnderTwoRanksGivesTheBytesOfOneProcess() throws {
+        let ranks = try StageTestProject(), single = try StageTestProject()
+        let extra = Self.ia3 + MPIRunTests.training
+        let args = try ranks.prepareForTraining(examples: 14, extra: extra)
+        _ = try single.prepareForTraining(examples: 14, extra: extra)
+        let r = try MPIRunTests.mpirun(2, "train-lora", ["--quiet"] + args, in: ranks.root)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        try TrainLoRAStage.run(try single.options(args + ["--set", "train.batch_size=2", "--set", "train.grad_accum=2"]),
+                               root: single.root)
+        try MPIRunTests.assertSameFiles(["data/adapter/adapter_model.safetensors", "data/adapter/adapter_config.json"], ranks, single)
+    }
+
+    /// The bf16 mode (the reference setting) and fp32 train IA3 to different bytes, both finite.
+    func testIA3TrainsInBF16AndFP32() throws {
+        let p = try StageTestProject()
+        let args = try p.prepareForTraining(examples: 8, extra: Self.ia3 + ["--set", "train.epochs=1"])
+        var adapters: [[Float]] = []
+        for dtype in ["bf16", "f32"] {
+            try TrainLoRAStage.run(try p.options(args + ["--set", "train.weights_dtype=\(dtype)"]), root: p.root)
+            let file = try SafeTensorsFile(path: p.url("data/adapter/adapter_model.safetensors").path)
+            adapters.append(try file.names.sorted().flatMap { try file.floats($0) })
+        }
+        XCTAssertTrue(adapters.allSatisfy { $0.allSatisfy(\.isFinite) })
+        XCTAssertNotEqual(adapters[0], adapters[1], "the bf16 mode must change the trained bytes")
+    }
+}

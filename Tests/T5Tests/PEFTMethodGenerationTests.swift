@@ -1,0 +1,93 @@
+import Foundation
+import PEFT
+import SafeTensors
+import XCTest
+@testable import T5
+
+/// The other PEFT methods' adapters, saved by PEFT for the tiny model (scripts/fixtures/t5_peft_methods_fixture.py):
+/// loaded by `PEFTAdapter`, applied unmerged, they give PEFT's logits on the padded batch and transformers + PEFT's
+/// greedy and beam outputs; merged into the weights (what `train-lora` with `train.merge` writes), PEFT's merged
+/// model's greedy outputs.
+final class PEFTMethodGenerationTests: XCTestCase {
+    nonisolated(unsafe) static let expected: [String: Any] = {
+        let data = try! Data(contentsOf: URL(fileURLWithPath: Fixtures.path("peft_methods.json")))
+        return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
+    }()
+    static let logits = try! SafeTensorsFile(path: Fixtures.path("peft_methods.safetensors"))
+
+    func adapted(_ method: String) throws -> (T5Model, PEFTAdapter) {
+        let model = try T5Model.load(directory: Fixtures.path("tiny"))
+        let adapter = try PEFTAdapter.load(directory: Fixtures.path("adapter_\(method)"))
+        try model.apply(adapter)
+        return (model, adapter)
+    }
+
+    /// The tiny model with `adapter` folded into its weights, as a model folder of its own.
+    func merged(_ adapter: PEFTAdapter) throws -> T5Model {
+        let base = try SafeTensorsFile(path: Fixtures.path("tiny/model.safetensors"))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("t5-merged-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        var folded = 0
+        for name in base.names {
+            var values = try base.floats(name)
+            let shape = try base.info(name).shape
+            if name.hasSuffix(".weight"), case .ia3(let a) = adapter, let u = a.updates[String(name.dropLast(".weight".count))] {
+                values.withUnsafeMutableBufferPointer { w in
+                    mergeIA3(into: w.baseAddress!, scaling: u.scaling, inFeatures: shape[1], outFeatures: shape[0],
+                             feedForward: u.feedForward)
+                }
+                folded += 1
+            }
+            try writer.add(name, shape: shape, floats: values)
+        }
+        XCTAssertEqual(folded, adapter.modules.count)
+        try writer.write(to: directory.appendingPathComponent("model.safetensors").path)
+        try FileManager.default.copyItem(atPath: Fixtures.path("tiny/config.json"),
+                                         toPath: directory.appendingPathComponent("config.json").path)
+        return try T5Model.load(directory: directory.path)
+    }
+
+    func checkMethod(_ method: String, modules: Int) throws {
+        let (model, adapter) = try adapted(method)
+        XCTAssertEqual(adapter.modules.count, modules)
+        let reference = Self.expected[method] as! [String: Any]
+        XCTAssertEqual(reference["logits_differ_from_base"] as? Bool, true, "the fixture tells the adapter apart")
+        let batch = Fixtures.section("batch")
+        let encoder = try model.encode(Fixtures.ids(batch["sources"]))
+        let logits = try model.logits(encoder: encoder, decoderInput: Fixtures.ids(batch["decoder_input"]))
+        let diff = maxAbsDifference(logits.pointer, try Self.logits.floats("\(method).logits"))
+        XCTAssertLessThan(diff.value, 1e-4, "\(method) logits: max |diff| at \(diff.index)")
+        try checkGeneration("greedy", model: model, expectedOutputs: reference["greedy"] as? [Any])
+        try checkGeneration("beam", model: model, expectedOutputs: reference["beam"] as? [Any])
+        try checkGeneration("greedy", model: try merged(adapter), expectedOutputs: reference["merged_greedy"] as? [Any])
+    }
+
+    /// PEFT's T5 defaults: k and v outputs scaled, wo's input (a feed-forward module): 2 × 3 + 2 × 5 modules.
+    func testIA3MatchesPEFT() throws {
+        try checkMethod("ia3", modules: 16)
+        guard case .ia3(let adapter) = try PEFTAdapter.load(directory: Fixtures.path("adapter_ia3")) else { return XCTFail("not IA3") }
+        let wo = try XCTUnwrap(adapter.updates["decoder.block.1.layer.2.DenseReluDense.wo"])
+        XCTAssertTrue(wo.feedForward)
+        XCTAssertEqual(wo.scaling.count, 128, "d_ff: wo's input")
+        XCTAssertEqual(adapter.updates["encoder.block.0.layer.0.SelfAttention.k"]?.scaling.count, 64)
+    }
+
+    /// A LoRA loader refuses another method's directory with one line naming the file, and an IA3 vector of the wrong
+    /// length is refused before anything is attached.
+    func testMismatchedMethodsAndShapesAreOneErrorLine() throws {
+        XCTAssertThrowsError(try LoRAAdapter.load(directory: Fixtures.path("adapter_ia3"))) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("adapter_config.json") && text.contains("IA3 adapter, not LoRA"), text)
+        }
+        guard case .ia3(let good) = try PEFTAdapter.load(directory: Fixtures.path("adapter_ia3")) else { return XCTFail("not IA3") }
+        var updates = good.updates
+        updates["encoder.block.0.layer.0.SelfAttention.k"] = IA3Adapter.Update(scaling: [1, 2, 3], feedForward: false)
+        let model = try T5Model.load(directory: Fixtures.path("tiny"))
+        XCTAssertThrowsError(try model.apply(IA3Adapter(config: good.config, updates: updates))) { error in
+            XCTAssertTrue("\(error)".contains("has an ia3_l of 3 values but its output is 64 wide"), "\(error)")
+        }
+        XCTAssertTrue(model.weights.projections.values.allSatisfy { $0.adapter == nil })
+    }
+}

@@ -1,0 +1,91 @@
+// The other PEFT methods against PEFT on the gated model and the ragged batch (scripts/fixtures/
+// train_peft_methods_fixture.py): the loss and every trainable gradient at PEFT's tensors' seeded values, three fused
+// AdamW steps (lr 1e-3 linear to 0, wd 0.01, clip 1) and PEFT's merged weights, within the LoRA tests' tolerances.
+import PEFT
+import SafeTensors
+import Training
+import XCTest
+@testable import T5Training
+
+final class PEFTMethodParityTests: XCTestCase {
+    /// The model of `<method>.json`'s config with its initial values, and the fixture.
+    func model(_ method: String, mode: (([String: Any]) -> TrainingMode), threads: Int = 2)
+        throws -> (T5TrainingModel, json: [String: Any], tensors: SafeTensorsFile, golden: Fixture.Golden) {
+        let golden = try Fixture.load("gated", golden: "ragged")
+        let (json, tensors) = try golden.companion(method)
+        let model = try golden.makeModel(mode(json["config"] as! [String: Any]), threads: threads)
+        var initial: [String: [Float]] = [:]
+        for name in tensors.names where name.hasPrefix("init.") { initial[String(name.dropFirst(5))] = try tensors.floats(name) }
+        XCTAssertEqual(initial.count, json["n_tensors"] as? Int)
+        XCTAssertEqual(model.trainableParameters.count, initial.count)
+        let shapes = json["shapes"] as! [String: [Int]]
+        for p in model.trainableParameters { XCTAssertEqual(p.shape, shapes[p.name], p.name) }
+        try model.setAdapters(initial, source: "\(method).safetensors")
+        return (model, json, tensors, golden)
+    }
+
+    func checkMethod(_ method: String, mode: ([String: Any]) -> TrainingMode) throws {
+        let (model, json, tensors, golden) = try self.model(method, mode: mode)
+        model.zeroGradients()
+        let loss = try model.forwardBackward(golden.batch)
+        let reference = json["loss"] as! Double
+        XCTAssertEqual(Double(loss), reference, accuracy: 1e-5 * abs(reference), "\(method) loss")
+        for p in model.trainableParameters {
+            XCTAssertLessThan(Fixture.relativeError(p.gradients!, try tensors.floats("grad." + p.name)), 1e-4, "gradient of \(p.name)")
+        }
+
+        // PEFT's merge of the initial values, for the modules the fixture kept
+        for module in json["merged_modules"] as! [String] {
+            let layer = try XCTUnwrap(model.adaptedLayers.first { $0.path == module }, module)
+            var weight = layer.weight.values
+            weight.withUnsafeMutableBufferPointer { layer.adapter!.merge(into: $0.baseAddress!, layer: layer) }
+            XCTAssertLessThan(Fixture.relativeError(weight, try tensors.floats("merged.\(module).weight")), 1e-6, "merged \(module)")
+        }
+
+        // three AdamW steps as the Trainer takes them
+        let params = model.trainableParameters
+        var optimizer = AdamW(hyper: AdamWHyperparameters(), tensorSizes: params.map(\.count))
+        let schedule = try LearningRateSchedule(baseLearningRate: 1e-3, totalSteps: 3)
+        let adamw = json["adamw"] as! [String: Any], log = adamw["steps"] as! [[String: Any]]
+        for step in 0..<3 {
+            model.zeroGradients()
+            let loss = try model.forwardBackward(golden.batch)
+            XCTAssertEqual(Double(loss), log[step]["loss"] as! Double, accuracy: 1e-5 * abs(reference), "loss before step \(step + 1)")
+            let norm = clipGradientNorm(params.map { UnsafeMutableBufferPointer(start: $0.gradient!, count: $0.count) }, maxNorm: 1)
+            let referenceNorm = log[step]["grad_norm_before_clip"] as! Double
+            XCTAssertEqual(Double(norm), referenceNorm, accuracy: 1e-4 * referenceNorm, "grad norm at step \(step + 1)")
+            let coefficients = optimizer.beginStep(learningRate: schedule.learningRate(atStep: step))
+            for (i, p) in params.enumerated() {
+                optimizer.update(tensor: i, parameter: UnsafeMutableBufferPointer(start: p.value, count: p.count),
+                                 gradient: UnsafeBufferPointer(start: p.gradient!, count: p.count), coefficients: coefficients)
+            }
+        }
+        for p in params {
+            XCTAssertLessThan(Fixture.relativeError(p.values, try tensors.floats("step3." + p.name)), 1e-4, "\(p.name) after 3 steps")
+        }
+        let after = try model.loss(golden.batch), referenceAfter = adamw["loss_after"] as! Double
+        XCTAssertEqual(Double(after), referenceAfter, accuracy: 1e-5 * abs(referenceAfter))
+    }
+
+    func testIA3MatchesPEFT() throws {
+        try checkMethod("ia3") { c in
+            .ia3(IA3Config(targetModules: c["target_modules"] as! [String], feedforwardModules: c["feedforward_modules"] as! [String]))
+        }
+    }
+
+    /// PEFT's feed-forward rule is `str.endswith` with no "." boundary, unlike its target rule, and the subset check
+    /// runs only when both are lists; a vector's shape follows the rule ([1, in] scales the input, [out, 1] the output).
+    func testIA3FeedForwardModulesFollowPEFTsRule() throws {
+        let golden = try Fixture.load("gated")
+        XCTAssertThrowsError(try golden.makeModel(.ia3(IA3Config(targetModules: ["k", "wi_0", "wo"], feedforwardModules: ["o"]))))
+        let model = try golden.makeModel(.ia3(IA3Config(targetModules: [], targetPattern: #".*\.(k|wi_0|wo)"#,
+                                                        feedforwardModules: ["o"])))
+        for layer in model.adaptedLayers {
+            let ia3 = try XCTUnwrap(layer.adapter as? TrainableIA3)
+            XCTAssertEqual(ia3.feedForward, layer.path.hasSuffix("wo"), layer.path)
+            XCTAssertEqual(ia3.scaling.shape, ia3.feedForward ? [1, layer.inFeatures] : [layer.outFeatures, 1], layer.path)
+            XCTAssertEqual(ia3.scaling.name, "base_model.model.\(layer.path).ia3_l")
+        }
+        XCTAssertEqual(model.adaptedLayers.count, 2 * 3 + 2 * 4)
+    }
+}
