@@ -2,10 +2,10 @@ import Failures
 import Foundation
 import JSON
 
-/// A PEFT `adapter_config.json` of any method this build knows (`AdapterMethod`: LoRA, IA3). The fields this
+/// A PEFT `adapter_config.json` of any method this build knows (`AdapterMethod`: LoRA, IA3, LoHa, LoKr). The fields this
 /// product acts on are typed; every other field is kept as read (or PEFT 0.21.2's defaults for a new config) and
 /// written back, so `jsonData()` gives the bytes PEFT's `save_pretrained` writes. Each method reads and writes its
-/// own fields (`LoRAConfig+AdapterFields.swift`, `IA3Config+AdapterFields.swift`); this file holds what they share.
+/// own fields (`<Method>Config+AdapterFields.swift`); this file holds what they share.
 public struct AdapterConfig: Equatable, Sendable {
     /// The method and its settings, from `peft_type` and the method's fields.
     public var method: AdapterMethod
@@ -32,6 +32,8 @@ public struct AdapterConfig: Equatable, Sendable {
         switch method {
         case .lora(let c): otherFields = LoRAConfig.newFields(c)
         case .ia3: otherFields = IA3Config.peftDefaults
+        case .loha(let c): otherFields = LycorisConfig.newFields(c, peftType: "LOHA")
+        case .lokr(let c): otherFields = LycorisConfig.newFields(c, peftType: "LOKR")
         }
         try method.validate()
     }
@@ -56,7 +58,7 @@ public struct AdapterConfig: Equatable, Sendable {
     }
 
     /// The `peft_type`s this build reads.
-    public static let knownTypes = ["LORA", "IA3"]
+    public static let knownTypes = ["LORA", "IA3", "LOHA", "LOKR"]
 
     /// Parses and validates a config; `path` names the file in errors.
     public init(jsonData data: Data, path: String? = nil) throws {
@@ -83,6 +85,12 @@ public struct AdapterConfig: Equatable, Sendable {
         case .string("IA3")?:
             method = .ia3(try IA3Config(taking: &fields, path: path))
             unsupported = IA3Config.unsupportedUnlessNeutral
+        case .string("LOHA")?:
+            method = .loha(try LycorisConfig(taking: &fields, lokr: false, path: path))
+            unsupported = LycorisConfig.unsupportedUnlessNeutral
+        case .string("LOKR")?:
+            method = .lokr(try LycorisConfig(taking: &fields, lokr: true, path: path))
+            unsupported = LycorisConfig.unsupportedUnlessNeutral
         case .string(let other)?:
             throw bad("peft_type \"\(other)\" is not a method this build knows (\(Self.knownTypes.joined(separator: ", ")))")
         default:
@@ -145,6 +153,8 @@ public struct AdapterConfig: Equatable, Sendable {
         switch method {
         case .lora(let c): c.write(into: &fields)
         case .ia3(let c): c.write(into: &fields)
+        case .loha(let c): c.write(into: &fields, lokr: false)
+        case .lokr(let c): c.write(into: &fields, lokr: true)
         }
         fields["inference_mode"] = .bool(inferenceMode)
         fields["base_model_name_or_path"] = baseModelNameOrPath.map { .string($0) } ?? .null

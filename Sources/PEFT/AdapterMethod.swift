@@ -3,12 +3,16 @@
 public enum AdapterMethod: Sendable, Equatable {
     case lora(LoRAConfig)
     case ia3(IA3Config)
+    case loha(LycorisConfig)
+    case lokr(LycorisConfig)
 
     /// PEFT's `peft_type`.
     public var peftType: String {
         switch self {
         case .lora: return "LORA"
         case .ia3: return "IA3"
+        case .loha: return "LOHA"
+        case .lokr: return "LOKR"
         }
     }
 
@@ -17,6 +21,8 @@ public enum AdapterMethod: Sendable, Equatable {
         switch self {
         case .lora: return "lora"
         case .ia3: return "ia3"
+        case .loha: return "loha"
+        case .lokr: return "lokr"
         }
     }
 
@@ -25,6 +31,7 @@ public enum AdapterMethod: Sendable, Equatable {
         switch self {
         case .lora(let c): return c.matches(modulePath)
         case .ia3(let c): return c.matches(modulePath)
+        case .loha(let c), .lokr(let c): return c.matches(modulePath)
         }
     }
 
@@ -33,19 +40,27 @@ public enum AdapterMethod: Sendable, Equatable {
         switch self {
         case .lora(let c): try c.validate(naming: name)
         case .ia3(let c): try c.validate(naming: name)
+        case .loha(let c), .lokr(let c): try c.validate(naming: name)
         }
     }
 
-    /// The settings as pipeline.yaml names them (for error lines).
+    /// The check with the fields named as pipeline.yaml names them (`lora.alpha`, `ia3.target_modules`, …).
     public func validateAsPipelineSettings() throws {
         switch self {
         case .lora(let c): try c.validate(naming: LoRAConfig.pipelineName)
-        case .ia3(let c): try c.validate(naming: IA3Config.pipelineName)
+        default: try validate(naming: { "\(name).\($0)" })
         }
     }
 
     public var lora: LoRAConfig? { if case .lora(let c) = self { return c } else { return nil } }
     public var ia3: IA3Config? { if case .ia3(let c) = self { return c } else { return nil } }
+    /// LoHa's or LoKr's settings.
+    public var lycoris: LycorisConfig? {
+        switch self {
+        case .loha(let c), .lokr(let c): return c
+        default: return nil
+        }
+    }
 
     /// Whether PEFT can fold the adapter into the base weights (`merge_and_unload`).
     public var canMerge: Bool { true }

@@ -1,6 +1,7 @@
 // PEFT's key names in adapter_model.safetensors: "base_model.model.<module path>.<tensor>", where the tensor is
-// LoRA's "lora_A.weight" [r, in] and "lora_B.weight" [out, r], or IA3's "ia3_l" ([out, 1], or [1, in] on a
-// feed-forward module: a raw parameter, so no ".weight"). Written by train-lora, read by generate's adapter loader.
+// LoRA's "lora_A.weight" [r, in] and "lora_B.weight" [out, r]; IA3's "ia3_l" ([out, 1], or [1, in] on a
+// feed-forward module); LoHa's "hada_w1_a" … "hada_w2_b"; LoKr's "lokr_w1" or "lokr_w1_a/_b", and "lokr_w2" or
+// "lokr_w2_a/_b" (raw parameters have no ".weight"). Written by train-lora, read by generate's adapter loader.
 
 public enum AdapterTensorNames {
     static let prefix = "base_model.model."
@@ -10,8 +11,21 @@ public enum AdapterTensorNames {
         switch peftType {
         case "LORA": return ["lora_A.weight", "lora_B.weight"]
         case "IA3": return ["ia3_l"]
+        case "LOHA": return ["hada_w1_a", "hada_w1_b", "hada_w2_a", "hada_w2_b"]
+        case "LOKR": return ["lokr_w1", "lokr_w1_a", "lokr_w1_b", "lokr_w2", "lokr_w2_a", "lokr_w2_b"]
         default: return []
         }
+    }
+
+    /// Whether a module's `tensors` are one whole adapter of method `peftType`: every tensor of the method, or for
+    /// LoKr each factor once, full or as its low-rank pair.
+    public static func isComplete(_ tensors: Set<String>, peftType: String) -> Bool {
+        guard peftType == "LOKR" else { return tensors == Set(self.tensors(of: peftType)) }
+        func one(_ factor: String) -> Bool {
+            tensors.contains(factor) != (tensors.contains(factor + "_a") && tensors.contains(factor + "_b"))
+                && (tensors.contains(factor + "_a") == tensors.contains(factor + "_b"))
+        }
+        return one("lokr_w1") && one("lokr_w2")
     }
 
     /// The key of module `module`'s tensor `tensor` (e.g. module "encoder.block.0.layer.0.SelfAttention.q",

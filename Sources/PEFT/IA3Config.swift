@@ -59,7 +59,4 @@ public struct IA3Config: Sendable, Equatable {
                                       + "(PEFT requires a subset)")
         }
     }
-
-    /// pipeline.yaml's name of a PEFT field: `ia3.target_modules`, `ia3.feedforward_modules`.
-    public static func pipelineName(_ peftField: String) -> String { "ia3." + peftField }
 }

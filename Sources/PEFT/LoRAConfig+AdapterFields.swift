@@ -28,7 +28,13 @@ extension LoRAConfig {
         }
         (targetModules, targetPattern) = targets
         useRSLoRA = try AdapterConfig.bool(take("use_rslora"), default: false, name: "use_rslora", path: path)
-        // rank_pattern / alpha_pattern: objects of numbers (their ranges are `validate`'s to check).
+        try readPatterns(fields, path: path)
+    }
+
+    /// rank_pattern / alpha_pattern from `fields` (left in place, so they are written back as read): objects of
+    /// numbers, their ranges `validate`'s to check.
+    mutating func readPatterns(_ fields: [String: JSONValue], path: String?) throws {
+        func bad(_ m: String) -> PipelineError { .badInput(m, path: path) }
         for field in ["rank_pattern", "alpha_pattern"] {
             switch fields[field] {
             case nil, .null?: continue

@@ -11,18 +11,25 @@ public func kaimingUniformBound(fanIn: Int, negativeSlope a: Double = 5.0.square
     return 3.0.squareRoot() * std
 }
 
+/// torch's `kaiming_uniform_(w, a=sqrt(5))` for `count` values with `fanIn` inputs: U(-b, b) with the bound above,
+/// drawn from `generator` (torch's uniform_(from, to) maps u in [0, 1) to from + (to - from) · u). The one
+/// Kaiming draw of every method's initialisation.
+public func kaimingUniform(count: Int, fanIn: Int, generator: inout PhiloxGenerator) -> [Float] {
+    let bound = kaimingUniformBound(fanIn: fanIn)
+    var values = [Float](repeating: 0, count: count)
+    values.withUnsafeMutableBufferPointer { generator.fillUniform($0) }
+    let low = Float(-bound)
+    let width = Float(2 * bound)
+    for i in values.indices { values[i] = low + width * values[i] }
+    return values
+}
+
 /// PEFT's default LoRA initialisation (`init_lora_weights=True`) of one module whose
-/// base weight is `outFeatures × inFeatures`: lora_A (`r × in`) ~ U(-b, b) with the
-/// Kaiming bound above, drawn row-major from `generator`; lora_B (`out × r`) = 0.
+/// base weight is `outFeatures × inFeatures`: lora_A (`r × in`) Kaiming-uniform, drawn
+/// row-major from `generator`; lora_B (`out × r`) = 0.
 public func initializeLoRAWeights(rank r: Int, inFeatures: Int, outFeatures: Int,
                                   generator: inout PhiloxGenerator) -> (a: [Float], b: [Float]) {
     precondition(r > 0 && inFeatures > 0 && outFeatures > 0, "LoRA shapes must be positive")
-    let bound = kaimingUniformBound(fanIn: inFeatures)
-    var a = [Float](repeating: 0, count: r * inFeatures)
-    a.withUnsafeMutableBufferPointer { generator.fillUniform($0) }
-    // torch's uniform_(from, to) maps u in [0, 1) to from + (to - from) · u.
-    let low = Float(-bound)
-    let width = Float(2 * bound)
-    for i in a.indices { a[i] = low + width * a[i] }
-    return (a, [Float](repeating: 0, count: outFeatures * r))
+    return (kaimingUniform(count: r * inFeatures, fanIn: inFeatures, generator: &generator),
+            [Float](repeating: 0, count: outFeatures * r))
 }

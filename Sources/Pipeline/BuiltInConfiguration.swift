@@ -56,8 +56,24 @@ ia3:                         # PEFT's IA3Config (train.mode: ia3), PEFT's T5 def
   target_modules: [k, v, wo] # scales each target's output ([all-linear]: every linear layer but lm_head) ...
   feedforward_modules: [wo]  # ... or, for these (a subset; PEFT's rule: the name ends with one), its input
 
+loha:                        # PEFT's LoHaConfig (train.mode: loha): dW = (w1a w1b) * (w2a w2b) * alpha/r, PEFT's defaults
+  r: 8
+  alpha: 8
+  target_modules: [q, v]     # as lora.target_modules
+  rank_pattern: {}           # as lora.rank_pattern
+  alpha_pattern: {}
+
+lokr:                        # PEFT's LoKrConfig (train.mode: lokr): dW = kron(w1, w2) * alpha/r, PEFT's defaults
+  r: 8                       # the rank of a factor that is low-rank (w2 when r < half its larger side)
+  alpha: 8
+  target_modules: [q, v]
+  rank_pattern: {}
+  alpha_pattern: {}
+  decompose_both: false      # w1 low-rank too when r is small enough
+  decompose_factor: -1       # the factorisation's divisor; -1: near the square root of each width
+
 train:
-  mode: lora                 # lora | ia3 (the PEFT method; README: "PEFT methods") | full (full fine-tune, the demo's baseline-making mode)
+  mode: lora                 # lora | ia3 | loha | lokr (the PEFT method; README: "PEFT methods") | full (full fine-tune, the demo's baseline-making mode)
   epochs: 10
   max_steps: 0               # 0 = epochs * steps per epoch
   batch_size: 8

@@ -109,7 +109,21 @@ public enum ParameterSchema {
         .init(key: "ia3.target_modules", type: .stringList),
         .init(key: "ia3.feedforward_modules", type: .stringList),
 
-        .init(key: "train.mode", type: .choice(["lora", "ia3", "full"])),
+        .init(key: "loha.r", type: .int, range: 1...4096),
+        .init(key: "loha.alpha", type: .double, bounds: .above(0)),
+        .init(key: "loha.target_modules", type: .stringList),
+        .init(key: "loha.rank_pattern", type: .positiveNumbers(integers: true)),
+        .init(key: "loha.alpha_pattern", type: .positiveNumbers(integers: false)),
+
+        .init(key: "lokr.r", type: .int, range: 1...4096),
+        .init(key: "lokr.alpha", type: .double, bounds: .above(0)),
+        .init(key: "lokr.target_modules", type: .stringList),
+        .init(key: "lokr.rank_pattern", type: .positiveNumbers(integers: true)),
+        .init(key: "lokr.alpha_pattern", type: .positiveNumbers(integers: false)),
+        .init(key: "lokr.decompose_both", type: .bool),
+        .init(key: "lokr.decompose_factor", type: .int, range: -1...65_536),
+
+        .init(key: "train.mode", type: .choice(["lora", "ia3", "loha", "lokr", "full"])),
         .init(key: "train.epochs", type: .int, range: 0...1_000_000),
         .init(key: "train.max_steps", type: .int, range: 0...1_000_000_000),
         .init(key: "train.batch_size", type: .int, range: 1...4096),

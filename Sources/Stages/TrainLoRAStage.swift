@@ -74,9 +74,11 @@ public enum TrainLoRAStage {
                                             dropoutRate: dropoutRate, dropoutSeed: s.seed, threads: threads,
                                             basePrecision: basePrecision)
             model.labelSmoothing = Float(labelSmoothing)
-            if let lora = method?.lora, let key = lora.unusedPatternKey(adaptedPaths: model.adaptedLayers.map(\.path)) {
-                throw PipelineError.usage("lora.\(key) matches none of the adapted modules (lora.target_modules "
-                                          + "\(lora.targetModules.joined(separator: ", ")) in every block)", path: options.config)
+            let adapted = model.adaptedLayers.map(\.path)
+            if let method, let key = method.lora?.unusedPatternKey(adaptedPaths: adapted) ?? method.lycoris?.unusedPatternKey(adaptedPaths: adapted) {
+                let targets = method.lora?.targetModules ?? method.lycoris!.targetModules
+                throw PipelineError.usage("\(method.name).\(key) matches none of the adapted modules (\(method.name).target_modules "
+                                          + "\(targets.joined(separator: ", ")) in every block)", path: options.config)
             }
             if method != nil { try model.initializeAdapters(seed: s.seed) }
             report("train-lora: \(basePrecision == .bf16 ? "bf16" : "fp32") base weights; products by "
@@ -127,6 +129,12 @@ public enum TrainLoRAStage {
         case .ia3(var c):
             if p.strings("ia3.target_modules") == [allLinear] { c.targetModules = adapted }
             return .ia3(c)
+        case .loha(var c):
+            if p.strings("loha.target_modules") == [allLinear] { c.targetModules = adapted }
+            return .loha(c)
+        case .lokr(var c):
+            if p.strings("lokr.target_modules") == [allLinear] { c.targetModules = adapted }
+            return .lokr(c)
         }
     }
 
@@ -146,6 +154,17 @@ public enum TrainLoRAStage {
         case "ia3":
             method = .ia3(IA3Config(targetModules: expandingAllLinear(p.strings("ia3.target_modules")),
                                     feedforwardModules: p.strings("ia3.feedforward_modules")))
+        case "loha", "lokr":
+            let section = p.string("train.mode")
+            var c = LycorisConfig(rank: p.int("\(section).r"), alpha: p.double("\(section).alpha"),
+                                  targetModules: expandingAllLinear(p.strings("\(section).target_modules")),
+                                  rankPattern: p.numbers("\(section).rank_pattern").mapValues { Int($0) },
+                                  alphaPattern: p.numbers("\(section).alpha_pattern"))
+            if section == "lokr" {
+                c.decomposeBoth = p.bool("lokr.decompose_both")
+                c.decomposeFactor = p.int("lokr.decompose_factor")
+            }
+            method = section == "loha" ? .loha(c) : .lokr(c)
         default:
             method = .lora(try loraConfig(p, config: config))
         }

@@ -31,9 +31,9 @@ struct AdapterFiles {
         }
         guard !modules.isEmpty else { throw PipelineError.badInput("contains no \(peftType) tensors", path: weightsPath) }
         for (module, tensors) in modules.sorted(by: { $0.key < $1.key }) {
-            guard tensors.count == expected.count else {
-                throw PipelineError.badInput("module '\(module)' lacks one of its tensors \(expected.joined(separator: ", "))",
-                                             path: weightsPath)
+            guard AdapterTensorNames.isComplete(tensors, peftType: peftType) else {
+                throw PipelineError.badInput("module '\(module)' has tensors \(tensors.sorted().joined(separator: ", ")): not one whole "
+                                             + "\(peftType) adapter (\(expected.joined(separator: ", ")))", path: weightsPath)
             }
             guard config.method.matches(module) else {
                 throw PipelineError.badInput("module '\(module)' is not among target_modules \(Self.targets(config.method))",
@@ -63,6 +63,7 @@ struct AdapterFiles {
         switch method {
         case .lora(let c): return "\(c.targetPattern.map { [$0] } ?? c.targetModules.sorted())"
         case .ia3(let c): return "\(c.targetPattern.map { [$0] } ?? c.targetModules.sorted())"
+        case .loha(let c), .lokr(let c): return "\(c.targetPattern.map { [$0] } ?? c.targetModules.sorted())"
         }
     }
 }

@@ -4,6 +4,8 @@ import PEFT
 public enum PEFTAdapter: Sendable {
     case lora(LoRAAdapter)
     case ia3(IA3Adapter)
+    /// LoHa or LoKr.
+    case lycoris(LycorisAdapter)
 
     /// Reads an adapter directory; a method this build does not know, or files that disagree, are one error naming
     /// the file.
@@ -12,6 +14,7 @@ public enum PEFTAdapter: Sendable {
         switch files.config.method {
         case .lora(let c): return .lora(try LoRAAdapter(config: c, files: files))
         case .ia3(let c): return .ia3(try IA3Adapter(config: c, files: files))
+        case .loha, .lokr: return .lycoris(try LycorisAdapter(method: files.config.method, files: files))
         }
     }
 
@@ -20,6 +23,7 @@ public enum PEFTAdapter: Sendable {
         switch self {
         case .lora(let a): return a.updates.keys.sorted()
         case .ia3(let a): return a.updates.keys.sorted()
+        case .lycoris(let a): return a.updates.keys.sorted()
         }
     }
 }
@@ -30,6 +34,7 @@ extension T5Model {
         switch adapter {
         case .lora(let a): try apply(a)
         case .ia3(let a): try apply(a)
+        case .lycoris(let a): try apply(a)
         }
     }
 }

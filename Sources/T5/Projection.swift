@@ -1,5 +1,6 @@
 // One linear map of the model (q, k, v, o, wi, wo): a frozen weight plus, optionally, an unmerged PEFT adapter:
-// LoRA's y += scale · (x·Aᵀ)·Bᵀ, or IA3's y ⊙ l (its input x ⊙ l on a feed-forward module).
+// LoRA's y += scale · (x·Aᵀ)·Bᵀ, IA3's y ⊙ l (its input x ⊙ l on a feed-forward module), or LoHa's and LoKr's
+// y += x·ΔWᵀ.
 import Kernels
 
 public struct LowRankUpdate: @unchecked Sendable {
@@ -16,6 +17,8 @@ public enum ProjectionAdapter: @unchecked Sendable {
     case lowRank(LowRankUpdate)
     /// IA3's vector: `out` values scaling the output, or on a feed-forward module `in` values scaling the input.
     case ia3(scaling: FloatBuffer, feedForward: Bool)
+    /// A full-size update ΔW [out, in] (LoHa's, LoKr's, multiplied out from their factors): y += x·ΔWᵀ.
+    case delta(FloatBuffer)
 }
 
 public final class Projection: @unchecked Sendable {
@@ -48,6 +51,10 @@ public final class Projection: @unchecked Sendable {
                 Linear.forward(t, weight: lora.b.pointer, y, rows: m, inFeatures: lora.rank, outFeatures: outFeatures,
                                accumulate: true, scale: lora.scale)
             }
+        case .delta(let delta)?:
+            weight.apply(x, m: m, into: y, accumulate: accumulate)
+            guard m > 0 else { return }
+            Linear.forward(x, weight: delta.pointer, y, rows: m, inFeatures: inFeatures, outFeatures: outFeatures, accumulate: true)
         case .ia3(let scaling, feedForward: true)?:
             guard m > 0 else { return weight.apply(x, m: m, into: y, accumulate: accumulate) }
             let scaled = FloatBuffer(count: m * inFeatures, zeroed: false)

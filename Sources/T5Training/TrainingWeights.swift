@@ -85,6 +85,12 @@ extension TrainingWeights {
         return list
     }
 
+    /// A trainable zero tensor under PEFT's key for `module`'s `tensor`.
+    private func zeroParameter(module: String, tensor: String, shape: [Int]) -> Parameter {
+        Parameter(name: AdapterTensorNames.key(module: module, tensor: tensor), shape: shape,
+                  values: [Float](repeating: 0, count: shape.reduce(1, *)), trainable: true)
+    }
+
     /// Attaches a zero-initialised adapter of `method` to every linear it matches; returns them in layer order.
     func attachAdapters(_ method: AdapterMethod) -> [LinearLayer] {
         var adapted: [LinearLayer] = []
@@ -103,6 +109,18 @@ extension TrainingWeights {
                 let l = Parameter(name: AdapterTensorNames.ia3(module: layer.path), shape: shape,
                                   values: [Float](repeating: 0, count: shape.reduce(1, *)), trainable: true)
                 layer.adapter = TrainableIA3(scaling: l, feedForward: settings.isFeedForward(layer.path))
+            case .loha(let settings):
+                let (r, inF, outF) = (settings.rank(of: layer.path), layer.inFeatures, layer.outFeatures)
+                let p = [("hada_w1_a", [outF, r]), ("hada_w1_b", [r, inF]), ("hada_w2_a", [outF, r]), ("hada_w2_b", [r, inF])]
+                    .map { zeroParameter(module: layer.path, tensor: $0.0, shape: $0.1) }
+                layer.adapter = TrainableLoHa(w1a: p[0], w1b: p[1], w2a: p[2], w2b: p[3], rank: r, scale: settings.scale(of: layer.path))
+            case .lokr(let settings):
+                let shape = LoKrShape(inFeatures: layer.inFeatures, outFeatures: layer.outFeatures, rank: settings.rank(of: layer.path),
+                                      decomposeBoth: settings.decomposeBoth, decomposeFactor: settings.decomposeFactor)
+                let tensors = shape.tensors
+                layer.adapter = TrainableLoKr(shape: shape, scale: settings.scale(of: layer.path),
+                                              parameters: tensors.map { zeroParameter(module: layer.path, tensor: $0.name, shape: $0.shape) },
+                                              names: tensors.map(\.name))
             }
             adapted.append(layer)
         }

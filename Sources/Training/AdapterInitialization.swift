@@ -3,9 +3,10 @@ import PEFT
 import T5Training
 
 extension T5TrainingModel {
-    /// PEFT's initialisation of every attached adapter from the run's seed: LoRA's lora_A Kaiming-uniform, drawn in
-    /// module order from one Philox stream, and lora_B zero; IA3's ia3_l ones (`init_ia3_weights=True`), so that
-    /// training starts from the base model's outputs.
+    /// PEFT's initialisation of every attached adapter from the run's seed, the Kaiming-uniform (a = √5) tensors drawn
+    /// in module order from one Philox stream: LoRA's lora_A, lora_B zero; IA3's ia3_l ones (`init_ia3_weights`);
+    /// LoHa's hada_w1_a, w1_b, w2_a, with w2_b zero; LoKr's w2 (or w2_a and w2_b) and w1_b, with w1 (or w1_a) zero.
+    /// Each method starts from the base model's outputs.
     public func initializeAdapters(seed: UInt64) throws {
         var generator = PhiloxGenerator(seed: seed, stream: RandomStream.loraInitialization)
         var values: [String: [Float]] = [:]
@@ -18,10 +19,23 @@ extension T5TrainingModel {
                 values[lora.b.name] = b
             case let ia3 as TrainableIA3:
                 values[ia3.scaling.name] = [Float](repeating: 1, count: ia3.scaling.count)
+            case let loha as TrainableLoHa:
+                for p in [loha.w1a, loha.w1b, loha.w2a] { values[p.name] = kaimingUniform(p, generator: &generator) }
+                values[loha.w2b.name] = [Float](repeating: 0, count: loha.w2b.count)
+            case let lokr as TrainableLoKr:
+                for p in lokr.parameters {
+                    let zero = p.name.hasSuffix(".lokr_w1") || p.name.hasSuffix(".lokr_w1_a")
+                    values[p.name] = zero ? [Float](repeating: 0, count: p.count) : kaimingUniform(p, generator: &generator)
+                }
             default:
                 preconditionFailure("no initialisation for \(String(describing: layer.adapter))")
             }
         }
         try setAdapters(values, source: "adapter initialisation")
     }
+}
+
+/// A 2-D tensor's Kaiming-uniform values (fan_in: its second dimension, as torch computes it).
+private func kaimingUniform(_ p: Parameter, generator: inout PhiloxGenerator) -> [Float] {
+    kaimingUniform(count: p.count, fanIn: p.shape[1], generator: &generator)
 }

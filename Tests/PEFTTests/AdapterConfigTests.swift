@@ -179,4 +179,41 @@ final class AdapterConfigTests: XCTestCase {
             }
         }
     }
+
+    /// LoHa and LoKr: new configs with PEFT's defaults are PEFT's files byte for byte, and PEFT's files (those, and the
+    /// ones saved for the tiny test model) read back to the same settings and bytes.
+    func testLoHaAndLoKrConfigsArePEFTsBothWays() throws {
+        for (name, method) in [("loha", AdapterMethod.loha(LycorisConfig())), ("lokr", .lokr(LycorisConfig()))] {
+            let made = try AdapterConfig(method: method, baseModelNameOrPath: "google/flan-t5-base")
+            XCTAssertEqual(String(decoding: made.jsonData(), as: UTF8.self),
+                           String(decoding: try loadFixture("adapter_config_\(name).json"), as: UTF8.self), name)
+            XCTAssertEqual(try AdapterConfig.read(from: loraFixtures.appendingPathComponent("adapter_config_\(name).json")).method, method)
+            let saved = loraFixtures.deletingLastPathComponent().appendingPathComponent("T5/adapter_\(name)/adapter_config.json")
+            let tiny = try AdapterConfig.read(from: saved)
+            XCTAssertEqual(tiny.jsonData(), try Data(contentsOf: saved), name)
+            XCTAssertEqual(tiny.method.lycoris?.rank, 4)
+            XCTAssertEqual(tiny.method.lycoris?.scale(of: "encoder.block.0.layer.0.SelfAttention.q"), 2)
+        }
+    }
+
+    /// PEFT's LoKr `factorization` (peft.tuners.lokr.layer, recorded by lora_make_peft.py) for widths 1 to 32,128 and
+    /// factors -1, 4, 8, 16; and the factor shapes PEFT gives flan-t5-base's q and v at r 8 (w2 low-rank: 8 < 32/2).
+    func testLoKrFactorisationIsPEFTs() throws {
+        let facts = try JSONSerialization.jsonObject(with: loadFixture("t5_base_peft_targets.json")) as! [String: Any]
+        let cases = facts["lokr_factorization"] as! [[Any]]
+        XCTAssertEqual(cases.count, 56)
+        for c in cases {
+            let (dimension, factor, expected) = (c[0] as! Int, c[1] as! Int, c[2] as! [Int])
+            let got = LoKrShape.factorization(dimension, factor: factor)
+            XCTAssertEqual([got.0, got.1], expected, "factorization(\(dimension), \(factor))")
+        }
+        let lokr = facts["lokr"] as! [String: Any]
+        let rows = (lokr["state_dict"] as! [[Any]]).prefix(3)
+        let shape = LoKrShape(inFeatures: 768, outFeatures: 768, rank: 8, decomposeBoth: false, decomposeFactor: -1)
+        XCTAssertEqual(shape.tensors.map(\.name), rows.map { String(($0[0] as! String).split(separator: ".").last!) })
+        XCTAssertEqual(shape.tensors.map(\.shape), rows.map { $0[1] as! [Int] })
+        XCTAssertEqual(lokr["trainable_parameters"] as? Int, 72 * shape.tensors.reduce(0) { $0 + $1.shape.reduce(1, *) })
+        XCTAssertTrue(LoKrShape(inFeatures: 768, outFeatures: 768, rank: 8, decomposeBoth: true, decomposeFactor: -1).tensors
+            .map(\.name) == ["lokr_w1_a", "lokr_w1_b", "lokr_w2_a", "lokr_w2_b"], "decompose_both: 8 < 24/2")
+    }
 }

@@ -89,4 +89,64 @@ final class PEFTMethodStageTests: XCTestCase {
         XCTAssertTrue(adapters.allSatisfy { $0.allSatisfy(\.isFinite) })
         XCTAssertNotEqual(adapters[0], adapters[1], "the bf16 mode must change the trained bytes")
     }
+
+    // MARK: LoHa and LoKr
+
+    static let lycoris = ["--set", "train.lr=0.02", "--set", "loha.target_modules=[q, v, wo]", "--set", "lokr.target_modules=[q, v, wo]",
+                          "--set", "loha.r=2", "--set", "lokr.r=2", "--set", "lokr.rank_pattern={wo: 4}"]
+
+    /// Each trains PEFT's tensors (LoKr's factor forms as PEFT picks them: at r 2 w2 is a low-rank pair for widths 32
+    /// and 64, at wo's r 4 (rank_pattern) a full 8 × 8 matrix), recomputes the same
+    /// bytes, moves the summaries, merges into a model that generates what base + adapter generates, and trains other
+    /// bytes in fp32 than in bf16; a lora.* setting is not in its key, its own section is.
+    func testLoHaAndLoKrTrainMergeAndVerify() throws {
+        for (method, tensors) in [("loha", ["hada_w1_a", "hada_w1_b", "hada_w2_a", "hada_w2_b"]),
+                                  ("lokr", ["lokr_w1", "lokr_w2", "lokr_w2_a", "lokr_w2_b"])] {
+            let p = try StageTestProject()
+            let args = try p.prepareForTraining(examples: 8, extra: Self.lycoris + ["--set", "train.mode=\(method)",
+                                                                                   "--set", "generation.weights_dtype=f32"])
+            try TrainLoRAStage.run(try p.options(args + ["--set", "train.merge=true"]), root: p.root)
+            let file = try SafeTensorsFile(path: p.url("data/adapter/adapter_model.safetensors").path)
+            XCTAssertEqual(Set(file.names.map { String($0.split(separator: ".").last!) }), Set(tensors), method)
+            XCTAssertEqual(Set(file.names.map { $0.split(separator: ".").dropLast().joined(separator: ".") }).count, 3 + 5,
+                           "\(method): q, v, wo in 1 encoder and 1 decoder block")
+            let config = try AdapterConfig.read(from: p.url("data/adapter/adapter_config.json"))
+            XCTAssertEqual(config.method.peftType, method.uppercased())
+            XCTAssertEqual(config.method.lycoris?.rank, 2)
+            XCTAssertNoThrow(try TrainLoRAStage.run(try p.options(args + ["--set", "train.merge=true", "--verify"]), root: p.root))
+            XCTAssertTrue(try TrainLoRAStage.run(try p.options(args + ["--set", "train.merge=true", "--set", "lora.r=16"]),
+                                                 root: p.root).cacheHit)
+
+            try GenerateStage.run(try p.options(args), variant: .lora, root: p.root)
+            let viaAdapter = try String(contentsOf: p.url("data/predictions/lora.jsonl"), encoding: .utf8)
+            try GenerateStage.run(try p.options(args), variant: .base, root: p.root)
+            XCTAssertNotEqual(try String(contentsOf: p.url("data/predictions/base.jsonl"), encoding: .utf8), viaAdapter, method)
+            try FetchModelStage.run(try p.options(args), localDirectory: "data/merged", root: p.root)
+            try GenerateStage.run(try p.options(args), variant: .base, root: p.root)
+            XCTAssertEqual(try String(contentsOf: p.url("data/predictions/base.jsonl"), encoding: .utf8), viaAdapter, "\(method) merged")
+
+            let bf16 = try Data(contentsOf: p.url("data/adapter/adapter_model.safetensors"))
+            XCTAssertFalse(try TrainLoRAStage.run(try p.options(args + ["--set", "\(method).alpha=4"]), root: p.root).cacheHit)
+            try TrainLoRAStage.run(try p.options(args + ["--set", "train.weights_dtype=f32"]), root: p.root)
+            XCTAssertNotEqual(try Data(contentsOf: p.url("data/adapter/adapter_model.safetensors")), bf16, "\(method): bf16 changes the bytes")
+        }
+    }
+
+    func testLoHaResumeAfterKillGivesTheUninterruptedBytes() throws { try checkResumeAfterKill(Self.lycoris + ["--set", "train.mode=loha"]) }
+
+    func testLoKrResumeAfterKillGivesTheUninterruptedBytes() throws { try checkResumeAfterKill(Self.lycoris + ["--set", "train.mode=lokr"]) }
+
+    func testLoHaAndLoKrUnderTwoRanksGiveTheBytesOfOneProcess() throws {
+        for method in ["loha", "lokr"] {
+            let ranks = try StageTestProject(), single = try StageTestProject()
+            let extra = Self.lycoris + ["--set", "train.mode=\(method)"] + MPIRunTests.training
+            let args = try ranks.prepareForTraining(examples: 14, extra: extra)
+            _ = try single.prepareForTraining(examples: 14, extra: extra)
+            let r = try MPIRunTests.mpirun(2, "train-lora", ["--quiet"] + args, in: ranks.root)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            try TrainLoRAStage.run(try single.options(args + ["--set", "train.batch_size=2", "--set", "train.grad_accum=2"]),
+                                   root: single.root)
+            try MPIRunTests.assertSameFiles(["data/adapter/adapter_model.safetensors", "data/adapter/adapter_config.json"], ranks, single)
+        }
+    }
 }

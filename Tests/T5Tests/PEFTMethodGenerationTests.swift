@@ -33,12 +33,22 @@ final class PEFTMethodGenerationTests: XCTestCase {
         for name in base.names {
             var values = try base.floats(name)
             let shape = try base.info(name).shape
-            if name.hasSuffix(".weight"), case .ia3(let a) = adapter, let u = a.updates[String(name.dropLast(".weight".count))] {
-                values.withUnsafeMutableBufferPointer { w in
-                    mergeIA3(into: w.baseAddress!, scaling: u.scaling, inFeatures: shape[1], outFeatures: shape[0],
-                             feedForward: u.feedForward)
+            let module = name.hasSuffix(".weight") ? String(name.dropLast(".weight".count)) : ""
+            switch adapter {
+            case .ia3(let a):
+                if let u = a.updates[module] {
+                    values.withUnsafeMutableBufferPointer { w in
+                        mergeIA3(into: w.baseAddress!, scaling: u.scaling, inFeatures: shape[1], outFeatures: shape[0],
+                                 feedForward: u.feedForward)
+                    }
+                    folded += 1
                 }
-                folded += 1
+            case .lycoris(let a):
+                if let u = a.updates[module] {
+                    for i in values.indices { values[i] += u.delta[i] }
+                    folded += 1
+                }
+            case .lora: XCTFail("AdapterParityTests merges LoRA")
             }
             try writer.add(name, shape: shape, floats: values)
         }
@@ -74,6 +84,17 @@ final class PEFTMethodGenerationTests: XCTestCase {
         XCTAssertEqual(adapter.updates["encoder.block.0.layer.0.SelfAttention.k"]?.scaling.count, 64)
     }
 
+    /// r 4, alpha 8 on q, v and wo.
+    func testLoHaMatchesPEFT() throws { try checkMethod("loha", modules: 16) }
+
+    /// r 4, alpha 8 on q, v (full lokr_w1, lokr_w2) and wo (lokr_w2_a, lokr_w2_b).
+    func testLoKrMatchesPEFT() throws {
+        try checkMethod("lokr", modules: 16)
+        let lokrFiles = Fixtures.path("adapter_lokr/adapter_model.safetensors")
+        let names = Set(try SafeTensorsFile(path: lokrFiles).names.map { String($0.split(separator: ".").last!) })
+        XCTAssertEqual(names, ["lokr_w1", "lokr_w2", "lokr_w2_a", "lokr_w2_b"])
+    }
+
     /// A LoRA loader refuses another method's directory with one line naming the file, and an IA3 vector of the wrong
     /// length is refused before anything is attached.
     func testMismatchedMethodsAndShapesAreOneErrorLine() throws {
@@ -89,5 +110,35 @@ final class PEFTMethodGenerationTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("has an ia3_l of 3 values but its output is 64 wide"), "\(error)")
         }
         XCTAssertTrue(model.weights.projections.values.allSatisfy { $0.adapter == nil })
+    }
+
+    /// A LoKr file whose factor does not have the shape PEFT gives its layer, and a LoHa file missing a factor, are
+    /// refused with one line naming adapter_model.safetensors.
+    func testLoHaAndLoKrFilesThatDoNotFitAreOneErrorLine() throws {
+        for (method, module, replace, expected) in [
+            ("lokr", "encoder.block.0.layer.0.SelfAttention.q", "lokr_w2", "has lokr_w1 [8, 8], lokr_w2 [4, 16], expected"),
+            ("loha", "decoder.block.1.layer.1.EncDecAttention.v", "hada_w2_b", "not one whole LOHA adapter"),
+        ] {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("t5-\(method)-\(UUID())")
+            try FileManager.default.copyItem(atPath: Fixtures.path("adapter_\(method)"), toPath: directory.path)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let url = directory.appendingPathComponent("adapter_model.safetensors")
+            let original = try SafeTensorsFile(path: url.path)
+            var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+            for name in original.names.sorted() {
+                let values = try original.floats(name), shape = original.tensors[name]!.shape
+                if name == "base_model.model.\(module).\(replace)" {
+                    if method == "lokr" { try writer.add(name, shape: [4, 16], floats: values) }  // 64 values, another shape
+                    continue
+                }
+                try writer.add(name, shape: shape, floats: values)
+            }
+            try writer.write(to: url.path)
+            XCTAssertThrowsError(try PEFTAdapter.load(directory: directory.path)) { error in
+                let text = "\(error)"
+                XCTAssertTrue(text.contains("adapter_model.safetensors") && text.contains(module) && text.contains(expected), text)
+                XCTAssertFalse(text.contains("\n"))
+            }
+        }
     }
 }

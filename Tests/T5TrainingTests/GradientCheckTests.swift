@@ -59,6 +59,31 @@ final class GradientCheckTests: XCTestCase {
         try checkGradients(model, try TinyModel.batch(vocab: config.vocabSize), seed: 18, epsilon: 3e-3)
     }
 
+    /// LoHa (every factor random, so every product matters) on attention and feed-forward linears, with dropout.
+    func testLoHaWithDropout() throws {
+        let config = TinyModel.config(gated: true, tied: false)
+        let model = try T5TrainingModel(config: config, file: try TinyModel.file(config, seed: 19),
+                                        mode: .adapter(.loha(LycorisConfig(rank: 2, alpha: 3, targetModules: ["q", "v", "wi_1", "wo"]))),
+                                        dropoutRate: 0.1, dropoutSeed: 20)
+        var rng = SplitMix64(seed: 21)
+        for p in model.trainableParameters { for i in 0..<p.count { p.value[i] = 0.5 * rng.normal() } }
+        try checkGradients(model, try TinyModel.batch(vocab: config.vocabSize), seed: 22, epsilon: 3e-3)
+    }
+
+    /// LoKr with every factor form: decompose_both makes w1 a low-rank pair where r is small against its sides, and
+    /// w2 is full or a pair by PEFT's rule (the tiny model's widths 16, 32 and 64 give both).
+    func testLoKrWithEveryFactorFormAndDropout() throws {
+        let config = TinyModel.config(gated: true, tied: false)
+        let settings = LycorisConfig(rank: 1, alpha: 2, targetModules: ["q", "o", "wi_0", "wo"], decomposeBoth: true)
+        let model = try T5TrainingModel(config: config, file: try TinyModel.file(config, seed: 23), mode: .adapter(.lokr(settings)),
+                                        dropoutRate: 0.1, dropoutSeed: 24)
+        let names = Set(model.trainableParameters.map { String($0.name.split(separator: ".").last!) })
+        XCTAssertTrue(names.isSuperset(of: ["lokr_w1_a", "lokr_w1_b", "lokr_w2_a", "lokr_w2_b"]), "\(names)")
+        var rng = SplitMix64(seed: 25)
+        for p in model.trainableParameters { for i in 0..<p.count { p.value[i] = 0.5 * rng.normal() } }
+        try checkGradients(model, try TinyModel.batch(vocab: config.vocabSize), seed: 26, epsilon: 3e-3)
+    }
+
     /// The label-smoothed loss's backward (ε 0.2), through the whole model.
     func testFullFineTuneWithLabelSmoothing() throws {
         let config = TinyModel.config(gated: true, tied: false)

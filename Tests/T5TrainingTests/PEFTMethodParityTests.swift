@@ -73,6 +73,17 @@ final class PEFTMethodParityTests: XCTestCase {
         }
     }
 
+    static func lycoris(_ c: [String: Any]) -> LycorisConfig {
+        LycorisConfig(rank: c["r"] as! Int, alpha: Double(c["alpha"] as! Int), targetModules: c["target_modules"] as! [String])
+    }
+
+    /// r 4, alpha 8 on q, v and wo: four [out, 4] / [4, in] factors per module.
+    func testLoHaMatchesPEFT() throws { try checkMethod("loha") { .adapter(.loha(Self.lycoris($0))) } }
+
+    /// r 4, alpha 8 on q, v (64 = 8 × 8 both ways: full lokr_w1 and lokr_w2) and wo (in 128 = 8 × 16: lokr_w2 as the
+    /// low-rank pair lokr_w2_a [8, 4] · lokr_w2_b [4, 16], since 4 < 16/2).
+    func testLoKrMatchesPEFT() throws { try checkMethod("lokr") { .adapter(.lokr(Self.lycoris($0))) } }
+
     /// PEFT's feed-forward rule is `str.endswith` with no "." boundary, unlike its target rule, and the subset check
     /// runs only when both are lists; a vector's shape follows the rule ([1, in] scales the input, [out, 1] the output).
     func testIA3FeedForwardModulesFollowPEFTsRule() throws {

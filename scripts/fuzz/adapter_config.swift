@@ -1,6 +1,6 @@
 // libFuzzer harness: adapter_config.json of any method through PEFT/AdapterConfig.swift's strict reader and the method's
 // range check (the one `generate` loads adapters with), then PEFT's target rule on T5 module names (a list, or a regex),
-// LoRA's rank/alpha pattern rule and IA3's feed-forward rule.
+// the rank/alpha pattern rule and IA3's feed-forward rule.
 import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -11,6 +11,7 @@ public func fuzzAdapterConfig(_ data: UnsafeRawPointer, _ size: Int) -> CInt {
         switch config.method {
         case .lora(let lora): _ = (lora.rank(of: module), lora.alpha(of: module), lora.scale(of: module))
         case .ia3(let ia3): _ = (ia3.isFeedForward(module), ia3.scalingShape(of: module, inFeatures: 8, outFeatures: 4))
+        case .loha(let c), .lokr(let c): _ = (c.rank(of: module), c.scale(of: module))
         }
     }
     _ = config.jsonData()
