@@ -113,6 +113,6 @@ let package = Package(
         .testTarget(name: "CorpusTests", dependencies: ["Failures", "JSON", "Corpus"]),
         .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets", "T5"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "JSON"]),
-        .testTarget(name: "StagesTests", dependencies: ["TestSupport", "Failures", "Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "T5", "T5Training", "PEFT", "Pipeline", "JSON", "Kernels", "Training"]),
+        .testTarget(name: "StagesTests", dependencies: ["TestSupport", "Failures", "Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "SentencePiece", "T5", "T5Training", "PEFT", "Pipeline", "JSON", "Kernels", "Training"]),
     ]
 )

@@ -2,7 +2,8 @@ import Failures
 import Foundation
 import JSON
 
-/// A PEFT `adapter_config.json` of any method this build knows (`AdapterMethod`: LoRA, IA3, LoHa, LoKr). The fields this
+/// A PEFT `adapter_config.json` of any method this build knows (`AdapterMethod`: LoRA, IA3, LoHa, LoKr, prompt
+/// tuning, P-tuning). The fields this
 /// product acts on are typed; every other field is kept as read (or PEFT 0.21.2's defaults for a new config) and
 /// written back, so `jsonData()` gives the bytes PEFT's `save_pretrained` writes. Each method reads and writes its
 /// own fields (`<Method>Config+AdapterFields.swift`); this file holds what they share.
@@ -34,6 +35,11 @@ public struct AdapterConfig: Equatable, Sendable {
         case .ia3: otherFields = IA3Config.peftDefaults
         case .loha(let c): otherFields = LycorisConfig.newFields(c, peftType: "LOHA")
         case .lokr(let c): otherFields = LycorisConfig.newFields(c, peftType: "LOKR")
+        case .promptTuning(let c):
+            otherFields = PromptConfig.peftDefaults(pTuning: false)
+            // PEFT loads the TEXT initialisation's tokenizer from here: the base model's own
+            if c.initialization == .text { otherFields["tokenizer_name_or_path"] = baseModelNameOrPath.map { .string($0) } ?? .null }
+        case .pTuning: otherFields = PromptConfig.peftDefaults(pTuning: true)
         }
         try method.validate()
     }
@@ -58,7 +64,7 @@ public struct AdapterConfig: Equatable, Sendable {
     }
 
     /// The `peft_type`s this build reads.
-    public static let knownTypes = ["LORA", "IA3", "LOHA", "LOKR"]
+    public static let knownTypes = ["LORA", "IA3", "LOHA", "LOKR", "PROMPT_TUNING", "P_TUNING"]
 
     /// Parses and validates a config; `path` names the file in errors.
     public init(jsonData data: Data, path: String? = nil) throws {
@@ -91,6 +97,12 @@ public struct AdapterConfig: Equatable, Sendable {
         case .string("LOKR")?:
             method = .lokr(try LycorisConfig(taking: &fields, lokr: true, path: path))
             unsupported = LycorisConfig.unsupportedUnlessNeutral
+        case .string("PROMPT_TUNING")?:
+            method = .promptTuning(try PromptConfig(taking: &fields, pTuning: false, path: path))
+            unsupported = PromptConfig.unsupportedUnlessNeutral
+        case .string("P_TUNING")?:
+            method = .pTuning(try PromptConfig(taking: &fields, pTuning: true, path: path))
+            unsupported = PromptConfig.unsupportedUnlessNeutral
         case .string(let other)?:
             throw bad("peft_type \"\(other)\" is not a method this build knows (\(Self.knownTypes.joined(separator: ", ")))")
         default:
@@ -155,6 +167,7 @@ public struct AdapterConfig: Equatable, Sendable {
         case .ia3(let c): c.write(into: &fields)
         case .loha(let c): c.write(into: &fields, lokr: false)
         case .lokr(let c): c.write(into: &fields, lokr: true)
+        case .promptTuning(let c), .pTuning(let c): c.write(into: &fields)
         }
         fields["inference_mode"] = .bool(inferenceMode)
         fields["base_model_name_or_path"] = baseModelNameOrPath.map { .string($0) } ?? .null

@@ -5,6 +5,8 @@ public enum AdapterMethod: Sendable, Equatable {
     case ia3(IA3Config)
     case loha(LycorisConfig)
     case lokr(LycorisConfig)
+    case promptTuning(PromptConfig)
+    case pTuning(PromptConfig)
 
     /// PEFT's `peft_type`.
     public var peftType: String {
@@ -13,6 +15,8 @@ public enum AdapterMethod: Sendable, Equatable {
         case .ia3: return "IA3"
         case .loha: return "LOHA"
         case .lokr: return "LOKR"
+        case .promptTuning: return "PROMPT_TUNING"
+        case .pTuning: return "P_TUNING"
         }
     }
 
@@ -23,6 +27,8 @@ public enum AdapterMethod: Sendable, Equatable {
         case .ia3: return "ia3"
         case .loha: return "loha"
         case .lokr: return "lokr"
+        case .promptTuning: return "prompt_tuning"
+        case .pTuning: return "p_tuning"
         }
     }
 
@@ -32,6 +38,7 @@ public enum AdapterMethod: Sendable, Equatable {
         case .lora(let c): return c.matches(modulePath)
         case .ia3(let c): return c.matches(modulePath)
         case .loha(let c), .lokr(let c): return c.matches(modulePath)
+        case .promptTuning, .pTuning: return false
         }
     }
 
@@ -41,6 +48,7 @@ public enum AdapterMethod: Sendable, Equatable {
         case .lora(let c): try c.validate(naming: name)
         case .ia3(let c): try c.validate(naming: name)
         case .loha(let c), .lokr(let c): try c.validate(naming: name)
+        case .promptTuning(let c), .pTuning(let c): try c.validate(naming: name)
         }
     }
 
@@ -62,6 +70,14 @@ public enum AdapterMethod: Sendable, Equatable {
         }
     }
 
-    /// Whether PEFT can fold the adapter into the base weights (`merge_and_unload`).
-    public var canMerge: Bool { true }
+    /// Prompt tuning's or P-tuning's settings: the methods that add rows in front of the encoder's input.
+    public var prompt: PromptConfig? {
+        switch self {
+        case .promptTuning(let c), .pTuning(let c): return c
+        default: return nil
+        }
+    }
+
+    /// Whether PEFT can fold the adapter into the base weights (`merge_and_unload`): not a prompt, which is input.
+    public var canMerge: Bool { prompt == nil }
 }

@@ -5,6 +5,8 @@
 
 public enum AdapterTensorNames {
     static let prefix = "base_model.model."
+    /// A prompt method's one tensor (no prefix): the rows in front of the encoder's input, [2n, d_model].
+    public static let promptEmbeddings = "prompt_embeddings"
 
     /// The tensors each method keeps per module, in PEFT's state-dict order.
     public static func tensors(of peftType: String) -> [String] {

@@ -24,6 +24,28 @@ public func kaimingUniform(count: Int, fanIn: Int, generator: inout PhiloxGenera
     return values
 }
 
+/// torch's N(0, 1) (`nn.Embedding`'s initialisation, as PEFT's prompt tables start): Box-Muller on pairs of
+/// uniforms from `generator` (not torch's bits: the distribution, not the draw, is PEFT's).
+public func standardNormal(count: Int, generator: inout PhiloxGenerator) -> [Float] {
+    var u = [Float](repeating: 0, count: 2 * ((count + 1) / 2))
+    u.withUnsafeMutableBufferPointer { generator.fillUniform($0) }
+    var values = [Float](repeating: 0, count: count)
+    for i in stride(from: 0, to: count, by: 2) {
+        let radius = (-2 * Foundation.log(Double(1 - u[i]))).squareRoot(), angle = 2 * Double.pi * Double(u[i + 1])
+        values[i] = Float(radius * cos(angle))
+        if i + 1 < count { values[i + 1] = Float(radius * sin(angle)) }
+    }
+    return values
+}
+
+/// torch's `nn.Linear` bias initialisation: U(-1/√fan_in, 1/√fan_in).
+public func linearBiasUniform(count: Int, fanIn: Int, generator: inout PhiloxGenerator) -> [Float] {
+    let bound = 1 / Double(fanIn).squareRoot()
+    var values = [Float](repeating: 0, count: count)
+    values.withUnsafeMutableBufferPointer { generator.fillUniform($0) }
+    return values.map { Float(-bound) + Float(2 * bound) * $0 }
+}
+
 /// PEFT's default LoRA initialisation (`init_lora_weights=True`) of one module whose
 /// base weight is `outFeatures × inFeatures`: lora_A (`r × in`) Kaiming-uniform, drawn
 /// row-major from `generator`; lora_B (`out × r`) = 0.

@@ -72,8 +72,17 @@ lokr:                        # PEFT's LoKrConfig (train.mode: lokr): dW = kron(w
   decompose_both: false      # w1 low-rank too when r is small enough
   decompose_factor: -1       # the factorisation's divisor; -1: near the square root of each width
 
+prompt_tuning:               # PEFT's PromptTuningConfig (train.mode: prompt_tuning): rows in front of every source
+  num_virtual_tokens: 20     # n (PEFT keeps 2n for a seq2seq model; the encoder reads the first n)
+  prompt_tuning_init: RANDOM # RANDOM: N(0, 1) | TEXT: the embeddings of prompt_tuning_init_text's tokens, repeated
+  prompt_tuning_init_text: ""
+
+p_tuning:                    # PEFT's PromptEncoderConfig (train.mode: p_tuning): the rows through an MLP while training
+  num_virtual_tokens: 20
+  encoder_hidden_size: 0     # the MLP's width; 0: the model's d_model (PEFT's default, 768 for flan-t5-base)
+
 train:
-  mode: lora                 # lora | ia3 | loha | lokr (the PEFT method; README: "PEFT methods") | full (full fine-tune, the demo's baseline-making mode)
+  mode: lora                 # lora | ia3 | loha | lokr | prompt_tuning | p_tuning (the PEFT method; README: "PEFT methods") | full (full fine-tune, the demo's baseline-making mode)
   epochs: 10
   max_steps: 0               # 0 = epochs * steps per epoch
   batch_size: 8

@@ -123,7 +123,14 @@ public enum ParameterSchema {
         .init(key: "lokr.decompose_both", type: .bool),
         .init(key: "lokr.decompose_factor", type: .int, range: -1...65_536),
 
-        .init(key: "train.mode", type: .choice(["lora", "ia3", "loha", "lokr", "full"])),
+        .init(key: "prompt_tuning.num_virtual_tokens", type: .int, range: 1...1024),
+        .init(key: "prompt_tuning.prompt_tuning_init", type: .choice(["RANDOM", "TEXT"])),
+        .init(key: "prompt_tuning.prompt_tuning_init_text", type: .string),
+
+        .init(key: "p_tuning.num_virtual_tokens", type: .int, range: 1...1024),
+        .init(key: "p_tuning.encoder_hidden_size", type: .int, range: 0...65_536),
+
+        .init(key: "train.mode", type: .choice(["lora", "ia3", "loha", "lokr", "prompt_tuning", "p_tuning", "full"])),
         .init(key: "train.epochs", type: .int, range: 0...1_000_000),
         .init(key: "train.max_steps", type: .int, range: 0...1_000_000_000),
         .init(key: "train.batch_size", type: .int, range: 1...4096),

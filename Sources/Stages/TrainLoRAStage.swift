@@ -6,6 +6,7 @@ import Kernels
 import PEFT
 import Pipeline
 import SafeTensors
+import SentencePiece
 import T5
 import T5Training
 import Training
@@ -30,6 +31,11 @@ public enum TrainLoRAStage {
         let method = try adapterMethod(p, config: options.config)
         let full = method == nil
         let merge = !full && p.bool("train.merge")
+        if merge, let method, !method.canMerge {
+            throw PipelineError.usage("train.merge: \(method.name) adds rows to the input and has no weights to fold in "
+                                      + "(PEFT does not merge prompts); set train.merge false", path: options.config)
+        }
+        let promptText = method?.prompt.flatMap { $0.initialization == .text ? $0.initText : nil }
         var s = trainingSettings(p)
         do {
             try s.validate()
@@ -56,7 +62,7 @@ public enum TrainLoRAStage {
         let validationTokens = try run.input("validation.safetensors", path: run.dataPath("tokens/validation.safetensors"))
         // read from the store entry of the run this configuration's lock records (LockedInputs)
         let modelDir = try run.inputFolder(run.dataPath("model"),
-                                           files: ["config.json", "model.safetensors"] + (full || merge ? ["spiece.model"] : []))
+                                           files: ["config.json", "model.safetensors"] + (full || merge || promptText != nil ? ["spiece.model"] : []))
 
         let outDir = full ? "full-model" : "adapter"
         let names = full ? ["config.json", "model.safetensors", "spiece.model"] : ["adapter_config.json", "adapter_model.safetensors"]
@@ -80,12 +86,18 @@ public enum TrainLoRAStage {
                 throw PipelineError.usage("\(method.name).\(key) matches none of the adapted modules (\(method.name).target_modules "
                                           + "\(targets.joined(separator: ", ")) in every block)", path: options.config)
             }
-            if method != nil { try model.initializeAdapters(seed: s.seed) }
+            if method != nil {
+                // PEFT's TEXT initialisation tokenizes the text with the base model's tokenizer, EOS included
+                let textIds = try promptText.map { text in
+                    try T5Tokenizer(path: modelDir.appendingPathComponent("spiece.model").path).encode(text).ids
+                }
+                try model.initializeAdapters(seed: s.seed, promptTextIds: textIds)
+            }
             report("train-lora: \(basePrecision == .bf16 ? "bf16" : "fp32") base weights; products by "
                    + (basePrecision == .bf16 ? BF16GEMM.description : F32GEMM.description))
             report("train-lora: \(method.map { $0.peftType } ?? "full fine-tune") on \(train.count) examples, "
                    + "\(model.trainableParameters.reduce(0) { $0 + $1.count }) trainable parameters"
-                   + (full ? "" : " in \(model.adaptedLayers.count) modules"))
+                   + (full ? "" : model.encoderPrompt.map { " in a prompt of \($0.virtualTokens) rows" } ?? " in \(model.adaptedLayers.count) modules"))
             let loop = try TrainingLoop(model: model, train: train, validation: validation, settings: s,
                                         workDirectory: ws.workDirectory, group: group)
             let (log, summary) = try loop.run(resume: resume && !ws.isVerification)
@@ -135,6 +147,11 @@ public enum TrainLoRAStage {
         case .lokr(var c):
             if p.strings("lokr.target_modules") == [allLinear] { c.targetModules = adapted }
             return .lokr(c)
+        case .promptTuning(let c), .pTuning(let c):
+            // PEFT records the base model's facts: token_dim, num_attention_heads, num_layers
+            let fitted = c.fitted(dModel: model.config.dModel, heads: model.config.numHeads, layers: model.config.numLayers)
+            if case .pTuning = method { return .pTuning(fitted) }
+            return .promptTuning(fitted)
         }
     }
 
@@ -165,6 +182,14 @@ public enum TrainLoRAStage {
                 c.decomposeFactor = p.int("lokr.decompose_factor")
             }
             method = section == "loha" ? .loha(c) : .lokr(c)
+        case "prompt_tuning":
+            let text = p.string("prompt_tuning.prompt_tuning_init_text")
+            method = .promptTuning(PromptConfig(virtualTokens: p.int("prompt_tuning.num_virtual_tokens"),
+                                                initialization: PromptConfig.Initialization(rawValue: p.string("prompt_tuning.prompt_tuning_init"))!,
+                                                initText: text.isEmpty ? nil : text))
+        case "p_tuning":
+            let hidden = p.int("p_tuning.encoder_hidden_size")
+            method = .pTuning(PromptConfig(virtualTokens: p.int("p_tuning.num_virtual_tokens"), encoderHiddenSize: hidden))
         default:
             method = .lora(try loraConfig(p, config: config))
         }

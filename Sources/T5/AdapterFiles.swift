@@ -20,6 +20,15 @@ struct AdapterFiles {
         weightsPath = (directory as NSString).appendingPathComponent("adapter_model.safetensors")
         file = try SafeTensorsFile(path: weightsPath)
         let peftType = config.method.peftType
+        if config.method.prompt != nil {
+            // one tensor, no module: prompt_embeddings
+            guard file.names == [AdapterTensorNames.promptEmbeddings] else {
+                throw PipelineError.badInput("a \(peftType) adapter holds one tensor, \(AdapterTensorNames.promptEmbeddings), not "
+                                             + "\(file.names.sorted().prefix(3).joined(separator: ", "))", path: weightsPath)
+            }
+            modules = [:]
+            return
+        }
         let expected = AdapterTensorNames.tensors(of: peftType)
         var modules: [String: Set<String>] = [:]
         for name in file.names {
@@ -48,7 +57,11 @@ struct AdapterFiles {
 
     /// A module's tensor as fp32 with its shape; NaN or infinity is refused (it would decode as empty summaries).
     func tensor(_ module: String, _ tensor: String) throws -> (values: [Float], shape: [Int]) {
-        let name = AdapterTensorNames.key(module: module, tensor: tensor)
+        try self.tensor(named: AdapterTensorNames.key(module: module, tensor: tensor), module: module)
+    }
+
+    /// A tensor by its key in the file, checked as `tensor(_:_:)` checks it.
+    func tensor(named name: String, module: String) throws -> (values: [Float], shape: [Int]) {
         guard let info = file.tensors[name], info.dtype.isFloatingPoint else {
             throw PipelineError.badInput("tensor '\(name)' is missing or not floating-point", path: weightsPath)
         }
@@ -64,6 +77,7 @@ struct AdapterFiles {
         case .lora(let c): return "\(c.targetPattern.map { [$0] } ?? c.targetModules.sorted())"
         case .ia3(let c): return "\(c.targetPattern.map { [$0] } ?? c.targetModules.sorted())"
         case .loha(let c), .lokr(let c): return "\(c.targetPattern.map { [$0] } ?? c.targetModules.sorted())"
+        case .promptTuning, .pTuning: return "[]"
         }
     }
 }

@@ -6,6 +6,8 @@ public enum PEFTAdapter: Sendable {
     case ia3(IA3Adapter)
     /// LoHa or LoKr.
     case lycoris(LycorisAdapter)
+    /// Prompt tuning or P-tuning.
+    case prompt(PromptAdapter)
 
     /// Reads an adapter directory; a method this build does not know, or files that disagree, are one error naming
     /// the file.
@@ -15,6 +17,7 @@ public enum PEFTAdapter: Sendable {
         case .lora(let c): return .lora(try LoRAAdapter(config: c, files: files))
         case .ia3(let c): return .ia3(try IA3Adapter(config: c, files: files))
         case .loha, .lokr: return .lycoris(try LycorisAdapter(method: files.config.method, files: files))
+        case .promptTuning, .pTuning: return .prompt(try PromptAdapter(method: files.config.method, files: files))
         }
     }
 
@@ -24,6 +27,7 @@ public enum PEFTAdapter: Sendable {
         case .lora(let a): return a.updates.keys.sorted()
         case .ia3(let a): return a.updates.keys.sorted()
         case .lycoris(let a): return a.updates.keys.sorted()
+        case .prompt: return []
         }
     }
 }
@@ -35,6 +39,7 @@ extension T5Model {
         case .lora(let a): try apply(a)
         case .ia3(let a): try apply(a)
         case .lycoris(let a): try apply(a)
+        case .prompt(let a): try apply(a)
         }
     }
 }

@@ -30,21 +30,30 @@ extension T5Model {
     /// Attention scores and biases grow with the square of the source length; longer inputs are refused.
     public static let maxSourceLength = 2048
 
-    /// Encodes unpadded source sequences (each non-empty).
+    /// Encodes unpadded source sequences (each non-empty). With a prompt (`encoderPrompt`), each source's rows are the
+    /// prompt's n rows then its tokens', and everything after (lengths, offsets, cross-attention) counts them.
     public func encode(_ sources: [[Int32]]) throws -> EncoderOutput {
         try checkTokens(sources, what: "encoder input")
         guard !sources.isEmpty, sources.allSatisfy({ !$0.isEmpty }) else {
             throw PipelineError.badInput("empty batch or empty source sequence", path: "encoder input")
         }
-        let batch = sources.count, length = sources.map(\.count).max()!
+        let prompt = encoderPromptRows
+        let batch = sources.count, length = sources.map(\.count).max()! + prompt
         guard length <= Self.maxSourceLength else {
             throw PipelineError.badInput("source of \(length) tokens exceeds the limit of \(Self.maxSourceLength)", path: "encoder input")
         }
-        let lengths = sources.map(\.count)
+        let lengths = sources.map { $0.count + prompt }
         let offsets = lengths.reduce(into: [0]) { $0.append($0.last! + $1) }
         let d = config.dModel, inner = config.innerDim, heads = config.numHeads, rows = offsets[batch]
         let h = FloatBuffer(count: rows * d, zeroed: false)
-        embed(Array(sources.joined()), into: h.pointer)
+        if let encoderPrompt {
+            for (b, source) in sources.enumerated() {
+                (h.pointer + offsets[b] * d).update(from: encoderPrompt.pointer, count: prompt * d)
+                embed(source, into: h.pointer + (offsets[b] + prompt) * d)
+            }
+        } else {
+            embed(Array(sources.joined()), into: h.pointer)
+        }
         let bias = FloatBuffer(count: heads * (2 * length - 1), zeroed: false)
         RelativePosition.biasByDistance(table: weights.encoder[0].attention.relativeBias!, heads: heads, length: length,
                                         bidirectional: true, numBuckets: config.relativeAttentionNumBuckets,

@@ -8,6 +8,10 @@ public final class T5Model: @unchecked Sendable {
     public let config: T5Config
     public let weights: T5Weights
     public let directory: String
+    /// A prompt method's rows [n, d_model], placed in front of every source's embeddings (`apply(_: PromptAdapter)`).
+    public internal(set) var encoderPrompt: FloatBuffer?
+    /// n: the rows of `encoderPrompt` (0 without one).
+    public internal(set) var encoderPromptRows = 0
 
     public init(config: T5Config, weights: T5Weights, directory: String) {
         self.config = config

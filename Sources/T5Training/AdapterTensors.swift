@@ -1,17 +1,23 @@
 // The adapters' tensors under PEFT's adapter_model.safetensors key names ("base_model.model.<module path>.<tensor>":
 // LoRA's lora_A.weight [r, in] and lora_B.weight [out, r], IA3's ia3_l), in layer order.
 import Failures
+import PEFT
 import SafeTensors
 
 extension T5TrainingModel {
-    /// Every adapter tensor, keyed as PEFT saves them.
+    /// Every adapter tensor, keyed as PEFT saves them: a prompt method's one `prompt_embeddings` [2n, d] (P-tuning's
+    /// MLP output), or each adapted layer's tensors.
     public var adapterTensors: [(key: String, shape: [Int], values: [Float])] {
-        adaptedLayers.flatMap { $0.adapter!.parameters.map { ($0.name, $0.shape, $0.values) } }
+        if let encoderPrompt {
+            let table = encoderPrompt.parameters[0]
+            return [(AdapterTensorNames.promptEmbeddings, table.shape, encoderPrompt.savedEmbeddings())]
+        }
+        return adaptedLayers.flatMap { $0.adapter!.parameters.map { ($0.name, $0.shape, $0.values) } }
     }
 
     /// Sets every adapter tensor from `values` (PEFT keys); a missing key or wrong size is an error naming `source`.
     public func setAdapters(_ values: [String: [Float]], source: String) throws {
-        for p in adaptedLayers.flatMap({ $0.adapter!.parameters }) {
+        for p in trainableParameters {
             guard let v = values[p.name] else { throw PipelineError.badInput("missing adapter tensor '\(p.name)'", path: source) }
             guard v.count == p.count else {
                 throw PipelineError.badInput("adapter tensor '\(p.name)' has \(v.count) values, expected \(p.shape)", path: source)

@@ -12,8 +12,10 @@ public final class T5TrainingModel: @unchecked Sendable {
     public let config: T5Config
     public let weights: TrainingWeights
     public let mode: TrainingMode
-    /// The linears carrying adapters (empty in full mode), in layer order.
+    /// The linears carrying adapters (empty in full mode and for prompt methods), in layer order.
     public let adaptedLayers: [LinearLayer]
+    /// A prompt method's rows in front of every source (prompt tuning, P-tuning), or nil.
+    public let encoderPrompt: EncoderPrompt?
     /// T5's dropout_rate, applied while training (0 turns it off).
     public var dropoutRate: Float
     /// Hugging Face's `label_smoothing_factor` ε, in training and evaluation losses alike (as the Trainer's
@@ -42,13 +44,18 @@ public final class T5TrainingModel: @unchecked Sendable {
         self.config = config
         self.mode = mode
         weights = try TrainingWeights(config: config, file: file, trainAll: mode == .full, precision: basePrecision)
-        if let method = mode.method {
+        if let method = mode.method, let prompt = method.prompt {
+            adaptedLayers = []
+            encoderPrompt = Self.makePrompt(method, prompt.fitted(dModel: config.dModel, heads: config.numHeads, layers: config.numLayers))
+        } else if let method = mode.method {
             adaptedLayers = weights.attachAdapters(method)
+            encoderPrompt = nil
             guard !adaptedLayers.isEmpty else {
                 throw PipelineError.usage("\(method.peftType) target modules match no linear layer", path: file.file)
             }
         } else {
             adaptedLayers = []
+            encoderPrompt = nil
         }
         self.dropoutRate = dropoutRate
         self.dropoutSeed = dropoutSeed
@@ -59,7 +66,7 @@ public final class T5TrainingModel: @unchecked Sendable {
     /// What the optimiser updates: each adapter's tensors in layer order (LoRA's A before B), or every base weight.
     public var trainableParameters: [Parameter] {
         switch mode {
-        case .adapter: return adaptedLayers.flatMap { $0.adapter!.parameters }
+        case .adapter: return encoderPrompt?.parameters ?? adaptedLayers.flatMap { $0.adapter!.parameters }
         case .full: return weights.allParameters
         }
     }
@@ -176,13 +183,13 @@ public final class T5TrainingModel: @unchecked Sendable {
     struct BatchSpans {
         let encoder, decoder, cross: AttentionSpans
 
-        init(_ batch: UnpaddedBatch, heads: Int, headDim dh: Int) {
-            encoder = AttentionSpans(queryOffsets: batch.sourceOffsets, keyOffsets: batch.sourceOffsets, heads: heads,
-                                     headDim: dh, causal: false)
+        /// `promptRows` rows in front of every source (a prompt method's) are part of its encoder sequence.
+        init(_ batch: UnpaddedBatch, heads: Int, headDim dh: Int, promptRows n: Int = 0) {
+            let sources = batch.sourceOffsets.enumerated().map { $0.element + $0.offset * n }
+            encoder = AttentionSpans(queryOffsets: sources, keyOffsets: sources, heads: heads, headDim: dh, causal: false)
             decoder = AttentionSpans(queryOffsets: batch.targetOffsets, keyOffsets: batch.targetOffsets, heads: heads,
                                      headDim: dh, causal: true)
-            cross = AttentionSpans(queryOffsets: batch.targetOffsets, keyOffsets: batch.sourceOffsets, heads: heads,
-                                   headDim: dh, causal: false)
+            cross = AttentionSpans(queryOffsets: batch.targetOffsets, keyOffsets: sources, heads: heads, headDim: dh, causal: false)
         }
     }
 
@@ -206,13 +213,24 @@ public final class T5TrainingModel: @unchecked Sendable {
     func forward(_ batch: UnpaddedBatch) -> Activations {
         arena.reset()
         let d = config.dModel, eps = config.layerNormEpsilon
-        let encRows = batch.sourceTokens, decRows = batch.targetTokens
-        let spans = BatchSpans(batch, heads: config.numHeads, headDim: config.dKV)
+        let prompt = encoderPrompt?.virtualTokens ?? 0
+        let encRows = batch.sourceTokens + batch.batchSize * prompt, decRows = batch.targetTokens
+        let spans = BatchSpans(batch, heads: config.numHeads, headDim: config.dKV, promptRows: prompt)
         let (encSpans, selfSpans, crossSpans) = (spans.encoder, spans.decoder, spans.cross)
 
-        // encoder
+        // encoder: each source's rows are the prompt's (if any), then its tokens'
         var x = arena.floats(encRows * d)
-        Embedding.forward(ids: batch.inputIds, table: weights.embedding.value, dim: d, x)
+        if let encoderPrompt {
+            let rows = encoderPrompt.forward(arena: arena)
+            for b in 0..<batch.batchSize {
+                let start = encSpans.queryOffsets[b]
+                (x + start * d).update(from: rows, count: prompt * d)
+                Embedding.forward(ids: Array(batch.inputIds[batch.sourceOffsets[b]..<batch.sourceOffsets[b + 1]]),
+                                  table: weights.embedding.value, dim: d, x + (start + prompt) * d)
+            }
+        } else {
+            Embedding.forward(ids: batch.inputIds, table: weights.embedding.value, dim: d, x)
+        }
         context.dropout(site: DropoutSite.of(decoder: false, layer: -1, .embedding))?.apply(x, count: encRows * d)
         let encoderBias = positionBias(table: weights.encoder[0].attention.relativeBias!, length: encSpans.longestSequence,
                                        bidirectional: true)
@@ -302,9 +320,11 @@ public final class T5TrainingModel: @unchecked Sendable {
 
     func backward(_ batch: UnpaddedBatch, _ acts: Activations, labelTokens: Int) {
         let d = config.dModel, heads = config.numHeads, vocab = config.vocabSize
-        let encRows = batch.sourceTokens, decRows = batch.targetTokens
         let (encSpans, selfSpans, crossSpans) = (acts.spans.encoder, acts.spans.decoder, acts.spans.cross)
+        let encRows = encSpans.queryRows, decRows = batch.targetTokens
         let embeddingTrainable = weights.embedding.isTrainable
+        // a prompt's gradient comes through the encoder's input, as the embedding's does
+        let encoderInputGradient = embeddingTrainable || encoderPrompt != nil
 
         // loss → logits (in place) → lm_head
         TokenCrossEntropy.backward(logits: acts.logits, logSumExp: acts.logSumExp, targets: batch.labels, vocab: vocab,
@@ -370,14 +390,27 @@ public final class T5TrainingModel: @unchecked Sendable {
                                         decoder: false, layer: l)
             selfAttentionSublayerBackward(layer.attention, a.attention, norm: layer.attentionNorm, input: a.input,
                                           rstd: a.rstd1, spans: encSpans, dResidual: dX, dSub: dEncSub, dNormed: dEncNormed,
-                                          biasGradient: dEncoderBias, biasLength: encoderBiasLength, needsInput: l > 0 || embeddingTrainable,
+                                          biasGradient: dEncoderBias, biasLength: encoderBiasLength, needsInput: l > 0 || encoderInputGradient,
                                           decoder: false, layer: l)
         }
         if let dEncoderBias {
             scatterBias(dEncoderBias, into: encoderBiasTable, length: encoderBiasLength, bidirectional: true)
         }
-        if let dTable = weights.embedding.gradient {
+        if encoderInputGradient {
             context.dropout(site: DropoutSite.of(decoder: false, layer: -1, .embedding))?.apply(dX, count: encRows * d)
+        }
+        if let encoderPrompt {
+            // ∂loss/∂prompt rows: summed over the sequences, in sequence order
+            let n = encoderPrompt.virtualTokens, dRows = arena.zeros(n * d)
+            for b in 0..<batch.batchSize { Elementwise.add(dX + encSpans.queryOffsets[b] * d, into: dRows, count: n * d) }
+            encoderPrompt.backward(dRows, scratch: context.scratch)
+            if let dTable = weights.embedding.gradient {
+                for b in 0..<batch.batchSize {
+                    Embedding.backward(ids: Array(batch.inputIds[batch.sourceOffsets[b]..<batch.sourceOffsets[b + 1]]),
+                                       dout: dX + (encSpans.queryOffsets[b] + n) * d, dim: d, dtable: dTable)
+                }
+            }
+        } else if let dTable = weights.embedding.gradient {
             Embedding.backward(ids: batch.inputIds, dout: dX, dim: d, dtable: dTable)
         }
     }

@@ -7,9 +7,32 @@ extension T5TrainingModel {
     /// in module order from one Philox stream: LoRA's lora_A, lora_B zero; IA3's ia3_l ones (`init_ia3_weights`);
     /// LoHa's hada_w1_a, w1_b, w2_a, with w2_b zero; LoKr's w2 (or w2_a and w2_b) and w1_b, with w1 (or w1_a) zero.
     /// Each method starts from the base model's outputs.
-    public func initializeAdapters(seed: UInt64) throws {
+    /// A prompt's table starts N(0, 1) (PEFT's RANDOM), or with TEXT as the embedding rows of `promptTextIds` (the
+    /// init text's token ids, EOS included: `PromptConfig.initTokenIds` repeats and cuts them); P-tuning's MLP as
+    /// torch's nn.Linear (Kaiming-uniform weights, U(±1/√fan_in) biases).
+    public func initializeAdapters(seed: UInt64, promptTextIds: [Int32]? = nil) throws {
         var generator = PhiloxGenerator(seed: seed, stream: RandomStream.loraInitialization)
         var values: [String: [Float]] = [:]
+        if let prompt = encoderPrompt, let config = mode.method?.prompt {
+            let table = prompt.parameters[0]
+            if config.initialization == .text, !(prompt is TrainablePTuning) {
+                guard let ids = promptTextIds, !ids.isEmpty else { preconditionFailure("TEXT initialisation without token ids") }
+                let d = table.shape[1]
+                values[table.name] = config.initTokenIds(ids).flatMap { id in
+                    Array(UnsafeBufferPointer(start: weights.embedding.value + Int(id) * d, count: d))
+                }
+            } else {
+                values[table.name] = standardNormal(count: table.count, generator: &generator)
+            }
+            if let p = prompt as? TrainablePTuning {
+                for (w, b) in zip(p.weights, p.biases) {
+                    values[w.name] = kaimingUniform(w, generator: &generator)
+                    values[b.name] = linearBiasUniform(count: b.count, fanIn: w.shape[1], generator: &generator)
+                }
+            }
+            try setAdapters(values, source: "adapter initialisation")
+            return
+        }
         for layer in adaptedLayers {
             switch layer.adapter {
             case let lora as TrainableLoRA:

@@ -216,4 +216,23 @@ final class AdapterConfigTests: XCTestCase {
         XCTAssertTrue(LoKrShape(inFeatures: 768, outFeatures: 768, rank: 8, decomposeBoth: true, decomposeFactor: -1).tensors
             .map(\.name) == ["lokr_w1_a", "lokr_w1_b", "lokr_w2_a", "lokr_w2_b"], "decompose_both: 8 < 24/2")
     }
+
+    /// Prompt tuning and P-tuning: a new config with the tiny test model's facts is the file PEFT saved for it, byte for
+    /// byte; reading it gives the same settings and bytes.
+    func testPromptConfigsArePEFTsBothWays() throws {
+        let facts = PromptConfig(virtualTokens: 5, tokenDim: 64, attentionHeads: 4, layers: 2)
+        var p = facts
+        p.encoderHiddenSize = 32
+        for (name, method) in [("prompt_tuning", AdapterMethod.promptTuning(facts)), ("p_tuning", .pTuning(p))] {
+            let saved = loraFixtures.deletingLastPathComponent().appendingPathComponent("T5/adapter_\(name)/adapter_config.json")
+            let made = try AdapterConfig(method: method, baseModelNameOrPath: "tiny", inferenceMode: true)
+            XCTAssertEqual(String(decoding: made.jsonData(), as: UTF8.self), String(decoding: try Data(contentsOf: saved), as: UTF8.self), name)
+            let read = try AdapterConfig.read(from: saved)
+            XCTAssertEqual(read.method, method, name)
+            XCTAssertEqual(read.jsonData(), try Data(contentsOf: saved), name)
+            XCTAssertFalse(read.method.canMerge)
+        }
+        XCTAssertEqual(PromptConfig(virtualTokens: 3).initTokenIds([7, 8, 1]), [7, 8, 1, 7, 8, 1], "repeated to 2n")
+        XCTAssertEqual(PromptConfig(virtualTokens: 2).initTokenIds([7, 8, 9, 10, 11, 1]), [7, 8, 9, 10], "cut to 2n")
+    }
 }

@@ -3,6 +3,7 @@ import JSON
 import PEFT
 import Pipeline
 import SafeTensors
+import SentencePiece
 import XCTest
 @testable import Stages
 
@@ -140,6 +141,76 @@ final class PEFTMethodStageTests: XCTestCase {
         for method in ["loha", "lokr"] {
             let ranks = try StageTestProject(), single = try StageTestProject()
             let extra = Self.lycoris + ["--set", "train.mode=\(method)"] + MPIRunTests.training
+            let args = try ranks.prepareForTraining(examples: 14, extra: extra)
+            _ = try single.prepareForTraining(examples: 14, extra: extra)
+            let r = try MPIRunTests.mpirun(2, "train-lora", ["--quiet"] + args, in: ranks.root)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            try TrainLoRAStage.run(try single.options(args + ["--set", "train.batch_size=2", "--set", "train.grad_accum=2"]),
+                                   root: single.root)
+            try MPIRunTests.assertSameFiles(["data/adapter/adapter_model.safetensors", "data/adapter/adapter_config.json"], ranks, single)
+        }
+    }
+
+    // MARK: Prompt tuning and P-tuning
+
+    static let prompts = ["--set", "train.lr=0.05", "--set", "prompt_tuning.num_virtual_tokens=4", "--set", "p_tuning.num_virtual_tokens=4",
+                          "--set", "p_tuning.encoder_hidden_size=16", "--set", "generation.weights_dtype=f32"]
+
+    /// Each writes PEFT's one `prompt_embeddings` [2n, d] (P-tuning: its MLP's output), recomputes the same bytes, makes
+    /// generate's summaries differ from the base model's, trains other bytes in bf16 than in fp32, and refuses
+    /// train.merge with one line; prompt tuning's TEXT initialisation starts from the text's token embeddings.
+    func testPromptTuningAndPTuningTrainAndGenerate() throws {
+        for method in ["prompt_tuning", "p_tuning"] {
+            let p = try StageTestProject()
+            let args = try p.prepareForTraining(examples: 8, extra: Self.prompts + ["--set", "train.mode=\(method)"])
+            let r = try TrainLoRAStage.run(try p.options(args), root: p.root)
+            let file = try SafeTensorsFile(path: p.url("data/adapter/adapter_model.safetensors").path)
+            XCTAssertEqual(file.names, ["prompt_embeddings"], method)
+            XCTAssertEqual(file.tensors["prompt_embeddings"]?.shape, [8, 32], method)
+            XCTAssertEqual(r.summary["trainable_parameters"], .int(method == "prompt_tuning" ? 8 * 32 : 8 * 32 + 16 * 32 + 16 + 16 * 16 + 16 + 32 * 16 + 32))
+            let config = try AdapterConfig.read(from: p.url("data/adapter/adapter_config.json"))
+            XCTAssertEqual(config.method.prompt?.tokenDim, 32)
+            XCTAssertEqual(config.method.prompt?.encoderHiddenSize, method == "p_tuning" ? 16 : nil)
+            XCTAssertNoThrow(try TrainLoRAStage.run(try p.options(args + ["--verify"]), root: p.root))
+
+            try GenerateStage.run(try p.options(args), variant: .lora, root: p.root)
+            try GenerateStage.run(try p.options(args), variant: .base, root: p.root)
+            XCTAssertNotEqual(try String(contentsOf: p.url("data/predictions/lora.jsonl"), encoding: .utf8),
+                              try String(contentsOf: p.url("data/predictions/base.jsonl"), encoding: .utf8), method)
+
+            XCTAssertThrowsError(try TrainLoRAStage.run(try p.options(args + ["--set", "train.merge=true"]), root: p.root)) {
+                XCTAssertTrue("\($0)".contains("train.merge: \(method) adds rows to the input"), "\($0)")
+            }
+            let bf16 = try Data(contentsOf: p.url("data/adapter/adapter_model.safetensors"))
+            try TrainLoRAStage.run(try p.options(args + ["--set", "train.weights_dtype=f32"]), root: p.root)
+            XCTAssertNotEqual(try Data(contentsOf: p.url("data/adapter/adapter_model.safetensors")), bf16, "\(method): bf16 changes the bytes")
+        }
+        let p = try StageTestProject()
+        let args = try p.prepareForTraining(examples: 8, extra: Self.prompts + ["--set", "train.mode=prompt_tuning", "--set", "train.lr=0"])
+        XCTAssertThrowsError(try TrainLoRAStage.run(try p.options(args + ["--set", "prompt_tuning.prompt_tuning_init=TEXT"]), root: p.root)) {
+            XCTAssertTrue("\($0)".contains("prompt_tuning.prompt_tuning_init TEXT needs a non-empty prompt_tuning.prompt_tuning_init_text"), "\($0)")
+        }
+        // lr 0 with weight decay 0: the saved table is the initialisation, the embeddings of "Summarize:" + EOS, repeated
+        // (fp32 here: in the bf16 mode they are the bf16-rounded rows, as PEFT copies them from a bf16 model)
+        try TrainLoRAStage.run(try p.options(args + ["--set", "prompt_tuning.prompt_tuning_init=TEXT", "--set", "train.weight_decay=0",
+                                                     "--set", "train.weights_dtype=f32",
+                                                     "--set", "prompt_tuning.prompt_tuning_init_text=Summarize:"]), root: p.root)
+        let table = try SafeTensorsFile(path: p.url("data/adapter/adapter_model.safetensors").path).floats("prompt_embeddings")
+        let model = try SafeTensorsFile(path: p.url("data/model/model.safetensors").path)
+        let embedding = try model.floats("shared.weight")
+        let ids = try T5Tokenizer(path: p.url("data/model/spiece.model").path).encode("Summarize:").ids
+        let expected = PromptConfig(virtualTokens: 4).initTokenIds(ids).flatMap { Array(embedding[(Int($0) * 32)..<(Int($0) * 32 + 32)]) }
+        XCTAssertEqual(table, expected)
+    }
+
+    func testPromptTuningResumeAfterKillGivesTheUninterruptedBytes() throws { try checkResumeAfterKill(Self.prompts + ["--set", "train.mode=prompt_tuning"]) }
+
+    func testPTuningResumeAfterKillGivesTheUninterruptedBytes() throws { try checkResumeAfterKill(Self.prompts + ["--set", "train.mode=p_tuning"]) }
+
+    func testPromptTuningAndPTuningUnderTwoRanksGiveTheBytesOfOneProcess() throws {
+        for method in ["prompt_tuning", "p_tuning"] {
+            let ranks = try StageTestProject(), single = try StageTestProject()
+            let extra = Self.prompts + ["--set", "train.mode=\(method)"] + MPIRunTests.training
             let args = try ranks.prepareForTraining(examples: 14, extra: extra)
             _ = try single.prepareForTraining(examples: 14, extra: extra)
             let r = try MPIRunTests.mpirun(2, "train-lora", ["--quiet"] + args, in: ranks.root)

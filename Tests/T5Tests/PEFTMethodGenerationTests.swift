@@ -9,11 +9,17 @@ import XCTest
 /// greedy and beam outputs; merged into the weights (what `train-lora` with `train.merge` writes), PEFT's merged
 /// model's greedy outputs.
 final class PEFTMethodGenerationTests: XCTestCase {
+    /// peft_methods.* (IA3, LoHa, LoKr) and prompt_methods.* (prompt tuning, P-tuning, prefix tuning).
     nonisolated(unsafe) static let expected: [String: Any] = {
-        let data = try! Data(contentsOf: URL(fileURLWithPath: Fixtures.path("peft_methods.json")))
-        return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
+        var all: [String: Any] = [:]
+        for name in ["peft_methods", "prompt_methods"] {
+            let data = try! Data(contentsOf: URL(fileURLWithPath: Fixtures.path("\(name).json")))
+            all.merge(try! JSONSerialization.jsonObject(with: data) as! [String: Any]) { a, _ in a }
+        }
+        return all
     }()
     static let logits = try! SafeTensorsFile(path: Fixtures.path("peft_methods.safetensors"))
+    static let promptLogits = try! SafeTensorsFile(path: Fixtures.path("prompt_methods.safetensors"))
 
     func adapted(_ method: String) throws -> (T5Model, PEFTAdapter) {
         let model = try T5Model.load(directory: Fixtures.path("tiny"))
@@ -49,6 +55,7 @@ final class PEFTMethodGenerationTests: XCTestCase {
                     folded += 1
                 }
             case .lora: XCTFail("AdapterParityTests merges LoRA")
+            case .prompt: XCTFail("a prompt is not merged")
             }
             try writer.add(name, shape: shape, floats: values)
         }
@@ -67,11 +74,14 @@ final class PEFTMethodGenerationTests: XCTestCase {
         let batch = Fixtures.section("batch")
         let encoder = try model.encode(Fixtures.ids(batch["sources"]))
         let logits = try model.logits(encoder: encoder, decoderInput: Fixtures.ids(batch["decoder_input"]))
-        let diff = maxAbsDifference(logits.pointer, try Self.logits.floats("\(method).logits"))
+        let file = Self.logits.tensors["\(method).logits"] == nil ? Self.promptLogits : Self.logits
+        let diff = maxAbsDifference(logits.pointer, try file.floats("\(method).logits"))
         XCTAssertLessThan(diff.value, 1e-4, "\(method) logits: max |diff| at \(diff.index)")
         try checkGeneration("greedy", model: model, expectedOutputs: reference["greedy"] as? [Any])
         try checkGeneration("beam", model: model, expectedOutputs: reference["beam"] as? [Any])
-        try checkGeneration("greedy", model: try merged(adapter), expectedOutputs: reference["merged_greedy"] as? [Any])
+        if let mergedGreedy = reference["merged_greedy"] as? [Any] {
+            try checkGeneration("greedy", model: try merged(adapter), expectedOutputs: mergedGreedy)
+        }
     }
 
     /// PEFT's T5 defaults: k and v outputs scaled, wo's input (a feed-forward module): 2 × 3 + 2 × 5 modules.
@@ -93,6 +103,17 @@ final class PEFTMethodGenerationTests: XCTestCase {
         let lokrFiles = Fixtures.path("adapter_lokr/adapter_model.safetensors")
         let names = Set(try SafeTensorsFile(path: lokrFiles).names.map { String($0.split(separator: ".").last!) })
         XCTAssertEqual(names, ["lokr_w1", "lokr_w2", "lokr_w2_a", "lokr_w2_b"])
+    }
+
+    /// Prompt tuning and P-tuning (PEFT saved the MLP's output): the first 5 of the 10 saved rows in front of every
+    /// source, logits, greedy and beam as transformers + PEFT give them.
+    func testPromptTuningMatchesPEFT() throws { try checkMethod("prompt_tuning", modules: 0) }
+
+    func testPTuningMatchesPEFT() throws {
+        try checkMethod("p_tuning", modules: 0)
+        guard case .prompt(let p) = try PEFTAdapter.load(directory: Fixtures.path("adapter_p_tuning")) else { return XCTFail("not a prompt") }
+        XCTAssertEqual(p.config.encoderHiddenSize, 32)
+        XCTAssertEqual(p.embeddings.count, 10 * 64)
     }
 
     /// A LoRA loader refuses another method's directory with one line naming the file, and an IA3 vector of the wrong

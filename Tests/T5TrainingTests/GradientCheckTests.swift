@@ -84,6 +84,20 @@ final class GradientCheckTests: XCTestCase {
         try checkGradients(model, try TinyModel.batch(vocab: config.vocabSize), seed: 26, epsilon: 3e-3)
     }
 
+    /// Prompt tuning and P-tuning with T5's dropout on the prompt rows as on the embeddings: the gradient reaches the
+    /// rows through the encoder's input (and the MLP's three layers).
+    func testPromptTuningAndPTuningWithDropout() throws {
+        let config = TinyModel.config(gated: true, tied: true)
+        for (i, method) in [AdapterMethod.promptTuning(PromptConfig(virtualTokens: 3)),
+                            .pTuning(PromptConfig(virtualTokens: 2, encoderHiddenSize: 8))].enumerated() {
+            let model = try T5TrainingModel(config: config, file: try TinyModel.file(config, seed: 27), mode: .adapter(method),
+                                            dropoutRate: 0.1, dropoutSeed: 28)
+            var rng = SplitMix64(seed: 29 + UInt64(i))
+            for p in model.trainableParameters { for j in 0..<p.count { p.value[j] = 0.5 * rng.normal() } }
+            try checkGradients(model, try TinyModel.batch(vocab: config.vocabSize), seed: 31, epsilon: 3e-3)
+        }
+    }
+
     /// The label-smoothed loss's backward (ε 0.2), through the whole model.
     func testFullFineTuneWithLabelSmoothing() throws {
         let config = TinyModel.config(gated: true, tied: false)

@@ -34,8 +34,12 @@ final class PEFTMethodParityTests: XCTestCase {
             XCTAssertLessThan(Fixture.relativeError(p.gradients!, try tensors.floats("grad." + p.name)), 1e-4, "gradient of \(p.name)")
         }
 
+        // what PEFT saves for a prompt method at the initial values (P-tuning: the MLP's output)
+        if let saved = try? tensors.floats("saved.prompt_embeddings") {
+            XCTAssertLessThan(Fixture.relativeError(try XCTUnwrap(model.adapterTensors.first).values, saved), 1e-5, "prompt_embeddings")
+        }
         // PEFT's merge of the initial values, for the modules the fixture kept
-        for module in json["merged_modules"] as! [String] {
+        for module in json["merged_modules"] as? [String] ?? [] {
             let layer = try XCTUnwrap(model.adaptedLayers.first { $0.path == module }, module)
             var weight = layer.weight.values
             weight.withUnsafeMutableBufferPointer { layer.adapter!.merge(into: $0.baseAddress!, layer: layer) }
@@ -83,6 +87,23 @@ final class PEFTMethodParityTests: XCTestCase {
     /// r 4, alpha 8 on q, v (64 = 8 × 8 both ways: full lokr_w1 and lokr_w2) and wo (in 128 = 8 × 16: lokr_w2 as the
     /// low-rank pair lokr_w2_a [8, 4] · lokr_w2_b [4, 16], since 4 < 16/2).
     func testLoKrMatchesPEFT() throws { try checkMethod("lokr") { .adapter(.lokr(Self.lycoris($0))) } }
+
+    /// 5 virtual tokens: a [10, 64] table whose rows 5..<10 no loss reaches (their gradient is exactly zero).
+    func testPromptTuningMatchesPEFT() throws {
+        try checkMethod("prompt_tuning") { .adapter(.promptTuning(PromptConfig(virtualTokens: $0["num_virtual_tokens"] as! Int))) }
+        let (model, _, _, golden) = try self.model("prompt_tuning") { .adapter(.promptTuning(PromptConfig(virtualTokens: $0["num_virtual_tokens"] as! Int))) }
+        model.zeroGradients()
+        try model.forwardBackward(golden.batch)
+        let g = try XCTUnwrap(model.trainableParameters.first?.gradients)
+        XCTAssertTrue(g[(5 * 64)...].allSatisfy { $0 == 0 } && g[..<(5 * 64)].contains { $0 != 0 }, "only the encoder's rows learn")
+    }
+
+    /// 5 virtual tokens through PEFT's MLP (64 → 32 → 32 → 64, ReLU): the table and the three layers' weights and biases.
+    func testPTuningMatchesPEFT() throws {
+        try checkMethod("p_tuning") { c in
+            .adapter(.pTuning(PromptConfig(virtualTokens: c["num_virtual_tokens"] as! Int, encoderHiddenSize: c["encoder_hidden_size"] as? Int)))
+        }
+    }
 
     /// PEFT's feed-forward rule is `str.endswith` with no "." boundary, unlike its target rule, and the subset check
     /// runs only when both are lists; a vector's shape follows the rule ([1, in] scales the input, [out, 1] the output).
