@@ -74,6 +74,14 @@ public struct BiasRows {
         rowStride = -1
     }
 
+    private init(base: UnsafePointer<Float>, rowStride: Int) {
+        self.base = base
+        self.rowStride = rowStride
+    }
+
+    /// The same rows starting at query `offset` (that query is row 0): queries after `offset` positions in front.
+    public func shifted(by offset: Int) -> BiasRows { BiasRows(base: row(offset), rowStride: rowStride) }
+
     @inline(__always)
     public func row(_ query: Int) -> UnsafePointer<Float> { base + query * rowStride }
 }

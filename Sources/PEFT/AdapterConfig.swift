@@ -3,7 +3,7 @@ import Foundation
 import JSON
 
 /// A PEFT `adapter_config.json` of any method this build knows (`AdapterMethod`: LoRA, IA3, LoHa, LoKr, prompt
-/// tuning, P-tuning). The fields this
+/// tuning, P-tuning, prefix tuning). The fields this
 /// product acts on are typed; every other field is kept as read (or PEFT 0.21.2's defaults for a new config) and
 /// written back, so `jsonData()` gives the bytes PEFT's `save_pretrained` writes. Each method reads and writes its
 /// own fields (`<Method>Config+AdapterFields.swift`); this file holds what they share.
@@ -40,6 +40,7 @@ public struct AdapterConfig: Equatable, Sendable {
             // PEFT loads the TEXT initialisation's tokenizer from here: the base model's own
             if c.initialization == .text { otherFields["tokenizer_name_or_path"] = baseModelNameOrPath.map { .string($0) } ?? .null }
         case .pTuning: otherFields = PromptConfig.peftDefaults(pTuning: true)
+        case .prefixTuning: otherFields = PromptConfig.peftDefaults(pTuning: false, prefix: true)
         }
         try method.validate()
     }
@@ -64,7 +65,7 @@ public struct AdapterConfig: Equatable, Sendable {
     }
 
     /// The `peft_type`s this build reads.
-    public static let knownTypes = ["LORA", "IA3", "LOHA", "LOKR", "PROMPT_TUNING", "P_TUNING"]
+    public static let knownTypes = ["LORA", "IA3", "LOHA", "LOKR", "PROMPT_TUNING", "P_TUNING", "PREFIX_TUNING"]
 
     /// Parses and validates a config; `path` names the file in errors.
     public init(jsonData data: Data, path: String? = nil) throws {
@@ -102,6 +103,9 @@ public struct AdapterConfig: Equatable, Sendable {
             unsupported = PromptConfig.unsupportedUnlessNeutral
         case .string("P_TUNING")?:
             method = .pTuning(try PromptConfig(taking: &fields, pTuning: true, path: path))
+            unsupported = PromptConfig.unsupportedUnlessNeutral
+        case .string("PREFIX_TUNING")?:
+            method = .prefixTuning(try PromptConfig(taking: &fields, pTuning: false, prefix: true, path: path))
             unsupported = PromptConfig.unsupportedUnlessNeutral
         case .string(let other)?:
             throw bad("peft_type \"\(other)\" is not a method this build knows (\(Self.knownTypes.joined(separator: ", ")))")
@@ -168,6 +172,7 @@ public struct AdapterConfig: Equatable, Sendable {
         case .loha(let c): c.write(into: &fields, lokr: false)
         case .lokr(let c): c.write(into: &fields, lokr: true)
         case .promptTuning(let c), .pTuning(let c): c.write(into: &fields)
+        case .prefixTuning(let c): c.write(into: &fields, prefix: true)
         }
         fields["inference_mode"] = .bool(inferenceMode)
         fields["base_model_name_or_path"] = baseModelNameOrPath.map { .string($0) } ?? .null

@@ -7,6 +7,7 @@ public enum AdapterMethod: Sendable, Equatable {
     case lokr(LycorisConfig)
     case promptTuning(PromptConfig)
     case pTuning(PromptConfig)
+    case prefixTuning(PromptConfig)
 
     /// PEFT's `peft_type`.
     public var peftType: String {
@@ -17,6 +18,7 @@ public enum AdapterMethod: Sendable, Equatable {
         case .lokr: return "LOKR"
         case .promptTuning: return "PROMPT_TUNING"
         case .pTuning: return "P_TUNING"
+        case .prefixTuning: return "PREFIX_TUNING"
         }
     }
 
@@ -29,6 +31,7 @@ public enum AdapterMethod: Sendable, Equatable {
         case .lokr: return "lokr"
         case .promptTuning: return "prompt_tuning"
         case .pTuning: return "p_tuning"
+        case .prefixTuning: return "prefix_tuning"
         }
     }
 
@@ -38,7 +41,7 @@ public enum AdapterMethod: Sendable, Equatable {
         case .lora(let c): return c.matches(modulePath)
         case .ia3(let c): return c.matches(modulePath)
         case .loha(let c), .lokr(let c): return c.matches(modulePath)
-        case .promptTuning, .pTuning: return false
+        case .promptTuning, .pTuning, .prefixTuning: return false
         }
     }
 
@@ -48,7 +51,7 @@ public enum AdapterMethod: Sendable, Equatable {
         case .lora(let c): try c.validate(naming: name)
         case .ia3(let c): try c.validate(naming: name)
         case .loha(let c), .lokr(let c): try c.validate(naming: name)
-        case .promptTuning(let c), .pTuning(let c): try c.validate(naming: name)
+        case .promptTuning(let c), .pTuning(let c), .prefixTuning(let c): try c.validate(naming: name)
         }
     }
 
@@ -78,6 +81,10 @@ public enum AdapterMethod: Sendable, Equatable {
         }
     }
 
-    /// Whether PEFT can fold the adapter into the base weights (`merge_and_unload`): not a prompt, which is input.
-    public var canMerge: Bool { prompt == nil }
+    /// Prefix tuning's settings: learned keys and values in front of the decoder's self-attention.
+    public var prefix: PromptConfig? { if case .prefixTuning(let c) = self { return c } else { return nil } }
+
+    /// Whether PEFT can fold the adapter into the base weights (`merge_and_unload`): not a prompt or a prefix, which
+    /// are inputs.
+    public var canMerge: Bool { prompt == nil && prefix == nil }
 }

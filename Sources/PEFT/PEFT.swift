@@ -11,7 +11,7 @@
 //   LycorisConfig          PEFT's LoHaConfig and LoKrConfig (LyCORIS): r, alpha, targets, patterns; LoKr's decomposition
 //   LoHaWeight             ΔW = (w1a·w1b) ⊙ (w2a·w2b) · α/r
 //   LoKrShape, LoKrWeight  PEFT's factorization of a layer's widths; ΔW = kron(w1, w2) · α/r and its backward
-//   PromptConfig           PEFT's PromptTuningConfig and PromptEncoderConfig (P-tuning): n rows in front of the input
+//   PromptConfig           PEFT's PromptTuningConfig, PromptEncoderConfig (P-tuning) and PrefixTuningConfig (its slot layout)
 //   AdapterMethod          which method, with its config: what train.mode chooses and peft_type names
 //   AdapterConfig          adapter_config.json read/validate/write, byte-identical to PEFT 0.21.2 (via JSON);
 //                          each method's own fields in <Method>Config+AdapterFields

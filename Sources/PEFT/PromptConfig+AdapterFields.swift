@@ -3,7 +3,7 @@ import JSON
 
 /// Prompt tuning's and P-tuning's fields of `adapter_config.json`.
 extension PromptConfig {
-    init(taking fields: inout [String: JSONValue], pTuning: Bool, path: String?) throws {
+    init(taking fields: inout [String: JSONValue], pTuning: Bool, prefix: Bool = false, path: String?) throws {
         func bad(_ m: String) -> PipelineError { .badInput(m, path: path) }
         func int(_ key: String) throws -> Int {
             guard case .int(let v)? = fields.removeValue(forKey: key) else { throw bad("\(key) is missing or not an integer") }
@@ -15,7 +15,12 @@ extension PromptConfig {
         transformerSubmodules = try int("num_transformer_submodules")
         attentionHeads = try int("num_attention_heads")
         layers = try int("num_layers")
-        if pTuning {
+        if prefix {
+            encoderHiddenSize = try int("encoder_hidden_size")
+            prefixProjection = try AdapterConfig.bool(fields.removeValue(forKey: "prefix_projection"), default: false,
+                                                      name: "prefix_projection", path: path)
+            guard !prefixProjection else { throw bad("prefix_projection true is not built (PEFT's MLP over the prefix)") }
+        } else if pTuning {
             encoderHiddenSize = try int("encoder_hidden_size")
             guard case .string("MLP")? = fields["encoder_reparameterization_type"] else {
                 throw bad("encoder_reparameterization_type must be \"MLP\" (PEFT's LSTM prompt encoder is not built)")
@@ -38,7 +43,8 @@ extension PromptConfig {
         }
     }
 
-    func write(into fields: inout [String: JSONValue]) {
+    func write(into fields: inout [String: JSONValue], prefix: Bool = false) {
+        if prefix { fields["prefix_projection"] = .bool(prefixProjection) }
         fields["num_virtual_tokens"] = .int(virtualTokens)
         fields["token_dim"] = .int(tokenDim)
         fields["num_transformer_submodules"] = .int(transformerSubmodules)
@@ -57,12 +63,15 @@ extension PromptConfig {
 
     /// What `PromptTuningConfig(...)` / `PromptEncoderConfig(...).save_pretrained` write in PEFT 0.21.2 besides the
     /// typed fields.
-    static func peftDefaults(pTuning: Bool) -> [String: JSONValue] {
+    static func peftDefaults(pTuning: Bool, prefix: Bool = false) -> [String: JSONValue] {
         var fields: [String: JSONValue] = [
             "auto_mapping": .null, "modules_to_save": .null, "peft_version": .string(AdapterConfig.peftVersion),
             "revision": .null, "task_type": .string("SEQ_2_SEQ_LM"),
         ]
-        if pTuning {
+        if prefix {
+            fields["peft_type"] = .string("PREFIX_TUNING")
+            fields["init_weights"] = .null
+        } else if pTuning {
             fields["peft_type"] = .string("P_TUNING")
             fields["encoder_dropout"] = .double(0)
             fields["encoder_num_layers"] = .int(2)

@@ -4,7 +4,9 @@ import Failures
 /// every source's embeddings. On a seq2seq model PEFT keeps `num_transformer_submodules` (2) × n rows and feeds the
 /// encoder the first n; the other n are never read (they get no gradient, only weight decay). Prompt tuning learns
 /// the rows themselves; P-tuning learns them through an MLP (`encoder_hidden_size`) during training and saves its
-/// output. pipeline.yaml's `prompt_tuning.*` / `p_tuning.*` and an adapter_config.json become one of these.
+/// output. PEFT's `PrefixTuningConfig` is one too: n learned key and value rows per decoder layer
+/// (`prefixTableWidth`, `prefixSlots`). pipeline.yaml's `prompt_tuning.*` / `p_tuning.*` / `prefix_tuning.*` and an
+/// adapter_config.json become one of these.
 public struct PromptConfig: Sendable, Equatable {
     public enum Initialization: String, Sendable {
         /// torch.nn.Embedding's N(0, 1).
@@ -27,6 +29,9 @@ public struct PromptConfig: Sendable, Equatable {
     /// P-tuning: `encoder_hidden_size` (nil for prompt tuning; 0 until `fitted` for the model's d_model, PEFT's
     /// default). PEFT's MLP: Linear(d, h), ReLU, Linear(h, h), ReLU, Linear(h, d), with biases.
     public var encoderHiddenSize: Int?
+
+    /// Prefix tuning: `prefix_projection` (an MLP over the prefix in training; only false is built).
+    public var prefixProjection = false
 
     public init(virtualTokens: Int = 20, tokenDim: Int = 768, transformerSubmodules: Int = 2, attentionHeads: Int = 12,
                 layers: Int = 12, initialization: Initialization = .random, initText: String? = nil, encoderHiddenSize: Int? = nil) {
@@ -69,6 +74,19 @@ public struct PromptConfig: Sendable, Equatable {
         (c.tokenDim, c.attentionHeads, c.layers) = (dModel, heads, layers)
         if c.encoderHiddenSize == 0 { c.encoderHiddenSize = dModel }
         return c
+    }
+
+    /// Prefix tuning's table width: every row holds `layers` × 2 slots of d_model (PEFT's
+    /// `Embedding(num_virtual_tokens, num_layers * 2 * token_dim)`), viewed [layers·2, heads, d/heads].
+    public var prefixTableWidth: Int { layers * 2 * tokenDim }
+
+    /// The slots of a table row that decoder layer `layer` reads as its self-attention keys and values. PEFT's
+    /// `get_prompt` views the row as `layers·2` slots, concatenates that list with itself (two submodules) and
+    /// hands every layer the next four (self keys, self values, cross keys, cross values), so layer i reads slots
+    /// 4i and 4i + 1 of the doubled list: (4i mod 2L, 4i + 1 mod 2L). The cross-attention pair is dropped on T5
+    /// (transformers rebuilds the cross-attention cache), and the encoder never sees the prefix.
+    public func prefixSlots(layer i: Int) -> (keys: Int, values: Int) {
+        ((4 * i) % (2 * layers), (4 * i + 1) % (2 * layers))
     }
 
     /// PEFT's TEXT initialisation: the text's token ids (EOS included), repeated and cut to `totalVirtualTokens`.

@@ -81,8 +81,11 @@ p_tuning:                    # PEFT's PromptEncoderConfig (train.mode: p_tuning)
   num_virtual_tokens: 20
   encoder_hidden_size: 0     # the MLP's width; 0: the model's d_model (PEFT's default, 768 for flan-t5-base)
 
+prefix_tuning:               # PEFT's PrefixTuningConfig (train.mode: prefix_tuning; prefix_projection false): on T5,
+  num_virtual_tokens: 20     # n learned keys and values in front of every decoder layer's self-attention
+
 train:
-  mode: lora                 # lora | ia3 | loha | lokr | prompt_tuning | p_tuning (the PEFT method; README: "PEFT methods") | full (full fine-tune, the demo's baseline-making mode)
+  mode: lora                 # lora | ia3 | loha | lokr | prompt_tuning | p_tuning | prefix_tuning (the PEFT method; README: "PEFT methods") | full
   epochs: 10
   max_steps: 0               # 0 = epochs * steps per epoch
   batch_size: 8

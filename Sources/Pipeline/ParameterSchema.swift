@@ -130,7 +130,9 @@ public enum ParameterSchema {
         .init(key: "p_tuning.num_virtual_tokens", type: .int, range: 1...1024),
         .init(key: "p_tuning.encoder_hidden_size", type: .int, range: 0...65_536),
 
-        .init(key: "train.mode", type: .choice(["lora", "ia3", "loha", "lokr", "prompt_tuning", "p_tuning", "full"])),
+        .init(key: "prefix_tuning.num_virtual_tokens", type: .int, range: 1...1024),
+
+        .init(key: "train.mode", type: .choice(["lora", "ia3", "loha", "lokr", "prompt_tuning", "p_tuning", "prefix_tuning", "full"])),
         .init(key: "train.epochs", type: .int, range: 0...1_000_000),
         .init(key: "train.max_steps", type: .int, range: 0...1_000_000_000),
         .init(key: "train.batch_size", type: .int, range: 1...4096),

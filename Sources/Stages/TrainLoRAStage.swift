@@ -97,7 +97,8 @@ public enum TrainLoRAStage {
                    + (basePrecision == .bf16 ? BF16GEMM.description : F32GEMM.description))
             report("train-lora: \(method.map { $0.peftType } ?? "full fine-tune") on \(train.count) examples, "
                    + "\(model.trainableParameters.reduce(0) { $0 + $1.count }) trainable parameters"
-                   + (full ? "" : model.encoderPrompt.map { " in a prompt of \($0.virtualTokens) rows" } ?? " in \(model.adaptedLayers.count) modules"))
+                   + (full ? "" : model.encoderPrompt.map { " in a prompt of \($0.virtualTokens) rows" }
+                      ?? model.decoderPrefix.map { " in a prefix of \($0.virtualTokens) positions" } ?? " in \(model.adaptedLayers.count) modules"))
             let loop = try TrainingLoop(model: model, train: train, validation: validation, settings: s,
                                         workDirectory: ws.workDirectory, group: group)
             let (log, summary) = try loop.run(resume: resume && !ws.isVerification)
@@ -147,10 +148,11 @@ public enum TrainLoRAStage {
         case .lokr(var c):
             if p.strings("lokr.target_modules") == [allLinear] { c.targetModules = adapted }
             return .lokr(c)
-        case .promptTuning(let c), .pTuning(let c):
+        case .promptTuning(let c), .pTuning(let c), .prefixTuning(let c):
             // PEFT records the base model's facts: token_dim, num_attention_heads, num_layers
             let fitted = c.fitted(dModel: model.config.dModel, heads: model.config.numHeads, layers: model.config.numLayers)
             if case .pTuning = method { return .pTuning(fitted) }
+            if case .prefixTuning = method { return .prefixTuning(fitted) }
             return .promptTuning(fitted)
         }
     }
@@ -190,6 +192,9 @@ public enum TrainLoRAStage {
         case "p_tuning":
             let hidden = p.int("p_tuning.encoder_hidden_size")
             method = .pTuning(PromptConfig(virtualTokens: p.int("p_tuning.num_virtual_tokens"), encoderHiddenSize: hidden))
+        case "prefix_tuning":
+            // encoder_hidden_size is recorded (PEFT's default, d_model) though without prefix_projection nothing uses it
+            method = .prefixTuning(PromptConfig(virtualTokens: p.int("prefix_tuning.num_virtual_tokens"), encoderHiddenSize: 0))
         default:
             method = .lora(try loraConfig(p, config: config))
         }

@@ -20,7 +20,7 @@ struct AdapterFiles {
         weightsPath = (directory as NSString).appendingPathComponent("adapter_model.safetensors")
         file = try SafeTensorsFile(path: weightsPath)
         let peftType = config.method.peftType
-        if config.method.prompt != nil {
+        if config.method.prompt != nil || config.method.prefix != nil {
             // one tensor, no module: prompt_embeddings
             guard file.names == [AdapterTensorNames.promptEmbeddings] else {
                 throw PipelineError.badInput("a \(peftType) adapter holds one tensor, \(AdapterTensorNames.promptEmbeddings), not "
@@ -77,7 +77,7 @@ struct AdapterFiles {
         case .lora(let c): return "\(c.targetPattern.map { [$0] } ?? c.targetModules.sorted())"
         case .ia3(let c): return "\(c.targetPattern.map { [$0] } ?? c.targetModules.sorted())"
         case .loha(let c), .lokr(let c): return "\(c.targetPattern.map { [$0] } ?? c.targetModules.sorted())"
-        case .promptTuning, .pTuning: return "[]"
+        case .promptTuning, .pTuning, .prefixTuning: return "[]"
         }
     }
 }

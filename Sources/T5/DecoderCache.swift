@@ -70,6 +70,21 @@ public final class DecoderCache: @unchecked Sendable {
         feedForward = FeedForwardScratch(rows: stepRows, config: config)
     }
 
+    /// Writes each layer's prefix keys and values [rows, inner] into every slot at positions 0..<rows.
+    func prefill(_ prefix: [(keys: FloatBuffer, values: FloatBuffer)], rows: Int) {
+        precondition(length == 0 && prefix.count == selfKeys.count && rows <= capacity)
+        let stride = capacity * heads * dKV
+        for (layer, p) in prefix.enumerated() {
+            for slot in 0..<slots {
+                Self.scatterHeads(from: p.keys.pointer, rows: rows, heads: heads, dKV: dKV,
+                                  into: selfKeys[layer].pointer + slot * stride, capacity: capacity, at: 0)
+                Self.scatterHeads(from: p.values.pointer, rows: rows, heads: heads, dKV: dKV,
+                                  into: selfValues[layer].pointer + slot * stride, capacity: capacity, at: 0)
+            }
+        }
+        length = rows
+    }
+
     /// Copies `rows` rows of [rows, heads·dKV] into a head-major block [heads, capacity, dKV] at position `at`.
     static func scatterHeads(from source: UnsafePointer<Float>, rows: Int, heads: Int, dKV: Int,
                              into target: UnsafeMutablePointer<Float>, capacity: Int, at position: Int) {

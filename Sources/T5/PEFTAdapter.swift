@@ -8,6 +8,7 @@ public enum PEFTAdapter: Sendable {
     case lycoris(LycorisAdapter)
     /// Prompt tuning or P-tuning.
     case prompt(PromptAdapter)
+    case prefix(PrefixAdapter)
 
     /// Reads an adapter directory; a method this build does not know, or files that disagree, are one error naming
     /// the file.
@@ -18,6 +19,7 @@ public enum PEFTAdapter: Sendable {
         case .ia3(let c): return .ia3(try IA3Adapter(config: c, files: files))
         case .loha, .lokr: return .lycoris(try LycorisAdapter(method: files.config.method, files: files))
         case .promptTuning, .pTuning: return .prompt(try PromptAdapter(method: files.config.method, files: files))
+        case .prefixTuning(let c): return .prefix(try PrefixAdapter(config: c, files: files))
         }
     }
 
@@ -27,7 +29,7 @@ public enum PEFTAdapter: Sendable {
         case .lora(let a): return a.updates.keys.sorted()
         case .ia3(let a): return a.updates.keys.sorted()
         case .lycoris(let a): return a.updates.keys.sorted()
-        case .prompt: return []
+        case .prompt, .prefix: return []
         }
     }
 }
@@ -40,6 +42,7 @@ extension T5Model {
         case .ia3(let a): try apply(a)
         case .lycoris(let a): try apply(a)
         case .prompt(let a): try apply(a)
+        case .prefix(let a): try apply(a)
         }
     }
 }

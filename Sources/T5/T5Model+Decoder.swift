@@ -5,9 +5,14 @@ import Foundation
 import Kernels
 
 extension T5Model {
-    /// Starts decoding: one slot per entry of `sourceOf` (for beams, repeat each source index).
+    /// Starts decoding: one slot per entry of `sourceOf` (for beams, repeat each source index), room for `capacity`
+    /// new positions. With a prefix (prefix tuning) every slot's self-attention cache starts with its n positions, as
+    /// PEFT hands them to transformers as `past_key_values`: the tokens then sit at positions n, n + 1, ….
     public func makeDecoderCache(encoder: EncoderOutput, sourceOf: [Int], capacity: Int, maxNewPositions: Int = 1) -> DecoderCache {
-        DecoderCache(model: self, encoder: encoder, sourceOf: sourceOf, capacity: capacity, maxNewPositions: maxNewPositions)
+        let cache = DecoderCache(model: self, encoder: encoder, sourceOf: sourceOf, capacity: capacity + decoderPrefixRows,
+                                 maxNewPositions: maxNewPositions)
+        if decoderPrefixRows > 0 { cache.prefill(decoderPrefix, rows: decoderPrefixRows) }
+        return cache
     }
 
     /// Feeds `positions` new tokens per slot (`tokens` is [slots, positions]) and writes logits

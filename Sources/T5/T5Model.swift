@@ -12,6 +12,11 @@ public final class T5Model: @unchecked Sendable {
     public internal(set) var encoderPrompt: FloatBuffer?
     /// n: the rows of `encoderPrompt` (0 without one).
     public internal(set) var encoderPromptRows = 0
+    /// Prefix tuning's keys and values [n, inner] per decoder layer, in front of its self-attention
+    /// (`apply(_: PrefixAdapter)`): every decoder cache starts with them at positions 0..<n.
+    public internal(set) var decoderPrefix: [(keys: FloatBuffer, values: FloatBuffer)] = []
+    /// n: the prefix's positions (0 without one).
+    public internal(set) var decoderPrefixRows = 0
 
     public init(config: T5Config, weights: T5Weights, directory: String) {
         self.config = config

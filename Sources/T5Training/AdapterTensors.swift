@@ -6,12 +6,13 @@ import SafeTensors
 
 extension T5TrainingModel {
     /// Every adapter tensor, keyed as PEFT saves them: a prompt method's one `prompt_embeddings` [2n, d] (P-tuning's
-    /// MLP output), or each adapted layer's tensors.
+    /// MLP output), prefix tuning's [n, layers·2·d], or each adapted layer's tensors.
     public var adapterTensors: [(key: String, shape: [Int], values: [Float])] {
         if let encoderPrompt {
             let table = encoderPrompt.parameters[0]
             return [(AdapterTensorNames.promptEmbeddings, table.shape, encoderPrompt.savedEmbeddings())]
         }
+        if let decoderPrefix { return [(AdapterTensorNames.promptEmbeddings, decoderPrefix.table.shape, decoderPrefix.table.values)] }
         return adaptedLayers.flatMap { $0.adapter!.parameters.map { ($0.name, $0.shape, $0.values) } }
     }
 

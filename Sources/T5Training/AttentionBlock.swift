@@ -12,13 +12,17 @@ struct AttentionSpans {
     let queryOffsets, keyOffsets: [Int]
     /// Query i sees keys 0...i (decoder self-attention); otherwise every key of its sequence.
     let causal: Bool
+    /// Keys in front of every sequence's own (prefix tuning's, at positions 0..<keyPrefix): a query then sits at
+    /// position keyPrefix + i and, causal, sees keys 0...keyPrefix + i. 0 otherwise.
+    let keyPrefix: Int
     /// Sequence b's probabilities [heads, queries, keys] start at probsOffsets[b] (batch + 1 entries).
     let probsOffsets: [Int]
     /// Task b·heads + h for every (sequence, head), largest score matrix first, ties by task number.
     let order: [Int]
 
-    init(queryOffsets: [Int], keyOffsets: [Int], heads: Int, headDim: Int, causal: Bool) {
+    init(queryOffsets: [Int], keyOffsets: [Int], heads: Int, headDim: Int, causal: Bool, keyPrefix: Int = 0) {
         precondition(queryOffsets.count == keyOffsets.count && queryOffsets.count >= 2)
+        self.keyPrefix = keyPrefix
         self.queryOffsets = queryOffsets
         self.keyOffsets = keyOffsets
         self.heads = heads
@@ -56,7 +60,18 @@ struct AttentionSpans {
 struct DistanceBias {
     let table: UnsafePointer<Float>
     let length: Int
-    func rows(head: Int) -> BiasRows { BiasRows(byDistance: table, head: head, length: length) }
+    /// Head `head`'s rows for queries at positions `queryOffset`, `queryOffset` + 1, … (keys from 0).
+    func rows(head: Int, queryOffset: Int = 0) -> BiasRows {
+        BiasRows(byDistance: table, head: head, length: length).shifted(by: queryOffset)
+    }
+}
+
+/// Prefix tuning's keys and values in front of one decoder layer's self-attention: `rows` rows of d_model, row r
+/// at `keys + r·stride` (a column block of the prefix table), and where their gradients go (nil when frozen).
+struct PrefixRows {
+    let keys, values: UnsafePointer<Float>
+    let keyGradient, valueGradient: UnsafeMutablePointer<Float>?
+    let rows, stride: Int
 }
 
 struct AttentionActivations {
@@ -69,14 +84,32 @@ struct AttentionActivations {
 enum AttentionBlock {
     /// output[query rows, d] = attention over `queryInput` (and `keyValueInput`, the same pointer for self-attention).
     static func forward(_ p: TrainingWeights.Attention, queryInput: UnsafePointer<Float>, keyValueInput: UnsafePointer<Float>,
-                        spans: AttentionSpans, bias: DistanceBias?, probsSite: UInt64,
+                        spans: AttentionSpans, bias: DistanceBias?, probsSite: UInt64, prefix: PrefixRows? = nil,
                         output: UnsafeMutablePointer<Float>, arena: Arena, context: StepContext) -> AttentionActivations {
         context.scratch.reset()
         let qRows = spans.queryRows, kRows = spans.keyRows, inner = spans.inner, dh = spans.headDim
         let q = arena.floats(qRows * inner), k = arena.floats(kRows * inner), v = arena.floats(kRows * inner)
         let savedQ = p.q.forward(queryInput, rows: qRows, into: q, arena: arena, context: context)
-        let savedK = p.k.forward(keyValueInput, rows: kRows, into: k, arena: arena, context: context)
-        let savedV = p.v.forward(keyValueInput, rows: kRows, into: v, arena: arena, context: context)
+        let savedK: LinearLayer.Saved, savedV: LinearLayer.Saved
+        if let prefix {
+            // each sequence's keys: the prefix's rows, then its own tokens' projections
+            let tokenRows = kRows - spans.batch * prefix.rows
+            let kTokens = arena.floats(tokenRows * inner), vTokens = arena.floats(tokenRows * inner)
+            savedK = p.k.forward(keyValueInput, rows: tokenRows, into: kTokens, arena: arena, context: context)
+            savedV = p.v.forward(keyValueInput, rows: tokenRows, into: vTokens, arena: arena, context: context)
+            for b in 0..<spans.batch {
+                let start = spans.keyOffsets[b], own = spans.keys(b) - prefix.rows, from = start - b * prefix.rows
+                for r in 0..<prefix.rows {
+                    (k + (start + r) * inner).update(from: prefix.keys + r * prefix.stride, count: inner)
+                    (v + (start + r) * inner).update(from: prefix.values + r * prefix.stride, count: inner)
+                }
+                (k + (start + prefix.rows) * inner).update(from: kTokens + from * inner, count: own * inner)
+                (v + (start + prefix.rows) * inner).update(from: vTokens + from * inner, count: own * inner)
+            }
+        } else {
+            savedK = p.k.forward(keyValueInput, rows: kRows, into: k, arena: arena, context: context)
+            savedV = p.v.forward(keyValueInput, rows: kRows, into: v, arena: arena, context: context)
+        }
         let probs = arena.floats(spans.totalProbs)
         let ctx = arena.floats(qRows * inner)
         let dropout = context.dropout(site: probsSite)
@@ -90,7 +123,9 @@ enum AttentionBlock {
                 let kh = k + spans.keyOffsets[b] * inner + h * dh
                 let vh = v + spans.keyOffsets[b] * inner + h * dh
                 GEMM.matmul(qh, lda: inner, kh, ldb: inner, scores, ldc: nk, m: nq, k: dh, n: nk, transposeB: true)
-                Softmax.forward(scores, rows: nq, cols: nk, bias: bias?.rows(head: h)) { spans.causal ? min($0 + 1, nk) : nk }
+                Softmax.forward(scores, rows: nq, cols: nk, bias: bias?.rows(head: h, queryOffset: spans.keyPrefix)) {
+                    spans.causal ? min($0 + 1 + spans.keyPrefix, nk) : nk
+                }
                 var weights = UnsafePointer(scores)
                 if let dropout {
                     let dropped = workerScratch + worker * largest
@@ -113,7 +148,7 @@ enum AttentionBlock {
     static func backward(_ p: TrainingWeights.Attention, _ acts: AttentionActivations, spans: AttentionSpans,
                          dOutput: UnsafePointer<Float>, dQueryInput: UnsafeMutablePointer<Float>?,
                          dKeyValueInput: UnsafeMutablePointer<Float>?, biasGradient: UnsafeMutablePointer<Float>?,
-                         biasLength: Int, probsSite: UInt64, context: StepContext) {
+                         biasLength: Int, probsSite: UInt64, prefix: PrefixRows? = nil, context: StepContext) {
         context.scratch.reset()
         let qRows = spans.queryRows, kRows = spans.keyRows, inner = spans.inner, dh = spans.headDim
         let dctx = context.scratch.floats(qRows * inner)
@@ -155,7 +190,7 @@ enum AttentionBlock {
                 for b in 0..<spans.batch {
                     for h in 0..<spans.heads {
                         let (_, _, nq, nk, region) = spans.task(b * spans.heads + h)
-                        let byDistance = biasGradient + h * width + biasLength - 1
+                        let byDistance = biasGradient + h * width + biasLength - 1 - spans.keyPrefix
                         for i in 0..<nq {
                             let row = dScores + region + i * nk
                             for j in 0..<nk { byDistance[j - i] += row[j] }
@@ -166,9 +201,25 @@ enum AttentionBlock {
         }
         p.q.backward(dq, input: acts.queryInput, saved: acts.savedQ, rows: qRows, dx: dQueryInput, accumulateInput: true,
                      context: context)
-        p.k.backward(dk, input: acts.keyValueInput, saved: acts.savedK, rows: kRows, dx: dKeyValueInput,
+        var (dkTokens, dvTokens, tokenRows) = (dk, dv, kRows)
+        if let prefix {
+            // the prefix rows' gradients go to the prefix (summed over sequences); the tokens' to the projections
+            tokenRows = kRows - spans.batch * prefix.rows
+            dkTokens = context.scratch.floats(tokenRows * inner)
+            dvTokens = context.scratch.floats(tokenRows * inner)
+            for b in 0..<spans.batch {
+                let start = spans.keyOffsets[b], own = spans.keys(b) - prefix.rows, to = start - b * prefix.rows
+                for r in 0..<prefix.rows {
+                    if let g = prefix.keyGradient { Elementwise.add(dk + (start + r) * inner, into: g + r * prefix.stride, count: inner) }
+                    if let g = prefix.valueGradient { Elementwise.add(dv + (start + r) * inner, into: g + r * prefix.stride, count: inner) }
+                }
+                (dkTokens + to * inner).update(from: dk + (start + prefix.rows) * inner, count: own * inner)
+                (dvTokens + to * inner).update(from: dv + (start + prefix.rows) * inner, count: own * inner)
+            }
+        }
+        p.k.backward(dkTokens, input: acts.keyValueInput, saved: acts.savedK, rows: tokenRows, dx: dKeyValueInput,
                      accumulateInput: true, context: context)
-        p.v.backward(dv, input: acts.keyValueInput, saved: acts.savedV, rows: kRows, dx: dKeyValueInput,
+        p.v.backward(dvTokens, input: acts.keyValueInput, saved: acts.savedV, rows: tokenRows, dx: dKeyValueInput,
                      accumulateInput: true, context: context)
     }
 }

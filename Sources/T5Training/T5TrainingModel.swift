@@ -16,6 +16,8 @@ public final class T5TrainingModel: @unchecked Sendable {
     public let adaptedLayers: [LinearLayer]
     /// A prompt method's rows in front of every source (prompt tuning, P-tuning), or nil.
     public let encoderPrompt: EncoderPrompt?
+    /// Prefix tuning's keys and values in front of the decoder's self-attention, or nil.
+    public let decoderPrefix: DecoderPrefix?
     /// T5's dropout_rate, applied while training (0 turns it off).
     public var dropoutRate: Float
     /// Hugging Face's `label_smoothing_factor` ε, in training and evaluation losses alike (as the Trainer's
@@ -44,9 +46,20 @@ public final class T5TrainingModel: @unchecked Sendable {
         self.config = config
         self.mode = mode
         weights = try TrainingWeights(config: config, file: file, trainAll: mode == .full, precision: basePrecision)
+        decoderPrefix = try mode.method?.prefix.map { c in
+            // PEFT sizes the prefix by the model's num_layers and hands it to the decoder's layers
+            guard config.numLayers == config.numDecoderLayers, config.innerDim == config.dModel else {
+                throw PipelineError.usage("prefix tuning needs as many decoder as encoder layers and heads × d_kv = d_model, as PEFT "
+                                          + "lays the prefix out", path: file.file)
+            }
+            return DecoderPrefix(config: c.fitted(dModel: config.dModel, heads: config.numHeads, layers: config.numLayers))
+        }
         if let method = mode.method, let prompt = method.prompt {
             adaptedLayers = []
             encoderPrompt = Self.makePrompt(method, prompt.fitted(dModel: config.dModel, heads: config.numHeads, layers: config.numLayers))
+        } else if decoderPrefix != nil {
+            adaptedLayers = []
+            encoderPrompt = nil
         } else if let method = mode.method {
             adaptedLayers = weights.attachAdapters(method)
             encoderPrompt = nil
@@ -66,7 +79,7 @@ public final class T5TrainingModel: @unchecked Sendable {
     /// What the optimiser updates: each adapter's tensors in layer order (LoRA's A before B), or every base weight.
     public var trainableParameters: [Parameter] {
         switch mode {
-        case .adapter: return encoderPrompt?.parameters ?? adaptedLayers.flatMap { $0.adapter!.parameters }
+        case .adapter: return encoderPrompt?.parameters ?? decoderPrefix?.parameters ?? adaptedLayers.flatMap { $0.adapter!.parameters }
         case .full: return weights.allParameters
         }
     }
@@ -183,12 +196,14 @@ public final class T5TrainingModel: @unchecked Sendable {
     struct BatchSpans {
         let encoder, decoder, cross: AttentionSpans
 
-        /// `promptRows` rows in front of every source (a prompt method's) are part of its encoder sequence.
-        init(_ batch: UnpaddedBatch, heads: Int, headDim dh: Int, promptRows n: Int = 0) {
+        /// `promptRows` rows in front of every source (a prompt method's) are part of its encoder sequence;
+        /// `prefixRows` keys in front of every target's (prefix tuning's) part of its decoder self-attention.
+        init(_ batch: UnpaddedBatch, heads: Int, headDim dh: Int, promptRows n: Int = 0, prefixRows p: Int = 0) {
             let sources = batch.sourceOffsets.enumerated().map { $0.element + $0.offset * n }
             encoder = AttentionSpans(queryOffsets: sources, keyOffsets: sources, heads: heads, headDim: dh, causal: false)
-            decoder = AttentionSpans(queryOffsets: batch.targetOffsets, keyOffsets: batch.targetOffsets, heads: heads,
-                                     headDim: dh, causal: true)
+            decoder = AttentionSpans(queryOffsets: batch.targetOffsets,
+                                     keyOffsets: batch.targetOffsets.enumerated().map { $0.element + $0.offset * p }, heads: heads,
+                                     headDim: dh, causal: true, keyPrefix: p)
             cross = AttentionSpans(queryOffsets: batch.targetOffsets, keyOffsets: sources, heads: heads, headDim: dh, causal: false)
         }
     }
@@ -215,7 +230,8 @@ public final class T5TrainingModel: @unchecked Sendable {
         let d = config.dModel, eps = config.layerNormEpsilon
         let prompt = encoderPrompt?.virtualTokens ?? 0
         let encRows = batch.sourceTokens + batch.batchSize * prompt, decRows = batch.targetTokens
-        let spans = BatchSpans(batch, heads: config.numHeads, headDim: config.dKV, promptRows: prompt)
+        let spans = BatchSpans(batch, heads: config.numHeads, headDim: config.dKV, promptRows: prompt,
+                               prefixRows: decoderPrefix?.virtualTokens ?? 0)
         let (encSpans, selfSpans, crossSpans) = (spans.encoder, spans.decoder, spans.cross)
 
         // encoder: each source's rows are the prompt's (if any), then its tokens'
@@ -274,8 +290,8 @@ public final class T5TrainingModel: @unchecked Sendable {
             let afterSelf = arena.floats(decRows * d)
             let selfAttention = AttentionBlock.forward(
                 layer.selfAttention, queryInput: normed1, keyValueInput: normed1, spans: selfSpans, bias: decoderBias,
-                probsSite: DropoutSite.of(decoder: true, layer: l, .attentionProbs), output: afterSelf,
-                arena: arena, context: context)
+                probsSite: DropoutSite.of(decoder: true, layer: l, .attentionProbs), prefix: decoderPrefix?.rows(layer: l),
+                output: afterSelf, arena: arena, context: context)
             residual(y, plus: afterSelf, count: decRows * d, site: DropoutSite.of(decoder: true, layer: l, .attentionOutput))
             let rstd2 = arena.floats(decRows), normed2 = arena.floats(decRows * d)
             RMSNorm.forward(afterSelf, weight: layer.crossAttentionNorm.value, normed2, rstd: rstd2, rows: decRows, dim: d, eps: eps)
@@ -364,7 +380,7 @@ public final class T5TrainingModel: @unchecked Sendable {
             selfAttentionSublayerBackward(layer.selfAttention, a.selfAttention, norm: layer.selfAttentionNorm, input: a.input,
                                           rstd: a.rstd1, spans: selfSpans, dResidual: dY, dSub: dSub, dNormed: dNormed,
                                           biasGradient: dDecoderBias, biasLength: decoderBiasLength, needsInput: l > 0 || embeddingTrainable,
-                                          decoder: true, layer: l)
+                                          decoder: true, layer: l, prefix: decoderPrefix?.rows(layer: l))
         }
         if let dDecoderBias {
             scatterBias(dDecoderBias, into: decoderBiasTable, length: decoderBiasLength, bidirectional: false)
@@ -437,14 +453,15 @@ public final class T5TrainingModel: @unchecked Sendable {
                                                input: UnsafePointer<Float>, rstd: UnsafePointer<Float>, spans: AttentionSpans,
                                                dResidual: UnsafeMutablePointer<Float>, dSub: UnsafeMutablePointer<Float>,
                                                dNormed: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
-                                               biasLength: Int, needsInput: Bool, decoder: Bool, layer l: Int) {
+                                               biasLength: Int, needsInput: Bool, decoder: Bool, layer l: Int,
+                                               prefix: PrefixRows? = nil) {
         let rows = spans.queryRows, count = rows * config.dModel
         sublayerGradient(dResidual, into: dSub, count: count, site: DropoutSite.of(decoder: decoder, layer: l, .attentionOutput))
         dNormed.update(repeating: 0, count: count)
         AttentionBlock.backward(attention, saved, spans: spans, dOutput: dSub,
                                 dQueryInput: needsInput ? dNormed : nil, dKeyValueInput: needsInput ? dNormed : nil,
                                 biasGradient: biasGradient, biasLength: biasLength,
-                                probsSite: DropoutSite.of(decoder: decoder, layer: l, .attentionProbs), context: context)
+                                probsSite: DropoutSite.of(decoder: decoder, layer: l, .attentionProbs), prefix: prefix, context: context)
         if needsInput || norm.isTrainable {
             RMSNorm.backward(dNormed, x: input, weight: norm.value, rstd: rstd, dx: dResidual, dweight: norm.gradient,
                              rows: rows, dim: config.dModel)

@@ -121,8 +121,8 @@ extension TrainingWeights {
                 layer.adapter = TrainableLoKr(shape: shape, scale: settings.scale(of: layer.path),
                                               parameters: tensors.map { zeroParameter(module: layer.path, tensor: $0.name, shape: $0.shape) },
                                               names: tensors.map(\.name))
-            case .promptTuning, .pTuning:
-                preconditionFailure("a prompt method adapts no linear (matches is false)")
+            case .promptTuning, .pTuning, .prefixTuning:
+                preconditionFailure("a prompt or prefix adapts no linear (matches is false)")
             }
             adapted.append(layer)
         }

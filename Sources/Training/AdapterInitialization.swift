@@ -13,6 +13,12 @@ extension T5TrainingModel {
     public func initializeAdapters(seed: UInt64, promptTextIds: [Int32]? = nil) throws {
         var generator = PhiloxGenerator(seed: seed, stream: RandomStream.loraInitialization)
         var values: [String: [Float]] = [:]
+        if let prefix = decoderPrefix {
+            // PEFT's PrefixEncoder: an nn.Embedding, N(0, 1)
+            try setAdapters([prefix.table.name: standardNormal(count: prefix.table.count, generator: &generator)],
+                            source: "adapter initialisation")
+            return
+        }
         if let prompt = encoderPrompt, let config = mode.method?.prompt {
             let table = prompt.parameters[0]
             if config.initialization == .text, !(prompt is TrainablePTuning) {

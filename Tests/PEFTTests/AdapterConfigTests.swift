@@ -223,7 +223,9 @@ final class AdapterConfigTests: XCTestCase {
         let facts = PromptConfig(virtualTokens: 5, tokenDim: 64, attentionHeads: 4, layers: 2)
         var p = facts
         p.encoderHiddenSize = 32
-        for (name, method) in [("prompt_tuning", AdapterMethod.promptTuning(facts)), ("p_tuning", .pTuning(p))] {
+        var prefix = facts
+        prefix.encoderHiddenSize = 64
+        for (name, method) in [("prompt_tuning", AdapterMethod.promptTuning(facts)), ("p_tuning", .pTuning(p)), ("prefix_tuning", .prefixTuning(prefix))] {
             let saved = loraFixtures.deletingLastPathComponent().appendingPathComponent("T5/adapter_\(name)/adapter_config.json")
             let made = try AdapterConfig(method: method, baseModelNameOrPath: "tiny", inferenceMode: true)
             XCTAssertEqual(String(decoding: made.jsonData(), as: UTF8.self), String(decoding: try Data(contentsOf: saved), as: UTF8.self), name)
@@ -232,6 +234,9 @@ final class AdapterConfigTests: XCTestCase {
             XCTAssertEqual(read.jsonData(), try Data(contentsOf: saved), name)
             XCTAssertFalse(read.method.canMerge)
         }
+        XCTAssertEqual((0..<12).map { PromptConfig(layers: 12).prefixSlots(layer: $0).keys }, [0, 4, 8, 12, 16, 20, 0, 4, 8, 12, 16, 20],
+                       "flan-t5-base: PEFT's doubled slot list hands layers i and i + 6 the same prefix")
+        XCTAssertEqual(PromptConfig(layers: 2).prefixSlots(layer: 1).values, 1)
         XCTAssertEqual(PromptConfig(virtualTokens: 3).initTokenIds([7, 8, 1]), [7, 8, 1, 7, 8, 1], "repeated to 2n")
         XCTAssertEqual(PromptConfig(virtualTokens: 2).initTokenIds([7, 8, 9, 10, 11, 1]), [7, 8, 9, 10], "cut to 2n")
     }

@@ -154,23 +154,26 @@ final class PEFTMethodStageTests: XCTestCase {
     // MARK: Prompt tuning and P-tuning
 
     static let prompts = ["--set", "train.lr=0.05", "--set", "prompt_tuning.num_virtual_tokens=4", "--set", "p_tuning.num_virtual_tokens=4",
+                          "--set", "prefix_tuning.num_virtual_tokens=4",
                           "--set", "p_tuning.encoder_hidden_size=16", "--set", "generation.weights_dtype=f32"]
 
     /// Each writes PEFT's one `prompt_embeddings` [2n, d] (P-tuning: its MLP's output), recomputes the same bytes, makes
     /// generate's summaries differ from the base model's, trains other bytes in bf16 than in fp32, and refuses
     /// train.merge with one line; prompt tuning's TEXT initialisation starts from the text's token embeddings.
     func testPromptTuningAndPTuningTrainAndGenerate() throws {
-        for method in ["prompt_tuning", "p_tuning"] {
+        for method in ["prompt_tuning", "p_tuning", "prefix_tuning"] {
             let p = try StageTestProject()
             let args = try p.prepareForTraining(examples: 8, extra: Self.prompts + ["--set", "train.mode=\(method)"])
             let r = try TrainLoRAStage.run(try p.options(args), root: p.root)
             let file = try SafeTensorsFile(path: p.url("data/adapter/adapter_model.safetensors").path)
             XCTAssertEqual(file.names, ["prompt_embeddings"], method)
-            XCTAssertEqual(file.tensors["prompt_embeddings"]?.shape, [8, 32], method)
-            XCTAssertEqual(r.summary["trainable_parameters"], .int(method == "prompt_tuning" ? 8 * 32 : 8 * 32 + 16 * 32 + 16 + 16 * 16 + 16 + 32 * 16 + 32))
+            // the tiny model: d_model 32, 1 + 1 layers; prefix tuning's table is [n, 1 · 2 · 32]
+            XCTAssertEqual(file.tensors["prompt_embeddings"]?.shape, method == "prefix_tuning" ? [4, 64] : [8, 32], method)
+            let trainable = ["prompt_tuning": 8 * 32, "p_tuning": 8 * 32 + 16 * 32 + 16 + 16 * 16 + 16 + 32 * 16 + 32, "prefix_tuning": 4 * 64]
+            XCTAssertEqual(r.summary["trainable_parameters"], .int(trainable[method]!))
             let config = try AdapterConfig.read(from: p.url("data/adapter/adapter_config.json"))
-            XCTAssertEqual(config.method.prompt?.tokenDim, 32)
-            XCTAssertEqual(config.method.prompt?.encoderHiddenSize, method == "p_tuning" ? 16 : nil)
+            XCTAssertEqual((config.method.prompt ?? config.method.prefix)?.tokenDim, 32)
+            XCTAssertEqual((config.method.prompt ?? config.method.prefix)?.encoderHiddenSize, ["p_tuning": 16, "prefix_tuning": 32][method])
             XCTAssertNoThrow(try TrainLoRAStage.run(try p.options(args + ["--verify"]), root: p.root))
 
             try GenerateStage.run(try p.options(args), variant: .lora, root: p.root)
@@ -207,8 +210,12 @@ final class PEFTMethodStageTests: XCTestCase {
 
     func testPTuningResumeAfterKillGivesTheUninterruptedBytes() throws { try checkResumeAfterKill(Self.prompts + ["--set", "train.mode=p_tuning"]) }
 
-    func testPromptTuningAndPTuningUnderTwoRanksGiveTheBytesOfOneProcess() throws {
-        for method in ["prompt_tuning", "p_tuning"] {
+    func testPrefixTuningResumeAfterKillGivesTheUninterruptedBytes() throws {
+        try checkResumeAfterKill(Self.prompts + ["--set", "train.mode=prefix_tuning"])
+    }
+
+    func testPromptMethodsUnderTwoRanksGiveTheBytesOfOneProcess() throws {
+        for method in ["prompt_tuning", "p_tuning", "prefix_tuning"] {
             let ranks = try StageTestProject(), single = try StageTestProject()
             let extra = Self.prompts + ["--set", "train.mode=\(method)"] + MPIRunTests.training
             let args = try ranks.prepareForTraining(examples: 14, extra: extra)

@@ -55,7 +55,7 @@ final class PEFTMethodGenerationTests: XCTestCase {
                     folded += 1
                 }
             case .lora: XCTFail("AdapterParityTests merges LoRA")
-            case .prompt: XCTFail("a prompt is not merged")
+            case .prompt, .prefix: XCTFail("a prompt or prefix is not merged")
             }
             try writer.add(name, shape: shape, floats: values)
         }
@@ -114,6 +114,21 @@ final class PEFTMethodGenerationTests: XCTestCase {
         guard case .prompt(let p) = try PEFTAdapter.load(directory: Fixtures.path("adapter_p_tuning")) else { return XCTFail("not a prompt") }
         XCTAssertEqual(p.config.encoderHiddenSize, 32)
         XCTAssertEqual(p.embeddings.count, 10 * 64)
+    }
+
+    /// Prefix tuning: the reference greedy ids are PEFT's forward pass decoded greedily (PEFT's generate ignores the
+    /// prefix on T5: the fixture records that too), the beam ids transformers' beam search over PEFT's full forward;
+    /// and the logits of sources exactly as long as the prefix (huggingface/peft#565).
+    func testPrefixTuningMatchesPEFTsForwardPass() throws {
+        try checkMethod("prefix_tuning", modules: 0)
+        let reference = Self.expected["prefix_tuning"] as! [String: Any]
+        XCTAssertEqual(reference["generate_ignores_prefix"] as? Bool, true)
+        let (model, _) = try adapted("prefix_tuning")
+        let source5 = reference["source5"] as! [String: Any]
+        let encoder = try model.encode(Fixtures.ids(source5["input_ids"]))
+        let logits = try model.logits(encoder: encoder, decoderInput: Fixtures.ids(source5["decoder_input_ids"]))
+        let diff = maxAbsDifference(logits.pointer, try Self.promptLogits.floats("prefix_tuning.logits_source5"))
+        XCTAssertLessThan(diff.value, 1e-4, "sources of n tokens: max |diff| at \(diff.index)")
     }
 
     /// A LoRA loader refuses another method's directory with one line naming the file, and an IA3 vector of the wrong

@@ -98,6 +98,18 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    /// Prefix tuning with dropout on the attention probabilities (which cover the prefix's columns): every slot a
+    /// decoder layer reads gets its gradient through keys and values.
+    func testPrefixTuningWithDropout() throws {
+        let config = TinyModel.config(gated: false, tied: true)
+        let model = try T5TrainingModel(config: config, file: try TinyModel.file(config, seed: 32),
+                                        mode: .adapter(.prefixTuning(PromptConfig(virtualTokens: 3, encoderHiddenSize: 0))),
+                                        dropoutRate: 0.1, dropoutSeed: 33)
+        var rng = SplitMix64(seed: 34)
+        for p in model.trainableParameters { for j in 0..<p.count { p.value[j] = 0.5 * rng.normal() } }
+        try checkGradients(model, try TinyModel.batch(vocab: config.vocabSize), seed: 35, epsilon: 1e-3)
+    }
+
     /// The label-smoothed loss's backward (ε 0.2), through the whole model.
     func testFullFineTuneWithLabelSmoothing() throws {
         let config = TinyModel.config(gated: true, tied: false)

@@ -105,6 +105,21 @@ final class PEFTMethodParityTests: XCTestCase {
         }
     }
 
+    /// 5 positions of keys and values in front of the decoder's self-attention; the table's slots 2 and 3 (what would
+    /// be layer 1's on a 2-layer model) are read by no layer, as PEFT's get_prompt lays them out, and get no gradient.
+    func testPrefixTuningMatchesPEFT() throws {
+        let mode: ([String: Any]) -> TrainingMode = { .adapter(.prefixTuning(PromptConfig(virtualTokens: $0["num_virtual_tokens"] as! Int,
+                                                                                         encoderHiddenSize: 0))) }
+        try checkMethod("prefix_tuning", mode: mode)
+        let (model, json, _, golden) = try self.model("prefix_tuning", mode: mode)
+        model.zeroGradients()
+        try model.forwardBackward(golden.batch)
+        let g = try XCTUnwrap(model.trainableParameters.first?.gradients), d = 64, width = 4 * d
+        let zeroSlots = (0..<4).map { slot in (0..<5).allSatisfy { r in g[(r * width + slot * d)..<(r * width + (slot + 1) * d)].allSatisfy { $0 == 0 } } }
+        let reaches = json["prefix_reaches"] as! [String: Any]
+        XCTAssertEqual(zeroSlots, reaches["slot_zero_grad"] as? [Bool])
+    }
+
     /// PEFT's feed-forward rule is `str.endswith` with no "." boundary, unlike its target rule, and the subset check
     /// runs only when both are lists; a vector's shape follows the rule ([1, in] scales the input, [out, 1] the output).
     func testIA3FeedForwardModulesFollowPEFTsRule() throws {

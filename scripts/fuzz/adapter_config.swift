@@ -13,6 +13,7 @@ public func fuzzAdapterConfig(_ data: UnsafeRawPointer, _ size: Int) -> CInt {
         case .ia3(let ia3): _ = (ia3.isFeedForward(module), ia3.scalingShape(of: module, inFeatures: 8, outFeatures: 4))
         case .loha(let c), .lokr(let c): _ = (c.rank(of: module), c.scale(of: module))
         case .promptTuning(let c), .pTuning(let c): _ = (c.totalVirtualTokens, c.fitted(dModel: 8, heads: 2, layers: 1))
+        case .prefixTuning(let c): _ = (c.prefixTableWidth, c.prefixSlots(layer: 3))
         }
     }
     _ = config.jsonData()
