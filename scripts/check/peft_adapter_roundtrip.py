@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An adapter written by train-lora loads in Python PEFT and generates what our engine generates.
+"""An adapter written by train-lora (any PEFT method) loads in Python PEFT and generates what our engine generates.
 
 Loads the base model (transformers) and the adapter (PEFT) that a pipeline run produced,
 greedy-decodes the tokenised test split with the run's settings, and compares the decoded
@@ -40,6 +40,29 @@ def greedy(model, sources, max_new_tokens, batch=16):
     return out
 
 
+def greedy_by_forward(model, sources, max_new_tokens, batch=16):
+    """Greedy decoding by full forward passes (no cache): what PEFT's forward computes. Prefix tuning needs it:
+    PEFT 0.21.2's generate on T5 drops the prefix (transformers passes its own cache)."""
+    out = []
+    for i in range(0, len(sources), batch):
+        chunk = sources[i:i + batch]
+        width = max(len(s) for s in chunk)
+        ids = torch.tensor([s + [0] * (width - len(s)) for s in chunk])
+        mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in chunk])
+        dec = torch.zeros(len(chunk), 1, dtype=torch.long)
+        done = torch.zeros(len(chunk), dtype=torch.bool)
+        with torch.no_grad():
+            for _ in range(max_new_tokens):
+                nxt = model(input_ids=ids, attention_mask=mask, decoder_input_ids=dec).logits[:, -1].argmax(-1)
+                nxt = torch.where(done, torch.zeros_like(nxt), nxt)
+                dec = torch.cat([dec, nxt[:, None]], dim=1)
+                done |= nxt == 1
+                if bool(done.all()):
+                    break
+        out += dec[:, 1:].tolist()
+    return out
+
+
 def decode(sp, ids):
     pieces = sp.get_piece_size()
     return sp.decode([i for i in ids if i not in (0, 1) and i < pieces])
@@ -66,7 +89,10 @@ def main():
     results = {}
     base_texts = [decode(sp, g) for g in greedy(base, sources, a.max_new_tokens)]
     peft = PeftModel.from_pretrained(base, f"{a.data}/adapter").eval()
-    lora_texts = [decode(sp, g) for g in greedy(peft, sources, a.max_new_tokens)]
+    config = peft.peft_config["default"]
+    decoding = greedy_by_forward if config.peft_type == "PREFIX_TUNING" else greedy
+    results["peft_type"] = str(config.peft_type.value if hasattr(config.peft_type, "value") else config.peft_type)
+    lora_texts = [decode(sp, g) for g in decoding(peft, sources, a.max_new_tokens)]
     for variant, texts in (("base", base_texts), ("lora", lora_texts)):
         same = sum(ours[variant].get(i) == t for i, t in zip(ids, texts))
         results[variant] = {"identical": same, "of": len(ids)}
@@ -74,14 +100,15 @@ def main():
             if ours[variant].get(i) != t:
                 results[variant]["first_difference"] = {"id": i, "ours": ours[variant].get(i), "transformers": t}
                 break
-    # PEFT unmerged vs merged weights on the first decoder step: the adapter's math agrees.
-    x = torch.tensor([sources[0]])
-    start = torch.tensor([[0]])
-    with torch.no_grad():
-        unmerged = peft(input_ids=x, decoder_input_ids=start).logits
-        merged_model = peft.merge_and_unload()
-        merged = merged_model(input_ids=x, decoder_input_ids=start).logits
-    results["peft_merged_vs_unmerged_max_abs_logit_diff"] = float((unmerged - merged).abs().max())
+    # PEFT unmerged vs merged weights on the first decoder step: the adapter's math agrees (prompts do not merge).
+    if not config.is_prompt_learning:
+        x = torch.tensor([sources[0]])
+        start = torch.tensor([[0]])
+        with torch.no_grad():
+            unmerged = peft(input_ids=x, decoder_input_ids=start).logits
+            merged_model = peft.merge_and_unload()
+            merged = merged_model(input_ids=x, decoder_input_ids=start).logits
+        results["peft_merged_vs_unmerged_max_abs_logit_diff"] = float((unmerged - merged).abs().max())
     print(json.dumps(results, indent=2))
     sys.exit(0 if all(results[v]["identical"] == results[v]["of"] for v in ("base", "lora")) else 1)
 
