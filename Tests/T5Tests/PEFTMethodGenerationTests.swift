@@ -177,4 +177,27 @@ final class PEFTMethodGenerationTests: XCTestCase {
             }
         }
     }
+
+    /// A prompt table of the wrong height is refused naming adapter_model.safetensors; a prompt or prefix made for
+    /// another base (the tied ReLU model: d_model 32, 1 decoder layer) is refused before it is attached.
+    func testPromptAndPrefixFilesThatDoNotFitAreOneErrorLine() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("t5-prompt-\(UUID())")
+        try FileManager.default.copyItem(atPath: Fixtures.path("adapter_prompt_tuning"), toPath: directory.path)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        try writer.add("prompt_embeddings", shape: [9, 64], floats: [Float](repeating: 0.5, count: 9 * 64))
+        try writer.write(to: directory.appendingPathComponent("adapter_model.safetensors").path)
+        XCTAssertThrowsError(try PEFTAdapter.load(directory: directory.path)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("adapter_model.safetensors: prompt_embeddings is [9, 64], expected [10, 64]"), text)
+        }
+        for method in ["prompt_tuning", "prefix_tuning"] {
+            let other = try T5Model.load(directory: Fixtures.path("tiny_tied_relu"))
+            XCTAssertThrowsError(try other.apply(try PEFTAdapter.load(directory: Fixtures.path("adapter_\(method)")))) { error in
+                XCTAssertTrue("\(error)".contains("trained for another base"), "\(error)")
+            }
+            XCTAssertNil(other.encoderPrompt)
+            XCTAssertTrue(other.decoderPrefix.isEmpty)
+        }
+    }
 }
