@@ -127,6 +127,8 @@ rouge:
   bootstrap_samples: 1000
   confidence: 0.95
   seed: 42
+  randomization_trials: 10000 # the report's paired approximate randomization test (per-example section)
+  tutorial_examples: 10      # the report's row for the tutorial's protocol: ROUGE over the first N test dialogues
 
 """#
 }

@@ -172,6 +172,8 @@ public enum ParameterSchema {
         .init(key: "rouge.bootstrap_samples", type: .int, range: 1...1_000_000),
         .init(key: "rouge.confidence", type: .double, bounds: .between(0, 1)),
         .init(key: "rouge.seed", type: .int),
+        .init(key: "rouge.randomization_trials", type: .int, range: 1...10_000_000),
+        .init(key: "rouge.tutorial_examples", type: .int, range: 1...1_000_000),
     ]
 
     public static func spec(for key: String) -> ParameterSpec? { byKey[key] }

@@ -1,4 +1,5 @@
 import Dataset
+import Experiments
 import Failures
 import Foundation
 import JSON
@@ -105,10 +106,13 @@ public enum RunReport {
             }
         }
 
-        md += "## Examples\n\n"
         let refs = try SummarizationExample.readJSONL(path: try locked.source(of: StageRun.resolve(data + "/samsum/test.jsonl", in: root)).path)
         let base = try predictions(try locked.source(of: StageRun.resolve(data + "/predictions/base.jsonl", in: root)))
         let lora = try predictions(try locked.source(of: StageRun.resolve(data + "/predictions/lora.jsonl", in: root)))
+        md += try perExample(metrics: StageRun.resolve(metrics + "/" + RougeReport.perExampleFileName, in: root), rouge: rouge,
+                             references: refs, base: base, lora: lora, config: config)
+
+        md += "## Examples\n\n"
         for r in refs.filter({ base[$0.id] != nil }).prefix(examples) {
             md += "### \(r.id)\n\n```\n\(r.dialogue.replacingOccurrences(of: "\r\n", with: "\n"))\n```\n\n"
             md += "| | summary |\n| --- | --- |\n| human | \(cell(r.summary)) |\n| base | \(cell(base[r.id] ?? "")) |\n"
@@ -234,6 +238,33 @@ public enum RunReport {
         var out: [String: String] = [:]
         for row in try JSONLines.readStringFields(contentsOf: url, required: ["id", "prediction"]) { out[row["id"]!] = row["prediction"]! }
         return out
+    }
+
+    /// The per-example comparison and the tutorial's protocol, from the scores beside rouge.json.
+    static func perExample(metrics url: URL, rouge: RougeMetrics, references: [SummarizationExample], base: [String: String],
+                           lora: [String: String], config: PipelineConfig) throws -> String {
+        let scored = try RougeReport.decodePerExample(try Data(contentsOf: url), path: url.path)
+        guard let a = scored["base"], let b = scored["lora"], a.map(\.id) == b.map(\.id), !a.isEmpty else { return "" }
+        let examples = PerExampleComparison.examples(
+            baseline: a, candidate: b, summaries: Dictionary(references.map { ($0.id, $0.summary) }, uniquingKeysWith: { x, _ in x }),
+            dialogues: Dictionary(references.map { ($0.id, $0.dialogue) }, uniquingKeysWith: { x, _ in x }),
+            baselineTexts: base, candidateTexts: lora)
+        let types: [RougeType] = [.rouge1, .rouge2, .rougeL]
+        let bootstrap = rouge.scorer.bootstrap
+        let seed = UInt32(truncatingIfNeeded: config.value("rouge.seed").intValue ?? 42)
+        let trials = config.value("rouge.randomization_trials").intValue ?? 10_000
+        let tutorial = config.value("rouge.tutorial_examples").intValue ?? 10
+        var md = "## Where the fine-tuned model wins and loses\n\n"
+        md += PerExampleComparison(examples, trials: trials, seed: seed).markdown(baseline: "base", candidate: "LoRA") + "\n"
+        md += "## The tutorial's protocol beside the whole split\n\n"
+        md += "The tutorial averages ROUGE over \(tutorial) test dialogues (`rouge.tutorial_examples`: the first \(tutorial) of the "
+            + "scored split, in its order). A bootstrap with the ROUGE table's resamples, seed and confidence, drawn afresh for "
+            + "each row (so the whole split's intervals differ from the table's in the last digits), shows how much less such a "
+            + "mean says.\n\n"
+        md += SubsetScores.markdown(baseline: Dictionary(uniqueKeysWithValues: types.map { t in (t, examples.map { $0.baselineScores[t]! }) }),
+                                    candidate: Dictionary(uniqueKeysWithValues: types.map { t in (t, examples.map { $0.candidateScores[t]! }) }),
+                                    count: tutorial, bootstrap: bootstrap, names: ("base", "LoRA")) + "\n"
+        return md
     }
 
     static func cell(_ s: String) -> String {

@@ -37,12 +37,14 @@ public struct PredictionsFile: Sendable {
     }
 }
 
-/// Reference summaries: `{"id", "summary", ...}` rows as fetch-samsum writes them; other
-/// fields (the dialogue) are ignored.
+/// Reference summaries: `{"id", "summary", ...}` rows as fetch-samsum writes them, with the dialogue when a row has
+/// one (the per-example comparison shows it); other fields are ignored.
 public struct ReferencesFile: Sendable {
     public let path: String
     /// id -> reference summary.
     public let summaries: [String: String]
+    /// id -> dialogue, for the rows that have a string `dialogue`.
+    public let dialogues: [String: String]
     /// The ids in file order, with their line numbers.
     public let order: [(id: String, line: Int)]
 
@@ -59,9 +61,11 @@ public struct ReferencesFile: Sendable {
         var summaries: [String: String] = [:]
         var lines: [String: Int] = [:]
         var order: [(id: String, line: Int)] = []
+        var dialogues: [String: String] = [:]
         for row in file.rows {
             let id = try file.string("id", in: row, allowInteger: true)
             let summary = try file.string("summary", in: row)
+            if case .string(let dialogue)? = row.object["dialogue"] { dialogues[id] = dialogue }
             if let first = lines[id] {
                 throw PipelineError(.badInput, "line \(row.line): duplicate id \"\(id)\" (first on line \(first))", path: path)
             }
@@ -70,6 +74,7 @@ public struct ReferencesFile: Sendable {
             order.append((id, row.line))
         }
         self.summaries = summaries
+        self.dialogues = dialogues
         self.order = order
     }
 }

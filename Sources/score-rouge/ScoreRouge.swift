@@ -146,6 +146,9 @@ struct Compare: ParsableCommand {
     @Option(help: ArgumentHelp("KEY=VALUE recorded in rouge.json \"inputs\" (repeatable).", valueName: "key=value"))
     var record: [String] = []
 
+    @Flag(help: "Also print where lora wins and loses, example by example: the report's section (Markdown).")
+    var perExample = false
+
     @OptionGroup var options: ScoringOptions
 
     func validate() throws {
@@ -178,7 +181,22 @@ struct Compare: ParsableCommand {
             }
             options.noteSubset(report, references: URL(fileURLWithPath: references))
             print(ComparisonTable.render(report.metrics, format: options.format), terminator: "")
+            if perExample { print("\n" + (try perExampleSection(report, bootstrap: bootstrap)), terminator: "") }
         }
+    }
+
+    /// The report's per-example section for these two files (rouge.randomization_trials, rouge.seed).
+    func perExampleSection(_ report: RougeReport, bootstrap: BootstrapConfiguration) throws -> String {
+        let refs = try ReferencesFile(url: URL(fileURLWithPath: references))
+        func texts(_ path: String) throws -> [String: String] {
+            Dictionary(try PredictionsFile(url: URL(fileURLWithPath: path)).rows.map { ($0.id, $0.prediction) }, uniquingKeysWith: { a, _ in a })
+        }
+        let c = try options.config.load(extra: [])
+        let examples = PerExampleComparison.examples(baseline: report.examples["base"] ?? [], candidate: report.examples["lora"] ?? [],
+                                                     summaries: refs.summaries, dialogues: refs.dialogues,
+                                                     baselineTexts: try texts(base), candidateTexts: try texts(lora))
+        return PerExampleComparison(examples, trials: c.value("rouge.randomization_trials").intValue ?? 10_000,
+                                    seed: bootstrap.seed).markdown(baseline: "base", candidate: "lora")
     }
 }
 

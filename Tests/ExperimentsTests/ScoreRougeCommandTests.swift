@@ -39,6 +39,22 @@ final class ScoreRougeCommandTests: XCTestCase {
         XCTAssertEqual(perExample.split(separator: "\n").count, 12)
     }
 
+    /// `compare --per-example`: the report's per-example section for any two prediction files, its randomization
+    /// test from the config's rouge.randomization_trials (here 200) and rouge.seed.
+    func testComparePrintsThePerExampleSection() throws {
+        let dir = try TemporaryDirectory()
+        let r = try dir.writeRows("refs.jsonl", field: "summary", SampleData.references)
+        let b = try dir.writeRows("base.jsonl", field: "prediction", SampleData.base)
+        let l = try dir.writeRows("lora.jsonl", field: "prediction", SampleData.lora)
+        let result = try run(["compare", "--base", b.path, "--lora", l.path, "--references", r.path, "--per-example", "--quiet",
+                              "--set", "rouge.randomization_trials=200"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("p (randomization)") && result.stdout.contains("(200 trials"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("| rouge1 | "), result.stdout)
+        let plain = try run(["compare", "--base", b.path, "--lora", l.path, "--references", r.path, "--quiet"])
+        XCTAssertFalse(plain.stdout.contains("randomization"))
+    }
+
     func testStandaloneJSON() throws {
         let dir = try TemporaryDirectory()
         let r = try dir.writeRows("refs.jsonl", field: "summary", SampleData.references)

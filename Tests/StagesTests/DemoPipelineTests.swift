@@ -51,6 +51,10 @@ final class DemoPipelineTests: XCTestCase {
         XCTAssertTrue(text.contains("| `train.max_steps` | `4` ≠ | train-lora | `0` |"), text)
         XCTAssertTrue(text.contains("| `lora.r` | `32` | train-lora | same |"), text)
         XCTAssertFalse(text.contains("Mixed run"), text)
+        // Where LoRA wins and loses (the randomization test, length groups, extremes) and the tutorial's 10-dialogue row.
+        XCTAssertTrue(text.contains("## Where the fine-tuned model wins and loses") && text.contains("p (randomization)")
+                      && text.contains("rouge1 by dialogue length"), text)
+        XCTAssertTrue(text.contains("## The tutorial's protocol beside the whole split") && text.contains("| rouge1 | first "), text)
 
         // One stage rerun with another setting: the report says the run is mixed, and names the --set it was given.
         _ = try TrainLoRAStage.run(try p.options(args + ["--set", "runtime.threads=2"]), resume: true, root: p.root)
