@@ -30,7 +30,7 @@ SET_ARGS = $(if $(SET),--sets "$$SET")
 STAGE_ARGS = --config $(CONFIG) $(SET_ARGS) $(if $(VERIFY),--verify) $(if $(QUIET),--quiet)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build fuzz all demo test bench clean distclean verify report status params demo-model demo-assets reference-venv \
+.PHONY: help deps build fuzz all demo test bench clean distclean verify report status params demo-model demo-assets reference-venv sweep \
         fetch-samsum fetch-model tokenize train-lora generate generate-base generate-lora score-rouge
 
 help:
@@ -43,6 +43,7 @@ help:
 	@echo "make verify       recompute every stage, check byte-identical results (CONFIG=pipeline.demo.yaml for the demo)"
 	@echo "make report       reports/<run>/report.md from the last run (COMPARE=REV overlays that revision's loss curves)"
 	@echo "make status       which stages a rerun would compute, and why (nothing runs); make params: the settings in effect"
+	@echo "make sweep SWEEP=sweeps/demo-methods.yaml  every run of a sweep file, a record each, and the table of scores and costs"
 	@echo "make bench        benchmarks against the reference implementations (needs make reference-venv)"
 	@echo "make reference-venv  the pinned Python venv of scripts/reference (fixtures, benchmarks; idempotent)"
 	@echo "make fuzz         fuzz the parsers of untrusted input (libFuzzer + ASan), FUZZ_SECONDS=60 each"
@@ -85,6 +86,19 @@ REPORT = $(BIN)/pipeline-report --config $(CONFIG) $(SET_ARGS) $(foreach r,$(COM
 
 report: build
 	$(REPORT)
+
+# SWEEP=<file>: each run of the sweep file is the pipeline up to score-rouge with its overrides (its own stage keys,
+# so what runs share is a cache hit; train-lora resumes a killed run), then its record; then the table. MPI applies.
+SWEEP ?=
+sweep: build
+	@test -n "$(SWEEP)" || { echo "make sweep: give SWEEP=<sweep file>, e.g. SWEEP=sweeps/demo-methods.yaml" >&2; exit 64; }
+	@$(BIN)/score-rouge sweep plan --sweep $(SWEEP) > $(BIN)/sweep-plan.tsv
+	@while IFS='	' read -r name config sets; do \
+	  echo "sweep $(SWEEP): run $$name ($$config, SET=\"$$sets\")"; \
+	  SET="$$sets" $(MAKE) --no-print-directory score-rouge CONFIG="$$config" || exit $$?; \
+	  $(BIN)/score-rouge sweep record --sweep $(SWEEP) --run "$$name" || exit $$?; \
+	done < $(BIN)/sweep-plan.tsv
+	@$(BIN)/score-rouge runs show --sweep $(SWEEP)
 
 # What a rerun would do (nothing runs), and the parameters in effect with the file or SET that set each.
 status: build

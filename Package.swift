@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "Rouge", dependencies: ["Failures", "JSON"], swiftSettings: fastMath),
         // The experiment side: git revisions, the config (with base:), lock and metrics at a revision, ROUGE diffs
         // and sweep tables across revisions; used by score-rouge diff and pipeline-report --compare.
-        .target(name: "Experiments", dependencies: ["Failures", "JSON", "Rouge", "Pipeline", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Experiments", dependencies: ["Failures", "JSON", "Rouge", "Pipeline", "SafeTensors", .product(name: "Yams", package: "Yams")]),
         .target(name: "Fetch", dependencies: ["Failures", "Pipeline"]),
         .target(name: "Corpus", dependencies: ["Failures", "JSON", "CArchive"]),
         .target(name: "DemoAssets", dependencies: ["JSON", "Corpus", "SafeTensors", "T5", "Kernels"]),
@@ -113,6 +113,6 @@ let package = Package(
         .testTarget(name: "CorpusTests", dependencies: ["Failures", "JSON", "Corpus"]),
         .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets", "T5"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "JSON"]),
-        .testTarget(name: "StagesTests", dependencies: ["TestSupport", "Failures", "Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "SentencePiece", "T5", "T5Training", "PEFT", "Pipeline", "JSON", "Kernels", "Training"]),
+        .testTarget(name: "StagesTests", dependencies: ["TestSupport", "Failures", "Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "Experiments", "SentencePiece", "T5", "T5Training", "PEFT", "Pipeline", "JSON", "Kernels", "Training"]),
     ]
 )

@@ -4,6 +4,15 @@ import Kernels
 
 /// What manifests record about where and with what a result was made.
 public enum Provenance {
+    /// This process's peak resident memory so far (getrusage's ru_maxrss, kilobytes on Linux), or nil. A stage's
+    /// manifest records it when the stage computed: the memory cost a sweep puts beside the scores (rank 0's alone
+    /// under mpirun).
+    public static var peakResidentBytes: Int? {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return nil }
+        return Int(usage.ru_maxrss) * 1024
+    }
+
     public static let toolVersion = "0.1.0"
 
     public static var host: JSONValue {

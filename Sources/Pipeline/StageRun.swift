@@ -285,6 +285,7 @@ public final class StageRun {
         var manifest = desc.objectValue!
         manifest["summary"] = summary
         manifest["compute_seconds"] = .double((Date().timeIntervalSince(t0) * 1000).rounded() / 1000)
+        manifest["peak_rss_bytes"] = Provenance.peakResidentBytes.map { .int($0) } ?? .null
         manifest["host"] = Provenance.host
         manifest["tool_version"] = .string(Provenance.toolVersion)
         manifest["git_commit"] = Provenance.gitCommit(root: root).map(JSONValue.string) ?? .null
@@ -375,7 +376,7 @@ public final class StageRun {
         m["config"] = .string(config.isBuiltIn ? "(built-in defaults)" : options.config)
         if let computed = store.manifest(key) {
             m["computed"] = ["at": computed["computed_at"] ?? .null, "seconds": computed["compute_seconds"] ?? .null,
-                             "git_commit": computed["git_commit"] ?? .null]
+                             "git_commit": computed["git_commit"] ?? .null, "peak_rss_bytes": computed["peak_rss_bytes"] ?? .null]
         }
         var inputPaths: [String: JSONValue] = [:]
         for input in inputs { inputPaths[input.role] = .string(relativePath(input.stable)) }

@@ -1,4 +1,5 @@
 import Foundation
+import Experiments
 import JSON
 
 /// train-lora's log.jsonl as loss series: the training loss at every optimiser step (lines with `loss`)

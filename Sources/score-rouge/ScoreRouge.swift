@@ -66,7 +66,7 @@ struct ScoreRouge: ParsableCommand {
             Across git revisions: metrics diff, params diff, runs show.
             Exit codes: 64 usage, 65 bad input, 66 missing input file or revision without metrics, 74 I/O.
             """,
-        subcommands: [Run.self, ScoreFile.self, Compare.self, Metrics.self, Params.self, Runs.self, Diff.self],
+        subcommands: [Run.self, ScoreFile.self, Compare.self, Metrics.self, Params.self, Runs.self, SweepCommand.self, Diff.self],
         defaultSubcommand: Run.self)
 
     static func main() {
@@ -329,6 +329,12 @@ struct Runs: ParsableCommand {
         @Argument(help: ArgumentHelp("The revisions, one row each (none: HEAD).", valueName: "revision"))
         var revisions: [String] = []
 
+        @Option(help: ArgumentHelp("A sweep file: one row per run from its records (make sweep), not per revision.", valueName: "file"))
+        var sweep: String?
+
+        @Option(help: ArgumentHelp("With --sweep: the run the paired column compares against (default: the file's baseline).", valueName: "run"))
+        var baseline: String?
+
         @Option(help: ArgumentHelp("Sort by this column (ROUGE columns highest first, the others ascending; numbers as numbers).",
                                    valueName: "column"))
         var sortBy: String?
@@ -340,11 +346,67 @@ struct Runs: ParsableCommand {
         @OptionGroup var keys: KeysOption
 
         func run() throws {
+            if let sweep {
+                return try runReportingErrors {
+                    let loaded = try Sweep.load(path: sweep)
+                    var table = try SweepTable(sweep: loaded, records: try SweepRecord.read(loaded), baseline: baseline)
+                    if let sortBy { try table.sort(by: sortBy) }
+                    print(table.render(format: files.format), terminator: "")
+                }
+            }
             try files.reporting {
                 var table = try RougeSweep.across(RougeSweep.revisions(revisions, workingTree: workingTree), in: files.directory,
                                                   files: try files.files(), includeRunIdentities: keys.keys)
                 if let sortBy { table = try table.sorted(by: sortBy) }
                 print(table.render(format: files.format), terminator: "")
+            }
+        }
+    }
+}
+
+/// `make sweep`'s two steps: the runs to make (`plan`) and, after each, its record (`record`); `runs show --sweep` is the table.
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep", abstract: "The runs of a sweep file and their records (make sweep SWEEP=FILE runs them).",
+        subcommands: [Plan.self, Record.self])
+
+    struct Plan: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Checks a sweep file and prints one line per run: name, config and SET string, tab-separated.")
+
+        @Option(help: ArgumentHelp("The sweep file.", valueName: "file"))
+        var sweep: String
+
+        func run() throws {
+            try runReportingErrors {
+                let loaded = try Sweep.load(path: sweep)
+                let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path + "/"
+                let config = loaded.config.path.hasPrefix(cwd) ? String(loaded.config.path.dropFirst(cwd.count)) : loaded.config.path
+                for run in loaded.runs { print("\(run.name)\t\(config)\t\(run.setString)") }
+            }
+        }
+    }
+
+    struct Record: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Writes a run's record from what the pipeline left (run it first), and redraws the sweep's chart.")
+
+        @Option(help: ArgumentHelp("The sweep file.", valueName: "file"))
+        var sweep: String
+
+        @Option(name: .customLong("run"), help: ArgumentHelp("The run's name.", valueName: "name"))
+        var runName: String
+
+        func run() throws {
+            try runReportingErrors {
+                let loaded = try Sweep.load(path: sweep)
+                let chosen = try loaded.run(named: runName)
+                let record = try SweepRecord.make(sweep: loaded, run: chosen, config: try loaded.configuration(of: chosen))
+                let folder = try loaded.recordsFolder()
+                try record.write(in: folder)
+                let table = try SweepTable(sweep: loaded, records: try SweepRecord.read(loaded))
+                try AtomicFile.write(table.chart(), to: folder.appendingPathComponent("rouge1-vs-time.svg"))
+                FileHandle.standardError.write(Data("sweep \(loaded.name): recorded \(runName) in \(folder.appendingPathComponent("\(runName).json").path)\n".utf8))
             }
         }
     }

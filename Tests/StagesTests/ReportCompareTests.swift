@@ -1,4 +1,5 @@
 import Dataset
+@testable import Experiments
 import Failures
 import Foundation
 import JSON

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Report
+@testable import Experiments
 
 /// The loss chart's axes have round ticks (the demo's showed 47.75 steps and 0.791 nats).
 final class LineChartTicksTests: XCTestCase {
