@@ -20,7 +20,7 @@ public struct SweepRecord: Sendable, Equatable {
         let lock = LockFile(url: config.lockURL).read()
         func stable(_ path: String) -> URL { config.resolve(path) }
         func bad(_ m: String) -> PipelineError { .missingInput("sweep \(sweep.name), run \(run.name): \(m)", path: config.lockURL.path) }
-        guard let train = lock["train-lora"], let score = lock["score-rouge"] else {
+        guard let train = lock["train-lora"], lock["score-rouge"] != nil else {
             throw bad("the lock has no train-lora or score-rouge record: run the pipeline first (make sweep does)")
         }
         let manifestURL = stable(train["outputs"]?.objectValue?.keys.sorted().first ?? "").deletingLastPathComponent()
@@ -36,8 +36,12 @@ public struct SweepRecord: Sendable, Equatable {
 
         let rougeURL = stable(metrics + "/" + RougeReport.metricsFileName)
         let rouge = try RougeReport.decodeMetrics(try Data(contentsOf: rougeURL), path: rougeURL.path)
-        guard rouge.inputs["generate-lora.key"] == lock["generate-lora"]?["key"]?.stringValue else {
-            throw bad("\(rougeURL.path) was not computed from the lock's generate-lora run")
+        // every stage the metrics were computed from must be the lock's (no record mixes two runs)
+        for (input, key) in rouge.inputs.sorted(by: { $0.key < $1.key }) where input.hasSuffix(".key") {
+            let stage = String(input.dropLast(".key".count))
+            guard lock[stage]?["key"]?.stringValue == key else {
+                throw bad("\(rougeURL.path) was computed from another \(stage) run than the lock records")
+            }
         }
         let perExampleURL = stable(metrics + "/" + RougeReport.perExampleFileName)
         let scored = try RougeReport.decodePerExample(try Data(contentsOf: perExampleURL), path: perExampleURL.path)
@@ -68,7 +72,7 @@ public struct SweepRecord: Sendable, Equatable {
             "overrides": .array(run.overrides.map { .string($0) }),
             "config": .string(sweep.config.lastPathComponent),
             "method": config.value("train.mode"),
-            "stages": .object(stages),
+            "per_stage": .object(stages),
             "cost": [
                 "trainable_parameters": summary["trainable_parameters"] ?? .null, "total_parameters": .int(total),
                 "adapter_bytes": adapterBytes.map { .int($0) } ?? .null, "train_steps": steps.map { .int($0) } ?? .null,

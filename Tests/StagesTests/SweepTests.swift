@@ -77,7 +77,7 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(recordsA.map(\.run), ["lora", "lora-r2", "ia3"])
         XCTAssertEqual(recordsA.map(unmeasured), recordsB.map(unmeasured))
         XCTAssertEqual(recordsA[2].json["method"], .string("ia3"))
-        XCTAssertEqual(recordsA[1].json["stages"]?["train-lora"]?["params"]?["lora.r"], .int(2))
+        XCTAssertEqual(recordsA[1].json["per_stage"]?["train-lora"]?["params"]?["lora.r"], .int(2))
         XCTAssertNotNil(recordsA[0].json["measured"]?["peak_rss_bytes"]?.intValue, "the computing run's peak memory")
 
         // the table's numbers are the records'
