@@ -33,53 +33,32 @@ public struct LycorisConfig: Sendable, Equatable {
         self.decomposeFactor = decomposeFactor
     }
 
-    public func rank(of modulePath: String) -> Int {
-        peftPatternKey(rankPattern.keys, moduleName: modulePath).flatMap { rankPattern[$0] } ?? rank
+    /// The same per-module rules as LoRA's (targets, rank_pattern, alpha_pattern): one LoRAConfig holds them, so they
+    /// are written once.
+    var rules: LoRAConfig {
+        LoRAConfig(rank: rank, alpha: alpha, dropout: 0, targetModules: targetModules, targetPattern: targetPattern,
+                   rankPattern: rankPattern, alphaPattern: alphaPattern)
     }
 
-    public func alpha(of modulePath: String) -> Double {
-        peftPatternKey(alphaPattern.keys, moduleName: modulePath).flatMap { alphaPattern[$0] } ?? alpha
-    }
+    public func rank(of modulePath: String) -> Int { rules.rank(of: modulePath) }
+
+    public func alpha(of modulePath: String) -> Double { rules.alpha(of: modulePath) }
 
     /// alpha/r as PEFT's `self.scaling` (a Python float), rounded once to Float as PyTorch applies it.
     public func scale(of modulePath: String) -> Float { Float(alpha(of: modulePath) / Double(rank(of: modulePath))) }
 
-    public func matches(_ modulePath: String) -> Bool {
-        guard let targetPattern else { return peftTargetMatches(moduleName: modulePath, targets: targetModules) }
-        return peftTargetPatternMatches(targetPattern, moduleName: modulePath)
-    }
+    public func matches(_ modulePath: String) -> Bool { rules.matches(modulePath) }
 
-    /// Ranks in LoRA's range, positive finite alphas, pattern keys that compile, T5 linear targets, and a
+    /// LoRA's range check (ranks, positive finite alphas, pattern keys that compile, T5 linear targets) and a
     /// decompose_factor that is -1 or positive. Errors name fields by `name(peftField)`.
     public func validate(naming name: (String) -> String = { $0 }) throws {
-        func fail(_ m: String) -> PipelineError { .usage(m) }
-        guard LoRAConfig.ranks.contains(rank) else { throw fail("\(name("r")) = \(rank) must be in \(LoRAConfig.ranks)") }
-        guard alpha.isFinite, alpha > 0 else { throw fail("\(name("alpha")) = \(alpha) must be positive") }
-        for (key, r) in rankPattern.sorted(by: { $0.key < $1.key }) {
-            guard isValidPatternKey(key) else { throw fail("\(name("rank_pattern")) key \"\(key)\" is not a regular expression") }
-            guard LoRAConfig.ranks.contains(r) else { throw fail("\(name("rank_pattern"))[\"\(key)\"] must be in \(LoRAConfig.ranks), not \(r)") }
-        }
-        for (key, a) in alphaPattern.sorted(by: { $0.key < $1.key }) {
-            guard isValidPatternKey(key) else { throw fail("\(name("alpha_pattern")) key \"\(key)\" is not a regular expression") }
-            guard a.isFinite, a > 0 else { throw fail("\(name("alpha_pattern"))[\"\(key)\"] must be a positive number, not \(a)") }
-        }
+        // LoRA's check with LyCORIS's field name for alpha
+        try rules.validate(naming: { name($0 == "lora_alpha" ? "alpha" : $0) })
         guard decomposeFactor == -1 || decomposeFactor > 0 else {
-            throw fail("\(name("decompose_factor")) = \(decomposeFactor) must be -1 or positive")
-        }
-        if let targetPattern {
-            guard isValidRegularExpression(targetPattern) else {
-                throw fail("\(name("target_modules")) \"\(targetPattern)\" is not a regular expression")
-            }
-        } else {
-            do { try validateTargets(targetModules) } catch let e as PipelineError {
-                throw fail("\(name("target_modules")): \(e.message)")
-            }
+            throw PipelineError.usage("\(name("decompose_factor")) = \(decomposeFactor) must be -1 or positive")
         }
     }
 
     /// The first rank_pattern / alpha_pattern key that matches none of `adaptedPaths` (a typo: PEFT ignores it).
-    public func unusedPatternKey(adaptedPaths: [String]) -> String? {
-        LoRAConfig(rank: rank, alpha: alpha, targetModules: targetModules, rankPattern: rankPattern, alphaPattern: alphaPattern)
-            .unusedPatternKey(adaptedPaths: adaptedPaths)
-    }
+    public func unusedPatternKey(adaptedPaths: [String]) -> String? { rules.unusedPatternKey(adaptedPaths: adaptedPaths) }
 }

@@ -65,16 +65,21 @@ final class PEFTMethodStageTests: XCTestCase {
     func testIA3ResumeAfterKillGivesTheUninterruptedBytes() throws { try checkResumeAfterKill(Self.ia3) }
 
     /// Two ranks at batch_size 4 give one process's bytes at batch_size 2 with grad_accum 2.
-    func testIA3UnderTwoRanksGivesTheBytesOfOneProcess() throws {
+    func testIA3UnderTwoRanksGivesTheBytesOfOneProcess() throws { try checkTwoRanks(Self.ia3) }
+
+    /// Two ranks at batch_size 4 (train-lora under mpirun, `settings` added) give one process's adapter at batch_size 2
+    /// with grad_accum 2.
+    func checkTwoRanks(_ settings: [String], file: StaticString = #filePath, line: UInt = #line) throws {
         let ranks = try StageTestProject(), single = try StageTestProject()
-        let extra = Self.ia3 + MPIRunTests.training
+        let extra = settings + MPIRunTests.training
         let args = try ranks.prepareForTraining(examples: 14, extra: extra)
         _ = try single.prepareForTraining(examples: 14, extra: extra)
         let r = try MPIRunTests.mpirun(2, "train-lora", ["--quiet"] + args, in: ranks.root)
-        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.status, 0, r.stderr, file: file, line: line)
         try TrainLoRAStage.run(try single.options(args + ["--set", "train.batch_size=2", "--set", "train.grad_accum=2"]),
                                root: single.root)
-        try MPIRunTests.assertSameFiles(["data/adapter/adapter_model.safetensors", "data/adapter/adapter_config.json"], ranks, single)
+        try MPIRunTests.assertSameFiles(["data/adapter/adapter_model.safetensors", "data/adapter/adapter_config.json"], ranks, single,
+                                        file: file, line: line)
     }
 
     /// The bf16 mode (the reference setting) and fp32 train IA3 to different bytes, both finite.
@@ -138,17 +143,7 @@ final class PEFTMethodStageTests: XCTestCase {
     func testLoKrResumeAfterKillGivesTheUninterruptedBytes() throws { try checkResumeAfterKill(Self.lycoris + ["--set", "train.mode=lokr"]) }
 
     func testLoHaAndLoKrUnderTwoRanksGiveTheBytesOfOneProcess() throws {
-        for method in ["loha", "lokr"] {
-            let ranks = try StageTestProject(), single = try StageTestProject()
-            let extra = Self.lycoris + ["--set", "train.mode=\(method)"] + MPIRunTests.training
-            let args = try ranks.prepareForTraining(examples: 14, extra: extra)
-            _ = try single.prepareForTraining(examples: 14, extra: extra)
-            let r = try MPIRunTests.mpirun(2, "train-lora", ["--quiet"] + args, in: ranks.root)
-            XCTAssertEqual(r.status, 0, r.stderr)
-            try TrainLoRAStage.run(try single.options(args + ["--set", "train.batch_size=2", "--set", "train.grad_accum=2"]),
-                                   root: single.root)
-            try MPIRunTests.assertSameFiles(["data/adapter/adapter_model.safetensors", "data/adapter/adapter_config.json"], ranks, single)
-        }
+        for method in ["loha", "lokr"] { try checkTwoRanks(Self.lycoris + ["--set", "train.mode=\(method)"]) }
     }
 
     // MARK: Prompt tuning and P-tuning
@@ -215,16 +210,6 @@ final class PEFTMethodStageTests: XCTestCase {
     }
 
     func testPromptMethodsUnderTwoRanksGiveTheBytesOfOneProcess() throws {
-        for method in ["prompt_tuning", "p_tuning", "prefix_tuning"] {
-            let ranks = try StageTestProject(), single = try StageTestProject()
-            let extra = Self.prompts + ["--set", "train.mode=\(method)"] + MPIRunTests.training
-            let args = try ranks.prepareForTraining(examples: 14, extra: extra)
-            _ = try single.prepareForTraining(examples: 14, extra: extra)
-            let r = try MPIRunTests.mpirun(2, "train-lora", ["--quiet"] + args, in: ranks.root)
-            XCTAssertEqual(r.status, 0, r.stderr)
-            try TrainLoRAStage.run(try single.options(args + ["--set", "train.batch_size=2", "--set", "train.grad_accum=2"]),
-                                   root: single.root)
-            try MPIRunTests.assertSameFiles(["data/adapter/adapter_model.safetensors", "data/adapter/adapter_config.json"], ranks, single)
-        }
+        for method in ["prompt_tuning", "p_tuning", "prefix_tuning"] { try checkTwoRanks(Self.prompts + ["--set", "train.mode=\(method)"]) }
     }
 }

@@ -56,19 +56,7 @@ final class SweepTests: XCTestCase {
         process.arguments = ["--quiet", "--resume"] + sweepB.runs[1].overrides.flatMap { ["--set", $0] }
         process.currentDirectoryURL = b.root
         try process.run()
-        let work = b.url("data/store/.work")
-        var killed = false
-        for _ in 0..<600 {
-            let entries = (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? []
-            if entries.contains(where: { FileManager.default.fileExists(atPath: work.appendingPathComponent("\($0)/checkpoint/state.json").path) }) {
-                kill(process.processIdentifier, SIGKILL)
-                killed = true
-                break
-            }
-            if !process.isRunning { break }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        process.waitUntilExit()
+        let killed = StageTestProject.killAfterFirstCheckpoint(process, work: b.url("data/store/.work"))
         try XCTSkipUnless(killed, "the run finished before it could be killed")
         XCTAssertEqual(try SweepRecord.read(sweepB).map(\.run), ["lora"], "a killed run has no record")
         try runSweep(b, sweepB)

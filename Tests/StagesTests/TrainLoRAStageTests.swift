@@ -243,19 +243,7 @@ extension XCTestCase {
         process.arguments = ["--quiet"] + args
         process.currentDirectoryURL = b.root
         try process.run()
-        let work = b.url("data/store/.work")
-        var killedAfterCheckpoint = false
-        for _ in 0..<600 {
-            let entries = (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? []
-            if entries.contains(where: { FileManager.default.fileExists(atPath: work.appendingPathComponent("\($0)/checkpoint/state.json").path) }) {
-                kill(process.processIdentifier, SIGKILL)
-                killedAfterCheckpoint = true
-                break
-            }
-            if !process.isRunning { break }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        process.waitUntilExit()
+        let killedAfterCheckpoint = StageTestProject.killAfterFirstCheckpoint(process, work: b.url("data/store/.work"))
         try XCTSkipUnless(killedAfterCheckpoint, "the run finished before it could be killed")
         XCTAssertFalse(FileManager.default.fileExists(atPath: b.url("data/adapter/adapter_model.safetensors").path),
                        "a killed run must not publish", file: file, line: line)
@@ -265,5 +253,24 @@ extension XCTestCase {
             XCTAssertEqual(try Data(contentsOf: a.url("data/adapter/\(f)")), try Data(contentsOf: b.url("data/adapter/\(f)")), f,
                            file: file, line: line)
         }
+    }
+}
+
+extension StageTestProject {
+    /// SIGKILLs `process` as soon as a checkpoint appears under `work` (the store's work folder); false if it ended first.
+    static func killAfterFirstCheckpoint(_ process: Process, work: URL) -> Bool {
+        var killed = false
+        for _ in 0..<600 {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: work.path)) ?? []
+            if entries.contains(where: { FileManager.default.fileExists(atPath: work.appendingPathComponent("\($0)/checkpoint/state.json").path) }) {
+                kill(process.processIdentifier, SIGKILL)
+                killed = true
+                break
+            }
+            if !process.isRunning { break }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        process.waitUntilExit()
+        return killed
     }
 }

@@ -14,24 +14,7 @@ final class AdamWTrajectoryTests: XCTestCase {
         let golden = try Fixture.load("gated", golden: batch)
         let model = try golden.makeLoRAModel()
         let params = model.trainableParameters
-        var optimizer = AdamW(hyper: AdamWHyperparameters(), tensorSizes: params.map(\.count))
-        let schedule = try LearningRateSchedule(baseLearningRate: 1e-3, totalSteps: 3)
-        let log = (golden.json["adamw"] as! [String: Any])["steps"] as! [[String: Any]]
-        for step in 0..<3 {
-            model.zeroGradients()
-            let loss = try model.forwardBackward(golden.batch)
-            let referenceLoss = log[step]["loss"] as! Double
-            XCTAssertEqual(Double(loss), referenceLoss, accuracy: 1e-5 * referenceLoss, "loss before step \(step + 1)")
-            let norm = clipGradientNorm(params.map { UnsafeMutableBufferPointer(start: $0.gradient!, count: $0.count) },
-                                        maxNorm: 1)
-            let referenceNorm = log[step]["grad_norm_before_clip"] as! Double
-            XCTAssertEqual(Double(norm), referenceNorm, accuracy: 1e-4 * referenceNorm, "grad norm at step \(step + 1)")
-            let coefficients = optimizer.beginStep(learningRate: schedule.learningRate(atStep: step))
-            for (i, p) in params.enumerated() {
-                optimizer.update(tensor: i, parameter: UnsafeMutableBufferPointer(start: p.value, count: p.count),
-                                 gradient: UnsafeBufferPointer(start: p.gradient!, count: p.count), coefficients: coefficients)
-            }
-        }
+        try takeThreeAdamWSteps(model, golden.batch, log: (golden.json["adamw"] as! [String: Any])["steps"] as! [[String: Any]])
         for p in params {
             let error = Fixture.relativeError(p.values, try golden.floats("step3." + p.name))
             XCTAssertLessThan(error, 1e-4, "\(p.name) after 3 steps")
@@ -39,5 +22,32 @@ final class AdamWTrajectoryTests: XCTestCase {
         let after = try model.loss(golden.batch)
         let referenceAfter = (golden.json["adamw"] as! [String: Any])["loss_after"] as! Double
         XCTAssertEqual(Double(after), referenceAfter, accuracy: 1e-5 * referenceAfter)
+    }
+}
+
+extension XCTestCase {
+    /// Three training steps as the Trainer takes them on `batch` (fused AdamW with the defaults, lr 1e-3 linear to 0 over
+    /// 3 steps, clipping at 1), checking each step's loss and gradient norm against the fixture's `log`.
+    func takeThreeAdamWSteps(_ model: T5TrainingModel, _ batch: UnpaddedBatch, log: [[String: Any]],
+                             file: StaticString = #filePath, line: UInt = #line) throws {
+        let params = model.trainableParameters
+        var optimizer = AdamW(hyper: AdamWHyperparameters(), tensorSizes: params.map(\.count))
+        let schedule = try LearningRateSchedule(baseLearningRate: 1e-3, totalSteps: 3)
+        for step in 0..<3 {
+            model.zeroGradients()
+            let loss = try model.forwardBackward(batch)
+            let referenceLoss = log[step]["loss"] as! Double
+            XCTAssertEqual(Double(loss), referenceLoss, accuracy: 1e-5 * abs(referenceLoss), "loss before step \(step + 1)",
+                           file: file, line: line)
+            let norm = clipGradientNorm(params.map { UnsafeMutableBufferPointer(start: $0.gradient!, count: $0.count) }, maxNorm: 1)
+            let referenceNorm = log[step]["grad_norm_before_clip"] as! Double
+            XCTAssertEqual(Double(norm), referenceNorm, accuracy: 1e-4 * referenceNorm, "grad norm at step \(step + 1)",
+                           file: file, line: line)
+            let coefficients = optimizer.beginStep(learningRate: schedule.learningRate(atStep: step))
+            for (i, p) in params.enumerated() {
+                optimizer.update(tensor: i, parameter: UnsafeMutableBufferPointer(start: p.value, count: p.count),
+                                 gradient: UnsafeBufferPointer(start: p.gradient!, count: p.count), coefficients: coefficients)
+            }
+        }
     }
 }

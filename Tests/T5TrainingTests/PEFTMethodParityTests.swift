@@ -48,22 +48,8 @@ final class PEFTMethodParityTests: XCTestCase {
 
         // three AdamW steps as the Trainer takes them
         let params = model.trainableParameters
-        var optimizer = AdamW(hyper: AdamWHyperparameters(), tensorSizes: params.map(\.count))
-        let schedule = try LearningRateSchedule(baseLearningRate: 1e-3, totalSteps: 3)
-        let adamw = json["adamw"] as! [String: Any], log = adamw["steps"] as! [[String: Any]]
-        for step in 0..<3 {
-            model.zeroGradients()
-            let loss = try model.forwardBackward(golden.batch)
-            XCTAssertEqual(Double(loss), log[step]["loss"] as! Double, accuracy: 1e-5 * abs(reference), "loss before step \(step + 1)")
-            let norm = clipGradientNorm(params.map { UnsafeMutableBufferPointer(start: $0.gradient!, count: $0.count) }, maxNorm: 1)
-            let referenceNorm = log[step]["grad_norm_before_clip"] as! Double
-            XCTAssertEqual(Double(norm), referenceNorm, accuracy: 1e-4 * referenceNorm, "grad norm at step \(step + 1)")
-            let coefficients = optimizer.beginStep(learningRate: schedule.learningRate(atStep: step))
-            for (i, p) in params.enumerated() {
-                optimizer.update(tensor: i, parameter: UnsafeMutableBufferPointer(start: p.value, count: p.count),
-                                 gradient: UnsafeBufferPointer(start: p.gradient!, count: p.count), coefficients: coefficients)
-            }
-        }
+        let adamw = json["adamw"] as! [String: Any]
+        try takeThreeAdamWSteps(model, golden.batch, log: adamw["steps"] as! [[String: Any]])
         for p in params {
             XCTAssertLessThan(Fixture.relativeError(p.values, try tensors.floats("step3." + p.name)), 1e-4, "\(p.name) after 3 steps")
         }
