@@ -8,7 +8,7 @@ import Rouge
 /// model's ROUGE F1, its gain over the base model, and its difference from the baseline run with a paired bootstrap
 /// interval over the same test examples (the records' per-example F1, the records' bootstrap settings).
 public struct SweepTable: Sendable {
-    public struct Row: Sendable, Equatable {
+    public struct Row: Sendable {
         public let run, method: String
         public let trainable, adapterBytes: Int?
         public let trainSeconds, stepsPerSecond: Double?
@@ -18,8 +18,6 @@ public struct SweepTable: Sendable {
         public let overBase: [RougeType: (delta: Double, low: Double, high: Double)]
         /// rouge1 against the baseline run, paired over the same examples (nil: the baseline row, or other examples).
         public let againstBaseline: (delta: Double, low: Double, high: Double)?
-
-        public static func == (a: Row, b: Row) -> Bool { a.run == b.run && a.trainable == b.trainable }
     }
 
     public let sweep, baseline: String

@@ -57,18 +57,20 @@ public final class Projection: @unchecked Sendable {
             Linear.forward(x, weight: delta.pointer, y, rows: m, inFeatures: inFeatures, outFeatures: outFeatures, accumulate: true)
         case .ia3(let scaling, feedForward: true)?:
             guard m > 0 else { return weight.apply(x, m: m, into: y, accumulate: accumulate) }
-            let scaled = FloatBuffer(count: m * inFeatures, zeroed: false)
-            Elementwise.scaleColumns(x, by: scaling.pointer, into: scaled.pointer, rows: m, cols: inFeatures)
-            weight.apply(scaled.pointer, m: m, into: y, accumulate: accumulate)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: m * inFeatures) { scaled in
+                Elementwise.scaleColumns(x, by: scaling.pointer, into: scaled.baseAddress!, rows: m, cols: inFeatures)
+                weight.apply(scaled.baseAddress!, m: m, into: y, accumulate: accumulate)
+            }
         case .ia3(let scaling, feedForward: false)?:
-            if accumulate {
-                let product = FloatBuffer(count: m * outFeatures, zeroed: false)
-                weight.apply(x, m: m, into: product.pointer)
-                Elementwise.scaleColumns(product.pointer, by: scaling.pointer, into: product.pointer, rows: m, cols: outFeatures)
-                Elementwise.add(product.pointer, into: y, count: m * outFeatures)
-            } else {
+            guard accumulate, m > 0 else {
                 weight.apply(x, m: m, into: y)
-                Elementwise.scaleColumns(y, by: scaling.pointer, into: y, rows: m, cols: outFeatures)
+                return Elementwise.scaleColumns(y, by: scaling.pointer, into: y, rows: m, cols: outFeatures)
+            }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: m * outFeatures) { buffer in
+                let product = buffer.baseAddress!
+                weight.apply(x, m: m, into: product)
+                Elementwise.scaleColumns(product, by: scaling.pointer, into: product, rows: m, cols: outFeatures)
+                Elementwise.add(product, into: y, count: m * outFeatures)
             }
         }
     }

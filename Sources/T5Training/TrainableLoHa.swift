@@ -27,9 +27,11 @@ public final class TrainableLoHa: WeightDeltaAdapter, @unchecked Sendable {
         LoHaWeight.combine(p1, p2, scale: scale, into: delta, count: layer.outFeatures * layer.inFeatures)
     }
 
-    override func accumulateGradients(_ layer: LinearLayer, dDelta g: UnsafePointer<Float>, scratch: Arena) {
+    override func accumulateGradients(_ layer: LinearLayer, dDelta g: UnsafePointer<Float>, scratch: Arena,
+                                      delta: UnsafeMutablePointer<Float>?) {
         let (inF, outF, r) = (layer.inFeatures, layer.outFeatures, rank), count = inF * outF
         let (p1, p2) = products(layer, scratch: scratch)
+        if let delta { LoHaWeight.combine(p1, p2, scale: scale, into: delta, count: count) }
         let t = scratch.floats(count)
         // t = g·scale ⊙ P2 → w1's gradients; then g·scale ⊙ P1 → w2's
         for (other, a, b) in [(p2, w1a, w1b), (p1, w2a, w2b)] {

@@ -33,9 +33,11 @@ public final class TrainableLoKr: WeightDeltaAdapter, @unchecked Sendable {
         LoKrWeight.kron(w1, w2, shape: shape, scale: scale, into: delta)
     }
 
-    override func accumulateGradients(_ layer: LinearLayer, dDelta g: UnsafePointer<Float>, scratch: Arena) {
+    override func accumulateGradients(_ layer: LinearLayer, dDelta g: UnsafePointer<Float>, scratch: Arena,
+                                      delta: UnsafeMutablePointer<Float>?) {
         let s = shape, count = layer.outFeatures * layer.inFeatures
         let (w1, w2) = factors(scratch: scratch)
+        if let delta { LoKrWeight.kron(w1, w2, shape: s, scale: scale, into: delta) }
         let scaled = scratch.floats(count)
         for i in 0..<count { scaled[i] = g[i] * scale }
         let dw1 = tensors["lokr_w1"]?.gradient ?? scratch.zeros(s.a * s.c)

@@ -1,6 +1,7 @@
 // The methods whose update is a full-size ΔW built from small factors (LoHa, LoKr): y = x·Wᵀ + x·ΔWᵀ, as PEFT's
-// `F.linear(x, delta_weight)`. The forward builds ΔW [out, in] in scratch; the backward rebuilds it (cheaper than
-// keeping one per layer), adds dy·ΔW to dx, forms ∂loss/∂ΔW = dyᵀ·x and hands it to the method's factor gradients.
+// `F.linear(x, delta_weight)`. The forward builds ΔW [out, in] in scratch; the backward forms ∂loss/∂ΔW = dyᵀ·x,
+// hands it to the method's factor gradients, which rebuild ΔW from the products they compute anyway (cheaper than
+// keeping one per layer), and adds dy·ΔW to dx.
 // ΔW and its products stay fp32 in the bf16 mode, as PEFT's fp32 adapters compute theirs.
 import Kernels
 
@@ -10,8 +11,10 @@ public class WeightDeltaAdapter: LinearAdapter, @unchecked Sendable {
         fatalError("\(Self.self) must override buildDelta")
     }
 
-    /// Accumulates the factors' gradients from g = ∂loss/∂ΔW [out, in].
-    func accumulateGradients(_ layer: LinearLayer, dDelta g: UnsafePointer<Float>, scratch: Arena) {
+    /// Accumulates the factors' gradients from g = ∂loss/∂ΔW [out, in], and writes ΔW into `delta` when given (from the
+    /// same factor products, as `buildDelta` computes it).
+    func accumulateGradients(_ layer: LinearLayer, dDelta g: UnsafePointer<Float>, scratch: Arena,
+                             delta: UnsafeMutablePointer<Float>?) {
         fatalError("\(Self.self) must override accumulateGradients")
     }
 
@@ -30,14 +33,11 @@ public class WeightDeltaAdapter: LinearAdapter, @unchecked Sendable {
                            accumulateInput: Bool, context: StepContext) {
         layer.baseBackward(dy, input: x, rows: rows, dx: dx, accumulateInput: accumulateInput)
         let (inF, outF) = (layer.inFeatures, layer.outFeatures)
-        if let dx {
-            let delta = context.scratch.floats(outF * inF)
-            buildDelta(layer, into: delta, scratch: context.scratch)
-            GEMM.matmul(dy, delta, dx, m: rows, k: outF, n: inF, beta: 1)
-        }
         let dDelta = context.scratch.floats(outF * inF)
         GEMM.matmul(dy, x, dDelta, m: outF, k: rows, n: inF, transposeA: true)
-        accumulateGradients(layer, dDelta: dDelta, scratch: context.scratch)
+        let delta = dx.map { _ in context.scratch.floats(outF * inF) }
+        accumulateGradients(layer, dDelta: dDelta, scratch: context.scratch, delta: delta)
+        if let dx, let delta { GEMM.matmul(dy, delta, dx, m: rows, k: outF, n: inF, beta: 1) }
     }
 
     override public func merge(into weight: UnsafeMutablePointer<Float>, layer: LinearLayer) {

@@ -9,19 +9,6 @@ import Corpus
 import Foundation
 import JSON
 
-/// Records shaped like SAMSum's: 3-14 turns of CRLF-separated messages with quotes, slashes and non-ASCII.
-func syntheticRecords(_ count: Int) -> [DialogueRecord] {
-    let names = ["Amanda", "Jerry", "Olivia", "Oliver", "Tim", "Kim", "Zoë", "Łukasz"]
-    return (0..<count).map { i in
-        let turns = 3 + i % 12
-        let dialogue = (0..<turns).map { t in
-            "\(names[(i + t) % names.count]): message \(t) about \"plan #\(i)\" / café \u{1F600}"
-        }.joined(separator: "\r\n")
-        return DialogueRecord(id: String(13_800_000 + i), dialogue: dialogue,
-                              summary: "\(names[i % names.count]) and \(names[(i + 1) % names.count]) talk (#\(i)).")
-    }
-}
-
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     try body()
@@ -45,7 +32,7 @@ guard arguments.count <= 1, let count = arguments.first.map({ Int($0) }) ?? 14_7
 }
 
 do {
-    let records = syntheticRecords(count)
+    let records = DialogueRecord.synthetic(count)
     let json = SamsumArchive.splitJSON(records)
     if let out { try json.write(to: URL(fileURLWithPath: out)) }
     let archive = try ArchiveWriter.archive(SamsumSplit.allCases.map {

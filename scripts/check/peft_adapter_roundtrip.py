@@ -27,13 +27,18 @@ def token_file(path):
     return ids, [src[off[i]:off[i + 1]].tolist() for i in range(len(ids))]
 
 
-def greedy(model, sources, max_new_tokens, batch=16):
-    out = []
+def padded_batches(sources, batch):
+    """Batches of `batch` sources right-padded with 0 as Hugging Face collates them: (input_ids, attention_mask)."""
     for i in range(0, len(sources), batch):
         chunk = sources[i:i + batch]
         width = max(len(s) for s in chunk)
-        ids = torch.tensor([s + [0] * (width - len(s)) for s in chunk])
-        mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in chunk])
+        yield (torch.tensor([s + [0] * (width - len(s)) for s in chunk]),
+               torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in chunk]))
+
+
+def greedy(model, sources, max_new_tokens, batch=16):
+    out = []
+    for ids, mask in padded_batches(sources, batch):
         with torch.no_grad():
             gen = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens, num_beams=1, do_sample=False)
         out += gen[:, 1:].tolist()
@@ -44,13 +49,9 @@ def greedy_by_forward(model, sources, max_new_tokens, batch=16):
     """Greedy decoding by full forward passes (no cache): what PEFT's forward computes. Prefix tuning needs it:
     PEFT 0.21.2's generate on T5 drops the prefix (transformers passes its own cache)."""
     out = []
-    for i in range(0, len(sources), batch):
-        chunk = sources[i:i + batch]
-        width = max(len(s) for s in chunk)
-        ids = torch.tensor([s + [0] * (width - len(s)) for s in chunk])
-        mask = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in chunk])
-        dec = torch.zeros(len(chunk), 1, dtype=torch.long)
-        done = torch.zeros(len(chunk), dtype=torch.bool)
+    for ids, mask in padded_batches(sources, batch):
+        dec = torch.zeros(len(ids), 1, dtype=torch.long)
+        done = torch.zeros(len(ids), dtype=torch.bool)
         with torch.no_grad():
             for _ in range(max_new_tokens):
                 nxt = model(input_ids=ids, attention_mask=mask, decoder_input_ids=dec).logits[:, -1].argmax(-1)
