@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["Failures", "JSON"]),
         .testTarget(name: "PipelineTests", dependencies: ["Failures", "JSON", "Pipeline"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["Failures", "SafeTensors"]),
-        .testTarget(name: "KernelsTests", dependencies: ["TestSupport", "Kernels"]),
+        .testTarget(name: "KernelsTests", dependencies: ["TestSupport", "Kernels", "SafeTensors", "JSON", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SentencePieceTests", dependencies: ["TestSupport", "Failures", "SentencePiece", "Kernels"]),
         .testTarget(name: "T5Tests", dependencies: ["T5", "Kernels", "SafeTensors", "PEFT"]),
         .testTarget(name: "PEFTTests", dependencies: ["JSON", "PEFT", "Kernels"]),

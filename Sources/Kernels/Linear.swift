@@ -25,12 +25,14 @@ public enum Linear {
 
     // Frozen weights: fp32 ones go to F32GEMM (oneDNN or OpenBLAS, whichever is faster on this CPU); the bf16
     // mode's (bf16 bits, same layout) to BF16GEMM, which rounds the input x or dy to bf16 on the way in and
-    // sums and outputs in fp32.
+    // sums and outputs in fp32; the nf4 mode's through NF4Product (dequantized to bf16 a tile at a time, then
+    // BF16GEMM).
 
-    /// A frozen weight W[out, in] as the engines multiply it: fp32, or bf16 in the bf16 mode.
+    /// A frozen weight W[out, in] as the engines multiply it: fp32, bf16 in the bf16 mode, NF4 in the nf4 mode.
     public enum Weight {
         case f32(UnsafePointer<Float>)
         case bf16(UnsafePointer<UInt16>)
+        case nf4(NF4Tensor)
     }
 
     /// y[rows, out] (+)= x · Wᵀ in W's precision.
@@ -42,6 +44,7 @@ public enum Linear {
                                          n: outFeatures, transposeB: true, alpha: scale, accumulate: accumulate)
         case .bf16(let w): forward(x, weight: w, y, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
                                    accumulate: accumulate, scale: scale)
+        case .nf4(let w): NF4Product.forward(x, weight: w, y, m: rows, accumulate: accumulate, scale: scale)
         }
     }
 
@@ -54,6 +57,7 @@ public enum Linear {
                                          n: inFeatures, transposeB: false, alpha: scale, accumulate: accumulate)
         case .bf16(let w): backwardInput(dy, weight: w, dx, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures,
                                          accumulate: accumulate, scale: scale)
+        case .nf4(let w): NF4Product.backwardInput(dy, weight: w, dx, m: rows, accumulate: accumulate, scale: scale)
         }
     }
 

@@ -6,10 +6,13 @@ public enum DType: String, Sendable, CaseIterable {
     case bf16 = "BF16"
     case i32 = "I32"
     case i64 = "I64"
+    /// Bytes (bitsandbytes' packed 4-bit codes and 8-bit absmax codes).
+    case u8 = "U8"
 
     /// Bytes per element.
     public var size: Int {
         switch self {
+        case .u8: return 1
         case .f16, .bf16: return 2
         case .f32, .i32: return 4
         case .i64: return 8

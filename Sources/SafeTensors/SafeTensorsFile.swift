@@ -88,9 +88,16 @@ public final class SafeTensorsFile: @unchecked Sendable {
                 }
                 initialized = count
             }
-        case .i32, .i64:
+        case .i32, .i64, .u8:
             throw PipelineError.badInput("tensor '\(name)' is \(info.dtype.rawValue), not floating point", path: file)
         }
+    }
+
+    /// The bytes of a U8 tensor.
+    public func uint8s(_ name: String) throws -> [UInt8] {
+        let info = try info(name)
+        guard info.dtype == .u8 else { throw PipelineError.badInput("tensor '\(name)' is \(info.dtype.rawValue), not U8", path: file) }
+        return Array(try rawBytes(name))
     }
 
     /// Values of an I32 or I64 tensor as Int32 (I64 values must fit).

@@ -35,7 +35,7 @@ public struct SafeTensorsWriter {
         case .f32: bytes = floats.withUnsafeBytes { Array($0) }
         case .bf16: bytes = floats.map(floatToBF16).withUnsafeBytes { Array($0) }
         case .f16: bytes = floats.map(floatToF16).withUnsafeBytes { Array($0) }
-        case .i32, .i64: throw PipelineError.badInput("cannot store floats as \(dtype.rawValue)", path: name)
+        case .i32, .i64, .u8: throw PipelineError.badInput("cannot store floats as \(dtype.rawValue)", path: name)
         }
         try add(name, dtype: dtype, shape: shape, bytes: bytes)
     }

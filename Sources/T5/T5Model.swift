@@ -25,12 +25,16 @@ public final class T5Model: @unchecked Sendable {
     }
 
     /// Loads `config.json` and `model.safetensors` from `directory`. fp32 weights stay in the
-    /// memory-mapped file (no copy); bf16 keeps a rounded copy (half the bytes per token).
-    public static func load(directory: String, weightPrecision: WeightMatrix.Precision = .f32) throws -> T5Model {
+    /// memory-mapped file (no copy); bf16 keeps a rounded copy (half the bytes per token); nf4 quantizes the linears
+    /// bitsandbytes quantizes (`nf4` settings) and keeps the rest as bf16.
+    public static func load(directory: String, weightPrecision: WeightMatrix.Precision = .f32,
+                            nf4: NF4Settings = NF4Settings()) throws -> T5Model {
         let config = try T5Config.load(path: (directory as NSString).appendingPathComponent("config.json"))
         let weightsPath = (directory as NSString).appendingPathComponent("model.safetensors")
         let file = try SafeTensorsFile(path: weightsPath)
-        let weights = try T5Weights(file: file, config: config, precision: weightPrecision)
+        let weights = try T5Weights(file: file, config: config, precision: weightPrecision, nf4: nf4)
+        // bf16 and nf4 copied what they keep: the mapped fp32 pages they read are not needed again
+        if weightPrecision != .f32 { file.releaseResidentPages() }
         return T5Model(config: config, weights: weights, directory: directory)
     }
 

@@ -1,4 +1,5 @@
 // The inference engine's weights: T5Tree bound to the file's tensors, shape-checked, mapped zero-copy where they can be.
+import Failures
 import Kernels
 import SafeTensors
 
@@ -12,8 +13,19 @@ extension T5Weights {
         Dictionary(uniqueKeysWithValues: linears.map { ($0.name, $0) })
     }
 
-    init(file: SafeTensorsFile, config: T5Config, precision: WeightMatrix.Precision) throws {
+    /// `precision` nf4: the linears bitsandbytes quantizes (QuantizedModules) in NF4 from their bf16 values, the
+    /// rest as in the bf16 mode.
+    init(file: SafeTensorsFile, config: T5Config, precision: WeightMatrix.Precision, nf4: NF4Settings = NF4Settings()) throws {
+        let rounded = precision != .f32
+        func linear(_ tensor: StateDictTensor, module: String) throws -> WeightMatrix {
+            guard precision == .nf4, QuantizedModules.contains(module) else { return try matrix(tensor) }
+            guard let quantized = try matrix(tensor).quantized(nf4) else {
+                throw PipelineError.badInput("\(tensor.name) holds a value that is not finite; it cannot be quantized to NF4", path: file.file)
+            }
+            return quantized
+        }
         func matrix(_ tensor: StateDictTensor) throws -> WeightMatrix {
+            let precision: WeightMatrix.Precision = rounded ? .bf16 : .f32
             let info = try file.checkedInfo(tensor)
             let name = tensor.name, rows = tensor.shape[0], cols = tensor.shape[1]
             switch (info.dtype, precision) {
@@ -42,9 +54,9 @@ extension T5Weights {
         func vector(_ tensor: StateDictTensor) throws -> [Float] {
             _ = try file.checkedInfo(tensor)
             let values = try file.floats(tensor.name)
-            return precision == .bf16 ? values.map(BFloat16.rounded) : values
+            return rounded ? values.map(BFloat16.rounded) : values
         }
-        try self.init(config: config, linear: { Projection(name: $0.module, weight: try matrix($0.weight)) }, vector: vector,
+        try self.init(config: config, linear: { Projection(name: $0.module, weight: try linear($0.weight, module: $0.module)) }, vector: vector,
                       embedding: matrix, head: { head, embedding in try head.map(matrix) ?? embedding })
     }
 }

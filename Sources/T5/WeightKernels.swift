@@ -25,13 +25,13 @@ enum WeightKernels {
 
     static func smallBatchProduct<Element: StreamedWeight>(_ x: UnsafePointer<Float>, m: Int, weight: UnsafePointer<Element>,
                                                            rows: Int, cols: Int, y: UnsafeMutablePointer<Float>,
-                                                           accumulate: Bool, scale: Float) {
-        let pairs = (rows + 1) / 2
+                                                           ldy: Int? = nil, accumulate: Bool, scale: Float) {
+        let pairs = (rows + 1) / 2, ldy = ldy ?? rows
         Parallel.forRanges(pairs, costPerItem: 4 * m * cols) { range in
             for pair in range {
                 let (j0, j1) = (pair, pair + pairs)
                 multiplyRowPair(x, m: m, w0: weight + j0 * cols, w1: j1 < rows ? weight + j1 * cols : nil,
-                                j0: j0, j1: j1, rows: rows, cols: cols, y: y, accumulate: accumulate, scale: scale)
+                                j0: j0, j1: j1, rows: ldy, cols: cols, y: y, accumulate: accumulate, scale: scale)
             }
         }
     }

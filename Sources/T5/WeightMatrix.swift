@@ -1,16 +1,18 @@
 // A frozen weight matrix in PyTorch layout [out, in], stored as fp32 (usually a zero-copy view into
-// the mapped safetensors file) or as bf16: the bf16 mode, whose products round their input to bf16 and
-// sum in fp32 (oneDNN's bf16 kernels for many rows where the CPU has them; the streaming kernels, which
-// widen bf16 rows in registers, for a few rows, where memory traffic is what counts).
+// the mapped safetensors file), as bf16 (the bf16 mode, whose products round their input to bf16 and
+// sum in fp32: oneDNN's bf16 kernels for many rows where the CPU has them; the streaming kernels, which
+// widen bf16 rows in registers, for a few rows, where memory traffic is what counts), or as NF4 (the nf4
+// mode: QLoRA's 4-bit base, dequantized to bf16 a tile at a time for the same products).
 import Kernels
 import SafeTensors
 
 public final class WeightMatrix: @unchecked Sendable {
-    public enum Precision: String, Sendable { case f32, bf16 }
+    public enum Precision: String, Sendable { case f32, bf16, nf4 }
 
     enum Storage {
         case f32(UnsafePointer<Float>)
         case bf16(UnsafePointer<UInt16>)
+        case nf4(NF4Tensor)
     }
 
     public let rows: Int
@@ -32,9 +34,32 @@ public final class WeightMatrix: @unchecked Sendable {
         self.init(rows: rows, cols: cols, storage: .f32(UnsafePointer(buffer.pointer)), owner: buffer)
     }
 
+    /// An NF4 matrix (its tensor keeps its own memory).
+    public convenience init(nf4 tensor: NF4Tensor) {
+        self.init(rows: tensor.rows, cols: tensor.cols, storage: .nf4(tensor), owner: nil)
+    }
+
     public var precision: Precision {
-        if case .bf16 = storage { return .bf16 }
-        return .f32
+        switch storage {
+        case .f32: return .f32
+        case .bf16: return .bf16
+        case .nf4: return .nf4
+        }
+    }
+
+    /// The 4-bit tensor of an NF4 matrix (nil for fp32 and bf16).
+    public var nf4: NF4Tensor? {
+        if case .nf4(let t) = storage { return t }
+        return nil
+    }
+
+    /// The bytes the values take in memory (a mapped fp32 view counts in full).
+    public var byteCount: Int {
+        switch storage {
+        case .f32: return 4 * rows * cols
+        case .bf16: return 2 * rows * cols
+        case .nf4(let t): return t.byteCount
+        }
     }
 
     /// Row-major fp32 copy of the values.
@@ -42,13 +67,23 @@ public final class WeightMatrix: @unchecked Sendable {
         switch storage {
         case .f32(let p): return Array(UnsafeBufferPointer(start: p, count: rows * cols))
         case .bf16(let p): return (0..<(rows * cols)).map { bf16ToFloat(p[$0]) }
+        case .nf4(let t):
+            // the bf16 values the products use
+            var bits = [UInt16](repeating: 0, count: rows * cols)
+            bits.withUnsafeMutableBufferPointer { t.dequantize(0..<(rows * cols), into: $0.baseAddress!) }
+            return bits.map(bf16ToFloat)
         }
     }
 
-    /// The same values in another precision (bf16 rounds to nearest even, as torch does).
+    /// The same values in another precision (bf16 rounds to nearest even, as torch does). NF4 is made with
+    /// `quantized(_:)`, from bf16; an NF4 matrix converts to the bf16 values its products use.
     public func converted(to precision: Precision) -> WeightMatrix {
         if precision == self.precision { return self }
+        precondition(precision != .nf4, "an NF4 matrix is made with quantized(_:)")
         switch storage {
+        case .nf4:
+            let values = floats()
+            return WeightMatrix(rows: rows, cols: cols, values: values).converted(to: precision)
         case .bf16(let p):
             let buffer = FloatBuffer(count: rows * cols, zeroed: false)
             for i in 0..<(rows * cols) { buffer.pointer[i] = bf16ToFloat(p[i]) }
@@ -71,6 +106,8 @@ public final class WeightMatrix: @unchecked Sendable {
             } else {
                 Linear.forward(x, weight: .f32(w), y, rows: m, inFeatures: cols, outFeatures: rows, accumulate: accumulate, scale: scale)
             }
+        case .nf4(let t):
+            applyNF4(t, x, m: m, into: y, accumulate: accumulate, scale: scale)
         case .bf16(let w):
             // The bf16 mode's numerics: x rounded to bf16, fp32 sums (as the trainer's frozen products). Many rows
             // go to BF16GEMM (oneDNN, or its emulation); a few stream the weight rows once.
@@ -99,6 +136,40 @@ extension WeightMatrix {
         switch storage {
         case .f32(let p): out.update(from: p + row * cols, count: cols)
         case .bf16(let p): for i in 0..<cols { out[i] = bf16ToFloat(p[row * cols + i]) }
+        case .nf4(let t):
+            var bits = [UInt16](repeating: 0, count: cols)
+            bits.withUnsafeMutableBufferPointer { t.dequantize((row * cols)..<((row + 1) * cols), into: $0.baseAddress!) }
+            for i in 0..<cols { out[i] = bf16ToFloat(bits[i]) }
+        }
+    }
+
+    /// This matrix in NF4, quantized as bitsandbytes does from its values as bf16 (the nf4 mode's base is the
+    /// bf16 mode's, 4-bit where bitsandbytes quantizes); nil when a value is not finite.
+    public func quantized(_ settings: NF4Settings) -> WeightMatrix? {
+        let values = converted(to: .bf16).floats()
+        return values.withUnsafeBufferPointer {
+            NF4Tensor(quantizing: $0.baseAddress!, rows: rows, cols: cols, blocksize: settings.blocksize,
+                      doubleQuant: settings.doubleQuant)
+        }.map(WeightMatrix.init(nf4:))
+    }
+
+    /// y (+)= scale · bf16(x) · Wᵀ for an NF4 W: many rows through NF4Product (BF16GEMM); a few through the streaming
+    /// kernel on each dequantized bf16 tile, whose columns of y it fills.
+    private func applyNF4(_ t: NF4Tensor, _ x: UnsafePointer<Float>, m: Int, into y: UnsafeMutablePointer<Float>,
+                          accumulate: Bool, scale: Float) {
+        if m > WeightKernels.smallBatchRows {
+            return NF4Product.forward(x, weight: t, y, m: m, accumulate: accumulate, scale: scale)
+        }
+        let rounded = FloatBuffer(count: m * cols, zeroed: false)
+        BFloat16.round(x, into: rounded.pointer, count: m * cols)
+        let tileRows = NF4Product.tileRows(t)
+        let tile = UnsafeMutablePointer<UInt16>.allocate(capacity: tileRows * cols)
+        defer { tile.deallocate() }
+        for start in stride(from: 0, to: rows, by: tileRows) {
+            let count = min(tileRows, rows - start)
+            t.dequantize((start * cols)..<((start + count) * cols), into: tile)
+            WeightKernels.smallBatchProduct(UnsafePointer(rounded.pointer), m: m, weight: UnsafePointer(tile), rows: count, cols: cols,
+                                            y: y + start, ldy: rows, accumulate: accumulate, scale: scale)
         }
     }
 }

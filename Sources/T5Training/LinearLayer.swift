@@ -1,7 +1,8 @@
 // A bias-free Linear (PyTorch layout W[out, in], y = x·Wᵀ) with an optional trainable PEFT adapter (LinearAdapter:
 // LoRA, IA3), which runs the base product itself through `baseForward` / `baseBackward`.
 // The same code serves frozen and trainable weights: the weight-gradient GEMM runs only when W has a gradient.
-// A frozen W in the bf16 mode multiplies as bf16 (input and output gradient rounded on the way in, fp32 sums).
+// A frozen W in the bf16 mode multiplies as bf16 (input and output gradient rounded on the way in, fp32 sums); in the
+// nf4 mode the same, W dequantized from NF4 to bf16 a tile at a time.
 import Kernels
 
 public final class LinearLayer: @unchecked Sendable {
@@ -10,6 +11,8 @@ public final class LinearLayer: @unchecked Sendable {
     public let weight: Parameter
     /// The frozen weight rounded to bf16 in the bf16 mode: then every product with W uses it (BF16GEMM).
     public let bf16: BF16Buffer?
+    /// The frozen weight in NF4 in the nf4 mode (the linears bitsandbytes quantizes): its products use it.
+    public let nf4: NF4Tensor?
     public let inFeatures: Int
     public let outFeatures: Int
     public internal(set) var adapter: LinearAdapter?
@@ -20,13 +23,17 @@ public final class LinearLayer: @unchecked Sendable {
     public var lora: TrainableLoRA? { adapter as? TrainableLoRA }
 
     /// W as its products read it: the bf16 copy in the bf16 mode, else the fp32 values.
-    var product: Linear.Weight { bf16.map { .bf16(UnsafePointer($0.pointer)) } ?? .f32(UnsafePointer(weight.value)) }
+    var product: Linear.Weight {
+        if let nf4 { return .nf4(nf4) }
+        return bf16.map { .bf16(UnsafePointer($0.pointer)) } ?? .f32(UnsafePointer(weight.value))
+    }
 
-    init(path: String, weight: Parameter, bf16: BF16Buffer? = nil, site: UInt64) {
-        precondition(bf16 == nil || !weight.isTrainable, "a bf16 weight is frozen")
+    init(path: String, weight: Parameter, bf16: BF16Buffer? = nil, nf4: NF4Tensor? = nil, site: UInt64) {
+        precondition(bf16 == nil && nf4 == nil || !weight.isTrainable, "a bf16 or nf4 weight is frozen")
         self.path = path
         self.weight = weight
         self.bf16 = bf16
+        self.nf4 = nf4
         outFeatures = weight.shape[0]
         inFeatures = weight.shape[1]
         self.site = site

@@ -35,8 +35,10 @@ public final class T5TrainingModel: @unchecked Sendable {
 
     /// `basePrecision` bf16: the frozen base weights rounded to bf16 and every product with them in bf16
     /// (TrainingWeights, LinearLayer); LoRA, the optimiser, norms, softmax, residuals and the loss stay fp32.
+    /// nf4: the same, with the linears bitsandbytes quantizes in NF4 (`nf4` settings): QLoRA.
     public init(config: T5Config, file: SafeTensorsFile, mode: TrainingMode, dropoutRate: Float = 0.1,
-                dropoutSeed: UInt64 = 42, threads: Int = 1, basePrecision: WeightMatrix.Precision = .f32) throws {
+                dropoutSeed: UInt64 = 42, threads: Int = 1, basePrecision: WeightMatrix.Precision = .f32,
+                nf4: NF4Settings = NF4Settings()) throws {
         if let method = mode.method {
             do { try method.validate() } catch let e as PipelineError {
                 throw PipelineError(e.status, "\(method.peftType) \(e.message)", path: file.file)
@@ -45,7 +47,7 @@ public final class T5TrainingModel: @unchecked Sendable {
         guard dropoutRate >= 0, dropoutRate < 1 else { throw PipelineError.usage("dropout rate must be in [0, 1)", path: file.file) }
         self.config = config
         self.mode = mode
-        weights = try TrainingWeights(config: config, file: file, trainAll: mode == .full, precision: basePrecision)
+        weights = try TrainingWeights(config: config, file: file, trainAll: mode == .full, precision: basePrecision, nf4: nf4)
         decoderPrefix = try mode.method?.prefix.map { c in
             // PEFT sizes the prefix by the model's num_layers and hands it to the decoder's layers
             guard config.numLayers == config.numDecoderLayers, config.innerDim == config.dModel else {

@@ -1,7 +1,8 @@
 // The training engine's weights: T5Tree bound to the file's tensors as Parameters, with LoRA adapters attached
 // to the linears that the LoRA targets match. In the bf16 mode every base tensor is rounded to bf16 once
 // (as `model.to(torch.bfloat16)`): the linears and lm_head keep bf16 copies for their products, the other
-// tensors (embeddings, norms, relative-position tables) fp32 copies of the rounded values.
+// tensors (embeddings, norms, relative-position tables) fp32 copies of the rounded values. The nf4 mode is the
+// bf16 mode with the linears bitsandbytes quantizes (QuantizedModules) kept in NF4 instead of bf16 (QLoRA).
 import Failures
 import Kernels
 import PEFT
@@ -15,13 +16,15 @@ public typealias TrainingWeights = T5Tree<LinearLayer, Parameter, Parameter, Lin
 extension TrainingWeights {
     /// Binds `file`'s tensors. `trainAll` copies every tensor and gives it a gradient (full fine-tuning);
     /// otherwise fp32 tensors stay zero-copy views of the mapping (which they keep alive) and get no gradient.
-    /// `precision` bf16 rounds the frozen base to bf16 (LoRA only: a full fine-tune trains fp32 weights).
-    public init(config: T5Config, file: SafeTensorsFile, trainAll: Bool, precision: WeightMatrix.Precision = .f32) throws {
+    /// `precision` bf16 rounds the frozen base to bf16, nf4 also quantizes (`nf4`) the linears bitsandbytes
+    /// quantizes (adapters only: a full fine-tune trains fp32 weights).
+    public init(config: T5Config, file: SafeTensorsFile, trainAll: Bool, precision: WeightMatrix.Precision = .f32,
+                nf4: NF4Settings = NF4Settings()) throws {
         guard precision == .f32 || !trainAll else {
-            throw PipelineError.usage("bf16 base weights are for LoRA training only; a full fine-tune trains fp32 weights",
+            throw PipelineError.usage("\(precision.rawValue) base weights are for adapter training only; a full fine-tune trains fp32 weights",
                                       path: file.file)
         }
-        let rounded = precision == .bf16
+        let rounded = precision != .f32
         func parameter(_ tensor: StateDictTensor, linear: Bool = false) throws -> Parameter {
             let name = tensor.name, shape = tensor.shape
             let info = try file.checkedInfo(tensor)
@@ -43,11 +46,27 @@ extension TrainingWeights {
             let values = try file.floats(name)
             return values.withUnsafeBufferPointer { BF16Buffer(rounding: $0.baseAddress!, count: $0.count) }
         }
+        /// The NF4 tensor of a weight the nf4 mode quantizes, from its bf16 values (as bitsandbytes does from a
+        /// model loaded in bf16).
+        func nf4Tensor(_ name: String, shape: [Int], bf16: BF16Buffer) throws -> NF4Tensor {
+            let values = FloatBuffer(count: bf16.count, zeroed: false)
+            BFloat16.widen(bf16.pointer, into: values.pointer, count: bf16.count)
+            guard let tensor = NF4Tensor(quantizing: values.pointer, rows: shape[0], cols: shape[1], blocksize: nf4.blocksize,
+                                         doubleQuant: nf4.doubleQuant) else {
+                throw PipelineError.badInput("\(name) holds a value that is not finite; it cannot be quantized to NF4", path: file.file)
+            }
+            return tensor
+        }
         // A layer's site (a dropout-mask seed) is its index in `linears`, the order in which the walk binds them.
         var bound: UInt64 = 0
         func layer(_ path: String, weight: Parameter, bf16 name: String) throws -> LinearLayer {
             defer { bound += 1 }
-            return LinearLayer(path: path, weight: weight, bf16: try bf16Copy(name), site: 10_000_000 + bound)
+            let copy = try bf16Copy(name)
+            if precision == .nf4, QuantizedModules.contains(path), let copy {
+                return LinearLayer(path: path, weight: weight, nf4: try nf4Tensor(name, shape: weight.shape, bf16: copy),
+                                   site: 10_000_000 + bound)
+            }
+            return LinearLayer(path: path, weight: weight, bf16: copy, site: 10_000_000 + bound)
         }
         try self.init(config: config,
                       linear: { try layer($0.module, weight: try parameter($0.weight, linear: true), bf16: $0.weight.name) },
@@ -59,6 +78,19 @@ extension TrainingWeights {
                       })
         // The fp32 pages read for the rounding are not needed again: let them go from this process's memory.
         if rounded { file.releaseResidentPages() }
+    }
+
+    /// The bytes the frozen base's values take as the products and lookups read them: NF4 codes and scales, bf16
+    /// copies, fp32 values (mapped or copied), the tied embedding once. What the nf4 mode saves, in one number.
+    public var baseWeightBytes: Int {
+        var bytes = 0
+        var counted = Set<ObjectIdentifier>()
+        for layer in linears + [lmHead] {
+            counted.insert(ObjectIdentifier(layer.weight))
+            bytes += layer.nf4?.byteCount ?? (layer.bf16.map { 2 * $0.count } ?? 4 * layer.weight.count)
+        }
+        for p in allParameters where !counted.contains(ObjectIdentifier(p)) { bytes += 4 * p.count }
+        return bytes
     }
 
     /// Every distinct parameter (the tied embedding once) in the order the walk binds them: the optimiser's
