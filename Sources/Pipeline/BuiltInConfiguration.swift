@@ -108,7 +108,7 @@ train:
   eval_limit: 0              # validation examples used (a hashed, seeded subset); 0 = all
   keep: last                 # last | best: publish the state of the lowest validation loss (ties: earlier step)
   early_stopping_patience: 0 # stop after N evaluations without a lower validation loss (needs keep: best); 0 = off
-  weights_dtype: bf16        # frozen base weights and their products: bf16 (as the seed's torch_dtype) | f32
+  weights_dtype: bf16        # frozen base weights and their products: bf16 (as the seed's torch_dtype) | f32 | nf4 (QLoRA, quantization.*)
   merge: false               # also write data/merged/: the base with the adapter folded in
 
 generation:
@@ -121,7 +121,11 @@ generation:
   repetition_penalty: 1.0    # HF: a token already generated has its score divided (or, negative, multiplied) by this; 1 = off
   batch_size: 8
   limit: 0                   # 0 = the whole test split
-  weights_dtype: bf16        # base weights and their products: bf16 | f32 (README: bf16 mode)
+  weights_dtype: bf16        # base weights and their products: bf16 | f32 | nf4 (README: bf16 mode, QLoRA)
+
+quantization:                # weights_dtype nf4: bitsandbytes' BitsAndBytesConfig(load_in_4bit, bnb_4bit_quant_type nf4, compute bf16)
+  blocksize: 64              # values per absmax (bitsandbytes: 32 | 64 | ... | 4096)
+  double_quant: true         # bnb_4bit_use_double_quant: the absmax values in 8 bits, blocks of 256
 
 rouge:
   bootstrap_samples: 1000

@@ -155,7 +155,7 @@ public enum ParameterSchema {
         .init(key: "train.eval_limit", type: .int, range: 0...1_000_000_000),
         .init(key: "train.keep", type: .choice(["last", "best"])),
         .init(key: "train.early_stopping_patience", type: .int, range: 0...1_000_000),
-        .init(key: "train.weights_dtype", type: .choice(["f32", "bf16"])),
+        .init(key: "train.weights_dtype", type: .choice(["f32", "bf16", "nf4"])),
         .init(key: "train.merge", type: .bool),
 
         .init(key: "generation.num_beams", type: .int, range: 1...64),
@@ -167,7 +167,11 @@ public enum ParameterSchema {
         .init(key: "generation.repetition_penalty", type: .double, bounds: .above(0)),
         .init(key: "generation.batch_size", type: .int, range: 1...4096),
         .init(key: "generation.limit", type: .int, range: 0...1_000_000_000),
-        .init(key: "generation.weights_dtype", type: .choice(["f32", "bf16"])),
+        .init(key: "generation.weights_dtype", type: .choice(["f32", "bf16", "nf4"])),
+
+        // QLoRA's 4-bit base (weights_dtype nf4): bitsandbytes' block size and double quantization.
+        .init(key: "quantization.blocksize", type: .int, range: 32...4096),
+        .init(key: "quantization.double_quant", type: .bool),
 
         .init(key: "rouge.bootstrap_samples", type: .int, range: 1...1_000_000),
         .init(key: "rouge.confidence", type: .double, bounds: .between(0, 1)),

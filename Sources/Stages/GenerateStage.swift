@@ -26,7 +26,7 @@ public enum GenerateStage {
         let settings = try generationSettings(run.params)
         let threads = run.params.int("runtime.threads")
         let batchSize = run.params.int("generation.batch_size")
-        let dtype = run.params.string("generation.weights_dtype")
+        let base = try BaseWeights(run.params, section: "generation", config: options.config)
         let limitParam = run.params.int("generation.limit")
         guard batchSize > 0, threads > 0, limitParam >= 0 else {
             throw PipelineError.usage("generation.batch_size and runtime.threads must be > 0, generation.limit ≥ 0", path: options.config)
@@ -39,7 +39,7 @@ public enum GenerateStage {
         let name = "\(variant.rawValue).jsonl"
         return try run.execute(outputs: [StageOutput(name, at: run.dataPath("predictions/\(name)"))]) { ws in
             Parallel.setThreads(threads)
-            let model = try T5Model.load(directory: modelDir.path, weightPrecision: dtype == "bf16" ? .bf16 : .f32)
+            let model = try T5Model.load(directory: modelDir.path, weightPrecision: base.precision, nf4: base.nf4)
             if variant == .lora {
                 try model.apply(try PEFTAdapter.load(directory: adapterDir!.path))
             }
@@ -119,8 +119,8 @@ public enum GenerateStage {
         let rows = try JSONLines.readStringFields(contentsOf: URL(fileURLWithPath: input), required: ["id", "dialogue"], unique: "id")
         guard !rows.isEmpty else { throw PipelineError.badInput("no rows to summarize", path: input) }
         let kept = limit.map { Array(rows.prefix($0)) } ?? rows
-        let model = try T5Model.load(directory: modelDir,
-                                     weightPrecision: p.string("generation.weights_dtype") == "bf16" ? .bf16 : .f32)
+        let base = try BaseWeights(p, section: "generation", config: config.path)
+        let model = try T5Model.load(directory: modelDir, weightPrecision: base.precision, nf4: base.nf4)
         if let adapter { try model.apply(try PEFTAdapter.load(directory: adapter)) }
         let tokenizer = try T5Tokenizer(path: URL(fileURLWithPath: modelDir).appendingPathComponent("spiece.model").path)
         let split = SplitTokenizer(prompt: p.string("tokenize.prompt"), subsetEvery: 1, subsetOffset: 0,

@@ -45,14 +45,11 @@ public enum TrainLoRAStage {
         let dropoutRate = Float(p.double("train.dropout_rate"))
         let labelSmoothing = p.double("train.label_smoothing")  // in [0, 1): ParameterSchema
         let threads = p.int("runtime.threads")
-        let weightsDType = p.string("train.weights_dtype")
         guard threads > 0 else { throw PipelineError.usage("runtime.threads must be > 0", path: options.config) }
-        guard let basePrecision = WeightMatrix.Precision(rawValue: weightsDType) else {
-            throw PipelineError.usage("train.weights_dtype must be f32 or bf16, not \(weightsDType)", path: options.config)
-        }
-        guard basePrecision == .f32 || !full else {
-            throw PipelineError.usage("train.weights_dtype bf16 is for LoRA (frozen base weights); a full fine-tune "
-                                      + "(train.mode full) trains fp32 weights: set train.weights_dtype f32", path: options.config)
+        let base = try BaseWeights(p, section: "train", config: options.config)
+        guard base.precision == .f32 || !full else {
+            throw PipelineError.usage("train.weights_dtype \(base.precision.rawValue) is for adapters (frozen base weights); a full "
+                                      + "fine-tune (train.mode full) trains fp32 weights: set train.weights_dtype f32", path: options.config)
         }
 
         // adapter_config.json names the base model (the hub id or model.local_dir); the key covers it,
@@ -78,7 +75,7 @@ public enum TrainLoRAStage {
             let validation = try TokenFile.read(path: validationTokens.path, vocabularySize: config.vocabSize)
             let model = try T5TrainingModel(config: config, file: weights, mode: method.map { .adapter($0) } ?? .full,
                                             dropoutRate: dropoutRate, dropoutSeed: s.seed, threads: threads,
-                                            basePrecision: basePrecision)
+                                            basePrecision: base.precision, nf4: base.nf4)
             model.labelSmoothing = Float(labelSmoothing)
             let adapted = model.adaptedLayers.map(\.path)
             if let method, let key = method.lora?.unusedPatternKey(adaptedPaths: adapted) ?? method.lycoris?.unusedPatternKey(adaptedPaths: adapted) {
@@ -93,8 +90,7 @@ public enum TrainLoRAStage {
                 }
                 try model.initializeAdapters(seed: s.seed, promptTextIds: textIds)
             }
-            report("train-lora: \(basePrecision == .bf16 ? "bf16" : "fp32") base weights; products by "
-                   + (basePrecision == .bf16 ? BF16GEMM.description : F32GEMM.description))
+            report("train-lora: \(base.description); products by \(base.products)")
             report("train-lora: \(method.map { $0.peftType } ?? "full fine-tune") on \(train.count) examples, "
                    + "\(model.trainableParameters.reduce(0) { $0 + $1.count }) trainable parameters"
                    + (full ? "" : model.encoderPrompt.map { " in a prompt of \($0.virtualTokens) rows" }

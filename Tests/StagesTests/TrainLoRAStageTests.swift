@@ -168,6 +168,9 @@ final class TrainLoRAStageTests: XCTestCase {
     /// the adapter with an uninterrupted run's, byte for byte.
     func testResumeAfterKillGivesTheUninterruptedBytes() throws { try checkResumeAfterKill() }
 
+    /// QLoRA too: the 4-bit base is quantized again on resume, to the same codes.
+    func testQLoRAResumeAfterKillGivesTheUninterruptedBytes() throws { try checkResumeAfterKill(["--set", "train.weights_dtype=nf4"]) }
+
     func testEmptyTrainingSetIsOneClearError() throws {
         let p = try StageTestProject()
         let args = try p.prepareForTraining(examples: 8)
