@@ -1,8 +1,9 @@
 // Times the T5 engine on a full-size model with the inputs bench_torch.py uses: encoder forward at
 // batch 1 and 8, greedy generation of exactly 64 tokens at batch 1 and 8, peak RSS. Prints JSON.
-// Usage: t5-bench --model DIR --sources SOURCES.json [--threads 2] [--precision f32|bf16] [--parts enc,gen]
+// Usage: t5-bench --model DIR --sources SOURCES.json [--threads 2] [--precision f32|bf16|nf4] [--parts enc,gen]
 //                 [--batches 1,8] [--reps N]   (N timed runs after one warm-up; default 5 encoder, 3 generation)
 //        t5-bench --model DIR --parity GOLDEN_DIR   (full-size parity report, see scripts/bench/t5_parity.sh)
+//        t5-bench --model DIR --quantize-to OUT.safetensors   (the nf4 mode's 4-bit weights; scripts/check/nf4_base_parity.py)
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -97,6 +98,31 @@ if let directory = argument("--parity"), let modelPath = argument("--model") {
                                                             directory: directory))
         }
         print(JSONValue.object(result).pretty, terminator: "")
+    } catch {
+        fail(String(describing: error))
+    }
+    exit(0)
+}
+
+// The nf4 mode's 4-bit weights of every quantized linear, in the parts bitsandbytes keeps (packed codes, absmax
+// codes, nested absmax, offset), for scripts/check/nf4_base_parity.py to compare with bitsandbytes' own.
+if let out = argument("--quantize-to"), let modelPath = argument("--model") {
+    Parallel.setThreads(Int(argument("--threads", default: "2")!) ?? 2)
+    do {
+        let start = Date()
+        let model = try T5Model.load(directory: modelPath, weightPrecision: .nf4)
+        let seconds = Date().timeIntervalSince(start)
+        var writer = SafeTensorsWriter(metadata: ["format": "pt"])
+        for (name, projection) in model.weights.projections {
+            guard let t = projection.weight.nf4 else { continue }
+            guard case .nested(let codes, let nested, let offset) = t.scales else { fail("\(name): not double-quantized") }
+            try writer.add("\(name).packed", dtype: .u8, shape: [t.packed.count], bytes: t.packed)
+            try writer.add("\(name).codes", dtype: .u8, shape: [codes.count], bytes: codes)
+            try writer.add("\(name).nested_absmax", shape: [nested.count], floats: nested)
+            try writer.add("\(name).offset", shape: [1], floats: [offset])
+        }
+        try writer.write(to: out)
+        print(String(format: "t5-bench: loaded and quantized %@ in %.1f s -> %@", modelPath, seconds, out))
     } catch {
         fail(String(describing: error))
     }

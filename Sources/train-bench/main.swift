@@ -141,9 +141,12 @@ func reply(_ object: JSONValue) {
     FileHandle.standardOutput.write(Data((object.canonical + "\n").utf8))  // unbuffered: the driver waits for each line
 }
 
-func peakRSSMiB() -> Double {
+func peakRSSMiB() -> Double { residentMiB("VmHWM") }
+
+/// /proc/self/status's `field` (VmRSS: resident now, VmHWM: the peak) in MiB.
+func residentMiB(_ field: String) -> Double {
     let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM") }),
+    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
           let kb = Double(line.split(separator: " ").dropFirst().first { !$0.isEmpty && Double($0) != nil } ?? "") else { return .nan }
     return kb / 1024
 }
@@ -160,7 +163,7 @@ func serve(_ args: [String]) throws {
     let settings = try TrainLoRAStage.loraConfig(p, config: nil), training = TrainLoRAStage.trainingSettings(p)
     // --weights-dtype overrides the config's train.weights_dtype (the benchmark times both modes).
     let dtype = option("--weights-dtype", in: args) ?? p.string("train.weights_dtype")
-    guard let precision = WeightMatrix.Precision(rawValue: dtype) else { fail("--weights-dtype must be f32 or bf16") }
+    guard let precision = WeightMatrix.Precision(rawValue: dtype) else { fail("--weights-dtype must be f32, bf16 or nf4") }
     let model = try T5TrainingModel(config: config, file: file, mode: .lora(settings),
                                     dropoutRate: Float(p.double("train.dropout_rate")),
                                     dropoutSeed: UInt64(plan.seed), threads: threads, basePrecision: precision)
@@ -174,7 +177,8 @@ func serve(_ args: [String]) throws {
     }
     let batches = try plan.batches.map(batch), validation = try plan.validation.map(batch)
     reply(["ready": true, "threads": .int(threads), "trainable_parameters": .int(params.reduce(0) { $0 + $1.count }),
-           "weights_dtype": .string(dtype), "product": .string(precision == .bf16 ? BF16GEMM.description : F32GEMM.description),
+           "weights_dtype": .string(dtype), "product": .string(precision == .f32 ? F32GEMM.description : BF16GEMM.description),
+           "base_weight_bytes": .int(model.weights.baseWeightBytes), "rss_after_load_mib": .double(residentMiB("VmRSS")),
            "bf16_cpu_features": .string(BF16GEMM.cpuFeatures)])
     while let line = readLine() {
         let words = line.split(separator: " ")

@@ -26,8 +26,12 @@ validation pass each. Projected run = total steps x mean step + validation passe
 --dtype f32|bf16 (default f32) is PyTorch's weight type: bf16 is the seed's setting,
 from_pretrained(torch_dtype=torch.bfloat16), every base weight and activation bf16 (logits and loss too, so PyTorch's
 losses are bf16-rounded), with PEFT's default autocast_adapter_dtype=True keeping the LoRA weights (and so AdamW) fp32.
+--dtype nf4 is QLoRA as the tutorial describes it: from_pretrained(torch_dtype=torch.bfloat16,
+quantization_config=BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+bnb_4bit_compute_dtype=torch.bfloat16)): bitsandbytes' 4-bit q, k, v, o, wi_0, wi_1, the rest bf16.
 --swift-dtype (default: --dtype) goes to `train-bench serve --weights-dtype`: the Swift trainer's bf16 mode (base
-weights rounded to bf16, fp32 arithmetic; docs/ARCHITECTURE.md).
+weights rounded to bf16, fp32 arithmetic; docs/ARCHITECTURE.md), or its nf4 mode (the bf16 mode with the same linears
+in NF4, dequantized to bf16 a tile at a time for each product).
 """
 import argparse, json, os, resource, statistics, subprocess, sys, time
 
@@ -40,8 +44,8 @@ def main():
     ap.add_argument("--config", default="pipeline.yaml")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", default=None)
-    ap.add_argument("--dtype", choices=["f32", "bf16"], default="f32", help="PyTorch's base weights (default f32)")
-    ap.add_argument("--swift-dtype", choices=["f32", "bf16"], default=None,
+    ap.add_argument("--dtype", choices=["f32", "bf16", "nf4"], default="f32", help="PyTorch's base weights (default f32)")
+    ap.add_argument("--swift-dtype", choices=["f32", "bf16", "nf4"], default=None,
                     help="train-bench serve --weights-dtype (default: --dtype)")
     args = ap.parse_args()
     args.swift_dtype = args.swift_dtype or args.dtype
@@ -69,16 +73,24 @@ def main():
     batches = [tensors(b) for b in plan["batches"]]
     validation = [tensors(b) for b in plan["validation"]]
 
-    torch_dtype = dict(f32=torch.float32, bf16=torch.bfloat16)[args.dtype]
+    torch_dtype = dict(f32=torch.float32, bf16=torch.bfloat16, nf4=torch.bfloat16)[args.dtype]
+    quantization = {}
+    if args.dtype == "nf4":
+        from transformers import BitsAndBytesConfig
+        quantization = dict(quantization_config=BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=torch.bfloat16))
     model = T5ForConditionalGeneration.from_pretrained(args.model, attn_implementation="sdpa",
-                                                       dropout_rate=train["dropout_rate"], torch_dtype=torch_dtype)
+                                                       dropout_rate=train["dropout_rate"], torch_dtype=torch_dtype,
+                                                       **quantization)
     pm = get_peft_model(model, LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], target_modules=lora["target_modules"],
                                           lora_dropout=lora["dropout"], use_rslora=lora["use_rslora"], bias="none",
                                           task_type=TaskType.SEQ_2_SEQ_LM))
     params = [p for p in pm.parameters() if p.requires_grad]
     base_dtypes = sorted({str(p.dtype) for p in pm.parameters() if not p.requires_grad})
     lora_dtypes = sorted({str(p.dtype) for p in params})
-    if base_dtypes != [str(torch_dtype)] or lora_dtypes != ["torch.float32"]:
+    expected = [str(torch_dtype)] if args.dtype != "nf4" else sorted([str(torch_dtype), "torch.uint8"])  # bnb's packed codes
+    if base_dtypes != expected or lora_dtypes != ["torch.float32"]:
         sys.exit(f"PyTorch --dtype {args.dtype}: base weights {base_dtypes}, LoRA weights {lora_dtypes}")
     opt = torch.optim.AdamW(params, lr=train["lr"], weight_decay=train["weight_decay"],
                             betas=(train["beta1"], train["beta2"]), eps=train["eps"], fused=True)
@@ -213,6 +225,8 @@ def main():
                            median_paired_ratio=statistics.median(ratios), attention_s=attention_s, attention_gflop=attention_gflop,
                            peak_rss_torch_mib=torch_rss,
                            peak_rss_swift_mib=swift_rss, group_by_length=plan["groupByLength"],
+                           swift_base_weight_bytes=ready.get("base_weight_bytes"),
+                           swift_rss_after_load_mib=ready.get("rss_after_load_mib"),
                            torch=torch.__version__, transformers=transformers.__version__, peft=peft.__version__,
                            load_average=os.getloadavg()[0]), f, indent=1)
 

@@ -9,7 +9,7 @@
 # from_pretrained(torch_dtype=torch.bfloat16) with PEFT's fp32 LoRA weights), each into $OUT/result-X.json; then a
 # summary table of the modes, the CPU's model name and its bf16 instructions (avx512_bf16, amx_bf16).
 # Usage: scripts/bench/train_bench_samsum.sh [MODEL_DIR]   (default /tmp/t5base, made by make_t5.py if absent)
-# Env: THREADS (2), STEPS (20), MODES ("f32 bf16"), GROUPED=1 (train.group_by_length true), LENGTHS (scripts/bench/samsum_lengths.tsv),
+# Env: THREADS (2), STEPS (20), MODES ("f32 bf16"; nf4 is QLoRA: bitsandbytes' 4-bit base against the nf4 mode), GROUPED=1 (train.group_by_length true), LENGTHS (scripts/bench/samsum_lengths.tsv),
 #      OUT (/tmp/train_bench_samsum).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/reference_env.sh"
@@ -18,7 +18,7 @@ THREADS="${THREADS:-2}"
 OUT="${OUT:-/tmp/train_bench_samsum}"
 MODES="${MODES:-f32 bf16}"
 for mode in $MODES; do
-    [[ "$mode" == f32 || "$mode" == bf16 ]] || { echo "train_bench_samsum: MODES: '$mode' is not f32 or bf16" >&2; exit 1; }
+    [[ "$mode" == f32 || "$mode" == bf16 || "$mode" == nf4 ]] || { echo "train_bench_samsum: MODES: '$mode' is not f32, bf16 or nf4" >&2; exit 1; }
 done
 samsum_lengths train_bench_samsum
 mkdir -p "$OUT"
@@ -51,6 +51,19 @@ for mode in modes:
           f"{passes:>24s} {hours:>25s}")
 print(f"({r['total_steps']} steps + {r['validation_passes']} validation passes projected; mean of the {len(r['rows'])} "
       f"planned steps, threads {r['threads']})")
+results = {m: json.load(open(os.path.join(out, f"result-{m}.json"))) for m in modes}
+if "nf4" in results and "bf16" in results:
+    # QLoRA's cost over the bf16 mode on the same batches: the median of the per-step ratios
+    import statistics
+    nf4, bf16 = results["nf4"]["rows"], results["bf16"]["rows"]
+    ratios = [a["swift_s"] / b["swift_s"] for a, b in zip(nf4, bf16)]
+    print(f"Swift nf4 / bf16 step: median {statistics.median(ratios):.2f}x over {len(ratios)} steps "
+          f"(mean {results['nf4']['mean_step_swift_s']:.2f} / {results['bf16']['mean_step_swift_s']:.2f} s)")
+for m, r in results.items():
+    if "swift_base_weight_bytes" in r:
+        print(f"{m}: Swift base weights {r['swift_base_weight_bytes'] / 2**20:.0f} MiB, resident after load "
+              f"{r['swift_rss_after_load_mib']:.0f} MiB, peak {r['peak_rss_swift_mib']:.0f} MiB; "
+              f"PyTorch peak {r['peak_rss_torch_mib']:.0f} MiB")
 PY
 echo "CPU: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1); bf16 instructions:" \
   "$(grep -m1 '^flags' /proc/cpuinfo | grep -o -w -E 'avx512_bf16|amx_bf16' | tr '\n' ' ' | sed 's/ $//' | grep . || echo none)"
