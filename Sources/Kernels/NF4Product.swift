@@ -2,6 +2,7 @@
 // to bf16 and multiplied by the bf16-rounded input with fp32 sums (BF16GEMM: oneDNN's bf16 kernels where the
 // CPU has them). The weight is dequantized a tile of rows at a time into a scratch buffer of at most
 // `tileValues` (4 MB), so the 4-bit model never has a widened copy: for flan-t5-base every weight is one tile.
+import Foundation
 
 public enum NF4Product {
     static let tileValues = 1 << 21
@@ -13,6 +14,19 @@ public enum NF4Product {
     public static func forward(_ x: UnsafePointer<Float>, weight w: NF4Tensor, _ y: UnsafeMutablePointer<Float>, m: Int,
                                accumulate: Bool = false, scale: Float = 1) {
         let tile = tileRows(w)
+        guard case .oneDNN = BF16GEMM.implementation else {
+            // the emulation's numbers (BF16GEMM.emulatedProduct with its tiles): x rounded once, the tile dequantized
+            // straight to the fp32 values of its bf16s, sgemm
+            let input = rounded(x, count: m * w.cols)
+            return withFloatTile(tile * w.cols) { buffer in
+                for start in stride(from: 0, to: w.rows, by: tile) {
+                    let rows = min(tile, w.rows - start)
+                    w.dequantizeRounded((start * w.cols)..<((start + rows) * w.cols), into: buffer)
+                    GEMM.matmul(input.pointer, lda: w.cols, buffer, ldb: w.cols, y + start, ldc: w.rows, m: m, k: w.cols, n: rows,
+                                transposeB: true, alpha: scale, beta: accumulate ? 1 : 0)
+                }
+            }
+        }
         withTile(tile * w.cols) { buffer in
             for start in stride(from: 0, to: w.rows, by: tile) {
                 let rows = min(tile, w.rows - start)
@@ -27,21 +41,77 @@ public enum NF4Product {
     public static func backwardInput(_ dy: UnsafePointer<Float>, weight w: NF4Tensor, _ dx: UnsafeMutablePointer<Float>, m: Int,
                                      accumulate: Bool = true, scale: Float = 1) {
         let tile = tileRows(w)
+        // the tile's rows of W are a slice of the sum over `out`
+        guard case .oneDNN = BF16GEMM.implementation else {
+            let input = rounded(dy, count: m * w.rows)
+            return withFloatTile(tile * w.cols) { buffer in
+                for start in stride(from: 0, to: w.rows, by: tile) {
+                    let rows = min(tile, w.rows - start)
+                    w.dequantizeRounded((start * w.cols)..<((start + rows) * w.cols), into: buffer)
+                    GEMM.matmul(input.pointer + start, lda: w.rows, buffer, ldb: w.cols, dx, ldc: w.cols, m: m, k: rows, n: w.cols,
+                                alpha: scale, beta: accumulate || start > 0 ? 1 : 0)
+                }
+            }
+        }
         withTile(tile * w.cols) { buffer in
             for start in stride(from: 0, to: w.rows, by: tile) {
                 let rows = min(tile, w.rows - start)
                 w.dequantize((start * w.cols)..<((start + rows) * w.cols), into: buffer)
-                // the tile's rows of W are a slice of the sum over `out`
                 BF16GEMM.matmul(dy + start, lda: w.rows, buffer, ldb: w.cols, dx, ldc: w.cols, m: m, k: rows, n: w.cols,
                                 transposeB: false, alpha: scale, accumulate: accumulate || start > 0)
             }
         }
     }
 
-    /// Runs `body` with a bf16 scratch buffer of `count` values.
-    static func withTile(_ count: Int, _ body: (UnsafeMutablePointer<UInt16>) -> Void) {
-        let buffer = UnsafeMutablePointer<UInt16>.allocate(capacity: max(count, 1))
-        defer { buffer.deallocate() }
-        body(buffer)
+    /// `count` values rounded to bf16 (kept as fp32).
+    static func rounded(_ x: UnsafePointer<Float>, count: Int) -> FloatBuffer {
+        let buffer = FloatBuffer(count: count, zeroed: false)
+        BFloat16.round(x, into: buffer.pointer, count: count)
+        return buffer
+    }
+
+    /// Runs `body` with an fp32 scratch tile of at least `count` values (twice a bf16 tile's bytes, from the same pool).
+    static func withFloatTile(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) {
+        withTile(2 * count) { body(UnsafeMutableRawPointer($0).assumingMemoryBound(to: Float.self)) }
+    }
+
+    /// Runs `body` with a bf16 scratch buffer of at least `count` values, taken from a pool and given back: a decoding
+    /// step makes ~100 products, and a fresh 3 MB buffer for each would cost its page faults every time.
+    public static func withTile(_ count: Int, _ body: (UnsafeMutablePointer<UInt16>) -> Void) {
+        let buffer = TilePool.shared.take(max(count, 1))
+        defer { TilePool.shared.give(buffer) }
+        body(buffer.pointer)
+    }
+}
+
+/// Scratch buffers for dequantized tiles, reused across products (several at once only when products run
+/// concurrently).
+final class TilePool: @unchecked Sendable {
+    static let shared = TilePool()
+
+    final class Buffer {
+        let pointer: UnsafeMutablePointer<UInt16>
+        let capacity: Int
+        init(_ capacity: Int) {
+            self.capacity = capacity
+            pointer = .allocate(capacity: capacity)
+        }
+        deinit { pointer.deallocate() }
+    }
+
+    private var free: [Buffer] = []
+    private let lock = NSLock()
+
+    func take(_ count: Int) -> Buffer {
+        lock.lock()
+        defer { lock.unlock() }
+        if let i = free.firstIndex(where: { $0.capacity >= count }) { return free.remove(at: i) }
+        return Buffer(max(count, NF4Product.tileValues))
+    }
+
+    func give(_ buffer: Buffer) {
+        lock.lock()
+        free.append(buffer)
+        lock.unlock()
     }
 }

@@ -128,29 +128,47 @@ public final class NF4Tensor: @unchecked Sendable {
 
     /// out[i - range.lowerBound] = bf16(level[code_i] · absmax) for the values in `range` of the flat tensor.
     public func dequantize(_ range: Range<Int>, into out: UnsafeMutablePointer<UInt16>) {
-        dequantize(range) { out[$0] = BFloat16.bits($1) }
+        dequantize(range, into: out) { BFloat16.bits($0) }
     }
 
     /// The fp32 values level[code] · absmax (before the bf16 rounding), for the values in `range`.
     public func dequantize(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
-        dequantize(range) { out[$0] = $1 }
+        dequantize(range, into: out) { $0 }
     }
 
+    /// The bf16 values as fp32 (what the emulated bf16 product multiplies), for the values in `range`.
+    public func dequantizeRounded(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        dequantize(range, into: out) { BFloat16.rounded($0) }
+    }
+
+    /// Block by block: the block's 16 possible values (level · absmax, converted) once, then a lookup per code, two
+    /// codes a byte.
     @inline(__always)
-    private func dequantize(_ range: Range<Int>, _ store: (Int, Float) -> Void) {
+    private func dequantize<T>(_ range: Range<Int>, into out: UnsafeMutablePointer<T>, _ convert: (Float) -> T) {
         guard !range.isEmpty else { return }
         let first = range.lowerBound / blocksize, last = (range.upperBound - 1) / blocksize
+        let out = out - range.lowerBound  // indexed by position in the flat tensor
         packed.withUnsafeBufferPointer { packed in
             NF4.levels.withUnsafeBufferPointer { levels in
-                Parallel.forRanges(last - first + 1, costPerItem: 4 * blocksize) { blockRange in
+                Parallel.forRanges(last - first + 1, costPerItem: 2 * blocksize) { blockRange in
+                    let table = UnsafeMutablePointer<T>.allocate(capacity: 16)
+                    defer { table.deallocate() }
                     for b in blockRange {
                         let block = first + b, scale = absmax(block)
-                        let start = max(range.lowerBound, block * blocksize), end = min(range.upperBound, (block + 1) * blocksize)
-                        for i in start..<end {
-                            let byte = packed[i / 2]
-                            let code = i & 1 == 0 ? byte >> 4 : byte & 0xf
-                            store(i - range.lowerBound, levels[Int(code)] * scale)
+                        for c in 0..<16 { table[c] = convert(levels[c] * scale) }
+                        var i = max(range.lowerBound, block * blocksize)
+                        let end = min(range.upperBound, (block + 1) * blocksize)
+                        if i & 1 == 1 {  // a block starting on a low nibble (a range cut there)
+                            out[i] = table[Int(packed[i / 2] & 0xf)]
+                            i += 1
                         }
+                        while i + 1 < end {
+                            let byte = packed[i / 2]
+                            out[i] = table[Int(byte >> 4)]
+                            out[i + 1] = table[Int(byte & 0xf)]
+                            i += 2
+                        }
+                        if i < end { out[i] = table[Int(packed[i / 2] >> 4)] }
                     }
                 }
             }

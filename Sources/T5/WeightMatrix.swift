@@ -163,13 +163,13 @@ extension WeightMatrix {
         let rounded = FloatBuffer(count: m * cols, zeroed: false)
         BFloat16.round(x, into: rounded.pointer, count: m * cols)
         let tileRows = NF4Product.tileRows(t)
-        let tile = UnsafeMutablePointer<UInt16>.allocate(capacity: tileRows * cols)
-        defer { tile.deallocate() }
-        for start in stride(from: 0, to: rows, by: tileRows) {
-            let count = min(tileRows, rows - start)
-            t.dequantize((start * cols)..<((start + count) * cols), into: tile)
-            WeightKernels.smallBatchProduct(UnsafePointer(rounded.pointer), m: m, weight: UnsafePointer(tile), rows: count, cols: cols,
-                                            y: y + start, ldy: rows, accumulate: accumulate, scale: scale)
+        NF4Product.withTile(tileRows * cols) { tile in
+            for start in stride(from: 0, to: rows, by: tileRows) {
+                let count = min(tileRows, rows - start)
+                t.dequantize((start * cols)..<((start + count) * cols), into: tile)
+                WeightKernels.smallBatchProduct(UnsafePointer(rounded.pointer), m: m, weight: UnsafePointer(tile), rows: count, cols: cols,
+                                                y: y + start, ldy: rows, accumulate: accumulate, scale: scale)
+            }
         }
     }
 }
