@@ -142,33 +142,56 @@ public final class NF4Tensor: @unchecked Sendable {
     }
 
     /// Block by block: the block's 16 possible values (level · absmax, converted) once, then a lookup per code, two
-    /// codes a byte.
+    /// codes a byte. Inside one of Parallel's workers (the decoding kernel's row pairs) it runs serially.
     @inline(__always)
     private func dequantize<T>(_ range: Range<Int>, into out: UnsafeMutablePointer<T>, _ convert: (Float) -> T) {
         guard !range.isEmpty else { return }
         let first = range.lowerBound / blocksize, last = (range.upperBound - 1) / blocksize
         let out = out - range.lowerBound  // indexed by position in the flat tensor
-        packed.withUnsafeBufferPointer { packed in
-            NF4.levels.withUnsafeBufferPointer { levels in
-                Parallel.forRanges(last - first + 1, costPerItem: 2 * blocksize) { blockRange in
-                    let table = UnsafeMutablePointer<T>.allocate(capacity: 16)
-                    defer { table.deallocate() }
-                    for b in blockRange {
-                        let block = first + b, scale = absmax(block)
-                        for c in 0..<16 { table[c] = convert(levels[c] * scale) }
-                        var i = max(range.lowerBound, block * blocksize)
-                        let end = min(range.upperBound, (block + 1) * blocksize)
-                        if i & 1 == 1 {  // a block starting on a low nibble (a range cut there)
-                            out[i] = table[Int(packed[i / 2] & 0xf)]
-                            i += 1
+        withBlockAbsmax { absmax in
+            packed.withUnsafeBufferPointer { packed in
+                NF4.levels.withUnsafeBufferPointer { levels in
+                    Parallel.forRanges(last - first + 1, costPerItem: 2 * blocksize) { blockRange in
+                        withUnsafeTemporaryAllocation(of: T.self, capacity: 16) { table in
+                            for b in blockRange {
+                                let block = first + b, scale = absmax(block)
+                                for c in 0..<16 { table[c] = convert(levels[c] * scale) }
+                                var i = max(range.lowerBound, block * blocksize)
+                                let end = min(range.upperBound, (block + 1) * blocksize)
+                                if i & 1 == 1 {  // a block starting on a low nibble (a range cut there)
+                                    out[i] = table[Int(packed[i / 2] & 0xf)]
+                                    i += 1
+                                }
+                                while i + 1 < end {
+                                    let byte = packed[i / 2]
+                                    out[i] = table[Int(byte >> 4)]
+                                    out[i + 1] = table[Int(byte & 0xf)]
+                                    i += 2
+                                }
+                                if i < end { out[i] = table[Int(packed[i / 2] >> 4)] }
+                            }
                         }
-                        while i + 1 < end {
-                            let byte = packed[i / 2]
-                            out[i] = table[Int(byte >> 4)]
-                            out[i + 1] = table[Int(byte & 0xf)]
-                            i += 2
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `body` with a function from block index to absmax that reads the scales through pointers (no array
+    /// copies or enum matching per block).
+    @inline(__always)
+    private func withBlockAbsmax(_ body: ((Int) -> Float) -> Void) {
+        switch scales {
+        case .plain(let absmax):
+            absmax.withUnsafeBufferPointer { absmax in body { absmax[$0] } }
+        case .nested(let codes, let nested, let offset):
+            codes.withUnsafeBufferPointer { codes in
+                nested.withUnsafeBufferPointer { nested in
+                    DynamicMap8Bit.values.withUnsafeBufferPointer { map in
+                        body { block in
+                            let scaled = map[Int(codes[block])] * nested[block / Self.nestedBlocksize]
+                            return scaled + offset
                         }
-                        if i < end { out[i] = table[Int(packed[i / 2] >> 4)] }
                     }
                 }
             }

@@ -34,7 +34,10 @@ public final class T5Model: @unchecked Sendable {
         let file = try SafeTensorsFile(path: weightsPath)
         let weights = try T5Weights(file: file, config: config, precision: weightPrecision, nf4: nf4)
         // bf16 and nf4 copied what they keep: the mapped fp32 pages they read are not needed again
-        if weightPrecision != .f32 { file.releaseResidentPages() }
+        if weightPrecision != .f32 {
+            file.releaseResidentPages()
+            FreedMemory.release()  // and the temporary copies quantization read
+        }
         return T5Model(config: config, weights: weights, directory: directory)
     }
 

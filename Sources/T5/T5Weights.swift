@@ -18,6 +18,9 @@ extension T5Weights {
     init(file: SafeTensorsFile, config: T5Config, precision: WeightMatrix.Precision, nf4: NF4Settings = NF4Settings()) throws {
         let rounded = precision != .f32
         func linear(_ tensor: StateDictTensor, module: String) throws -> WeightMatrix {
+            // bf16 and nf4 keep copies: the mapped pages each tensor's rounding read go as soon as it is done, so
+            // loading never holds the whole fp32 checkpoint (flan-t5-large: 3 GB) besides them
+            defer { if rounded { file.releaseResidentPages() } }
             guard precision == .nf4, QuantizedModules.contains(module) else { return try matrix(tensor) }
             guard let quantized = try matrix(tensor).quantized(nf4) else {
                 throw PipelineError.badInput("\(tensor.name) holds a value that is not finite; it cannot be quantized to NF4", path: file.file)

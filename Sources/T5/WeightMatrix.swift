@@ -153,8 +153,9 @@ extension WeightMatrix {
         }.map(WeightMatrix.init(nf4:))
     }
 
-    /// y (+)= scale · bf16(x) · Wᵀ for an NF4 W: many rows through NF4Product (BF16GEMM); a few through the streaming
-    /// kernel on each dequantized bf16 tile, whose columns of y it fills.
+    /// y (+)= scale · bf16(x) · Wᵀ for an NF4 W: many rows through NF4Product (BF16GEMM); a few (decoding) through
+    /// the streaming kernel, each pair of weight rows dequantized into a worker's small buffer just before its
+    /// product, so no dequantized tile goes through memory.
     private func applyNF4(_ t: NF4Tensor, _ x: UnsafePointer<Float>, m: Int, into y: UnsafeMutablePointer<Float>,
                           accumulate: Bool, scale: Float) {
         if m > WeightKernels.smallBatchRows {
@@ -162,14 +163,6 @@ extension WeightMatrix {
         }
         let rounded = FloatBuffer(count: m * cols, zeroed: false)
         BFloat16.round(x, into: rounded.pointer, count: m * cols)
-        let tileRows = NF4Product.tileRows(t)
-        NF4Product.withTile(tileRows * cols) { tile in
-            for start in stride(from: 0, to: rows, by: tileRows) {
-                let count = min(tileRows, rows - start)
-                t.dequantize((start * cols)..<((start + count) * cols), into: tile)
-                WeightKernels.smallBatchProduct(UnsafePointer(rounded.pointer), m: m, weight: UnsafePointer(tile), rows: count, cols: cols,
-                                                y: y + start, ldy: rows, accumulate: accumulate, scale: scale)
-            }
-        }
+        WeightKernels.nf4SmallBatchProduct(UnsafePointer(rounded.pointer), m: m, weight: t, y: y, accumulate: accumulate, scale: scale)
     }
 }

@@ -60,7 +60,11 @@ extension TrainingWeights {
         // A layer's site (a dropout-mask seed) is its index in `linears`, the order in which the walk binds them.
         var bound: UInt64 = 0
         func layer(_ path: String, weight: Parameter, bf16 name: String) throws -> LinearLayer {
-            defer { bound += 1 }
+            defer {
+                bound += 1
+                // the mapped pages this weight's rounding read go now, not after the whole checkpoint was read
+                if rounded { file.releaseResidentPages() }
+            }
             let copy = try bf16Copy(name)
             if precision == .nf4, QuantizedModules.contains(path), let copy {
                 return LinearLayer(path: path, weight: weight, nf4: try nf4Tensor(name, shape: weight.shape, bf16: copy),
@@ -77,7 +81,10 @@ extension TrainingWeights {
                                     bf16: head?.name ?? embedding.name)
                       })
         // The fp32 pages read for the rounding are not needed again: let them go from this process's memory.
-        if rounded { file.releaseResidentPages() }
+        if rounded {
+            file.releaseResidentPages()
+            FreedMemory.release()  // and the bf16 copies the nf4 mode quantized from
+        }
     }
 
     /// The bytes the frozen base's values take as the products and lookups read them: NF4 codes and scales, bf16

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Kernels
 @testable import Stages
 
 /// `generate` gives each batch's freed buffers back (issue 33, item 10): glibc kept them, and a standalone run's
