@@ -46,6 +46,22 @@ final class NF4StageTests: XCTestCase {
         XCTAssertEqual(predictions.split(separator: "\n").count, 6)
     }
 
+    /// QLoRA's own recipe (LoRA on every linear layer, wo and the 4-bit ones alike) and IA3, which PEFT also allows on
+    /// a 4-bit base, train on it: finite adapters, other bytes than on the bf16 base.
+    func testLoRAOnEveryLinearAndIA3TrainOnTheFourBitBase() throws {
+        for method in [["--set", "lora.target_modules=[all-linear]"], ["--set", "train.mode=ia3"]] {
+            let p = try StageTestProject()
+            let args = try p.prepareForTraining(examples: 8, extra: ["--set", "train.epochs=1"] + method)
+            try TrainLoRAStage.run(try p.options(args), root: p.root)
+            let bf16 = try Data(contentsOf: p.url("data/adapter/adapter_model.safetensors"))
+            try TrainLoRAStage.run(try p.options(args + Self.nf4), root: p.root)
+            let adapter = try SafeTensorsFile(path: p.url("data/adapter/adapter_model.safetensors").path)
+            XCTAssertEqual(adapter.names.count, method[1].contains("ia3") ? 3 * 2 + 2 : 2 * (7 + 11), "\(method)")
+            for name in adapter.names { XCTAssertTrue(try adapter.floats(name).allSatisfy(\.isFinite), name) }
+            XCTAssertNotEqual(try Data(contentsOf: p.url("data/adapter/adapter_model.safetensors")), bf16, "\(method)")
+        }
+    }
+
     func testBadSettingsAreOneLineNamingTheKey() throws {
         let p = try StageTestProject()
         let cases: [([String], [String])] = [

@@ -3,7 +3,8 @@
 engine in alternating rounds, so that both sides of each ratio are timed within the same half minute, once per
 precision on both sides: f32 (PyTorch's fp32 model against `t5-bench --precision f32`) and bf16 (PyTorch's
 model loaded with torch_dtype=torch.bfloat16, as the tutorial does, against `--precision bf16`: bf16 weights,
-inputs rounded to bf16, fp32 sums; docs/ARCHITECTURE.md, "bf16 products").
+inputs rounded to bf16, fp32 sums; docs/ARCHITECTURE.md, "bf16 products") and, when asked, nf4 (bitsandbytes'
+4-bit model as the tutorial's QLoRA section loads it, against `--precision nf4`).
 
 The machine's speed drifts by 20-25% over minutes (see docs/BENCHMARKS.md); t5_bench.sh times PyTorch
 first and Swift minutes later, so its ratio carries that drift. Here PyTorch's models stay loaded and
@@ -37,9 +38,18 @@ def main():
     g = torch.Generator().manual_seed(42)  # bench_torch.py's sources
     src = torch.randint(3, 32000, (max(batches), S), generator=g)
     src[:, -1] = 1
-    dtypes = {"f32": torch.float32, "bf16": torch.bfloat16}
-    models = {p: T5ForConditionalGeneration.from_pretrained(args.model, attn_implementation="sdpa",
-                                                            torch_dtype=dtypes[p]).eval() for p in precisions}
+    dtypes = {"f32": torch.float32, "bf16": torch.bfloat16, "nf4": torch.bfloat16}
+
+    def load(precision):
+        extra = {}
+        if precision == "nf4":  # QLoRA as the tutorial loads it: bitsandbytes' 4-bit base, bf16 compute
+            from transformers import BitsAndBytesConfig
+            extra["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                                              bnb_4bit_use_double_quant=True,
+                                                              bnb_4bit_compute_dtype=torch.bfloat16)
+        return T5ForConditionalGeneration.from_pretrained(args.model, attn_implementation="sdpa", torch_dtype=dtypes[precision],
+                                                          **extra).eval()
+    models = {p: load(p) for p in precisions}
 
     def torch_generate(precision, batch):
         ids = src[:batch]

@@ -2,7 +2,7 @@
 # Greedy generation at batch 1 and 8, PyTorch against the Swift engine in alternating rounds, in bf16 (PyTorch's
 # model loaded with torch_dtype=torch.bfloat16; Swift's bf16 mode) and fp32 on both sides, so each ratio
 # compares timings from the same half minute (t5_paired.py says why).
-# Usage: scripts/bench/t5_paired.sh [ROUNDS]     (env: PY, MODEL, THREADS, OUT, BATCHES "1,8", PRECISIONS "bf16,f32")
+# Usage: scripts/bench/t5_paired.sh [ROUNDS]     (env: PY, MODEL, THREADS, OUT, BATCHES "1,8", PRECISIONS "bf16,f32"; also nf4)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/reference_env.sh"
 MODEL=${MODEL:-/tmp/t5bench-base}

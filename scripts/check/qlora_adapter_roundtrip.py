@@ -10,7 +10,9 @@ bnb_4bit_compute_dtype=torch.bfloat16)) with the adapter through PEFT, then for 
     activation and the logits to bf16 and we keep them fp32;
   - runs PEFT + bitsandbytes teacher-forced on OUR predicted tokens and measures, at every step, how far our token's
     logit is below that model's best (the margin): 0 where we chose its argmax. A near-tie decided the other way by
-    bf16 rounding gives a small margin; a wrong adapter, base or quantization gives large ones.
+    bf16 rounding gives a small margin; a wrong adapter, base or quantization gives large ones. Our tokens are the
+    prediction's text encoded again (the file holds text): a text its pieces do not give back is skipped, and EOS is
+    scored only where the text is shorter than --max-new-tokens (the run's generation.max_new_tokens: 48 on the demo).
 Prints a JSON summary and exits 1 when the largest margin exceeds --tolerance (default 0.25 logits: a few bf16 steps at
 the logits' magnitude) or fewer than --min-identical of the texts agree.
 
@@ -59,9 +61,14 @@ def main():
 
     # teacher-forced on our tokens: our text re-encoded is not our ids (sentencepiece round trip), so score the ids
     # PEFT would read from our text; the margin is taken where both decodings agree on the prefix
-    margins, steps, argmax_steps = [], 0, 0
+    margins, steps, argmax_steps, reencoded = [], 0, 0, 0
     for i, src in zip(ids, sources):
-        target = sp.encode(ours[i]) + [1]
+        target = sp.encode(ours[i])
+        if sp.decode(target) != ours[i]:
+            reencoded += 1  # the text does not come back from its own pieces: not our ids, skip it
+            continue
+        if len(target) < a.max_new_tokens:
+            target.append(1)  # our decoding ended with EOS (a text of max_new_tokens pieces was cut instead)
         dec = torch.tensor([[0] + target[:-1]])
         with torch.no_grad():
             logits = model(input_ids=torch.tensor([src]), decoder_input_ids=dec).logits[0].float()
@@ -71,6 +78,7 @@ def main():
         steps += len(target)
         argmax_steps += int((margin == 0).sum())
     result = dict(examples=len(ids), identical_texts=identical, quantized_linears=quantized,
+                  scored_examples=len(margins), skipped_not_reencodable=reencoded,
                   steps=steps, steps_at_argmax=argmax_steps, largest_margin=max(margins),
                   examples_with_margin_over_0_1=sum(m > 0.1 for m in margins),
                   versions=dict(bitsandbytes=bitsandbytes.__version__, peft=peft.__version__,

@@ -14,6 +14,7 @@ vocab 32128, pad 0, eos 1, decoder start 0, dropout 0.1 (as google/flan-t5-base)
   tiny        64   16  128     4  2+2
   small      512   64 1024     6  8+8
   base       768   64 2048    12 12+12
+  large     1024   64 2816    16 24+24   (google/flan-t5-large: the QLoRA memory benchmark)
 
 Init "varied" (default). transformers' own init gives embeddings and lm_head std 1, so logits have
 std 8-25 and greedy decoding repeats one token. Instead every tensor is drawn from one
@@ -46,6 +47,7 @@ SIZES = {
     "tiny": dict(d_model=64, d_kv=16, d_ff=128, num_heads=4, num_layers=2, num_decoder_layers=2),
     "small": dict(d_model=512, d_kv=64, d_ff=1024, num_heads=6, num_layers=8, num_decoder_layers=8),
     "base": dict(d_model=768, d_kv=64, d_ff=2048, num_heads=12, num_layers=12, num_decoder_layers=12),
+    "large": dict(d_model=1024, d_kv=64, d_ff=2816, num_heads=16, num_layers=24, num_decoder_layers=24),
 }
 PAD, EOS, DECODER_START = 0, 1, 0
 
