@@ -13,52 +13,59 @@ public enum NF4Product {
     /// y[m, out] (+)= scale · bf16(x)[m, in] · Wᵀ, W = `w` [out, in].
     public static func forward(_ x: UnsafePointer<Float>, weight w: NF4Tensor, _ y: UnsafeMutablePointer<Float>, m: Int,
                                accumulate: Bool = false, scale: Float = 1) {
-        let tile = tileRows(w)
         guard case .oneDNN = BF16GEMM.implementation else {
-            // the emulation's numbers (BF16GEMM.emulatedProduct with its tiles): x rounded once, the tile dequantized
+            // the emulation's numbers (BF16GEMM.emulatedProduct with its tiles): x rounded once, each tile dequantized
             // straight to the fp32 values of its bf16s, sgemm
             let input = rounded(x, count: m * w.cols)
-            return withFloatTile(tile * w.cols) { buffer in
-                for start in stride(from: 0, to: w.rows, by: tile) {
-                    let rows = min(tile, w.rows - start)
-                    w.dequantizeRounded((start * w.cols)..<((start + rows) * w.cols), into: buffer)
-                    GEMM.matmul(input.pointer, lda: w.cols, buffer, ldb: w.cols, y + start, ldc: w.rows, m: m, k: w.cols, n: rows,
-                                transposeB: true, alpha: scale, beta: accumulate ? 1 : 0)
-                }
+            return forEachFloatTile(w) { start, rows, tile in
+                GEMM.matmul(input.pointer, lda: w.cols, tile, ldb: w.cols, y + start, ldc: w.rows, m: m, k: w.cols, n: rows,
+                            transposeB: true, alpha: scale, beta: accumulate ? 1 : 0)
             }
         }
+        forEachTile(w) { start, rows, tile in
+            BF16GEMM.matmul(x, lda: w.cols, tile, ldb: w.cols, y + start, ldc: w.rows, m: m, k: w.cols, n: rows,
+                            transposeB: true, alpha: scale, accumulate: accumulate)
+        }
+    }
+
+    /// dx[m, in] (+)= scale · bf16(dy)[m, out] · W: each tile's rows of W are a slice of the sum over `out`.
+    public static func backwardInput(_ dy: UnsafePointer<Float>, weight w: NF4Tensor, _ dx: UnsafeMutablePointer<Float>, m: Int,
+                                     accumulate: Bool = true, scale: Float = 1) {
+        guard case .oneDNN = BF16GEMM.implementation else {
+            let input = rounded(dy, count: m * w.rows)
+            return forEachFloatTile(w) { start, rows, tile in
+                GEMM.matmul(input.pointer + start, lda: w.rows, tile, ldb: w.cols, dx, ldc: w.cols, m: m, k: rows, n: w.cols,
+                            alpha: scale, beta: accumulate || start > 0 ? 1 : 0)
+            }
+        }
+        forEachTile(w) { start, rows, tile in
+            BF16GEMM.matmul(dy + start, lda: w.rows, tile, ldb: w.cols, dx, ldc: w.cols, m: m, k: rows, n: w.cols,
+                            transposeB: false, alpha: scale, accumulate: accumulate || start > 0)
+        }
+    }
+
+    /// body(first row, rows, tile) for each tile of W's rows, dequantized to bf16.
+    static func forEachTile(_ w: NF4Tensor, _ body: (Int, Int, UnsafeMutablePointer<UInt16>) -> Void) {
+        let tile = tileRows(w)
         withTile(tile * w.cols) { buffer in
             for start in stride(from: 0, to: w.rows, by: tile) {
                 let rows = min(tile, w.rows - start)
                 w.dequantize((start * w.cols)..<((start + rows) * w.cols), into: buffer)
-                BF16GEMM.matmul(x, lda: w.cols, buffer, ldb: w.cols, y + start, ldc: w.rows, m: m, k: w.cols, n: rows,
-                                transposeB: true, alpha: scale, accumulate: accumulate)
+                body(start, rows, buffer)
             }
         }
     }
 
-    /// dx[m, in] (+)= scale · bf16(dy)[m, out] · W.
-    public static func backwardInput(_ dy: UnsafePointer<Float>, weight w: NF4Tensor, _ dx: UnsafeMutablePointer<Float>, m: Int,
-                                     accumulate: Bool = true, scale: Float = 1) {
+    /// body(first row, rows, tile) for each tile of W's rows, dequantized to the fp32 values of their bf16s (the
+    /// tile's bytes twice a bf16 tile's, from the same pool).
+    static func forEachFloatTile(_ w: NF4Tensor, _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
         let tile = tileRows(w)
-        // the tile's rows of W are a slice of the sum over `out`
-        guard case .oneDNN = BF16GEMM.implementation else {
-            let input = rounded(dy, count: m * w.rows)
-            return withFloatTile(tile * w.cols) { buffer in
-                for start in stride(from: 0, to: w.rows, by: tile) {
-                    let rows = min(tile, w.rows - start)
-                    w.dequantizeRounded((start * w.cols)..<((start + rows) * w.cols), into: buffer)
-                    GEMM.matmul(input.pointer + start, lda: w.rows, buffer, ldb: w.cols, dx, ldc: w.cols, m: m, k: rows, n: w.cols,
-                                alpha: scale, beta: accumulate || start > 0 ? 1 : 0)
-                }
-            }
-        }
-        withTile(tile * w.cols) { buffer in
+        withTile(2 * tile * w.cols) { bits in
+            let buffer = UnsafeMutableRawPointer(bits).assumingMemoryBound(to: Float.self)
             for start in stride(from: 0, to: w.rows, by: tile) {
                 let rows = min(tile, w.rows - start)
-                w.dequantize((start * w.cols)..<((start + rows) * w.cols), into: buffer)
-                BF16GEMM.matmul(dy + start, lda: w.rows, buffer, ldb: w.cols, dx, ldc: w.cols, m: m, k: rows, n: w.cols,
-                                transposeB: false, alpha: scale, accumulate: accumulate || start > 0)
+                w.dequantizeRounded((start * w.cols)..<((start + rows) * w.cols), into: buffer)
+                body(start, rows, buffer)
             }
         }
     }
@@ -68,11 +75,6 @@ public enum NF4Product {
         let buffer = FloatBuffer(count: count, zeroed: false)
         BFloat16.round(x, into: buffer.pointer, count: count)
         return buffer
-    }
-
-    /// Runs `body` with an fp32 scratch tile of at least `count` values (twice a bf16 tile's bytes, from the same pool).
-    static func withFloatTile(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) {
-        withTile(2 * count) { body(UnsafeMutableRawPointer($0).assumingMemoryBound(to: Float.self)) }
     }
 
     /// Runs `body` with a bf16 scratch buffer of at least `count` values, taken from a pool and given back: a decoding

@@ -47,9 +47,9 @@ final class BF16ParityTests: XCTestCase {
             XCTAssertGreaterThan(Fixture.relativeError(ours, fp32), 2 * toTwin, "\(implementation): closer to fp32 than to the twin")
             XCTAssertGreaterThan(Fixture.relativeError(ours, seed), 2 * toTwin, "\(implementation): closer to the seed than to the twin")
             // Against the seed's own setting (everything bf16, the LoRA output rounded too): the same direction.
-            XCTAssertGreaterThan(cosine(ours, seed), 0.9995, "\(implementation): cosine against the seed's gradients")
+            XCTAssertGreaterThan(Fixture.cosine(ours, seed), 0.9995, "\(implementation): cosine against the seed's gradients")
             print("bf16 parity (\(implementation)): loss \(loss) (twin \(json["loss"]!), seed \(json["seed_loss"]!), fp32 "
-                  + "\(json["fp32_loss"]!)); gradients ‖ours − twin‖/‖twin‖ \(toTwin), cosine to the seed \(cosine(ours, seed))")
+                  + "\(json["fp32_loss"]!)); gradients ‖ours − twin‖/‖twin‖ \(toTwin), cosine to the seed \(Fixture.cosine(ours, seed))")
         }
     }
 
@@ -63,20 +63,8 @@ final class BF16ParityTests: XCTestCase {
             let model = try golden.makeLoRAModel(threads: 2, precision: .bf16)
             let params = model.trainableParameters
             let initial = params.map(\.values)
-            var optimizer = AdamW(hyper: AdamWHyperparameters(), tensorSizes: params.map(\.count))
-            let schedule = try LearningRateSchedule(baseLearningRate: 1e-3, totalSteps: 3)
-            for step in 0..<3 {
-                model.zeroGradients()
-                let loss = try model.forwardBackward(golden.batch)
-                XCTAssertEqual(Double(loss), stepLosses[step], accuracy: 3e-3, "\(implementation): loss before step \(step + 1)")
-                let norm = clipGradientNorm(params.map { UnsafeMutableBufferPointer(start: $0.gradient!, count: $0.count) }, maxNorm: 1)
-                XCTAssertEqual(Double(norm), norms[step], accuracy: 6e-3 * norms[step], "\(implementation): norm at step \(step + 1)")
-                let coefficients = optimizer.beginStep(learningRate: schedule.learningRate(atStep: step))
-                for (i, p) in params.enumerated() {
-                    optimizer.update(tensor: i, parameter: UnsafeMutableBufferPointer(start: p.value, count: p.count),
-                                     gradient: UnsafeBufferPointer(start: p.gradient!, count: p.count), coefficients: coefficients)
-                }
-            }
+            try takeThreeAdamWSteps(model, golden.batch, losses: stepLosses, norms: norms, lossAccuracy: { _ in 3e-3 },
+                                    normAccuracy: { 6e-3 * $0 }, label: "\(implementation): ")
             // The update of three steps (AdamW's normalised steps are ±lr where gradients are clear, so a few
             // elements whose gradient sign flips with the rounding noise dominate the difference).
             let ours = zip(params, initial).flatMap { p, start in zip(p.values, start).map { $0 - $1 } }
@@ -92,15 +80,5 @@ final class BF16ParityTests: XCTestCase {
     func testFullFineTuneIsRefusedInBF16() throws {
         let golden = try Fixture.load("gated", golden: "ragged")
         XCTAssertThrowsError(try golden.makeModel(.full, precision: .bf16))
-    }
-
-    func cosine(_ a: [Float], _ b: [Float]) -> Double {
-        var dot = 0.0, na = 0.0, nb = 0.0
-        for i in a.indices {
-            dot += Double(a[i]) * Double(b[i])
-            na += Double(a[i]) * Double(a[i])
-            nb += Double(b[i]) * Double(b[i])
-        }
-        return dot / (na.squareRoot() * nb.squareRoot())
     }
 }

@@ -68,6 +68,17 @@ enum Fixture {
     }
 
     /// ‖a − b‖ / ‖b‖ in Double.
+    /// The cosine of the angle between two gradient vectors (in Double).
+    static func cosine(_ a: [Float], _ b: [Float]) -> Double {
+        var dot = 0.0, na = 0.0, nb = 0.0
+        for i in a.indices {
+            dot += Double(a[i]) * Double(b[i])
+            na += Double(a[i]) * Double(a[i])
+            nb += Double(b[i]) * Double(b[i])
+        }
+        return dot / (na.squareRoot() * nb.squareRoot())
+    }
+
     static func relativeError(_ a: [Float], _ b: [Float]) -> Double {
         precondition(a.count == b.count)
         var diff = 0.0, norm = 0.0

@@ -75,34 +75,22 @@ final class NF4ParityTests: XCTestCase {
             let toTwin = Fixture.relativeError(ours, twin)
             XCTAssertLessThan(toTwin, 6e-3, "\(implementation): gradients against the twin")
             XCTAssertGreaterThan(Fixture.relativeError(ours, bf16Twin), 2 * toTwin, "\(implementation): the 4-bit weights must show")
-            XCTAssertGreaterThan(cosine(ours, bnb), 0.999, "\(implementation): cosine against PEFT + bitsandbytes")
+            XCTAssertGreaterThan(Fixture.cosine(ours, bnb), 0.999, "\(implementation): cosine against PEFT + bitsandbytes")
             // PEFT + bitsandbytes' loss is itself bf16 (its logits are): within one bf16 step at 9 (2⁻⁴)
             XCTAssertEqual(Double(loss), json["bnb_loss"] as! Double, accuracy: 0.0625, "\(implementation): PEFT + bitsandbytes' bf16 loss")
             print("nf4 parity (\(implementation)): loss \(loss) (twin \(json["loss"]!), bitsandbytes \(json["bnb_loss"]!)); "
-                  + "gradients ‖ours − twin‖/‖twin‖ \(toTwin), cosine to bitsandbytes \(cosine(ours, bnb))")
+                  + "gradients ‖ours − twin‖/‖twin‖ \(toTwin), cosine to bitsandbytes \(Fixture.cosine(ours, bnb))")
         }
     }
 
     func testThreeAdamWStepsFollowTheTwin() throws {
         let golden = try Fixture.load("gated", golden: "ragged")
         let (json, expected) = try golden.companion("nf4")
-        let stepLosses = json["step_losses"] as! [Double]
         let model = try golden.makeLoRAModel(threads: 2, precision: .nf4)
         let params = model.trainableParameters
         let initial = params.map(\.values)
-        var optimizer = AdamW(hyper: AdamWHyperparameters(), tensorSizes: params.map(\.count))
-        let schedule = try LearningRateSchedule(baseLearningRate: 1e-3, totalSteps: 3)
-        for step in 0..<3 {
-            model.zeroGradients()
-            let loss = try model.forwardBackward(golden.batch)
-            XCTAssertEqual(Double(loss), stepLosses[step], accuracy: 3e-3, "loss before step \(step + 1)")
-            _ = clipGradientNorm(params.map { UnsafeMutableBufferPointer(start: $0.gradient!, count: $0.count) }, maxNorm: 1)
-            let coefficients = optimizer.beginStep(learningRate: schedule.learningRate(atStep: step))
-            for (i, p) in params.enumerated() {
-                optimizer.update(tensor: i, parameter: UnsafeMutableBufferPointer(start: p.value, count: p.count),
-                                 gradient: UnsafeBufferPointer(start: p.gradient!, count: p.count), coefficients: coefficients)
-            }
-        }
+        try takeThreeAdamWSteps(model, golden.batch, losses: json["step_losses"] as! [Double], norms: json["grad_norms"] as! [Double],
+                                lossAccuracy: { _ in 3e-3 }, normAccuracy: { 6e-3 * $0 })
         let ours = zip(params, initial).flatMap { p, start in zip(p.values, start).map { $0 - $1 } }
         let twin = try zip(params, initial).flatMap { p, start in zip(try expected.floats("step3." + p.name), start).map { $0 - $1 } }
         XCTAssertLessThan(Fixture.relativeError(ours, twin), 0.08, "the three steps' update")
@@ -112,15 +100,5 @@ final class NF4ParityTests: XCTestCase {
     func testFullFineTuneIsRefusedInNF4() throws {
         let golden = try Fixture.load("gated", golden: "ragged")
         XCTAssertThrowsError(try golden.makeModel(.full, precision: .nf4))
-    }
-
-    func cosine(_ a: [Float], _ b: [Float]) -> Double {
-        var dot = 0.0, na = 0.0, nb = 0.0
-        for i in a.indices {
-            dot += Double(a[i]) * Double(b[i])
-            na += Double(a[i]) * Double(a[i])
-            nb += Double(b[i]) * Double(b[i])
-        }
-        return dot / (na * nb).squareRoot()
     }
 }
