@@ -31,6 +31,8 @@ let package = Package(
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         // Cache prefetch and spin-wait pause (C builtins Swift has no spelling for).
         .target(name: "CPUHints"),
+        // The NF4 code lookup with AVX2 permutes (chosen at run time; scalar elsewhere): Kernels.NF4Tensor.
+        .target(name: "CNF4", cSettings: [.unsafeFlags(["-O3"])]),
         // oneDNN's bf16 matrix product (Debian: libdnnl-dev), one OpenMP thread per call: Kernels.BF16GEMM.
         .target(name: "CDNNL", cSettings: [.unsafeFlags(["-O3"])], linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
 
@@ -49,7 +51,7 @@ let package = Package(
 
         // Libraries that do the work (one concept per file inside each).
         .target(name: "SafeTensors", dependencies: ["Failures", "JSON"]),
-        .target(name: "Kernels", dependencies: ["COpenBLAS", "CDNNL", "CPUHints"], swiftSettings: fastMath),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "CDNNL", "CPUHints", "CNF4"], swiftSettings: fastMath),
         .target(name: "SentencePiece", dependencies: ["Failures"], swiftSettings: fastMath),
         // PEFT's LoRA: its config, target rules, adapter files, initialisation and merge (nothing that trains).
         .target(name: "PEFT", dependencies: ["Failures", "JSON", "Kernels"], swiftSettings: fastMath),
@@ -100,7 +102,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["Failures", "JSON"]),
         .testTarget(name: "PipelineTests", dependencies: ["Failures", "JSON", "Pipeline"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["Failures", "SafeTensors"]),
-        .testTarget(name: "KernelsTests", dependencies: ["TestSupport", "Kernels", "SafeTensors", "JSON", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "KernelsTests", dependencies: ["TestSupport", "Kernels", "CNF4", "SafeTensors", "JSON", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SentencePieceTests", dependencies: ["TestSupport", "Failures", "SentencePiece", "Kernels"]),
         .testTarget(name: "T5Tests", dependencies: ["T5", "Kernels", "SafeTensors", "PEFT"]),
         .testTarget(name: "PEFTTests", dependencies: ["JSON", "PEFT", "Kernels"]),

@@ -3,6 +3,8 @@
 // high nibble); with double quantization the absmax values, less their mean (the offset), are themselves coded
 // in 8 bits in blocks of 256 with one fp32 absmax each. A value is level[code] · absmax, widened to bf16 for
 // the products (the bf16 mode's numerics); `NF4Product` does that tile by tile, never for the whole model.
+import CNF4
+
 public final class NF4Tensor: @unchecked Sendable {
     /// How the per-block absmax values are kept.
     public enum Scales: Sendable {
@@ -133,16 +135,38 @@ public final class NF4Tensor: @unchecked Sendable {
 
     /// The fp32 values level[code] · absmax (before the bf16 rounding), for the values in `range`.
     public func dequantize(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
-        dequantize(range, into: out) { $0 }
+        dequantizeFloats(range, into: out, roundedToBF16: false)
     }
 
-    /// The bf16 values as fp32 (what the emulated bf16 product multiplies), for the values in `range`.
+    /// The bf16 values as fp32 (what the emulated bf16 product and decoding multiply), for the values in `range`.
     public func dequantizeRounded(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
-        dequantize(range, into: out) { BFloat16.rounded($0) }
+        dequantizeFloats(range, into: out, roundedToBF16: true)
+    }
+
+    /// fp32 output through CNF4 (the blocks' 16 values, then the vector lookup), the blocks' absmax computed here.
+    private func dequantizeFloats(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>, roundedToBF16: Bool) {
+        guard !range.isEmpty else { return }
+        let first = range.lowerBound / blocksize, last = (range.upperBound - 1) / blocksize
+        withBlockAbsmax { absmax in
+            packed.withUnsafeBufferPointer { packed in
+                NF4.levels.withUnsafeBufferPointer { levels in
+                    Parallel.forRanges(last - first + 1, costPerItem: 2 * blocksize) { blockRange in
+                        withUnsafeTemporaryAllocation(of: Float.self, capacity: blockRange.count) { scales in
+                            for (k, b) in blockRange.enumerated() { scales[k] = absmax(first + b) }
+                            let start = max(range.lowerBound, (first + blockRange.lowerBound) * blocksize)
+                            let end = min(range.upperBound, (first + blockRange.upperBound) * blocksize)
+                            nf4_dequantize_f32(packed.baseAddress!, Int64(start), Int64(end - start), Int64(blocksize),
+                                               scales.baseAddress!, levels.baseAddress!, roundedToBF16 ? 1 : 0,
+                                               out + (start - range.lowerBound))
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Block by block: the block's 16 possible values (level · absmax, converted) once, then a lookup per code, two
-    /// codes a byte. Inside one of Parallel's workers (the decoding kernel's row pairs) it runs serially.
+    /// codes a byte (the bf16-bits output of the oneDNN path; fp32 output goes through CNF4's vector lookup).
     @inline(__always)
     private func dequantize<T>(_ range: Range<Int>, into out: UnsafeMutablePointer<T>, _ convert: (Float) -> T) {
         guard !range.isEmpty else { return }

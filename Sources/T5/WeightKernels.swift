@@ -36,20 +36,20 @@ enum WeightKernels {
         }
     }
 
-    /// smallBatchProduct for an NF4 weight: the same row pairs and kernel, each pair dequantized to bf16 into the
-    /// worker's 2 × cols buffer (in L1) right before its product. The bits are smallBatchProduct's on the dequantized
-    /// matrix.
+    /// smallBatchProduct for an NF4 weight: the same row pairs and kernel, each pair dequantized (to the fp32 values of
+    /// its bf16s, by the vector lookup) into the worker's 2 × cols buffer (in L1) right before its product. The bits
+    /// are smallBatchProduct's on the dequantized bf16 matrix (a bf16 row widened in registers is that fp32 row).
     static func nf4SmallBatchProduct(_ x: UnsafePointer<Float>, m: Int, weight t: NF4Tensor, y: UnsafeMutablePointer<Float>,
                                      accumulate: Bool, scale: Float) {
         let (rows, cols) = (t.rows, t.cols)
         let pairs = (rows + 1) / 2
         Parallel.forRanges(pairs, costPerItem: 4 * m * cols + 8 * cols) { range in
-            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 2 * cols) { buffer in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * cols) { buffer in
                 let w0 = buffer.baseAddress!, w1 = w0 + cols
                 for pair in range {
                     let (j0, j1) = (pair, pair + pairs)
-                    t.dequantize((j0 * cols)..<((j0 + 1) * cols), into: w0)
-                    if j1 < rows { t.dequantize((j1 * cols)..<((j1 + 1) * cols), into: w1) }
+                    t.dequantizeRounded((j0 * cols)..<((j0 + 1) * cols), into: w0)
+                    if j1 < rows { t.dequantizeRounded((j1 * cols)..<((j1 + 1) * cols), into: w1) }
                     multiplyRowPair(x, m: m, w0: UnsafePointer(w0), w1: j1 < rows ? UnsafePointer(w1) : nil, j0: j0, j1: j1,
                                     rows: rows, cols: cols, y: y, accumulate: accumulate, scale: scale)
                 }

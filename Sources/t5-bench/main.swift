@@ -153,18 +153,19 @@ do {
                                        "bf16_product": .string(precision == .bf16 ? BF16GEMM.description : "none"), "f32_product": .string(F32GEMM.description)]
     let newTokens = 64
     if parts.contains("micro") {
-        // decoder-sized products (2048×768) at m = 1 and 8, fp32 and bf16, cycling through 32 distinct
+        // decoder-sized products (2048×768) at m = 1 and 8, fp32, bf16 and nf4, cycling through 32 distinct
         // matrices (200 MB fp32, more than the L3) so the weights stream from memory: GB/s of weight read
         let rows = 2048, cols = 768, count = 32
         let base = (0..<count).map { n in WeightMatrix(rows: rows, cols: cols, values: (0..<(rows * cols)).map { Float(($0 + n) % 7) * 0.01 }) }
-        for matrices in [base, base.map { $0.converted(to: .bf16) }] {
+        // nf4: the same values in QLoRA's 4 bits (about 0.8 MB a matrix: still read from memory, 26 MB in all)
+        for matrices in [base, base.map { $0.converted(to: .bf16) }, base.map { $0.quantized(NF4Settings())! }] {
             for m in [1, 8] {
                 let x = FloatBuffer(count: m * cols), y = FloatBuffer(count: m * rows)
                 let passes = 10
                 for matrix in matrices { matrix.apply(x.pointer, m: m, into: y.pointer) }  // untimed: page-in, helpers awake
                 let t = time { for _ in 0..<passes { for matrix in matrices { matrix.apply(x.pointer, m: m, into: y.pointer) } } }
                 let name = matrices[0].precision.rawValue
-                let bytes = Double(rows * cols * (name == "f32" ? 4 : 2) * passes * count)
+                let bytes = Double(matrices[0].byteCount * passes * count)
                 result["micro_\(name)_m\(m)_ms"] = .double(t / Double(passes * count) * 1000)
                 result["micro_\(name)_m\(m)_GBps"] = .double(bytes / t / 1e9)
             }

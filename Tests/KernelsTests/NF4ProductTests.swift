@@ -80,3 +80,27 @@ final class NF4ProductTests: XCTestCase {
         XCTAssertEqual(bits, expected, accuracy: 1e-3)
     }
 }
+
+import CNF4
+
+/// The vector lookup (AVX2 where this CPU has it) against the scalar loop: every start parity and length 0-40.
+final class NF4LookupTests: XCTestCase {
+    func testVectorLookupEqualsTheScalarLoop() {
+        var random = SplitMix64(seed: 12)
+        let packed = (0..<64).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        let table = (0..<16).map { Float($0) * 0.25 - 1.5 }
+        for first in stride(from: 0, to: 24, by: 2) {
+            for count in 0...40 {
+                var vector = [Float](repeating: .nan, count: count + 1), scalar = vector
+                nf4_lookup_f32(packed, Int64(first), Int64(count), table, &vector)
+                nf4_lookup_scalar_f32(packed, Int64(first), Int64(count), table, &scalar)
+                XCTAssertEqual(vector.map(\.bitPattern), scalar.map(\.bitPattern), "first \(first), count \(count)")
+                for k in 0..<count {
+                    let byte = packed[(first + k) / 2]
+                    XCTAssertEqual(scalar[k], table[Int(k & 1 == 0 ? byte >> 4 : byte & 15)])
+                }
+            }
+        }
+        print("nf4 lookup: \(nf4_lookup_is_vector() == 1 ? "AVX2" : "scalar") on this CPU")
+    }
+}
