@@ -82,3 +82,20 @@ void nf4_dequantize_f32(const uint8_t *packed, int64_t first, int64_t count, int
         i = stop;
     }
 }
+
+void nf4_dequantize_bf16(const uint8_t *packed, int64_t first, int64_t count, int64_t blocksize, const float *absmax,
+                         const float *levels, uint16_t *out) {
+    float block[4096];
+    int64_t i = first, end = first + count;
+    while (i < end) {  // a block at a time: fp32 values of its bf16s, then their top halves
+        int64_t stop = (i / blocksize + 1) * blocksize;
+        if (stop > end) stop = end;
+        nf4_dequantize_f32(packed, i, stop - i, blocksize, absmax + (i / blocksize - first / blocksize), levels, 1, block);
+        for (int64_t k = 0; k < stop - i; k++) {
+            uint32_t bits;
+            memcpy(&bits, block + k, 4);
+            out[i - first + k] = (uint16_t)(bits >> 16);
+        }
+        i = stop;
+    }
+}

@@ -130,21 +130,31 @@ public final class NF4Tensor: @unchecked Sendable {
 
     /// out[i - range.lowerBound] = bf16(level[code_i] · absmax) for the values in `range` of the flat tensor.
     public func dequantize(_ range: Range<Int>, into out: UnsafeMutablePointer<UInt16>) {
-        dequantize(range, into: out) { BFloat16.bits($0) }
+        forEachBlockRun(range) { start, count, scales, packed, levels in
+            nf4_dequantize_bf16(packed, Int64(start), Int64(count), Int64(blocksize), scales, levels, out + (start - range.lowerBound))
+        }
     }
 
     /// The fp32 values level[code] · absmax (before the bf16 rounding), for the values in `range`.
     public func dequantize(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
-        dequantizeFloats(range, into: out, roundedToBF16: false)
+        forEachBlockRun(range) { start, count, scales, packed, levels in
+            nf4_dequantize_f32(packed, Int64(start), Int64(count), Int64(blocksize), scales, levels, 0, out + (start - range.lowerBound))
+        }
     }
 
     /// The bf16 values as fp32 (what the emulated bf16 product and decoding multiply), for the values in `range`.
     public func dequantizeRounded(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
-        dequantizeFloats(range, into: out, roundedToBF16: true)
+        forEachBlockRun(range) { start, count, scales, packed, levels in
+            nf4_dequantize_f32(packed, Int64(start), Int64(count), Int64(blocksize), scales, levels, 1, out + (start - range.lowerBound))
+        }
     }
 
-    /// fp32 output through CNF4 (the blocks' 16 values, then the vector lookup), the blocks' absmax computed here.
-    private func dequantizeFloats(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>, roundedToBF16: Bool) {
+    /// Cuts `range` into runs of whole blocks (the workers' shares; the first and last may be partial) and calls
+    /// body(first value, count, the run's block absmax values, codes, levels) for each: CNF4 builds each block's 16
+    /// values once and looks the codes up (AVX2 where the CPU has it).
+    @inline(__always)
+    private func forEachBlockRun(_ range: Range<Int>,
+                                 _ body: (Int, Int, UnsafePointer<Float>, UnsafePointer<UInt8>, UnsafePointer<Float>) -> Void) {
         guard !range.isEmpty else { return }
         let first = range.lowerBound / blocksize, last = (range.upperBound - 1) / blocksize
         withBlockAbsmax { absmax in
@@ -155,45 +165,7 @@ public final class NF4Tensor: @unchecked Sendable {
                             for (k, b) in blockRange.enumerated() { scales[k] = absmax(first + b) }
                             let start = max(range.lowerBound, (first + blockRange.lowerBound) * blocksize)
                             let end = min(range.upperBound, (first + blockRange.upperBound) * blocksize)
-                            nf4_dequantize_f32(packed.baseAddress!, Int64(start), Int64(end - start), Int64(blocksize),
-                                               scales.baseAddress!, levels.baseAddress!, roundedToBF16 ? 1 : 0,
-                                               out + (start - range.lowerBound))
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Block by block: the block's 16 possible values (level · absmax, converted) once, then a lookup per code, two
-    /// codes a byte (the bf16-bits output of the oneDNN path; fp32 output goes through CNF4's vector lookup).
-    @inline(__always)
-    private func dequantize<T>(_ range: Range<Int>, into out: UnsafeMutablePointer<T>, _ convert: (Float) -> T) {
-        guard !range.isEmpty else { return }
-        let first = range.lowerBound / blocksize, last = (range.upperBound - 1) / blocksize
-        let out = out - range.lowerBound  // indexed by position in the flat tensor
-        withBlockAbsmax { absmax in
-            packed.withUnsafeBufferPointer { packed in
-                NF4.levels.withUnsafeBufferPointer { levels in
-                    Parallel.forRanges(last - first + 1, costPerItem: 2 * blocksize) { blockRange in
-                        withUnsafeTemporaryAllocation(of: T.self, capacity: 16) { table in
-                            for b in blockRange {
-                                let block = first + b, scale = absmax(block)
-                                for c in 0..<16 { table[c] = convert(levels[c] * scale) }
-                                var i = max(range.lowerBound, block * blocksize)
-                                let end = min(range.upperBound, (block + 1) * blocksize)
-                                if i & 1 == 1 {  // a block starting on a low nibble (a range cut there)
-                                    out[i] = table[Int(packed[i / 2] & 0xf)]
-                                    i += 1
-                                }
-                                while i + 1 < end {
-                                    let byte = packed[i / 2]
-                                    out[i] = table[Int(byte >> 4)]
-                                    out[i + 1] = table[Int(byte & 0xf)]
-                                    i += 2
-                                }
-                                if i < end { out[i] = table[Int(packed[i / 2] >> 4)] }
-                            }
+                            body(start, end - start, UnsafePointer(scales.baseAddress!), packed.baseAddress!, levels.baseAddress!)
                         }
                     }
                 }

@@ -15,6 +15,10 @@ void nf4_lookup_f32(const uint8_t *packed, int64_t first, int64_t count, const f
 void nf4_dequantize_f32(const uint8_t *packed, int64_t first, int64_t count, int64_t blocksize, const float *absmax,
                         const float *levels, int round_bf16, float *out);
 
+// The same values as bf16 bits (the rounded fp32's top half), for the oneDNN products: blocksize ≤ 4096.
+void nf4_dequantize_bf16(const uint8_t *packed, int64_t first, int64_t count, int64_t blocksize, const float *absmax,
+                         const float *levels, uint16_t *out);
+
 // The scalar loop alone (what nf4_lookup_f32 runs without AVX2; the tests compare the two).
 void nf4_lookup_scalar_f32(const uint8_t *packed, int64_t first, int64_t count, const float *table, float *out);
 
