@@ -87,6 +87,13 @@ public final class NF4Tensor: @unchecked Sendable {
         }
     }
 
+    /// The tensor of bf16 values (`bits`), as bitsandbytes quantizes a model loaded in bf16; nil when one is not finite.
+    public convenience init?(quantizingBF16 bits: UnsafePointer<UInt16>, rows: Int, cols: Int, settings: NF4Settings) {
+        let values = FloatBuffer(count: rows * cols, zeroed: false)
+        BFloat16.widen(bits, into: values.pointer, count: rows * cols)
+        self.init(quantizing: values.pointer, rows: rows, cols: cols, blocksize: settings.blocksize, doubleQuant: settings.doubleQuant)
+    }
+
     /// A tensor from stored parts (a quantized checkpoint or a test's fixture), checked to fit: the counts that
     /// the shape and block size imply, finite scales; throws what does not fit.
     public init(rows: Int, cols: Int, blocksize: Int, packed: [UInt8], scales: Scales) throws(NF4TensorError) {
@@ -113,20 +120,6 @@ public final class NF4Tensor: @unchecked Sendable {
         self.packed = packed
         self.scales = scales
     }
-
-    /// Block b's absmax as dequantization rebuilds it (double quantization: map[code] · nested, then + offset).
-    @inline(__always)
-    public func absmax(_ block: Int) -> Float {
-        switch scales {
-        case .plain(let absmax): return absmax[block]
-        case .nested(let codes, let nested, let offset):
-            let scaled = DynamicMap8Bit.values[Int(codes[block])] * nested[block / Self.nestedBlocksize]
-            return scaled + offset
-        }
-    }
-
-    /// Every block's absmax, dequantized.
-    public var blockAbsmax: [Float] { (0..<blocks).map(absmax) }
 
     /// out[i - range.lowerBound] = bf16(level[code_i] · absmax) for the values in `range` of the flat tensor.
     public func dequantize(_ range: Range<Int>, into out: UnsafeMutablePointer<UInt16>) {
@@ -173,8 +166,9 @@ public final class NF4Tensor: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` with a function from block index to absmax that reads the scales through pointers (no array
-    /// copies or enum matching per block).
+    /// Runs `body` with the function from block index to absmax that dequantization rebuilds (double quantization:
+    /// map[code] · nested absmax, then + offset), reading the scales through pointers (no array copies or enum
+    /// matching per block).
     @inline(__always)
     private func withBlockAbsmax(_ body: ((Int) -> Float) -> Void) {
         switch scales {

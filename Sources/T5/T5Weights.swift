@@ -22,10 +22,7 @@ extension T5Weights {
             // loading never holds the whole fp32 checkpoint (flan-t5-large: 3 GB) besides them
             defer { if rounded { file.releaseResidentPages() } }
             guard precision == .nf4, QuantizedModules.contains(module) else { return try matrix(tensor) }
-            guard let quantized = try matrix(tensor).quantized(nf4) else {
-                throw PipelineError.badInput("\(tensor.name) holds a value that is not finite; it cannot be quantized to NF4", path: file.file)
-            }
-            return quantized
+            return try matrix(tensor).quantized(nf4, tensor: tensor.name, file: file.file)
         }
         func matrix(_ tensor: StateDictTensor) throws -> WeightMatrix {
             let precision: WeightMatrix.Precision = rounded ? .bf16 : .f32

@@ -69,9 +69,9 @@ public final class WeightMatrix: @unchecked Sendable {
         case .bf16(let p): return (0..<(rows * cols)).map { bf16ToFloat(p[$0]) }
         case .nf4(let t):
             // the bf16 values the products use
-            var bits = [UInt16](repeating: 0, count: rows * cols)
-            bits.withUnsafeMutableBufferPointer { t.dequantize(0..<(rows * cols), into: $0.baseAddress!) }
-            return bits.map(bf16ToFloat)
+            var values = [Float](repeating: 0, count: rows * cols)
+            values.withUnsafeMutableBufferPointer { t.dequantizeRounded(0..<(rows * cols), into: $0.baseAddress!) }
+            return values
         }
     }
 
@@ -144,13 +144,12 @@ extension WeightMatrix {
     }
 
     /// This matrix in NF4, quantized as bitsandbytes does from its values as bf16 (the nf4 mode's base is the
-    /// bf16 mode's, 4-bit where bitsandbytes quantizes); nil when a value is not finite.
-    public func quantized(_ settings: NF4Settings) -> WeightMatrix? {
-        let values = converted(to: .bf16).floats()
-        return values.withUnsafeBufferPointer {
-            NF4Tensor(quantizing: $0.baseAddress!, rows: rows, cols: cols, blocksize: settings.blocksize,
-                      doubleQuant: settings.doubleQuant)
-        }.map(WeightMatrix.init(nf4:))
+    /// bf16 mode's, 4-bit where bitsandbytes quantizes); `tensor` and `file` name it in the error of a value that is
+    /// not finite.
+    public func quantized(_ settings: NF4Settings, tensor: String = "the matrix", file: String = "") throws -> WeightMatrix {
+        let bf16 = converted(to: .bf16)
+        guard case .bf16(let bits) = bf16.storage else { preconditionFailure("converted to bf16") }
+        return WeightMatrix(nf4: try QuantizedModules.quantize(bits, rows: rows, cols: cols, settings: settings, tensor: tensor, file: file))
     }
 
     /// y (+)= scale · bf16(x) · Wᵀ for an NF4 W: many rows through NF4Product (BF16GEMM); a few (decoding) through

@@ -46,17 +46,6 @@ extension TrainingWeights {
             let values = try file.floats(name)
             return values.withUnsafeBufferPointer { BF16Buffer(rounding: $0.baseAddress!, count: $0.count) }
         }
-        /// The NF4 tensor of a weight the nf4 mode quantizes, from its bf16 values (as bitsandbytes does from a
-        /// model loaded in bf16).
-        func nf4Tensor(_ name: String, shape: [Int], bf16: BF16Buffer) throws -> NF4Tensor {
-            let values = FloatBuffer(count: bf16.count, zeroed: false)
-            BFloat16.widen(bf16.pointer, into: values.pointer, count: bf16.count)
-            guard let tensor = NF4Tensor(quantizing: values.pointer, rows: shape[0], cols: shape[1], blocksize: nf4.blocksize,
-                                         doubleQuant: nf4.doubleQuant) else {
-                throw PipelineError.badInput("\(name) holds a value that is not finite; it cannot be quantized to NF4", path: file.file)
-            }
-            return tensor
-        }
         // A layer's site (a dropout-mask seed) is its index in `linears`, the order in which the walk binds them.
         var bound: UInt64 = 0
         func layer(_ path: String, weight: Parameter, bf16 name: String) throws -> LinearLayer {
@@ -67,8 +56,10 @@ extension TrainingWeights {
             }
             let copy = try bf16Copy(name)
             if precision == .nf4, QuantizedModules.contains(path), let copy {
-                return LinearLayer(path: path, weight: weight, nf4: try nf4Tensor(name, shape: weight.shape, bf16: copy),
-                                   site: 10_000_000 + bound)
+                // quantized from the bf16 values, as bitsandbytes does from a model loaded in bf16
+                let tensor = try QuantizedModules.quantize(copy.pointer, rows: weight.shape[0], cols: weight.shape[1],
+                                                           settings: nf4, tensor: name, file: file.file)
+                return LinearLayer(path: path, weight: weight, nf4: tensor, site: 10_000_000 + bound)
             }
             return LinearLayer(path: path, weight: weight, bf16: copy, site: 10_000_000 + bound)
         }

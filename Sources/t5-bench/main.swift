@@ -158,7 +158,7 @@ do {
         let rows = 2048, cols = 768, count = 32
         let base = (0..<count).map { n in WeightMatrix(rows: rows, cols: cols, values: (0..<(rows * cols)).map { Float(($0 + n) % 7) * 0.01 }) }
         // nf4: the same values in QLoRA's 4 bits (about 0.8 MB a matrix: still read from memory, 26 MB in all)
-        for matrices in [base, base.map { $0.converted(to: .bf16) }, base.map { $0.quantized(NF4Settings())! }] {
+        for matrices in [base, base.map { $0.converted(to: .bf16) }, base.map { try! $0.quantized(NF4Settings()) }] {
             for m in [1, 8] {
                 let x = FloatBuffer(count: m * cols), y = FloatBuffer(count: m * rows)
                 let passes = 10

@@ -10,7 +10,7 @@ final class NF4WeightMatrixTests: XCTestCase {
         var random = SplitMix64(seed: 9)
         for (rows, cols) in [(96, 128), (75, 80), (33, 81), (1, 64)] {
             let values = (0..<(rows * cols)).map { _ in Float(Int(random.next() >> 40) - (1 << 23)) * 0x1p-26 }
-            let nf4 = try XCTUnwrap(WeightMatrix(rows: rows, cols: cols, values: values).quantized(NF4Settings()))
+            let nf4 = try WeightMatrix(rows: rows, cols: cols, values: values).quantized(NF4Settings())
             XCTAssertEqual(nf4.precision, .nf4)
             let bf16 = WeightMatrix(rows: rows, cols: cols, values: nf4.floats()).converted(to: .bf16)
             XCTAssertEqual(bf16.floats(), nf4.floats(), "the dequantized values are bf16 values")
