@@ -91,6 +91,7 @@ public final class NF4Tensor: @unchecked Sendable {
     public convenience init?(quantizingBF16 bits: UnsafePointer<UInt16>, rows: Int, cols: Int, settings: NF4Settings) {
         let values = FloatBuffer(count: rows * cols, zeroed: false)
         BFloat16.widen(bits, into: values.pointer, count: rows * cols)
+        defer { withExtendedLifetime(values) {} }  // the buffer must outlive the quantizer's reading of it
         self.init(quantizing: values.pointer, rows: rows, cols: cols, blocksize: settings.blocksize, doubleQuant: settings.doubleQuant)
     }
 

@@ -39,6 +39,6 @@ struct BaseWeights {
         }
     }
 
-    /// The implementation of the products, for the log line and the manifest.
+    /// The implementation of the products, for the log line.
     var products: String { precision == .f32 ? F32GEMM.description : BF16GEMM.description }
 }

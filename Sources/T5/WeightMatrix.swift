@@ -149,7 +149,10 @@ extension WeightMatrix {
     public func quantized(_ settings: NF4Settings, tensor: String = "the matrix", file: String = "") throws -> WeightMatrix {
         let bf16 = converted(to: .bf16)
         guard case .bf16(let bits) = bf16.storage else { preconditionFailure("converted to bf16") }
-        return WeightMatrix(nf4: try QuantizedModules.quantize(bits, rows: rows, cols: cols, settings: settings, tensor: tensor, file: file))
+        // the bits belong to `bf16`: it must outlive their reading
+        return try withExtendedLifetime(bf16) {
+            WeightMatrix(nf4: try QuantizedModules.quantize(bits, rows: rows, cols: cols, settings: settings, tensor: tensor, file: file))
+        }
     }
 
     /// y (+)= scale · bf16(x) · Wᵀ for an NF4 W: many rows through NF4Product (BF16GEMM); a few (decoding) through
@@ -162,6 +165,8 @@ extension WeightMatrix {
         }
         let rounded = FloatBuffer(count: m * cols, zeroed: false)
         BFloat16.round(x, into: rounded.pointer, count: m * cols)
-        WeightKernels.nf4SmallBatchProduct(UnsafePointer(rounded.pointer), m: m, weight: t, y: y, accumulate: accumulate, scale: scale)
+        withExtendedLifetime(rounded) {
+            WeightKernels.nf4SmallBatchProduct(UnsafePointer(rounded.pointer), m: m, weight: t, y: y, accumulate: accumulate, scale: scale)
+        }
     }
 }

@@ -57,8 +57,10 @@ extension TrainingWeights {
             let copy = try bf16Copy(name)
             if precision == .nf4, QuantizedModules.contains(path), let copy {
                 // quantized from the bf16 values, as bitsandbytes does from a model loaded in bf16
-                let tensor = try QuantizedModules.quantize(copy.pointer, rows: weight.shape[0], cols: weight.shape[1],
-                                                           settings: nf4, tensor: name, file: file.file)
+                let tensor = try withExtendedLifetime(copy) {  // the copy must outlive the reading of its bits
+                    try QuantizedModules.quantize(copy.pointer, rows: weight.shape[0], cols: weight.shape[1],
+                                                  settings: nf4, tensor: name, file: file.file)
+                }
                 return LinearLayer(path: path, weight: weight, nf4: tensor, site: 10_000_000 + bound)
             }
             return LinearLayer(path: path, weight: weight, bf16: copy, site: 10_000_000 + bound)
