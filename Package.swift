@@ -115,6 +115,6 @@ let package = Package(
         .testTarget(name: "CorpusTests", dependencies: ["Failures", "JSON", "Corpus"]),
         .testTarget(name: "DemoAssetsTests", dependencies: ["DemoAssets", "T5"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "JSON"]),
-        .testTarget(name: "StagesTests", dependencies: ["TestSupport", "Failures", "Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "Experiments", "SentencePiece", "T5", "T5Training", "PEFT", "Pipeline", "JSON", "Kernels", "Training"]),
+        .testTarget(name: "StagesTests", dependencies: ["TestSupport", "Failures", "Stages", "DemoAssets", "Corpus", "Dataset", "SafeTensors", "Report", "Experiments", "Rouge", "SentencePiece", "T5", "T5Training", "PEFT", "Pipeline", "JSON", "Kernels", "Training"]),
     ]
 )

@@ -133,6 +133,7 @@ rouge:
   seed: 42
   randomization_trials: 10000 # the report's paired approximate randomization test (per-example section)
   tutorial_examples: 10      # the report's row for the tutorial's protocol: ROUGE over the first N test dialogues
+  lsum_split: newline        # ROUGE-Lsum's sentences: newline (rouge_score, HF evaluate: the tutorial's figures) | sentences (nltk's sent_tokenize first, as HF run_summarization)
 
 """#
 }

@@ -178,6 +178,7 @@ public enum ParameterSchema {
         .init(key: "rouge.seed", type: .int),
         .init(key: "rouge.randomization_trials", type: .int, range: 1...10_000_000),
         .init(key: "rouge.tutorial_examples", type: .int, range: 1...1_000_000),
+        .init(key: "rouge.lsum_split", type: .choice(["newline", "sentences"])),
     ]
 
     public static func spec(for key: String) -> ParameterSpec? { byKey[key] }

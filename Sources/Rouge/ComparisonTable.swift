@@ -10,21 +10,28 @@ public enum ComparisonTable {
             return String(decoding: RougeReport.encodeMetrics(metrics), as: UTF8.self)
         case .table, .markdown:
             return caption(metrics) + "\n\n" + table(metrics).render(markdown: format == .markdown) + "\n"
-                + (metrics.comparisons.isEmpty ? "" : (format == .markdown ? "\n" : "") + legend + "\n")
+                + (metrics.comparisons.isEmpty ? "" : (format == .markdown ? "\n" : "") + legend(metrics) + "\n")
         }
     }
 
     /// What the less familiar columns mean, under every comparison table.
-    static let legend = "share <= 0: the fraction of paired bootstrap resamples in which the difference is at most 0 "
-        + "(a one-sided bootstrap p-value: near 0 when the second system is reliably better, 1.000 when it is worse). "
-        + "rougeLsum splits summaries at newlines only, as rouge_score does by default; Hugging Face's scripts split "
-        + "sentences with nltk first, so their rougeLsum is not comparable with this one (on one-line summaries it equals rougeL)."
+    static func legend(_ metrics: RougeMetrics) -> String {
+        "share <= 0: the fraction of paired bootstrap resamples in which the difference is at most 0 "
+            + "(a one-sided bootstrap p-value: near 0 when the second system is reliably better, 1.000 when it is worse). "
+            + (metrics.scorer.lsumSentenceSplit == LsumSplit.sentences.rawValue
+                ? "rougeLsum splits summaries into sentences with nltk's sent_tokenize first, as Hugging Face's "
+                    + "run_summarization does (rouge.lsum_split: sentences); rouge_score alone and the tutorial split at newlines only."
+                : "rougeLsum splits summaries at newlines only, as rouge_score and the tutorial do; Hugging Face's "
+                    + "run_summarization splits sentences with nltk first (rouge.lsum_split: sentences), so its rougeLsum is "
+                    + "not comparable with this one (on one-line summaries it equals rougeL).")
+    }
 
     static func caption(_ metrics: RougeMetrics) -> String {
         let b = metrics.scorer.bootstrap
         let n = metrics.systemOrder.first.flatMap { metrics.systems[$0]?.n } ?? 0
         let percent = Figures.fixed(b.confidence * 100, signed: false).replacingOccurrences(of: ".0000", with: "")
-        return "ROUGE F1 (\(metrics.scorer.usesStemmer ? "Porter stemming, " : "")rouge_score 0.1.2 compatible), "
+        let lsum = metrics.scorer.lsumSentenceSplit == LsumSplit.sentences.rawValue ? ", rougeLsum on nltk's sentences" : ""
+        return "ROUGE F1 (\(metrics.scorer.usesStemmer ? "Porter stemming, " : "")rouge_score 0.1.2 compatible\(lsum)), "
             + "n = \(n); [\(percent)% bootstrap CI, \(b.resamples) resamples, seed \(b.seed)]"
     }
 

@@ -32,11 +32,13 @@ public enum RougeEvaluation {
     /// The predictions must cover every reference id unless `allowSubset` (then only theirs are scored).
     public static func evaluate(systems: [SystemInput], references: URL, inputs: [String: String] = [:],
                                 bootstrap: BootstrapConfiguration = BootstrapConfiguration(),
-                                usesStemmer: Bool = true, allowSubset: Bool = false) throws(PipelineError) -> RougeReport {
+                                usesStemmer: Bool = true, lsumSplit: LsumSplit = .newline,
+                                allowSubset: Bool = false) throws(PipelineError) -> RougeReport {
         let referencesFile = try ReferencesFile(url: references)
         let files = try systems.map { (s) throws(PipelineError) in try PredictionsFile(url: s.predictions) }
         return try evaluate(names: systems.map(\.name), predictions: files, references: referencesFile,
-                            inputs: inputs, bootstrap: bootstrap, usesStemmer: usesStemmer, allowSubset: allowSubset)
+                            inputs: inputs, bootstrap: bootstrap, usesStemmer: usesStemmer, lsumSplit: lsumSplit,
+                            allowSubset: allowSubset)
     }
 
     /// The score-rouge stage in one call: base and LoRA predictions against the references,
@@ -47,10 +49,12 @@ public enum RougeEvaluation {
     public static func compareBaseAndLoRA(base: URL, lora: URL, references: URL, outputDirectory: URL,
                                           inputs: [String: String] = [:],
                                           bootstrap: BootstrapConfiguration = BootstrapConfiguration(),
+                                          lsumSplit: LsumSplit = .newline,
                                           allowSubset: Bool = false) throws(PipelineError) -> RougeReport {
         let report = try evaluate(systems: [SystemInput(name: "base", predictions: base),
                                             SystemInput(name: "lora", predictions: lora)],
-                                  references: references, inputs: inputs, bootstrap: bootstrap, allowSubset: allowSubset)
+                                  references: references, inputs: inputs, bootstrap: bootstrap, lsumSplit: lsumSplit,
+                                  allowSubset: allowSubset)
         try report.write(to: outputDirectory)
         return report
     }
@@ -59,7 +63,8 @@ public enum RougeEvaluation {
     public static func evaluate(names: [String], predictions: [PredictionsFile], references: ReferencesFile,
                                 inputs: [String: String] = [:],
                                 bootstrap: BootstrapConfiguration = BootstrapConfiguration(),
-                                usesStemmer: Bool = true, allowSubset: Bool = false) throws(PipelineError) -> RougeReport {
+                                usesStemmer: Bool = true, lsumSplit: LsumSplit = .newline,
+                                allowSubset: Bool = false) throws(PipelineError) -> RougeReport {
         let bootstrap = try bootstrap.validated()
         guard !predictions.isEmpty, names.count == predictions.count else {
             throw PipelineError(.usage, "need one name per predictions file and at least one system")
@@ -69,7 +74,7 @@ public enum RougeEvaluation {
         }
         try checkSameIDs(predictions)
         if !allowSubset, !predictions[0].rows.isEmpty { try checkCoverage(predictions[0], references) }
-        let scorer = RougeScorer(usesStemmer: usesStemmer)
+        let scorer = RougeScorer(usesStemmer: usesStemmer, lsumSplit: lsumSplit)
         var scored: [[ScoredExample]] = []
         for file in predictions {
             scored.append(try score(file, against: references, scorer: scorer))
@@ -81,7 +86,7 @@ public enum RougeEvaluation {
             return order.map { byID[$0]! }
         }
         let metrics = summarize(names: names, examples: aligned, inputs: inputs, bootstrap: bootstrap,
-                                usesStemmer: usesStemmer)
+                                usesStemmer: usesStemmer, lsumSplit: lsumSplit)
         return RougeReport(metrics: metrics, examples: Dictionary(uniqueKeysWithValues: zip(names, aligned)))
     }
 
@@ -137,7 +142,8 @@ public enum RougeEvaluation {
     /// by all systems (so the first system's intervals equal rouge_score's BootstrapAggregator
     /// after `np.random.seed(seed)`).
     public static func summarize(names: [String], examples: [[ScoredExample]], inputs: [String: String],
-                                 bootstrap: BootstrapConfiguration, usesStemmer: Bool) -> RougeMetrics {
+                                 bootstrap: BootstrapConfiguration, usesStemmer: Bool,
+                                 lsumSplit: LsumSplit = .newline) -> RougeMetrics {
         var generator = MersenneTwister(seed: bootstrap.seed)
         let n = examples.first?.count ?? 0
         var perSystem = [[RougeType: TypeSummary]](repeating: [:], count: names.count)
@@ -169,7 +175,7 @@ public enum RougeEvaluation {
         let comparisons = names.indices.dropFirst().map {
             SystemComparison(baseline: names[0], candidate: names[$0], n: n, rouge: paired[$0])
         }
-        return RougeMetrics(scorer: ScorerDescription(usesStemmer: usesStemmer, bootstrap: bootstrap),
+        return RougeMetrics(scorer: ScorerDescription(usesStemmer: usesStemmer, lsumSplit: lsumSplit, bootstrap: bootstrap),
                             inputs: inputs, systemOrder: names, systems: systems, comparisons: comparisons)
     }
 

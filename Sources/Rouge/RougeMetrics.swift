@@ -49,11 +49,11 @@ public struct ScorerDescription: Codable, Equatable, Sendable {
         case lsumSentenceSplit = "lsum_sentence_split"
     }
 
-    public init(usesStemmer: Bool, bootstrap: BootstrapConfiguration) {
-        compatibleWith = "rouge_score 0.1.2 (nltk 3.10.4 PorterStemmer)"
+    public init(usesStemmer: Bool, lsumSplit: LsumSplit = .newline, bootstrap: BootstrapConfiguration) {
+        compatibleWith = lsumSplit.compatibleWith
         self.usesStemmer = usesStemmer
         rougeTypes = RougeType.allCases
-        lsumSentenceSplit = "newline"
+        lsumSentenceSplit = lsumSplit.rawValue
         self.bootstrap = bootstrap
         generator = "MT19937 seeded and drawn as numpy's legacy np.random.seed/choice"
     }

@@ -13,6 +13,7 @@ public enum ScoreRougeStage {
         let run = try StageRun(stage: "score-rouge", formatVersion: 1, options: options, root: root)
         let p = run.params
         let bootstrap = try bootstrap(p, config: options.config)
+        let lsumSplit = lsumSplit(p)
         let base = try run.input("base.jsonl", path: run.dataPath("predictions/base.jsonl"))
         let lora = try run.input("lora.jsonl", path: run.dataPath("predictions/lora.jsonl"))
         let references = try run.input("test.jsonl", path: run.dataPath("samsum/test.jsonl"))
@@ -32,7 +33,7 @@ public enum ScoreRougeStage {
             let report = try RougeEvaluation.evaluate(
                 systems: [SystemInput(name: "base", predictions: base), SystemInput(name: "lora", predictions: lora)],
                 references: references, inputs: producers, bootstrap: try bootstrap.validated(),
-                allowSubset: limit > 0)
+                lsumSplit: lsumSplit, allowSubset: limit > 0)
             try report.write(to: ws.outputDirectory)
             var means: [String: JSONValue] = [:]
             for (system, summary) in report.metrics.systems {
@@ -60,4 +61,12 @@ public enum ScoreRougeStage {
 
     /// The parameters `bootstrap` reads, for the settings line.
     public static let bootstrapKeys = ["rouge.bootstrap_samples", "rouge.confidence", "rouge.seed"]
+
+    /// `rouge.lsum_split`. Keyed only when it is `sentences`: every score made before the setting existed split at
+    /// newlines, and those stay cache hits (the lock records the setting when it changes the scores).
+    public static func lsumSplit(_ p: ParameterReader) -> LsumSplit {
+        let split = LsumSplit(rawValue: p.unhashed("rouge.lsum_split").stringValue!)!
+        if split != .newline { p.record("rouge.lsum_split", .string(split.rawValue)) }
+        return split
+    }
 }

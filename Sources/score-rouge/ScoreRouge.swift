@@ -8,6 +8,7 @@ import Stages
 
 extension OutputFormat: ExpressibleByArgument {}
 extension RougeSweep.Format: ExpressibleByArgument {}
+extension LsumSplit: ExpressibleByArgument {}
 
 /// The bootstrap's settings on the command line: the pipeline's rouge.* parameters under their own names,
 /// defaulting to the configuration's values (pipeline.yaml: 42 and 1000), as the stage reads them.
@@ -18,9 +19,13 @@ struct BootstrapOptions: ParsableArguments {
     @Option(help: "Bootstrap resamples (rouge.bootstrap_samples; default: the configuration's).")
     var bootstrapSamples: Int?
 
+    @Option(help: "ROUGE-Lsum's sentences: newline (rouge_score, the tutorial) or sentences (nltk's sent_tokenize first, as Hugging Face's run_summarization) (rouge.lsum_split; default: the configuration's).")
+    var lsumSplit: LsumSplit?
+
     /// As `--set`s, checked against the schema like any parameter.
     var overrides: [String] {
         (seed.map { ["rouge.seed=\($0)"] } ?? []) + (bootstrapSamples.map { ["rouge.bootstrap_samples=\($0)"] } ?? [])
+            + (lsumSplit.map { ["rouge.lsum_split=\($0.rawValue)"] } ?? [])
     }
 }
 
@@ -39,12 +44,13 @@ struct ScoringOptions: ParsableArguments {
     @Flag(help: "No settings line on stderr.")
     var quiet = false
 
-    /// rouge.* from the configuration with --seed and --bootstrap-samples applied; says which on stderr.
-    func bootstrap() throws -> BootstrapConfiguration {
+    /// rouge.* from the configuration with --seed, --bootstrap-samples and --lsum-split applied; says which on stderr.
+    func scoring() throws -> (bootstrap: BootstrapConfiguration, lsumSplit: LsumSplit) {
         let c = try config.load(extra: bootstrapOptions.overrides)
-        let settings = try ScoreRougeStage.bootstrap(ParameterReader(c), config: config.name(of: c))
-        if !quiet { printSettingsLine(config, c, keys: ScoreRougeStage.bootstrapKeys) }
-        return try settings.validated()
+        let p = ParameterReader(c)
+        let settings = try ScoreRougeStage.bootstrap(p, config: config.name(of: c))
+        if !quiet { printSettingsLine(config, c, keys: ScoreRougeStage.bootstrapKeys + ["rouge.lsum_split"]) }
+        return (try settings.validated(), ScoreRougeStage.lsumSplit(p))
     }
 
     /// With --allow-subset, says on stderr how many of the references were scored.
@@ -114,13 +120,13 @@ struct ScoreFile: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let bootstrap = try options.bootstrap()
+            let (bootstrap, lsumSplit) = try options.scoring()
             let name = URL(fileURLWithPath: predictions).deletingPathExtension().lastPathComponent
             let report = try RougeEvaluation.evaluate(
                 systems: [SystemInput(name: name, predictions: URL(fileURLWithPath: predictions))],
                 references: URL(fileURLWithPath: references),
                 inputs: ["predictions": predictions, "references": references],
-                bootstrap: bootstrap, allowSubset: options.allowSubset)
+                bootstrap: bootstrap, lsumSplit: lsumSplit, allowSubset: options.allowSubset)
             options.noteSubset(report, references: URL(fileURLWithPath: references))
             print(ComparisonTable.render(report.metrics, format: options.format), terminator: "")
         }
@@ -165,19 +171,19 @@ struct Compare: ParsableCommand {
             recorded[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
         }
         try runReportingErrors {
-            let bootstrap = try options.bootstrap()
+            let (bootstrap, lsumSplit) = try options.scoring()
             let report: RougeReport
             if let output {
                 report = try RougeEvaluation.compareBaseAndLoRA(
                     base: URL(fileURLWithPath: base), lora: URL(fileURLWithPath: lora),
                     references: URL(fileURLWithPath: references), outputDirectory: URL(fileURLWithPath: output),
-                    inputs: recorded, bootstrap: bootstrap, allowSubset: options.allowSubset)
+                    inputs: recorded, bootstrap: bootstrap, lsumSplit: lsumSplit, allowSubset: options.allowSubset)
             } else {
                 report = try RougeEvaluation.evaluate(
                     systems: [SystemInput(name: "base", predictions: URL(fileURLWithPath: base)),
                               SystemInput(name: "lora", predictions: URL(fileURLWithPath: lora))],
                     references: URL(fileURLWithPath: references), inputs: recorded,
-                    bootstrap: bootstrap, allowSubset: options.allowSubset)
+                    bootstrap: bootstrap, lsumSplit: lsumSplit, allowSubset: options.allowSubset)
             }
             options.noteSubset(report, references: URL(fileURLWithPath: references))
             print(ComparisonTable.render(report.metrics, format: options.format), terminator: "")

@@ -1,6 +1,7 @@
 import Foundation
 import Pipeline
 import Report
+import Rouge
 import XCTest
 @testable import Stages
 
@@ -39,6 +40,25 @@ final class DemoPipelineTests: XCTestCase {
         let second = try graph()
         XCTAssertTrue(second.allSatisfy(\.cacheHit), "\(second.map(\.cacheHit))")
         XCTAssertEqual(first.map(\.key), second.map(\.key))
+
+        // ROUGE-Lsum on nltk's sentences: another key, which the lock records, and the same ROUGE-1; back to
+        // newline (keyed as before the setting existed) is the first run's entry again.
+        func metrics() throws -> RougeMetrics {
+            try RougeReport.decodeMetrics(Data(contentsOf: p.url("metrics/demo/rouge.json")), path: "rouge.json")
+        }
+        func lock() throws -> String { try String(contentsOf: p.url("pipeline.demo.lock"), encoding: .utf8) }
+        let newline = try metrics()
+        XCTAssertFalse(try lock().contains("rouge.lsum_split"))
+        let (sentences, _) = try ScoreRougeStage.run(try p.options(args + ["--set", "rouge.lsum_split=sentences"]), root: p.root)
+        XCTAssertFalse(sentences.cacheHit)
+        XCTAssertNotEqual(sentences.key, second.last?.key)
+        XCTAssertEqual(try metrics().scorer.lsumSentenceSplit, "sentences")
+        XCTAssertEqual(try metrics().systems["lora"]?.rouge[.rouge1], newline.systems["lora"]?.rouge[.rouge1])
+        XCTAssertTrue(try lock().contains("rouge.lsum_split"))
+        let (back, _) = try ScoreRougeStage.run(try p.options(args), root: p.root)
+        XCTAssertTrue(back.cacheHit)
+        XCTAssertEqual(back.key, second.last?.key)
+        XCTAssertEqual(try metrics(), newline)
 
         let report = try RunReport.write(configFile: "pipeline.demo.yaml", directory: p.root)
         let text = try String(contentsOf: report, encoding: .utf8)

@@ -19,7 +19,9 @@ Output JSON (stdout, and --out FILE):
 rouge_score's tokenizer: lowercase, [^a-z0-9]+ to spaces, split, Porter-stem (nltk's PorterStemmer,
 NLTK_EXTENSIONS mode) tokens longer than 3 characters. rougeLsum splits texts on "\\n" only, so a
 one-line text has rougeLsum == rougeL; --nltk-newlines first rewrites each text as
-"\\n".join(nltk.sent_tokenize(text)), as Hugging Face's run_summarization does (needs NLTK's punkt data).
+"\\n".join(nltk.sent_tokenize(text)), as Hugging Face's run_summarization does (needs NLTK's punkt_tab
+data: NLTK_DATA=DIR after scripts/reference/punkt_english.py --nltk-data DIR). score-rouge's
+rouge.lsum_split: sentences is the same.
 scripts/fixtures/rouge_make_fixtures.sh runs this for Tests/Fixtures/Rouge.
 """
 import argparse
