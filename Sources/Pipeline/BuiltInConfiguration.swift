@@ -106,8 +106,9 @@ train:
   checkpoint_every: 100      # steps; also at the end of every epoch
   eval_every: 0              # validation loss every N steps and at the last; 0 = at every epoch end
   eval_limit: 0              # validation examples used (a hashed, seeded subset); 0 = all
-  keep: last                 # last | best: publish the state of the lowest validation loss (ties: earlier step)
-  early_stopping_patience: 0 # stop after N evaluations without a lower validation loss (needs keep: best); 0 = off
+  keep: last                 # last | best: publish the state of the best evaluation (metric_for_best_model; ties: earlier step)
+  early_stopping_patience: 0 # stop after N evaluations without a better one (needs keep: best); 0 = off
+  metric_for_best_model: loss # loss | rouge1 | rouge2 | rougeL | rougeLsum: "best" by the mean F1 of validation summaries generated with generation.* at each evaluation (HF predict_with_generate)
   weights_dtype: bf16        # frozen base weights and their products: bf16 (as the seed's torch_dtype) | f32 | nf4 (QLoRA, quantization.*)
   merge: false               # also write data/merged/: the base with the adapter folded in
 

@@ -155,6 +155,7 @@ public enum ParameterSchema {
         .init(key: "train.eval_limit", type: .int, range: 0...1_000_000_000),
         .init(key: "train.keep", type: .choice(["last", "best"])),
         .init(key: "train.early_stopping_patience", type: .int, range: 0...1_000_000),
+        .init(key: "train.metric_for_best_model", type: .choice(["loss", "rouge1", "rouge2", "rougeL", "rougeLsum"])),
         .init(key: "train.weights_dtype", type: .choice(["f32", "bf16", "nf4"])),
         .init(key: "train.merge", type: .bool),
 

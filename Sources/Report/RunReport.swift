@@ -95,7 +95,12 @@ public enum RunReport {
                 // train.keep: which step's state the adapter is (the lock records it).
                 let loss = kept["validation_loss"]?.doubleValue.map { String(format: ", validation loss %.4f", $0) } ?? ""
                 let stop = kept["stopped_early_at_step"]?.intValue.map { "; early stopping ended training after step \($0)" } ?? ""
-                md += "Published adapter: step \(step)\(loss) (`train.keep: \(kept["rule"]?.stringValue ?? "last")`)\(stop).\n\n"
+                // train.metric_for_best_model other than the loss: the generated ROUGE that chose it.
+                let metric = kept["metric"]?.stringValue
+                let metricText = metric.flatMap { m in
+                    kept["validation_\(m)"]?.doubleValue.map { String(format: ", validation %@ %.4f (generated)", m, $0) } } ?? ""
+                let rule = "`train.keep: \(kept["rule"]?.stringValue ?? "last")`" + (metric.map { ", `train.metric_for_best_model: \($0)`" } ?? "")
+                md += "Published adapter: step \(step)\(loss)\(metricText) (\(rule))\(stop).\n\n"
             }
             if !compared.isEmpty {
                 let key = lock["train-lora"]?["key"]?.stringValue.map { " (train-lora `\($0.prefix(12))`)" } ?? ""

@@ -47,6 +47,11 @@ public enum TrainLoRAStage {
         let threads = p.int("runtime.threads")
         guard threads > 0 else { throw PipelineError.usage("runtime.threads must be > 0", path: options.config) }
         let base = try BaseWeights(p, section: "train", config: options.config)
+        let rougeMetric = try ValidationROUGE.metric(p, config: options.config)
+        guard rougeMetric == nil || !full else {
+            throw PipelineError.usage("train.metric_for_best_model \(rougeMetric!.rawValue) generates with an adapter; a full fine-tune "
+                                      + "(train.mode full) is kept by validation loss: set train.metric_for_best_model loss", path: options.config)
+        }
         guard base.precision == .f32 || !full else {
             throw PipelineError.usage("train.weights_dtype \(base.precision.rawValue) is for adapters (frozen base weights); a full "
                                       + "fine-tune (train.mode full) trains fp32 weights: set train.weights_dtype f32", path: options.config)
@@ -59,7 +64,8 @@ public enum TrainLoRAStage {
         let validationTokens = try run.input("validation.safetensors", path: run.dataPath("tokens/validation.safetensors"))
         // read from the store entry of the run this configuration's lock records (LockedInputs)
         let modelDir = try run.inputFolder(run.dataPath("model"),
-                                           files: ["config.json", "model.safetensors"] + (full || merge || promptText != nil ? ["spiece.model"] : []))
+                                           files: ["config.json", "model.safetensors"]
+                                            + (full || merge || promptText != nil || rougeMetric != nil ? ["spiece.model"] : []))
 
         let outDir = full ? "full-model" : "adapter"
         let names = full ? ["config.json", "model.safetensors", "spiece.model"] : ["adapter_config.json", "adapter_model.safetensors"]
@@ -97,6 +103,14 @@ public enum TrainLoRAStage {
                       ?? model.decoderPrefix.map { " in a prefix of \($0.virtualTokens) positions" } ?? " in \(model.adaptedLayers.count) modules"))
             let loop = try TrainingLoop(model: model, train: train, validation: validation, settings: s,
                                         workDirectory: ws.workDirectory, group: group)
+            if let rougeMetric, let method {
+                let rouge = try ValidationROUGE(metric: rougeMetric, p: p, base: base, modelDirectory: modelDir,
+                                                scratch: ws.workDirectory) {
+                    try AdapterConfig(method: writtenMethod(p, method, model: model), baseModelNameOrPath: modelName(run))
+                }
+                try rouge.prepare(validation: validation, indices: loop.validationIndices)
+                loop.generatedMetric = { try rouge.evaluate($0) }
+            }
             let (log, summary) = try loop.run(resume: resume && !ws.isVerification)
             guard group.isLeader else { return .null }  // rank 0 writes the outputs
             try Data(log.joined().utf8).write(to: ws.url(for: "log.jsonl"))
@@ -122,7 +136,7 @@ public enum TrainLoRAStage {
                                                "trainable_parameters": .int(model.trainableParameters.reduce(0) { $0 + $1.count }),
                                                "examples": .int(train.count)]
             if let r = summary.resumedFromStep { result["resumed_from_step"] = .int(r) }
-            result["kept"] = keptRecord(summary, keep: p.string("train.keep"))
+            result["kept"] = keptRecord(summary, keep: p.string("train.keep"), metric: s.metricForBestModel)
             return .object(result)
         }
     }
@@ -212,10 +226,15 @@ public enum TrainLoRAStage {
         return lora
     }
 
-    /// Which step's state was published and its validation loss (recorded in the manifest and the lock).
-    static func keptRecord(_ summary: TrainingSummary, keep: String) -> JSONValue {
+    /// Which step's state was published and its validation loss (recorded in the manifest and the lock), and with
+    /// `train.metric_for_best_model` other than the loss, that metric and its value there.
+    static func keptRecord(_ summary: TrainingSummary, keep: String, metric: String = "loss") -> JSONValue {
         var kept: [String: JSONValue] = ["rule": .string(keep), "step": .int(summary.keptStep),
                                          "validation_loss": summary.keptValidationLoss.map { .double(Double($0)) } ?? .null]
+        if metric != "loss" {
+            kept["metric"] = .string(metric)
+            kept["validation_\(metric)"] = summary.keptMetric.map { .double($0) } ?? .null
+        }
         if let stop = summary.stoppedEarlyAtStep { kept["stopped_early_at_step"] = .int(stop) }
         return .object(kept)
     }
@@ -234,6 +253,8 @@ public enum TrainLoRAStage {
         s.checkpointEvery = p.int("train.checkpoint_every")
         s.evalEvery = p.int("train.eval_every"); s.evalLimit = p.int("train.eval_limit")
         s.keepBest = p.string("train.keep") == "best"; s.earlyStoppingPatience = p.int("train.early_stopping_patience")
+        // Keyed by ValidationROUGE.metric, and only when it is not the loss (runs from before the setting stay cache hits).
+        s.metricForBestModel = p.unhashed("train.metric_for_best_model").stringValue ?? "loss"
         return s
     }
 

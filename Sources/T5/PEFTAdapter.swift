@@ -45,4 +45,14 @@ extension T5Model {
         case .prefix(let a): try apply(a)
         }
     }
+
+    /// Detaches every adapter (the base model again), so another state of an adapter can be applied: train-lora's
+    /// evaluation by generated ROUGE applies each evaluation's adapter to one loaded base.
+    public func removeAdapters() {
+        for projection in weights.projections.values { projection.adapter = nil }
+        encoderPrompt = nil
+        encoderPromptRows = 0
+        decoderPrefix = []
+        decoderPrefixRows = 0
+    }
 }

@@ -10,7 +10,7 @@ import T5Training
 /// (seed, step), so nothing else is needed to continue to the same bytes. With `train.keep: best`
 /// the best state so far is saved too.
 ///
-///     checkpoint/state.json            step, forward passes; best step, its validation loss, evaluations since
+///     checkpoint/state.json            step, forward passes; best step, its validation loss (and metric), evaluations since
 ///     checkpoint/tensors.safetensors   <name>, <name>.adam_m, <name>.adam_v (and <name>.best)
 ///     checkpoint/log.jsonl             the deterministic log lines so far
 struct Checkpoint {
@@ -42,8 +42,10 @@ struct Checkpoint {
         var state: [String: JSONValue] = ["format": .string(Checkpoint.format), "step": .int(step),
                                           "forward_passes": .int(Int(forwardPasses))]
         if let best {
-            state["best"] = ["step": .int(best.step), "validation_loss": .double(Double(best.validationLoss)),
-                             "evaluations_without_improvement": .int(best.evaluationsWithoutImprovement)]
+            var record: [String: JSONValue] = ["step": .int(best.step), "validation_loss": .double(Double(best.validationLoss)),
+                                               "evaluations_without_improvement": .int(best.evaluationsWithoutImprovement)]
+            if let metric = best.metric { record["metric"] = .double(metric) }
+            state["best"] = .object(record)
         }
         try AtomicFile.write(JSONValue.object(state).pretty, to: tmp.appendingPathComponent("state.json"))
         try AtomicFile.write(log.joined(), to: tmp.appendingPathComponent("log.jsonl"))
@@ -85,7 +87,8 @@ struct Checkpoint {
             }
             var values: [String: [Float]] = [:]
             for n in names { values[n] = try file.floats(n + ".best") }
-            c.best = BestSoFar(step: bestStep, validationLoss: Float(loss), values: values, evaluationsWithoutImprovement: since)
+            c.best = BestSoFar(step: bestStep, validationLoss: Float(loss), metric: best["metric"]?.doubleValue, values: values,
+                               evaluationsWithoutImprovement: since)
         }
         let logText = (try? String(contentsOf: dir.appendingPathComponent("log.jsonl"), encoding: .utf8)) ?? ""
         c.log = logText.split(separator: "\n", omittingEmptySubsequences: true).map { $0 + "\n" }

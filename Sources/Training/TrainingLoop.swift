@@ -26,6 +26,9 @@ public final class TrainingLoop {
     /// Under mpirun, this step's wall time spent waiting for the other ranks to finish their micro-batch, and
     /// then in the gradient and loss collectives (logged as waiting_s and communication_s).
     var waitingSeconds: TimeInterval = 0, communicationSeconds: TimeInterval = 0
+    /// With `train.metric_for_best_model` other than the loss: generates summaries of the validation examples with
+    /// the model's current trainable values and scores them (set by the stage, which has the tokenizer and scorer).
+    public var generatedMetric: ((T5TrainingModel) throws -> GeneratedMetric)?
 
     public init(model: T5TrainingModel, train: TokenFile, validation: TokenFile?, settings: TrainingSettings,
                 workDirectory: URL, group: ProcessGroup = SingleProcess()) throws {
@@ -67,6 +70,10 @@ public final class TrainingLoop {
     public func run(resume: Bool) throws -> (log: [String], summary: TrainingSummary) {
         let params = model.trainableParameters
         let optimizer = try Optimizer(params: params, settings: settings, totalSteps: plan.totalSteps)
+        let metricName = settings.metricForBestModel
+        guard metricName == "loss" || generatedMetric != nil else {
+            throw PipelineError.internal("train.metric_for_best_model \(metricName) without a way to generate and score")
+        }
 
         var log: [String] = []
         var startStep = 0
@@ -92,6 +99,7 @@ public final class TrainingLoop {
         var examplesSeen = 0
         var lastLoss: Float = .nan
         var evaluations = Self.evaluations(inLog: log)
+        var metricAtStep = Self.logged("validation_\(metricName)", inLog: log)
         var stoppedEarly: Int?
         for step in startStep..<plan.totalSteps {
             model.zeroGradients()
@@ -135,13 +143,17 @@ public final class TrainingLoop {
                                         + "the last good checkpoint is kept in \(workDirectory.path)")
                 }
                 evaluations.append((step + 1, v))
+                let metric = try generatedMetric?(model)
                 // Per-epoch evaluation logs the epoch number, as before eval_every existed.
                 let epoch: JSONValue = settings.evalEvery > 0 ? .double(epochs(afterStep: step)) : .int(plan.epoch(ofStep: step) + 1)
-                log.append(JSONValue.object(["epoch": epoch, "step": .int(step + 1),
-                                             "validation_loss": .double(Double(v))]).canonical + "\n")
-                report(String(format: "train-lora: step %d validation loss %.4f", step + 1, v))
+                var entry: [String: JSONValue] = ["epoch": epoch, "step": .int(step + 1), "validation_loss": .double(Double(v))]
+                for (name, value) in metric?.logged ?? [:] { entry["validation_\(name)"] = .double(value) }
+                log.append(JSONValue.object(entry).canonical + "\n")
+                if let metric { metricAtStep[step + 1] = metric.value }
+                report(String(format: "train-lora: step %d validation loss %.4f", step + 1, v)
+                       + (metric.map { String(format: ", %@ %.4f", metricName, $0.value) } ?? ""))
                 if settings.keepBest {
-                    BestSoFar.update(&best, step: step + 1, validationLoss: v) {
+                    BestSoFar.update(&best, step: step + 1, validationLoss: v, metric: metric?.value) {
                         Dictionary(uniqueKeysWithValues: params.map { ($0.name, $0.values) })
                     }
                     if settings.earlyStoppingPatience > 0, best!.evaluationsWithoutImprovement >= settings.earlyStoppingPatience,
@@ -151,7 +163,8 @@ public final class TrainingLoop {
                                                      "evaluations_without_improvement": .int(best!.evaluationsWithoutImprovement)])
                             .canonical + "\n")
                         report("train-lora: early stopping after step \(step + 1): \(best!.evaluationsWithoutImprovement) "
-                               + "evaluations without a lower validation loss than step \(best!.step)'s")
+                               + "evaluations without a \(metricName == "loss" ? "lower validation loss" : "higher validation \(metricName)") "
+                               + "than step \(best!.step)'s")
                         break
                     }
                 }
@@ -164,15 +177,16 @@ public final class TrainingLoop {
         }
         progress.finish()
         let lastStep = stoppedEarly ?? plan.totalSteps
-        var kept = (step: lastStep, loss: evaluations.last { $0.step == lastStep }?.loss)
+        var kept = (step: lastStep, loss: evaluations.last { $0.step == lastStep }?.loss, metric: metricAtStep[lastStep])
         if settings.keepBest, let best {
             Self.set(params, to: best.values)
-            kept = (best.step, best.validationLoss)
-            report(String(format: "train-lora: keeping step %d (validation loss %.4f)", best.step, best.validationLoss))
+            kept = (best.step, best.validationLoss, best.metric)
+            report(String(format: "train-lora: keeping step %d (validation loss %.4f", best.step, best.validationLoss)
+                   + (best.metric.map { String(format: ", %@ %.4f", metricName, $0) } ?? "") + ")")
         }
         return (log, TrainingSummary(steps: lastStep, finalLoss: lastLoss, validationLoss: evaluations.map(\.loss),
                                      resumedFromStep: resumedFrom, keptStep: kept.step, keptValidationLoss: kept.loss,
-                                     stoppedEarlyAtStep: stoppedEarly))
+                                     keptMetric: kept.metric, stoppedEarlyAtStep: stoppedEarly))
     }
 
     /// One optimiser step's forward and backward over its micro-batches; returns the step's loss. Hugging
@@ -256,6 +270,17 @@ public final class TrainingLoop {
     func isEvaluation(afterStep step: Int) -> Bool {
         if step + 1 == plan.totalSteps { return true }
         return settings.evalEvery > 0 ? (step + 1) % settings.evalEvery == 0 : (step + 1) % plan.stepsPerEpoch == 0
+    }
+
+    /// Step → the value of `field` on the evaluation lines of a log that have it, as a resumed run continues them.
+    static func logged(_ field: String, inLog log: [String]) -> [Int: Double] {
+        var out: [Int: Double] = [:]
+        for line in log {
+            if let v = try? JSONValue.parse(Data(line.utf8)), let step = v["step"]?.intValue, let value = v[field]?.doubleValue {
+                out[step] = value
+            }
+        }
+        return out
     }
 
     /// The (step, validation loss) lines of a log, as a resumed run continues them.

@@ -19,9 +19,24 @@ public struct TrainingSettings: Sendable {
     public var evalEvery = 0, evalLimit = 0
     /// `train.keep: best`: publish the state of the lowest validation loss, not the last.
     public var keepBest = false
-    /// Evaluations without a lower validation loss after which training stops (0: never); needs `keepBest`.
+    /// Evaluations without a better one after which training stops (0: never); needs `keepBest`.
     public var earlyStoppingPatience = 0
+    /// What "best" means (`train.metric_for_best_model`): the validation loss, or a ROUGE F1 of summaries
+    /// generated at each evaluation (`TrainingLoop.generatedMetric` computes it).
+    public var metricForBestModel = "loss"
     public init() {}
+}
+
+/// What `TrainingLoop.generatedMetric` measured at one evaluation: the value `train.metric_for_best_model`
+/// names (higher is better) and the figures to log beside the validation loss.
+public struct GeneratedMetric: Sendable {
+    public var value: Double
+    public var logged: [String: Double]
+
+    public init(value: Double, logged: [String: Double]) {
+        self.value = value
+        self.logged = logged
+    }
 }
 
 /// What a finished run reports (also the stage summary).
@@ -34,6 +49,8 @@ public struct TrainingSummary: Sendable {
     /// its validation loss (nil if that step was not evaluated).
     public var keptStep: Int
     public var keptValidationLoss: Float?
+    /// With a metric other than the loss, its value at the kept step (nil if that step was not evaluated).
+    public var keptMetric: Double?
     /// Set when early stopping ended the run before the plan's last step.
     public var stoppedEarlyAtStep: Int?
 }

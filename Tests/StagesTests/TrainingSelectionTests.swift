@@ -6,6 +6,8 @@ import Pipeline
 import SafeTensors
 import T5
 import T5Training
+import Rouge
+import SentencePiece
 import XCTest
 @testable import Stages
 @testable import Training
@@ -139,6 +141,110 @@ final class TrainingSelectionTests: XCTestCase {
         XCTAssertEqual(best, BestSoFar(step: 2, validationLoss: 1.5, values: ["a": [1]], evaluationsWithoutImprovement: 1))
         BestSoFar.update(&best, step: 6, validationLoss: 1.25) { ["a": [3]] }
         XCTAssertEqual(best, BestSoFar(step: 6, validationLoss: 1.25, values: ["a": [3]], evaluationsWithoutImprovement: 0))
+    }
+
+    /// By a metric (generated ROUGE, higher is better): strictly higher replaces the best, a tie keeps the earlier
+    /// step, whatever the loss does.
+    func testBestSoFarByAMetricPrefersHigherAndKeepsTheEarlierStepOnATie() {
+        var best: BestSoFar?
+        BestSoFar.update(&best, step: 2, validationLoss: 1.5, metric: 0.25) { ["a": [1]] }
+        BestSoFar.update(&best, step: 4, validationLoss: 1.0, metric: 0.25) { ["a": [2]] }
+        XCTAssertEqual(best, BestSoFar(step: 2, validationLoss: 1.5, metric: 0.25, values: ["a": [1]], evaluationsWithoutImprovement: 1))
+        BestSoFar.update(&best, step: 6, validationLoss: 2.0, metric: 0.5) { ["a": [3]] }
+        XCTAssertEqual(best, BestSoFar(step: 6, validationLoss: 2.0, metric: 0.5, values: ["a": [3]], evaluationsWithoutImprovement: 0))
+    }
+
+    /// A metric the loop is given (here a stand-in for generated ROUGE: a function of the trainable values) picks the
+    /// kept step, is logged at each evaluation, and survives a checkpoint: a resumed run keeps the same step.
+    func testKeepBestByAGivenMetricAndResumeKeepsTheSameStep() throws {
+        let p = try StageTestProject()
+        _ = try p.prepareForTraining(examples: 24)
+        let run = try Run(p)
+        var s = Self.settings(checkpointEvery: 5)
+        s.epochs = 2
+        s.metricForBestModel = "rouge1"
+        func metric(_ model: T5TrainingModel) -> GeneratedMetric {
+            let v = model.trainableParameters.reduce(0.0) { $0 + $1.values.prefix(8).reduce(0.0) { $0 + Double($1) } }
+            return GeneratedMetric(value: (v * 1000).rounded() / 1000, logged: ["rouge1": (v * 1000).rounded() / 1000])
+        }
+        let work = try temporaryDirectory()
+        let (a, modelA) = try run.loop(s, work: work)
+        a.generatedMetric = metric
+        let (logA, summaryA) = try a.run(resume: false)
+        let logged = TrainingLoop.logged("validation_rouge1", inLog: logA)
+        XCTAssertEqual(logged.keys.sorted(), Array(1...12))
+        let best = logged.max { ($0.value, -$0.key) < ($1.value, -$1.key) }!
+        XCTAssertEqual(summaryA.keptStep, best.key)
+        XCTAssertEqual(summaryA.keptMetric, best.value)
+        XCTAssertEqual(metric(modelA).value, best.value, "the model holds the kept state")
+        let (b, modelB) = try run.loop(s, work: work)
+        b.generatedMetric = metric
+        let (logB, summaryB) = try b.run(resume: true)
+        XCTAssertEqual(summaryB.resumedFromStep, 10)
+        XCTAssertEqual(summaryB.keptStep, summaryA.keptStep)
+        XCTAssertEqual(summaryB.keptMetric, summaryA.keptMetric)
+        XCTAssertEqual(logA.map(Self.withoutTimings), logB.map(Self.withoutTimings))
+        for (pa, pb) in zip(modelA.trainableParameters, modelB.trainableParameters) { XCTAssertTrue(pa.values == pb.values, pa.name) }
+    }
+
+    /// Through the stage on the demo model: train.metric_for_best_model rouge1 generates validation summaries at each
+    /// evaluation, logs the four ROUGE F1 means, publishes the first step of the highest rouge1, and records it; the
+    /// published adapter, generated with and scored on its own, gives the logged figure. The training itself is the
+    /// loss run's (the same validation losses); the loss run is keyed as before the setting existed.
+    func testStageKeepsTheStepOfTheHighestGeneratedROUGE() throws {
+        let p = try StageTestProject()
+        for f in ["pipeline.demo.yaml", "demo/corpus.7z", "demo/model/config.json", "demo/model/model.safetensors",
+                  "demo/model/spiece.model"] {
+            try p.copy(repoFile: f, to: f)
+        }
+        let args = ["--config", "pipeline.demo.yaml", "--set", "tokenize.subset_every=25", "--set", "train.max_steps=6",
+                    "--set", "train.eval_every=2", "--set", "train.eval_limit=8", "--set", "train.keep=best",
+                    "--set", "generation.max_new_tokens=16", "--set", "runtime.threads=1"]
+        try FetchSamsumStage.run(try p.options(args), root: p.root)
+        try FetchModelStage.run(try p.options(args), root: p.root)
+        try TokenizeStage.run(try p.options(args), root: p.root)
+        let byLoss = try TrainLoRAStage.run(try p.options(args), root: p.root)
+        let lockByLoss = try String(contentsOf: p.url("pipeline.demo.lock"), encoding: .utf8)
+        XCTAssertFalse(lockByLoss.contains("metric_for_best_model"))
+
+        let r = try TrainLoRAStage.run(try p.options(args + ["--set", "train.metric_for_best_model=rouge1"]), root: p.root)
+        XCTAssertNotEqual(r.key, byLoss.key)
+        XCTAssertEqual(r.summary["validation_loss"], byLoss.summary["validation_loss"], "generating does not change the training")
+        let log = try String(contentsOf: p.url("data/demo/adapter/log.jsonl"), encoding: .utf8).split(separator: "\n").map { String($0) + "\n" }
+        let rouge1 = TrainingLoop.logged("validation_rouge1", inLog: log)
+        XCTAssertEqual(rouge1.keys.sorted(), [2, 4, 6])
+        for type in ["rouge2", "rougeL", "rougeLsum"] {
+            XCTAssertEqual(TrainingLoop.logged("validation_\(type)", inLog: log).keys.sorted(), [2, 4, 6], type)
+        }
+        XCTAssertTrue(rouge1.values.allSatisfy { $0 > 0 && $0 <= 1 }, "\(rouge1)")
+        let best = rouge1.max { ($0.value, -$0.key) < ($1.value, -$1.key) }!
+        let loss = TrainingLoop.evaluations(inLog: log).first { $0.step == best.key }!.loss
+        let kept: JSONValue = ["rule": "best", "step": .int(best.key), "validation_loss": .double(Double(loss)),
+                               "metric": "rouge1", "validation_rouge1": .double(best.value)]
+        XCTAssertEqual(r.summary["kept"], kept)
+        XCTAssertEqual(try JSONValue.parse(Data(contentsOf: p.url("pipeline.demo.lock")))["stages"]?["train-lora"]?["summary"]?["kept"], kept)
+
+        // The published adapter through the inference engine on the same validation examples.
+        let model = try T5Model.load(directory: p.url("data/demo/model").path, weightPrecision: .bf16)
+        try model.apply(try PEFTAdapter.load(directory: p.url("data/demo/adapter").path))
+        let tokenizer = try T5Tokenizer(path: p.url("data/demo/model/spiece.model").path)
+        let validation = try TokenFile.read(path: p.url("data/demo/tokens/validation.safetensors").path)
+        let indices = ValidationSubset.indices(sources: validation.sources, labels: validation.labels, limit: 8, seed: 42)
+        let config = try PipelineConfig.load(path: p.url("pipeline.demo.yaml").path, overrides: ["generation.max_new_tokens=16"])
+        let predictions = try GenerateStage.summarize(indices.map { validation.sources[$0] }, model: model, tokenizer: tokenizer,
+                                                      settings: try GenerateStage.generationSettings(ParameterReader(config)),
+                                                      batchSize: config.value("generation.batch_size").intValue!, label: "check")
+        let scorer = RougeScorer()
+        var sum = 0.0
+        for (i, prediction) in zip(indices, predictions) {
+            sum += try scorer.score(target: try tokenizer.decode(validation.labels[i].filter { $0 != 2 }), prediction: prediction).rouge1.fmeasure
+        }
+        XCTAssertEqual(sum / Double(indices.count), best.value, accuracy: 1e-12)
+
+        XCTAssertThrowsError(try TrainLoRAStage.run(try p.options(args + ["--set", "train.metric_for_best_model=rouge1",
+                                                                          "--set", "train.mode=full"]), root: p.root)) {
+            XCTAssertTrue("\($0)".contains("train.metric_for_best_model rouge1 generates with an adapter"), "\($0)")
+        }
     }
 
     /// eval_limit's subset: the requested size, in split order, chosen by content and seed (the same dialogues

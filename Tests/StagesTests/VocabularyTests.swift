@@ -152,7 +152,7 @@ final class VocabularyTests: XCTestCase {
         let score = ["score", "--predictions", "pred.jsonl", "--references", "refs.jsonl", "--format", "json"]
         let builtIn = try StageTestProject.runCapturing("score-rouge", score, in: folder)
         XCTAssertEqual(builtIn.status, 0, builtIn.stderr)
-        XCTAssertEqual(builtIn.stderr, "score-rouge: the built-in defaults: rouge.bootstrap_samples 1000, rouge.confidence 0.95, rouge.seed 42\n")
+        XCTAssertEqual(builtIn.stderr, "score-rouge: the built-in defaults: rouge.bootstrap_samples 1000, rouge.confidence 0.95, rouge.seed 42, rouge.lsum_split newline\n")
         let explicit = try StageTestProject.runCapturing("score-rouge", score + ["--seed", "42", "--bootstrap-samples", "1000", "--quiet"],
                                                         in: folder)
         XCTAssertEqual(explicit.stderr, "")
@@ -163,7 +163,7 @@ final class VocabularyTests: XCTestCase {
         try "base: \(StageTestProject.repoRoot.appendingPathComponent("pipeline.yaml").path)\nrouge:\n  seed: 0\n"
             .write(to: folder.appendingPathComponent("mine.yaml"), atomically: true, encoding: .utf8)
         let configured = try StageTestProject.runCapturing("score-rouge", score + ["--config", "mine.yaml"], in: folder)
-        XCTAssertEqual(configured.stderr, "score-rouge: mine.yaml: rouge.bootstrap_samples 1000, rouge.confidence 0.95, rouge.seed 0\n")
+        XCTAssertEqual(configured.stderr, "score-rouge: mine.yaml: rouge.bootstrap_samples 1000, rouge.confidence 0.95, rouge.seed 0, rouge.lsum_split newline\n")
         XCTAssertEqual(configured.stdout, seed0.stdout)
         // out of range: the schema's one line
         let bad = try StageTestProject.run("score-rouge", score + ["--bootstrap-samples", "0"], in: folder)

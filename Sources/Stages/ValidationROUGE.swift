@@ -1,0 +1,95 @@
+import Dataset
+import Failures
+import Foundation
+import Kernels
+import PEFT
+import Pipeline
+import Rouge
+import SentencePiece
+import T5
+import T5Training
+import Training
+
+/// `train.metric_for_best_model: rouge1` (or rouge2, rougeL, rougeLsum): at each evaluation, summaries of the
+/// validation examples generated with the adapter as it stands, scored against the examples' labels, as Hugging
+/// Face's Seq2SeqTrainer does with `predict_with_generate` and a ROUGE `compute_metrics` (labels decoded with
+/// `skip_special_tokens`). The adapter goes through its PEFT files into the inference engine (`T5Model`, loaded
+/// once at the first evaluation, in the training's weight precision), so what is scored is what `generate` would
+/// make of the published adapter with the `generation.*` settings. Each rank of an mpirun job scores every example
+/// itself: ranks hold the same values, so they make the same choice without talking.
+final class ValidationROUGE {
+    let metric: RougeType
+    let modelDirectory: URL
+    let base: BaseWeights
+    let settings: GenerationSettings
+    let batchSize: Int
+    let lsumSplit: LsumSplit
+    /// Where each evaluation's adapter files are written (the run's work folder).
+    let scratch: URL
+    let adapterConfig: () throws -> AdapterConfig
+    private var model: T5Model?
+    private var sources: [[Int32]] = []
+    private var references: [String] = []
+
+    /// The ROUGE type `train.metric_for_best_model` names, nil for "loss". Keyed only when it is not the loss, so
+    /// runs made before the setting existed stay cache hits.
+    static func metric(_ p: ParameterReader, config: String) throws -> RougeType? {
+        let name = p.unhashed("train.metric_for_best_model").stringValue ?? "loss"
+        guard name != "loss" else { return nil }
+        p.record("train.metric_for_best_model", .string(name))
+        guard let type = RougeType(rawValue: name) else {
+            throw PipelineError.usage("train.metric_for_best_model must be loss, rouge1, rouge2, rougeL or rougeLsum, not \(name)",
+                                      path: config)
+        }
+        return type
+    }
+
+    /// Reads (and so keys) the generation and scoring settings the evaluations use.
+    init(metric: RougeType, p: ParameterReader, base: BaseWeights, modelDirectory: URL, scratch: URL,
+         adapterConfig: @escaping () throws -> AdapterConfig) throws {
+        self.metric = metric
+        self.base = base
+        self.modelDirectory = modelDirectory
+        self.scratch = scratch
+        self.adapterConfig = adapterConfig
+        settings = try GenerateStage.generationSettings(p)
+        batchSize = p.int("generation.batch_size")
+        lsumSplit = ScoreRougeStage.lsumSplit(p)
+    }
+
+    /// The validation examples the loop evaluates on: their sources, and their labels as text.
+    func prepare(validation: TokenFile, indices: [Int]) throws {
+        let tokenizer = try T5Tokenizer(path: modelDirectory.appendingPathComponent("spiece.model").path)
+        sources = indices.map { validation.sources[$0] }
+        // skip_special_tokens also drops <unk> (id 2), which T5Tokenizer.decode renders as " ⁇ ".
+        references = try indices.map { try tokenizer.decode(validation.labels[$0].filter { $0 != 2 }) }
+    }
+
+    /// Generates with the model's current trainable values and scores: the metric's mean F1, and all four logged.
+    func evaluate(_ training: T5TrainingModel) throws -> GeneratedMetric {
+        let model = try self.model ?? T5Model.load(directory: modelDirectory.path, weightPrecision: base.precision, nf4: base.nf4)
+        self.model = model
+        let folder = scratch.appendingPathComponent("evaluation-adapter")
+        try? FileManager.default.removeItem(at: folder)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try adapterConfig().write(to: folder.appendingPathComponent("adapter_config.json"))
+        try Data(training.adapterSafeTensors()).write(to: folder.appendingPathComponent("adapter_model.safetensors"))
+        model.removeAdapters()
+        try model.apply(try PEFTAdapter.load(directory: folder.path))
+        try? FileManager.default.removeItem(at: folder)
+
+        let tokenizer = try T5Tokenizer(path: modelDirectory.appendingPathComponent("spiece.model").path)
+        let predictions = try GenerateStage.summarize(sources, model: model, tokenizer: tokenizer, settings: settings,
+                                                      batchSize: batchSize, label: "train-lora: validation summaries")
+        let scorer = RougeScorer(usesStemmer: true, lsumSplit: lsumSplit)
+        var sums = [RougeType: Double]()
+        for (reference, prediction) in zip(references, predictions) {
+            let scores = try scorer.score(target: reference, prediction: prediction)
+            for type in RougeType.allCases { sums[type, default: 0] += scores[type].fmeasure }
+        }
+        let n = Double(max(1, predictions.count))
+        var logged: [String: Double] = [:]
+        for type in RougeType.allCases { logged[type.rawValue] = sums[type, default: 0] / n }
+        return GeneratedMetric(value: logged[metric.rawValue]!, logged: logged)
+    }
+}
