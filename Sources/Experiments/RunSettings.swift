@@ -53,7 +53,8 @@ public struct RunSettings: Sendable, Equatable {
             for (path, hash) in record["outputs"]?.objectValue ?? [:] {
                 identities["\(stage).outputs.\(path)"] = ParameterFlattening.written(hash)
             }
-            for (name, value) in Self.summaryEntries(record["summary"]) {
+            // kept.metric repeats train.metric_for_best_model, which the parameters show.
+            for (name, value) in Self.summaryEntries(record["summary"]) where name != "kept.metric" {
                 recorded[Self.summaryName(name, stage: stage), default: []].append((stage, value))
             }
         }
@@ -141,6 +142,8 @@ public struct RunSettings: Sendable, Equatable {
         case "kept.validation_loss": return "val_loss"
         case "kept.stopped_early_at_step": return "stopped_early_at_step"
         case "kept.rule": return "\(stage).kept.rule"
+        // the generated ROUGE that chose the step (train.metric_for_best_model): val_rouge1 beside val_loss
+        case let p where p.hasPrefix("kept.validation_"): return "val_" + p.dropFirst("kept.validation_".count)
         default: return "\(stage).\(path)"
         }
     }

@@ -11,7 +11,8 @@ final class RunSettingsTests: XCTestCase {
       "train-lora": {"key": "k-train", "outputs": {"data/adapter/adapter_model.safetensors": "h1"},
                      "params": {"lora.r": 8, "lora.target_modules": ["q", "v"], "lora.rank_pattern": {},
                                 "train.lr": 0.005, "runtime.threads": 4},
-                     "summary": {"kept": {"rule": "best", "step": 188, "validation_loss": 1.145500659942627}}},
+                     "summary": {"kept": {"rule": "best", "step": 188, "validation_loss": 1.145500659942627,
+                                          "metric": "rouge1", "validation_rouge1": 0.59113}}},
       "generate-lora": {"key": "k-gen", "params": {"runtime.threads": 2, "generation.num_beams": 1}}
     }}
     """
@@ -35,6 +36,9 @@ final class RunSettingsTests: XCTestCase {
         // what train-lora's summary records about the published adapter, under short names
         XCTAssertEqual(s.settings["kept_step"]?.value, "188")
         XCTAssertEqual(s.settings["val_loss"]?.value, "1.145500659942627")
+        // kept by generated ROUGE: its value beside val_loss; the metric's name is train.metric_for_best_model's
+        XCTAssertEqual(s.settings["val_rouge1"]?.value, "0.59113")
+        XCTAssertNil(s.settings["train-lora.kept.metric"])
         XCTAssertEqual(s.identities["train-lora.key"], "k-train")
         XCTAssertEqual(s.identities["train-lora.outputs.data/adapter/adapter_model.safetensors"], "h1")
     }
