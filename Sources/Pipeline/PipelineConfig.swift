@@ -162,15 +162,17 @@ public struct PipelineConfig: Sendable {
         }
     }
 
-    /// A mapping's string keys and values in document order; a key given twice is an error.
+    /// A mapping's string keys and values in document order; a key given twice is an error naming both lines.
     private static func uniquePairs(_ mapping: Node.Mapping, what: String, prefix: String,
                                     origin: String) throws -> [(name: String, value: Node)] {
-        var seen = Set<String>(), pairs: [(name: String, value: Node)] = []
+        var seen: [String: Mark?] = [:], pairs: [(name: String, value: Node)] = []
         for (key, value) in mapping {
             guard case .scalar(let scalar) = key else { throw PipelineError.usage("a \(what) name must be a plain string", path: origin) }
-            guard seen.insert(scalar.string).inserted else {
-                throw PipelineError.usage("\(what) '\(prefix)\(scalar.string)' is given twice", path: origin)
+            if let first = seen[scalar.string] {
+                let lines = first.flatMap { a in scalar.mark.map { b in " (lines \(a.line) and \(b.line))" } } ?? ""
+                throw PipelineError.usage("\(what) '\(prefix)\(scalar.string)' is given twice\(lines)", path: origin)
             }
+            seen[scalar.string] = scalar.mark
             pairs.append((scalar.string, value))
         }
         return pairs

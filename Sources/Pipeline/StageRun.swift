@@ -251,8 +251,9 @@ public final class StageRun {
         let hit = try group.broadcast(.null)["cache_hit"]?.boolValue ?? false
         var summary: JSONValue = .null
         if !hit {
+            Self.sweepDeadFollowerTemps()
             let temp = FileManager.default.temporaryDirectory
-                .appendingPathComponent("flan-lora-rank\(group.rank)-\(getpid())-\(UUID().uuidString)")
+                .appendingPathComponent("\(Self.followerTempPrefix)\(group.rank)-\(getpid())-\(UUID().uuidString)")
             try AtomicFile.createDirectory(temp.appendingPathComponent("outputs"))
             // removed on return, on error, and on SIGINT/SIGTERM (then exit 130), like the leader's temp folders
             let cleanup = TempDirectoryGuard(temp)
@@ -261,6 +262,22 @@ public final class StageRun {
                                                  workDirectory: store.workDirectory(key), key: key, isVerification: false))
         }
         return StageResult(key: key, cacheHit: hit, seconds: Date().timeIntervalSince(started), outputs: [:], summary: summary)
+    }
+
+    static let followerTempPrefix = "flan-lora-rank"
+
+    /// A follower killed with SIGKILL (or by the OOM killer) cannot remove its temp folder; the next follower on the
+    /// same host removes those whose process is gone. The system temp folder is the host's own, so the pid in a
+    /// name is a pid of this host (a store shared between hosts could not be swept this way).
+    static func sweepDeadFollowerTemps() {
+        let root = FileManager.default.temporaryDirectory
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root.path) else { return }
+        for name in names where name.hasPrefix(followerTempPrefix) {
+            // flan-lora-rank<rank>-<pid>-<uuid>
+            let parts = name.dropFirst(followerTempPrefix.count).split(separator: "-", maxSplits: 2)
+            guard parts.count == 3, let pid = Int32(parts[1]), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(at: root.appendingPathComponent(name)) }
+        }
     }
 
     private func computeAndPublish(key: String, desc: JSONValue, outputs: [StageOutput],

@@ -41,9 +41,9 @@ final class PipelineConfigTests: XCTestCase {
                 return String(describing: error)
             }
         }
-        XCTAssertTrue(message("base: pipeline.yaml\ntrain:\n  lr: 0.1\n  lr: 0.2\n").contains("parameter 'train.lr' is given twice"))
+        XCTAssertTrue(message("base: pipeline.yaml\ntrain:\n  lr: 0.1\n  lr: 0.2\n").contains("parameter 'train.lr' is given twice (lines 3 and 4)"))
         XCTAssertTrue(message("base: pipeline.yaml\ntrain:\n  lr: 0.1\nlora:\n  r: 8\ntrain:\n  epochs: 2\n")
-            .contains("section 'train' is given twice"))
+            .contains("section 'train' is given twice (lines 2 and 6)"))
         XCTAssertTrue(message("base: pipeline.yaml\nlora:\n  r: 8\n  rank_pattern: {wo: 4, wo: 8}\n").contains("'wo' is given twice"))
         for _ in 0..<5 {  // not the dictionary's order: the file's
             let unknown = message("base: pipeline.yaml\nlora:\n  zeta: 1\n  alpha2: 2\n  beta3: 3\n  gamma4: 4\n")

@@ -128,6 +128,10 @@ final class MPIRunTests: XCTestCase {
                        "nothing is published")
         let resumed = try Self.mpirun(2, "train-lora", ["--resume"] + args, in: killed.root)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        // The killed follower could not remove its temp folder; the resumed job's follower did.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
+            .filter { $0.hasPrefix("flan-lora-rank1-\(victim!)-") }
+        XCTAssertEqual(leftovers, [])
         XCTAssertTrue(resumed.stderr.contains("resuming from the checkpoint"), resumed.stderr)
         try Self.assertSameFiles(["data/adapter/adapter_model.safetensors", "data/adapter/adapter_config.json"], killed, whole)
     }
