@@ -10,10 +10,7 @@ import XCTest
 final class DemoPipelineTests: XCTestCase {
     func testShortenedDemoGraphRunsAndIsCachedTheSecondTime() throws {
         let p = try StageTestProject()
-        for f in ["pipeline.demo.yaml", "demo/corpus.7z", "demo/model/config.json", "demo/model/model.safetensors",
-                  "demo/model/spiece.model"] {
-            try p.copy(repoFile: f, to: f)
-        }
+        try p.copyDemoAssets()
         let args = ["--config", "pipeline.demo.yaml", "--set", "tokenize.subset_every=25", "--set", "train.max_steps=4",
                     "--set", "generation.limit=6", "--set", "generation.max_new_tokens=12", "--set", "runtime.threads=1",
                     "--set", "rouge.bootstrap_samples=100"]

@@ -35,10 +35,7 @@ final class KillAndRerunTests: XCTestCase {
 
     func project() throws -> StageTestProject {
         let p = try StageTestProject()
-        for f in ["pipeline.demo.yaml", "demo/corpus.7z", "demo/model/config.json", "demo/model/model.safetensors",
-                  "demo/model/spiece.model"] {
-            try p.copy(repoFile: f, to: f)
-        }
+        try p.copyDemoAssets()
         return p
     }
 

@@ -77,10 +77,7 @@ final class MPIRunTests: XCTestCase {
         let args = ["--config", "pipeline.demo.yaml", "--set", "tokenize.subset_every=25", "--set", "train.max_steps=4",
                     "--set", "generation.limit=6", "--set", "generation.max_new_tokens=12", "--set", "runtime.threads=1"]
         for p in [ranks, single] {
-            for f in ["pipeline.demo.yaml", "demo/corpus.7z", "demo/model/config.json", "demo/model/model.safetensors",
-                      "demo/model/spiece.model"] {
-                try p.copy(repoFile: f, to: f)
-            }
+            try p.copyDemoAssets()
             try FetchSamsumStage.run(try p.options(args), root: p.root)
             try FetchModelStage.run(try p.options(args), root: p.root)
             try TokenizeStage.run(try p.options(args), root: p.root)

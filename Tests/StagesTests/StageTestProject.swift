@@ -34,6 +34,14 @@ struct StageTestProject {
         try FileManager.default.copyItem(at: StageTestProject.repoRoot.appendingPathComponent(repoFile), to: url(path))
     }
 
+    /// pipeline.demo.yaml and the shipped demo assets it reads (corpus, model), at their repository paths.
+    func copyDemoAssets() throws {
+        for f in ["pipeline.demo.yaml", "demo/corpus.7z", "demo/model/config.json", "demo/model/model.safetensors",
+                  "demo/model/spiece.model"] {
+            try copy(repoFile: f, to: f)
+        }
+    }
+
     func options(_ args: [String]) throws -> StageOptions { try StageOptions.parse(["--quiet"] + args) }
 
     /// Writes SAMSum-shaped JSONL splits with `n` examples each.

@@ -193,10 +193,7 @@ final class TrainingSelectionTests: XCTestCase {
     /// loss run's (the same validation losses); the loss run is keyed as before the setting existed.
     func testStageKeepsTheStepOfTheHighestGeneratedROUGE() throws {
         let p = try StageTestProject()
-        for f in ["pipeline.demo.yaml", "demo/corpus.7z", "demo/model/config.json", "demo/model/model.safetensors",
-                  "demo/model/spiece.model"] {
-            try p.copy(repoFile: f, to: f)
-        }
+        try p.copyDemoAssets()
         let args = ["--config", "pipeline.demo.yaml", "--set", "tokenize.subset_every=25", "--set", "train.max_steps=6",
                     "--set", "train.eval_every=2", "--set", "train.eval_limit=8", "--set", "train.keep=best",
                     "--set", "generation.max_new_tokens=16", "--set", "runtime.threads=1"]
