@@ -68,6 +68,7 @@ public enum RunReport {
         let metricsURL = StageRun.resolve(metrics + "/" + RougeReport.metricsFileName, in: root)
         let rouge = try RougeReport.decodeMetrics(try Data(contentsOf: metricsURL), path: metricsURL.path)
         md += ComparisonTable.render(rouge, format: .markdown) + "\n"
+        md += methodNote(lock["train-lora"]?["params"]?["train.mode"]?.stringValue)
         md += staleness(metrics: rouge.inputs, lock: lock)
 
         // The run's files as this configuration's lock records them (LockedInputs): another configuration sharing
@@ -223,6 +224,16 @@ public enum RunReport {
         return "**Not comparable in height:** the runs use different label smoothing ("
             + values.map { "\($0.0) \(Figures.value(smoothing($0.1)))" }.joined(separator: ", ")
             + "); a smoothed loss is higher by construction, in training and validation alike. Compare ROUGE instead.\n\n"
+    }
+
+    /// The stages, files and columns keep LoRA's name (`train-lora`, `predictions/lora.jsonl`, "lora") whatever
+    /// `train.mode` trains: under the table, which method the "lora" system is when it is not LoRA.
+    static func methodNote(_ mode: String?) -> String {
+        let names = ["ia3": "IA3 adapter", "loha": "LoHa adapter", "lokr": "LoKr adapter", "prompt_tuning": "prompt-tuning adapter",
+                     "p_tuning": "P-tuning adapter", "prefix_tuning": "prefix-tuning adapter", "full": "fully fine-tuned model"]
+        guard let mode, let name = names[mode] else { return "" }
+        return "The `lora` system is the \(name) (`train.mode: \(mode)`): stages, files and columns keep LoRA's name "
+            + "whatever the method.\n\n"
     }
 
     /// A warning when the scores were computed from other stage results than the lock now records (a stage

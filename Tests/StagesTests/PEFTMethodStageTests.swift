@@ -2,6 +2,7 @@ import Foundation
 import JSON
 import PEFT
 import Pipeline
+import Report
 import SafeTensors
 import SentencePiece
 import XCTest
@@ -43,6 +44,10 @@ final class PEFTMethodStageTests: XCTestCase {
         try GenerateStage.run(try p.options(args), variant: .base, root: p.root)
         let lines = try String(contentsOf: p.url("data/predictions/lora.jsonl"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 6)
+        // The report says which method its "lora" system is.
+        try ScoreRougeStage.run(try p.options(args), root: p.root)
+        let report = try String(contentsOf: try RunReport.write(configFile: nil, directory: p.root), encoding: .utf8)
+        XCTAssertTrue(report.contains("The `lora` system is the IA3 adapter (`train.mode: ia3`)"), report)
     }
 
     /// train.merge folds ia3_l into the weights (rows of k and v, columns of wo): that model generates what base +
