@@ -105,7 +105,7 @@ public enum TrainLoRAStage {
                                         workDirectory: ws.workDirectory, group: group)
             if let rougeMetric, let method {
                 let rouge = try ValidationROUGE(metric: rougeMetric, p: p, base: base, modelDirectory: modelDir,
-                                                scratch: ws.workDirectory) {
+                                                scratch: ws.workDirectory, group: group) {
                     try AdapterConfig(method: writtenMethod(p, method, model: model), baseModelNameOrPath: modelName(run))
                 }
                 try rouge.prepare(validation: validation, indices: loop.validationIndices)

@@ -1,6 +1,7 @@
 import Dataset
 import Failures
 import Foundation
+import JSON
 import Kernels
 import PEFT
 import Pipeline
@@ -15,8 +16,8 @@ import Training
 /// Face's Seq2SeqTrainer does with `predict_with_generate` and a ROUGE `compute_metrics` (labels decoded with
 /// `skip_special_tokens`). The adapter goes through its PEFT files into the inference engine (`T5Model`, loaded
 /// once at the first evaluation, in the training's weight precision), so what is scored is what `generate` would
-/// make of the published adapter with the `generation.*` settings. Each rank of an mpirun job scores every example
-/// itself: ranks hold the same values, so they make the same choice without talking.
+/// make of the published adapter with the `generation.*` settings. Under mpirun the ranks share the batches, as
+/// `generate` does; rank 0 scores and sends every rank the figures, so all make the same choice.
 final class ValidationROUGE {
     let metric: RougeType
     let modelDirectory: URL
@@ -27,6 +28,7 @@ final class ValidationROUGE {
     /// Where each evaluation's adapter files are written (the run's work folder).
     let scratch: URL
     let adapterConfig: () throws -> AdapterConfig
+    let group: ProcessGroup
     private var model: T5Model?
     private var sources: [[Int32]] = []
     private var references: [String] = []
@@ -45,9 +47,10 @@ final class ValidationROUGE {
     }
 
     /// Reads (and so keys) the generation and scoring settings the evaluations use.
-    init(metric: RougeType, p: ParameterReader, base: BaseWeights, modelDirectory: URL, scratch: URL,
+    init(metric: RougeType, p: ParameterReader, base: BaseWeights, modelDirectory: URL, scratch: URL, group: ProcessGroup,
          adapterConfig: @escaping () throws -> AdapterConfig) throws {
         self.metric = metric
+        self.group = group
         self.base = base
         self.modelDirectory = modelDirectory
         self.scratch = scratch
@@ -69,7 +72,8 @@ final class ValidationROUGE {
     func evaluate(_ training: T5TrainingModel) throws -> GeneratedMetric {
         let model = try self.model ?? T5Model.load(directory: modelDirectory.path, weightPrecision: base.precision, nf4: base.nf4)
         self.model = model
-        let folder = scratch.appendingPathComponent("evaluation-adapter")
+        // one folder per rank: under mpirun the ranks on a host share the work folder
+        let folder = scratch.appendingPathComponent("evaluation-adapter-rank\(group.rank)")
         try? FileManager.default.removeItem(at: folder)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try adapterConfig().write(to: folder.appendingPathComponent("adapter_config.json"))
@@ -79,17 +83,26 @@ final class ValidationROUGE {
         try? FileManager.default.removeItem(at: folder)
 
         let tokenizer = try T5Tokenizer(path: modelDirectory.appendingPathComponent("spiece.model").path)
+        // Under mpirun only rank 0 gets the summaries back (the others get none).
         let predictions = try GenerateStage.summarize(sources, model: model, tokenizer: tokenizer, settings: settings,
-                                                      batchSize: batchSize, label: "train-lora: validation summaries")
-        let scorer = RougeScorer(usesStemmer: true, lsumSplit: lsumSplit)
-        var sums = [RougeType: Double]()
-        for (reference, prediction) in zip(references, predictions) {
-            let scores = try scorer.score(target: reference, prediction: prediction)
-            for type in RougeType.allCases { sums[type, default: 0] += scores[type].fmeasure }
+                                                      batchSize: batchSize, label: "train-lora: validation summaries",
+                                                      group: group)
+        var means = [Double](repeating: 0, count: RougeType.allCases.count)
+        if group.isLeader {
+            let scorer = RougeScorer(usesStemmer: true, lsumSplit: lsumSplit)
+            for (reference, prediction) in zip(references, predictions) {
+                let scores = try scorer.score(target: reference, prediction: prediction)
+                for (i, type) in RougeType.allCases.enumerated() { means[i] += scores[type].fmeasure }
+            }
+            means = means.map { $0 / Double(max(1, predictions.count)) }
         }
-        let n = Double(max(1, predictions.count))
+        if group.size > 1 {
+            // the exact bits, so every rank compares the same numbers
+            let sent = JSONValue.array(means.map { .int(Int(Int64(bitPattern: $0.bitPattern))) })
+            means = try group.broadcast(sent).arrayValue!.map { Double(bitPattern: UInt64(bitPattern: Int64($0.intValue!))) }
+        }
         var logged: [String: Double] = [:]
-        for type in RougeType.allCases { logged[type.rawValue] = sums[type, default: 0] / n }
+        for (i, type) in RougeType.allCases.enumerated() { logged[type.rawValue] = means[i] }
         return GeneratedMetric(value: logged[metric.rawValue]!, logged: logged)
     }
 }

@@ -69,6 +69,30 @@ final class MPIRunTests: XCTestCase {
         XCTAssertTrue(again.stderr.contains("cache hit"), again.stderr)
     }
 
+    /// train.metric_for_best_model rouge1 under two ranks: they share the validation summaries, rank 0 scores, and
+    /// both keep the step one process keeps, with the same logged ROUGE (each rank wrote its evaluation adapter into
+    /// its own folder of the shared work folder).
+    func testKeepBestByGeneratedROUGEUnderTwoRanksGivesOneProcesssBytes() throws {
+        let ranks = try StageTestProject(), single = try StageTestProject()
+        let extra = Self.training + ["--set", "train.metric_for_best_model=rouge1"]
+        let args = try ranks.prepareForTraining(examples: 22, extra: extra)
+        _ = try single.prepareForTraining(examples: 22, extra: extra)
+        let r = try Self.mpirun(2, "train-lora", ["--quiet"] + args, in: ranks.root)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        try TrainLoRAStage.run(try single.options(args + ["--set", "train.batch_size=2", "--set", "train.grad_accum=2"]),
+                               root: single.root)
+        try Self.assertSameFiles(["data/adapter/adapter_model.safetensors", "data/adapter/adapter_config.json"], ranks, single)
+        let logs = try [ranks, single].map { p in
+            try String(contentsOf: p.url("data/adapter/log.jsonl"), encoding: .utf8).split(separator: "\n")
+                .map { TrainingSelectionTests.withoutTimings(String($0)) }
+        }
+        XCTAssertEqual(logs[0], logs[1], "the same losses and validation ROUGE")
+        XCTAssertTrue(logs[0].contains { $0.contains("validation_rouge1") })
+        let kept = try [ranks, single].map { try JSONValue.parse(Data(contentsOf: $0.url("pipeline.lock")))["stages"]?["train-lora"]?["summary"]?["kept"] }
+        XCTAssertEqual(kept[0], kept[1])
+        XCTAssertEqual(kept[0]?["metric"], .string("rouge1"))
+    }
+
     /// The demo (pipeline.demo.yaml, shortened as DemoPipelineTests shortens it) under `mpirun -np 2`, 1 thread per
     /// rank: train-lora at batch 16 gives one process's bytes at batch 8, grad_accum 2, and generate (base and LoRA)
     /// gives one process's predictions.
