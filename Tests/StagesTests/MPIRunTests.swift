@@ -46,19 +46,7 @@ final class MPIRunTests: XCTestCase {
     /// has 2 micro-batches; 22 examples make the last step of each epoch a single one), and the lock records
     /// runtime.world_size.
     func testTwoRanksTrainTheBytesOfOneProcessWithTwoMicroBatches() throws {
-        let ranks = try StageTestProject(), single = try StageTestProject()
-        let args = try ranks.prepareForTraining(examples: 22, extra: Self.training)
-        _ = try single.prepareForTraining(examples: 22, extra: Self.training)
-        let r = try Self.mpirun(2, "train-lora", ["--quiet"] + args, in: ranks.root)
-        XCTAssertEqual(r.status, 0, r.stderr)
-        try TrainLoRAStage.run(try single.options(args + ["--set", "train.batch_size=2", "--set", "train.grad_accum=2"]),
-                               root: single.root)
-        try Self.assertSameFiles(["data/adapter/adapter_model.safetensors", "data/adapter/adapter_config.json"], ranks, single)
-        let logs = try [ranks, single].map { p in
-            try String(contentsOf: p.url("data/adapter/log.jsonl"), encoding: .utf8).split(separator: "\n")
-                .map { TrainingSelectionTests.withoutTimings(String($0)) }
-        }
-        XCTAssertEqual(logs[0], logs[1], "the same losses, norms and validation losses")
+        let (ranks, args) = try trainOnTwoRanksAndOneProcess(Self.training)
         let lock = try JSONValue.parse(Data(contentsOf: ranks.url("pipeline.lock")))["stages"]?["train-lora"]
         XCTAssertEqual(lock?["params"]?["runtime.world_size"], .int(2))
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: ranks.url("data/store/.tmp").path)) ?? []
@@ -73,12 +61,23 @@ final class MPIRunTests: XCTestCase {
     /// both keep the step one process keeps, with the same logged ROUGE (each rank wrote its evaluation adapter into
     /// its own folder of the shared work folder).
     func testKeepBestByGeneratedROUGEUnderTwoRanksGivesOneProcesssBytes() throws {
+        let (ranks, _) = try trainOnTwoRanksAndOneProcess(Self.training + ["--set", "train.metric_for_best_model=rouge1"])
+        let log = try String(contentsOf: ranks.url("data/adapter/log.jsonl"), encoding: .utf8)
+        XCTAssertTrue(log.contains("validation_rouge1"), log)
+        let kept = try JSONValue.parse(Data(contentsOf: ranks.url("pipeline.lock")))["stages"]?["train-lora"]?["summary"]?["kept"]
+        XCTAssertEqual(kept?["metric"], .string("rouge1"))
+    }
+
+    /// train-lora on 22 examples with `extra` under two ranks at batch 4 and in one process at batch 2, grad_accum 2:
+    /// the same adapter files, the same log (timings aside) and the same kept record. Returns the ranks' project and
+    /// its arguments.
+    func trainOnTwoRanksAndOneProcess(_ extra: [String], file: StaticString = #filePath,
+                                      line: UInt = #line) throws -> (StageTestProject, [String]) {
         let ranks = try StageTestProject(), single = try StageTestProject()
-        let extra = Self.training + ["--set", "train.metric_for_best_model=rouge1"]
         let args = try ranks.prepareForTraining(examples: 22, extra: extra)
         _ = try single.prepareForTraining(examples: 22, extra: extra)
         let r = try Self.mpirun(2, "train-lora", ["--quiet"] + args, in: ranks.root)
-        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.status, 0, r.stderr, file: file, line: line)
         try TrainLoRAStage.run(try single.options(args + ["--set", "train.batch_size=2", "--set", "train.grad_accum=2"]),
                                root: single.root)
         try Self.assertSameFiles(["data/adapter/adapter_model.safetensors", "data/adapter/adapter_config.json"], ranks, single)
@@ -86,11 +85,10 @@ final class MPIRunTests: XCTestCase {
             try String(contentsOf: p.url("data/adapter/log.jsonl"), encoding: .utf8).split(separator: "\n")
                 .map { TrainingSelectionTests.withoutTimings(String($0)) }
         }
-        XCTAssertEqual(logs[0], logs[1], "the same losses and validation ROUGE")
-        XCTAssertTrue(logs[0].contains { $0.contains("validation_rouge1") })
+        XCTAssertEqual(logs[0], logs[1], "the same losses, norms and validation figures", file: file, line: line)
         let kept = try [ranks, single].map { try JSONValue.parse(Data(contentsOf: $0.url("pipeline.lock")))["stages"]?["train-lora"]?["summary"]?["kept"] }
-        XCTAssertEqual(kept[0], kept[1])
-        XCTAssertEqual(kept[0]?["metric"], .string("rouge1"))
+        XCTAssertEqual(kept[0], kept[1], file: file, line: line)
+        return (ranks, args)
     }
 
     /// The demo (pipeline.demo.yaml, shortened as DemoPipelineTests shortens it) under `mpirun -np 2`, 1 thread per
