@@ -287,6 +287,9 @@ public final class StageRun {
         defer { cleanup.remove() }
         let work = store.workDirectory(key)
         try AtomicFile.createDirectory(work)
+        // interrupted before its first checkpoint, a run leaves no empty work folder either
+        let workGuard = TempDirectoryGuard(work, onlyIfEmpty: true)
+        defer { workGuard.disarm() }
         let t0 = Date()
         let summary: JSONValue
         do {
@@ -437,25 +440,33 @@ public enum Interruption {
 /// Removes a temp directory on scope exit and on SIGINT/SIGTERM, unless it was published.
 final class TempDirectoryGuard: @unchecked Sendable {
     private let url: URL
+    private let onlyIfEmpty: Bool
     private var armed = true
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var live: Set<String> = []
+    /// Path → whether it is removed only when empty (a work folder: its checkpoints are kept for --resume).
+    nonisolated(unsafe) private static var live: [String: Bool] = [:]
 
-    init(_ url: URL) {
+    init(_ url: URL, onlyIfEmpty: Bool = false) {
         self.url = url
+        self.onlyIfEmpty = onlyIfEmpty
         TempDirectoryGuard.installHandlers()
-        TempDirectoryGuard.lock.withLock { _ = TempDirectoryGuard.live.insert(url.path) }
+        TempDirectoryGuard.lock.withLock { TempDirectoryGuard.live[url.path] = onlyIfEmpty }
     }
 
     func disarm() {
         armed = false
-        TempDirectoryGuard.lock.withLock { _ = TempDirectoryGuard.live.remove(url.path) }
+        TempDirectoryGuard.lock.withLock { _ = TempDirectoryGuard.live.removeValue(forKey: url.path) }
     }
 
     func remove() {
         guard armed else { return }
-        try? FileManager.default.removeItem(at: url)
+        Self.remove(url.path, onlyIfEmpty: onlyIfEmpty)
         disarm()
+    }
+
+    /// rmdir fails on a folder with anything in it, which is what `onlyIfEmpty` asks for.
+    private static func remove(_ path: String, onlyIfEmpty: Bool) {
+        if onlyIfEmpty { _ = rmdir(path) } else { try? FileManager.default.removeItem(atPath: path) }
     }
 
     /// SIGINT and SIGTERM: the handler only writes a byte to a pipe (async-signal-safe, on whatever thread the signal
@@ -471,7 +482,7 @@ final class TempDirectoryGuard: @unchecked Sendable {
                 var byte: UInt8 = 0
                 while read(fds[0], &byte, 1) != 1 {}
                 let paths = lock.withLock { live }
-                for p in paths { try? FileManager.default.removeItem(atPath: p) }
+                for (p, onlyIfEmpty) in paths { remove(p, onlyIfEmpty: onlyIfEmpty) }
                 FileHandle.standardError.write(Data(Interruption.message.utf8))
                 // _exit, not exit: exit's atexit handlers and static destructors (oneDNN's, OpenMP's) would run while
                 // the other threads still compute, and crashed the process (signal 11 instead of 130)

@@ -29,6 +29,11 @@ final class InterruptTests: XCTestCase {
             XCTAssertEqual(process.terminationStatus, 130, text)
             XCTAssertTrue(text.hasPrefix("train-lora: interrupted; no output was published"), text)
             XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: temporaries.path)) ?? [], [], "signal \(signal)")
+            // a work folder stays only with a checkpoint in it (one at every epoch end here), never empty
+            for folder in (try? FileManager.default.contentsOfDirectory(atPath: p.url("data/store/.work").path)) ?? [] {
+                let inside = try FileManager.default.contentsOfDirectory(atPath: p.url("data/store/.work/\(folder)").path)
+                XCTAssertFalse(inside.isEmpty, "signal \(signal): an empty work folder was left")
+            }
             XCTAssertFalse(FileManager.default.fileExists(atPath: p.url("data/adapter/adapter_model.safetensors").path))
         }
     }
