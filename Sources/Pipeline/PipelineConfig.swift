@@ -321,6 +321,14 @@ public final class ParameterReader: @unchecked Sendable {
     /// so fetching the same content from elsewhere is still a cache hit.
     public func unhashed(_ key: String) -> JSONValue { config.value(key) }
 
+    /// A setting added after runs were made with its `usual` value: keyed only when it is something else, so those
+    /// runs stay cache hits (the lock records the setting when it changes the outputs).
+    public func string(_ key: String, keyedUnless usual: String) -> String {
+        let value = config.value(key).stringValue!
+        if value != usual { read[key] = .string(value) }
+        return value
+    }
+
     /// The parameters read so far, as one JSON object (what the key and manifest record).
     public var readJSON: JSONValue { .object(read) }
 }

@@ -62,11 +62,9 @@ public enum ScoreRougeStage {
     /// The parameters `bootstrap` reads, for the settings line.
     public static let bootstrapKeys = ["rouge.bootstrap_samples", "rouge.confidence", "rouge.seed"]
 
-    /// `rouge.lsum_split`. Keyed only when it is `sentences`: every score made before the setting existed split at
-    /// newlines, and those stay cache hits (the lock records the setting when it changes the scores).
+    /// `rouge.lsum_split`, keyed only when it is `sentences`: every score made before the setting existed split at
+    /// newlines.
     public static func lsumSplit(_ p: ParameterReader) -> LsumSplit {
-        let split = LsumSplit(rawValue: p.unhashed("rouge.lsum_split").stringValue!)!
-        if split != .newline { p.record("rouge.lsum_split", .string(split.rawValue)) }
-        return split
+        LsumSplit(rawValue: p.string("rouge.lsum_split", keyedUnless: LsumSplit.newline.rawValue))!
     }
 }

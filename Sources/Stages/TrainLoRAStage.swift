@@ -48,6 +48,7 @@ public enum TrainLoRAStage {
         guard threads > 0 else { throw PipelineError.usage("runtime.threads must be > 0", path: options.config) }
         let base = try BaseWeights(p, section: "train", config: options.config)
         let rougeMetric = try ValidationROUGE.metric(p, config: options.config)
+        s.metricForBestModel = rougeMetric?.rawValue ?? "loss"
         guard rougeMetric == nil || !full else {
             throw PipelineError.usage("train.metric_for_best_model \(rougeMetric!.rawValue) generates with an adapter; a full fine-tune "
                                       + "(train.mode full) is kept by validation loss: set train.metric_for_best_model loss", path: options.config)
@@ -253,8 +254,6 @@ public enum TrainLoRAStage {
         s.checkpointEvery = p.int("train.checkpoint_every")
         s.evalEvery = p.int("train.eval_every"); s.evalLimit = p.int("train.eval_limit")
         s.keepBest = p.string("train.keep") == "best"; s.earlyStoppingPatience = p.int("train.early_stopping_patience")
-        // Keyed by ValidationROUGE.metric, and only when it is not the loss (runs from before the setting stay cache hits).
-        s.metricForBestModel = p.unhashed("train.metric_for_best_model").stringValue ?? "loss"
         return s
     }
 

@@ -24,21 +24,21 @@ final class ValidationROUGE {
     let base: BaseWeights
     let settings: GenerationSettings
     let batchSize: Int
-    let lsumSplit: LsumSplit
     /// Where each evaluation's adapter files are written (the run's work folder).
     let scratch: URL
     let adapterConfig: () throws -> AdapterConfig
     let group: ProcessGroup
     private var model: T5Model?
+    private let tokenizer: T5Tokenizer
+    private let scorer: RougeScorer
     private var sources: [[Int32]] = []
     private var references: [String] = []
 
-    /// The ROUGE type `train.metric_for_best_model` names, nil for "loss". Keyed only when it is not the loss, so
-    /// runs made before the setting existed stay cache hits.
+    /// The ROUGE type `train.metric_for_best_model` names, nil for "loss" (keyed only when it is not the loss: every run
+    /// made before the setting existed kept by the loss).
     static func metric(_ p: ParameterReader, config: String) throws -> RougeType? {
-        let name = p.unhashed("train.metric_for_best_model").stringValue ?? "loss"
+        let name = p.string("train.metric_for_best_model", keyedUnless: "loss")
         guard name != "loss" else { return nil }
-        p.record("train.metric_for_best_model", .string(name))
         guard let type = RougeType(rawValue: name) else {
             throw PipelineError.usage("train.metric_for_best_model must be loss, rouge1, rouge2, rougeL or rougeLsum, not \(name)",
                                       path: config)
@@ -57,12 +57,12 @@ final class ValidationROUGE {
         self.adapterConfig = adapterConfig
         settings = try GenerateStage.generationSettings(p)
         batchSize = p.int("generation.batch_size")
-        lsumSplit = ScoreRougeStage.lsumSplit(p)
+        tokenizer = try T5Tokenizer(path: modelDirectory.appendingPathComponent("spiece.model").path)
+        scorer = RougeScorer(usesStemmer: true, lsumSplit: ScoreRougeStage.lsumSplit(p))
     }
 
     /// The validation examples the loop evaluates on: their sources, and their labels as text.
     func prepare(validation: TokenFile, indices: [Int]) throws {
-        let tokenizer = try T5Tokenizer(path: modelDirectory.appendingPathComponent("spiece.model").path)
         sources = indices.map { validation.sources[$0] }
         // skip_special_tokens also drops <unk> (id 2), which T5Tokenizer.decode renders as " ⁇ ".
         references = try indices.map { try tokenizer.decode(validation.labels[$0].filter { $0 != 2 }) }
@@ -82,14 +82,12 @@ final class ValidationROUGE {
         try model.apply(try PEFTAdapter.load(directory: folder.path))
         try? FileManager.default.removeItem(at: folder)
 
-        let tokenizer = try T5Tokenizer(path: modelDirectory.appendingPathComponent("spiece.model").path)
         // Under mpirun only rank 0 gets the summaries back (the others get none).
         let predictions = try GenerateStage.summarize(sources, model: model, tokenizer: tokenizer, settings: settings,
                                                       batchSize: batchSize, label: "train-lora: validation summaries",
                                                       group: group)
         var means = [Double](repeating: 0, count: RougeType.allCases.count)
         if group.isLeader {
-            let scorer = RougeScorer(usesStemmer: true, lsumSplit: lsumSplit)
             for (reference, prediction) in zip(references, predictions) {
                 let scores = try scorer.score(target: reference, prediction: prediction)
                 for (i, type) in RougeType.allCases.enumerated() { means[i] += scores[type].fmeasure }

@@ -285,11 +285,7 @@ public final class TrainingLoop {
 
     /// The (step, validation loss) lines of a log, as a resumed run continues them.
     static func evaluations(inLog log: [String]) -> [(step: Int, loss: Float)] {
-        log.compactMap { line in
-            guard let v = try? JSONValue.parse(Data(line.utf8)), let step = v["step"]?.intValue,
-                  let loss = v["validation_loss"]?.doubleValue else { return nil }
-            return (step, Float(loss))
-        }
+        logged("validation_loss", inLog: log).sorted { $0.key < $1.key }.map { ($0.key, Float($0.value)) }
     }
 
     /// The validation pass's batches: example indices sorted by source length (ties by position) in groups
