@@ -1,7 +1,9 @@
 // Products with bf16 weights, as the bf16 mode runs every frozen weight: the fp32 input is rounded to
 // bf16, the sums are fp32 and so is the output. Where the CPU has bf16 instructions (AVX512_BF16, or
 // AMX-BF16) oneDNN's matmul does it at their rate (2.1-2.4× OpenBLAS sgemm on T5 shapes, Zen 4); elsewhere
-// the same numerics run through OpenBLAS: the rounded input times the widened weight in fp32.
+// the same numerics run through the fp32 mode's products (F32GEMM: oneDNN's AVX-512 kernels, or OpenBLAS):
+// the rounded input times the widened weight in fp32. oneDNN's own bf16 kernel for such CPUs ("gemm:jit"
+// on AVX-512 without AVX512_BF16) emulates the instructions at about a quarter of that rate.
 // As in GEMM, a product is cut into pieces by shape and thread count alone (ProductPieces), each run on
 // one of Parallel's workers with one oneDNN thread, so results are reproducible for a CPU kind and thread count.
 import CDNNL
@@ -11,7 +13,7 @@ public enum BF16GEMM {
     public enum Implementation: Sendable, Equatable {
         /// oneDNN's matmul with the implementation it picked, e.g. "brg:avx512_core_bf16".
         case oneDNN(String)
-        /// OpenBLAS sgemm on the bf16-rounded input and the widened weight (no bf16 instructions).
+        /// F32GEMM on the bf16-rounded input and the widened weight (no bf16 instructions).
         case emulated
     }
 
@@ -28,7 +30,7 @@ public enum BF16GEMM {
     public static var description: String {
         switch implementation {
         case .oneDNN(let name): return "oneDNN \(detected.version) \(name) (\(detected.features))"
-        case .emulated: return "OpenBLAS sgemm on bf16-rounded inputs (\(detected.reason))"
+        case .emulated: return "emulated: fp32 products on bf16-rounded inputs, \(F32GEMM.description) (\(detected.reason))"
         }
     }
 
@@ -40,6 +42,21 @@ public enum BF16GEMM {
         if case .oneDNN(let name) = detected.implementation { return name }
         return nil
     }
+
+    /// The implementation chosen for this CPU (and FLANLORA_BF16_PRODUCT), whatever `use` set since.
+    public static var detectedImplementation: Implementation { detected.implementation }
+
+    /// Every implementation this machine can run, the emulation first: oneDNN's kernel where the CPU has bf16
+    /// instructions, and where it has none the kernel with which oneDNN emulates them (oneDNN 2.6: "gemm:jit"
+    /// on AVX-512), slower than our emulation but the same code path as a bf16 CPU's, so the tests run that path
+    /// on every machine where oneDNN has more than its reference kernels.
+    public static let runnableImplementations: [Implementation] = {
+        if let name = oneDNNImplementation { return [.emulated, .oneDNN(name)] }
+        var buffer = [CChar](repeating: 0, count: 128)
+        dnnl_bf16_implementation(&buffer, Int32(buffer.count))
+        let name = String(cString: buffer)
+        return name.isEmpty || name.hasPrefix("ref") ? [.emulated] : [.emulated, .oneDNN(name)]
+    }()
 
     private static let detected: (implementation: Implementation, features: String, version: String, reason: String) = {
         var buffer = [CChar](repeating: 0, count: 128)
@@ -103,8 +120,8 @@ public enum BF16GEMM {
             for start in stride(from: 0, to: n, by: tileRows) {
                 let rows = min(tileRows, n - start)
                 widen(b + start * ldb, ld: ldb, rows: rows, cols: k, into: tile.pointer)
-                GEMM.matmul(input.pointer, lda: k, tile.pointer, ldb: k, c + start, ldc: ldc, m: m, k: k, n: rows,
-                            transposeB: true, alpha: alpha, beta: accumulate ? 1 : 0)
+                F32GEMM.matmul(input.pointer, lda: k, tile.pointer, ldb: k, c + start, ldc: ldc, m: m, k: k, n: rows,
+                               transposeB: true, alpha: alpha, accumulate: accumulate)
             }
         } else {
             // B is [k, n]: tiles of its rows, each a slice of the sum over k.
@@ -113,8 +130,8 @@ public enum BF16GEMM {
             for start in stride(from: 0, to: k, by: tileRows) {
                 let rows = min(tileRows, k - start)
                 widen(b + start * ldb, ld: ldb, rows: rows, cols: n, into: tile.pointer)
-                GEMM.matmul(input.pointer + start, lda: k, tile.pointer, ldb: n, c, ldc: ldc, m: m, k: rows, n: n,
-                            alpha: alpha, beta: accumulate || start > 0 ? 1 : 0)
+                F32GEMM.matmul(input.pointer + start, lda: k, tile.pointer, ldb: n, c, ldc: ldc, m: m, k: rows, n: n,
+                               transposeB: false, alpha: alpha, accumulate: accumulate || start > 0)
             }
         }
     }

@@ -15,11 +15,11 @@ public enum NF4Product {
                                accumulate: Bool = false, scale: Float = 1) {
         guard case .oneDNN = BF16GEMM.implementation else {
             // the emulation's numbers (BF16GEMM.emulatedProduct with its tiles): x rounded once, each tile dequantized
-            // straight to the fp32 values of its bf16s, sgemm
+            // straight to the fp32 values of its bf16s, the fp32 product (F32GEMM)
             let input = rounded(x, count: m * w.cols)
             return forEachFloatTile(w) { start, rows, tile in
-                GEMM.matmul(input.pointer, lda: w.cols, tile, ldb: w.cols, y + start, ldc: w.rows, m: m, k: w.cols, n: rows,
-                            transposeB: true, alpha: scale, beta: accumulate ? 1 : 0)
+                F32GEMM.matmul(input.pointer, lda: w.cols, tile, ldb: w.cols, y + start, ldc: w.rows, m: m, k: w.cols, n: rows,
+                               transposeB: true, alpha: scale, accumulate: accumulate)
             }
         }
         forEachTile(w) { start, rows, tile in
@@ -34,8 +34,8 @@ public enum NF4Product {
         guard case .oneDNN = BF16GEMM.implementation else {
             let input = rounded(dy, count: m * w.rows)
             return forEachFloatTile(w) { start, rows, tile in
-                GEMM.matmul(input.pointer + start, lda: w.rows, tile, ldb: w.cols, dx, ldc: w.cols, m: m, k: rows, n: w.cols,
-                            alpha: scale, beta: accumulate || start > 0 ? 1 : 0)
+                F32GEMM.matmul(input.pointer + start, lda: w.rows, tile, ldb: w.cols, dx, ldc: w.cols, m: m, k: rows, n: w.cols,
+                               transposeB: false, alpha: scale, accumulate: accumulate || start > 0)
             }
         }
         forEachTile(w) { start, rows, tile in

@@ -24,7 +24,7 @@ public enum Provenance {
     }
 
     /// The CPU's bf16 instructions and what runs the bf16 mode's products on them (oneDNN's kernel, or the
-    /// OpenBLAS emulation): bf16 results are reproducible for the same implementation and thread count.
+    /// emulation on `f32_product`'s library): bf16 results are reproducible for the same implementation and thread count.
     public static var bf16: JSONValue {
         ["cpu_features": .string(BF16GEMM.cpuFeatures), "product": .string(BF16GEMM.description)]
     }

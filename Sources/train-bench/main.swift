@@ -15,7 +15,9 @@
 //       Loads the model with LoRA as train-lora does, then answers stdin lines with one JSON line each:
 //       `step I` (forward, backward, clipping and an AdamW update on the plan's batch I: seconds, loss, GFLOP,
 //       and the seconds and GFLOP of the per-head attention part), `validate` (the validation pass: seconds,
-//       loss, forward GFLOP, and the same attention figures), `quit` (peak RSS).
+//       loss, forward GFLOP, and the same attention figures), `f32-product openblas|onednn` (the library of the
+//       fp32 products, and of the bf16 emulation's, from then on: an A/B of two libraries in one process, step
+//       for step, on a machine whose speed drifts), `quit` (peak RSS).
 //       The driver times the other side between commands.
 //   train-bench padded --model DIR [--threads 2] [--steps 3] [--json OUT.json]
 //       One LoRA step (r 32 on q and v, alpha 32, LoRA dropout 0.05, T5 dropout 0.1, AdamW lr 1e-3 and weight
@@ -215,6 +217,16 @@ func serve(_ args: [String]) throws {
                    "loss": .double(total / Double(max(tokens, 1))), "attention_s": .double(attention),
                    "gflop": .double(gflop), "attention_gflop": .double(attentionGflop),
                    "batch_s": .array(perBatch.map(JSONValue.double))])
+        case "f32-product":
+            // A/B on one process: the fp32 products' library (the bf16 emulation's too) from now on
+            guard words.count == 2, ["openblas", "onednn"].contains(words[1]) else { fail("bad command '\(line)'") }
+            if words[1] == "openblas" {
+                F32GEMM.use(.openBLAS)
+            } else {
+                guard let name = F32GEMM.oneDNNImplementation else { fail("oneDNN offers no fast fp32 kernel on this CPU") }
+                F32GEMM.use(.oneDNN(name))
+            }
+            reply(["f32_product": .string(F32GEMM.description)])
         case "quit":
             reply(["peak_rss_mib": .double(peakRSSMiB())])
             return

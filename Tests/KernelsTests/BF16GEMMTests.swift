@@ -4,17 +4,12 @@ import XCTest
 
 /// The bf16 product against a scalar reference: the same bf16-rounded inputs, sums in Double. Every result
 /// must lie within fp32 accumulation's bound, k·2⁻²³·Σ|aᵢbᵢ| (plus one rounding of the output), on every
-/// shape and orientation the engines use, ragged row counts and 1-8 rows, for the oneDNN kernels (where
-/// this CPU has bf16 instructions) and for the emulation (everywhere).
+/// shape and orientation the engines use, ragged row counts and 1-8 rows, for oneDNN's kernel (its fast one where
+/// this CPU has bf16 instructions, its own emulation of them elsewhere on AVX-512) and for our emulation (everywhere).
 final class BF16GEMMTests: XCTestCase {
     override func tearDown() {
-        BF16GEMM.use(BF16GEMM.oneDNNImplementation.map { .oneDNN($0) } ?? .emulated)
+        BF16GEMM.use(BF16GEMM.detectedImplementation)
         Parallel.setThreads(ProcessInfo.processInfo.activeProcessorCount)
-    }
-
-    /// The implementations this machine can run: the emulation always, oneDNN where the CPU has bf16 instructions.
-    var implementations: [BF16GEMM.Implementation] {
-        [.emulated] + (BF16GEMM.oneDNNImplementation.map { [.oneDNN($0)] } ?? [])
     }
 
     func testRoundingIsNearestEvenAsTorchAndWideningIsExact() {
@@ -37,7 +32,7 @@ final class BF16GEMMTests: XCTestCase {
         // (m, k, n): 1-8 rows (decoding), ragged counts, T5 widths (d_model 768 → d_ff 2048 and back).
         let shapes = [(1, 64, 96), (2, 80, 48), (3, 768, 96), (5, 96, 300), (8, 768, 2048), (8, 2048, 40), (17, 33, 65),
                       (63, 96, 80), (255, 64, 130), (300, 100, 48), (41, 768, 2048), (37, 2048, 768)]
-        for implementation in implementations {
+        for implementation in BF16GEMM.runnableImplementations {
             BF16GEMM.use(implementation)
             for (m, k, n) in shapes {
                 for transposeB in [true, false] {
@@ -71,7 +66,7 @@ final class BF16GEMMTests: XCTestCase {
     /// Rounding the input is part of the product: an input between two bf16 values gives the product of the
     /// rounded one, on every implementation (a kernel fed fp32 would not).
     func testInputIsRoundedToBF16() {
-        for implementation in implementations {
+        for implementation in BF16GEMM.runnableImplementations {
             BF16GEMM.use(implementation)
             let k = 64, n = 32
             let a = [Float](repeating: Float(bitPattern: 0x3f80_7fff), count: k)  // just below 1 + 2⁻⁸: rounds to 1
@@ -93,7 +88,7 @@ final class BF16GEMMTests: XCTestCase {
         }
         var identity = [UInt16](repeating: 0, count: k * k)
         for i in 0..<k { identity[i * k + i] = 0x3f80 }
-        for implementation in implementations {
+        for implementation in BF16GEMM.runnableImplementations {
             BF16GEMM.use(implementation)
             var c = [Float](repeating: .nan, count: k)
             BF16GEMM.matmul(a, lda: k, identity, ldb: k, &c, ldc: k, m: 1, k: k, n: k, transposeB: true)
@@ -106,7 +101,7 @@ final class BF16GEMMTests: XCTestCase {
         var random = SplitMix64(seed: 7)
         let (m, k, n) = (300, 768, 200)
         let a = random.array(m * k), b = random.array(n * k).map(BFloat16.bits)
-        for implementation in implementations {
+        for implementation in BF16GEMM.runnableImplementations {
             BF16GEMM.use(implementation)
             for threads in [1, 2] {
                 Parallel.setThreads(threads)
@@ -132,5 +127,11 @@ final class BF16GEMMTests: XCTestCase {
             XCTAssertNil(BF16GEMM.oneDNNImplementation)
         }
         XCTAssertFalse(BF16GEMM.description.isEmpty)
+        if case .emulated = BF16GEMM.detectedImplementation {
+            XCTAssertTrue(BF16GEMM.description.contains(F32GEMM.description), "the emulation names the fp32 products it runs on")
+        }
+        if ["avx512f", "avx512bw", "avx512vl", "avx512dq"].allSatisfy({ flags.contains(" \($0)") }) {
+            XCTAssertEqual(BF16GEMM.runnableImplementations.count, 2, "oneDNN has a bf16 kernel for every AVX-512 CPU: its path runs in the tests")
+        }
     }
 }

@@ -5,7 +5,7 @@ import XCTest
 /// be, tile by tile); the input gradient as the forward product's adjoint, exactly what a finite-difference check
 /// of a linear map tests, on bf16-exact inputs where the rounding on the way in changes nothing.
 final class NF4ProductTests: XCTestCase {
-    override func tearDown() { BF16GEMM.use(BF16GEMM.oneDNNImplementation.map { .oneDNN($0) } ?? .emulated) }
+    override func tearDown() { BF16GEMM.use(BF16GEMM.detectedImplementation) }
 
     func randomTensor(rows: Int, cols: Int, seed: UInt64) -> NF4Tensor {
         var random = SplitMix64(seed: seed)
@@ -20,7 +20,7 @@ final class NF4ProductTests: XCTestCase {
 
     /// One tile (768 × 96) and three (2,100 × 1,024 = 2.15M values: tiles of 2,048 rows and the rest).
     func testForwardAndBackwardEqualTheProductsWithTheDequantizedWeight() {
-        for implementation in [BF16GEMM.Implementation.emulated] + (BF16GEMM.oneDNNImplementation.map { [.oneDNN($0)] } ?? []) {
+        for implementation in BF16GEMM.runnableImplementations {
             BF16GEMM.use(implementation)
             for (rows, cols, m) in [(768, 96, 5), (96, 768, 33), (2_100, 1_024, 3)] {
                 let w = randomTensor(rows: rows, cols: cols, seed: UInt64(rows))

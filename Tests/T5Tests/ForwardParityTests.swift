@@ -60,9 +60,8 @@ final class ForwardParityTests: XCTestCase {
         XCTAssertEqual(model.weights.encoderFinalNorm, f32.weights.encoderFinalNorm.map { bf16ToFloat(floatToBF16($0)) })
         let twin = try SafeTensorsFile(path: Fixtures.path("bf16_twin.safetensors"))
         let batch = Fixtures.section("batch")
-        let implementations: [BF16GEMM.Implementation] = [.emulated] + (BF16GEMM.oneDNNImplementation.map { [.oneDNN($0)] } ?? [])
-        defer { BF16GEMM.use(implementations.last!) }
-        for implementation in implementations {
+        defer { BF16GEMM.use(BF16GEMM.detectedImplementation) }
+        for implementation in BF16GEMM.runnableImplementations {
             BF16GEMM.use(implementation)
             let logits = try model.logits(encoder: try model.encode(Fixtures.ids(batch["sources"])),
                                           decoderInput: Fixtures.ids(batch["decoder_input"]))

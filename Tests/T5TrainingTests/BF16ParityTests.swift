@@ -15,12 +15,7 @@ import Training
 @testable import T5Training
 
 final class BF16ParityTests: XCTestCase {
-    override func tearDown() { BF16GEMM.use(BF16GEMM.oneDNNImplementation.map { .oneDNN($0) } ?? .emulated) }
-
-    /// The emulation everywhere, oneDNN's kernels where this CPU has bf16 instructions.
-    var implementations: [BF16GEMM.Implementation] {
-        [.emulated] + (BF16GEMM.oneDNNImplementation.map { [.oneDNN($0)] } ?? [])
-    }
+    override func tearDown() { BF16GEMM.use(BF16GEMM.detectedImplementation) }
 
     /// All of the model's LoRA gradients (or values) in one vector, in the given names' order.
     func concatenated(_ names: [String], _ values: (String) throws -> [Float]) rethrows -> [Float] {
@@ -30,7 +25,7 @@ final class BF16ParityTests: XCTestCase {
     func testLossAndGradientsMatchTheTwinNotFP32OrTheAllBF16Seed() throws {
         let golden = try Fixture.load("gated", golden: "ragged")
         let (json, expected) = try golden.companion("bf16")
-        for implementation in implementations {
+        for implementation in BF16GEMM.runnableImplementations {
             BF16GEMM.use(implementation)
             let model = try golden.makeLoRAModel(threads: 2, precision: .bf16)
             model.zeroGradients()
@@ -58,7 +53,7 @@ final class BF16ParityTests: XCTestCase {
         let golden = try Fixture.load("gated", golden: "ragged")
         let (json, expected) = try golden.companion("bf16")
         let stepLosses = json["step_losses"] as! [Double], norms = json["grad_norms"] as! [Double]
-        for implementation in implementations {
+        for implementation in BF16GEMM.runnableImplementations {
             BF16GEMM.use(implementation)
             let model = try golden.makeLoRAModel(threads: 2, precision: .bf16)
             let params = model.trainableParameters

@@ -11,11 +11,7 @@ import Kernels
 @testable import T5Training
 
 final class NF4ParityTests: XCTestCase {
-    override func tearDown() { BF16GEMM.use(BF16GEMM.oneDNNImplementation.map { .oneDNN($0) } ?? .emulated) }
-
-    var implementations: [BF16GEMM.Implementation] {
-        [.emulated] + (BF16GEMM.oneDNNImplementation.map { [.oneDNN($0)] } ?? [])
-    }
+    override func tearDown() { BF16GEMM.use(BF16GEMM.detectedImplementation) }
 
     func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
 
@@ -60,7 +56,7 @@ final class NF4ParityTests: XCTestCase {
     func testLossAndGradientsMatchTheTwinAndFollowBitsandbytes() throws {
         let golden = try Fixture.load("gated", golden: "ragged")
         let (json, expected) = try golden.companion("nf4")
-        for implementation in implementations {
+        for implementation in BF16GEMM.runnableImplementations {
             BF16GEMM.use(implementation)
             let model = try golden.makeLoRAModel(threads: 2, precision: .nf4)
             model.zeroGradients()
