@@ -11,9 +11,11 @@
 //       DIR/{train,validation}.safetensors: token files of the tokenize subset of lengths.tsv at the real lengths,
 //       random ids (seed 42), </s> last: what train-lora reads, for timing the product itself
 //       (scripts/bench/mpi_scaling.sh).
-//   train-bench serve --model DIR --plan PLAN.json [--config pipeline.yaml] [--threads 2]
-//       Loads the model with LoRA as train-lora does, then answers stdin lines with one JSON line each:
-//       `step I` (forward, backward, clipping and an AdamW update on the plan's batch I: seconds, loss, GFLOP,
+//   train-bench serve --model DIR --plan PLAN.json [--config pipeline.yaml] [--set key=value ...] [--threads 2]
+//       Loads the model with train.mode's adapter (LoRA, IA3, LoHa, LoKr, ...; `--set train.mode=loha`) as
+//       train-lora does, then answers stdin lines with one JSON line each:
+//       `step I` (forward, backward, clipping and an AdamW update on the plan's batch I: seconds, loss, GFLOP
+//       (the base model's, plus LoRA's products: other methods' adapters are not counted),
 //       and the seconds and GFLOP of the per-head attention part), `validate` (the validation pass: seconds,
 //       loss, forward GFLOP, and the same attention figures), `f32-product openblas|onednn` (the library of the
 //       fp32 products, and of the bf16 emulation's, from then on: an A/B of two libraries in one process, step
@@ -59,6 +61,14 @@ struct Plan: Codable {
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("train-bench: error: \(message)\n".utf8))
     exit(64)
+}
+
+/// Every value given with `name` (a repeatable option such as `--set key=value`), in order.
+func options(_ name: String, in args: [String]) -> [String] {
+    args.indices.filter { args[$0] == name }.map { i in
+        guard i + 1 < args.count else { fail("\(name) needs a value") }
+        return args[i + 1]
+    }
 }
 
 func option(_ name: String, in args: [String]) -> String? {
@@ -157,17 +167,19 @@ func serve(_ args: [String]) throws {
     guard let directory = option("--model", in: args), let planPath = option("--plan", in: args) else {
         fail("serve needs --model DIR and --plan FILE")
     }
-    let p = ParameterReader(try PipelineConfig.load(path: option("--config", in: args) ?? "pipeline.yaml"))
+    let p = ParameterReader(try PipelineConfig.load(path: option("--config", in: args) ?? "pipeline.yaml",
+                                                    overrides: options("--set", in: args)))
     let threads = Int(option("--threads", in: args) ?? "2") ?? 2
     let plan = try JSONDecoder().decode(Plan.self, from: Data(contentsOf: URL(fileURLWithPath: planPath)))
     let config = try T5Config.load(path: directory + "/config.json")
     let file = try SafeTensorsFile(path: directory + "/model.safetensors")
-    let settings = try TrainLoRAStage.loraConfig(p, config: nil), training = TrainLoRAStage.trainingSettings(p)
+    // train.mode's method with its section's settings, as train-lora reads them (`--set train.mode=loha`)
+    guard let method = try TrainLoRAStage.adapterMethod(p, config: nil) else { fail("train.mode full is not benchmarked here") }
+    let mode = TrainingMode.adapter(method), training = TrainLoRAStage.trainingSettings(p)
     // --weights-dtype overrides the config's train.weights_dtype (the benchmark times both modes).
     let dtype = option("--weights-dtype", in: args) ?? p.string("train.weights_dtype")
     guard let precision = WeightMatrix.Precision(rawValue: dtype) else { fail("--weights-dtype must be f32, bf16 or nf4") }
-    let model = try T5TrainingModel(config: config, file: file, mode: .lora(settings),
-                                    dropoutRate: Float(p.double("train.dropout_rate")),
+    let model = try T5TrainingModel(config: config, file: file, mode: mode, dropoutRate: Float(p.double("train.dropout_rate")),
                                     dropoutSeed: UInt64(plan.seed), threads: threads, basePrecision: precision)
     model.labelSmoothing = Float(p.double("train.label_smoothing"))
     try model.initializeAdapters(seed: UInt64(plan.seed))
@@ -178,7 +190,7 @@ func serve(_ args: [String]) throws {
                           decoderStartTokenId: config.decoderStartTokenId, label: "plan batch")
     }
     let batches = try plan.batches.map(batch), validation = try plan.validation.map(batch)
-    reply(["ready": true, "threads": .int(threads), "trainable_parameters": .int(params.reduce(0) { $0 + $1.count }),
+    reply(["ready": true, "method": .string(method.peftType), "threads": .int(threads), "trainable_parameters": .int(params.reduce(0) { $0 + $1.count }),
            "weights_dtype": .string(dtype), "product": .string(precision == .f32 ? F32GEMM.description : BF16GEMM.description),
            "base_weight_bytes": .int(model.weights.baseWeightBytes), "rss_after_load_mib": .double(residentMiB("VmRSS")),
            "bf16_cpu_features": .string(BF16GEMM.cpuFeatures)])
@@ -194,7 +206,7 @@ func serve(_ args: [String]) throws {
             optimizer.update(step: plan.batches[i].step)
             let seconds = Date().timeIntervalSince(start)
             let flops = TrainingFlops.perStep(config: config, sourceLengths: batches[i].sourceLengths,
-                                              targetLengths: batches[i].targetLengths, mode: .lora(settings))
+                                              targetLengths: batches[i].targetLengths, mode: mode)
             reply(["step": .int(i), "seconds": .double(seconds), "loss": .double(Double(loss)),
                    "gflop": .double(flops.total / 1e9), "attention_s": .double(model.lastAttentionSeconds),
                    "attention_gflop": .double(flops.attention / 1e9)])
@@ -209,7 +221,7 @@ func serve(_ args: [String]) throws {
                 tokens += b.labelledTokens
                 attention += model.lastAttentionSeconds
                 let flops = TrainingFlops.perStep(config: config, sourceLengths: b.sourceLengths,
-                                                  targetLengths: b.targetLengths, mode: .lora(settings))
+                                                  targetLengths: b.targetLengths, mode: mode)
                 gflop += flops.forward / 1e9
                 attentionGflop += flops.attention / 3 / 1e9  // forward's third of the per-head products
             }
@@ -308,7 +320,7 @@ do {
     case "serve": try serve(args)
     case "padded": try padded(args)
     default: fail("usage: train-bench plan --lengths TSV --model DIR --out FILE [--steps N] | tokens --lengths TSV --out DIR | "
-                  + "serve --model DIR --plan FILE [--threads N] | padded --model DIR [--threads N] [--steps N] [--json FILE]")
+                  + "serve --model DIR --plan FILE [--set k=v ...] [--threads N] | padded --model DIR [--threads N] [--steps N] [--json FILE]")
     }
 } catch {
     fail("\(error)")

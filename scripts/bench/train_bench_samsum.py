@@ -8,7 +8,8 @@ accumulation, epochs and grouping), spread evenly over the run, with random toke
 validation pass's batches (sorted by source length, as train-lora forms them).
 
 PyTorch side (the user's alternative, Hugging Face's way): T5ForConditionalGeneration (sdpa) + PEFT LoraConfig from
-pipeline.yaml's lora.* (r, alpha, dropout, target_modules, rslora), model.train() with T5's dropout at
+pipeline.yaml's lora.* (r, alpha, dropout, target_modules, rslora; or with --method ia3, loha or lokr PEFT's IA3Config,
+LoHaConfig or LoKrConfig from that section, the Swift side `--set train.mode=METHOD`), model.train() with T5's dropout at
 train.dropout_rate, fused AdamW (lr, weight decay, betas, eps from train.*), one step = zero_grad + forward + backward
 + clip_grad_norm_(max_grad_norm) + step; each batch right-padded to its longest row (input_ids 0 + attention mask,
 labels -100, decoder inputs shifted from the labels by the model). Validation: model.eval(), no_grad, the same
@@ -36,6 +37,24 @@ in NF4, dequantized to bf16 a tile at a time for each product).
 import argparse, json, os, resource, statistics, subprocess, sys, time
 
 
+def peft_config(method, cfg, task_type, LoraConfig, IA3Config, LoHaConfig, LoKrConfig):
+    """PEFT's config for `method` from its pipeline.yaml section, as train-lora reads it ([all-linear] is PEFT's
+    "all-linear"); train-bench serve checks that both sides train as many parameters."""
+    c = cfg[method]
+    targets = "all-linear" if c["target_modules"] == ["all-linear"] else c["target_modules"]
+    if method == "lora":
+        return LoraConfig(r=c["r"], lora_alpha=c["alpha"], target_modules=targets, lora_dropout=c["dropout"],
+                          use_rslora=c["use_rslora"], rank_pattern=c["rank_pattern"], alpha_pattern=c["alpha_pattern"],
+                          bias="none", task_type=task_type)
+    if method == "ia3":
+        return IA3Config(target_modules=targets, feedforward_modules=c["feedforward_modules"], task_type=task_type)
+    shared = dict(r=c["r"], alpha=c["alpha"], target_modules=targets, rank_pattern=c["rank_pattern"],
+                  alpha_pattern=c["alpha_pattern"], task_type=task_type)
+    if method == "loha":
+        return LoHaConfig(**shared)
+    return LoKrConfig(decompose_both=c["decompose_both"], decompose_factor=c["decompose_factor"], **shared)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", required=True, help="a flan-t5-base-size model directory (make_t5.py --size base)")
@@ -45,6 +64,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", default=None)
     ap.add_argument("--dtype", choices=["f32", "bf16", "nf4"], default="f32", help="PyTorch's base weights (default f32)")
+    ap.add_argument("--method", choices=["lora", "ia3", "loha", "lokr"], default="lora",
+                    help="the PEFT method, with its pipeline.yaml section (train-bench serve --set train.mode=METHOD)")
     ap.add_argument("--swift-dtype", choices=["f32", "bf16", "nf4"], default=None,
                     help="train-bench serve --weights-dtype (default: --dtype)")
     args = ap.parse_args()
@@ -52,14 +73,14 @@ def main():
 
     import torch, transformers, peft, yaml
     from transformers import T5ForConditionalGeneration
-    from peft import LoraConfig, TaskType, get_peft_model
+    from peft import IA3Config, LoHaConfig, LoKrConfig, LoraConfig, TaskType, get_peft_model
 
     transformers.logging.set_verbosity_error()
     torch.set_num_threads(args.threads)
     cfg = yaml.safe_load(open(args.config, encoding="utf-8"))
     if "base" in cfg:
         sys.exit(f"{args.config}: a config with base: is not supported here; give the full pipeline.yaml")
-    lora, train = cfg["lora"], cfg["train"]
+    train = cfg["train"]
     torch.manual_seed(train["seed"])
     plan = json.load(open(args.plan, encoding="utf-8"))
 
@@ -83,15 +104,14 @@ def main():
     model = T5ForConditionalGeneration.from_pretrained(args.model, attn_implementation="sdpa",
                                                        dropout_rate=train["dropout_rate"], torch_dtype=torch_dtype,
                                                        **quantization)
-    pm = get_peft_model(model, LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], target_modules=lora["target_modules"],
-                                          lora_dropout=lora["dropout"], use_rslora=lora["use_rslora"], bias="none",
-                                          task_type=TaskType.SEQ_2_SEQ_LM))
+    pm = get_peft_model(model, peft_config(args.method, cfg, TaskType.SEQ_2_SEQ_LM, LoraConfig, IA3Config, LoHaConfig,
+                                           LoKrConfig))
     params = [p for p in pm.parameters() if p.requires_grad]
     base_dtypes = sorted({str(p.dtype) for p in pm.parameters() if not p.requires_grad})
     lora_dtypes = sorted({str(p.dtype) for p in params})
     expected = [str(torch_dtype)] if args.dtype != "nf4" else sorted([str(torch_dtype), "torch.uint8"])  # bnb's packed codes
     if base_dtypes != expected or lora_dtypes != ["torch.float32"]:
-        sys.exit(f"PyTorch --dtype {args.dtype}: base weights {base_dtypes}, LoRA weights {lora_dtypes}")
+        sys.exit(f"PyTorch --dtype {args.dtype}: base weights {base_dtypes}, {args.method} weights {lora_dtypes}")
     opt = torch.optim.AdamW(params, lr=train["lr"], weight_decay=train["weight_decay"],
                             betas=(train["beta1"], train["beta2"]), eps=train["eps"], fused=True)
 
@@ -117,7 +137,8 @@ def main():
         return time.perf_counter() - t0, total / max(tokens, 1)
 
     swift = subprocess.Popen([args.swift_bench, "serve", "--model", args.model, "--plan", args.plan, "--config", args.config,
-                              "--threads", str(args.threads), "--weights-dtype", args.swift_dtype],
+                              "--threads", str(args.threads), "--weights-dtype", args.swift_dtype,
+                              "--set", f"train.mode={args.method}"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def ask(command):
@@ -141,7 +162,8 @@ def main():
                       max(range(len(batches)), key=lambda i: batches[i][0].numel())})
     warm_torch = sum(torch_step(*batches[i])[0] for i in largest)
     warm_swift = sum(ask(f"step {i}")["seconds"] for i in largest)
-    print(f"dtype: PyTorch {args.dtype} (base weights {base_dtypes[0]}, LoRA {lora_dtypes[0]}), "
+    print(f"method: {args.method} (Swift: {ready.get('method', '?')}); "
+          f"dtype: PyTorch {args.dtype} (base weights {base_dtypes[0]}, adapter {lora_dtypes[0]}), "
           f"Swift --weights-dtype {args.swift_dtype}; Swift's products: {ready.get('product', '?')} "
           f"(CPU bf16 features: {ready.get('bf16_cpu_features', '?')})", flush=True)
     print(f"{len(batches)} of {plan['totalSteps']} steps of the reference run ({plan['trainExamples']} examples, "
@@ -209,13 +231,13 @@ def main():
     print(f"{'  by the FLOP count at those rates':34s} {flops_torch / 3600:9.2f}h {flops_swift / 3600:9.2f}h")
     print(f"{'peak RSS (MiB)':34s} {torch_rss:10.0f} {swift_rss:10.0f}")
     print(f"validation loss: PyTorch {args.dtype} {torch_val_loss:.4f}, Swift {args.swift_dtype} {swift_val_loss:.4f} "
-          f"(different random LoRA A and dropout{'; PyTorch bf16 losses are bf16-rounded' if args.dtype == 'bf16' else ''})")
+          f"(different random adapter initialisations and dropout{'; PyTorch bf16 losses are bf16-rounded' if args.dtype == 'bf16' else ''})")
     print(f"per-step ratio PyTorch {args.dtype}/Swift {args.swift_dtype}: median of {len(ratios)} paired ratios {statistics.median(ratios):.2f}x "
           f"(range {min(ratios):.2f}-{max(ratios):.2f}x); mean-step ratio {mean_torch / mean_swift:.2f}x; "
           f"projected-run ratio {run_torch / run_swift:.2f}x   (>1: Swift faster)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(rows=rows, dtype=args.dtype, swift_dtype=args.swift_dtype, torch_base_dtype=base_dtypes[0],
+            json.dump(dict(rows=rows, method=args.method, dtype=args.dtype, swift_dtype=args.swift_dtype, torch_base_dtype=base_dtypes[0],
                            torch_lora_dtype=lora_dtypes[0], threads=args.threads, total_steps=total, validation_passes=passes,
                            mean_step_torch_s=mean_torch, mean_step_swift_s=mean_swift,
                            warmup_torch_s=warm_torch, warmup_swift_s=warm_swift,

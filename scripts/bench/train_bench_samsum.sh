@@ -10,12 +10,15 @@
 # summary table of the modes, the CPU's model name and its bf16 instructions (avx512_bf16, amx_bf16).
 # Usage: scripts/bench/train_bench_samsum.sh [MODEL_DIR]   (default /tmp/t5base, made by make_t5.py if absent)
 # Env: THREADS (2), STEPS (20), MODES ("f32 bf16"; nf4 is QLoRA: bitsandbytes' 4-bit base against the nf4 mode), GROUPED=1 (train.group_by_length true), LENGTHS (scripts/bench/samsum_lengths.tsv),
-#      OUT (/tmp/train_bench_samsum).
+#      METHOD (lora; ia3, loha or lokr: PEFT's IA3Config, LoHaConfig or LoKrConfig from pipeline.yaml's section of
+#      that name against train.mode METHOD), OUT (/tmp/train_bench_samsum, or /tmp/train_bench_samsum-METHOD).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/reference_env.sh"
 MODEL="${1:-/tmp/t5base}"
 THREADS="${THREADS:-2}"
-OUT="${OUT:-/tmp/train_bench_samsum}"
+METHOD="${METHOD:-lora}"
+[[ "$METHOD" =~ ^(lora|ia3|loha|lokr)$ ]] || { echo "train_bench_samsum: METHOD: '$METHOD' is not lora, ia3, loha or lokr" >&2; exit 1; }
+if [[ "$METHOD" == lora ]]; then OUT="${OUT:-/tmp/train_bench_samsum}"; else OUT="${OUT:-/tmp/train_bench_samsum-$METHOD}"; fi
 MODES="${MODES:-f32 bf16}"
 for mode in $MODES; do
     [[ "$mode" == f32 || "$mode" == bf16 || "$mode" == nf4 ]] || { echo "train_bench_samsum: MODES: '$mode' is not f32, bf16 or nf4" >&2; exit 1; }
@@ -31,13 +34,13 @@ BENCH="$BENCH_BIN/train-bench"
 "$BENCH" plan --lengths "$LENGTHS" --model "$MODEL" --config pipeline.yaml --steps "${STEPS:-20}" ${GROUPED:+--group-by-length} \
   --out "$OUT/plan.json"
 for mode in $MODES; do
-    echo "== mode $mode: Swift --weights-dtype $mode, PyTorch --dtype $mode" >&2
+    echo "== method $METHOD, mode $mode: Swift --weights-dtype $mode, PyTorch --dtype $mode" >&2
     "$PY" scripts/bench/train_bench_samsum.py --model "$MODEL" --plan "$OUT/plan.json" --swift-bench "$BENCH" \
-      --config pipeline.yaml --threads "$THREADS" --dtype "$mode" --json "$OUT/result-$mode.json"
+      --config pipeline.yaml --threads "$THREADS" --dtype "$mode" --method "$METHOD" --json "$OUT/result-$mode.json"
 done
 
 echo
-echo "== summary ($OUT/result-<mode>.json; ratio > 1: Swift faster)"
+echo "== summary, method $METHOD ($OUT/result-<mode>.json; ratio > 1: Swift faster)"
 "$PY" - "$OUT" $MODES <<'PY'
 import json, os, sys
 out, modes = sys.argv[1], sys.argv[2:]
