@@ -109,29 +109,32 @@ public enum BF16GEMM {
     static func emulatedProduct(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<UInt16>, ldb: Int,
                                 _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, k: Int, n: Int, transposeB: Bool,
                                 alpha: Float, accumulate: Bool) {
-        let input = FloatBuffer(count: m * k, zeroed: false)
-        Parallel.forRanges(m, costPerItem: 4 * k) { rows in
-            for row in rows { for t in 0..<k { input.pointer[row * k + t] = BFloat16.rounded(a[row * lda + t]) } }
-        }
-        if transposeB {
-            // B is W[n, k]: tiles of whole weight rows, each a block of C's columns.
-            let tileRows = max(1, min(n, emulationTile / max(k, 1)))
-            let tile = FloatBuffer(count: tileRows * k, zeroed: false)
-            for start in stride(from: 0, to: n, by: tileRows) {
-                let rows = min(tileRows, n - start)
-                widen(b + start * ldb, ld: ldb, rows: rows, cols: k, into: tile.pointer)
-                F32GEMM.matmul(input.pointer, lda: k, tile.pointer, ldb: k, c + start, ldc: ldc, m: m, k: k, n: rows,
-                               transposeB: true, alpha: alpha, accumulate: accumulate)
+        ScratchPool.with(m * k, of: Float.self) { input in
+            Parallel.forRanges(m, costPerItem: 4 * k) { rows in
+                for row in rows { for t in 0..<k { input[row * k + t] = BFloat16.rounded(a[row * lda + t]) } }
             }
-        } else {
-            // B is [k, n]: tiles of its rows, each a slice of the sum over k.
-            let tileRows = max(1, min(k, emulationTile / max(n, 1)))
-            let tile = FloatBuffer(count: tileRows * n, zeroed: false)
-            for start in stride(from: 0, to: k, by: tileRows) {
-                let rows = min(tileRows, k - start)
-                widen(b + start * ldb, ld: ldb, rows: rows, cols: n, into: tile.pointer)
-                F32GEMM.matmul(input.pointer + start, lda: k, tile.pointer, ldb: n, c, ldc: ldc, m: m, k: rows, n: n,
-                               transposeB: false, alpha: alpha, accumulate: accumulate || start > 0)
+            if transposeB {
+                // B is W[n, k]: tiles of whole weight rows, each a block of C's columns.
+                let tileRows = max(1, min(n, emulationTile / max(k, 1)))
+                ScratchPool.with(tileRows * k, of: Float.self) { tile in
+                    for start in stride(from: 0, to: n, by: tileRows) {
+                        let rows = min(tileRows, n - start)
+                        widen(b + start * ldb, ld: ldb, rows: rows, cols: k, into: tile)
+                        F32GEMM.matmul(input, lda: k, tile, ldb: k, c + start, ldc: ldc, m: m, k: k, n: rows,
+                                       transposeB: true, alpha: alpha, accumulate: accumulate)
+                    }
+                }
+            } else {
+                // B is [k, n]: tiles of its rows, each a slice of the sum over k.
+                let tileRows = max(1, min(k, emulationTile / max(n, 1)))
+                ScratchPool.with(tileRows * n, of: Float.self) { tile in
+                    for start in stride(from: 0, to: k, by: tileRows) {
+                        let rows = min(tileRows, k - start)
+                        widen(b + start * ldb, ld: ldb, rows: rows, cols: n, into: tile)
+                        F32GEMM.matmul(input + start, lda: k, tile, ldb: n, c, ldc: ldc, m: m, k: rows, n: n,
+                                       transposeB: false, alpha: alpha, accumulate: accumulate || start > 0)
+                    }
+                }
             }
         }
     }

@@ -16,10 +16,11 @@ public enum NF4Product {
         guard case .oneDNN = BF16GEMM.implementation else {
             // the emulation's numbers (BF16GEMM.emulatedProduct with its tiles): x rounded once, each tile dequantized
             // straight to the fp32 values of its bf16s, the fp32 product (F32GEMM)
-            let input = rounded(x, count: m * w.cols)
-            return forEachFloatTile(w) { start, rows, tile in
-                F32GEMM.matmul(input.pointer, lda: w.cols, tile, ldb: w.cols, y + start, ldc: w.rows, m: m, k: w.cols, n: rows,
-                               transposeB: true, alpha: scale, accumulate: accumulate)
+            return withRounded(x, count: m * w.cols) { input in
+                forEachFloatTile(w) { start, rows, tile in
+                    F32GEMM.matmul(input, lda: w.cols, tile, ldb: w.cols, y + start, ldc: w.rows, m: m, k: w.cols, n: rows,
+                                   transposeB: true, alpha: scale, accumulate: accumulate)
+                }
             }
         }
         forEachTile(w) { start, rows, tile in
@@ -32,10 +33,11 @@ public enum NF4Product {
     public static func backwardInput(_ dy: UnsafePointer<Float>, weight w: NF4Tensor, _ dx: UnsafeMutablePointer<Float>, m: Int,
                                      accumulate: Bool = true, scale: Float = 1) {
         guard case .oneDNN = BF16GEMM.implementation else {
-            let input = rounded(dy, count: m * w.rows)
-            return forEachFloatTile(w) { start, rows, tile in
-                F32GEMM.matmul(input.pointer + start, lda: w.rows, tile, ldb: w.cols, dx, ldc: w.cols, m: m, k: rows, n: w.cols,
-                               transposeB: false, alpha: scale, accumulate: accumulate || start > 0)
+            return withRounded(dy, count: m * w.rows) { input in
+                forEachFloatTile(w) { start, rows, tile in
+                    F32GEMM.matmul(input + start, lda: w.rows, tile, ldb: w.cols, dx, ldc: w.cols, m: m, k: rows, n: w.cols,
+                                   transposeB: false, alpha: scale, accumulate: accumulate || start > 0)
+                }
             }
         }
         forEachTile(w) { start, rows, tile in
@@ -70,50 +72,16 @@ public enum NF4Product {
         }
     }
 
-    /// `count` values rounded to bf16 (kept as fp32).
-    static func rounded(_ x: UnsafePointer<Float>, count: Int) -> FloatBuffer {
-        let buffer = FloatBuffer(count: count, zeroed: false)
-        BFloat16.round(x, into: buffer.pointer, count: count)
-        return buffer
-    }
-
-    /// Runs `body` with a bf16 scratch buffer of at least `count` values, taken from a pool and given back: a decoding
-    /// step makes ~100 products, and a fresh 3 MB buffer for each would cost its page faults every time.
-    public static func withTile(_ count: Int, _ body: (UnsafeMutablePointer<UInt16>) -> Void) {
-        let buffer = TilePool.shared.take(max(count, 1))
-        defer { TilePool.shared.give(buffer) }
-        body(buffer.pointer)
-    }
-}
-
-/// Scratch buffers for dequantized tiles, reused across products (several at once only when products run
-/// concurrently).
-final class TilePool: @unchecked Sendable {
-    static let shared = TilePool()
-
-    final class Buffer {
-        let pointer: UnsafeMutablePointer<UInt16>
-        let capacity: Int
-        init(_ capacity: Int) {
-            self.capacity = capacity
-            pointer = .allocate(capacity: capacity)
+    /// body(`count` values of x rounded to bf16, kept as fp32), in a scratch buffer from the pool.
+    static func withRounded(_ x: UnsafePointer<Float>, count: Int, _ body: (UnsafePointer<Float>) -> Void) {
+        ScratchPool.with(count, of: Float.self) { buffer in
+            BFloat16.round(x, into: buffer, count: count)
+            body(buffer)
         }
-        deinit { pointer.deallocate() }
     }
 
-    private var free: [Buffer] = []
-    private let lock = NSLock()
-
-    func take(_ count: Int) -> Buffer {
-        lock.lock()
-        defer { lock.unlock() }
-        if let i = free.firstIndex(where: { $0.capacity >= count }) { return free.remove(at: i) }
-        return Buffer(max(count, NF4Product.tileValues))
-    }
-
-    func give(_ buffer: Buffer) {
-        lock.lock()
-        free.append(buffer)
-        lock.unlock()
+    /// Runs `body` with a bf16 scratch buffer of at least `count` values from the pool (ScratchPool).
+    public static func withTile(_ count: Int, _ body: (UnsafeMutablePointer<UInt16>) -> Void) {
+        ScratchPool.with(count, of: UInt16.self, body)
     }
 }

@@ -6,7 +6,7 @@
 // than that fits it, in any order.
 
 final class Arena: @unchecked Sendable {
-    private var chunks: [FloatStorage] = []
+    private var chunks: [ArenaChunk] = []
     private var chunk = 0
     private var used = 0
     private let minimumChunk: Int
@@ -24,7 +24,7 @@ final class Arena: @unchecked Sendable {
             chunk += 1
             used = 0
         }
-        let storage = FloatStorage(uninitializedCount: max(rounded, minimumChunk))
+        let storage = ArenaChunk(count: max(rounded, minimumChunk))
         chunks.append(storage)
         used = rounded
         return storage.pointer
@@ -40,7 +40,7 @@ final class Arena: @unchecked Sendable {
         if chunks.count > 1 {
             let total = chunks.reduce(0) { $0 + $1.count }
             chunks = []  // freed before the merged chunk is allocated
-            chunks = [FloatStorage(uninitializedCount: total)]
+            chunks = [ArenaChunk(count: total)]
         }
         chunk = 0
         used = 0

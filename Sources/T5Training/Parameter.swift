@@ -11,13 +11,6 @@ final class FloatStorage: @unchecked Sendable {
         pointer.initialize(repeating: 0, count: max(count, 1))
     }
 
-    /// Space whose contents are not set (an arena's chunk: every user writes before reading), so its
-    /// pages are touched as they are first used, not all at once here.
-    init(uninitializedCount count: Int) {
-        self.count = count
-        pointer = .allocate(capacity: max(count, 1))
-    }
-
     deinit { pointer.deallocate() }
 }
 
