@@ -50,12 +50,16 @@ public enum BF16GEMM {
     /// instructions, and where it has none the kernel with which oneDNN emulates them (oneDNN 2.6: "gemm:jit"
     /// on AVX-512), slower than our emulation but the same code path as a bf16 CPU's, so the tests run that path
     /// on every machine where oneDNN has more than its reference kernels.
-    public static let runnableImplementations: [Implementation] = {
-        if let name = oneDNNImplementation { return [.emulated, .oneDNN(name)] }
+    public static let runnableImplementations: [Implementation] =
+        [.emulated] + (oneDNNKernel.name.map { [.oneDNN($0)] } ?? [])
+
+    /// The kernel oneDNN picks for a bf16 product on this CPU, nil when it has only its reference kernels ("ref:any",
+    /// far slower than the emulation); `offered` is what it named ("" for none).
+    private static let oneDNNKernel: (name: String?, offered: String) = {
         var buffer = [CChar](repeating: 0, count: 128)
         dnnl_bf16_implementation(&buffer, Int32(buffer.count))
-        let name = String(cString: buffer)
-        return name.isEmpty || name.hasPrefix("ref") ? [.emulated] : [.emulated, .oneDNN(name)]
+        let offered = String(cString: buffer)
+        return (offered.isEmpty || offered.hasPrefix("ref") ? nil : offered, offered)
     }()
 
     private static let detected: (implementation: Implementation, features: String, version: String, reason: String) = {
@@ -68,11 +72,9 @@ public enum BF16GEMM {
             return (.emulated, features, version, "FLANLORA_BF16_PRODUCT=emulated")
         }
         guard hasBF16 else { return (.emulated, features, version, "this CPU has no AVX512_BF16 or AMX-BF16") }
-        dnnl_bf16_implementation(&buffer, Int32(buffer.count))
-        let name = String(cString: buffer)
-        // oneDNN's reference kernels ("ref:any") would be far slower than the emulation.
-        guard !name.isEmpty, !name.hasPrefix("ref") else {
-            return (.emulated, features, version, "oneDNN \(version) offers no fast bf16 kernel here (\(name.isEmpty ? "none" : name))")
+        guard let name = oneDNNKernel.name else {
+            let offered = oneDNNKernel.offered
+            return (.emulated, features, version, "oneDNN \(version) offers no fast bf16 kernel here (\(offered.isEmpty ? "none" : offered))")
         }
         return (.oneDNN(name), features, version, "")
     }()
@@ -109,30 +111,37 @@ public enum BF16GEMM {
     static func emulatedProduct(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<UInt16>, ldb: Int,
                                 _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, k: Int, n: Int, transposeB: Bool,
                                 alpha: Float, accumulate: Bool) {
+        // B is the weight W[out, in]: stored [n, k] with `transposeB`, else [k, n]
+        let inFeatures = transposeB ? k : n
+        emulated(a, lda: lda, c, ldc: ldc, m: m, out: transposeB ? n : k, in: inFeatures, transposeB: transposeB,
+                 alpha: alpha, accumulate: accumulate) { start, rows, tile in
+            widen(b + start * ldb, ld: ldb, rows: rows, cols: inFeatures, into: tile)
+        }
+    }
+
+    /// The emulation of a product with a weight W [out, in] that `fill(first row, rows, tile)` writes a tile of whole
+    /// rows at a time as the fp32 values of bf16s (the bf16 mode widens its weight, the nf4 mode dequantizes):
+    /// C (+)= alpha · bf16(A) · Wᵀ with `transposeB` (A [m, in]), else alpha · bf16(A) · W (A [m, out]), fp32 sums on
+    /// F32GEMM. A tile holds at most `emulationTile` values: a block of C's columns for Wᵀ, a slice of the sum for W.
+    static func emulated(_ a: UnsafePointer<Float>, lda: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int,
+                         out: Int, in inFeatures: Int, transposeB: Bool, alpha: Float, accumulate: Bool,
+                         fill: (_ first: Int, _ rows: Int, _ tile: UnsafeMutablePointer<Float>) -> Void) {
+        let k = transposeB ? inFeatures : out
         ScratchPool.with(m * k, of: Float.self) { input in
             Parallel.forRanges(m, costPerItem: 4 * k) { rows in
                 for row in rows { for t in 0..<k { input[row * k + t] = BFloat16.rounded(a[row * lda + t]) } }
             }
-            if transposeB {
-                // B is W[n, k]: tiles of whole weight rows, each a block of C's columns.
-                let tileRows = max(1, min(n, emulationTile / max(k, 1)))
-                ScratchPool.with(tileRows * k, of: Float.self) { tile in
-                    for start in stride(from: 0, to: n, by: tileRows) {
-                        let rows = min(tileRows, n - start)
-                        widen(b + start * ldb, ld: ldb, rows: rows, cols: k, into: tile)
-                        F32GEMM.matmul(input, lda: k, tile, ldb: k, c + start, ldc: ldc, m: m, k: k, n: rows,
-                                       transposeB: true, alpha: alpha, accumulate: accumulate)
-                    }
-                }
-            } else {
-                // B is [k, n]: tiles of its rows, each a slice of the sum over k.
-                let tileRows = max(1, min(k, emulationTile / max(n, 1)))
-                ScratchPool.with(tileRows * n, of: Float.self) { tile in
-                    for start in stride(from: 0, to: k, by: tileRows) {
-                        let rows = min(tileRows, k - start)
-                        widen(b + start * ldb, ld: ldb, rows: rows, cols: n, into: tile)
-                        F32GEMM.matmul(input + start, lda: k, tile, ldb: n, c, ldc: ldc, m: m, k: rows, n: n,
-                                       transposeB: false, alpha: alpha, accumulate: accumulate || start > 0)
+            let tileRows = max(1, min(out, emulationTile / max(inFeatures, 1)))
+            ScratchPool.with(tileRows * inFeatures, of: Float.self) { tile in
+                for start in stride(from: 0, to: out, by: tileRows) {
+                    let rows = min(tileRows, out - start)
+                    fill(start, rows, tile)
+                    if transposeB {
+                        F32GEMM.matmul(input, lda: k, tile, ldb: inFeatures, c + start, ldc: ldc, m: m, k: inFeatures,
+                                       n: rows, transposeB: true, alpha: alpha, accumulate: accumulate)
+                    } else {
+                        F32GEMM.matmul(input + start, lda: k, tile, ldb: inFeatures, c, ldc: ldc, m: m, k: rows,
+                                       n: inFeatures, transposeB: false, alpha: alpha, accumulate: accumulate || start > 0)
                     }
                 }
             }

@@ -14,13 +14,10 @@ public enum NF4Product {
     public static func forward(_ x: UnsafePointer<Float>, weight w: NF4Tensor, _ y: UnsafeMutablePointer<Float>, m: Int,
                                accumulate: Bool = false, scale: Float = 1) {
         guard case .oneDNN = BF16GEMM.implementation else {
-            // the emulation's numbers (BF16GEMM.emulatedProduct with its tiles): x rounded once, each tile dequantized
-            // straight to the fp32 values of its bf16s, the fp32 product (F32GEMM)
-            return withRounded(x, count: m * w.cols) { input in
-                forEachFloatTile(w) { start, rows, tile in
-                    F32GEMM.matmul(input, lda: w.cols, tile, ldb: w.cols, y + start, ldc: w.rows, m: m, k: w.cols, n: rows,
-                                   transposeB: true, alpha: scale, accumulate: accumulate)
-                }
+            // the emulation's numbers: each tile dequantized straight to the fp32 values of its bf16s
+            return BF16GEMM.emulated(x, lda: w.cols, y, ldc: w.rows, m: m, out: w.rows, in: w.cols, transposeB: true,
+                                     alpha: scale, accumulate: accumulate) { start, rows, tile in
+                w.dequantizeRounded((start * w.cols)..<((start + rows) * w.cols), into: tile)
             }
         }
         forEachTile(w) { start, rows, tile in
@@ -33,11 +30,9 @@ public enum NF4Product {
     public static func backwardInput(_ dy: UnsafePointer<Float>, weight w: NF4Tensor, _ dx: UnsafeMutablePointer<Float>, m: Int,
                                      accumulate: Bool = true, scale: Float = 1) {
         guard case .oneDNN = BF16GEMM.implementation else {
-            return withRounded(dy, count: m * w.rows) { input in
-                forEachFloatTile(w) { start, rows, tile in
-                    F32GEMM.matmul(input + start, lda: w.rows, tile, ldb: w.cols, dx, ldc: w.cols, m: m, k: rows, n: w.cols,
-                                   transposeB: false, alpha: scale, accumulate: accumulate || start > 0)
-                }
+            return BF16GEMM.emulated(dy, lda: w.rows, dx, ldc: w.cols, m: m, out: w.rows, in: w.cols, transposeB: false,
+                                     alpha: scale, accumulate: accumulate) { start, rows, tile in
+                w.dequantizeRounded((start * w.cols)..<((start + rows) * w.cols), into: tile)
             }
         }
         forEachTile(w) { start, rows, tile in
@@ -55,28 +50,6 @@ public enum NF4Product {
                 w.dequantize((start * w.cols)..<((start + rows) * w.cols), into: buffer)
                 body(start, rows, buffer)
             }
-        }
-    }
-
-    /// body(first row, rows, tile) for each tile of W's rows, dequantized to the fp32 values of their bf16s (the
-    /// tile's bytes twice a bf16 tile's, from the same pool).
-    static func forEachFloatTile(_ w: NF4Tensor, _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
-        let tile = tileRows(w)
-        withTile(2 * tile * w.cols) { bits in
-            let buffer = UnsafeMutableRawPointer(bits).assumingMemoryBound(to: Float.self)
-            for start in stride(from: 0, to: w.rows, by: tile) {
-                let rows = min(tile, w.rows - start)
-                w.dequantizeRounded((start * w.cols)..<((start + rows) * w.cols), into: buffer)
-                body(start, rows, buffer)
-            }
-        }
-    }
-
-    /// body(`count` values of x rounded to bf16, kept as fp32), in a scratch buffer from the pool.
-    static func withRounded(_ x: UnsafePointer<Float>, count: Int, _ body: (UnsafePointer<Float>) -> Void) {
-        ScratchPool.with(count, of: Float.self) { buffer in
-            BFloat16.round(x, into: buffer, count: count)
-            body(buffer)
         }
     }
 

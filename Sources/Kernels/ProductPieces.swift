@@ -13,7 +13,7 @@ enum ProductPieces {
 
     /// C[m, n] (+)= alpha · A · op(B) through `product`, one call per piece on Parallel's workers: `product`
     /// gets the piece's row and column counts and where its A rows, B rows or columns and C block start, and
-    /// returns oneDNN's status (non-zero: `failed`). A [m, k] (lda); B [k, n] (ldb) or, with `transposeB`,
+    /// returns oneDNN's status (non-zero: one line and exit 70, `InternalFailure`). A [m, k] (lda); B [k, n] (ldb) or, with `transposeB`,
     /// stored [n, k].
     static func run<Element>(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Element>, ldb: Int,
                              _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, k: Int, n: Int, transposeB: Bool,
@@ -23,7 +23,7 @@ enum ProductPieces {
             let bPiece = transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound
             let status = product(rows.count, columns.count, a + rows.lowerBound * lda, bPiece,
                                  c + rows.lowerBound * ldc + columns.lowerBound)
-            if status != 0 { failed(String(cString: dnnl_last_error())) }
+            if status != 0 { InternalFailure.exit(String(cString: dnnl_last_error())) }
         }
     }
 
@@ -41,12 +41,5 @@ enum ProductPieces {
             let start = index * step, range = start..<min(start + step, extent)
             if alongRows { piece(range, 0..<n) } else { piece(0..<m, range) }
         }
-    }
-
-    /// An internal failure of oneDNN (out of memory, say) inside a product: one line and exit 70, like a
-    /// missing OpenBLAS (nothing the user gave can be blamed, and a product has no way to throw).
-    private static func failed(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("\(ProcessInfo.processInfo.processName): error: \(message)\n".utf8))
-        exit(70)
     }
 }

@@ -6,6 +6,7 @@
 import Glibc
 #endif
 import Foundation
+import Kernels
 
 final class ArenaChunk: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
@@ -17,9 +18,7 @@ final class ArenaChunk: @unchecked Sendable {
         bytes = self.count * MemoryLayout<Float>.stride
         let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         guard let mapped, mapped != MAP_FAILED else {
-            // like a failed allocation (nothing the user gave is to blame), but with one line saying what ran out
-            FileHandle.standardError.write(Data("\(ProcessInfo.processInfo.processName): error: out of memory for \(bytes >> 20) MB of activations\n".utf8))
-            exit(70)
+            InternalFailure.exit("out of memory for \(bytes >> 20) MB of activations")
         }
         pointer = mapped.bindMemory(to: Float.self, capacity: self.count)
     }

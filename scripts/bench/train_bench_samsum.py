@@ -37,9 +37,11 @@ in NF4, dequantized to bf16 a tile at a time for each product).
 import argparse, json, os, resource, statistics, subprocess, sys, time
 
 
-def peft_config(method, cfg, task_type, LoraConfig, IA3Config, LoHaConfig, LoKrConfig):
+def peft_config(method, cfg):
     """PEFT's config for `method` from its pipeline.yaml section, as train-lora reads it ([all-linear] is PEFT's
-    "all-linear"); train-bench serve checks that both sides train as many parameters."""
+    "all-linear"); main() checks that both sides train as many parameters."""
+    from peft import IA3Config, LoHaConfig, LoKrConfig, LoraConfig, TaskType
+    task_type = TaskType.SEQ_2_SEQ_LM
     c = cfg[method]
     targets = "all-linear" if c["target_modules"] == ["all-linear"] else c["target_modules"]
     if method == "lora":
@@ -73,7 +75,7 @@ def main():
 
     import torch, transformers, peft, yaml
     from transformers import T5ForConditionalGeneration
-    from peft import IA3Config, LoHaConfig, LoKrConfig, LoraConfig, TaskType, get_peft_model
+    from peft import get_peft_model
 
     transformers.logging.set_verbosity_error()
     torch.set_num_threads(args.threads)
@@ -104,8 +106,7 @@ def main():
     model = T5ForConditionalGeneration.from_pretrained(args.model, attn_implementation="sdpa",
                                                        dropout_rate=train["dropout_rate"], torch_dtype=torch_dtype,
                                                        **quantization)
-    pm = get_peft_model(model, peft_config(args.method, cfg, TaskType.SEQ_2_SEQ_LM, LoraConfig, IA3Config, LoHaConfig,
-                                           LoKrConfig))
+    pm = get_peft_model(model, peft_config(args.method, cfg))
     params = [p for p in pm.parameters() if p.requires_grad]
     base_dtypes = sorted({str(p.dtype) for p in pm.parameters() if not p.requires_grad})
     lora_dtypes = sorted({str(p.dtype) for p in params})
