@@ -136,6 +136,7 @@ demo-assets: build
 test: deps
 	swift build --build-tests $(CPU_FLAGS)
 	swift test --skip-build --disable-swift-testing  # every test is XCTest
+	bash scripts/test_lower_cpus.sh  # the product paths again as the CPUs below this one run them
 
 # The reference venv is checked first (one line and exit 1 when it is missing, before anything is built); the
 # benchmarks build into their own scratch path, .build-bench/ (scripts/bench/reference_env.sh), so .build/ stays.

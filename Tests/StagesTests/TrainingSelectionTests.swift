@@ -263,9 +263,14 @@ final class TrainingSelectionTests: XCTestCase {
     /// publishes the best step's adapter and records it in the manifest and the lock; eval_limit changes the key
     /// and measures fewer examples; early stopping without keep: best is refused.
     func testStageLogsEveryNStepsAndRecordsTheKeptStep() throws {
+        // LoRA on every linear layer at a learning rate where the validation loss turns up after step 9 (5.3757
+        // there, 5.3885 at step 12) while runs on other kernels agree to 1e-6: higher rates also turn it up, but
+        // chaotically, so that which step is best depended on the CPU's kernels (0.7 on q and v did).
+        let targets = ["q", "k", "v", "o", "wi_0", "wi_1", "wo"]
         let p = try StageTestProject()
         let args = try p.prepareForTraining(examples: 8, extra: [
-            "--set", "train.epochs=6", "--set", "train.lr=0.7", "--set", "lora.alpha=8", "--set", "train.eval_every=3",
+            "--set", "train.epochs=6", "--set", "train.lr=0.05", "--set", "lora.alpha=8", "--set", "train.eval_every=3",
+            "--set", "lora.target_modules=[\(targets.joined(separator: ", "))]",
             "--set", "train.keep=best", "--set", "train.weights_dtype=f32"])  // `run.loop` below rebuilds an fp32 model
         let r = try TrainLoRAStage.run(try p.options(args), root: p.root)
         let log = try String(contentsOf: p.url("data/adapter/log.jsonl"), encoding: .utf8).split(separator: "\n").map { String($0) + "\n" }
@@ -274,13 +279,14 @@ final class TrainingSelectionTests: XCTestCase {
         XCTAssertEqual(try JSONValue.parse(Data(log.first { $0.contains("validation_loss") }!.utf8))["epoch"], .double(1.5))
         let best = evaluations.min { ($0.loss, $0.step) < ($1.loss, $1.step) }!
         let kept: JSONValue = ["rule": "best", "step": .int(best.step), "validation_loss": .double(Double(best.loss))]
-        XCTAssertNotEqual(best.step, 12, "best and last should differ here")
+        XCTAssertNotEqual(best.step, 12, "best and last should differ here: \(evaluations)")
         XCTAssertEqual(r.summary["kept"], kept)
         let lock = try JSONValue.parse(Data(contentsOf: p.url("pipeline.lock")))
         XCTAssertEqual(lock["stages"]?["train-lora"]?["summary"]?["kept"], kept)
         // The published adapter is the kept state: loaded into a model, it gives the recorded validation loss.
         let run = try Run(p)
-        let (loop, model) = try run.loop(Self.settings(), work: try temporaryDirectory())
+        let lora = LoRAConfig(rank: 4, alpha: 8, dropout: 0.05, targetModules: targets)
+        let (loop, model) = try run.loop(Self.settings(), work: try temporaryDirectory(), lora: lora)
         let adapter = try SafeTensorsFile(path: p.url("data/adapter/adapter_model.safetensors").path)
         try model.setAdapters(Dictionary(uniqueKeysWithValues: try adapter.names.map { ($0, try adapter.floats($0)) }), source: "adapter")
         XCTAssertEqual(try loop.validationLoss(run.validation), best.loss)
