@@ -37,8 +37,9 @@ public enum VectorMath {
     @inlinable @inline(__always)
     public static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
 
-    /// Lanes i..<i+8 of p, zero past `count`.
-    @inline(__always)
+    /// Lanes i..<i+8 of p, zero past `count`. Inlinable like the two above: the trainer's dropout loop (another module)
+    /// calls it for every eight elements, and as a call each time it made that loop half as slow again.
+    @inlinable @inline(__always)
     public static func load(_ p: UnsafePointer<Float>, _ i: Int, _ count: Int) -> V {
         if i + 8 <= count { return UnsafeRawPointer(p + i).loadUnaligned(as: V.self) }
         var v = V(repeating: 0)
@@ -46,8 +47,8 @@ public enum VectorMath {
         return v
     }
 
-    /// Stores the lanes of v that fall before `count`.
-    @inline(__always)
+    /// Stores the lanes of v that fall before `count` (inlinable, as `load(_:_:_:)`).
+    @inlinable @inline(__always)
     public static func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ i: Int, _ count: Int) {
         if i + 8 <= count {
             UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: V.self)
