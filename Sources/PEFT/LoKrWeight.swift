@@ -22,27 +22,6 @@ public enum LoKrWeight {
         }
     }
 
-    /// Gradients of the Kronecker factors from g = ∂loss/∂ΔW · scale [a·b, c·d]: dw1[i, j] += Σ_kl g·w2[k, l] and
-    /// dw2[k, l] += Σ_ij g·w1[i, j].
-    public static func kronBackward(_ g: UnsafePointer<Float>, w1: UnsafePointer<Float>, w2: UnsafePointer<Float>,
-                                    shape s: LoKrShape, dw1: UnsafeMutablePointer<Float>, dw2: UnsafeMutablePointer<Float>) {
-        let width = s.c * s.d
-        for i in 0..<s.a {
-            for j in 0..<s.c {
-                var sum: Float = 0
-                let w = w1[i * s.c + j]
-                for k in 0..<s.b {
-                    let row = g + (i * s.b + k) * width + j * s.d, w2k = w2 + k * s.d, dw2k = dw2 + k * s.d
-                    for l in 0..<s.d {
-                        sum += row[l] * w2k[l]
-                        dw2k[l] += row[l] * w
-                    }
-                }
-                dw1[i * s.c + j] += sum
-            }
-        }
-    }
-
     /// A factor from its tensors: the full matrix, or a·b of its low-rank pair ([rows, r]·[r, cols]).
     public static func factor(full: UnsafePointer<Float>?, a: UnsafePointer<Float>?, b: UnsafePointer<Float>?, rows: Int, cols: Int,
                               rank r: Int, into out: UnsafeMutablePointer<Float>) {

@@ -24,7 +24,8 @@ public enum TrainLoRAStage {
         // Format 3: gradient accumulation normalised by the step's labelled tokens (Hugging Face ≥ 4.46).
         // Format 4: accumulated micro-batch gradients added in a fixed order (as across mpirun's ranks).
         // Format 5: the LoRA scale is PEFT's Double alpha/r (alpha/√r) rounded once (`loraScale`).
-        let run = try StageRun(stage: "train-lora", formatVersion: 5, options: options, root: root)
+        // Format 6: LoKr trains through its factors without forming ΔW (TrainableLoKr): its sums run in another order.
+        let run = try StageRun(stage: "train-lora", formatVersion: 6, options: options, root: root)
         run.lockedSummaryFields = ["kept"]
         run.group = group
         let p = run.params

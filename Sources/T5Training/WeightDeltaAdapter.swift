@@ -1,5 +1,5 @@
-// The methods whose update is a full-size ΔW built from small factors (LoHa, LoKr): y = x·Wᵀ + x·ΔWᵀ, as PEFT's
-// `F.linear(x, delta_weight)`. The forward builds ΔW [out, in] in scratch; the backward forms ∂loss/∂ΔW = dyᵀ·x,
+// The methods whose update is a full-size ΔW built from small factors (LoHa; LoKr's merge, its training multiplies by the
+// factors instead: TrainableLoKr): y = x·Wᵀ + x·ΔWᵀ, as PEFT's `F.linear(x, delta_weight)`. The forward builds ΔW [out, in] in scratch; the backward forms ∂loss/∂ΔW = dyᵀ·x,
 // hands it to the method's factor gradients, which rebuild ΔW from the products they compute anyway (cheaper than
 // keeping one per layer), and adds dy·ΔW to dx.
 // ΔW and its products stay fp32 in the bf16 mode, as PEFT's fp32 adapters compute theirs.
