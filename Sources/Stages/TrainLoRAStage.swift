@@ -25,7 +25,8 @@ public enum TrainLoRAStage {
         // Format 4: accumulated micro-batch gradients added in a fixed order (as across mpirun's ranks).
         // Format 5: the LoRA scale is PEFT's Double alpha/r (alpha/√r) rounded once (`loraScale`).
         // Format 6: LoKr trains through its factors without forming ΔW (TrainableLoKr): its sums run in another order.
-        let run = try StageRun(stage: "train-lora", formatVersion: 6, options: options, root: root)
+        // Format 7: so does LoHa (TrainableLoHa, rank r² factors).
+        let run = try StageRun(stage: "train-lora", formatVersion: 7, options: options, root: root)
         run.lockedSummaryFields = ["kept"]
         run.group = group
         let p = run.params

@@ -4,7 +4,7 @@
 // matrix X [c, d], gives the row X·ΔWᵀ as the matrix scale · w1·X·w2ᵀ [a, b], so a product costs rows·(c·d·b + c·b·a)
 // multiply-adds instead of rows·(a·b)·(c·d): for a 768-wide T5-base projection (24·32 by 24·32) 14 times fewer, and
 // the backward likewise. The factor gradients follow from the same contraction, then through a factored
-// w = w_a·w_b: dw_a = dw·w_bᵀ, dw_b = w_aᵀ·dw. The merge still forms ΔW (WeightDeltaAdapter.merge).
+// w = w_a·w_b: dw_a = dw·w_bᵀ, dw_b = w_aᵀ·dw. The merge still forms ΔW (WeightDeltaAdapter).
 import Kernels
 import PEFT
 
