@@ -61,7 +61,7 @@ public final class TrainableLoHa: WeightDeltaAdapter, @unchecked Sendable {
         layer.baseBackward(dy, input: x, rows: rows, dx: dx, accumulateInput: accumulateInput)
         guard rows > 0, let h else { return }
         let r = rank, r2 = rank * rank, (inF, outF) = (layer.inFeatures, layer.outFeatures), scratch = context.scratch
-        let (a, b) = rankSquaredFactors(layer, scratch: scratch)
+        let (a, b) = rankSquaredFactors(layer, scratch: scratch)  // again: out·r² + r²·in products, not worth keeping
         // G = dy·A [rows, r²]; dx += scale · G·B; dA = scale · dyᵀ·H; dB = scale · Gᵀ·x
         let g = scratch.floats(rows * r2), dA = scratch.floats(outF * r2), dB = scratch.floats(r2 * inF)
         GEMM.matmul(dy, a, g, m: rows, k: outF, n: r2)
@@ -71,12 +71,8 @@ public final class TrainableLoHa: WeightDeltaAdapter, @unchecked Sendable {
         // A[o, pq] = w1a[o, p]·w2a[o, q]; B[pq, i] = w1b[p, i]·w2b[q, i]
         for o in 0..<outF {
             let row = dA + o * r2, first = w1a.value + o * r, second = w2a.value + o * r
-            for p in 0..<r {
-                for q in 0..<r {
-                    w1a.gradient?[o * r + p] += row[p * r + q] * second[q]
-                    w2a.gradient?[o * r + q] += row[p * r + q] * first[p]
-                }
-            }
+            if let d1a = w1a.gradient { for p in 0..<r { for q in 0..<r { d1a[o * r + p] += row[p * r + q] * second[q] } } }
+            if let d2a = w2a.gradient { for p in 0..<r { for q in 0..<r { d2a[o * r + q] += row[p * r + q] * first[p] } } }
         }
         for p in 0..<r {
             for q in 0..<r {
