@@ -1,9 +1,12 @@
 // Products with bf16 weights, as the bf16 mode runs every frozen weight: the fp32 input is rounded to
-// bf16, the sums are fp32 and so is the output. Where the CPU has bf16 instructions (AVX512_BF16, or
-// AMX-BF16) oneDNN's matmul does it at their rate (2.1-2.4× OpenBLAS sgemm on T5 shapes, Zen 4); elsewhere
+// bf16, the sums are fp32 and so is the output. Where the CPU's bf16 instructions outrun its fp32 ones
+// (AMX-BF16; AVX512_BF16 where its dot product does more multiply-adds a second than the fp32 FMA, as on a
+// Zen 4) oneDNN's matmul does it at their rate (2.1-2.4× OpenBLAS sgemm on T5 shapes, Zen 4); elsewhere
 // the same numerics run through the fp32 mode's products (F32GEMM: oneDNN's AVX-512 kernels, or OpenBLAS):
-// the rounded input times the widened weight in fp32. oneDNN's own bf16 kernel for such CPUs ("gemm:jit"
-// on AVX-512 without AVX512_BF16) emulates the instructions at about a quarter of that rate.
+// the rounded input times the widened weight in fp32. That includes an Emerald Rapids Xeon without AMX,
+// whose dot product does half the FMA's multiply-adds (BF16DotRate.c): there the emulation ran a training
+// step 1.4× faster than oneDNN's bf16 kernel. oneDNN's own bf16 kernel for CPUs without the instructions
+// ("gemm:jit" on AVX-512 without AVX512_BF16) emulates them at about a quarter of our emulation's rate.
 // As in GEMM, a product is cut into pieces by shape and thread count alone (ProductPieces), each run on
 // one of Parallel's workers with one oneDNN thread, so results are reproducible for a CPU kind and thread count.
 import CDNNL
@@ -17,9 +20,10 @@ public enum BF16GEMM {
         case emulated
     }
 
-    /// The implementation the bf16 mode runs on: oneDNN when this CPU has bf16 instructions and oneDNN
-    /// picks a kernel that uses them, else the emulation. FLANLORA_BF16_PRODUCT=emulated forces the
-    /// emulation (to measure it on a bf16 CPU); tests switch with `use`.
+    /// The implementation the bf16 mode runs on (`choose`): oneDNN when this CPU has bf16 instructions, oneDNN
+    /// picks a kernel that uses them and they are the faster, else the emulation. FLANLORA_BF16_PRODUCT=emulated
+    /// forces the emulation, =onednn oneDNN's kernel where it has one (to measure both on one CPU); tests switch
+    /// with `use`.
     nonisolated(unsafe) public private(set) static var implementation: Implementation = detected.implementation
 
     /// Runs the bf16 products on `implementation` from now on (tests compare both on one machine).
@@ -37,7 +41,7 @@ public enum BF16GEMM {
     /// The CPU's bf16 features as CPUID reports them ("AVX512_BF16", "AVX512_BF16 AMX-BF16" or "none").
     public static var cpuFeatures: String { detected.features }
 
-    /// The implementation oneDNN offers this CPU (nil without bf16 instructions), whatever `implementation` is.
+    /// The oneDNN kernel chosen for this CPU (nil where the emulation was), whatever `implementation` is.
     public static var oneDNNImplementation: String? {
         if case .oneDNN(let name) = detected.implementation { return name }
         return nil
@@ -62,23 +66,42 @@ public enum BF16GEMM {
         return (offered.isEmpty || offered.hasPrefix("ref") ? nil : offered, offered)
     }()
 
+    /// This core's multiply-adds per second with AVX512_BF16's dot product over those with the fp32 FMA, timed once
+    /// (about 3 ms, BF16DotRate.c); nil where the CPU lacks AVX512_BF16. An Emerald Rapids Xeon without AMX: 0.49;
+    /// a Zen 4, where oneDNN's bf16 kernel ran about twice its fp32 one, has not been timed by it yet.
+    public static let dotProductOverFMA: Double? = {
+        let ratio = cpu_bf16_dot_over_fma()
+        return ratio > 0 ? ratio : nil
+    }()
+
+    /// The bf16 mode's implementation and, for the emulation, why: `features` as `cpuFeatures` reports them,
+    /// `kernel` what oneDNN offers for a bf16 product ("" for none, "ref:…" for its reference kernels), `dotOverFMA`
+    /// as `dotProductOverFMA` (asked only where it decides), `override` FLANLORA_BF16_PRODUCT. Only a kernel named for the instructions uses them: under a
+    /// ceiling (ONEDNN_MAX_CPU_ISA=AVX512_CORE) a bf16 CPU gets "gemm:jit", oneDNN's own emulation, a quarter of ours.
+    /// AMX's tiles outrun any fp32 product; AVX512_BF16's dot product only where it does more multiply-adds a second
+    /// than the fp32 FMA (both kernels reach about the same share of their instruction's rate).
+    static func choose(features: String, kernel: String, version: String, dotOverFMA: () -> Double?,
+                       override: String?) -> (implementation: Implementation, reason: String) {
+        if override == "emulated" { return (.emulated, "FLANLORA_BF16_PRODUCT=emulated") }
+        guard features != "none" else { return (.emulated, "this CPU has no AVX512_BF16 or AMX-BF16") }
+        guard !kernel.hasPrefix("ref"), kernel.contains("bf16") || kernel.contains("amx") else {
+            return (.emulated, "oneDNN \(version) offers no kernel with bf16 instructions here (\(kernel.isEmpty ? "none" : kernel))")
+        }
+        if override == "onednn" || kernel.contains("amx") { return (.oneDNN(kernel), "") }
+        guard let ratio = dotOverFMA(), ratio < 1 else { return (.oneDNN(kernel), "") }
+        return (.emulated, "AVX512_BF16's dot product does fewer multiply-adds a second than this CPU's fp32 FMA")
+    }
+
     private static let detected: (implementation: Implementation, features: String, version: String, reason: String) = {
         var buffer = [CChar](repeating: 0, count: 128)
         let hasBF16 = dnnl_cpu_bf16_features(&buffer, Int32(buffer.count)) != 0
         let features = hasBF16 ? String(cString: buffer) : "none"
         dnnl_library_version(&buffer, Int32(buffer.count))
         let version = String(cString: buffer)
-        if ProcessInfo.processInfo.environment["FLANLORA_BF16_PRODUCT"] == "emulated" {
-            return (.emulated, features, version, "FLANLORA_BF16_PRODUCT=emulated")
-        }
-        guard hasBF16 else { return (.emulated, features, version, "this CPU has no AVX512_BF16 or AMX-BF16") }
-        // Only a kernel named for the instructions uses them: under a ceiling (ONEDNN_MAX_CPU_ISA=AVX512_CORE) a bf16
-        // CPU gets "gemm:jit", oneDNN's own emulation, a quarter of ours.
-        guard let name = oneDNNKernel.name, name.contains("bf16") || name.contains("amx") else {
-            let offered = oneDNNKernel.offered
-            return (.emulated, features, version, "oneDNN \(version) offers no kernel with bf16 instructions here (\(offered.isEmpty ? "none" : offered))")
-        }
-        return (.oneDNN(name), features, version, "")
+        let override = ProcessInfo.processInfo.environment["FLANLORA_BF16_PRODUCT"]
+        let (implementation, reason) = choose(features: features, kernel: oneDNNKernel.offered, version: version,
+                                              dotOverFMA: { dotProductOverFMA }, override: override)
+        return (implementation, features, version, reason)
     }()
 
     /// C[m, n] = alpha · bf16(A) · op(B) (+ C when `accumulate`), row-major with leading dimensions.

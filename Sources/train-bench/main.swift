@@ -193,7 +193,8 @@ func serve(_ args: [String]) throws {
     reply(["ready": true, "method": .string(method.peftType), "threads": .int(threads), "trainable_parameters": .int(params.reduce(0) { $0 + $1.count }),
            "weights_dtype": .string(dtype), "product": .string(precision == .f32 ? F32GEMM.description : BF16GEMM.description),
            "base_weight_bytes": .int(model.weights.baseWeightBytes), "rss_after_load_mib": .double(residentMiB("VmRSS")),
-           "bf16_cpu_features": .string(BF16GEMM.cpuFeatures)])
+           "bf16_cpu_features": .string(BF16GEMM.cpuFeatures),
+           "bf16_dot_over_fma": BF16GEMM.dotProductOverFMA.map { .double($0) } ?? .null])
     while let line = readLine() {
         let words = line.split(separator: " ")
         switch words.first {

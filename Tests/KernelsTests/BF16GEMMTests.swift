@@ -113,18 +113,25 @@ final class BF16GEMMTests: XCTestCase {
         }
     }
 
-    /// oneDNN where the CPU has bf16 instructions and oneDNN may use them, the emulation elsewhere (also where oneDNN
-    /// is held below them, as `make test`'s second pass does).
+    /// oneDNN where the CPU has bf16 instructions, oneDNN may use them and they outrun the fp32 ones, the emulation
+    /// elsewhere (also where oneDNN is held below them, as `make test`'s second pass does).
     func testImplementationFollowsTheCPUsFeatures() {
         let features = BF16GEMM.cpuFeatures
         let cpuinfo = CPUFlags.cpuinfo ?? [], mayUse = CPUFlags.oneDNNMayUse ?? []
         let hasInstructions = cpuinfo.contains("avx512_bf16") || cpuinfo.contains("amx_bf16")
-        if CPUFlags.cpuinfo != nil { XCTAssertEqual(features == "none", !hasInstructions, features) }
-        if ProcessInfo.processInfo.environment["FLANLORA_BF16_PRODUCT"] == "emulated" {
+        if CPUFlags.cpuinfo != nil {
+            XCTAssertEqual(features == "none", !hasInstructions, features)
+            XCTAssertEqual(BF16GEMM.dotProductOverFMA != nil, cpuinfo.contains("avx512_bf16"), "the dot product is timed where it exists")
+        }
+        let override = ProcessInfo.processInfo.environment["FLANLORA_BF16_PRODUCT"]
+        if override == "emulated" {
             XCTAssertNil(BF16GEMM.oneDNNImplementation, "FLANLORA_BF16_PRODUCT=emulated must force the emulation")
             XCTAssertEqual(BF16GEMM.implementation, .emulated)
-        } else if mayUse.contains("avx512_bf16") || mayUse.contains("amx_bf16") {
-            XCTAssertNotNil(BF16GEMM.oneDNNImplementation, "a bf16 CPU must get oneDNN's kernels")
+        } else if mayUse.contains("amx_bf16") || (mayUse.contains("avx512_bf16") && (override == "onednn" || BF16GEMM.dotProductOverFMA! >= 1)) {
+            XCTAssertNotNil(BF16GEMM.oneDNNImplementation, "a CPU whose bf16 instructions pay must get oneDNN's kernels")
+        } else if mayUse.contains("avx512_bf16") {
+            XCTAssertNil(BF16GEMM.oneDNNImplementation, "where the dot product is slower than the fp32 FMA, the emulation runs")
+            XCTAssertTrue(BF16GEMM.description.contains("fewer multiply-adds"), BF16GEMM.description)
         } else if CPUFlags.cpuinfo != nil {
             XCTAssertNil(BF16GEMM.oneDNNImplementation, "without bf16 instructions oneDNN may use, the emulation runs")
         }
@@ -135,5 +142,29 @@ final class BF16GEMMTests: XCTestCase {
         if CPUFlags.oneDNNMayUseAVX512 {
             XCTAssertEqual(BF16GEMM.runnableImplementations.count, 2, "oneDNN has a bf16 kernel for every AVX-512 CPU: its path runs in the tests")
         }
+    }
+
+    /// The rule itself, on the CPUs this project meets: AMX always pays; AVX512_BF16 only where its dot product
+    /// outruns the fp32 FMA (asked only then); oneDNN's stand-in kernels never; the override wins.
+    func testTheChoiceFollowsTheMeasuredRateOfTheDotProduct() {
+        var asked = 0
+        func choose(_ features: String, _ kernel: String, _ ratio: Double?, _ override: String? = nil) -> BF16GEMM.Implementation {
+            BF16GEMM.choose(features: features, kernel: kernel, version: "2.6.3", dotOverFMA: { asked += 1; return ratio },
+                            override: override).implementation
+        }
+        XCTAssertEqual(choose("AVX512_BF16", "brg:avx512_core_bf16", 2.0), .oneDNN("brg:avx512_core_bf16"), "a Zen 4")
+        XCTAssertEqual(choose("AVX512_BF16", "brg:avx512_core_bf16", 0.49), .emulated, "an Emerald Rapids Xeon without AMX")
+        XCTAssertEqual(asked, 2)
+        XCTAssertEqual(choose("AVX512_BF16 AMX-BF16", "brg:avx512_core_amx", 0.49), .oneDNN("brg:avx512_core_amx"), "AMX")
+        XCTAssertEqual(choose("none", "gemm:jit", nil), .emulated, "no bf16 instructions")
+        XCTAssertEqual(choose("AVX512_BF16", "gemm:jit", 2.0), .emulated, "oneDNN held below its bf16 kernels")
+        XCTAssertEqual(choose("AVX512_BF16", "ref:any", 2.0), .emulated, "only reference kernels")
+        XCTAssertEqual(choose("AVX512_BF16", "", 2.0), .emulated, "no kernel")
+        XCTAssertEqual(asked, 2, "the rate is timed only where it decides")
+        XCTAssertEqual(choose("AVX512_BF16", "brg:avx512_core_bf16", 0.49, "onednn"), .oneDNN("brg:avx512_core_bf16"))
+        XCTAssertEqual(choose("AVX512_BF16", "brg:avx512_core_bf16", 2.0, "emulated"), .emulated)
+        let reason = BF16GEMM.choose(features: "AVX512_BF16", kernel: "gemm:jit", version: "2.6.3", dotOverFMA: { nil },
+                                     override: nil).reason
+        XCTAssertEqual(reason, "oneDNN 2.6.3 offers no kernel with bf16 instructions here (gemm:jit)")
     }
 }

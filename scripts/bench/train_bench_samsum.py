@@ -166,7 +166,9 @@ def main():
     print(f"method: {args.method} (Swift: {ready.get('method', '?')}); "
           f"dtype: PyTorch {args.dtype} (base weights {base_dtypes[0]}, adapter {lora_dtypes[0]}), "
           f"Swift --weights-dtype {args.swift_dtype}; Swift's products: {ready.get('product', '?')} "
-          f"(CPU bf16 features: {ready.get('bf16_cpu_features', '?')})", flush=True)
+          f"(CPU bf16 features: {ready.get('bf16_cpu_features', '?')}"
+          + (f"; AVX512_BF16's dot product: {ready['bf16_dot_over_fma']:.2f}x the fp32 FMA's multiply-adds a second"
+             if ready.get("bf16_dot_over_fma") else "") + ")", flush=True)
     print(f"{len(batches)} of {plan['totalSteps']} steps of the reference run ({plan['trainExamples']} examples, "
           f"{plan['stepsPerEpoch']} steps/epoch, group_by_length {str(plan['groupByLength']).lower()}, seed {plan['seed']}), "
           f"threads {args.threads}; warm-up on batches {largest}: PyTorch {warm_torch:.2f} s, Swift {warm_swift:.2f} s",

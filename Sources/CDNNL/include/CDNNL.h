@@ -11,6 +11,11 @@
 // the kernel's permission to use the tiles), read from CPUID and XCR0; `features` receives their names.
 int dnnl_cpu_bf16_features(char *features, int size);
 
+// This core's multiply-adds per second with AVX512_BF16's dot product (VDPBF16PS, 512-bit) over those with the fp32
+// FMA (VFMADD231PS), timed in about 3 ms (BF16DotRate.c); 0 where the CPU lacks AVX512_BF16. Below 1, fp32
+// products on bf16-rounded values are faster than bf16 ones.
+double cpu_bf16_dot_over_fma(void);
+
 // The implementation oneDNN picks for a bf16 product of this CPU (e.g. "brg:avx512_core_bf16"), or an
 // empty string when it cannot create one; `size` bytes at most.
 void dnnl_bf16_implementation(char *name, int size);
