@@ -11,7 +11,7 @@ public enum VectorMath {
         // clamp by selects (SIMD's clamped(lowerBound:upperBound:) is a per-lane call here)
         var x = x.replacing(with: V(repeating: 88), where: x .> 88)
         x.replace(with: V(repeating: -87), where: x .< -87)   // NaN stays NaN
-        let n = floor(x * 1.442_695_04 + 0.5)
+        let n = (x * 1.442_695_04 + 0.5).rounded(.down)
         let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
         var p = V(repeating: 1.987_569_15e-4)
         p = p * r + 1.398_199_95e-3
@@ -24,15 +24,6 @@ public enum VectorMath {
         // bits (vectorises; Int32(n) does not).
         let shifted = unsafeBitCast(n + 12_582_912, to: SIMD8<Int32>.self) &- 0x4B40_0000
         return p * unsafeBitCast((shifted &+ 127) &<< 23, to: V.self)
-    }
-
-    /// ⌊v⌋ lane by lane for |v| < 2²² (and NaN), with +0 for −0: adding 1.5·2²³ rounds v to an integer in the
-    /// float's last place (nearest, ties to even), one less where that went up. SIMD8's `rounded(.down)` is eight
-    /// calls to libm's floorf here (perf: 1.1% of a training step in `exp`, and it kept softmax and gelu_new scalar).
-    @inline(__always)
-    public static func floor(_ v: V) -> V {
-        let nearest = (v + 12_582_912) - 12_582_912
-        return nearest.replacing(with: nearest - 1, where: nearest .> v)
     }
 
     /// Lanes 0..<8 of p, all in bounds (inlinable: the T5 decoding kernels load through it too).

@@ -46,26 +46,6 @@ final class VectorExpTests: XCTestCase {
     }
 }
 
-final class VectorFloorTests: XCTestCase {
-    /// The same bits as Float's own floor on exp's whole range and beyond (|v| < 2²²): integers, halves (the ties
-    /// of the rounding inside), values an ulp either side of them; −0 gives +0 (exp cannot tell them apart).
-    func testFloorMatchesFloatsFloor() {
-        var values: [Float] = [0, 1, -1, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 4_194_303.5, -4_194_303.5, 4_194_303, 1e-30, -1e-30]
-        for k in stride(from: -130, through: 130, by: 1) {
-            for base in [Float(k), Float(k) + 0.5] { values += [base, base.nextUp, base.nextDown] }
-        }
-        var random = SplitMix64(seed: 3)
-        values += (0..<4096).map { _ in Float(Double(random.next() >> 11) / 9_007_199_254_740_992 * 400 - 200) }
-        for start in stride(from: 0, to: values.count, by: 8) {
-            let v = values.withUnsafeBufferPointer { VectorMath.load($0.baseAddress!, start, values.count) }
-            let f = VectorMath.floor(v)
-            for lane in 0..<8 { XCTAssertEqual(f[lane], v[lane].rounded(.down), "floor(\(v[lane]))") }
-        }
-        XCTAssertTrue(VectorMath.floor(SIMD8<Float>(repeating: .nan))[0].isNaN)
-        XCTAssertEqual(VectorMath.floor(SIMD8<Float>(repeating: -0.0))[0].bitPattern, Float(0).bitPattern)
-    }
-}
-
 final class VectorExpNaNTests: XCTestCase {
     func testNaNPropagates() {
         let e = VectorMath.exp(SIMD8<Float>(.nan, 0, 1, 2, 3, 4, 5, 6))
