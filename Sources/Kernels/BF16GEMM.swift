@@ -5,7 +5,7 @@
 // the same numerics run through the fp32 mode's products (F32GEMM: oneDNN's AVX-512 kernels, or OpenBLAS):
 // the rounded input times the widened weight in fp32. That includes an Emerald Rapids Xeon without AMX,
 // whose dot product does half the FMA's multiply-adds (BF16DotRate.c): there the emulation ran a training
-// step 1.4× faster than oneDNN's bf16 kernel. oneDNN's own bf16 kernel for CPUs without the instructions
+// step 1.4× faster than oneDNN's bf16 kernel, which still wins below `emulationMinimumRows` rows. oneDNN's own bf16 kernel for CPUs without the instructions
 // ("gemm:jit" on AVX-512 without AVX512_BF16) emulates them at about a quarter of our emulation's rate.
 // As in GEMM, a product is cut into pieces by shape and thread count alone (ProductPieces), each run on
 // one of Parallel's workers with one oneDNN thread, so results are reproducible for a CPU kind and thread count.
@@ -18,7 +18,17 @@ public enum BF16GEMM {
         case oneDNN(String)
         /// F32GEMM on the bf16-rounded input and the widened weight (no bf16 instructions).
         case emulated
+        /// The emulation for products of `rows` rows or more, oneDNN's `kernel` below: where the CPU's bf16 dot
+        /// product is slower than its fp32 FMA, many rows are compute-bound and the emulation wins; a few are
+        /// bound by reading the weight, which the bf16 kernel reads at half the size and without widening it.
+        case emulatedFrom(rows: Int, below: String)
     }
+
+    /// Where AVX512_BF16's dot product is the slower, the row count from which the emulation wins: on the Emerald
+    /// Rapids Xeon (one thread, T5-base weights from memory, scripts/bench/explore/bf16_rows.c) oneDNN's bf16 kernel
+    /// took 0.39× the emulation's time at 8 rows, 0.68-0.70× at 32, 0.92-0.93× at 64, 1.01-1.11× at 96, 1.32-1.47×
+    /// at 256. Products of up to 16 rows in generation stream the weight instead (WeightKernels).
+    public static let emulationMinimumRows = 96
 
     /// The implementation the bf16 mode runs on (`choose`): oneDNN when this CPU has bf16 instructions, oneDNN
     /// picks a kernel that uses them and they are the faster, else the emulation. FLANLORA_BF16_PRODUCT=emulated
@@ -35,13 +45,17 @@ public enum BF16GEMM {
         switch implementation {
         case .oneDNN(let name): return "oneDNN \(detected.version) \(name) (\(detected.features))"
         case .emulated: return "emulated: fp32 products on bf16-rounded inputs, \(F32GEMM.description) (\(detected.reason))"
+        case .emulatedFrom(let rows, let kernel):
+            return "emulated from \(rows) rows: fp32 products on bf16-rounded inputs, \(F32GEMM.description); below, oneDNN "
+                + "\(detected.version) \(kernel) (\(detected.reason))"
         }
     }
 
     /// The CPU's bf16 features as CPUID reports them ("AVX512_BF16", "AVX512_BF16 AMX-BF16" or "none").
     public static var cpuFeatures: String { detected.features }
 
-    /// The oneDNN kernel chosen for this CPU (nil where the emulation was), whatever `implementation` is.
+    /// The oneDNN kernel chosen for all of this CPU's products (nil where the emulation runs all or the many-row
+    /// ones), whatever `implementation` is.
     public static var oneDNNImplementation: String? {
         if case .oneDNN(let name) = detected.implementation { return name }
         return nil
@@ -89,7 +103,8 @@ public enum BF16GEMM {
         }
         if override == "onednn" || kernel.contains("amx") { return (.oneDNN(kernel), "") }
         guard let ratio = dotOverFMA(), ratio < 1 else { return (.oneDNN(kernel), "") }
-        return (.emulated, "AVX512_BF16's dot product does fewer multiply-adds a second than this CPU's fp32 FMA")
+        return (.emulatedFrom(rows: emulationMinimumRows, below: kernel),
+                "AVX512_BF16's dot product does fewer multiply-adds a second than this CPU's fp32 FMA")
     }
 
     private static let detected: (implementation: Implementation, features: String, version: String, reason: String) = {
@@ -118,6 +133,14 @@ public enum BF16GEMM {
         case .emulated:
             emulatedProduct(a, lda: lda, b, ldb: ldb, c, ldc: ldc, m: m, k: k, n: n, transposeB: transposeB,
                             alpha: alpha, accumulate: accumulate)
+        case .emulatedFrom(let rows, _):
+            if m >= rows {
+                emulatedProduct(a, lda: lda, b, ldb: ldb, c, ldc: ldc, m: m, k: k, n: n, transposeB: transposeB,
+                                alpha: alpha, accumulate: accumulate)
+            } else {
+                oneDNNProduct(a, lda: lda, b, ldb: ldb, c, ldc: ldc, m: m, k: k, n: n, transposeB: transposeB,
+                              alpha: alpha, accumulate: accumulate)
+            }
         }
     }
 

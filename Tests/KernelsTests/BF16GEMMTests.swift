@@ -131,12 +131,17 @@ final class BF16GEMMTests: XCTestCase {
             XCTAssertNotNil(BF16GEMM.oneDNNImplementation, "a CPU whose bf16 instructions pay must get oneDNN's kernels")
         } else if mayUse.contains("avx512_bf16") {
             XCTAssertNil(BF16GEMM.oneDNNImplementation, "where the dot product is slower than the fp32 FMA, the emulation runs")
+            guard case .emulatedFrom(let rows, let kernel) = BF16GEMM.detectedImplementation else {
+                return XCTFail("many rows on the emulation, few on oneDNN's kernel: \(BF16GEMM.detectedImplementation)")
+            }
+            XCTAssertEqual(rows, BF16GEMM.emulationMinimumRows)
+            XCTAssertEqual(BF16GEMM.runnableImplementations.last, .oneDNN(kernel))
             XCTAssertTrue(BF16GEMM.description.contains("fewer multiply-adds"), BF16GEMM.description)
         } else if CPUFlags.cpuinfo != nil {
             XCTAssertNil(BF16GEMM.oneDNNImplementation, "without bf16 instructions oneDNN may use, the emulation runs")
         }
         XCTAssertFalse(BF16GEMM.description.isEmpty)
-        if case .emulated = BF16GEMM.detectedImplementation {
+        if BF16GEMM.oneDNNImplementation == nil {
             XCTAssertTrue(BF16GEMM.description.contains(F32GEMM.description), "the emulation names the fp32 products it runs on")
         }
         if CPUFlags.oneDNNMayUseAVX512 {
@@ -153,7 +158,9 @@ final class BF16GEMMTests: XCTestCase {
                             override: override).implementation
         }
         XCTAssertEqual(choose("AVX512_BF16", "brg:avx512_core_bf16", 2.0), .oneDNN("brg:avx512_core_bf16"), "a Zen 4")
-        XCTAssertEqual(choose("AVX512_BF16", "brg:avx512_core_bf16", 0.49), .emulated, "an Emerald Rapids Xeon without AMX")
+        XCTAssertEqual(choose("AVX512_BF16", "brg:avx512_core_bf16", 0.49),
+                       .emulatedFrom(rows: BF16GEMM.emulationMinimumRows, below: "brg:avx512_core_bf16"),
+                       "an Emerald Rapids Xeon without AMX: few rows still on the bf16 kernel")
         XCTAssertEqual(asked, 2)
         XCTAssertEqual(choose("AVX512_BF16 AMX-BF16", "brg:avx512_core_amx", 0.49), .oneDNN("brg:avx512_core_amx"), "AMX")
         XCTAssertEqual(choose("none", "gemm:jit", nil), .emulated, "no bf16 instructions")
@@ -166,5 +173,26 @@ final class BF16GEMMTests: XCTestCase {
         let reason = BF16GEMM.choose(features: "AVX512_BF16", kernel: "gemm:jit", version: "2.6.3", dotOverFMA: { nil },
                                      override: nil).reason
         XCTAssertEqual(reason, "oneDNN 2.6.3 offers no kernel with bf16 instructions here (gemm:jit)")
+    }
+
+    /// The split implementation runs fewer rows than its threshold on oneDNN's kernel and the rest on the emulation,
+    /// bit for bit as each alone (where this machine has a oneDNN bf16 kernel to split with).
+    func testTheSplitImplementationDispatchesByRows() {
+        guard case .oneDNN(let kernel)? = BF16GEMM.runnableImplementations.last else { return }
+        var random = SplitMix64(seed: 11)
+        let (k, n) = (768, 200)
+        let b = random.array(n * k).map(BFloat16.bits)
+        for m in [4, 5, 9] {
+            let a = random.array(m * k)
+            func product(_ implementation: BF16GEMM.Implementation) -> [UInt32] {
+                BF16GEMM.use(implementation)
+                var c = [Float](repeating: 0, count: m * n)
+                BF16GEMM.matmul(a, lda: k, b, ldb: k, &c, ldc: n, m: m, k: k, n: n, transposeB: true)
+                return c.map(\.bitPattern)
+            }
+            XCTAssertNotEqual(product(.oneDNN(kernel)), product(.emulated), "the two sum in other orders, so the test can tell")
+            let split = product(.emulatedFrom(rows: 5, below: kernel))
+            XCTAssertEqual(split, product(m < 5 ? .oneDNN(kernel) : .emulated), "\(m) rows")
+        }
     }
 }
