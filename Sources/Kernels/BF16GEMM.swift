@@ -5,8 +5,9 @@
 // the same numerics run through the fp32 mode's products (F32GEMM: oneDNN's AVX-512 kernels, or OpenBLAS):
 // the rounded input times the widened weight in fp32. That includes an Emerald Rapids Xeon without AMX,
 // whose dot product does half the FMA's multiply-adds (BF16DotRate.c): there the emulation ran a training
-// step 1.4× faster than oneDNN's bf16 kernel, which still wins below `emulationMinimumRows` rows. oneDNN's own bf16 kernel for CPUs without the instructions
-// ("gemm:jit" on AVX-512 without AVX512_BF16) emulates them at about a quarter of our emulation's rate.
+// step 1.4× faster than oneDNN's bf16 kernel, which still wins below `emulationMinimumRows` rows. oneDNN's
+// own bf16 kernel for CPUs without the instructions ("gemm:jit" on AVX-512 without AVX512_BF16) emulates
+// them at about a quarter of our emulation's rate.
 // As in GEMM, a product is cut into pieces by shape and thread count alone (ProductPieces), each run on
 // one of Parallel's workers with one oneDNN thread, so results are reproducible for a CPU kind and thread count.
 import CDNNL
@@ -81,7 +82,7 @@ public enum BF16GEMM {
     }()
 
     /// This core's multiply-adds per second with AVX512_BF16's dot product over those with the fp32 FMA, timed once
-    /// (about 3 ms, BF16DotRate.c); nil where the CPU lacks AVX512_BF16. An Emerald Rapids Xeon without AMX: 0.49;
+    /// (about 3 ms, BF16DotRate.c); nil where the CPU lacks AVX512_BF16. An Emerald Rapids Xeon without AMX: 0.49-0.50;
     /// a Zen 4, where oneDNN's bf16 kernel ran about twice its fp32 one, has not been timed by it yet.
     public static let dotProductOverFMA: Double? = {
         let ratio = cpu_bf16_dot_over_fma()
@@ -90,8 +91,9 @@ public enum BF16GEMM {
 
     /// The bf16 mode's implementation and, for the emulation, why: `features` as `cpuFeatures` reports them,
     /// `kernel` what oneDNN offers for a bf16 product ("" for none, "ref:…" for its reference kernels), `dotOverFMA`
-    /// as `dotProductOverFMA` (asked only where it decides), `override` FLANLORA_BF16_PRODUCT. Only a kernel named for the instructions uses them: under a
-    /// ceiling (ONEDNN_MAX_CPU_ISA=AVX512_CORE) a bf16 CPU gets "gemm:jit", oneDNN's own emulation, a quarter of ours.
+    /// as `dotProductOverFMA` (asked only where it decides), `override` FLANLORA_BF16_PRODUCT. Only a kernel named
+    /// for the instructions uses them: under a ceiling (ONEDNN_MAX_CPU_ISA=AVX512_CORE) a bf16 CPU gets "gemm:jit",
+    /// oneDNN's own emulation, a quarter of ours.
     /// AMX's tiles outrun any fp32 product; AVX512_BF16's dot product only where it does more multiply-adds a second
     /// than the fp32 FMA (both kernels reach about the same share of their instruction's rate).
     static func choose(features: String, kernel: String, version: String, dotOverFMA: () -> Double?,
@@ -119,6 +121,15 @@ public enum BF16GEMM {
         return (implementation, features, version, reason)
     }()
 
+    /// Whether a product of `m` rows runs on the emulation (NF4Product, which fills its own tiles, follows the same split).
+    public static func emulates(rows m: Int) -> Bool {
+        switch implementation {
+        case .oneDNN: return false
+        case .emulated: return true
+        case .emulatedFrom(let rows, _): return m >= rows
+        }
+    }
+
     /// C[m, n] = alpha · bf16(A) · op(B) (+ C when `accumulate`), row-major with leading dimensions.
     /// A is fp32 [m, k]; B is bf16 [k, n] or, with `transposeB`, stored [n, k] (a PyTorch weight W[out, in]
     /// for x·Wᵀ).
@@ -133,8 +144,8 @@ public enum BF16GEMM {
         case .emulated:
             emulatedProduct(a, lda: lda, b, ldb: ldb, c, ldc: ldc, m: m, k: k, n: n, transposeB: transposeB,
                             alpha: alpha, accumulate: accumulate)
-        case .emulatedFrom(let rows, _):
-            if m >= rows {
+        case .emulatedFrom:
+            if emulates(rows: m) {
                 emulatedProduct(a, lda: lda, b, ldb: ldb, c, ldc: ldc, m: m, k: k, n: n, transposeB: transposeB,
                                 alpha: alpha, accumulate: accumulate)
             } else {

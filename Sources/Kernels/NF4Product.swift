@@ -13,7 +13,7 @@ public enum NF4Product {
     /// y[m, out] (+)= scale · bf16(x)[m, in] · Wᵀ, W = `w` [out, in].
     public static func forward(_ x: UnsafePointer<Float>, weight w: NF4Tensor, _ y: UnsafeMutablePointer<Float>, m: Int,
                                accumulate: Bool = false, scale: Float = 1) {
-        guard case .oneDNN = BF16GEMM.implementation else {
+        guard !BF16GEMM.emulates(rows: m) else {
             // the emulation's numbers: each tile dequantized straight to the fp32 values of its bf16s
             return BF16GEMM.emulated(x, lda: w.cols, y, ldc: w.rows, m: m, out: w.rows, in: w.cols, transposeB: true,
                                      alpha: scale, accumulate: accumulate) { start, rows, tile in
@@ -29,7 +29,7 @@ public enum NF4Product {
     /// dx[m, in] (+)= scale · bf16(dy)[m, out] · W: each tile's rows of W are a slice of the sum over `out`.
     public static func backwardInput(_ dy: UnsafePointer<Float>, weight w: NF4Tensor, _ dx: UnsafeMutablePointer<Float>, m: Int,
                                      accumulate: Bool = true, scale: Float = 1) {
-        guard case .oneDNN = BF16GEMM.implementation else {
+        guard !BF16GEMM.emulates(rows: m) else {
             return BF16GEMM.emulated(dy, lda: w.rows, dx, ldc: w.cols, m: m, out: w.rows, in: w.cols, transposeB: false,
                                      alpha: scale, accumulate: accumulate) { start, rows, tile in
                 w.dequantizeRounded((start * w.cols)..<((start + rows) * w.cols), into: tile)

@@ -75,8 +75,11 @@ final class TrainLoRAStageTests: XCTestCase {
         let whole = try steps(batch: 8, accum: 1), accumulated = try steps(batch: 4, accum: 2)
         XCTAssertEqual(whole.count, 3)
         XCTAssertEqual(accumulated.count, 3)
+        // 1e-4, not 1e-5: on a CPU whose AVX512_BF16 is the slower, the micro-batches' products (fewer than
+        // BF16GEMM.emulationMinimumRows rows here) run on oneDNN's bf16 kernel and the whole batch's on the
+        // emulation, summing in other orders (2.7e-5 apart after three steps on the Emerald Rapids Xeon)
         for (a, b) in zip(whole, accumulated) {
-            XCTAssertEqual(a.loss, b.loss, accuracy: 1e-5 * a.loss)
+            XCTAssertEqual(a.loss, b.loss, accuracy: 1e-4 * a.loss)
             XCTAssertEqual(a.norm, b.norm, accuracy: 1e-4 * a.norm)
         }
     }
