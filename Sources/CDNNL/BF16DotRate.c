@@ -5,11 +5,10 @@
 // GFLOP/s on 2 cores against 261-293 for its fp32 one (docs/BENCHMARKS.md). CPUID says only that the instruction
 // exists; this times it.
 #include "CDNNL.h"
+#include <string.h>
 #include <time.h>
 
 #if defined(__x86_64__)
-#include <cpuid.h>
-
 static double seconds(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -42,27 +41,12 @@ __attribute__((target("avx512f"))) static double time_fma(long rounds) {
     return seconds() - start;
 }
 
-static unsigned long long xcr0(void) {
-    unsigned eax, edx;
-    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
-    return ((unsigned long long)edx << 32) | eax;
-}
-
-static int has_avx512_bf16(void) {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(0, &a, &b, &c, &d) || a < 7) return 0;
-    __get_cpuid(1, &a, &b, &c, &d);
-    if (!((c >> 27) & 1) || (xcr0() & 0xe6) != 0xe6) return 0;  // the OS saves the ZMM and opmask state
-    __get_cpuid_count(7, 0, &a, &b, &c, &d);
-    if (!((b >> 16) & 1) || a < 1) return 0;  // AVX512F, and leaf 7's sub-leaf 1
-    __get_cpuid_count(7, 1, &a, &b, &c, &d);
-    return (a >> 5) & 1;
-}
 #endif
 
 double cpu_bf16_dot_over_fma(void) {
 #if defined(__x86_64__)
-    if (!has_avx512_bf16()) return 0;
+    char features[64];  // CPUID and the OS's saved state, as the bf16 mode reads them (DNNLMatmul.c)
+    if (!dnnl_cpu_bf16_features(features, sizeof features) || !strstr(features, "AVX512_BF16")) return 0;
     // Interleaved short runs (about 0.1-0.4 ms each), the fastest of each kind: a preemption or a clock change can
     // only slow a run down. The first pair warms the units up and is not counted.
     const long rounds = 1 << 14;

@@ -17,7 +17,7 @@ public enum BF16GEMM {
     public enum Implementation: Sendable, Equatable {
         /// oneDNN's matmul with the implementation it picked, e.g. "brg:avx512_core_bf16".
         case oneDNN(String)
-        /// F32GEMM on the bf16-rounded input and the widened weight (no bf16 instructions).
+        /// F32GEMM on the bf16-rounded input and the widened weight (no bf16 kernel to use, or forced).
         case emulated
         /// The emulation for products of `rows` rows or more, oneDNN's `kernel` below: where the CPU's bf16 dot
         /// product is slower than its fp32 FMA, many rows are compute-bound and the emulation wins; a few are
