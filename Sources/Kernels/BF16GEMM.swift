@@ -82,7 +82,7 @@ public enum BF16GEMM {
     }()
 
     /// This core's multiply-adds per second with AVX512_BF16's dot product over those with the fp32 FMA, timed once
-    /// (about 3 ms, BF16DotRate.c); nil where the CPU lacks AVX512_BF16. An Emerald Rapids Xeon without AMX: 0.49-0.50;
+    /// (about 3 ms, BF16DotRate.c); nil where the CPU lacks AVX512_BF16. An Emerald Rapids Xeon without AMX: 0.35-0.50;
     /// a Zen 4, where oneDNN's bf16 kernel ran about twice its fp32 one, has not been timed by it yet.
     public static let dotProductOverFMA: Double? = {
         let ratio = cpu_bf16_dot_over_fma()
