@@ -36,7 +36,15 @@ final class TrainingSelectionTests: XCTestCase {
         }
     }
 
-    /// 8 examples, batch 4, 6 epochs: 12 steps; a learning rate high enough that the validation loss turns up.
+    /// LoRA on every linear layer at lr 0.05, with `settings()`' 8 examples, batch 4, 6 epochs: the validation loss
+    /// falls to step 8 (5.3603), then turns up (5.3757 at step 9, 5.3885 at 12), the same to 1e-6 on AVX-512's and
+    /// AVX2's kernels. Tests that depend on the curve's shape train so. At lr 0.5 on q and v it turns up chaotically:
+    /// the curves of the two kernel sets part from step 3, and step 11 was best on both, by 7e-4 over step 12 on AVX2's.
+    static let overfitting = (lora: LoRAConfig(rank: 4, alpha: 8, dropout: 0.05,
+                                               targetModules: ["q", "k", "v", "o", "wi_0", "wi_1", "wo"]),
+                              learningRate: 0.05)
+
+    /// 8 examples, batch 4, 6 epochs: 12 steps at lr 0.5, where the validation loss wanders (see `overfitting`).
     static func settings(evalEvery: Int = 1, keepBest: Bool = true, patience: Int = 0, checkpointEvery: Int = 0) -> TrainingSettings {
         var s = TrainingSettings()
         s.epochs = 6; s.batchSize = 4; s.learningRate = 0.5; s.weightDecay = 0.01
@@ -55,14 +63,16 @@ final class TrainingSelectionTests: XCTestCase {
         let p = try StageTestProject()
         _ = try p.prepareForTraining(examples: 8)
         let run = try Run(p)
-        let (loop, _) = try run.loop(Self.settings(), work: try temporaryDirectory())
+        var s = Self.settings()
+        s.learningRate = Self.overfitting.learningRate
+        let (loop, _) = try run.loop(s, work: try temporaryDirectory(), lora: Self.overfitting.lora)
         let (log, summary) = try loop.run(resume: false)
         let evaluations = TrainingLoop.evaluations(inLog: log)
         XCTAssertEqual(evaluations.map(\.step), Array(1...12))
         let lowest = evaluations.min { ($0.loss, $0.step) < ($1.loss, $1.step) }!
         XCTAssertEqual(summary.keptStep, lowest.step)
         XCTAssertEqual(summary.keptValidationLoss, lowest.loss)
-        XCTAssertNotEqual(lowest.step, 12, "these settings should overfit, so that best and last differ")
+        XCTAssertNotEqual(lowest.step, 12, "these settings should overfit, so that best and last differ: \(evaluations)")
         // The model holds the kept state: its validation loss is the recorded one, bit for bit.
         XCTAssertEqual(try loop.validationLoss(run.validation), lowest.loss)
     }
@@ -74,7 +84,9 @@ final class TrainingSelectionTests: XCTestCase {
         let p = try StageTestProject()
         _ = try p.prepareForTraining(examples: 8)
         let run = try Run(p)
-        let (full, _) = try run.loop(Self.settings(), work: try temporaryDirectory())
+        var s = Self.settings()
+        s.learningRate = Self.overfitting.learningRate
+        let (full, _) = try run.loop(s, work: try temporaryDirectory(), lora: Self.overfitting.lora)
         let curve = TrainingLoop.evaluations(inLog: try full.run(resume: false).log)
         var bestSoFar = curve[0], stop: Int?
         for e in curve.dropFirst() {
@@ -82,7 +94,8 @@ final class TrainingSelectionTests: XCTestCase {
         }
         guard let stop else { return XCTFail("these settings should overfit, so that patience 2 stops the run") }
         let best = bestSoFar
-        let (loop, _) = try run.loop(Self.settings(patience: 2), work: try temporaryDirectory())
+        s.earlyStoppingPatience = 2
+        let (loop, _) = try run.loop(s, work: try temporaryDirectory(), lora: Self.overfitting.lora)
         let (log, summary) = try loop.run(resume: false)
         XCTAssertEqual(summary.stoppedEarlyAtStep, best.step + 2)
         XCTAssertEqual(summary.steps, best.step + 2)
@@ -97,7 +110,10 @@ final class TrainingSelectionTests: XCTestCase {
 
     /// A run resumed from its last checkpoint (wherever that falls: before a later best, after the best while
     /// early stopping counts) makes the same choices as the uninterrupted run and ends with the same values,
-    /// summary and log (timings aside). Curve (24 examples, lr 0.5): best at step 2, worse until step 9.
+    /// summary and log (timings aside). Curve (24 examples, lr 0.5 on q and v): step 2 beats step 1 on every kernel
+    /// set, so patience 6 cannot stop the run before step 8 and the last checkpoints below are the same everywhere;
+    /// from step 3 the curve depends on the kernels (AVX-512's: best at 2, 6, 8, then 10; AVX2's: 2, then a stop at 8),
+    /// which the comparisons of run A with run B, on one machine, do not.
     func testResumedRunKeepsAndStopsAsTheUninterruptedOne() throws {
         let p = try StageTestProject()
         _ = try p.prepareForTraining(examples: 24)
