@@ -120,7 +120,8 @@ verify:
 	  || { echo "verify: FAILED for $(CONFIG) (the stage's error line above says which output differs)" >&2; exit 1; }
 
 # The demo's base model: seeded initial weights, then a full fine-tune on the lead-summary
-# corpus (docs/DEMO.md). Rebuilds demo/model/ byte-identically (same thread count).
+# corpus (docs/DEMO.md). The same code, thread count and CPU kind rebuild demo/model/ byte-identically; a later
+# trainer gives another model (the committed one is a fixed input: docs/DEMO.md says which build it is).
 demo-model: build
 	$(BIN)/demo-assets init-model --output data/demo-pretrain/init
 	@$(MAKE) --no-print-directory train-lora CONFIG=pipeline.demo-pretrain.yaml
