@@ -37,7 +37,9 @@ enum ProductPieces {
         pieces = (pieces + workers - 1) / workers * workers
         let step = max(granule, ((extent + pieces - 1) / pieces + granule - 1) / granule * granule)
         let count = (extent + step - 1) / step
-        Parallel.forEachTask(count) { index, _ in
+        // Claimed, not dealt: a piece writes only its own block of C, so which worker runs it changes nothing,
+        // and a worker slowed by another process takes fewer pieces instead of holding up the other.
+        Parallel.forEachClaimedTask(Array(0..<count)) { index, _ in
             let start = index * step, range = start..<min(start + step, extent)
             if alongRows { piece(range, 0..<n) } else { piece(0..<m, range) }
         }
