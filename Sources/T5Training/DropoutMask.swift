@@ -55,19 +55,28 @@ public struct DropoutMask: Sendable {
     /// x[i] *= factor(offset + i) for i in 0..<count (forward and backward are the same operation).
     /// Large tensors are split over Kernels' worker threads unless `parallel` is false (callers already in parallel).
     public func apply(_ x: UnsafeMutablePointer<Float>, count: Int, offset: Int = 0, parallel: Bool = true) {
-        guard isActive else { return }
+        apply(UnsafePointer(x), into: x, count: count, offset: offset, parallel: parallel)
+    }
+
+    /// y[i] = x[i] · factor(offset + i), in one pass (y may be x).
+    public func apply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, offset: Int = 0,
+                      parallel: Bool = true) {
+        guard isActive else {
+            if UnsafePointer(y) != x { y.update(from: x, count: count) }
+            return
+        }
         if parallel && count >= 1 << 16 {
             Parallel.forRanges((count + 7) / 8, costPerItem: 32) { blocks in
                 let start = blocks.lowerBound * 8, end = min(count, blocks.upperBound * 8)
-                applySerial(x + start, count: end - start, offset: offset + start)
+                applySerial(x + start, into: y + start, count: end - start, offset: offset + start)
             }
         } else {
-            applySerial(x, count: count, offset: offset)
+            applySerial(x, into: y, count: count, offset: offset)
         }
     }
 
     @inline(__always)
-    private func applySerial(_ x: UnsafeMutablePointer<Float>, count: Int, offset: Int) {
+    private func applySerial(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, offset: Int) {
         typealias U = SIMD8<UInt32>
         let lanes = U(0, 1, 2, 3, 4, 5, 6, 7), threshold = U(repeating: threshold)
         let keep = SIMD8<Float>(repeating: keepScale), zero = SIMD8<Float>.zero
@@ -76,15 +85,8 @@ public struct DropoutMask: Sendable {
             let index = U(repeating: UInt32(truncatingIfNeeded: offset + i)) &+ lanes
             let draw = DropoutMask.hash(index, keyLow: keyLow, keyHigh: keyHigh)
             let factor = zero.replacing(with: keep, where: draw .>= threshold)
-            VectorMath.store(VectorMath.load(x, i, count) * factor, x, i, count)
+            VectorMath.store(VectorMath.load(x, i, count) * factor, y, i, count)
             i += 8
         }
-    }
-
-    /// y[i] = x[i] · factor(offset + i).
-    public func apply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, offset: Int = 0,
-                      parallel: Bool = true) {
-        y.update(from: x, count: count)
-        apply(y, count: count, offset: offset, parallel: parallel)
     }
 }

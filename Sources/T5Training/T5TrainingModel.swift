@@ -471,8 +471,11 @@ public final class T5TrainingModel: @unchecked Sendable {
     }
 
     private func sublayerGradient(_ dResidual: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int, site: UInt64) {
-        out.update(from: dResidual, count: count)
-        context.dropout(site: site)?.apply(out, count: count)
+        if let dropout = context.dropout(site: site) {
+            dropout.apply(dResidual, into: out, count: count)
+        } else {
+            out.update(from: dResidual, count: count)
+        }
     }
 
     /// table.gradient[bucket(r), h] += dBias[h, r + length − 1] for every distance r = k − q.

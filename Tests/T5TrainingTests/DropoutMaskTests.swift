@@ -41,6 +41,23 @@ final class DropoutMaskTests: XCTestCase {
         XCTAssertEqual(a, b)
     }
 
+    /// y = dropout(x) in one pass equals the in-place form, serial and split over threads; an inactive mask copies.
+    func testOutOfPlaceEqualsInPlace() {
+        Parallel.setThreads(2)
+        defer { Parallel.setThreads(1) }
+        let n = 300_001, x = (0..<n).map { Float($0 % 13) - 6 }
+        for (mask, parallel) in [(DropoutMask(probability: 0.1, seed: 5, step: 2, site: 8), true),
+                                 (DropoutMask(probability: 0.1, seed: 5, step: 2, site: 8), false),
+                                 (DropoutMask(probability: 0, seed: 5, step: 2, site: 8), true)] {
+            var inPlace = x, y = [Float](repeating: .nan, count: n)
+            inPlace.withUnsafeMutableBufferPointer { mask.apply($0.baseAddress!, count: n, offset: 5, parallel: parallel) }
+            x.withUnsafeBufferPointer { src in
+                y.withUnsafeMutableBufferPointer { mask.apply(src.baseAddress!, into: $0.baseAddress!, count: n, offset: 5, parallel: parallel) }
+            }
+            XCTAssertEqual(y, inPlace, "p \(mask.probability), parallel \(parallel)")
+        }
+    }
+
     func testMasksDifferBetweenStepsSitesAndSeeds() {
         func pattern(_ m: DropoutMask) -> [Bool] { (0..<512).map { m.factor(at: $0) == 0 } }
         let base = pattern(DropoutMask(probability: 0.5, seed: 1, step: 1, site: 1))
