@@ -21,8 +21,10 @@ per line; it times each step (forward on the real tokens only, backward, clippin
 
 Each side first runs, untimed, the plan's batch with the most real tokens and the one with the largest padded
 shape. Then for each planned batch both sides run it, PyTorch first
-in even rounds and Swift first in odd ones, so the machine's drift over minutes cancels in the paired ratio. Then one
-validation pass each. Projected run = total steps x mean step + validation passes x validation pass.
+in even rounds and Swift first in odd ones, so the machine's drift over minutes cancels in the paired ratio. Then two
+validation passes each, in the order PyTorch, Swift, Swift, PyTorch: the first grows each side's buffers to the
+validation batches (Swift's activation arena keeps that size, so a run pays it once), the second is the pass a run
+repeats. Projected run = total steps x mean step + the first validation pass + (validation passes - 1) x the second.
 
 --dtype f32|bf16 (default f32) is PyTorch's weight type: bf16 is the seed's setting,
 from_pretrained(torch_dtype=torch.bfloat16), every base weight and activation bf16 (logits and loss too, so PyTorch's
@@ -192,9 +194,11 @@ def main():
         print(f"{row['step']:5d} {row['batch']:2d} {row['source_max']:7d} {row['source_tokens']:8d} {row['target_max']:7d} "
               f"{row['gflop']:6.0f} {t:9.2f} {s['seconds']:8.2f} {row['ratio']:6.2f}", flush=True)
 
-    torch_val, torch_val_loss = torch_validate()
+    torch_val_first, _ = torch_validate()
+    sv_first = ask("validate")
     sv = ask("validate")
-    swift_val, swift_val_loss = sv["seconds"], sv["loss"]
+    torch_val, torch_val_loss = torch_validate()
+    swift_val_first, swift_val, swift_val_loss = sv_first["seconds"], sv["seconds"], sv["loss"]
     swift_rss = ask("quit")["peak_rss_mib"]
     swift.wait()
     torch_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -203,8 +207,8 @@ def main():
     mean_torch = statistics.mean(r["torch_s"] for r in rows)
     mean_swift = statistics.mean(r["swift_s"] for r in rows)
     total, passes = plan["totalSteps"], plan["validationPasses"]
-    run_torch = total * mean_torch + passes * torch_val
-    run_swift = total * mean_swift + passes * swift_val
+    run_torch = total * mean_torch + torch_val_first + (passes - 1) * torch_val
+    run_swift = total * mean_swift + swift_val_first + (passes - 1) * swift_val
     src_real = sum(r["source_tokens"] for r in rows)
     src_padded = sum(r["source_padded"] for r in rows)
     gflop = sum(r["gflop"] for r in rows)
@@ -224,13 +228,14 @@ def main():
     print(f"{'median step (s)':34s} {statistics.median(r['torch_s'] for r in rows):10.2f} "
           f"{statistics.median(r['swift_s'] for r in rows):10.2f}")
     print(f"{f'validation pass, {val_examples} examples (s)':34s} {torch_val:10.2f} {swift_val:10.2f}")
+    print(f"{'  the first pass (s)':34s} {torch_val_first:10.2f} {swift_val_first:10.2f}")
     print(f"{f'projected run: {total} steps + {passes} passes':34s} {run_torch / 3600:9.2f}h {run_swift / 3600:9.2f}h")
     # The sampled steps' mean is a noisy estimate when batch sizes vary a lot (grouped batches): the same projection
     # by the FLOP count, the whole run's work at each side's measured rate (PyTorch computes the padded shapes).
     rate_swift = gflop / sum(r["swift_s"] for r in rows)
     rate_torch = sum(b["gflopPadded"] for b in plan["batches"]) / sum(r["torch_s"] for r in rows)
-    flops_torch = plan["runGFLOPPadded"] / rate_torch + passes * torch_val
-    flops_swift = plan["runGFLOP"] / rate_swift + passes * swift_val
+    flops_torch = plan["runGFLOPPadded"] / rate_torch + torch_val_first + (passes - 1) * torch_val
+    flops_swift = plan["runGFLOP"] / rate_swift + swift_val_first + (passes - 1) * swift_val
     print(f"{'  by the FLOP count at those rates':34s} {flops_torch / 3600:9.2f}h {flops_swift / 3600:9.2f}h")
     print(f"{'peak RSS (MiB)':34s} {torch_rss:10.0f} {swift_rss:10.0f}")
     print(f"validation loss: PyTorch {args.dtype} {torch_val_loss:.4f}, Swift {args.swift_dtype} {swift_val_loss:.4f} "
@@ -245,6 +250,7 @@ def main():
                            mean_step_torch_s=mean_torch, mean_step_swift_s=mean_swift,
                            warmup_torch_s=warm_torch, warmup_swift_s=warm_swift,
                            validation_torch_s=torch_val, validation_swift_s=swift_val,
+                           validation_first_torch_s=torch_val_first, validation_first_swift_s=swift_val_first,
                            projected_torch_s=run_torch, projected_swift_s=run_swift,
                            projected_by_flops_torch_s=flops_torch, projected_by_flops_swift_s=flops_swift,
                            median_paired_ratio=statistics.median(ratios), attention_s=attention_s, attention_gflop=attention_gflop,
