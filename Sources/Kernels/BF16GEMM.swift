@@ -137,21 +137,12 @@ public enum BF16GEMM {
                               _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, k: Int, n: Int, transposeB: Bool,
                               alpha: Float = 1, accumulate: Bool = false) {
         if m == 0 || n == 0 { return }
-        switch implementation {
-        case .oneDNN:
-            oneDNNProduct(a, lda: lda, b, ldb: ldb, c, ldc: ldc, m: m, k: k, n: n, transposeB: transposeB,
-                          alpha: alpha, accumulate: accumulate)
-        case .emulated:
+        if emulates(rows: m) {
             emulatedProduct(a, lda: lda, b, ldb: ldb, c, ldc: ldc, m: m, k: k, n: n, transposeB: transposeB,
                             alpha: alpha, accumulate: accumulate)
-        case .emulatedFrom:
-            if emulates(rows: m) {
-                emulatedProduct(a, lda: lda, b, ldb: ldb, c, ldc: ldc, m: m, k: k, n: n, transposeB: transposeB,
-                                alpha: alpha, accumulate: accumulate)
-            } else {
-                oneDNNProduct(a, lda: lda, b, ldb: ldb, c, ldc: ldc, m: m, k: k, n: n, transposeB: transposeB,
-                              alpha: alpha, accumulate: accumulate)
-            }
+        } else {
+            oneDNNProduct(a, lda: lda, b, ldb: ldb, c, ldc: ldc, m: m, k: k, n: n, transposeB: transposeB,
+                          alpha: alpha, accumulate: accumulate)
         }
     }
 

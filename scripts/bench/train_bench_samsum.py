@@ -20,11 +20,11 @@ Swift side: `train-bench serve` keeps the model loaded (LoRA initialised as trai
 per line; it times each step (forward on the real tokens only, backward, clipping, AdamW) itself.
 
 Each side first runs, untimed, the plan's batch with the most real tokens and the one with the largest padded
-shape (Swift then the first of them once more: its arena settles at the step after it grew). Then for each planned batch both sides run it, PyTorch first
-in even rounds and Swift first in odd ones, so the machine's drift over minutes cancels in the paired ratio. Then two
-validation passes each, in the order PyTorch, Swift, Swift, PyTorch: the first grows each side's buffers to the
-validation batches (Swift's activation arena keeps that size, so a run pays it once), the second is the pass a run
-repeats. Projected run = total steps x mean step + the first validation pass + (validation passes - 1) x the second.
+shape (Swift then the first of them once more: its arena settles at the step after it grew). Then for each planned
+batch both sides run it, PyTorch first in even rounds and Swift first in odd ones, so the machine's drift over
+minutes cancels in the paired ratio. Then two validation passes each, in the order PyTorch, Swift, Swift, PyTorch:
+the first grows each side's buffers to the validation batches (Swift's activation arena keeps that size, so a run
+pays it once), the second is the pass a run repeats. Projected run = total steps x mean step + the first validation pass + (validation passes - 1) x the second.
 
 --dtype f32|bf16 (default f32) is PyTorch's weight type: bf16 is the seed's setting,
 from_pretrained(torch_dtype=torch.bfloat16), every base weight and activation bf16 (logits and loss too, so PyTorch's
@@ -211,8 +211,11 @@ def main():
     mean_torch = statistics.mean(r["torch_s"] for r in rows)
     mean_swift = statistics.mean(r["swift_s"] for r in rows)
     total, passes = plan["totalSteps"], plan["validationPasses"]
-    run_torch = total * mean_torch + torch_val_first + (passes - 1) * torch_val
-    run_swift = total * mean_swift + swift_val_first + (passes - 1) * swift_val
+    # every validation pass of the run: the first once, the warm one for the rest
+    validating_torch = torch_val_first + (passes - 1) * torch_val
+    validating_swift = swift_val_first + (passes - 1) * swift_val
+    run_torch = total * mean_torch + validating_torch
+    run_swift = total * mean_swift + validating_swift
     src_real = sum(r["source_tokens"] for r in rows)
     src_padded = sum(r["source_padded"] for r in rows)
     gflop = sum(r["gflop"] for r in rows)
@@ -238,8 +241,8 @@ def main():
     # by the FLOP count, the whole run's work at each side's measured rate (PyTorch computes the padded shapes).
     rate_swift = gflop / sum(r["swift_s"] for r in rows)
     rate_torch = sum(b["gflopPadded"] for b in plan["batches"]) / sum(r["torch_s"] for r in rows)
-    flops_torch = plan["runGFLOPPadded"] / rate_torch + torch_val_first + (passes - 1) * torch_val
-    flops_swift = plan["runGFLOP"] / rate_swift + swift_val_first + (passes - 1) * swift_val
+    flops_torch = plan["runGFLOPPadded"] / rate_torch + validating_torch
+    flops_swift = plan["runGFLOP"] / rate_swift + validating_swift
     print(f"{'  by the FLOP count at those rates':34s} {flops_torch / 3600:9.2f}h {flops_swift / 3600:9.2f}h")
     print(f"{'peak RSS (MiB)':34s} {torch_rss:10.0f} {swift_rss:10.0f}")
     print(f"validation loss: PyTorch {args.dtype} {torch_val_loss:.4f}, Swift {args.swift_dtype} {swift_val_loss:.4f} "
